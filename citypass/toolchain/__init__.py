@@ -1,0 +1,1 @@
+"""Toolchain bootstrap helpers run by `make setup`."""

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ICityAccess
+/// @notice Membership and roles of the CityPass ledger. The ledger node asks
+/// `transactionAllowed` (Hyperledger Besu's account-permissioning signature) for every transaction.
+interface ICityAccess {
+    /// @notice Membership state of an account.
+    enum MemberStatus {
+        NONE,
+        ACTIVE,
+        SUSPENDED
+    }
+
+    /// @notice A zero address was given where an account is required.
+    error CityAccessZeroAddress();
+    /// @notice The account is already an active or suspended member.
+    /// @param account the account
+    error CityAccessAlreadyMember(address account);
+    /// @notice The account has never been onboarded.
+    /// @param account the account
+    error CityAccessNotMember(address account);
+    /// @notice The account is already suspended.
+    /// @param account the account
+    error CityAccessAlreadySuspended(address account);
+    /// @notice The account is not suspended, so it cannot be reinstated.
+    /// @param account the account
+    error CityAccessNotSuspended(address account);
+    /// @notice The caller lacks every role that may call the function.
+    /// @param account the caller
+    /// @param role the (first) role that would have been accepted
+    error CityAccessMissingRole(address account, bytes32 role);
+    /// @notice The account is not an active member (never onboarded, or suspended).
+    /// @param account the account
+    error CityAccessInactiveMember(address account);
+    /// @notice The role is not one of the eight CityPass roles.
+    /// @param role the role
+    error CityAccessUnknownRole(bytes32 role);
+
+    /// @notice An account became a member.
+    event MemberOnboarded(address indexed account, address indexed by);
+    /// @notice A member was suspended; `reason` is an opaque code, never personal data.
+    event MemberSuspended(address indexed account, address indexed by, bytes32 reason);
+    /// @notice A suspended member was reinstated.
+    event MemberReinstated(address indexed account, address indexed by);
+
+    function isActiveMember(address account) external view returns (bool);
+    function isAllowed(address account) external view returns (bool);
+    function memberStatus(address account) external view returns (MemberStatus);
+    function hasRole(bytes32 role, address account) external view returns (bool);
+    /// @notice `hasRole` for an account that is not suspended: what contracts check before acting.
+    function hasActiveRole(bytes32 role, address account) external view returns (bool);
+    function transactionAllowed(
+        address sender,
+        address target,
+        uint256 value,
+        uint256 gasPrice,
+        uint256 gasLimit,
+        bytes calldata payload
+    ) external view returns (bool);
+}

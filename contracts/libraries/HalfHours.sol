@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title HalfHours
+/// @notice Time arithmetic for 30-minute booking units in Korea Standard Time.
+/// @dev Korea has no daylight saving, so local time is a fixed +9 h offset. Unit n covers
+/// [n * 1800, (n + 1) * 1800) seconds since the Unix epoch; +9 h is a whole number of units, so
+/// UTC and local units share boundaries.
+library HalfHours {
+    uint256 internal constant UNIT_SECONDS = 1800;
+    uint256 internal constant UNITS_PER_DAY = 48;
+    uint256 internal constant LOCAL_OFFSET_SECONDS = 9 hours;
+    uint256 internal constant LOCAL_OFFSET_UNITS = LOCAL_OFFSET_SECONDS / UNIT_SECONDS;
+    /// @dev 1970-01-01 was a Thursday; with Monday = 0 that is weekday 3.
+    uint256 internal constant EPOCH_WEEKDAY = 3;
+
+    function isAligned(uint256 timestamp) internal pure returns (bool) {
+        return timestamp % UNIT_SECONDS == 0;
+    }
+
+    function toUnit(uint256 timestamp) internal pure returns (uint256) {
+        return timestamp / UNIT_SECONDS;
+    }
+
+    function toLocalUnit(uint256 unit) internal pure returns (uint256) {
+        return unit + LOCAL_OFFSET_UNITS;
+    }
+
+    function localDayOfUnit(uint256 unit) internal pure returns (uint256) {
+        return toLocalUnit(unit) / UNITS_PER_DAY;
+    }
+
+    /// @return Monday = 0 … Sunday = 6
+    function weekday(uint256 localDay) internal pure returns (uint256) {
+        return (localDay + EPOCH_WEEKDAY) % 7;
+    }
+}

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ICityAccess} from "../interfaces/ICityAccess.sol";
+import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
+import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
+import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
+import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityRoles} from "../access/CityRoles.sol";
+import {BookingCalendar} from "../libraries/BookingCalendar.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
+import {SharingWindows} from "../libraries/SharingWindows.sol";
+import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms, SlotCategory, SlotTerms} from "../types/ParkingTypes.sol";
+
+/// @title LeaseMarket
+/// @notice Books shared slots in 30-minute units inside their sharing windows, never two leases
+/// of a slot at once; escrows the price in the revenue split's vault; cancels by the DESIGN §4
+/// policy; checks in and out (the lessee, or the ORACLE from sensors); charges overstay; settles
+/// no-shows; and pays everything out through the revenue split.
+contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant BPS = 10_000;
+    uint256 private constant OVERAGE_STEP = 10 minutes;
+    uint256 private constant SLOT_BITS = 32;
+    uint256 private constant START_BITS = 40;
+    uint256 private constant GENERATION_BITS = 8;
+    /// @notice Hard ceilings for the policy (14 days, one year, 2 hours, ₩1,000,000).
+    uint256 public constant MAX_LEASE_UNITS_CEILING = 672;
+    uint256 public constant MAX_ADVANCE_CEILING = 365 days;
+    uint256 public constant MAX_CHECK_IN_EARLY = 2 hours;
+    uint256 public constant MAX_PENALTY = 1_000_000;
+
+    IERC20 public immutable credit;
+    IParkingSlots public immutable slots;
+    IRevenueSplit public immutable vault;
+
+    LeasePolicy private _policy;
+    mapping(uint256 leaseKey => Lease) private _leases;
+    mapping(uint256 slotId => mapping(uint256 word => uint256)) private _calendars;
+    mapping(uint256 leaseKey => uint256) private _overstayDebt;
+
+    constructor(
+        ICityAccess access_,
+        IERC20 credit_,
+        IParkingSlots slots_,
+        IRevenueSplit vault_,
+        address trustedForwarder
+    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+        if (address(credit_) == address(0) || address(slots_) == address(0) || address(vault_) == address(0)) {
+            revert LeaseMarketZeroAddress();
+        }
+        credit = credit_;
+        slots = slots_;
+        vault = vault_;
+        // DESIGN §4: free until 1 h before the start and within 10 min of booking, half back
+        // after the cut-off, nothing once started.
+        _setPolicy(
+            LeasePolicy({
+                freeCancelCutoff: 1 hours,
+                bookingGracePeriod: 10 minutes,
+                lateCancelRefundBps: 5000,
+                overstayPenalty: 2000,
+                maxAdvance: 30 days,
+                maxLeaseUnits: 336,
+                checkInEarly: 15 minutes
+            })
+        );
+    }
+
+    // ----------------------------------------------------------------------------- booking
+
+    /// @inheritdoc ILeaseMarket
+    function book(uint256 slotId, uint64 start, uint64 end, uint256 maxPrice) external returns (uint256) {
+        return _book(_msgSender(), slotId, start, end, maxPrice);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    /// @dev The permit runs in a try: if someone front-ran it, the allowance it set still lets
+    /// the booking through; otherwise its revert reason is returned.
+    function bookWithPermit(
+        uint256 slotId,
+        uint64 start,
+        uint64 end,
+        uint256 maxPrice,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256) {
+        address lessee = _msgSender();
+        try IERC20Permit(address(credit)).permit(lessee, address(this), maxPrice, deadline, v, r, s) {}
+        catch (bytes memory reason) {
+            if (credit.allowance(lessee, address(this)) < maxPrice) revert LeaseMarketPermitFailed(reason);
+        }
+        return _book(lessee, slotId, start, end, maxPrice);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function quote(uint256 slotId, uint64 start, uint64 end) external view returns (uint256 price) {
+        (,, uint256 startUnit, uint256 units, uint256 quoted) = _checkBookable(slotId, start, end);
+        if (!BookingCalendar.isFree(_calendars[slotId], startUnit, units)) {
+            revert LeaseMarketOverlap(slotId, start, end);
+        }
+        return quoted;
+    }
+
+    function _book(address lessee, uint256 slotId, uint64 start, uint64 end, uint256 maxPrice)
+        internal
+        returns (uint256 leaseId)
+    {
+        if (!access.isActiveMember(lessee)) revert LeaseMarketNotMember(lessee);
+        (, uint16 termsVersion, uint256 startUnit, uint256 units, uint256 price) = _checkBookable(slotId, start, end);
+        if (price > maxPrice) revert LeaseMarketPriceAboveMax(price, maxPrice);
+        if (!BookingCalendar.reserve(_calendars[slotId], startUnit, units)) {
+            revert LeaseMarketOverlap(slotId, start, end);
+        }
+        uint256 key = (slotId << START_BITS) | startUnit;
+        Lease storage lease = _leases[key];
+        uint256 generation;
+        if (lease.status != LeaseStatus.NONE) {
+            // The start is free again only because the earlier lease there was cancelled.
+            generation = uint256(lease.generation) + 1;
+            if (generation == 1 << GENERATION_BITS) revert LeaseMarketRebookLimit(slotId, start);
+        }
+        _leases[key] = Lease({
+            lessee: lessee,
+            units: uint16(units),
+            status: LeaseStatus.BOOKED,
+            generation: uint8(generation),
+            bookedAt: uint32(block.timestamp),
+            termsVersion: termsVersion
+        });
+        leaseId = (key << GENERATION_BITS) | generation;
+        emit LeaseBooked(leaseId, slotId, lessee, start, end, price);
+        credit.safeTransferFrom(lessee, address(vault), price);
+    }
+
+    /// @dev Every check of a booking that does not need the calendar or the member.
+    function _checkBookable(uint256 slotId, uint64 start, uint64 end)
+        private
+        view
+        returns (SlotCategory category, uint16 termsVersion, uint256 startUnit, uint256 units, uint256 price)
+    {
+        if (!HalfHours.isAligned(start)) revert LeaseMarketMisalignedTime(start);
+        if (!HalfHours.isAligned(end)) revert LeaseMarketMisalignedTime(end);
+        if (start >= end) revert LeaseMarketInvalidRange(start, end);
+        // The half-hour already under way may be booked (a driver parking now pays for all of it).
+        if (start < block.timestamp - block.timestamp % HalfHours.UNIT_SECONDS) {
+            revert LeaseMarketStartInPast(start, block.timestamp);
+        }
+        LeasePolicy memory policy_ = _policy;
+        if (start > block.timestamp + policy_.maxAdvance) {
+            revert LeaseMarketTooFarAhead(start, block.timestamp + policy_.maxAdvance);
+        }
+        units = (end - start) / HalfHours.UNIT_SECONDS;
+        if (units > policy_.maxLeaseUnits) revert LeaseMarketTooLong(units, policy_.maxLeaseUnits);
+        if (slotId >> SLOT_BITS != 0) revert LeaseMarketUnknownSlot(slotId);
+        SlotBookingTerms memory terms = slots.bookingTerms(slotId);
+        if (!terms.exists) revert LeaseMarketUnknownSlot(slotId);
+        if (!terms.active) revert LeaseMarketSlotUnavailable(slotId);
+        startUnit = HalfHours.toUnit(start);
+        if (!SharingWindows.covers(terms.windows, startUnit, units)) {
+            revert LeaseMarketOutsideWindow(slotId, start, end);
+        }
+        if (
+            terms.hasBlackouts
+                && slots.isBlackedOut(
+                    slotId, HalfHours.localDayOfUnit(startUnit), HalfHours.localDayOfUnit(startUnit + units - 1)
+                )
+        ) revert LeaseMarketSlotUnavailable(slotId);
+        category = terms.category;
+        termsVersion = terms.termsVersion;
+        price = units * terms.pricePerUnit;
+    }
+
+    // ----------------------------------------------------------------------- cancellation
+
+    /// @inheritdoc ILeaseMarket
+    /// @dev Free within the booking grace period, before the cut-off, or when the owner has made
+    /// the slot unavailable; `lateCancelRefundBps` of the price after the cut-off; never once started.
+    function cancel(uint256 leaseId) external {
+        (uint256 key, Lease memory lease) = _load(leaseId);
+        address caller = _msgSender();
+        if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
+        if (caller != lease.lessee) revert LeaseMarketNotAuthorized(leaseId, caller);
+        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        uint256 start = startUnit * HalfHours.UNIT_SECONDS;
+        if (block.timestamp >= start) revert LeaseMarketAlreadyStarted(leaseId);
+        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        uint256 price = uint256(lease.units) * terms.pricePerUnit;
+        LeasePolicy memory policy_ = _policy;
+        bool free = block.timestamp <= uint256(lease.bookedAt) + policy_.bookingGracePeriod
+            || block.timestamp + policy_.freeCancelCutoff <= start
+            || !slots.isAvailable(
+                slotId, HalfHours.localDayOfUnit(startUnit), HalfHours.localDayOfUnit(startUnit + lease.units - 1)
+            );
+        uint256 refund = free ? price : price * policy_.lateCancelRefundBps / BPS;
+        _closeCancelled(key, leaseId, lease, caller, owner, category, refund, price - refund);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    /// @dev The slot's owner (or an OPERATOR) withdraws the space: the lessee gets everything back.
+    function ownerCancel(uint256 leaseId) external {
+        (uint256 key, Lease memory lease) = _load(leaseId);
+        address caller = _msgSender();
+        if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
+        (uint256 slotId,) = _decodeKey(key);
+        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        if (caller != owner && !_hasCityRole(caller, CityRoles.OPERATOR)) {
+            revert LeaseMarketNotAuthorized(leaseId, caller);
+        }
+        uint256 price = uint256(lease.units) * terms.pricePerUnit;
+        _closeCancelled(key, leaseId, lease, caller, owner, category, price, 0);
+    }
+
+    function _closeCancelled(
+        uint256 key,
+        uint256 leaseId,
+        Lease memory lease,
+        address caller,
+        address owner,
+        SlotCategory category,
+        uint256 refund,
+        uint256 retained
+    ) private {
+        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        _leases[key].status = LeaseStatus.CANCELLED;
+        BookingCalendar.release(_calendars[slotId], startUnit, lease.units);
+        emit LeaseCancelled(leaseId, caller, refund, retained);
+        if (refund != 0) vault.refund(lease.lessee, refund);
+        if (retained != 0) vault.allocate(category, owner, retained);
+    }
+
+    // ------------------------------------------------------------------ check-in and out
+
+    /// @inheritdoc ILeaseMarket
+    function checkIn(uint256 leaseId) external {
+        (uint256 key, Lease memory lease) = _load(leaseId);
+        address caller = _requireLesseeOrOracle(leaseId, lease);
+        if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
+        (, uint256 startUnit) = _decodeKey(key);
+        uint256 start = startUnit * HalfHours.UNIT_SECONDS;
+        uint256 end = start + uint256(lease.units) * HalfHours.UNIT_SECONDS;
+        if (block.timestamp + _policy.checkInEarly < start || block.timestamp >= end) {
+            revert LeaseMarketOutsideLeaseTime(leaseId, block.timestamp);
+        }
+        _leases[key].status = LeaseStatus.CHECKED_IN;
+        emit LeaseCheckedIn(leaseId, caller, uint64(block.timestamp));
+    }
+
+    /// @inheritdoc ILeaseMarket
+    /// @dev Overstay: the overage per started 10 minutes after the end, plus the fixed penalty.
+    /// If the lessee's balance or allowance cannot cover it, the lease still settles and the
+    /// charge is recorded as a debt (a sensor-driven check-out must never fail).
+    function checkOut(uint256 leaseId) external {
+        (uint256 key, Lease memory lease) = _load(leaseId);
+        address caller = _requireLesseeOrOracle(leaseId, lease);
+        if (lease.status != LeaseStatus.CHECKED_IN) revert LeaseMarketWrongStatus(leaseId, lease.status);
+        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        uint256 price = uint256(lease.units) * terms.pricePerUnit;
+        uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
+        uint256 charge;
+        if (block.timestamp > end) {
+            uint256 steps = (block.timestamp - end + OVERAGE_STEP - 1) / OVERAGE_STEP;
+            charge = steps * terms.overagePer10Min + _policy.overstayPenalty;
+        }
+        bool chargePaid = charge == 0 || _canPay(lease.lessee, charge);
+        _leases[key].status = LeaseStatus.SETTLED;
+        if (!chargePaid) {
+            _overstayDebt[key] = charge;
+            emit OverstayDebtRecorded(leaseId, lease.lessee, charge);
+        }
+        emit LeaseSettled(leaseId, caller, uint64(block.timestamp), price, charge, chargePaid);
+        if (charge != 0 && chargePaid) {
+            credit.safeTransferFrom(lease.lessee, address(vault), charge);
+            price += charge;
+        }
+        vault.allocate(category, owner, price);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    /// @dev Anyone (usually the operator's keeper) may settle a lease that ended unused; the
+    /// owner is paid as if it had been used.
+    function settleNoShow(uint256 leaseId) external {
+        (uint256 key, Lease memory lease) = _load(leaseId);
+        if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
+        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
+        if (block.timestamp < end) revert LeaseMarketNotEnded(leaseId, end);
+        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        uint256 price = uint256(lease.units) * terms.pricePerUnit;
+        _leases[key].status = LeaseStatus.NO_SHOW;
+        emit LeaseNoShow(leaseId, _msgSender(), price);
+        vault.allocate(category, owner, price);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function payOverstayDebt(uint256 leaseId) external {
+        (uint256 key,) = _load(leaseId);
+        uint256 debt = _overstayDebt[key];
+        if (debt == 0) revert LeaseMarketNoDebt(leaseId);
+        (uint256 slotId,) = _decodeKey(key);
+        (address owner, SlotCategory category,) = slots.settlementTerms(slotId, _leases[key].termsVersion);
+        address payer = _msgSender();
+        delete _overstayDebt[key];
+        emit OverstayDebtPaid(leaseId, payer, debt);
+        credit.safeTransferFrom(payer, address(vault), debt);
+        vault.allocate(category, owner, debt);
+    }
+
+    // ----------------------------------------------------------------------------- policy
+
+    /// @inheritdoc ILeaseMarket
+    function setPolicy(LeasePolicy calldata newPolicy) external onlyCityRole(CityRoles.CITY_ADMIN) {
+        _setPolicy(newPolicy);
+    }
+
+    function _setPolicy(LeasePolicy memory newPolicy) private {
+        if (newPolicy.freeCancelCutoff > 7 days) revert LeaseMarketInvalidPolicy("freeCancelCutoff");
+        if (newPolicy.bookingGracePeriod > 1 days) revert LeaseMarketInvalidPolicy("bookingGracePeriod");
+        if (newPolicy.lateCancelRefundBps > BPS) revert LeaseMarketInvalidPolicy("lateCancelRefundBps");
+        if (newPolicy.overstayPenalty > MAX_PENALTY) revert LeaseMarketInvalidPolicy("overstayPenalty");
+        if (newPolicy.maxAdvance == 0 || newPolicy.maxAdvance > MAX_ADVANCE_CEILING) {
+            revert LeaseMarketInvalidPolicy("maxAdvance");
+        }
+        if (newPolicy.maxLeaseUnits == 0 || newPolicy.maxLeaseUnits > MAX_LEASE_UNITS_CEILING) {
+            revert LeaseMarketInvalidPolicy("maxLeaseUnits");
+        }
+        if (newPolicy.checkInEarly > MAX_CHECK_IN_EARLY) revert LeaseMarketInvalidPolicy("checkInEarly");
+        _policy = newPolicy;
+        emit PolicySet(newPolicy);
+    }
+
+    // ------------------------------------------------------------------------------ views
+
+    /// @inheritdoc ILeaseMarket
+    function leaseOf(uint256 leaseId) external view returns (Lease memory lease) {
+        (, lease) = _load(leaseId);
+    }
+
+    /// @notice The unpaid overstay charge of a lease, if any.
+    function overstayDebtOf(uint256 leaseId) external view returns (uint256) {
+        (uint256 key,) = _load(leaseId);
+        return _overstayDebt[key];
+    }
+
+    /// @notice Decode a lease id into its slot, start, end and generation.
+    function decodeLeaseId(uint256 leaseId)
+        external
+        view
+        returns (uint256 slotId, uint64 start, uint64 end, uint8 generation)
+    {
+        (uint256 key, Lease memory lease) = _load(leaseId);
+        (uint256 slot, uint256 startUnit) = _decodeKey(key);
+        return (
+            slot,
+            uint64(startUnit * HalfHours.UNIT_SECONDS),
+            uint64((startUnit + lease.units) * HalfHours.UNIT_SECONDS),
+            lease.generation
+        );
+    }
+
+    /// @notice Whether every half-hour of [start, end) on the slot is unbooked.
+    function isFree(uint256 slotId, uint64 start, uint64 end) external view returns (bool) {
+        if (start >= end || !HalfHours.isAligned(start) || !HalfHours.isAligned(end)) return false;
+        return BookingCalendar.isFree(
+            _calendars[slotId], HalfHours.toUnit(start), (end - start) / HalfHours.UNIT_SECONDS
+        );
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function currentLeaseId(uint256 slotId) public view returns (uint256) {
+        (bool found, uint256 key, Lease memory lease) = _activeLeaseAt(slotId, block.timestamp);
+        return found ? (key << GENERATION_BITS) | lease.generation : 0;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function userOf(uint256 slotId) external view returns (address) {
+        (bool found,, Lease memory lease) = _activeLeaseAt(slotId, block.timestamp);
+        return found ? lease.lessee : address(0);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function userExpires(uint256 slotId) external view returns (uint256) {
+        (bool found, uint256 key, Lease memory lease) = _activeLeaseAt(slotId, block.timestamp);
+        if (!found) return 0;
+        (, uint256 startUnit) = _decodeKey(key);
+        return (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function policy() external view returns (LeasePolicy memory) {
+        return _policy;
+    }
+
+    /// @dev A booked or checked-in lease holding the slot at `timestamp`.
+    function _activeLeaseAt(uint256 slotId, uint256 timestamp)
+        private
+        view
+        returns (bool found, uint256 key, Lease memory lease)
+    {
+        uint256 unit = HalfHours.toUnit(timestamp);
+        uint256 startUnit;
+        (found, startUnit) = BookingCalendar.leaseStartOf(_calendars[slotId], unit, MAX_LEASE_UNITS_CEILING);
+        if (!found) return (false, 0, lease);
+        key = (slotId << START_BITS) | startUnit;
+        lease = _leases[key];
+        found = lease.status == LeaseStatus.BOOKED || lease.status == LeaseStatus.CHECKED_IN;
+    }
+
+    // ---------------------------------------------------------------------------- helpers
+
+    function _load(uint256 leaseId) private view returns (uint256 key, Lease memory lease) {
+        key = leaseId >> GENERATION_BITS;
+        lease = _leases[key];
+        if (
+            lease.status == LeaseStatus.NONE || uint8(leaseId) != lease.generation
+                || key >> (SLOT_BITS + START_BITS) != 0
+        ) revert LeaseMarketUnknownLease(leaseId);
+    }
+
+    function _decodeKey(uint256 key) private pure returns (uint256 slotId, uint256 startUnit) {
+        slotId = key >> START_BITS;
+        startUnit = key & ((1 << START_BITS) - 1);
+    }
+
+    function _requireLesseeOrOracle(uint256 leaseId, Lease memory lease) private view returns (address caller) {
+        caller = _msgSender();
+        if (caller != lease.lessee && !_hasCityRole(caller, CityRoles.ORACLE)) {
+            revert LeaseMarketNotAuthorized(leaseId, caller);
+        }
+    }
+
+    /// @dev Whether a transferFrom of `amount` from `payer` would succeed.
+    function _canPay(address payer, uint256 amount) private view returns (bool) {
+        return access.isAllowed(payer) && credit.balanceOf(payer) >= amount
+            && credit.allowance(payer, address(this)) >= amount;
+    }
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ICityAccess} from "../interfaces/ICityAccess.sol";
+import {IERC4907} from "../interfaces/IERC4907.sol";
+import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
+import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
+import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityRoles} from "../access/CityRoles.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
+import {SharingWindows} from "../libraries/SharingWindows.sol";
+import {SharingWindow, SlotBookingTerms, SlotCategory, SlotTerms} from "../types/ParkingTypes.sol";
+
+/// @title ParkingSlots
+/// @notice One ERC-721 token per shared space. The owner (the sharer, or the city for public
+/// and resident-priority space) sets weekly sharing windows, blackout days and prices. ERC-4907
+/// `userOf`/`userExpires` are answered live from the lease market, so no transaction is needed
+/// when a lease ends.
+contract ParkingSlots is ERC721, ERC2771Context, CityAccessControlled, IParkingSlots, IERC4907 {
+    /// @notice Defaults from DESIGN §4 (모두의주차장-like): ₩600 per 30 min, ₩200 per started 10 min.
+    uint32 public constant DEFAULT_PRICE_PER_UNIT = 600;
+    uint32 public constant DEFAULT_OVERAGE_PER_10_MIN = 200;
+    /// @notice Ceilings that catch a mistyped price (₩1,000,000 per unit is far above any lot).
+    uint32 public constant MAX_PRICE_PER_UNIT = 1_000_000;
+    uint32 public constant MAX_OVERAGE_PER_10_MIN = 1_000_000;
+    /// @notice Blackouts may be set up to two years ahead.
+    uint256 public constant MAX_BLACKOUT_AHEAD_DAYS = 731;
+
+    struct SlotPlace {
+        uint32 lotId;
+        int32 latE6;
+        int32 lonE6;
+    }
+
+    uint256 private _slotCount;
+    ILeaseMarket public leaseMarket;
+    mapping(uint256 slotId => SlotBookingTerms) private _terms;
+    mapping(uint256 slotId => SlotPlace) private _places;
+    mapping(uint256 slotId => mapping(uint16 version => SlotTerms)) private _termsHistory;
+    /// @dev bit (day % 256) of word (day / 256) marks a blacked-out local day
+    mapping(uint256 slotId => mapping(uint256 word => uint256)) private _blackouts;
+
+    constructor(ICityAccess access_, address trustedForwarder)
+        ERC721("CityPass Parking Slot", "CPSLOT")
+        ERC2771Context(trustedForwarder)
+        CityAccessControlled(access_)
+    {}
+
+    /// @notice Wire the lease market once, at deployment (it is deployed after this contract).
+    function setLeaseMarket(ILeaseMarket market) external onlyCityRole(CityRoles.CITY_ADMIN) {
+        if (address(market) == address(0)) revert ParkingSlotsZeroAddress();
+        if (address(leaseMarket) != address(0)) revert ParkingSlotsLeaseMarketAlreadySet();
+        leaseMarket = market;
+        emit LeaseMarketSet(address(market));
+    }
+
+    /// @inheritdoc IParkingSlots
+    function registerSlot(address owner, uint8 category, uint32 lotId, int32 latE6, int32 lonE6)
+        external
+        onlyCityRole(CityRoles.OPERATOR)
+        returns (uint256 slotId)
+    {
+        if (owner == address(0)) revert ParkingSlotsZeroAddress();
+        if (category > uint8(type(SlotCategory).max)) revert ParkingSlotsInvalidCategory(category);
+        if (latE6 < -90_000_000 || latE6 > 90_000_000 || lonE6 < -180_000_000 || lonE6 > 180_000_000) {
+            revert ParkingSlotsInvalidLocation(latE6, lonE6);
+        }
+        slotId = ++_slotCount;
+        _terms[slotId] = SlotBookingTerms({
+            exists: true,
+            active: true,
+            hasBlackouts: false,
+            category: SlotCategory(category),
+            termsVersion: 0,
+            pricePerUnit: DEFAULT_PRICE_PER_UNIT,
+            overagePer10Min: DEFAULT_OVERAGE_PER_10_MIN,
+            windows: 0
+        });
+        _termsHistory[slotId][0] = SlotTerms(DEFAULT_PRICE_PER_UNIT, DEFAULT_OVERAGE_PER_10_MIN);
+        _places[slotId] = SlotPlace(lotId, latE6, lonE6);
+        emit SlotRegistered(slotId, owner, lotId, SlotCategory(category), latE6, lonE6);
+        emit TermsSet(slotId, 0, DEFAULT_PRICE_PER_UNIT, DEFAULT_OVERAGE_PER_10_MIN);
+        _safeMint(owner, slotId);
+    }
+
+    /// @inheritdoc IParkingSlots
+    function setWindows(uint256 slotId, SharingWindow[] calldata windows) external {
+        _requireSlotOwner(slotId);
+        if (windows.length > SharingWindows.MAX_WINDOWS) revert ParkingSlotsInvalidWindow(windows.length);
+        for (uint256 i = 0; i < windows.length; ++i) {
+            if (!SharingWindows.isValid(windows[i])) revert ParkingSlotsInvalidWindow(i);
+        }
+        uint96 packed = SharingWindows.pack(windows);
+        if (_terms[slotId].windows == packed) return;
+        _terms[slotId].windows = packed;
+        emit WindowsSet(slotId, packed);
+    }
+
+    /// @inheritdoc IParkingSlots
+    /// @dev Leases already booked keep the version they were booked under.
+    function setTerms(uint256 slotId, uint32 pricePerUnit, uint32 overagePer10Min) external {
+        _requireSlotOwner(slotId);
+        if (pricePerUnit == 0 || pricePerUnit > MAX_PRICE_PER_UNIT || overagePer10Min > MAX_OVERAGE_PER_10_MIN) {
+            revert ParkingSlotsInvalidPrice(pricePerUnit, overagePer10Min);
+        }
+        SlotBookingTerms storage terms = _terms[slotId];
+        if (terms.pricePerUnit == pricePerUnit && terms.overagePer10Min == overagePer10Min) return;
+        uint16 version = terms.termsVersion + 1;
+        terms.termsVersion = version;
+        terms.pricePerUnit = pricePerUnit;
+        terms.overagePer10Min = overagePer10Min;
+        _termsHistory[slotId][version] = SlotTerms(pricePerUnit, overagePer10Min);
+        emit TermsSet(slotId, version, pricePerUnit, overagePer10Min);
+    }
+
+    /// @inheritdoc IParkingSlots
+    function setBlackout(uint256 slotId, uint256 localDay, bool blackedOut) external {
+        _requireSlotOwner(slotId);
+        uint256 today = HalfHours.localDayOfUnit(HalfHours.toUnit(block.timestamp));
+        if (localDay < today || localDay > today + MAX_BLACKOUT_AHEAD_DAYS) revert ParkingSlotsInvalidDay(localDay);
+        uint256 bit = 1 << (localDay % 256);
+        uint256 word = _blackouts[slotId][localDay / 256];
+        if ((word & bit != 0) == blackedOut) return;
+        _blackouts[slotId][localDay / 256] = blackedOut ? word | bit : word & ~bit;
+        if (blackedOut && !_terms[slotId].hasBlackouts) _terms[slotId].hasBlackouts = true;
+        emit BlackoutSet(slotId, localDay, blackedOut);
+    }
+
+    /// @inheritdoc IParkingSlots
+    /// @dev The owner, or an OPERATOR (for example when a sensor reports the space blocked).
+    function setActive(uint256 slotId, bool active) external {
+        address caller = _msgSender();
+        if (!_isAuthorized(_requireOwned(slotId), caller, slotId)) _requireCityRole(caller, CityRoles.OPERATOR);
+        if (_terms[slotId].active == active) return;
+        _terms[slotId].active = active;
+        emit SlotActiveSet(slotId, active, caller);
+    }
+
+    /// @notice ERC-4907's setter is not available: users come from leases in the market.
+    function setUser(uint256 slotId, address, uint64) external pure {
+        revert ParkingSlotsUserManagedByMarket(slotId);
+    }
+
+    /// @inheritdoc IERC4907
+    function userOf(uint256 slotId) external view returns (address) {
+        _requireOwned(slotId);
+        if (address(leaseMarket) == address(0)) return address(0);
+        return leaseMarket.userOf(slotId);
+    }
+
+    /// @inheritdoc IERC4907
+    function userExpires(uint256 slotId) external view returns (uint256) {
+        _requireOwned(slotId);
+        if (address(leaseMarket) == address(0)) return 0;
+        return leaseMarket.userExpires(slotId);
+    }
+
+    /// @inheritdoc IParkingSlots
+    function bookingTerms(uint256 slotId) external view returns (SlotBookingTerms memory) {
+        return _terms[slotId];
+    }
+
+    /// @inheritdoc IParkingSlots
+    function settlementTerms(uint256 slotId, uint16 version)
+        external
+        view
+        returns (address owner, SlotCategory category, SlotTerms memory terms)
+    {
+        SlotBookingTerms memory current = _terms[slotId];
+        if (!current.exists) revert ParkingSlotsUnknownSlot(slotId);
+        owner = _ownerOf(slotId);
+        category = current.category;
+        if (version == current.termsVersion) {
+            terms = SlotTerms(current.pricePerUnit, current.overagePer10Min);
+        } else if (version < current.termsVersion) {
+            terms = _termsHistory[slotId][version];
+        } else {
+            revert ParkingSlotsUnknownTermsVersion(slotId, version);
+        }
+    }
+
+    /// @inheritdoc IParkingSlots
+    function isBlackedOut(uint256 slotId, uint256 fromLocalDay, uint256 toLocalDay) public view returns (bool) {
+        for (uint256 day = fromLocalDay; day <= toLocalDay; ++day) {
+            if ((_blackouts[slotId][day / 256] >> (day % 256)) & 1 == 1) return true;
+        }
+        return false;
+    }
+
+    /// @inheritdoc IParkingSlots
+    function isAvailable(uint256 slotId, uint256 fromLocalDay, uint256 toLocalDay) external view returns (bool) {
+        SlotBookingTerms memory terms = _terms[slotId];
+        return terms.exists && terms.active
+            && !(terms.hasBlackouts && isBlackedOut(slotId, fromLocalDay, toLocalDay));
+    }
+
+    /// @inheritdoc IParkingSlots
+    function windowsOf(uint256 slotId) external view returns (SharingWindow[] memory) {
+        return SharingWindows.unpack(_terms[slotId].windows);
+    }
+
+    /// @notice Where the slot is: its lot and fixed-point location (micro-degrees).
+    function placeOf(uint256 slotId) external view returns (uint32 lotId, int32 latE6, int32 lonE6) {
+        _requireOwned(slotId);
+        SlotPlace memory place = _places[slotId];
+        return (place.lotId, place.latE6, place.lonE6);
+    }
+
+    /// @inheritdoc IParkingSlots
+    function slotCount() external view returns (uint256) {
+        return _slotCount;
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IERC4907).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    function _requireSlotOwner(uint256 slotId) private view {
+        if (!_terms[slotId].exists) revert ParkingSlotsUnknownSlot(slotId);
+        address caller = _msgSender();
+        if (!_isAuthorized(_ownerOf(slotId), caller, slotId)) revert ParkingSlotsNotSlotOwner(slotId, caller);
+    }
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}
