@@ -1,54 +1,75 @@
-"""Register the ledger node's network id with brownie, once.
+"""Register the CityPass networks with brownie's network registry (~/.brownie/network-config.yaml).
 
-brownie reads live networks only from its own registry (~/.brownie/network-config.yaml), so the
-`citypass-local` entry in brownie-config.yaml is copied there with `brownie networks add`.
+brownie reads live networks and anvil's launch flags only from that registry, and its mypyc
+build crashes on `cmd_settings` in a project file. So `make setup` copies:
+- `networks.development.engine_settings` from brownie-config.yaml into the development
+  network's `cmd_settings`;
+- `networks.citypass-local` (the ledger node's RPC endpoint) as a live network.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-NETWORK_ID = "citypass-local"
+LIVE_ID = "citypass-local"
+LIVE_GROUP = "CityPass"
 
 
-def _registered_ids(registry: Path) -> set[str]:
-    if not registry.exists():
-        return set()
-    data = yaml.safe_load(registry.read_text()) or {}
-    ids = {net.get("id") for net in data.get("development", [])}
-    for group in data.get("live", []):
-        ids.update(net.get("id") for net in group.get("networks", []))
-    return ids
+def _write_atomically(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        yaml.safe_dump(data, handle, sort_keys=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def apply(project_config: dict[str, Any], registry: dict[str, Any]) -> bool:
+    """Update `registry` in place; returns whether anything changed."""
+    networks = project_config["networks"]
+    changed = False
+    engine = networks["development"]["engine_settings"]
+    for entry in registry.get("development", []):
+        if entry.get("id") == "development":
+            settings = entry.setdefault("cmd_settings", {}) or {}
+            if any(settings.get(k) != v for k, v in engine.items()):
+                settings.update(engine)
+                entry["cmd_settings"] = settings
+                changed = True
+    wanted = networks[LIVE_ID]
+    live_entry = {
+        "name": wanted["name"],
+        "id": LIVE_ID,
+        "host": wanted["host"],
+        "chainid": wanted["chainid"],
+    }
+    groups = registry.setdefault("live", [])
+    group = next((g for g in groups if g.get("name") == LIVE_GROUP), None)
+    if group is None:
+        group = {"name": LIVE_GROUP, "networks": []}
+        groups.append(group)
+    existing = next((n for n in group["networks"] if n.get("id") == LIVE_ID), None)
+    if existing != live_entry:
+        group["networks"] = [n for n in group["networks"] if n.get("id") != LIVE_ID] + [live_entry]
+        changed = True
+    return changed
 
 
 def main() -> int:
-    config = yaml.safe_load(Path("brownie-config.yaml").read_text())
-    wanted = config["networks"][NETWORK_ID]
+    project_config = yaml.safe_load(Path("brownie-config.yaml").read_text())
     # Importing brownie creates ~/.brownie and its default registry on first use.
     import brownie._config as brownie_config
 
-    registry = brownie_config._get_data_folder() / "network-config.yaml"
-    if NETWORK_ID in _registered_ids(registry):
-        return 0
-    command = [
-        str(Path(sys.executable).with_name("brownie")),
-        "networks",
-        "add",
-        "CityPass",
-        NETWORK_ID,
-        f"host={wanted['host']}",
-        f"chainid={wanted['chainid']}",
-        f"name={wanted['name']}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        print(f"could not register {NETWORK_ID} with brownie: {result.stdout}{result.stderr}")
-        return 1
-    print(f"registered brownie network {NETWORK_ID} -> {wanted['host']}")
+    path = brownie_config._get_data_folder() / "network-config.yaml"
+    registry = yaml.safe_load(path.read_text()) or {}
+    if apply(project_config, registry):
+        _write_atomically(path, registry)
+        print(f"updated brownie network registry {path}")
     return 0
 
 

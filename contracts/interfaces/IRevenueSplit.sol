@@ -26,7 +26,11 @@ interface IRevenueSplit {
     /// @notice The account has nothing to claim.
     /// @param account the account
     error RevenueSplitNothingToClaim(address account);
-    /// @notice An amount does not fit the 64-bit accounting fields.
+    /// @notice The credit token was already set; it is set once at deployment.
+    error RevenueSplitCreditAlreadySet();
+    /// @notice The credit token is not set yet.
+    error RevenueSplitCreditNotSet();
+    /// @notice An amount does not fit the accounting fields.
     /// @param amount the amount
     error RevenueSplitAmountTooLarge(uint256 amount);
 
@@ -45,9 +49,10 @@ interface IRevenueSplit {
     event EscrowRefunded(address indexed source, address indexed to, uint256 amount);
     /// @notice A payee withdrew what it had earned.
     event Claimed(address indexed payee, uint256 amount);
-    /// @notice One KST month of one payee: earned, claimed, and the balance left at its close.
+    /// @notice One KST month of one payee in one capacity (`kind`: as a slot owner, or as the
+    /// village enterprise, city fund or platform): earned, claimed, and the balance at its close.
     event MonthlyStatement(
-        address indexed payee, uint32 indexed epoch, uint256 earned, uint256 claimed, uint256 closingBalance
+        address indexed payee, uint32 indexed epoch, Payee kind, uint256 earned, uint256 claimed, uint256 closingBalance
     );
     /// @notice CITY_ADMIN changed a category's split.
     event SplitSet(
@@ -58,6 +63,8 @@ interface IRevenueSplit {
         uint16 platformBps,
         Payee dustParty
     );
+    /// @notice The credit token this vault holds was set.
+    event CreditSet(address indexed credit);
     /// @notice A contract was allowed (or no longer allowed) to escrow and allocate.
     event SourceSet(address indexed source, bool allowed);
 

@@ -39,6 +39,10 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     IERC20 public immutable credit;
     IParkingSlots public immutable slots;
     IRevenueSplit public immutable vault;
+    /// @notice How far ahead a lease may start, in seconds (fixed at deployment: read on every booking).
+    uint256 public immutable maxAdvance;
+    /// @notice The longest lease, in 30-minute units (fixed at deployment: read on every booking).
+    uint256 public immutable maxLeaseUnits;
 
     LeasePolicy private _policy;
     mapping(uint256 leaseKey => Lease) private _leases;
@@ -50,14 +54,22 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         IERC20 credit_,
         IParkingSlots slots_,
         IRevenueSplit vault_,
-        address trustedForwarder
+        address trustedForwarder,
+        uint256 maxAdvance_,
+        uint256 maxLeaseUnits_
     ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
         if (address(credit_) == address(0) || address(slots_) == address(0) || address(vault_) == address(0)) {
             revert LeaseMarketZeroAddress();
         }
+        if (maxAdvance_ == 0 || maxAdvance_ > MAX_ADVANCE_CEILING) revert LeaseMarketInvalidPolicy("maxAdvance");
+        if (maxLeaseUnits_ == 0 || maxLeaseUnits_ > MAX_LEASE_UNITS_CEILING) {
+            revert LeaseMarketInvalidPolicy("maxLeaseUnits");
+        }
         credit = credit_;
         slots = slots_;
         vault = vault_;
+        maxAdvance = maxAdvance_;
+        maxLeaseUnits = maxLeaseUnits_;
         // DESIGN §4: free until 1 h before the start and within 10 min of booking, half back
         // after the cut-off, nothing once started.
         _setPolicy(
@@ -66,8 +78,6 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
                 bookingGracePeriod: 10 minutes,
                 lateCancelRefundBps: 5000,
                 overstayPenalty: 2000,
-                maxAdvance: 30 days,
-                maxLeaseUnits: 336,
                 checkInEarly: 15 minutes
             })
         );
@@ -154,12 +164,9 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         if (start < block.timestamp - block.timestamp % HalfHours.UNIT_SECONDS) {
             revert LeaseMarketStartInPast(start, block.timestamp);
         }
-        LeasePolicy memory policy_ = _policy;
-        if (start > block.timestamp + policy_.maxAdvance) {
-            revert LeaseMarketTooFarAhead(start, block.timestamp + policy_.maxAdvance);
-        }
+        if (start > block.timestamp + maxAdvance) revert LeaseMarketTooFarAhead(start, block.timestamp + maxAdvance);
         units = (end - start) / HalfHours.UNIT_SECONDS;
-        if (units > policy_.maxLeaseUnits) revert LeaseMarketTooLong(units, policy_.maxLeaseUnits);
+        if (units > maxLeaseUnits) revert LeaseMarketTooLong(units, maxLeaseUnits);
         if (slotId >> SLOT_BITS != 0) revert LeaseMarketUnknownSlot(slotId);
         SlotBookingTerms memory terms = slots.bookingTerms(slotId);
         if (!terms.exists) revert LeaseMarketUnknownSlot(slotId);
@@ -327,12 +334,6 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         if (newPolicy.bookingGracePeriod > 1 days) revert LeaseMarketInvalidPolicy("bookingGracePeriod");
         if (newPolicy.lateCancelRefundBps > BPS) revert LeaseMarketInvalidPolicy("lateCancelRefundBps");
         if (newPolicy.overstayPenalty > MAX_PENALTY) revert LeaseMarketInvalidPolicy("overstayPenalty");
-        if (newPolicy.maxAdvance == 0 || newPolicy.maxAdvance > MAX_ADVANCE_CEILING) {
-            revert LeaseMarketInvalidPolicy("maxAdvance");
-        }
-        if (newPolicy.maxLeaseUnits == 0 || newPolicy.maxLeaseUnits > MAX_LEASE_UNITS_CEILING) {
-            revert LeaseMarketInvalidPolicy("maxLeaseUnits");
-        }
         if (newPolicy.checkInEarly > MAX_CHECK_IN_EARLY) revert LeaseMarketInvalidPolicy("checkInEarly");
         _policy = newPolicy;
         emit PolicySet(newPolicy);

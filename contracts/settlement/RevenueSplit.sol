@@ -15,47 +15,56 @@ import {Payee, SlotCategory} from "../types/ParkingTypes.sol";
 /// @title RevenueSplit
 /// @notice The platform's vault. Markets escrow payments here; on settlement a market asks the
 /// split to allocate the amount between the slot owner, the village enterprise, the city fund and
-/// the platform in basis points per slot category. Payees pull their balance with `claim`.
+/// the platform in basis points per slot category. Payees pull their balance with `claim`, and
+/// every payee gets a MonthlyStatement event per KST month so auditors can reconcile.
 /// @dev Escrow and earned balances are both held in this contract's CityCredit balance, so
-/// `balanceOf(this) == escrow of all open leases + sum of claimable`, an invariant the tests check.
+/// `balanceOf(this) == escrow of open leases + sum of claimable`, an invariant the tests check.
+/// The three fixed payees share one "house" storage word, so a settlement writes at most two
+/// words (the owner's account and the house word) whatever the split.
 contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     using SafeERC20 for IERC20;
 
     uint256 private constant BPS = 10_000;
     uint256 private constant ROW_BITS = 64;
+    uint256 private constant HOUSE_BITS = 72;
+    uint256 private constant HOUSE_MASK = (1 << HOUSE_BITS) - 1;
+    uint256 private constant EPOCH_SHIFT = 3 * HOUSE_BITS;
 
-    /// @dev Everything a payee's balance needs, in one storage word.
+    /// @dev A slot owner's balance. Earned this month = claimable - opening + claimed.
     struct Account {
         uint64 claimable;
-        uint64 epochEarned;
-        uint64 epochClaimed;
+        uint64 opening;
+        uint64 claimed;
         uint32 epoch;
     }
 
-    IERC20 public immutable credit;
     address public immutable villageEnterprise;
     address public immutable cityFund;
     address public immutable platform;
+    IERC20 public credit;
 
     /// @dev Per category (64 bits each): ownerBps | villageBps << 16 | cityBps << 32 | dustParty << 48.
     /// The platform takes the remaining basis points.
     uint256 private _splitTable;
     mapping(address source => bool) private _sources;
     mapping(address payee => Account) private _accounts;
+    /// @dev claimable of village | city << 72 | platform << 144, and the open epoch << 216
+    uint256 private _house;
+    /// @dev the three house balances at the start of the open epoch (same layout, no epoch)
+    uint256 private _houseOpening;
+    /// @dev what the three house payees claimed in the open epoch (same layout)
+    uint256 private _houseClaimed;
 
     constructor(
         ICityAccess access_,
-        IERC20 credit_,
         address trustedForwarder,
         address villageEnterprise_,
         address cityFund_,
         address platform_
     ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
-        if (
-            address(credit_) == address(0) || villageEnterprise_ == address(0) || cityFund_ == address(0)
-                || platform_ == address(0)
-        ) revert RevenueSplitZeroAddress();
-        credit = credit_;
+        if (villageEnterprise_ == address(0) || cityFund_ == address(0) || platform_ == address(0)) {
+            revert RevenueSplitZeroAddress();
+        }
         villageEnterprise = villageEnterprise_;
         cityFund = cityFund_;
         platform = platform_;
@@ -72,50 +81,65 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         _;
     }
 
+    /// @notice Set the CityCredit token once. It is deployed after this vault because it fixes
+    /// the vault's address as an immutable.
+    function setCredit(IERC20 credit_) external onlyCityRole(CityRoles.CITY_ADMIN) {
+        if (address(credit_) == address(0)) revert RevenueSplitZeroAddress();
+        if (address(credit) != address(0)) revert RevenueSplitCreditAlreadySet();
+        credit = credit_;
+        emit CreditSet(address(credit_));
+    }
+
     /// @inheritdoc IRevenueSplit
     /// @dev The amount is already held here (escrowed by the source).
     function allocate(SlotCategory category, address owner, uint256 amount) external onlySource {
         (uint256 ownerShare, uint256 villageShare, uint256 cityShare, uint256 platformShare) =
             _split(category, amount);
         uint32 epoch = CivilMonth.epochOf(block.timestamp);
-        if (ownerShare != 0) _credit(owner, ownerShare, epoch);
-        if (villageShare != 0) _credit(villageEnterprise, villageShare, epoch);
-        if (cityShare != 0) _credit(cityFund, cityShare, epoch);
-        if (platformShare != 0) _credit(platform, platformShare, epoch);
-        emit RevenueAllocated(
-            msg.sender, owner, category, amount, ownerShare, villageShare, cityShare, platformShare
-        );
+        if (ownerShare != 0) _creditOwner(owner, ownerShare, epoch);
+        if (villageShare | cityShare | platformShare != 0) _creditHouse(villageShare, cityShare, platformShare, epoch);
+        emit RevenueAllocated(msg.sender, owner, category, amount, ownerShare, villageShare, cityShare, platformShare);
     }
 
     /// @inheritdoc IRevenueSplit
     function refund(address to, uint256 amount) external onlySource {
         emit EscrowRefunded(msg.sender, to, amount);
-        credit.safeTransfer(to, amount);
+        _credit().safeTransfer(to, amount);
     }
 
     /// @inheritdoc IRevenueSplit
+    /// @dev Pays both what the caller earned as a slot owner and, for the village enterprise,
+    /// city fund and platform, their house share.
     function claim() external returns (uint256 amount) {
         address payee = _msgSender();
-        Account memory account = _rolled(payee, CivilMonth.epochOf(block.timestamp));
-        amount = account.claimable;
+        uint32 epoch = CivilMonth.epochOf(block.timestamp);
+        Account memory account = _rolledAccount(payee, epoch);
+        uint256 fromAccount = account.claimable;
+        if (fromAccount != 0) {
+            account.claimable = 0;
+            account.claimed += uint64(fromAccount);
+            _accounts[payee] = account;
+        }
+        uint256 fromHouse = _claimHouse(payee, epoch);
+        amount = fromAccount + fromHouse;
         if (amount == 0) revert RevenueSplitNothingToClaim(payee);
-        account.claimable = 0;
-        account.epochClaimed += uint64(amount);
-        _accounts[payee] = account;
         emit Claimed(payee, amount);
-        credit.safeTransfer(payee, amount);
+        _credit().safeTransfer(payee, amount);
     }
 
     /// @inheritdoc IRevenueSplit
-    /// @dev Anyone may call it after a month ends (the month-end script does); each payee whose
-    /// open statement belongs to an earlier month gets its MonthlyStatement event.
+    /// @dev Anyone may call it after a month ends (the month-end script does). Every listed
+    /// owner account and the house payees whose open month is over get their statements.
     function closeStatements(address[] calldata payees) external {
         uint32 epoch = CivilMonth.epochOf(block.timestamp);
         for (uint256 i = 0; i < payees.length; ++i) {
             Account memory before = _accounts[payees[i]];
             if (before.epoch == 0 || before.epoch == epoch) continue;
-            _accounts[payees[i]] = _rolled(payees[i], epoch);
+            _accounts[payees[i]] = _rolledAccount(payees[i], epoch);
         }
+        uint256 house = _house;
+        uint256 rolled = _rolledHouse(house, epoch);
+        if (rolled != house) _house = rolled;
     }
 
     /// @inheritdoc IRevenueSplit
@@ -139,6 +163,8 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         _sources[source] = allowed;
         emit SourceSet(source, allowed);
     }
+
+    // ------------------------------------------------------------------------------ views
 
     /// @inheritdoc IRevenueSplit
     function previewSplit(SlotCategory category, uint256 amount)
@@ -165,17 +191,28 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
 
     /// @inheritdoc IRevenueSplit
     function claimable(address payee) external view returns (uint256) {
-        return _accounts[payee].claimable;
+        return uint256(_accounts[payee].claimable) + _houseClaimable(_house, payee);
     }
 
-    /// @notice The payee's open statement: its month, earned and claimed so far, and its balance.
+    /// @notice A slot owner's open statement: its month, earned and claimed so far, and its balance.
     function accountOf(address payee)
         external
         view
         returns (uint32 epoch, uint256 earned, uint256 claimed, uint256 balance)
     {
         Account memory account = _accounts[payee];
-        return (account.epoch, account.epochEarned, account.epochClaimed, account.claimable);
+        return (
+            account.epoch,
+            uint256(account.claimable) + account.claimed - account.opening,
+            account.claimed,
+            account.claimable
+        );
+    }
+
+    /// @notice The house payees' open month and balances (village enterprise, city fund, platform).
+    function houseBalances() external view returns (uint32 epoch, uint256 village, uint256 city, uint256 platformBalance) {
+        uint256 house = _house;
+        return (uint32(house >> EPOCH_SHIFT), _field(house, 0), _field(house, 1), _field(house, 2));
     }
 
     /// @notice Whether `source` may escrow and allocate.
@@ -187,6 +224,8 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     function currentEpoch() external view returns (uint32) {
         return CivilMonth.epochOf(block.timestamp);
     }
+
+    // ---------------------------------------------------------------------------- helpers
 
     function _split(SlotCategory category, uint256 amount)
         private
@@ -211,27 +250,100 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         }
     }
 
-    function _credit(address payee, uint256 amount, uint32 epoch) private {
-        if (amount > type(uint64).max) revert RevenueSplitAmountTooLarge(amount);
-        Account memory account = _rolled(payee, epoch);
+    function _creditOwner(address owner, uint256 amount, uint32 epoch) private {
+        Account memory account = _rolledAccount(owner, epoch);
         uint256 newBalance = uint256(account.claimable) + amount;
-        uint256 newEarned = uint256(account.epochEarned) + amount;
-        if (newBalance > type(uint64).max || newEarned > type(uint64).max) revert RevenueSplitAmountTooLarge(amount);
+        if (newBalance > type(uint64).max) revert RevenueSplitAmountTooLarge(amount);
         account.claimable = uint64(newBalance);
-        account.epochEarned = uint64(newEarned);
-        _accounts[payee] = account;
+        _accounts[owner] = account;
     }
 
-    /// @dev The account moved to `epoch`, emitting the statement of the month it leaves.
-    function _rolled(address payee, uint32 epoch) private returns (Account memory account) {
+    function _creditHouse(uint256 village, uint256 city, uint256 platformShare, uint32 epoch) private {
+        uint256 house = _rolledHouse(_house, epoch);
+        uint256 newVillage = _field(house, 0) + village;
+        uint256 newCity = _field(house, 1) + city;
+        uint256 newPlatform = _field(house, 2) + platformShare;
+        if ((newVillage | newCity | newPlatform) > HOUSE_MASK) revert RevenueSplitAmountTooLarge(village + city + platformShare);
+        _house = newVillage | (newCity << HOUSE_BITS) | (newPlatform << (2 * HOUSE_BITS)) | (uint256(epoch) << EPOCH_SHIFT);
+    }
+
+    function _claimHouse(address payee, uint32 epoch) private returns (uint256 amount) {
+        uint256 index;
+        if (payee == villageEnterprise) index = 0;
+        else if (payee == cityFund) index = 1;
+        else if (payee == platform) index = 2;
+        else return 0;
+        uint256 house = _rolledHouse(_house, epoch);
+        amount = _field(house, index);
+        if (amount == 0) {
+            if (house != _house) _house = house;
+            return 0;
+        }
+        uint256 shift = index * HOUSE_BITS;
+        _house = house & ~(HOUSE_MASK << shift);
+        _houseClaimed += amount << shift;
+    }
+
+    /// @dev The owner account moved to `epoch`, emitting the statement of the month it leaves.
+    function _rolledAccount(address payee, uint32 epoch) private returns (Account memory account) {
         account = _accounts[payee];
         if (account.epoch == epoch) return account;
         if (account.epoch != 0) {
-            emit MonthlyStatement(payee, account.epoch, account.epochEarned, account.epochClaimed, account.claimable);
+            emit MonthlyStatement(
+                payee,
+                account.epoch,
+                Payee.OWNER,
+                uint256(account.claimable) + account.claimed - account.opening,
+                account.claimed,
+                account.claimable
+            );
         }
         account.epoch = epoch;
-        account.epochEarned = 0;
-        account.epochClaimed = 0;
+        account.opening = account.claimable;
+        account.claimed = 0;
+    }
+
+    /// @dev The house word moved to `epoch`, emitting the three statements of the month it leaves.
+    function _rolledHouse(uint256 house, uint32 epoch) private returns (uint256) {
+        uint32 openEpoch = uint32(house >> EPOCH_SHIFT);
+        if (openEpoch == epoch) return house;
+        if (openEpoch != 0) {
+            uint256 opening = _houseOpening;
+            uint256 claimed = _houseClaimed;
+            address[3] memory payees = [villageEnterprise, cityFund, platform];
+            for (uint256 i = 0; i < 3; ++i) {
+                uint256 closing = _field(house, i);
+                uint256 claimedInMonth = _field(claimed, i);
+                emit MonthlyStatement(
+                    payees[i],
+                    openEpoch,
+                    Payee(i + 1),
+                    closing + claimedInMonth - _field(opening, i),
+                    claimedInMonth,
+                    closing
+                );
+            }
+            if (claimed != 0) _houseClaimed = 0;
+        }
+        uint256 balances = house & ((1 << EPOCH_SHIFT) - 1);
+        if (_houseOpening != balances) _houseOpening = balances;
+        return balances | (uint256(epoch) << EPOCH_SHIFT);
+    }
+
+    function _houseClaimable(uint256 house, address payee) private view returns (uint256) {
+        if (payee == villageEnterprise) return _field(house, 0);
+        if (payee == cityFund) return _field(house, 1);
+        if (payee == platform) return _field(house, 2);
+        return 0;
+    }
+
+    function _field(uint256 word, uint256 index) private pure returns (uint256) {
+        return (word >> (index * HOUSE_BITS)) & HOUSE_MASK;
+    }
+
+    function _credit() private view returns (IERC20 token) {
+        token = credit;
+        if (address(token) == address(0)) revert RevenueSplitCreditNotSet();
     }
 
     function _writeSplit(

@@ -13,13 +13,19 @@ import {CityRoles} from "../access/CityRoles.sol";
 /// mints on a top-up and burns on a cash-out; credits move only between active members and the
 /// platform's contracts, so they cannot leave the village's closed loop.
 contract CityCredit is ERC20, ERC20Permit, CityAccessControlled, ICityCredit {
+    /// @notice The platform's escrow vault (the revenue split). Fixed at deployment because
+    /// every booking pays into it and an immutable costs no storage read.
+    address public immutable escrowVault;
     mapping(address account => bool) private _platformContracts;
 
-    constructor(ICityAccess access_)
+    constructor(ICityAccess access_, address escrowVault_)
         ERC20("CityPass Credit", "KRWC")
         ERC20Permit("CityPass Credit")
         CityAccessControlled(access_)
-    {}
+    {
+        if (escrowVault_ == address(0)) revert CityCreditZeroAddress();
+        escrowVault = escrowVault_;
+    }
 
     /// @notice Credits are whole won.
     function decimals() public pure override returns (uint8) {
@@ -63,10 +69,10 @@ contract CityCredit is ERC20, ERC20Permit, CityAccessControlled, ICityCredit {
     function _update(address from, address to, uint256 value) internal override {
         // Recipients are usually platform contracts (escrow) and senders usually members whose
         // CityAccess record the calling market has already read, so test the cheap side first.
-        if (to != address(0) && !_platformContracts[to] && !access.isAllowed(to)) {
+        if (to != address(0) && to != escrowVault && !_platformContracts[to] && !access.isAllowed(to)) {
             revert CityCreditPartyNotAllowed(to);
         }
-        if (from != address(0) && !access.isAllowed(from) && !_platformContracts[from]) {
+        if (from != address(0) && from != escrowVault && !access.isAllowed(from) && !_platformContracts[from]) {
             revert CityCreditPartyNotAllowed(from);
         }
         super._update(from, to, value);

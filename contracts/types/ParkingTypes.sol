@@ -65,13 +65,11 @@ struct Lease {
     uint16 termsVersion;
 }
 
-/// @notice Cancellation, overstay and booking limits, set by CITY_ADMIN (DESIGN §4 defaults).
+/// @notice Cancellation, check-in and overstay rules, set by CITY_ADMIN (DESIGN §4 defaults).
 struct LeasePolicy {
     uint32 freeCancelCutoff; // seconds before start until which cancelling is free
     uint32 bookingGracePeriod; // seconds after booking during which cancelling is free
     uint16 lateCancelRefundBps; // refund share after the cut-off, before the start
     uint32 overstayPenalty; // fixed KRW charged once on any overstay
-    uint32 maxAdvance; // how far ahead a lease may start, seconds
-    uint16 maxLeaseUnits; // longest lease, in 30-minute units
     uint32 checkInEarly; // how long before the start a check-in is accepted, seconds
 }

@@ -1,0 +1,128 @@
+"""EIP-712 typed data that residents sign in their wallets: EIP-2612 permits for CityCredit and
+ERC-2771 forward requests for the CityForwarder. Used by tests, benchmarks and (later) the API,
+which serves the same typed data to wallet apps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+PERMIT_TYPES = {
+    "Permit": [
+        {"name": "owner", "type": "address"},
+        {"name": "spender", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint256"},
+    ]
+}
+
+FORWARD_REQUEST_TYPES = {
+    "ForwardRequest": [
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "gas", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint48"},
+        {"name": "data", "type": "bytes"},
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Signature:
+    v: int
+    r: bytes
+    s: bytes
+    signature: bytes
+
+
+def domain(name: str, version: str, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": version,
+        "chainId": chain_id,
+        "verifyingContract": verifying_contract,
+    }
+
+
+def sign_typed(
+    private_key: bytes | str, domain_data: dict, types: dict, message: dict
+) -> Signature:
+    signable = encode_typed_data(domain_data=domain_data, message_types=types, message_data=message)
+    signed = Account.sign_message(signable, private_key)
+    r = signed.r.to_bytes(32, "big")
+    s = signed.s.to_bytes(32, "big")
+    return Signature(v=signed.v, r=r, s=s, signature=r + s + bytes([signed.v]))
+
+
+def permit_message(owner: str, spender: str, value: int, nonce: int, deadline: int) -> dict:
+    return {
+        "owner": owner,
+        "spender": spender,
+        "value": value,
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+
+
+def sign_permit(
+    private_key: bytes | str,
+    *,
+    token_name: str,
+    token_address: str,
+    chain_id: int,
+    owner: str,
+    spender: str,
+    value: int,
+    nonce: int,
+    deadline: int,
+) -> Signature:
+    return sign_typed(
+        private_key,
+        domain(token_name, "1", chain_id, token_address),
+        PERMIT_TYPES,
+        permit_message(owner, spender, value, nonce, deadline),
+    )
+
+
+def forward_request(
+    sender: str, target: str, data: bytes, *, nonce: int, deadline: int, gas: int = 500_000, value: int = 0
+) -> dict:
+    return {
+        "from": sender,
+        "to": target,
+        "value": value,
+        "gas": gas,
+        "nonce": nonce,
+        "deadline": deadline,
+        "data": data,
+    }
+
+
+def sign_forward_request(
+    private_key: bytes | str, *, forwarder_address: str, chain_id: int, request: dict
+) -> Signature:
+    return sign_typed(
+        private_key,
+        domain("CityPassForwarder", "1", chain_id, forwarder_address),
+        FORWARD_REQUEST_TYPES,
+        request,
+    )
+
+
+def request_data_tuple(request: dict, signature: bytes) -> tuple:
+    """The ERC2771Forwarder.ForwardRequestData tuple for `execute`."""
+    return (
+        request["from"],
+        request["to"],
+        request["value"],
+        request["gas"],
+        request["deadline"],
+        request["data"],
+        signature,
+    )

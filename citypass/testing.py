@@ -1,0 +1,56 @@
+"""Test helpers shared by the brownie test-suite: exact custom-error checks and chain time."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from citypass.chain import head_time, mine_at
+from citypass.timeunits import next_local_midnight
+
+__all__ = ["expected_error", "reverts_with", "head_time", "mine_at", "next_day_start"]
+
+
+def _format_arg(value: Any) -> str:
+    if hasattr(value, "address"):
+        return str(value.address)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return str(value)
+
+
+def expected_error(name: str, *args: Any) -> str:
+    """The revert message brownie decodes for custom error `name(args)`."""
+    if not args:
+        return f"{name}: "
+    return f"{name}: {', '.join(_format_arg(a) for a in args)}"
+
+
+@contextlib.contextmanager
+def reverts_with(name: str, *args: Any) -> Iterator[None]:
+    """Assert the block reverts with exactly the custom error `name` and these arguments.
+
+    With no `args` only the error name is checked (for errors whose arguments the test cannot
+    know, such as nested revert data)."""
+    from brownie.exceptions import VirtualMachineError
+
+    try:
+        yield
+    except VirtualMachineError as exc:
+        message = exc.revert_msg or ""
+        if args:
+            assert message == expected_error(name, *args), (
+                f"expected {expected_error(name, *args)!r}, got {message!r}"
+            )
+        else:
+            assert message.split(":")[0] == name, f"expected {name}, got {message!r}"
+    else:
+        raise AssertionError(f"expected revert {name}{args}, but the call succeeded")
+
+
+def next_day_start() -> int:
+    """00:00 KST of the next day after the chain head."""
+    return next_local_midnight(head_time())

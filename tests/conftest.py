@@ -1,0 +1,88 @@
+"""Shared fixtures: one deployment per test module, chain state rolled back after each test.
+
+Accounts 0..6 are the stakeholders (admin, treasury, village enterprise, city fund, platform,
+operator, oracle); 7 is a slot owner, 8 and 9 are residents, 10 is a stranger (never onboarded).
+"""
+
+from __future__ import annotations
+
+import brownie
+import pytest
+
+from citypass.chain import use_private_engine_port
+from citypass.deployment import Stakeholders, deploy_system
+from citypass.testing import mine_at, next_day_start
+from citypass.windows import EVERY_DAY, Window
+
+# Runs before brownie's plugin starts the engine: every test run gets its own anvil port.
+use_private_engine_port()
+
+PERSONAL = 3
+STARTING_CREDIT = 1_000_000
+MAX_UINT = 2**256 - 1
+HOUR = 3600
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@pytest.fixture(scope="module")
+def people(accounts):
+    return Stakeholders(*accounts[:7])
+
+
+@pytest.fixture(scope="module")
+def system(people):
+    return deploy_system(brownie, people)
+
+
+@pytest.fixture(scope="module")
+def admin(people):
+    return people.admin
+
+
+@pytest.fixture(scope="module")
+def owner(accounts, system, people):
+    account = accounts[7]
+    system.access.onboard(account, {"from": people.admin})
+    return account
+
+
+@pytest.fixture(scope="module")
+def residents(accounts, system, people):
+    """Two onboarded residents with credits and a standing approval for the market."""
+    chosen = [accounts[8], accounts[9]]
+    for resident in chosen:
+        system.access.onboard(resident, {"from": people.admin})
+        system.credit.mint(resident, STARTING_CREDIT, b"\x00" * 32, {"from": people.treasury})
+        system.credit.approve(system.market, MAX_UINT, {"from": resident})
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def resident(residents):
+    return residents[0]
+
+
+@pytest.fixture(scope="module")
+def stranger(accounts):
+    return accounts[10]
+
+
+@pytest.fixture(scope="module")
+def slot_id(system, people, owner):
+    """A personal slot shared every day, all day, at the default ₩600 / ₩200."""
+    tx = system.slots.registerSlot(owner, PERSONAL, 1, 37_503_000, 126_787_000, {"from": people.operator})
+    slot = tx.return_value
+    system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": owner})
+    return slot
+
+
+@pytest.fixture(scope="module")
+def day(system):
+    """00:00 KST of a fresh day; the chain is moved to 02:00 the day before."""
+    start = next_day_start() + 86400
+    mine_at(start - 22 * HOUR)
+    return start
