@@ -69,7 +69,7 @@ format: setup ## format the Python code
 	ruff check --fix .
 
 demo: compile ## the main job: seed the Sangsalmi village and run one simulated day
-	brownie run scripts/demo.py main --network development
+	citypass-demo
 
 gas: compile ## gas used per operation, as JSON
 	python bench/gas.py

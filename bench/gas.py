@@ -26,7 +26,7 @@ from citypass.signing import (  # noqa: E402
     sign_forward_request,
     sign_permit,
 )
-from citypass.timeunits import UNIT_SECONDS, next_local_midnight  # noqa: E402
+from citypass.timeunits import next_local_midnight  # noqa: E402
 from citypass.windows import EVERY_DAY, Window  # noqa: E402
 
 GOALS = {"book": 80_000, "check_out_settle": 70_000}
@@ -62,7 +62,9 @@ def run_scenario(project, network) -> dict:
     for member in (owner, resident, signer_account):
         system.access.onboard(member, {"from": people.admin})
         system.credit.mint(member, 1_000_000, b"\x00" * 32, {"from": people.treasury})
-    slot_id = system.slots.registerSlot(owner, PERSONAL, 1, 37_500_000, 126_780_000, operator).return_value
+    slot_id = system.slots.registerSlot(
+        owner, PERSONAL, 1, 37_500_000, 126_780_000, operator
+    ).return_value
     system.slots.setWindows(slot_id, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": owner})
     system.credit.approve(system.market, MAX_UINT, {"from": resident})
 
@@ -99,7 +101,15 @@ def run_scenario(project, network) -> dict:
     )
     start = day + 8 * HOUR
     tx = system.market.bookWithPermit(
-        slot_id, start, start + 4 * HOUR, price, deadline, sig.v, sig.r, sig.s, {"from": signer_account}
+        slot_id,
+        start,
+        start + 4 * HOUR,
+        price,
+        deadline,
+        sig.v,
+        sig.r,
+        sig.s,
+        {"from": signer_account},
     )
     gas["book_with_permit"] = tx.gas_used
 
@@ -116,7 +126,9 @@ def run_scenario(project, network) -> dict:
     signature = sign_forward_request(
         signer.key, forwarder_address=system.forwarder.address, chain_id=chain.id, request=request
     )
-    tx = system.forwarder.execute(request_data_tuple(request, signature.signature), {"from": people.operator})
+    tx = system.forwarder.execute(
+        request_data_tuple(request, signature.signature), {"from": people.operator}
+    )
     gas["book_via_forwarder"] = tx.gas_used
 
     cancel_lease, _ = book(16, 2)

@@ -37,6 +37,9 @@ def load_project(network_id: str = "development", quiet: bool = True) -> tuple[A
     For `development` this launches a fresh anvil on a private port."""
     from brownie import network, project
 
+    from citypass import brownie_fixes
+
+    brownie_fixes.apply()
     sink = io.StringIO() if quiet else None
     with contextlib.redirect_stdout(sink) if sink else contextlib.nullcontext():
         loaded = project.load(ROOT, name="CityPassLedger")

@@ -125,7 +125,8 @@ def load_deployment(containers: Any, network: str) -> System:
     try:
         recorded = json.loads(path.read_text())["contracts"]
         handles = {
-            key: getattr(containers, CONTRACT_NAMES[key]).at(recorded[key]) for key in CONTRACT_NAMES
+            key: getattr(containers, CONTRACT_NAMES[key]).at(recorded[key])
+            for key in CONTRACT_NAMES
         }
     except (KeyError, ValueError) as exc:
         raise DeploymentError(f"{path} is not a valid deployment record ({exc}); redeploy") from exc

@@ -91,7 +91,14 @@ def sign_permit(
 
 
 def forward_request(
-    sender: str, target: str, data: bytes, *, nonce: int, deadline: int, gas: int = 500_000, value: int = 0
+    sender: str,
+    target: str,
+    data: bytes,
+    *,
+    nonce: int,
+    deadline: int,
+    gas: int = 500_000,
+    value: int = 0,
 ) -> dict:
     return {
         "from": sender,

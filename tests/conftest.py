@@ -9,13 +9,16 @@ from __future__ import annotations
 import brownie
 import pytest
 
+from citypass import brownie_fixes
 from citypass.chain import use_private_engine_port
 from citypass.deployment import Stakeholders, deploy_system
 from citypass.testing import mine_at, next_day_start
 from citypass.windows import EVERY_DAY, Window
 
-# Runs before brownie's plugin starts the engine: every test run gets its own anvil port.
+# Runs before brownie's plugin starts the engine: every test run gets its own anvil port, and
+# brownie's false "dropped transaction" verdicts under anvil are re-checked.
 use_private_engine_port()
+brownie_fixes.apply()
 
 PERSONAL = 3
 STARTING_CREDIT = 1_000_000
@@ -74,7 +77,9 @@ def stranger(accounts):
 @pytest.fixture(scope="module")
 def slot_id(system, people, owner):
     """A personal slot shared every day, all day, at the default ₩600 / ₩200."""
-    tx = system.slots.registerSlot(owner, PERSONAL, 1, 37_503_000, 126_787_000, {"from": people.operator})
+    tx = system.slots.registerSlot(
+        owner, PERSONAL, 1, 37_503_000, 126_787_000, {"from": people.operator}
+    )
     slot = tx.return_value
     system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": owner})
     return slot

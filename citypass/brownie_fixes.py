@@ -1,0 +1,80 @@
+"""A fix for a race between brownie 1.22 and anvil that makes brownie call a mined transaction
+"dropped".
+
+brownie decides a transaction was dropped when the sender's nonce has moved past it but no
+receipt is found yet. anvil can report the new nonce a moment before the receipt is queryable,
+so roughly one transaction in a thousand raised `TransactionError: Tx dropped without known
+replacement` although it was mined and succeeded. Before accepting "dropped", we look for the
+receipt again for a short while and, when it is there, let brownie finish the confirmation.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+RECHECK_SECONDS = 3.0
+_applied = False
+recovered = 0  # how many false "dropped" verdicts were overturned (for diagnostics)
+
+
+def apply() -> None:
+    global _applied
+    if _applied:
+        return
+    from brownie.network import transaction
+    from brownie.network.web3 import web3
+    from hexbytes import HexBytes
+    from web3.exceptions import TransactionNotFound
+
+    original = transaction.TransactionReceipt._await_confirmation
+
+    def _receipt_appears(txid: str) -> bool:
+        deadline = time.monotonic() + RECHECK_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                receipt = web3.eth.get_transaction_receipt(HexBytes(txid))
+                if receipt is not None and receipt["blockHash"] is not None:
+                    return True
+            except TransactionNotFound:
+                pass
+            time.sleep(0.05)
+        return False
+
+    class _GuardedEvent:
+        """Stands in for the receipt's `_confirmed` event while brownie confirms it: a "dropped"
+        verdict is held back (the waiting caller keeps waiting) if the receipt shows up."""
+
+        def __init__(self, receipt: Any, real: Any) -> None:
+            self._receipt = receipt
+            self._real = real
+            self.retry = False
+
+        def set(self) -> None:
+            receipt = self._receipt
+            if receipt.status == transaction.Status.Dropped and _receipt_appears(receipt.txid):
+                global recovered
+                receipt.status = transaction.Status.Pending
+                self.retry = True
+                recovered += 1
+                return
+            self._real.set()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._real, name)
+
+    def _await_confirmation(
+        self: Any, block_number: int | None = None, required_confs: int = 1
+    ) -> None:
+        real = self._confirmed
+        guard = _GuardedEvent(self, real)
+        self._confirmed = guard
+        try:
+            original(self, block_number, required_confs)
+        finally:
+            self._confirmed = real
+        if guard.retry:
+            original(self, None, required_confs)
+
+    transaction.TransactionReceipt._await_confirmation = _await_confirmation
+    _applied = True

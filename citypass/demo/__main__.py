@@ -1,0 +1,3 @@
+from citypass.demo.cli import main
+
+main()

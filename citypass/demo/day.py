@@ -1,0 +1,243 @@
+"""Plan and run one simulated weekday of bookings, cancellations, check-ins and overstays."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from citypass.chain import head_time, mine_at
+from citypass.demo.world import Slot, World
+from citypass.signing import sign_permit
+from citypass.timeunits import UNIT_SECONDS
+
+HOUR = 3600
+MINUTE = 60
+OVERSTAY_RESERVE = 5_000  # ₩ a resident's permit allows beyond the price, for overstay charges
+
+
+@dataclass
+class Plan:
+    member: Any
+    slot: Slot
+    start: int
+    end: int
+    booked_at: int
+    fate: str  # "use", "overstay", "cancel_free", "cancel_late", "no_show"
+    arrive: int = 0
+    depart: int = 0
+    lease_id: int = 0
+    checked_in_by_sensor: bool = True
+
+
+@dataclass
+class DayResult:
+    day: int
+    plans: list[Plan]
+    bookings: int = 0
+    failures: Counter = field(default_factory=Counter)
+    cancellations: Counter = field(default_factory=Counter)
+    refunds: int = 0
+    no_shows: int = 0
+    overstays: int = 0
+    overstay_charges: int = 0
+    overstay_debts: int = 0
+    occupancy: dict[int, int] = field(default_factory=dict)
+    gross: int = 0
+
+
+class Calendar:
+    """Python-side bookkeeping so the simulator only asks for free, shareable slots."""
+
+    def __init__(self) -> None:
+        self._busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+
+    def free(self, slot_id: int, start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in self._busy[slot_id])
+
+    def take(self, slot_id: int, start: int, end: int) -> None:
+        self._busy[slot_id].append((start, end))
+
+
+def plan_day(world: World, day: int, rng: random.Random) -> list[Plan]:
+    """Demand for one weekday (`day` = 00:00 KST): commuters' overnight parking at Technopark,
+    visitors and residents in the public lots, daytime use of resident-priority and personal space."""
+    calendar = Calendar()
+    plans: list[Plan] = []
+
+    def add(lot_id: int, start: int, end: int, member: Any) -> None:
+        candidates = [s for s in world.slots_of(lot_id) if calendar.free(s.slot_id, start, end)]
+        if not candidates:
+            return
+        slot = rng.choice(candidates)
+        if slot.owner == member:
+            return
+        calendar.take(slot.slot_id, start, end)
+        lead = rng.choice([30, 60, 90, 120, 180, 240]) * MINUTE
+        booked_at = max(day + 5 * HOUR + 30 * MINUTE, start - lead)
+        plans.append(Plan(member, slot, start, end, booked_at, _fate(rng, start - booked_at)))
+
+    members = list(world.members)
+    rng.shuffle(members)
+    vehicles = itertools.cycle(members)
+    # Overnight at Technopark: 19:00–20:00 until 07:00–08:00 the next morning.
+    for _ in range(105):
+        start = day + rng.choice([19, 19.5, 20]) * HOUR
+        end = day + 24 * HOUR + rng.choice([7, 7.5, 8]) * HOUR
+        add(1, int(start), int(end), next(vehicles))
+    # Public lots, 07:00–24:00, 1–5 hours.
+    for _ in range(150):
+        start = day + _half_hours(rng, 7, 21)
+        end = min(start + rng.randint(2, 10) * UNIT_SECONDS, day + 24 * HOUR)
+        add(rng.choice([2, 3]), start, end, next(vehicles))
+    # Resident-priority and personal spaces, 09:00–18:00, 1–4 hours.
+    for lot_id, count in ((4, 70), (5, 45)):
+        for _ in range(count):
+            start = day + _half_hours(rng, 9, 16)
+            end = min(start + rng.randint(2, 8) * UNIT_SECONDS, day + 18 * HOUR)
+            add(lot_id, start, end, next(vehicles))
+    for plan in plans:
+        plan.arrive = plan.start + rng.randint(0, 10) * MINUTE
+        plan.checked_in_by_sensor = rng.random() < 0.7
+        if plan.fate == "overstay":
+            plan.depart = plan.end + rng.randint(5, 50) * MINUTE
+        else:
+            plan.depart = plan.end - rng.randint(5, 40) * MINUTE
+    return plans
+
+
+def _half_hours(rng: random.Random, first_hour: int, last_hour: int) -> int:
+    return rng.randint(first_hour * 2, last_hour * 2) * UNIT_SECONDS
+
+
+def _fate(rng: random.Random, lead: int) -> str:
+    roll = rng.random()
+    if roll < 0.04:
+        return "cancel_free"
+    if roll < 0.07 and lead >= 90 * MINUTE:
+        return "cancel_late"
+    if roll < 0.11:
+        return "no_show"
+    if roll < 0.23:
+        return "overstay"
+    return "use"
+
+
+def _events(plans: list[Plan]) -> list[tuple[int, int, str, Plan]]:
+    events: list[tuple[int, int, str, Plan]] = []
+    for order, plan in enumerate(plans):
+        events.append((plan.booked_at, order, "book", plan))
+        if plan.fate == "cancel_free":
+            events.append((plan.booked_at + 5 * MINUTE, order, "cancel", plan))
+        elif plan.fate == "cancel_late":
+            events.append((plan.start - 30 * MINUTE, order, "cancel", plan))
+        elif plan.fate == "no_show":
+            events.append((plan.end + 15 * MINUTE, order, "no_show", plan))
+        else:
+            events.append((plan.arrive, order, "check_in", plan))
+            events.append((plan.depart, order, "check_out", plan))
+    events.sort(key=lambda item: (item[0], item[1]))
+    return events
+
+
+def run_day(world: World, day: int, plans: list[Plan]) -> DayResult:
+    result = DayResult(day, plans)
+    occupied: list[tuple[int, int]] = []
+    events = _events(plans)
+    with click.progressbar(events, label="Simulating the day on chain", file=sys.stderr) as bar:
+        for when, _, kind, plan in bar:
+            if head_time() < when:
+                mine_at(when)
+            try:
+                _apply(world, kind, plan, result, occupied)
+            except Exception as exc:  # a refused step is counted, never hidden
+                result.failures[f"{kind}: {getattr(exc, 'revert_msg', None) or exc}"] += 1
+    result.occupancy = _occupancy_by_hour(day, occupied)
+    result.gross = sum(
+        p.slot.lot.price_per_30min * (p.end - p.start) // UNIT_SECONDS for p in plans if p.lease_id
+    )
+    return result
+
+
+def _apply(world: World, kind: str, plan: Plan, result: DayResult, occupied: list) -> None:
+    market, people = world.system.market, world.people
+    if kind == "book":
+        price = plan.slot.lot.price_per_30min * (plan.end - plan.start) // UNIT_SECONDS
+        plan.lease_id = _book_with_permit(world, plan, price)
+        result.bookings += 1
+    elif not plan.lease_id:
+        return
+    elif kind == "cancel":
+        tx = market.cancel(plan.lease_id, {"from": plan.member})
+        event = tx.events["LeaseCancelled"]
+        result.cancellations["free" if event["retained"] == 0 else "partial refund"] += 1
+        result.refunds += event["refund"]
+    elif kind == "no_show":
+        market.settleNoShow(plan.lease_id, {"from": people.operator})
+        result.no_shows += 1
+    elif kind == "check_in":
+        by = people.oracle if plan.checked_in_by_sensor else plan.member
+        market.checkIn(plan.lease_id, {"from": by})
+        occupied.append((plan.arrive, plan.depart))
+    elif kind == "check_out":
+        by = people.oracle if plan.checked_in_by_sensor else plan.member
+        tx = market.checkOut(plan.lease_id, {"from": by})
+        settled = tx.events["LeaseSettled"]
+        if settled["overstayCharge"]:
+            result.overstays += 1
+            result.overstay_charges += settled["overstayCharge"] if settled["overstayPaid"] else 0
+            result.overstay_debts += 0 if settled["overstayPaid"] else 1
+
+
+def _book_with_permit(world: World, plan: Plan, price: int) -> int:
+    """The wallet flow: the resident signs an EIP-2612 permit and books in one transaction."""
+    system = world.system
+    member = plan.member
+    allowance = price + OVERSTAY_RESERVE
+    deadline = head_time() + HOUR
+    signature = sign_permit(
+        world.member_keys[member.address],
+        token_name="CityPass Credit",
+        token_address=system.credit.address,
+        chain_id=_chain_id(),
+        owner=member.address,
+        spender=system.market.address,
+        value=allowance,
+        nonce=system.credit.nonces(member.address),
+        deadline=deadline,
+    )
+    tx = system.market.bookWithPermit(
+        plan.slot.slot_id,
+        plan.start,
+        plan.end,
+        allowance,
+        deadline,
+        signature.v,
+        signature.r,
+        signature.s,
+        {"from": member},
+    )
+    return tx.return_value
+
+
+def _chain_id() -> int:
+    from brownie import chain
+
+    return chain.id
+
+
+def _occupancy_by_hour(day: int, occupied: list[tuple[int, int]]) -> dict[int, int]:
+    """Vehicles parked in shared spaces at half past each hour, 06:00 to 05:00 the next morning
+    (the simulated day runs from the morning commute until the overnight leases end)."""
+    counts = {}
+    for offset in range(24):
+        moment = day + (6 + offset) * HOUR + 30 * MINUTE
+        counts[moment - 30 * MINUTE] = sum(
+            1 for arrive, depart in occupied if arrive <= moment < depart
+        )
+    return counts
