@@ -13,12 +13,13 @@ __all__ = ["expected_error", "reverts_with", "head_time", "mine_at", "next_day_s
 
 
 def _format_arg(value: Any) -> str:
+    """Format like brownie's decoder: lower-case addresses, Python reprs of bytes."""
     if hasattr(value, "address"):
-        return str(value.address)
-    if isinstance(value, bool):
-        return str(value)
+        return str(value.address).lower()
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return str(bytes(value))
     return str(value)
 
 
@@ -33,7 +34,7 @@ def expected_error(name: str, *args: Any) -> str:
 def reverts_with(name: str, *args: Any) -> Iterator[None]:
     """Assert the block reverts with exactly the custom error `name` and these arguments.
 
-    With no `args` only the error name is checked (for errors whose arguments the test cannot
+    Accounts, contracts and address strings compare as addresses; bytes as bytes. With no `args` only the error name is checked (for errors whose arguments the test cannot
     know, such as nested revert data)."""
     from brownie.exceptions import VirtualMachineError
 

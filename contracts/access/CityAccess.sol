@@ -125,11 +125,17 @@ contract CityAccess is AccessControl, ICityAccess {
         emit MemberReinstated(account, _msgSender());
     }
 
-    /// @dev Accepts CITY_ADMIN or `role`.
+    /// @dev Accepts CITY_ADMIN or `role`, from an account that is not suspended.
     function _checkAnyRole(bytes32 role) internal view {
         address caller = _msgSender();
-        if (!super.hasRole(CityRoles.CITY_ADMIN, caller) && !super.hasRole(role, caller)) {
-            revert CityAccessMissingRole(caller, role);
+        bool holds = super.hasRole(CityRoles.CITY_ADMIN, caller) || super.hasRole(role, caller);
+        if (!holds || _members[caller].status == MemberStatus.SUSPENDED) revert CityAccessMissingRole(caller, role);
+    }
+
+    /// @dev A suspended account loses the use of its roles here too (grantRole, revokeRole, …).
+    function _checkRole(bytes32 role, address account) internal view override {
+        if (!super.hasRole(role, account) || _members[account].status == MemberStatus.SUSPENDED) {
+            revert AccessControlUnauthorizedAccount(account, role);
         }
     }
 

@@ -47,6 +47,9 @@ interface IRevenueSplit {
     );
     /// @notice Escrow went back to a payer (a cancellation refund).
     event EscrowRefunded(address indexed source, address indexed to, uint256 amount);
+    /// @notice A refund was kept for a payer who may not receive credits now (suspended); it is
+    /// paid with their next `claim`.
+    event RefundDeferred(address indexed source, address indexed to, uint256 amount);
     /// @notice A payee withdrew what it had earned.
     event Claimed(address indexed payee, uint256 amount);
     /// @notice One KST month of one payee in one capacity (`kind`: as a slot owner, or as the

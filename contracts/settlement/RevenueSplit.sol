@@ -54,6 +54,8 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     uint256 private _houseOpening;
     /// @dev what the three house payees claimed in the open epoch (same layout)
     uint256 private _houseClaimed;
+    /// @dev refunds that could not be paid out yet (the payer was suspended)
+    mapping(address payer => uint256) private _deferredRefunds;
 
     constructor(
         ICityAccess access_,
@@ -102,7 +104,14 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     }
 
     /// @inheritdoc IRevenueSplit
+    /// @dev A payer who may not receive credits right now (a suspended member) keeps the refund
+    /// here, claimable once reinstated, so a cancellation never gets stuck on the refund.
     function refund(address to, uint256 amount) external onlySource {
+        if (!access.isAllowed(to)) {
+            _deferredRefunds[to] += amount;
+            emit RefundDeferred(msg.sender, to, amount);
+            return;
+        }
         emit EscrowRefunded(msg.sender, to, amount);
         _credit().safeTransfer(to, amount);
     }
@@ -113,15 +122,19 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     function claim() external returns (uint256 amount) {
         address payee = _msgSender();
         uint32 epoch = CivilMonth.epochOf(block.timestamp);
+        uint32 previousEpoch = _accounts[payee].epoch;
         Account memory account = _rolledAccount(payee, epoch);
         uint256 fromAccount = account.claimable;
         if (fromAccount != 0) {
             account.claimable = 0;
             account.claimed += uint64(fromAccount);
-            _accounts[payee] = account;
         }
+        // Save whenever the month rolled too, or its statement would be emitted again.
+        if (fromAccount != 0 || account.epoch != previousEpoch) _accounts[payee] = account;
         uint256 fromHouse = _claimHouse(payee, epoch);
-        amount = fromAccount + fromHouse;
+        uint256 fromRefunds = _deferredRefunds[payee];
+        if (fromRefunds != 0) delete _deferredRefunds[payee];
+        amount = fromAccount + fromHouse + fromRefunds;
         if (amount == 0) revert RevenueSplitNothingToClaim(payee);
         emit Claimed(payee, amount);
         _credit().safeTransfer(payee, amount);
@@ -191,7 +204,12 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
 
     /// @inheritdoc IRevenueSplit
     function claimable(address payee) external view returns (uint256) {
-        return uint256(_accounts[payee].claimable) + _houseClaimable(_house, payee);
+        return uint256(_accounts[payee].claimable) + _houseClaimable(_house, payee) + _deferredRefunds[payee];
+    }
+
+    /// @notice Refunds held for a payer who could not receive them when they were due.
+    function deferredRefundOf(address payer) external view returns (uint256) {
+        return _deferredRefunds[payer];
     }
 
     /// @notice A slot owner's open statement: its month, earned and claimed so far, and its balance.
