@@ -1,0 +1,111 @@
+"""Onboard, suspend, reinstate or look up members of the CityPass ledger.
+
+brownie run scripts/member.py main onboard 0xAb… 0xCd… --network citypass-local
+brownie run scripts/member.py main suspend 0xAb… reason=LOST-CARD --network citypass-local
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._cli import (
+    ACCOUNT_HELP,
+    CliError,
+    Context,
+    UsageError,
+    add_common,
+    add_signer,
+    bytes32_text,
+    new_parser,
+    progress,
+    run_script,
+    show_bytes32,
+    table,
+)
+
+STATUS = ("none", "active", "suspended")
+_GERUND = {"onboard": "onboarding", "suspend": "suspending", "reinstate": "reinstating"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser(
+        "member",
+        "Onboard accounts as members, suspend them (with an opaque reason code, never personal "
+        "data), reinstate them, or show their status. Needs CITY_ADMIN or OPERATOR.",
+        examples=(
+            "brownie run scripts/member.py main onboard 0xAb… 0xCd… --network citypass-local",
+            "brownie run scripts/member.py main suspend 0xAb… reason=LOST-CARD "
+            "--network citypass-local",
+            "brownie run scripts/member.py main reinstate 0xAb… --network citypass-local",
+            "brownie run scripts/member.py main status 0xAb… --network citypass-local",
+        ),
+    )
+    parser.add_argument(
+        "action",
+        choices=("onboard", "suspend", "reinstate", "status"),
+        metavar="ACTION",
+        help="onboard | suspend | reinstate | status",
+    )
+    parser.add_argument("accounts", nargs="+", metavar="ACCOUNT", help=ACCOUNT_HELP)
+    parser.add_argument(
+        "--reason",
+        type=bytes32_text("reason"),
+        help="suspend only: an opaque code of at most 32 characters (e.g. LOST-CARD, T-2025-114)",
+    )
+    add_signer(parser, "operator", "the transactions")
+    add_common(parser)
+    return parser
+
+
+def member(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
+    if args.action == "suspend" and args.reason is None:
+        raise UsageError("suspend needs --reason CODE (an opaque code such as LOST-CARD)")
+    if args.action != "suspend" and args.reason is not None:
+        raise UsageError(f"--reason only goes with suspend, not {args.action}")
+    targets = list(dict.fromkeys(ctx.address(spec) for spec in args.accounts))
+    system = ctx.system()
+    access = system.access
+    if args.action == "status":
+        rows = [(a, STATUS[int(access.memberStatus(a))]) for a in targets]
+        print(table(rows, ("account", "status")))
+        return dict(rows)
+
+    signer = ctx.signer(what=f"the {args.action}")
+    done: list[str] = []
+    skipped: list[str] = []
+    for account in progress(targets, _GERUND[args.action]):
+        status = int(access.memberStatus(account))
+        if args.action == "onboard" and status != 0 and len(targets) > 1:
+            skipped.append(account)
+            continue
+        try:
+            if args.action == "onboard":
+                ctx.send(access.onboard, account, signer=signer, what=f"onboarding {account}")
+            elif args.action == "suspend":
+                ctx.send(
+                    access.suspend,
+                    account,
+                    args.reason,
+                    signer=signer,
+                    what=f"suspending {account}",
+                )
+            else:
+                ctx.send(access.reinstate, account, signer=signer, what=f"reinstating {account}")
+        except CliError as exc:
+            if done:
+                raise CliError(f"{exc} ({len(done)} account(s) before it were done)") from exc
+            raise
+        done.append(account)
+
+    verb = {"onboard": "onboarded", "suspend": "suspended", "reinstate": "reinstated"}[args.action]
+    for account in done:
+        suffix = f" (reason {show_bytes32(args.reason)})" if args.action == "suspend" else ""
+        print(f"{verb} {account}{suffix}; status now {STATUS[int(access.memberStatus(account))]}")
+    for account in skipped:
+        print(f"skipped {account}: already {STATUS[int(access.memberStatus(account))]}")
+    return {account: STATUS[int(access.memberStatus(account))] for account in targets}
+
+
+def main(*argv: Any) -> Any:
+    return run_script(build_parser, member, argv)

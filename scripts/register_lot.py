@@ -1,0 +1,153 @@
+"""Register a parking lot's spaces as slot tokens (one ERC-721 per space).
+
+    brownie run scripts/register_lot.py main 12 public 0xAb… count=40 lat=37.50312 \
+        lon=126.78745 spacing=2.5 --network citypass-local
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from ._cli import (
+    ACCOUNT_HELP,
+    CATEGORIES,
+    CliError,
+    Context,
+    add_common,
+    add_signer,
+    category,
+    compact_ids,
+    degrees,
+    new_parser,
+    non_negative_int,
+    positive_int,
+    progress,
+    run_script,
+)
+
+MAX_LOT_ID = 2**32 - 1
+MAX_COUNT = 500
+METRES_PER_DEGREE = 111_320.0
+
+
+def _lot_id(text: str) -> int:
+    value = non_negative_int(text)
+    if value > MAX_LOT_ID:
+        raise argparse.ArgumentTypeError(f"lot id {text} is above {MAX_LOT_ID:,} (uint32)")
+    return value
+
+
+def _count(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            f"{value} slots at once is too many; register at most {MAX_COUNT} per run"
+        )
+    return value
+
+
+def _metres(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a distance in metres") from None
+    if not math.isfinite(value) or value < 0 or value > 1000:
+        raise argparse.ArgumentTypeError(f"spacing {text!r} must be 0..1000 metres")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser(
+        "register_lot",
+        "Register COUNT slots of one lot for OWNER (one slot token each, at the default price "
+        "of 600 KRW per 30 min and 200 KRW per 10 min overage, with no sharing windows yet: "
+        "set them with scripts/slot_terms.py). Needs OPERATOR.",
+        examples=(
+            "brownie run scripts/register_lot.py main 12 public 0xAb… count=40 lat=37.50312 "
+            "lon=126.78745 spacing=2.5 --network citypass-local",
+            "brownie run scripts/register_lot.py main 0 personal 7 lat=37.5031 lon=126.7874 "
+            "--network development",
+        ),
+    )
+    parser.add_argument("lot", type=_lot_id, metavar="LOT_ID", help="lot number (0 = no lot)")
+    parser.add_argument(
+        "category",
+        type=category,
+        metavar="CATEGORY",
+        help="public | private | resident | personal (decides the revenue split)",
+    )
+    parser.add_argument(
+        "owner", metavar="OWNER", help=f"who receives the slot tokens: {ACCOUNT_HELP}"
+    )
+    parser.add_argument("--count", type=_count, default=1, help="how many slots (default 1)")
+    parser.add_argument(
+        "--lat", type=degrees(90, "latitude"), required=True, help="latitude in degrees"
+    )
+    parser.add_argument(
+        "--lon", type=degrees(180, "longitude"), required=True, help="longitude in degrees"
+    )
+    parser.add_argument(
+        "--spacing",
+        type=_metres,
+        default=0.0,
+        metavar="METRES",
+        help="place the slots in a row running east, this many metres apart (default 0)",
+    )
+    add_signer(parser, "operator", "the registrations")
+    add_common(parser)
+    return parser
+
+
+def place(lat: float, lon: float, index: int, spacing: float) -> tuple[int, int]:
+    """Micro-degrees of slot `index` in a row running east from (lat, lon)."""
+    east = index * spacing
+    lon_offset = east / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 1e-6))
+    lat_e6 = round(lat * 1_000_000)
+    lon_e6 = round((lon + lon_offset) * 1_000_000)
+    if abs(lon_e6) > 180_000_000:
+        raise CliError(f"slot {index + 1} would lie beyond longitude ±180; reduce --spacing")
+    return lat_e6, lon_e6
+
+
+def register_lot(args: argparse.Namespace, ctx: Context) -> list[int]:
+    owner = ctx.address(args.owner, "owner")
+    system = ctx.system()
+    signer = ctx.signer(what="the registrations")
+    name = CATEGORIES[args.category]
+    positions = [place(args.lat, args.lon, i, args.spacing) for i in range(args.count)]
+    if not system.access.isActiveMember(owner):
+        print(
+            f"warning: owner {owner} is not an active member; onboard it with "
+            "scripts/member.py before it can claim revenue"
+        )
+    print(f"registering {args.count} {name} slot(s) of lot {args.lot} for {owner} …")
+    registered: list[int] = []
+    for lat_e6, lon_e6 in progress(positions, "registering slots"):
+        try:
+            tx = ctx.send(
+                system.slots.registerSlot,
+                owner,
+                args.category,
+                args.lot,
+                lat_e6,
+                lon_e6,
+                signer=signer,
+                what=f"registering slot {len(registered) + 1} of {args.count}",
+            )
+        except CliError as exc:
+            if registered:
+                raise CliError(
+                    f"{exc}; slots {compact_ids(registered)} were registered before it, so "
+                    f"re-run with count={args.count - len(registered)} for the rest"
+                ) from exc
+            raise
+        registered.append(int(tx.events["SlotRegistered"]["slotId"]))
+    print(f"registered {len(registered)} slot(s) in lot {args.lot} ({name}) for {owner}")
+    print(f"slot ids: {' '.join(str(i) for i in registered)}")
+    return registered
+
+
+def main(*argv: Any) -> Any:
+    return run_script(build_parser, register_lot, argv)
