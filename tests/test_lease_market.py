@@ -826,6 +826,15 @@ def test_owner_cancel_reverts_for_others(market, lease, stranger, resident, peop
         market.ownerCancel(lease, {"from": caller})
 
 
+def test_owner_cancel_reverts_after_the_lease_ended(market, owner, lease, end):
+    """An unused lease that ended is a no-show for the owner, not a refund for the lessee."""
+    mine_at(end)
+    with reverts_with("LeaseMarketOutsideLeaseTime"):  # the second argument is the block time
+        market.ownerCancel(lease, {"from": owner})
+    tx = market.settleNoShow(lease, {"from": owner})
+    assert tx.events["LeaseNoShow"]["price"] == PRICE
+
+
 def test_owner_cancel_reverts_when_checked_in(market, owner, checked_in):
     with reverts_with("LeaseMarketWrongStatus", checked_in, CHECKED_IN):
         market.ownerCancel(checked_in, {"from": owner})
@@ -1171,6 +1180,12 @@ def test_set_policy_emits_and_stores(market, admin):
     tx = market.setPolicy(policy, {"from": admin})
     assert plain(tx.events["PolicySet"]["policy"]) == policy
     assert plain(market.policy()) == policy
+
+
+def test_set_policy_emits_nothing_when_unchanged(market, admin):
+    tx = market.setPolicy(DEFAULT_POLICY, {"from": admin})
+    assert "PolicySet" not in tx.events
+    assert plain(market.policy()) == tuple(DEFAULT_POLICY)
 
 
 def test_set_policy_accepts_every_bound(market, admin):

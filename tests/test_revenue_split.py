@@ -211,6 +211,13 @@ def test_set_split_emits_and_changes_preview(split, people):
         assert tuple(split.splitOf(category)) == (*DEFAULTS[category], VILLAGE_KIND)
 
 
+def test_set_split_emits_nothing_when_unchanged(split, people):
+    before = split.splitOf(PERSONAL)
+    tx = split.setSplit(PERSONAL, 6000, 2500, 0, 1500, 1, {"from": people.admin})
+    assert "SplitSet" not in tx.events
+    assert split.splitOf(PERSONAL) == before
+
+
 @pytest.mark.parametrize("dust_party", [OWNER_KIND, VILLAGE_KIND, CITY_KIND, PLATFORM_KIND])
 def test_set_split_dust_goes_to_named_party(split, people, dust_party):
     bps = (2500, 2500, 2500, 2500)

@@ -212,12 +212,15 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     }
 
     /// @inheritdoc ILeaseMarket
-    /// @dev The slot's owner (or an OPERATOR) withdraws the space: the lessee gets everything back.
+    /// @dev The slot's owner (or an OPERATOR) withdraws the space before the lease ends: the
+    /// lessee gets everything back. A lease that ended unused is a no-show, not a withdrawal.
     function ownerCancel(uint256 leaseId) external {
         (uint256 key, Lease memory lease) = _load(leaseId);
         address caller = _msgSender();
         if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
-        (uint256 slotId,) = _decodeKey(key);
+        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
+        if (block.timestamp >= end) revert LeaseMarketOutsideLeaseTime(leaseId, block.timestamp);
         (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
         if (caller != owner && !_hasCityRole(caller, CityRoles.OPERATOR)) {
             revert LeaseMarketNotAuthorized(leaseId, caller);
@@ -335,6 +338,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         if (newPolicy.lateCancelRefundBps > BPS) revert LeaseMarketInvalidPolicy("lateCancelRefundBps");
         if (newPolicy.overstayPenalty > MAX_PENALTY) revert LeaseMarketInvalidPolicy("overstayPenalty");
         if (newPolicy.checkInEarly > MAX_CHECK_IN_EARLY) revert LeaseMarketInvalidPolicy("checkInEarly");
+        if (keccak256(abi.encode(newPolicy)) == keccak256(abi.encode(_policy))) return;
         _policy = newPolicy;
         emit PolicySet(newPolicy);
     }

@@ -377,7 +377,9 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         uint256 shift = ROW_BITS * uint256(category);
         uint256 row = uint256(ownerBps) | (uint256(villageBps) << 16) | (uint256(cityBps) << 32)
             | (uint256(uint8(dustParty)) << 48);
-        _splitTable = (_splitTable & ~(((1 << ROW_BITS) - 1) << shift)) | (row << shift);
+        uint256 table = (_splitTable & ~(((1 << ROW_BITS) - 1) << shift)) | (row << shift);
+        if (table == _splitTable && _splitTable != 0) return;
+        _splitTable = table;
         emit SplitSet(category, ownerBps, villageBps, cityBps, platformBps, dustParty);
     }
 
