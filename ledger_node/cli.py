@@ -1,0 +1,328 @@
+"""`ledger-node`: init, start, status, verify and export-besu for the CityPass permissioned ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+
+from ledger_node import logs
+from ledger_node.config import (
+    DEFAULT_CHAIN_ID,
+    DEFAULT_GAS_LIMIT,
+    NodeConfig,
+    genesis_document,
+    load_config,
+    save_config,
+    write_json_atomically,
+)
+from ledger_node.errors import LedgerNodeError
+from ledger_node.keystore import create_authority, load_authority, resolve_password
+
+AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
+log = logging.getLogger("ledger_node")
+
+password_file_option = click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the keystore password (default: $LEDGER_NODE_PASSWORD).",
+)
+data_dir_option = click.option(
+    "--data-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The node's data directory.",
+)
+
+
+class Abort(click.ClickException):
+    """One readable line and exit code 1, instead of a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _run(coroutine: Any) -> Any:
+    try:
+        return asyncio.run(coroutine)
+    except LedgerNodeError as exc:
+        raise Abort(str(exc)) from exc
+
+
+@click.group(
+    help="The CityPass permissioned ledger node: anvil as a private engine behind a permission gateway, a sequencer, a crash-safe journal and authority seals."
+)
+def main() -> None:
+    pass
+
+
+@main.command(short_help="Create a data directory: genesis, config, encrypted authority key.")
+@data_dir_option
+@click.option(
+    "--chain-id", default=DEFAULT_CHAIN_ID, show_default=True, type=click.IntRange(1, 2**32 - 1)
+)
+@click.option(
+    "--block-period",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 60),
+    help="Seconds between blocks; 0 seals as soon as transactions wait.",
+)
+@click.option(
+    "--max-block-txs",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Seal early when this many transactions wait.",
+)
+@click.option(
+    "--gas-limit",
+    default=DEFAULT_GAS_LIMIT,
+    show_default=True,
+    type=click.IntRange(1_000_000, 2_000_000_000),
+)
+@click.option(
+    "--snapshot-every",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="Dump the engine state every K blocks.",
+)
+@password_file_option
+def init(
+    data_dir: Path,
+    chain_id: int,
+    block_period: float,
+    max_block_txs: int,
+    gas_limit: int,
+    snapshot_every: int,
+    password_file: Path | None,
+) -> None:
+    """Write the genesis, the config and the authority keystore into a new data directory.
+
+    Refuses to touch an existing, non-empty directory."""
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise Abort(f"{data_dir} already exists and is not empty: choose a new data directory")
+    try:
+        password = resolve_password(password_file)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        authority = create_authority(data_dir, password)
+        config = NodeConfig(
+            chain_id=chain_id,
+            block_period=block_period,
+            max_block_txs=max_block_txs,
+            gas_limit=gas_limit,
+            snapshot_every=snapshot_every,
+            authority=authority.address,
+            genesis_timestamp=int(time.time()),
+        )
+        save_config(data_dir, config)
+        write_json_atomically(
+            data_dir / "genesis.json",
+            genesis_document(config, {authority.address: AUTHORITY_BALANCE}),
+        )
+    except LedgerNodeError as exc:
+        raise Abort(str(exc)) from exc
+    click.echo(f"initialised {data_dir}")
+    click.echo(f"  chain id   {chain_id}")
+    click.echo(f"  authority  {authority.address} (encrypted keystore in {data_dir / 'keystore'})")
+    click.echo(
+        f"  blocks     every {block_period:g} s, at most {max_block_txs} transactions before sealing early"
+    )
+
+
+@main.command(short_help="Run the node: JSON-RPC over HTTP and WebSocket.")
+@data_dir_option
+@click.option(
+    "--rpc-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the public JSON-RPC endpoint.",
+)
+@click.option("--rpc-port", default=8545, show_default=True, type=click.IntRange(1, 65535))
+@password_file_option
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+)
+def start(
+    data_dir: Path, rpc_host: str, rpc_port: int, password_file: Path | None, log_level: str
+) -> None:
+    """Recover from the journal, then serve until SIGTERM or SIGINT."""
+    logs.configure(log_level)
+    try:
+        config = load_config(data_dir)
+        authority = load_authority(data_dir, resolve_password(password_file))
+    except LedgerNodeError as exc:
+        raise Abort(str(exc)) from exc
+    _run(_serve(data_dir, config, authority, rpc_host, rpc_port))
+
+
+async def _serve(data_dir: Path, config: NodeConfig, authority: Any, host: str, port: int) -> None:
+    from aiohttp import web
+
+    from ledger_node.node import LedgerNode
+    from ledger_node.server import RpcGateway, build_app
+
+    node = LedgerNode(data_dir, config, authority)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Replaying the journal", file=sys.stderr)
+            bar.__enter__()
+        bar.update(1)
+        if done == total:
+            bar.__exit__(None, None, None)
+
+    try:
+        await node.start(progress)
+    except BaseException:
+        await node.engine.stop()
+        raise
+    runner = web.AppRunner(build_app(RpcGateway(node)), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await node.stop()
+        raise LedgerNodeError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another --rpc-port"
+        ) from exc
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info(
+        f"ledger node serving JSON-RPC on http://{host}:{port} (chain {config.chain_id}, head {node.head_number})"
+    )
+    print(f"ledger node ready: http://{host}:{port} ws://{host}:{port}", flush=True)
+    await stop.wait()
+    log.info("stopping")
+    await runner.cleanup()
+    await node.stop()
+
+
+@main.command(short_help="Show head, pending, journal size, last snapshot and peers.")
+@click.option("--rpc-url", default="http://127.0.0.1:8545", show_default=True)
+def status(rpc_url: str) -> None:
+    try:
+        reply = requests.post(
+            rpc_url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "ledger_status", "params": []},
+            timeout=5,
+        )
+        result = reply.json()["result"]
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        raise Abort(
+            f"no ledger node answers at {rpc_url} ({exc.__class__.__name__}); is it running?"
+        ) from exc
+    click.echo(f"chain id        {int(result['chainId'], 16)}")
+    click.echo(f"head            {int(result['head'], 16)}")
+    click.echo(f"pending         {result['pending']}")
+    click.echo(
+        f"journal         {result['journalBytes'] / 1e6:.1f} MB, {result['journalTransactions']} transactions"
+    )
+    snapshot = result["lastSnapshot"]
+    click.echo(f"last snapshot   {int(snapshot, 16) if snapshot else 'none yet'}")
+    click.echo("peers           none (single authority; see export-besu for a QBFT network)")
+    click.echo(f"authority       {result['authority']}")
+    click.echo(
+        f"access contract {result['accessContract'] or 'not deployed yet (only the authority may send)'}"
+    )
+
+
+@main.command(short_help="Replay the journal and check every hash, link and seal.")
+@data_dir_option
+def verify(data_dir: Path) -> None:
+    """Re-execute the whole journal on a scratch engine; exits non-zero on the first mismatch."""
+    from ledger_node.verify import verify_data_dir
+
+    with click.progressbar(length=1, label="Verifying", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(1)
+
+        report = _run(verify_data_dir(data_dir, progress))
+    for line in report.lines:
+        click.echo(line)
+
+
+@main.command("export-besu", short_help="Write a Hyperledger Besu QBFT network of the same chain.")
+@data_dir_option
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write (must be new or empty).",
+)
+@click.option(
+    "--validators",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Validator organisations.",
+)
+@click.option(
+    "--rpc-url", default=None, help="A running node, to read the current CityAccess members."
+)
+@click.option(
+    "--access",
+    "access_address",
+    default=None,
+    help="CityAccess address (default: the one the journal recorded).",
+)
+@password_file_option
+def export_besu(
+    data_dir: Path,
+    out: Path,
+    validators: int,
+    rpc_url: str | None,
+    access_address: str | None,
+    password_file: Path | None,
+) -> None:
+    """Validator keys (encrypted), QBFT genesis, per-node TOML and the accounts allowlist."""
+    from ledger_node.besu_export import BesuExportError
+    from ledger_node.besu_export import export_besu as run_export
+
+    try:
+        password = resolve_password(password_file)
+        if access_address is None:
+            access_address = _recorded_access(data_dir)
+        result = run_export(
+            data_dir, out, validators, password, rpc_url=rpc_url, access_address=access_address
+        )
+    except (LedgerNodeError, BesuExportError) as exc:
+        raise Abort(str(exc)) from exc
+    click.echo(f"wrote a {validators}-validator QBFT network to {out} (see {out / 'README.md'})")
+    for line in getattr(result, "summary", lambda: [])():
+        click.echo(f"  {line}")
+
+
+def _recorded_access(data_dir: Path) -> str | None:
+    from ledger_node.config import JOURNAL_FILE
+    from ledger_node.journal import Journal
+
+    path = data_dir / JOURNAL_FILE
+    if not path.exists():
+        return None
+    journal = Journal(path, readonly=True)
+    try:
+        return journal.get_meta("access_contract")
+    finally:
+        journal.close()
+
+
+if __name__ == "__main__":
+    main()

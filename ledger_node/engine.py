@@ -1,0 +1,187 @@
+"""The private EVM engine: an anvil child process on a loopback port nobody else is told about.
+
+Mining is the node's: anvil runs with --no-mining and FIFO ordering, and the node mines each
+block with an explicit timestamp, so replaying the same transactions reproduces the same hashes.
+The child gets SIGKILL when the node dies (PR_SET_PDEATHSIG), so it never outlives the node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import ujson
+
+from ledger_node.errors import EngineError
+
+ROOT = Path(__file__).resolve().parent.parent
+ANVIL_CANDIDATES = (
+    ROOT / ".tools" / "bin" / "anvil",
+    ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil",
+)
+PR_SET_PDEATHSIG = 1
+STARTUP_SECONDS = 15.0
+
+
+def anvil_binary() -> Path:
+    override = os.environ.get("LEDGER_NODE_ANVIL")
+    candidates = (Path(override),) if override else ANVIL_CANDIDATES
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise EngineError(
+        "the anvil binary is missing: run `make setup` (it comes from the npm package @foundry-rs/anvil)"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class Engine:
+    """One anvil process and an HTTP JSON-RPC client for it."""
+
+    def __init__(self, genesis_path: Path, *, gas_limit: int, chain_id: int) -> None:
+        self.genesis_path = genesis_path
+        self.gas_limit = gas_limit
+        self.chain_id = chain_id
+        self.port = 0
+        self._process: subprocess.Popen | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._ids = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.port = free_port()
+        command = [
+            str(anvil_binary()),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--init", str(self.genesis_path),
+            "--no-mining",
+            "--order", "fifo",
+            "--accounts", "0",
+            "--block-base-fee-per-gas", "0",
+            "--gas-price", "0",
+            "--gas-limit", str(self.gas_limit),
+            "--chain-id", str(self.chain_id),
+            "--silent",
+        ]  # fmt: skip
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,
+        )
+        connector = aiohttp.TCPConnector(limit=16)
+        self._session = aiohttp.ClientSession(connector=connector, json_serialize=ujson.dumps)
+        deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
+        while True:
+            if self._process.poll() is not None:
+                error = (
+                    self._process.stderr.read().decode(errors="replace")
+                    if self._process.stderr
+                    else ""
+                )
+                raise EngineError(f"anvil exited while starting: {error.strip()[:400]}")
+            try:
+                await self.call("eth_chainId", [])
+                return
+            except (aiohttp.ClientError, OSError):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise EngineError(
+                        f"anvil did not answer on {self.url} within {STARTUP_SECONDS:.0f} s"
+                    ) from None
+                await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def call(self, method: str, params: list[Any]) -> Any:
+        response = await self.raw_request(
+            {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
+        )
+        if "error" in response:
+            raise EngineError(f"engine {method} failed: {response['error'].get('message')}")
+        return response.get("result")
+
+    async def raw_request(self, payload: Any) -> Any:
+        """Send one JSON-RPC request or a batch as-is and return the decoded answer."""
+        if self._session is None:
+            raise EngineError("the engine is not running")
+        async with self._session.post(
+            self.url, data=ujson.dumps(payload), headers={"Content-Type": "application/json"}
+        ) as reply:
+            return ujson.loads(await reply.read())
+
+    async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """Several calls in one HTTP request; answers in the order of `calls`."""
+        if not calls:
+            return []
+        first = self._ids + 1
+        payload = [
+            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
+            for i, (m, p) in enumerate(calls)
+        ]
+        self._ids += len(calls)
+        answers = await self.raw_request(payload)
+        by_id = {answer.get("id"): answer for answer in answers}
+        return [
+            by_id.get(first + i, {"error": {"code": -32603, "message": "no answer"}})
+            for i in range(len(calls))
+        ]
+
+    async def mine(self, timestamp: int) -> None:
+        await self.call("evm_mine", [{"timestamp": timestamp, "blocks": 1}])
+
+    async def block(self, number: int | str) -> dict[str, Any]:
+        tag = hex(number) if isinstance(number, int) else number
+        block = await self.call("eth_getBlockByNumber", [tag, False])
+        if block is None:
+            raise EngineError(f"the engine has no block {number}")
+        return block
+
+    async def head_number(self) -> int:
+        return int(await self.call("eth_blockNumber", []), 16)
+
+    async def dump_state(self) -> str:
+        return str(await self.call("anvil_dumpState", []))
+
+    async def load_state(self, state: str) -> None:
+        await self.call("anvil_loadState", [state])
+
+    def _next_id(self) -> int:
+        self._ids += 1
+        return self._ids

@@ -1,0 +1,47 @@
+"""Re-executing journal blocks on an engine: used by recovery on start and by auditors' verify."""
+
+from __future__ import annotations
+
+from ledger_node.engine import Engine
+from ledger_node.journal import Journal, JournalBlock
+
+SEND_CHUNK = 1000
+
+
+class ReplayMismatch(Exception):
+    def __init__(self, block: JournalBlock, replayed_hash: str, reason: str) -> None:
+        super().__init__(reason)
+        self.block = block
+        self.replayed_hash = replayed_hash
+
+
+async def replay_block(engine: Engine, journal: Journal, block: JournalBlock) -> dict:
+    """Send the block's raw transactions in their recorded order, mine at the recorded time and
+    return the engine's block; raises ReplayMismatch when the result differs from the journal."""
+    try:
+        raws = journal.raw_txs(block.tx_hashes)
+    except KeyError as exc:
+        raise ReplayMismatch(
+            block, "", f"block {block.number}: a transaction it lists is missing from the journal"
+        ) from exc
+    for start in range(0, len(raws), SEND_CHUNK):
+        chunk = raws[start : start + SEND_CHUNK]
+        replies = await engine.batch(
+            [("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in chunk]
+        )
+        for reply in replies:
+            if "error" in reply:
+                raise ReplayMismatch(
+                    block,
+                    "",
+                    f"block {block.number}: the engine refused a journaled transaction: {reply['error'].get('message')}",
+                )
+    await engine.mine(block.timestamp)
+    replayed = await engine.block(block.number)
+    if replayed["hash"] != "0x" + block.hash.hex():
+        raise ReplayMismatch(
+            block,
+            replayed["hash"],
+            f"block {block.number} differs: the journal records 0x{block.hash.hex()}, replay gives {replayed['hash']}",
+        )
+    return replayed

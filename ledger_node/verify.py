@@ -1,0 +1,84 @@
+"""`ledger-node verify`: an auditor re-executes the whole journal on a scratch engine and checks
+every block hash, every parent link and every authority seal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, load_config, load_genesis
+from ledger_node.engine import Engine
+from ledger_node.errors import ConfigError, VerificationError
+from ledger_node.journal import Journal
+from ledger_node.replay import ReplayMismatch, replay_block
+from ledger_node.seal import seal_signer
+
+
+@dataclass
+class VerifyReport:
+    blocks: int = 0
+    transactions: int = 0
+    authority: str = ""
+    chain_id: int = 0
+    head_hash: str = ""
+    lines: list[str] = field(default_factory=list)
+
+
+async def verify_data_dir(
+    data_dir: Path, progress: Callable[[int, int], None] | None = None
+) -> VerifyReport:
+    config = load_config(data_dir)
+    load_genesis(data_dir)
+    journal_path = data_dir / JOURNAL_FILE
+    if not journal_path.exists():
+        raise ConfigError(f"{journal_path} is missing: there is nothing to verify")
+    journal = Journal(journal_path, readonly=True)
+    engine = Engine(data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id)
+    report = VerifyReport(authority=config.authority, chain_id=config.chain_id)
+    await engine.start()
+    try:
+        genesis = await engine.block(0)
+        parent = bytes.fromhex(genesis["hash"][2:])
+        report.lines.append(
+            f"genesis {genesis['hash']} (chain {config.chain_id}, authority {config.authority})"
+        )
+        total = journal.block_count_after(0)
+        expected_number = 1
+        for block in journal.blocks_after(0):
+            if block.number != expected_number:
+                raise VerificationError(
+                    f"block {expected_number} is missing from the journal (next is {block.number})"
+                )
+            if block.parent_hash != parent:
+                raise VerificationError(
+                    f"block {block.number}: parent link broken (records 0x{block.parent_hash.hex()}, previous block is 0x{parent.hex()})"
+                )
+            signer = seal_signer(
+                block.seal, config.chain_id, block.number, block.hash, block.parent_hash
+            )
+            if signer != config.authority:
+                raise VerificationError(
+                    f"block {block.number}: seal is not the authority's (signed by {signer or 'nobody: invalid signature'},"
+                    f" expected {config.authority})"
+                )
+            try:
+                await replay_block(engine, journal, block)
+            except ReplayMismatch as exc:
+                raise VerificationError(str(exc)) from exc
+            parent = block.hash
+            report.blocks += 1
+            report.transactions += len(block.tx_hashes)
+            expected_number += 1
+            if progress is not None:
+                progress(report.blocks, total)
+        report.head_hash = "0x" + parent.hex()
+        report.lines.append(
+            f"verified {report.blocks} blocks and {report.transactions} transactions: every hash reproduced by "
+            f"re-execution, every parent link intact, every seal signed by {config.authority}"
+        )
+        report.lines.append(f"head {report.head_hash}")
+    finally:
+        await engine.stop()
+        journal.close()
+    return report
