@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -65,10 +66,9 @@ class LedgerNode:
         self._wake.set()
         if self._sequencer is not None:
             self._sequencer.cancel()
-            try:
+            # The node is going down either way; a failed sequencer has already logged why.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._sequencer
-            except (asyncio.CancelledError, Exception):  # the node is going down either way
-                pass
         await self.engine.stop()
         self.journal.close()
 
@@ -182,10 +182,8 @@ class LedgerNode:
                 remaining = period - (time.monotonic() - last_seal)
                 if remaining > 0:
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=remaining)
-                    except TimeoutError:
-                        pass
                     if (
                         self._pending < self.config.max_block_txs
                         and time.monotonic() - last_seal < period

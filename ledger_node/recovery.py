@@ -26,15 +26,13 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
     if head is not None:
         replay_from = await _load_snapshot(node, head.number)
         total = journal.block_count_after(replay_from)
-        done = 0
-        for block in journal.blocks_after(replay_from):
+        for done, block in enumerate(journal.blocks_after(replay_from), start=1):
             try:
                 await replay_block(engine, journal, block)
             except ReplayMismatch as exc:
                 raise RecoveryError(
                     f"refusing to start: {exc}. The journal or the engine is not what it was"
                 ) from exc
-            done += 1
             if progress is not None:
                 progress(done, total)
         node.last_timestamp = head.timestamp
