@@ -1,0 +1,113 @@
+"""Start and stop `ledger-node` as a real child process (for tests, benchmarks and the demo)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from ledger_node.engine import free_port
+
+CLI = [sys.executable, "-m", "ledger_node.cli"]
+
+
+def init_data_dir(
+    data_dir: Path,
+    password: str,
+    *,
+    block_period: float = 1.0,
+    max_block_txs: int = 2000,
+    snapshot_every: int = 1000,
+    chain_id: int | None = None,
+) -> subprocess.CompletedProcess:
+    args = [
+        *CLI, "init", "--data-dir", str(data_dir), "--block-period", str(block_period),
+        "--max-block-txs", str(max_block_txs), "--snapshot-every", str(snapshot_every),
+    ]  # fmt: skip
+    if chain_id is not None:
+        args += ["--chain-id", str(chain_id)]
+    env = {**os.environ, "LEDGER_NODE_PASSWORD": password}
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"ledger-node init failed: {result.stderr.strip()}")
+    return result
+
+
+@dataclass
+class NodeProcess:
+    data_dir: Path
+    password: str
+    port: int = 0
+    log_path: Path | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120.0) -> NodeProcess:
+        if not self.port:
+            self.port = free_port()
+        log_path = self.log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
+        env = {**os.environ, "LEDGER_NODE_PASSWORD": self.password}
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*CLI, "start", "--data-dir", str(self.data_dir), "--rpc-port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"ledger-node exited with {self.process.returncode}; see {log_path}"
+                )
+            try:
+                reply = requests.post(
+                    self.url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": "ledger_status", "params": []},
+                    timeout=2,
+                )
+                if reply.ok:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"ledger-node did not answer within {timeout:.0f} s; see {log_path}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM and wait: a clean stop."""
+        if self.process is None:
+            return 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return -9
+
+    def kill(self) -> None:
+        """kill -9 of the node; its engine dies with it (PR_SET_PDEATHSIG)."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def rpc(self, method: str, params: list | None = None, timeout: float = 30.0) -> dict:
+        reply = requests.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
+            timeout=timeout,
+        )
+        return reply.json()
