@@ -149,31 +149,68 @@ def init(
 @click.option("--rpc-port", default=8545, show_default=True, type=click.IntRange(1, 65535))
 @password_file_option
 @click.option(
+    "--admin-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Serve admin_snapshot (and admin_setClock) on this loopback port, with a bearer token.",
+)
+@click.option(
+    "--admin-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the admin token (default: $LEDGER_NODE_ADMIN_TOKEN).",
+)
+@click.option(
+    "--dev-clock",
+    is_flag=True,
+    help="Development only: let admin_setClock move block time forward (for simulations).",
+)
+@click.option(
     "--log-level",
     default="INFO",
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
 def start(
-    data_dir: Path, rpc_host: str, rpc_port: int, password_file: Path | None, log_level: str
+    data_dir: Path,
+    rpc_host: str,
+    rpc_port: int,
+    password_file: Path | None,
+    admin_port: int | None,
+    admin_token_file: Path | None,
+    dev_clock: bool,
+    log_level: str,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
+    from ledger_node.admin import resolve_token
+
     logs.configure(log_level)
+    if dev_clock and admin_port is None:
+        raise Abort("--dev-clock needs --admin-port: the clock is moved through the admin listener")
     try:
         config = load_config(data_dir)
         authority = load_authority(data_dir, resolve_password(password_file))
+        admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(_serve(data_dir, config, authority, rpc_host, rpc_port))
+    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock))
 
 
-async def _serve(data_dir: Path, config: NodeConfig, authority: Any, host: str, port: int) -> None:
+async def _serve(
+    data_dir: Path,
+    config: NodeConfig,
+    authority: Any,
+    host: str,
+    port: int,
+    admin: tuple[int, str] | None,
+    dev_clock: bool,
+) -> None:
     from aiohttp import web
 
+    from ledger_node.admin import build_admin_app
     from ledger_node.node import LedgerNode
     from ledger_node.server import RpcGateway, build_app
 
-    node = LedgerNode(data_dir, config, authority)
+    node = LedgerNode(data_dir, config, authority, dev_clock=dev_clock)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -199,6 +236,18 @@ async def _serve(data_dir: Path, config: NodeConfig, authority: Any, host: str, 
         raise LedgerNodeError(
             f"cannot listen on {host}:{port} ({exc.strerror}); choose another --rpc-port"
         ) from exc
+    admin_runner = None
+    if admin is not None:
+        admin_runner = web.AppRunner(build_admin_app(node, admin[1]), access_log=None)
+        await admin_runner.setup()
+        try:
+            await web.TCPSite(admin_runner, "127.0.0.1", admin[0]).start()
+        except OSError as exc:
+            await runner.cleanup()
+            await node.stop()
+            raise LedgerNodeError(
+                f"cannot listen on admin port {admin[0]} ({exc.strerror})"
+            ) from exc
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -210,6 +259,8 @@ async def _serve(data_dir: Path, config: NodeConfig, authority: Any, host: str, 
     await stop.wait()
     log.info("stopping")
     await runner.cleanup()
+    if admin_runner is not None:
+        await admin_runner.cleanup()
     await node.stop()
 
 

@@ -45,6 +45,9 @@ class NodeProcess:
     password: str
     port: int = 0
     log_path: Path | None = None
+    admin_port: int = 0
+    admin_token: str = ""
+    dev_clock: bool = False
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -60,9 +63,16 @@ class NodeProcess:
             self.port = free_port()
         log_path = self.log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
         env = {**os.environ, "LEDGER_NODE_PASSWORD": self.password}
+        command = [*CLI, "start", "--data-dir", str(self.data_dir), "--rpc-port", str(self.port)]
+        if self.admin_token:
+            self.admin_port = self.admin_port or free_port()
+            env["LEDGER_NODE_ADMIN_TOKEN"] = self.admin_token
+            command += ["--admin-port", str(self.admin_port)]
+            if self.dev_clock:
+                command.append("--dev-clock")
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*CLI, "start", "--data-dir", str(self.data_dir), "--rpc-port", str(self.port)],
+                command,
                 env=env,
                 stdout=log,
                 stderr=log,
@@ -103,6 +113,15 @@ class NodeProcess:
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+    def admin(self, method: str, params: list | None = None) -> dict:
+        reply = requests.post(
+            f"http://127.0.0.1:{self.admin_port}",
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+            timeout=30,
+        )
+        return reply.json()
 
     def rpc(self, method: str, params: list | None = None, timeout: float = 30.0) -> dict:
         reply = requests.post(
