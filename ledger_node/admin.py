@@ -83,7 +83,7 @@ async def _dispatch(node: LedgerNode, payload: Any) -> Any:
             raise RpcError(
                 INVALID_PARAMS, "expected one parameter: the Unix time of the next block"
             )
-        return node.set_clock(params[0])
+        return await node.set_clock(params[0])
     raise RpcError(
         METHOD_NOT_FOUND, f"admin method {method!r} does not exist (admin_snapshot, admin_setClock)"
     )

@@ -212,9 +212,9 @@ class LedgerNode:
                 await asyncio.sleep(max(period, 0.5))
             last_seal = time.monotonic()
 
-    async def seal_block(self) -> JournalBlock | None:
+    async def seal_block(self, *, allow_empty: bool = False) -> JournalBlock | None:
         async with self._lock:
-            if self._pending == 0:
+            if self._pending == 0 and not allow_empty:
                 return None
             timestamp = max(self.last_timestamp + 1, int(time.time()) + self.clock_offset)
             await self.engine.mine(timestamp)
@@ -283,8 +283,9 @@ class LedgerNode:
         result = reply.get("result")
         return isinstance(result, str) and len(result) == 66 and int(result, 16) == 1
 
-    def set_clock(self, timestamp: int) -> int:
-        """Development clock: the next block is stamped no earlier than `timestamp`."""
+    async def set_clock(self, timestamp: int) -> int:
+        """Development clock: move block time forward to `timestamp` and seal an (empty) block
+        there, so calls and gas estimates see the new time at once. Returns the block number."""
         now = int(time.time())
         current = max(self.last_timestamp, now + self.clock_offset)
         if timestamp < current:
@@ -293,7 +294,8 @@ class LedgerNode:
                 f"the clock only moves forward: it is at {current}, {timestamp} is earlier",
             )
         self.clock_offset = timestamp - now
-        return timestamp
+        block = await self.seal_block(allow_empty=True)
+        return block.number if block else self.head_number
 
     # ----------------------------------------------------------------------------- snapshots
 

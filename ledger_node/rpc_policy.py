@@ -21,7 +21,7 @@ ENGINE_READS = frozenset(
     {
         "eth_chainId", "eth_blockNumber", "eth_getBalance", "eth_getCode", "eth_getStorageAt",
         "eth_getTransactionCount", "eth_call", "eth_estimateGas", "eth_createAccessList",
-        "eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_feeHistory", "eth_blobBaseFee",
+        "eth_feeHistory", "eth_blobBaseFee",
         "eth_getBlockByNumber", "eth_getBlockByHash", "eth_getBlockReceipts",
         "eth_getBlockTransactionCountByNumber", "eth_getBlockTransactionCountByHash",
         "eth_getUncleCountByBlockNumber", "eth_getUncleCountByBlockHash",
@@ -36,8 +36,14 @@ ENGINE_READS = frozenset(
     }
 )  # fmt: skip
 
-NODE_METHODS = frozenset(
-    {"eth_sendRawTransaction", "ledger_status", "ledger_getSeal", "ledger_getJournalEntry"}
+# Gas is free on this ledger (zero base fee): the node itself answers the fee suggestions with
+# zero, so wallets and brownie send transactions that members without ether can pay.
+FREE_GAS_METHODS = frozenset({"eth_gasPrice", "eth_maxPriorityFeePerGas"})
+NODE_METHODS = (
+    frozenset(
+        {"eth_sendRawTransaction", "ledger_status", "ledger_getSeal", "ledger_getJournalEntry"}
+    )
+    | FREE_GAS_METHODS
 )
 SUBSCRIPTION_METHODS = frozenset({"eth_subscribe", "eth_unsubscribe"})
 # Otterscan's namespace: every ots_ method anvil implements is a read.

@@ -1,16 +1,19 @@
-"""`citypass-demo` / `make demo`: the Sangsalmi village on a fresh development chain."""
+"""`citypass-demo` / `make demo`: the Sangsalmi village on the ledger node, one simulated day."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import random
+import subprocess
+import sys
 import time
 
 import click
 
-from citypass.chain import disconnect, head_time, load_project, mine_at, silence_transactions
+from citypass.chain import head_time, silence_transactions
 from citypass.demo.day import plan_day, run_day
+from citypass.demo.engines import start_anvil, start_ledger_node
 from citypass.demo.summary import render
 from citypass.demo.village import VILLAGE_VEHICLES
 from citypass.demo.world import build_world
@@ -21,11 +24,13 @@ HOUR = 3600
 
 
 @click.command(
-    short_help="Seed the Sangsalmi village on a development chain and simulate one day.",
+    short_help="Seed the Sangsalmi village on the ledger node and simulate one day.",
     help=(
-        "Start a development chain (anvil), deploy the CityPass contracts, seed the Sangsalmi "
-        "village (280 shared spaces, about 389 member vehicles), run one simulated weekday of "
-        "bookings, cancellations, check-ins, overstays and no-shows, and print a summary."
+        "Initialise a ledger node under .citypass/demo-node and start it (or, with --engine "
+        "anvil, a bare development chain), deploy the CityPass contracts through its permission "
+        "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
+        "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
+        "print a summary, and verify the node's journal."
     ),
 )
 @click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
@@ -36,26 +41,52 @@ HOUR = 3600
     type=click.IntRange(20, 2000),
     help="Member vehicles to onboard.",
 )
-def main(seed: int, vehicles: int) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["node", "anvil"]),
+    default="node",
+    show_default=True,
+    help="node: the permissioned ledger node; anvil: a bare development engine.",
+)
+def main(seed: int, vehicles: int, engine: str) -> None:
     rng = random.Random(seed)
     started = time.monotonic()
-    click.echo("Starting a development chain (anvil) and deploying the contracts…", err=True)
-    project, _ = load_project()
+    click.echo(
+        f"Starting the {'ledger node' if engine == 'node' else 'development chain'}…", err=True
+    )
+    chain = start_ledger_node() if engine == "node" else start_anvil()
+    if engine == "node":
+        click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
     silence_transactions()
     try:
         from brownie import accounts
 
         # brownie prints every transaction; keep the terminal for progress bars and the summary.
         with contextlib.redirect_stdout(io.StringIO()):
-            world = build_world(project, accounts, rng, vehicles)
+            world = build_world(chain.project, accounts, chain.signers, rng, vehicles)
             day = next_weekday_midnight(head_time(), TUESDAY)
-            mine_at(day + 5 * HOUR)
+            chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng)
-            result = run_day(world, day, plans)
+            result = run_day(world, day, plans, chain.advance_to)
         click.echo(render(world, result))
-        click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+        if engine == "node":
+            click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
     finally:
-        disconnect()
+        chain.stop()
+    if engine == "node":
+        verify = subprocess.run(
+            [sys.executable, "-m", "ledger_node.cli", "verify", "--data-dir", str(chain.data_dir)],
+            capture_output=True,
+            text=True,
+        )
+        click.echo(
+            "Auditor's check (ledger-node verify): "
+            + (verify.stdout.strip().splitlines() or ["?"])[-2 if verify.returncode == 0 else -1]
+        )
+        if verify.returncode != 0:
+            click.echo(verify.stderr.strip(), err=True)
+            raise SystemExit(1)
+    click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@ import itertools
 import random
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
-from citypass.chain import head_time, mine_at
+from citypass.chain import head_time
 from citypass.demo.world import Slot, World
 from citypass.signing import sign_permit
 from citypass.timeunits import UNIT_SECONDS
@@ -145,14 +146,17 @@ def _events(plans: list[Plan]) -> list[tuple[int, int, str, Plan]]:
     return events
 
 
-def run_day(world: World, day: int, plans: list[Plan]) -> DayResult:
+def run_day(
+    world: World, day: int, plans: list[Plan], advance_to: Callable[[int], None]
+) -> DayResult:
+    """Run the plans in time order; `advance_to(t)` moves chain time to t before each step."""
     result = DayResult(day, plans)
     occupied: list[tuple[int, int]] = []
     events = _events(plans)
     with click.progressbar(events, label="Simulating the day on chain", file=sys.stderr) as bar:
         for when, _, kind, plan in bar:
             if head_time() < when:
-                mine_at(when)
+                advance_to(when)
             try:
                 _apply(world, kind, plan, result, occupied)
             except Exception as exc:  # a refused step is counted, never hidden
@@ -199,7 +203,7 @@ def _book_with_permit(world: World, plan: Plan, price: int) -> int:
     system = world.system
     member = plan.member
     allowance = price + OVERSTAY_RESERVE
-    deadline = head_time() + HOUR
+    deadline = max(head_time(), plan.booked_at) + 24 * HOUR
     signature = sign_permit(
         world.member_keys[member.address],
         token_name="CityPass Credit",
@@ -222,7 +226,7 @@ def _book_with_permit(world: World, plan: Plan, price: int) -> int:
         signature.s,
         {"from": member},
     )
-    return tx.return_value
+    return tx.events["LeaseBooked"]["leaseId"]
 
 
 def _chain_id() -> int:

@@ -36,9 +36,14 @@ class World:
 
 
 def build_world(
-    containers: Any, accounts: Any, rng: random.Random, vehicles: int = VILLAGE_VEHICLES
+    containers: Any,
+    accounts: Any,
+    signers: list[Any],
+    rng: random.Random,
+    vehicles: int = VILLAGE_VEHICLES,
 ) -> World:
-    people = Stakeholders(*accounts[:7])
+    """`signers`: the seven stakeholders (admin first) and the Technopark lot's owner."""
+    people = Stakeholders(*signers[:7])
     system = deploy_system(containers, people)
     admin = {"from": people.admin}
     members: list[Any] = []
@@ -57,17 +62,16 @@ def build_world(
             members.append(member)
             keys[member.address] = local.key
     world = World(system, people, members, keys)
-    _register_lots(world, accounts)
+    _register_lots(world, signers[7])
     return world
 
 
-def _register_lots(world: World, accounts: Any) -> None:
+def _register_lots(world: World, technopark_owner: Any) -> None:
     system, people = world.system, world.people
     operator = {"from": people.operator}
     # Public and resident-priority space belongs to the city; the Technopark lot to its operator;
     # personal spaces to residents who share them (members of their own).
     city_owner = people.city_fund
-    technopark_owner = accounts[7]
     system.access.onboard(technopark_owner, {"from": people.admin})
     total = sum(lot.spaces for lot in LOTS)
     with click.progressbar(
@@ -79,9 +83,10 @@ def _register_lots(world: World, accounts: Any) -> None:
                 owner = owners[index % len(owners)]
                 lat = lot.lat_e6 + (index % 10) * 15
                 lon = lot.lon_e6 + (index // 10) * 15
-                slot_id = system.slots.registerSlot(
+                registered = system.slots.registerSlot(
                     owner, lot.category, lot.lot_id, lat, lon, operator
-                ).return_value
+                )
+                slot_id = registered.events["SlotRegistered"]["slotId"]
                 system.slots.setWindows(
                     slot_id, [w.as_tuple() for w in lot.windows], {"from": owner}
                 )

@@ -1,0 +1,98 @@
+"""Where the demo runs: the permissioned ledger node (default) or a bare development anvil."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from citypass.chain import ROOT, load_project, mine_at
+
+DEMO_DATA_DIR = ROOT / ".citypass" / "demo-node"
+PREFERRED_PORT = 8545
+
+
+@dataclass
+class DemoChain:
+    project: Any
+    signers: list[Any]  # seven stakeholders (admin first) and the Technopark lot's owner
+    advance_to: Callable[[int], None]
+    rpc_url: str
+    stop: Callable[[], None]
+    data_dir: Path | None = None
+
+
+def start_anvil() -> DemoChain:
+    from citypass.chain import disconnect
+
+    project, _ = load_project()
+    from brownie import accounts
+
+    return DemoChain(project, list(accounts[:8]), mine_at, "(in-process anvil)", disconnect)
+
+
+def start_ledger_node() -> DemoChain:
+    """A fresh ledger node under .citypass/demo-node: instant sealing, a development clock so a
+    whole day can be simulated, brownie connected through the public gateway."""
+    from brownie import network, project
+    from brownie._config import CONFIG
+
+    from citypass import brownie_fixes
+    from ledger_node.engine import free_port
+    from ledger_node.launcher import NodeProcess, init_data_dir
+
+    brownie_fixes.apply()
+    if DEMO_DATA_DIR.exists():
+        shutil.rmtree(DEMO_DATA_DIR)
+    DEMO_DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
+    # Made for this run and never stored in clear: the keystore stays encrypted on disk.
+    password = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(24)
+    init_data_dir(DEMO_DATA_DIR, password, block_period=0, snapshot_every=500)
+    port = PREFERRED_PORT if _port_is_free(PREFERRED_PORT) else free_port()
+    node = NodeProcess(
+        DEMO_DATA_DIR, password, port=port, admin_token=token, dev_clock=True
+    ).start()
+    keystore = json.loads((DEMO_DATA_DIR / "keystore" / "authority.json").read_text())
+    # brownie keeps artifacts of live deployments by chain id; the demo's chain is new each run,
+    # so earlier runs' records would point at contracts that no longer exist.
+    shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        loaded = project.load(ROOT, name="CityPassLedger")
+        CONFIG.networks["citypass-local"]["host"] = node.url
+        network.connect("citypass-local")
+    from brownie import accounts
+
+    admin = accounts.add(Account.decrypt(keystore, password))
+    others = [accounts.add(Account.create().key) for _ in range(7)]
+
+    def advance_to(timestamp: int) -> None:
+        # Seals an empty block at that time; a refusal only means the clock is already later.
+        node.admin("admin_setClock", [int(timestamp)])
+
+    def stop() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            if network.is_connected():
+                network.disconnect()
+        node.stop()
+
+    return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, DEMO_DATA_DIR)
+
+
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
