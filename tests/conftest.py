@@ -42,6 +42,36 @@ def system(people):
 
 
 @pytest.fixture(scope="module")
+def access(system):
+    return system.access
+
+
+@pytest.fixture(scope="module")
+def credit(system):
+    return system.credit
+
+
+@pytest.fixture(scope="module")
+def slots(system):
+    return system.slots
+
+
+@pytest.fixture(scope="module")
+def split(system):
+    return system.split
+
+
+@pytest.fixture(scope="module")
+def market(system):
+    return system.market
+
+
+@pytest.fixture(scope="module")
+def forwarder(system):
+    return system.forwarder
+
+
+@pytest.fixture(scope="module")
 def admin(people):
     return people.admin
 

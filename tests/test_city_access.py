@@ -14,11 +14,6 @@ BIT = {name: 1 << i for i, name in enumerate(ROLE_NAMES)}
 
 
 @pytest.fixture(scope="module")
-def access(system):
-    return system.access
-
-
-@pytest.fixture(scope="module")
 def newcomer(accounts):
     """Never onboarded and holding no role (unlike `stranger`, not shared with the credit tests)."""
     return accounts[11]

@@ -19,11 +19,6 @@ STARTING_CREDIT = 1_000_000
 
 
 @pytest.fixture(scope="module")
-def credit(system):
-    return system.credit
-
-
-@pytest.fixture(scope="module")
 def holder_key(accounts, system, people):
     """A throwaway key for permits: onboarded, with credits."""
     key = Account.create()

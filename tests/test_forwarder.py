@@ -29,11 +29,6 @@ PRICE_2H = 4 * 600
 
 
 @pytest.fixture(scope="module")
-def forwarder(system):
-    return system.forwarder
-
-
-@pytest.fixture(scope="module")
 def relayer(people):
     """The CityPass API's relaying account."""
     return people.operator

@@ -106,26 +106,6 @@ def assert_allocated(tx, owner, amount):
 
 
 @pytest.fixture(scope="module")
-def market(system):
-    return system.market
-
-
-@pytest.fixture(scope="module")
-def slots(system):
-    return system.slots
-
-
-@pytest.fixture(scope="module")
-def credit(system):
-    return system.credit
-
-
-@pytest.fixture(scope="module")
-def split(system):
-    return system.split
-
-
-@pytest.fixture(scope="module")
 def other(residents):
     return residents[1]
 

@@ -50,16 +50,6 @@ def selector(signature: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def slots(system):
-    return system.slots
-
-
-@pytest.fixture(scope="module")
-def market(system):
-    return system.market
-
-
-@pytest.fixture(scope="module")
 def operator(people):
     return people.operator
 

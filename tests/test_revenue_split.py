@@ -48,11 +48,6 @@ def next_month_start(timestamp):
 
 
 @pytest.fixture(scope="module")
-def split(system):
-    return system.split
-
-
-@pytest.fixture(scope="module")
 def public_slot(system, people, owner):
     """A public lot (owner share 0: village 30%, city 60%, platform 10%), shared all day."""
     tx = system.slots.registerSlot(
