@@ -38,7 +38,9 @@ def people(accounts):
 
 @pytest.fixture(scope="module")
 def system(people):
-    return deploy_system(brownie, people)
+    # The project object, not the `brownie` namespace: brownie.project.run (used by the script
+    # tests) removes the project's containers from that namespace when a script ends.
+    return deploy_system(brownie.project.get_loaded_projects()[0], people)
 
 
 @pytest.fixture(scope="module")

@@ -37,8 +37,14 @@ MAX_UINT = 2**256 - 1
 
 
 def script(name: str, *argv: object):
-    """Run scripts/<name>.py main(*argv) the way `brownie run` does; return its value."""
-    return brownie.project.run(f"scripts/{name}.py", args=tuple(str(a) for a in argv))
+    """Run scripts/<name>.py main(*argv) the way `brownie run` does; return its value.
+
+    brownie.project.run drops the project's containers from the `brownie` namespace when the
+    script ends; put them back so later test modules still find them there."""
+    try:
+        return brownie.project.run(f"scripts/{name}.py", args=tuple(str(a) for a in argv))
+    finally:
+        brownie.project.get_loaded_projects()[0]._add_to_main_namespace()
 
 
 def fails(capsys, name: str, *argv: object) -> tuple[int, str]:
