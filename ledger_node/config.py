@@ -21,7 +21,8 @@ AUTHORITY_KEYSTORE = "authority.json"
 SNAPSHOT_DIR = "snapshots"
 
 DEFAULT_CHAIN_ID = 82032
-DEFAULT_GAS_LIMIT = 30_000_000
+# Room for max_block_txs (2,000) bookings of ~90,000 gas each in one block.
+DEFAULT_GAS_LIMIT = 250_000_000
 
 
 @dataclass(frozen=True)

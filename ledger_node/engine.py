@@ -137,6 +137,12 @@ class Engine:
             raise EngineError(f"engine {method} failed: {response['error'].get('message')}")
         return response.get("result")
 
+    async def request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        """One call; returns the whole JSON-RPC answer (result or error) without raising."""
+        return await self.raw_request(
+            {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
+        )
+
     async def raw_request(self, payload: Any) -> Any:
         """Send one JSON-RPC request or a batch as-is and return the decoded answer."""
         if self._session is None:

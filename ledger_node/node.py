@@ -53,6 +53,7 @@ class LedgerNode:
         self._pending = 0
         self._nonces: dict[bytes, int] = {}
         self._listeners: list[BlockListener] = []
+        self._discovery_backlog: list[JournalBlock] = []
         self._stopping = False
         self._sequencer: asyncio.Task | None = None
         self.last_timestamp = config.genesis_timestamp
@@ -224,8 +225,37 @@ class LedgerNode:
             self._pending = self.journal.pending_count()
             self.last_timestamp = block.timestamp
             self.head_number = block.number
-        await self._after_block(engine_block, block)
+            # Still under the lock: no transaction is accepted until the gate has seen this
+            # block's membership events (a suspension must bite at once).
+            logs = await self._update_gate(engine_block, block)
+        await self._after_block(engine_block, block, logs)
         return block
+
+    async def _update_gate(
+        self, engine_block: dict[str, Any], block: JournalBlock
+    ) -> list[dict[str, Any]]:
+        logs: list[dict[str, Any]] = []
+        if block.tx_hashes:
+            try:
+                logs = (
+                    await self.engine.call("eth_getLogs", [{"blockHash": engine_block["hash"]}])
+                    or []
+                )
+            except Exception:
+                log.exception(
+                    "could not read block %d's logs; dropping every cached permission", block.number
+                )
+                self.gate.set_access_contract(self.gate.access_address)
+        self.gate.invalidate_from_logs(logs)
+        if self.gate.access_address is None and block.tx_hashes:
+            self._discovery_backlog.append(block)
+            try:
+                while self._discovery_backlog and self.gate.access_address is None:
+                    await self._discover_access_contract(self._discovery_backlog[0])
+                    self._discovery_backlog.pop(0)
+            except Exception:  # retried with the next block
+                log.exception("looking for the permission contract failed; will retry")
+        return logs
 
     def _journal_block(self, engine_block: dict[str, Any]) -> JournalBlock:
         number = int(engine_block["number"], 16)
@@ -240,15 +270,9 @@ class LedgerNode:
             seal=sign_seal(self.authority, self.config.chain_id, number, block_hash, parent),
         )
 
-    async def _after_block(self, engine_block: dict[str, Any], block: JournalBlock) -> None:
-        logs: list[dict[str, Any]] = []
-        if block.tx_hashes:
-            logs = (
-                await self.engine.call("eth_getLogs", [{"blockHash": engine_block["hash"]}]) or []
-            )
-        self.gate.invalidate_from_logs(logs)
-        if self.gate.access_address is None and block.tx_hashes:
-            await self._discover_access_contract(block)
+    async def _after_block(
+        self, engine_block: dict[str, Any], block: JournalBlock, logs: list[dict[str, Any]]
+    ) -> None:
         if block.number % self.config.snapshot_every == 0:
             await self.snapshot()
         for listener in list(self._listeners):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from ledger_node.engine import Engine
 from ledger_node.journal import Journal, JournalBlock
 
-SEND_CHUNK = 1000
-
 
 class ReplayMismatch(Exception):
     def __init__(self, block: JournalBlock, replayed_hash: str, reason: str) -> None:
@@ -24,18 +22,17 @@ async def replay_block(engine: Engine, journal: Journal, block: JournalBlock) ->
         raise ReplayMismatch(
             block, "", f"block {block.number}: a transaction it lists is missing from the journal"
         ) from exc
-    for start in range(0, len(raws), SEND_CHUNK):
-        chunk = raws[start : start + SEND_CHUNK]
-        replies = await engine.batch(
-            [("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in chunk]
-        )
-        for reply in replies:
-            if "error" in reply:
-                raise ReplayMismatch(
-                    block,
-                    "",
-                    f"block {block.number}: the engine refused a journaled transaction: {reply['error'].get('message')}",
-                )
+    # One request at a time, in the recorded order: anvil orders a block by arrival (FIFO), but
+    # does not add the members of a JSON-RPC batch to its pool in array order.
+    for raw in raws:
+        reply = await engine.request("eth_sendRawTransaction", ["0x" + raw.hex()])
+        if "error" in reply:
+            raise ReplayMismatch(
+                block,
+                "",
+                f"block {block.number}: the engine refused a journaled transaction: "
+                f"{reply['error'].get('message')}",
+            )
     await engine.mine(block.timestamp)
     replayed = await engine.block(block.number)
     if replayed["hash"] != "0x" + block.hash.hex():
