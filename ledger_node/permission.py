@@ -44,12 +44,14 @@ class PermissionGate:
         self.engine = engine
         self.authority = bytes.fromhex(authority[2:])
         self.access_address: str | None = None
+        self._access_lower: str | None = None
         self._cache: dict[bytes, bool] = {}
         self.hits = 0
         self.misses = 0
 
     def set_access_contract(self, address: str | None) -> None:
         self.access_address = to_checksum_address(address) if address else None
+        self._access_lower = self.access_address.lower() if self.access_address else None
         self._cache.clear()
 
     async def allowed_many(self, txs: list[Any]) -> list[bool]:
@@ -101,11 +103,12 @@ class PermissionGate:
         if self.access_address is None:
             return touched
         for log in logs:
-            if to_checksum_address(log["address"]) != self.access_address or not log.get("topics"):
+            # Cheap tests first: a busy block has thousands of logs, few from CityAccess.
+            topics = log.get("topics")
+            if not topics or log["address"].lower() != self._access_lower:
                 continue
-            topic0 = bytes.fromhex(log["topics"][0][2:])
-            index = MEMBERSHIP_EVENTS.get(topic0)
-            if index is None or len(log["topics"]) <= index:
+            index = MEMBERSHIP_EVENTS.get(bytes.fromhex(topics[0][2:]))
+            if index is None or len(topics) <= index:
                 continue
             account = bytes.fromhex(log["topics"][index][2:])[12:]
             self._cache.pop(account, None)
