@@ -28,6 +28,8 @@ ANVIL_CANDIDATES = (
 )
 PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 15.0
+# anvil refuses request bodies over 2 MiB; stay well under it.
+MAX_BODY_BYTES = 1_500_000
 
 
 def anvil_binary() -> Path:
@@ -60,6 +62,9 @@ class Engine:
         self.gas_limit = gas_limit
         self.chain_id = chain_id
         self.port = 0
+        # A state dump to start from (the CLI flag, because anvil refuses JSON-RPC bodies over
+        # 2 MiB, so anvil_loadState cannot carry a real chain's state).
+        self.load_state_path: Path | None = None
         self._process: subprocess.Popen | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ids = 0
@@ -74,7 +79,7 @@ class Engine:
             str(anvil_binary()),
             "--host", "127.0.0.1",
             "--port", str(self.port),
-            "--init", str(self.genesis_path),
+            *(("--load-state", str(self.load_state_path)) if self.load_state_path else ("--init", str(self.genesis_path))),
             "--no-mining",
             "--order", "fifo",
             "--accounts", "0",
@@ -153,9 +158,23 @@ class Engine:
             return ujson.loads(await reply.read())
 
     async def batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-        """Several calls in one HTTP request; answers in the order of `calls`."""
-        if not calls:
-            return []
+        """Several calls, in as few HTTP requests as anvil's 2 MiB body limit allows; answers in
+        the order of `calls` (a call anvil did not answer gets an error object)."""
+        answers: list[dict[str, Any]] = []
+        chunk: list[tuple[str, list[Any]]] = []
+        size = 0
+        for method, params in calls:
+            item_size = len(method) + sum(len(p) if isinstance(p, str) else 64 for p in params) + 64
+            if chunk and size + item_size > MAX_BODY_BYTES:
+                answers.extend(await self._batch_request(chunk))
+                chunk, size = [], 0
+            chunk.append((method, params))
+            size += item_size
+        if chunk:
+            answers.extend(await self._batch_request(chunk))
+        return answers
+
+    async def _batch_request(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         first = self._ids + 1
         payload = [
             {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
@@ -163,11 +182,13 @@ class Engine:
         ]
         self._ids += len(calls)
         answers = await self.raw_request(payload)
-        by_id = {answer.get("id"): answer for answer in answers}
-        return [
-            by_id.get(first + i, {"error": {"code": -32603, "message": "no answer"}})
-            for i in range(len(calls))
-        ]
+        if not isinstance(answers, list):
+            error = answers.get("error") if isinstance(answers, dict) else None
+            message = (error or {}).get("message", "the engine refused the batch")
+            return [{"error": {"code": -32603, "message": message}} for _ in calls]
+        by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
+        missing = {"error": {"code": -32603, "message": "no answer"}}
+        return [by_id.get(first + i, missing) for i in range(len(calls))]
 
     async def mine(self, timestamp: int) -> None:
         await self.call("evm_mine", [{"timestamp": timestamp, "blocks": 1}])

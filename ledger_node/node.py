@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import logging
 import os
 import time
@@ -20,7 +21,7 @@ from ledger_node.errors import INVALID_PARAMS, TRANSACTION_REJECTED, RecoveryErr
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
 from ledger_node.seal import sign_seal
-from ledger_node.txcodec import DecodedTx, decode_raw_tx
+from ledger_node.txcodec import DecodedTx, decode_raw_tx, intrinsic_gas
 
 log = logging.getLogger("ledger_node")
 BlockListener = Callable[[dict[str, Any], list[dict[str, Any]]], Awaitable[None]]
@@ -106,6 +107,12 @@ class LedgerNode:
                     raise RpcError(
                         TRANSACTION_REJECTED,
                         f"wrong chain id {tx.chain_id}: this ledger is chain {self.config.chain_id}; re-sign for it",
+                    )
+                if tx.gas < intrinsic_gas(tx):
+                    raise RpcError(
+                        TRANSACTION_REJECTED,
+                        f"intrinsic gas too low: gas {tx.gas} does not cover the {intrinsic_gas(tx)} "
+                        "the transaction costs before it runs",
                     )
                 if tx.gas > self.config.gas_limit:
                     raise RpcError(
@@ -333,8 +340,9 @@ class LedgerNode:
         directory.mkdir(exist_ok=True)
         final = directory / f"state-{number:012d}.json"
         temporary = directory / f".state-{number:012d}.json.tmp"
-        with open(temporary, "w") as handle:
-            handle.write(state)
+        # anvil_dumpState answers gzip'd JSON in hex; anvil --load-state reads the plain JSON.
+        with open(temporary, "wb") as handle:
+            handle.write(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, final)

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 from ledger_node.config import SNAPSHOT_DIR
 from ledger_node.errors import EngineError, RecoveryError
+from ledger_node.journal import JournalBlock
 from ledger_node.replay import ReplayMismatch, replay_block
+from ledger_node.seal import seal_signer
 
 if TYPE_CHECKING:
     from ledger_node.node import LedgerNode
@@ -26,7 +28,11 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
     if head is not None:
         replay_from = await _load_snapshot(node, head.number)
         total = journal.block_count_after(replay_from)
+        previous = journal.block(replay_from) if replay_from else None
+        parent = previous.hash if previous else bytes.fromhex((await engine.block(0))["hash"][2:])
         for done, block in enumerate(journal.blocks_after(replay_from), start=1):
+            _check_links(node, block, parent)
+            parent = block.hash
             try:
                 await replay_block(engine, journal, block)
             except ReplayMismatch as exc:
@@ -54,8 +60,24 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
         node._wake.set()
 
 
+def _check_links(node: LedgerNode, block: JournalBlock, parent: bytes) -> None:
+    if block.parent_hash != parent:
+        raise RecoveryError(
+            f"refusing to start: block {block.number}'s parent link is broken in the journal "
+            f"(records 0x{block.parent_hash.hex()}, the previous block is 0x{parent.hex()})"
+        )
+    config = node.config
+    signer = seal_signer(block.seal, config.chain_id, block.number, block.hash, block.parent_hash)
+    if signer != config.authority:
+        raise RecoveryError(
+            f"refusing to start: block {block.number}'s seal is not the authority's "
+            f"(signed by {signer or 'nobody: invalid signature'}, expected {config.authority})"
+        )
+
+
 async def _load_snapshot(node: LedgerNode, head_number: int) -> int:
-    """Load the newest snapshot that matches the journal; returns the block it stands at (0 if none)."""
+    """Restart the engine from the newest snapshot that matches the journal; returns the block
+    it stands at (0 if none: the engine stays at genesis)."""
     for snapshot in node.journal.snapshots():
         if snapshot.block > head_number:
             continue
@@ -64,26 +86,26 @@ async def _load_snapshot(node: LedgerNode, head_number: int) -> int:
         if recorded is None or recorded.hash != snapshot.hash or not path.exists():
             log.warning("snapshot at block %d is unusable; trying an older one", snapshot.block)
             continue
+        await node.engine.stop()
+        node.engine.load_state_path = path
         try:
-            await node.engine.load_state(path.read_text())
+            await node.engine.start()
             loaded = await node.engine.block("latest")
         except (EngineError, OSError) as exc:
             log.warning(
                 "snapshot at block %d failed to load (%s); trying an older one", snapshot.block, exc
             )
-            await node.engine.stop()
-            await node.engine.start()
-            continue
-        if (
-            int(loaded["number"], 16) != snapshot.block
-            or loaded["hash"] != "0x" + recorded.hash.hex()
+            loaded = None
+        if loaded is not None and (
+            int(loaded["number"], 16) == snapshot.block
+            and loaded["hash"] == "0x" + recorded.hash.hex()
         ):
-            log.warning(
-                "snapshot at block %d does not match the journal; trying an older one",
-                snapshot.block,
-            )
-            await node.engine.stop()
-            await node.engine.start()
-            continue
-        return snapshot.block
+            return snapshot.block
+        log.warning(
+            "snapshot at block %d does not match the journal; trying an older one", snapshot.block
+        )
+    if node.engine.load_state_path is not None:
+        await node.engine.stop()
+        node.engine.load_state_path = None
+        await node.engine.start()
     return 0

@@ -45,8 +45,10 @@ def _block_number(params: list[Any]) -> int:
         raise RpcError(
             INVALID_PARAMS, f"block number {value!r} is not a number (use hex like 0x1a)"
         ) from exc
-    if isinstance(value, bool) or number < 0:
-        raise RpcError(INVALID_PARAMS, f"block number {value!r} must be a non-negative integer")
+    if isinstance(value, bool) or not 0 <= number < 2**63:
+        raise RpcError(
+            INVALID_PARAMS, f"block number {value!r} must be an integer from 0 to 2**63-1"
+        )
     return number
 
 
@@ -302,9 +304,17 @@ def _notification(sub_id: str, result: Any) -> dict[str, Any]:
 
 def _normalise_filter(log_filter: dict[str, Any]) -> dict[str, Any]:
     address = log_filter.get("address")
-    addresses = {a.lower() for a in ([address] if isinstance(address, str) else address or [])}
+    candidates = [address] if isinstance(address, str) else address or []
+    if not isinstance(candidates, list) or not all(isinstance(a, str) for a in candidates):
+        raise RpcError(
+            INVALID_PARAMS, "the logs filter's address must be an address or a list of addresses"
+        )
+    addresses = {a.lower() for a in candidates}
+    raw_topics = log_filter.get("topics") or []
+    if not isinstance(raw_topics, list):
+        raise RpcError(INVALID_PARAMS, "the logs filter's topics must be a list")
     topics = []
-    for topic in log_filter.get("topics") or []:
+    for topic in raw_topics:
         if topic is None:
             topics.append(None)
         elif isinstance(topic, str):

@@ -32,6 +32,16 @@ class DecodedTx:
     data: bytes
 
 
+def intrinsic_gas(tx: DecodedTx) -> int:
+    """The gas a transaction burns before executing (EIP-2028 call data, EIP-3860 init code);
+    access-list costs are left out, so this is a lower bound."""
+    zeros = tx.data.count(0)
+    gas = 21_000 + 4 * zeros + 16 * (len(tx.data) - zeros)
+    if tx.to is None:
+        gas += 32_000 + 2 * ((len(tx.data) + 31) // 32)
+    return gas
+
+
 def _int(value: bytes) -> int:
     return int.from_bytes(value, "big") if value else 0
 
