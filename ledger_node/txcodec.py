@@ -30,16 +30,19 @@ class DecodedTx:
     gas_price: int
     gas: int
     data: bytes
+    access_list_gas: int = 0
 
 
 def intrinsic_gas(tx: DecodedTx) -> int:
-    """The gas a transaction burns before executing (EIP-2028 call data, EIP-3860 init code);
-    access-list costs are left out, so this is a lower bound."""
+    """The gas a transaction needs before it runs: call data (EIP-2028), creation and init code
+    (EIP-3860), the access list (EIP-2930), and Prague's call-data floor (EIP-7623). anvil admits
+    a transaction below it into its pool but never mines it, so the gateway refuses it."""
     zeros = tx.data.count(0)
-    gas = 21_000 + 4 * zeros + 16 * (len(tx.data) - zeros)
+    tokens = zeros + 4 * (len(tx.data) - zeros)
+    gas = 21_000 + 4 * tokens + tx.access_list_gas
     if tx.to is None:
         gas += 32_000 + 2 * ((len(tx.data) + 31) // 32)
-    return gas
+    return max(gas, 21_000 + 10 * tokens)
 
 
 def _int(value: bytes) -> int:
@@ -112,10 +115,10 @@ def _typed(raw: bytes, *, eip1559: bool) -> DecodedTx:
     if not isinstance(fields, list) or len(fields) != expected:
         raise RpcError(INVALID_PARAMS, f"a type-{raw[0]} transaction has {expected} RLP fields")
     if eip1559:
-        chain_id, nonce, _tip, max_fee, gas, to, value, data, _access, y, r, s = fields
+        chain_id, nonce, _tip, max_fee, gas, to, value, data, access, y, r, s = fields
         gas_price = max_fee
     else:
-        chain_id, nonce, gas_price, gas, to, value, data, _access, y, r, s = fields
+        chain_id, nonce, gas_price, gas, to, value, data, access, y, r, s = fields
     signing = keccak(raw[:1] + rlp.encode(fields[:-3]))
     sender = _recover(signing, _int(y), r, s)
     return DecodedTx(
@@ -129,7 +132,20 @@ def _typed(raw: bytes, *, eip1559: bool) -> DecodedTx:
         _int(gas_price),
         _int(gas),
         data,
+        _access_list_gas(access),
     )
+
+
+def _access_list_gas(access: object) -> int:
+    """EIP-2930: 2,400 per address and 1,900 per storage key."""
+    if not isinstance(access, list):
+        raise RpcError(INVALID_PARAMS, "the access list must be an RLP list")
+    gas = 0
+    for entry in access:
+        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[1], list):
+            raise RpcError(INVALID_PARAMS, "each access-list entry is [address, [storage keys]]")
+        gas += 2_400 + 1_900 * len(entry[1])
+    return gas
 
 
 def _strip(value: int) -> bytes:
