@@ -17,7 +17,7 @@ export PATH              := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help setup compile test test-fast lint format demo gas clean
+.PHONY: help setup compile test lint format demo gas bench-ledger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ demo: compile ## the main job: seed the Sangsalmi village and run one simulated 
 
 gas: compile ## gas used per operation, as JSON
 	python bench/gas.py
+
+bench-ledger: compile ## ledger node vs raw anvil throughput, as JSON (QUICK=1 for a smoke run)
+	python bench/ledger.py $(if $(QUICK),--quick,)
 
 clean: ## remove build output (keeps the venv and node_modules)
 	rm -rf build reports
