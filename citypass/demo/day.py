@@ -160,12 +160,27 @@ def run_day(
             try:
                 _apply(world, kind, plan, result, occupied)
             except Exception as exc:  # a refused step is counted, never hidden
-                result.failures[f"{kind}: {getattr(exc, 'revert_msg', None) or exc}"] += 1
+                result.failures[f"{kind}: {_reason(exc)}"] += 1
     result.occupancy = _occupancy_by_hour(day, occupied)
     result.gross = sum(
         p.slot.lot.price_per_30min * (p.end - p.start) // UNIT_SECONDS for p in plans if p.lease_id
     )
     return result
+
+
+def _reason(exc: Exception) -> str:
+    """The custom error, decoded: on the ledger node a revert surfaces at gas estimation as the
+    raw error data rather than brownie's decoded revert message."""
+    from brownie.exceptions import decode_typed_error
+
+    message = getattr(exc, "revert_msg", None)
+    if message:
+        return message
+    for arg in exc.args:
+        for part in arg if isinstance(arg, tuple) else (arg,):
+            if isinstance(part, str) and part.startswith("0x") and len(part) >= 10:
+                return decode_typed_error(part)
+    return str(exc)
 
 
 def _apply(world: World, kind: str, plan: Plan, result: DayResult, occupied: list) -> None:
