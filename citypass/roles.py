@@ -1,4 +1,4 @@
-"""The eight CityPass roles, as the contracts hash them (contracts/access/CityRoles.sol)."""
+"""The nine CityPass roles, as the contracts hash them (contracts/access/CityRoles.sol)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ ROLE_NAMES = (
     "INSPECTOR",
     "AUDITOR",
     "MEMBER",
+    "VALET",
 )
 
 

@@ -1,4 +1,4 @@
-"""Grant (or revoke) one of the eight CityPass roles.
+"""Grant (or revoke) one of the nine CityPass roles.
 
 brownie run scripts/grant_role.py main INSPECTOR 0xAb… --network citypass-local
 brownie run scripts/grant_role.py main OPERATOR 0xAb… revoke=yes --network citypass-local

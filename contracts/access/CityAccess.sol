@@ -21,7 +21,7 @@ contract CityAccess is AccessControl, ICityAccess {
 
     constructor(address cityAdmin) {
         if (cityAdmin == address(0)) revert CityAccessZeroAddress();
-        bytes32[8] memory roles = _roles();
+        bytes32[9] memory roles = _roles();
         for (uint256 i = 0; i < roles.length; ++i) {
             _setRoleAdmin(roles[i], CityRoles.CITY_ADMIN);
         }
@@ -153,14 +153,14 @@ contract CityAccess is AccessControl, ICityAccess {
     }
 
     function _roleBit(bytes32 role) private pure returns (uint32) {
-        bytes32[8] memory roles = _roles();
+        bytes32[9] memory roles = _roles();
         for (uint256 i = 0; i < roles.length; ++i) {
             if (roles[i] == role) return uint32(1 << i);
         }
         revert CityAccessUnknownRole(role);
     }
 
-    function _roles() private pure returns (bytes32[8] memory) {
+    function _roles() private pure returns (bytes32[9] memory) {
         return [
             CityRoles.CITY_ADMIN,
             CityRoles.TREASURY,
@@ -169,7 +169,8 @@ contract CityAccess is AccessControl, ICityAccess {
             CityRoles.ORACLE,
             CityRoles.INSPECTOR,
             CityRoles.AUDITOR,
-            CityRoles.MEMBER
+            CityRoles.MEMBER,
+            CityRoles.VALET
         ];
     }
 }
