@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Incident, IncidentInput, IncidentStatus, IncidentType} from "../types/SensorTypes.sol";
+
+/// @title IIncidentRegistry
+/// @notice AI-camera and sensor incidents (illegal parking, unauthorised occupancy, illegal
+/// dumping, jaywalking), filed by ORACLE accounts and the OccupancyOracle, reviewed by INSPECTOR
+/// (confirm or dismiss, with a reason). Per-KST-day counts feed the KPIs.
+interface IIncidentRegistry {
+    /// @notice The incident type value is not an IncidentType.
+    error IncidentRegistryInvalidType(uint8 kind);
+    /// @notice An incident with this source event id was already filed.
+    error IncidentRegistryDuplicate(bytes32 sourceEventId, uint256 incidentId);
+    /// @notice The incident does not exist.
+    error IncidentRegistryUnknownIncident(uint256 incidentId);
+    /// @notice The incident was already reviewed.
+    error IncidentRegistryAlreadyReviewed(uint256 incidentId, IncidentStatus status);
+    /// @notice Confidence above 10,000 basis points.
+    error IncidentRegistryInvalidConfidence(uint16 confidenceBps);
+    /// @notice observedAt is 0 or later than the block time plus the allowed skew.
+    error IncidentRegistryInvalidTime(uint64 observedAt);
+    /// @notice A review needs a reason.
+    error IncidentRegistryEmptyReason();
+    /// @notice The evidence CID is not a binary CIDv1 (or is empty while a content hash is set).
+    error IncidentRegistryInvalidCid();
+    /// @notice Latitude/longitude out of range.
+    error IncidentRegistryInvalidLocation(int32 latE6, int32 lonE6);
+
+    event IncidentReported(
+        uint256 indexed incidentId,
+        IncidentType indexed kind,
+        uint256 indexed slotId,
+        int32 latE6,
+        int32 lonE6,
+        uint64 observedAt,
+        uint16 confidenceBps,
+        bytes32 sourceEventId,
+        bytes32 contentHash,
+        bytes evidenceCid,
+        address reporter
+    );
+    event IncidentReviewed(uint256 indexed incidentId, IncidentStatus status, address indexed inspector, string reason);
+
+    function reportIncident(IncidentInput calldata input) external returns (uint256 incidentId);
+    function reportIncidents(IncidentInput[] calldata inputs) external returns (uint256 firstId);
+    function confirm(uint256 incidentId, string calldata reason) external;
+    function dismiss(uint256 incidentId, string calldata reason) external;
+
+    function incidentOf(uint256 incidentId) external view returns (Incident memory);
+    function incidentCount() external view returns (uint256);
+    function incidentBySource(bytes32 sourceEventId) external view returns (uint256);
+    /// @notice Counts per KST day (days since 1970-01-01 in KST): filed, confirmed, dismissed.
+    function dailyCounts(IncidentType kind, uint32 kstDay)
+        external
+        view
+        returns (uint32 reported, uint32 confirmed, uint32 dismissed);
+}
