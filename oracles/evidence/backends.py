@@ -1,0 +1,194 @@
+"""Where sealed evidence objects live: a local directory (the embedded default) or a Kubo node.
+
+A backend stores opaque bytes under their CID (our rule, `cid.cid_for_bytes`) and checks that
+rule both ways: the local directory recomputes the CID of every object it reads, and Kubo's
+answer to `add` must equal the CID we computed, or the put fails loudly.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from oracles.evidence.cid import KUBO_CHUNKER, Cid, cid_for_bytes, parse_cid
+from oracles.evidence.errors import (
+    CidError,
+    EvidenceBackendError,
+    EvidenceConfigError,
+    EvidenceIntegrityError,
+    EvidenceNotFound,
+)
+
+log = logging.getLogger("oracles.evidence")
+
+# Kubo RPC releases whose /api/v0 add, cat, pin/add, pin/ls and version calls take the
+# parameters used here. 0.5 made the RPC POST-only, which is what ipfshttpclient 0.7 sends.
+KUBO_MIN_VERSION = (0, 5, 0)
+
+
+class Backend(Protocol):
+    name: str
+
+    def put(self, data: bytes) -> Cid: ...
+
+    def get(self, cid: Cid) -> bytes: ...
+
+    def has(self, cid: Cid) -> bool: ...
+
+
+class LocalDirectoryStore:
+    """Objects as files root/<digest byte 0>/<digest byte 1>/<cid text>, written atomically
+    (temporary file, fsync, rename, fsync of the directory), so a crash leaves either the
+    whole object or none; the CID is recomputed on every read."""
+
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EvidenceConfigError(
+                f"cannot create the evidence directory {self.root}: {exc.strerror}"
+            ) from exc
+
+    def path_of(self, cid: Cid) -> Path:
+        return self.root / cid.digest[:1].hex() / cid.digest[1:2].hex() / cid.text
+
+    def put(self, data: bytes) -> Cid:
+        cid = cid_for_bytes(data)
+        path = self.path_of(cid)
+        if path.exists():
+            return cid
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise EvidenceBackendError(
+                f"cannot write evidence to {path}: {exc.strerror}; check free space and permissions"
+            ) from exc
+        _fsync_dir(path.parent)
+        return cid
+
+    def get(self, cid: Cid) -> bytes:
+        path = self.path_of(cid)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise EvidenceNotFound(f"no evidence {cid.text} in {self.root}") from exc
+        except OSError as exc:
+            raise EvidenceBackendError(f"cannot read {path}: {exc.strerror}") from exc
+        if cid_for_bytes(data) != cid.v1():
+            raise EvidenceIntegrityError(
+                f"the file {path} does not hash to {cid.text}: it was altered; restore it from"
+                " a replica",
+                reason="tampered",
+            )
+        return data
+
+    def has(self, cid: Cid) -> bool:
+        return self.path_of(cid).is_file()
+
+
+class KuboStore:
+    """A Kubo (go-ipfs) node through its RPC API, via ipfshttpclient 0.7.
+
+    ipfshttpclient.connect() refuses daemons from 0.8.0 on (VersionMismatch), which is every
+    Kubo release since 2021, although the calls used here have not changed. So the client is
+    built directly and the version is checked here instead (≥ 0.5.0)."""
+
+    name = "kubo"
+
+    def __init__(self, api: str, timeout: float = 30.0) -> None:
+        import ipfshttpclient  # imported late: its import is slow and most runs use the local store
+
+        self.api = api
+        self._errors = ipfshttpclient.exceptions
+        try:
+            self.client = ipfshttpclient.Client(api, timeout=timeout)
+        except (ValueError, self._errors.AddressError) as exc:
+            raise EvidenceConfigError(
+                f"CITYPASS_IPFS_API={api!r} is not a Kubo API multiaddr: use e.g."
+                " /ip4/127.0.0.1/tcp/5001/http"
+            ) from exc
+        self.version = self._check_version()
+
+    def _check_version(self) -> str:
+        try:
+            version = str(self.client.version()["Version"])
+        except self._errors.Error as exc:
+            raise EvidenceBackendError(
+                f"cannot reach Kubo at {self.api} ({exc}): start the node or unset"
+                " CITYPASS_IPFS_API to use the local store"
+            ) from exc
+        try:
+            parts = tuple(int(p) for p in version.split("-", 1)[0].split("."))
+        except ValueError as exc:
+            raise EvidenceBackendError(f"Kubo at {self.api} reports version {version!r}") from exc
+        if parts < KUBO_MIN_VERSION:
+            raise EvidenceBackendError(
+                f"Kubo {version} at {self.api} is too old: run Kubo 0.5.0 or later"
+            )
+        return version
+
+    def put(self, data: bytes) -> Cid:
+        ours = cid_for_bytes(data)
+        try:
+            reply = self.client.add(
+                io.BytesIO(data), cid_version=1, raw_leaves=True, chunker=KUBO_CHUNKER, pin=True
+            )
+            theirs = parse_cid(str(reply["Hash"]))
+            self.client.pin.add(ours.text)
+        except (self._errors.Error, KeyError, TypeError, CidError) as exc:
+            raise EvidenceBackendError(f"Kubo at {self.api} failed to add evidence: {exc}") from exc
+        if theirs.v1() != ours:
+            raise EvidenceBackendError(
+                f"Kubo at {self.api} computed {theirs.text} for evidence whose CID is"
+                f" {ours.text}: its add options differ from ours (need --cid-version=1"
+                f" --raw-leaves --chunker={KUBO_CHUNKER}, balanced layout, 174 links)",
+                reason="cid_mismatch",
+            )
+        return ours
+
+    def get(self, cid: Cid) -> bytes:
+        if not self.has(cid):
+            raise EvidenceNotFound(f"evidence {cid.text} is not pinned on Kubo at {self.api}")
+        try:
+            data = bytes(self.client.cat(cid.text))
+        except self._errors.Error as exc:
+            raise EvidenceBackendError(
+                f"Kubo at {self.api} failed to cat {cid.text}: {exc}"
+            ) from exc
+        if cid_for_bytes(data) != cid.v1():
+            raise EvidenceIntegrityError(
+                f"Kubo at {self.api} returned bytes that do not hash to {cid.text}",
+                reason="tampered",
+            )
+        return data
+
+    def has(self, cid: Cid) -> bool:
+        try:
+            self.client.pin.ls(cid.text, type="recursive")
+        except self._errors.ErrorResponse:
+            return False  # Kubo answers "not pinned" with an error
+        except self._errors.Error as exc:
+            raise EvidenceBackendError(f"Kubo at {self.api} failed pin/ls: {exc}") from exc
+        return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
