@@ -1,0 +1,1 @@
+"""Turning verified sensor events into occupancy observations: debounce, reconcile, batch."""

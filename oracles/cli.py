@@ -1,0 +1,109 @@
+"""`citypass-oracle`: init (keystores), run (the daemon), status (ask a running daemon)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+
+from oracles import logs
+from oracles.config import DEFAULT_PASSWORD_ENV, load_settings
+from oracles.errors import OracleError
+from oracles.keystore import create_keystore, load_keystore, resolve_password
+
+
+class Abort(click.ClickException):
+    """One readable line and exit code 1, instead of a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+PATH = click.Path(path_type=Path)
+
+
+@click.group(
+    help="The CityPass oracle daemon: verifies signed sensor events against the on-chain "
+    "DeviceRegistry and turns them into batched OccupancyOracle reports and incidents. "
+    "Settings come from --config, CITYPASS_ORACLE_* variables, then flags."
+)
+def main() -> None:
+    pass
+
+
+@main.command(short_help="Create an encrypted keystore (the ORACLE submitter or a co-signer).")
+@click.option("--keystore", required=True, type=PATH, help="Where to write the keystore.")
+@click.option(
+    "--import-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with a hex private key to import (default: generate a new key).",
+)
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--password-env", default=DEFAULT_PASSWORD_ENV, show_default=True)
+def init(
+    keystore: Path, import_key_file: Path | None, password_file: Path | None, password_env: str
+) -> None:
+    try:
+        password = resolve_password(password_file, password_env)
+        key = None
+        if import_key_file is not None:
+            try:
+                key = bytes.fromhex(import_key_file.read_text().strip().removeprefix("0x"))
+            except (OSError, ValueError) as exc:
+                raise Abort(f"{import_key_file} must hold a hex private key ({exc})") from exc
+        account = create_keystore(keystore, password, key)
+    except OracleError as exc:
+        raise Abort(str(exc)) from exc
+    click.echo(json.dumps({"keystore": str(keystore), "address": account.address}))
+
+
+@main.command(short_help="Run the daemon until SIGTERM.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--host")
+@click.option("--port", type=int)
+@click.option("--data-dir", type=PATH)
+@click.option("--rpc-url")
+@click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
+@click.option("--device-registry")
+@click.option("--occupancy-oracle")
+@click.option("--incident-registry")
+@click.option("--keystore", type=PATH, help="The ORACLE submitter's keystore.")
+@click.option("--signer-keystore", "signer_keystores", multiple=True, type=PATH)
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--report-interval", type=float, help="Seconds between reports (block period).")
+@click.option("--debounce-seconds", type=float)
+@click.option("--reconcile-seconds", type=float)
+@click.option("--clock", type=click.Choice(["wall", "chain"]))
+@click.option("--log-level")
+def run(config_file: Path | None, **flags: Any) -> None:
+    try:
+        settings = load_settings(config_file, overrides=flags)
+        logs.configure(settings.log_level)
+        password = resolve_password(settings.password_file, settings.password_env)
+        submitter = load_keystore(settings.submitter_keystore, password)
+        signers = [bytes(load_keystore(p, password).key) for p in settings.signer_keystores]
+        from oracles.daemon import OracleDaemon
+
+        daemon = OracleDaemon(settings, submitter, signers)
+        asyncio.run(daemon.run())
+    except OracleError as exc:
+        raise Abort(str(exc)) from exc
+
+
+@main.command(short_help="Print the /health of a running daemon.")
+@click.option("--url", default="http://127.0.0.1:8740", show_default=True)
+def status(url: str) -> None:
+    try:
+        reply = requests.get(url.rstrip("/") + "/health", timeout=5)
+        reply.raise_for_status()
+    except requests.RequestException as exc:
+        raise Abort(f"no oracle daemon answers at {url} ({exc}); is it running?") from exc
+    click.echo(json.dumps(reply.json(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

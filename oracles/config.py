@@ -1,0 +1,216 @@
+"""The daemon's settings: one dataclass, filled from defaults, an optional TOML/YAML file, then
+environment variables `CITYPASS_ORACLE_<NAME>`, then CLI flags (later wins). Every value is
+validated with an error naming the setting and what to write instead."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from eth_utils import is_address, to_checksum_address
+
+from citypass.occupancy_report import MAX_REPORT_WORDS
+from citypass.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
+from oracles.errors import ConfigError
+
+ENV_PREFIX = "CITYPASS_ORACLE_"
+DEFAULT_PASSWORD_ENV = "CITYPASS_ORACLE_PASSWORD"
+DEFAULT_MAX_REPORT_WORDS = MAX_REPORT_WORDS
+
+
+@dataclass(frozen=True)
+class OracleSettings:
+    host: str = "127.0.0.1"
+    port: int = 8740
+    data_dir: Path = Path(".citypass/oracle")
+    rpc_url: str = "http://127.0.0.1:8545"
+    # Either a deployments/<network>.json record or the three addresses.
+    deployment: Path | None = None
+    device_registry: str = ""
+    occupancy_oracle: str = ""
+    incident_registry: str = ""
+    # The ORACLE account that sends transactions (and signs reports); extra report co-signers.
+    keystore: Path | None = None
+    signer_keystores: tuple[Path, ...] = ()
+    password_env: str = DEFAULT_PASSWORD_ENV
+    password_file: Path | None = None
+    report_interval: float = 2.0
+    debounce_seconds: float = 3.0
+    reconcile_seconds: float = 10.0
+    camera_min_confidence_bps: int = 8000
+    max_future_seconds: float = 120.0
+    max_past_seconds: float = 2 * 86400.0
+    max_batch_events: int = MAX_BATCH_EVENTS
+    max_batch_bytes: int = MAX_BATCH_BYTES
+    max_report_words: int = DEFAULT_MAX_REPORT_WORDS
+    incident_batch: int = 50
+    device_refresh_seconds: float = 2.0
+    # "wall": the host clock; "chain": the ledger's block time (a development clock moved ahead).
+    clock: str = "wall"
+    evidence_dir: Path | None = None
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def inbox_path(self) -> Path:
+        return self.data_dir / "inbox.sqlite"
+
+    @property
+    def evidence_path(self) -> Path:
+        return self.evidence_dir or self.data_dir
+
+    @property
+    def submitter_keystore(self) -> Path:
+        return self.keystore or self.data_dir / "keystore" / "submitter.json"
+
+
+_NAMES = {f.name for f in fields(OracleSettings)} - {"extra"}
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> OracleSettings:
+    """Defaults ← file ← environment ← flags (None flags are ignored), validated."""
+    raw: dict[str, Any] = {}
+    if config_file is not None:
+        raw.update(_read_file(config_file))
+    environ = os.environ if env is None else env
+    for name in _NAMES:
+        key = ENV_PREFIX + name.upper()
+        if key in environ and key != DEFAULT_PASSWORD_ENV:
+            raw[name] = environ[key]
+    for name, value in (overrides or {}).items():
+        if value is not None and value != ():
+            raw[name] = value
+    unknown = set(raw) - _NAMES
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_NAMES))}"
+        )
+    settings = OracleSettings(**{k: _coerce(k, v) for k, v in raw.items()})
+    settings = _resolve_deployment(settings)
+    validate(settings)
+    return settings
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"the config file {path} is not valid TOML/YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"the config file {path} must hold a table of settings")
+    data = data.get("oracle", data)  # a [oracle] section, or the settings at top level
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+_TYPES: dict[str, type] = {
+    "port": int,
+    "camera_min_confidence_bps": int,
+    "max_batch_events": int,
+    "max_batch_bytes": int,
+    "max_report_words": int,
+    "incident_batch": int,
+    "report_interval": float,
+    "debounce_seconds": float,
+    "reconcile_seconds": float,
+    "max_future_seconds": float,
+    "max_past_seconds": float,
+    "device_refresh_seconds": float,
+}
+_PATHS = {"data_dir", "deployment", "keystore", "password_file", "evidence_dir"}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    try:
+        if name in _TYPES:
+            if isinstance(value, bool):
+                raise ValueError("a boolean")
+            return _TYPES[name](value)
+        if name in _PATHS:
+            return Path(value) if value not in ("", None) else None
+        if name == "signer_keystores":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(Path(str(v).strip()) for v in items if str(v).strip())
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        want = _TYPES.get(name, str).__name__
+        raise ConfigError(f"setting {name}={value!r} must be a {want}") from exc
+
+
+def _resolve_deployment(settings: OracleSettings) -> OracleSettings:
+    if settings.deployment is None:
+        return settings
+    try:
+        record = json.loads(settings.deployment.read_text())["contracts"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(
+            f"deployment {settings.deployment} is not a deployments/<network>.json record "
+            f"({exc}); deploy first or give the three contract addresses"
+        ) from exc
+    found = {
+        "device_registry": record.get("devices", ""),
+        "occupancy_oracle": record.get("occupancy", ""),
+        "incident_registry": record.get("incidents", ""),
+    }
+    # Explicit addresses win over the record.
+    return replace(settings, **{k: getattr(settings, k) or v for k, v in found.items()})
+
+
+def validate(s: OracleSettings) -> None:
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise ConfigError(message)
+
+    need(1 <= s.port <= 65535, f"port={s.port} must be 1..65535")
+    need(bool(s.host), "host must not be empty (127.0.0.1 keeps the ingest on loopback)")
+    need(
+        s.rpc_url.startswith(("http://", "https://")),
+        f"rpc_url={s.rpc_url!r} must be an http(s) URL of the ledger node",
+    )
+    for name in ("device_registry", "occupancy_oracle", "incident_registry"):
+        value = getattr(s, name)
+        need(
+            is_address(value),
+            f"{name}={value!r} is not an address: give it, or deployment=<deployments/x.json>",
+        )
+    need(0 < s.report_interval <= 3600, "report_interval must be in (0, 3600] seconds")
+    need(0 <= s.debounce_seconds <= 3600, "debounce_seconds must be 0..3600 (0 disables)")
+    need(0 <= s.reconcile_seconds <= 3600, "reconcile_seconds must be 0..3600")
+    need(0 <= s.camera_min_confidence_bps <= 10_000, "camera_min_confidence_bps must be 0..10000")
+    need(0 < s.max_future_seconds <= 86400, "max_future_seconds must be in (0, 86400]")
+    need(0 < s.max_past_seconds <= 30 * 86400, "max_past_seconds must be in (0, 30 days]")
+    need(
+        1 <= s.max_batch_events <= MAX_BATCH_EVENTS,
+        f"max_batch_events must be 1..{MAX_BATCH_EVENTS} (citypass.sensor_events limit)",
+    )
+    need(
+        1024 <= s.max_batch_bytes <= MAX_BATCH_BYTES,
+        f"max_batch_bytes must be 1024..{MAX_BATCH_BYTES} (citypass.sensor_events limit)",
+    )
+    need(
+        1 <= s.max_report_words <= MAX_REPORT_WORDS,
+        f"max_report_words must be 1..{MAX_REPORT_WORDS} (the contract limit)",
+    )
+    need(1 <= s.incident_batch <= 500, "incident_batch must be 1..500")
+    need(0 < s.device_refresh_seconds <= 600, "device_refresh_seconds must be in (0, 600]")
+    need(s.clock in ("wall", "chain"), f"clock={s.clock!r} must be 'wall' or 'chain'")
+    need(
+        s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
+        "log_level must be DEBUG, INFO, WARNING or ERROR",
+    )
+
+
+def checksummed(address: str) -> str:
+    return to_checksum_address(address)

@@ -1,0 +1,226 @@
+"""The oracle daemon: wires the inbox, device cache, ingest server, aggregator, report and
+incident submission; runs until SIGTERM/SIGINT and stops cleanly.
+
+Ingest keeps working while the ledger node is down (events go to the inbox); reports and
+incidents wait and are retried with capped exponential backoff, and /health says `ledger: down`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+
+from citypass.sensor_events import EventDomain
+from oracles.aggregate.aggregator import Aggregator
+from oracles.config import OracleSettings
+from oracles.devices import DeviceCache
+from oracles.errors import LedgerUnavailable
+from oracles.inbox import Inbox
+from oracles.incidents import IncidentFiler
+from oracles.ledger import Ledger
+from oracles.metrics import Metrics
+from oracles.reporter import Reporter
+from oracles.server import build_app, serve
+from oracles.verify import check_batch
+
+log = logging.getLogger("oracles.daemon")
+BACKOFF_CAP = 10.0
+
+
+class OracleDaemon:
+    def __init__(
+        self, settings: OracleSettings, submitter: LocalAccount, signer_keys: list[bytes]
+    ) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.inbox = Inbox(settings.inbox_path)
+        self.ledger = Ledger(
+            settings.rpc_url,
+            settings.device_registry,
+            settings.occupancy_oracle,
+            settings.incident_registry,
+            settings.clock,
+        )
+        self.cache = DeviceCache(self.ledger)
+        self.submitter = submitter
+        aggregator = Aggregator(
+            int(settings.debounce_seconds * 1000),
+            int(settings.reconcile_seconds * 1000),
+            settings.camera_min_confidence_bps,
+        )
+        # The submitter signs reports too, plus any co-signers (quorum m > 1).
+        keys = [bytes(submitter.key), *signer_keys]
+        self.reporter = Reporter(
+            self.inbox, self.ledger, submitter, keys, aggregator, self.metrics,
+            settings.max_report_words,
+        )  # fmt: skip
+        self.filer = IncidentFiler(
+            self.inbox, self.ledger, submitter, self.metrics, settings.incident_batch
+        )
+        self.domain: EventDomain | None = None
+        self.evidence: Any = None
+        # One thread talks to the ledger (web3 is not shared across threads); ingest uses others.
+        self.chain_pool = ThreadPoolExecutor(1, thread_name_prefix="ledger")
+        self.ingest_pool = ThreadPoolExecutor(2, thread_name_prefix="ingest")
+        self.stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+
+    # ------------------------------------------------------------------------------ running
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        runner = await serve(build_app(self), self.settings.host, self.settings.port)
+        log.info(
+            "oracle daemon listening",
+            extra={"host": self.settings.host, "port": self.settings.port},
+        )
+        self.tasks = [asyncio.create_task(self._main())]
+        await self.stopping.wait()
+        log.info("stopping")
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await runner.cleanup()  # lets requests in flight finish and commit
+        self.chain_pool.shutdown(wait=True)
+        self.ingest_pool.shutdown(wait=True)
+        self.inbox.close()
+        if self.evidence is not None:
+            self.evidence.close()
+        log.info("stopped")
+
+    async def _chain(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.chain_pool, fn, *args)
+
+    async def _main(self) -> None:
+        await self._connect()
+        await asyncio.gather(self._device_loop(), self._report_loop())
+
+    async def _connect(self) -> None:
+        """Wait for the ledger (capped exponential backoff), then bind and load."""
+        async for attempt in AsyncRetrying(
+            wait=wait_exponential(multiplier=0.2, max=BACKOFF_CAP),
+            retry=retry_if_exception_type(LedgerUnavailable),
+            before_sleep=lambda state: log.warning(
+                "ledger unreachable; retrying", extra={"attempt": state.attempt_number}
+            ),
+        ):
+            with attempt:
+                await self._chain(self._connect_sync)
+        self.ready.set()
+        log.info("ready", extra={"chain_id": self.domain.chain_id if self.domain else None})
+
+    def _connect_sync(self) -> None:
+        chain_id = self.ledger.chain_id()
+        self.inbox.bind(chain_id, self.settings.device_registry)
+        self.domain = EventDomain(chain_id, self.settings.device_registry.lower())
+        self.cache.load_all()
+        if self.evidence is None:
+            from oracles.evidence import EvidenceConfig, open_store
+
+            self.evidence = open_store(EvidenceConfig.from_env(self.settings.evidence_path))
+
+    async def _device_loop(self) -> None:
+        failures = 0
+        while True:
+            await asyncio.sleep(
+                _backoff(failures) if failures else self.settings.device_refresh_seconds
+            )
+            try:
+                await self._chain(self.cache.refresh)
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - logged, retried with backoff
+                failures += 1
+                log.warning("device refresh failed", extra={"error": str(exc)})
+
+    async def _report_loop(self) -> None:
+        failures = 0
+        while True:
+            await asyncio.sleep(_backoff(failures) if failures else self.settings.report_interval)
+            try:
+                await self._chain(self._report_once)
+                failures = 0
+            except Exception as exc:  # noqa: BLE001 - logged, retried with backoff
+                failures += 1
+                self.metrics.submission_errors.labels(type(exc).__name__).inc()
+                log.warning("report cycle failed", extra={"error": str(exc), "failures": failures})
+
+    def _report_once(self) -> None:
+        self.ledger.refresh_head()
+        self.reporter.build(self.ledger.now_ms())
+        self.reporter.submit_pending()
+        self.filer.file_pending()
+
+    # ------------------------------------------------------------------------------- ingest
+
+    async def ingest(self, wires: list[Any]) -> dict[str, Any]:
+        self.metrics.batch_size.observe(len(wires))
+        if not self.ready.is_set() or self.domain is None:
+            rejected = [
+                {
+                    "eventId": w.get("eventId", "") if isinstance(w, dict) else "",
+                    "reason": "unavailable",
+                    "message": "the daemon is still loading the device registry: retry",
+                }
+                for w in wires
+            ]
+            self.metrics.rejected.labels("unavailable").inc(len(wires))
+            return {"accepted": [], "duplicates": [], "rejected": rejected}
+        s = self.settings
+        store = self.evidence
+
+        def store_evidence(data: bytes) -> bytes:
+            return store.put(data).cid.binary
+
+        verdicts = await asyncio.get_running_loop().run_in_executor(
+            self.ingest_pool,
+            check_batch,
+            wires,
+            self.domain,
+            self.cache,
+            self.inbox,
+            self.ledger.now_ms(),
+            int(s.max_future_seconds * 1000),
+            int(s.max_past_seconds * 1000),
+            store_evidence,
+        )
+        self.metrics.accepted.inc(len(verdicts.accepted))
+        self.metrics.duplicates.inc(len(verdicts.duplicates))
+        for rejection in verdicts.rejected:
+            self.metrics.rejected.labels(rejection["reason"]).inc()
+        return verdicts.reply()
+
+    # ------------------------------------------------------------------------------- health
+
+    async def refresh_gauges(self) -> None:
+        self.metrics.inbox_depth.set(self.inbox.depth())
+        self.metrics.ledger_up.set(1 if self.ledger.up else 0)
+
+    async def health(self) -> dict[str, Any]:
+        await self.refresh_gauges()
+        age = self.cache.age_seconds
+        return {
+            "status": "ok" if self.ledger.up and self.ready.is_set() else "degraded",
+            "ready": self.ready.is_set(),
+            "ledger": "up" if self.ledger.up else "down",
+            "head": self.ledger.head_number,
+            "inboxDepth": self.inbox.depth(),
+            "lastReportSequence": self.inbox.last_confirmed_sequence(),
+            "pendingReports": len(self.inbox.pending_reports()),
+            "incidentBacklog": self.inbox.incident_backlog(),
+            "devices": len(self.cache.devices),
+            "deviceCacheAgeSeconds": None if age == float("inf") else round(age, 3),
+            "time": time.time(),
+        }
+
+
+def _backoff(failures: int) -> float:
+    return min(BACKOFF_CAP, 0.2 * 2 ** min(failures, 10))

@@ -1,0 +1,317 @@
+"""The durable inbox: accepted events, per-device sequence, reports and incidents in SQLite.
+
+WAL with synchronous=FULL, one transaction per ingest request (group commit), written BEFORE
+the HTTP reply, so an acknowledged event survives a crash. Aggregation state is checkpointed in
+the same transaction that records a report, so a restart resumes exactly where it stopped."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oracles.errors import InboxError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    row INTEGER PRIMARY KEY,
+    event_id BLOB NOT NULL UNIQUE,
+    digest BLOB NOT NULL,
+    device TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    source_type TEXT NOT NULL,
+    slot_id TEXT NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    occupied INTEGER NOT NULL,
+    confidence_bps INTEGER NOT NULL,
+    lat_e6 INTEGER NOT NULL,
+    lon_e6 INTEGER NOT NULL,
+    vehicle_type TEXT NOT NULL,
+    evidence_hash BLOB NOT NULL,
+    evidence_cid BLOB,
+    received_ms INTEGER NOT NULL
+);
+-- Permanently refused events of known devices: they consume their sequence number (so the
+-- device's next event is not a gap) and a re-send gets the same answer.
+CREATE TABLE IF NOT EXISTS refused (
+    event_id BLOB PRIMARY KEY, digest BLOB NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_sequence (device TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reports (
+    sequence INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,           -- pending | confirmed
+    tx_hash TEXT,
+    gas_used INTEGER,
+    created_ms INTEGER NOT NULL,
+    confirmed_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS aggregation (id INTEGER PRIMARY KEY CHECK (id = 1),
+    cursor INTEGER NOT NULL, snapshot TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS incidents (
+    event_id BLOB PRIMARY KEY,
+    row INTEGER NOT NULL,
+    state TEXT NOT NULL,           -- pending | filed
+    tx_hash TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    row: int
+    event_id: bytes
+    device: str
+    sequence: int
+    event_type: str
+    source_type: str
+    slot_id: int
+    event_time_ms: int
+    occupied: bool
+    confidence_bps: int
+    lat_e6: int
+    lon_e6: int
+    evidence_hash: bytes
+    evidence_cid: bytes | None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    sequence: int
+    payload: dict[str, Any]
+    state: str
+    tx_hash: str | None
+
+
+class Inbox:
+    """One SQLite connection shared by threads under a lock (writes are short)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.lock = threading.Lock()
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    # ----------------------------------------------------------------------------- identity
+
+    def bind(self, chain_id: int, registry: str) -> None:
+        """Tie the inbox to one deployment: events signed for another never mix in."""
+        identity = f"{chain_id}:{registry.lower()}"
+        with self.lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key='deployment'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('deployment', ?)", (identity,))
+            elif row[0] != identity:
+                raise InboxError(
+                    f"{self.path} belongs to deployment {row[0]}, not {identity}: use another "
+                    "data_dir for this deployment"
+                )
+
+    # ------------------------------------------------------------------------------ ingest
+
+    def known(self, event_ids: Sequence[bytes]) -> dict[bytes, tuple[bytes, str | None, str]]:
+        """For ids already seen: id → (digest, refusal reason or None if accepted, message)."""
+        found: dict[bytes, tuple[bytes, str | None, str]] = {}
+        with self.lock:
+            for start in range(0, len(event_ids), 500):
+                chunk = list(event_ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for eid, digest in self.db.execute(
+                    f"SELECT event_id, digest FROM events WHERE event_id IN ({marks})", chunk
+                ):
+                    found[eid] = (digest, None, "")
+                for eid, digest, reason, message in self.db.execute(
+                    f"SELECT event_id, digest, reason, message FROM refused "
+                    f"WHERE event_id IN ({marks})",
+                    chunk,
+                ):
+                    found[eid] = (digest, reason, message)
+        return found
+
+    def last_sequences(self, devices: Iterable[str]) -> dict[str, int]:
+        wanted = list(set(devices))
+        out: dict[str, int] = {}
+        with self.lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                out.update(
+                    self.db.execute(
+                        f"SELECT device, last FROM device_sequence WHERE device IN ({marks})",
+                        chunk,
+                    ).fetchall()
+                )
+        return out
+
+    def commit_batch(
+        self,
+        accepted: Sequence[tuple[Any, ...]],
+        refused: Sequence[tuple[bytes, bytes, str, str]],
+        sequences: dict[str, int],
+        incident_ids: Sequence[bytes],
+    ) -> None:
+        """One durable transaction for a whole request."""
+        now = int(time.time() * 1000)
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(
+                    "INSERT INTO events (event_id, digest, device, sequence, event_type, "
+                    "source_type, slot_id, event_time_ms, occupied, confidence_bps, lat_e6, "
+                    "lon_e6, vehicle_type, evidence_hash, evidence_cid, received_ms) "
+                    f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now})",
+                    accepted,
+                )
+                self.db.executemany("INSERT INTO refused VALUES (?,?,?,?)", refused)
+                self.db.executemany(
+                    "INSERT INTO device_sequence VALUES (?, ?) "
+                    "ON CONFLICT(device) DO UPDATE SET last = excluded.last",
+                    list(sequences.items()),
+                )
+                self.db.executemany(
+                    "INSERT INTO incidents (event_id, row, state) "
+                    "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
+                    [(eid,) for eid in incident_ids],
+                )
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # --------------------------------------------------------------------------- aggregation
+
+    def checkpoint(self) -> tuple[int, dict[str, Any] | None]:
+        with self.lock:
+            row = self.db.execute("SELECT cursor, snapshot FROM aggregation").fetchone()
+        return (0, None) if row is None else (row[0], json.loads(row[1]))
+
+    def events_after(self, row: int, limit: int = 20_000) -> list[InboxEvent]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT row, event_id, device, sequence, event_type, source_type, slot_id, "
+                "event_time_ms, occupied, confidence_bps, lat_e6, lon_e6, evidence_hash, "
+                "evidence_cid FROM events WHERE row > ? ORDER BY row LIMIT ?",
+                (row, limit),
+            ).fetchall()
+        return [
+            InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), r[7], bool(r[8]), *r[9:])
+            for r in rows
+        ]
+
+    def depth(self) -> int:
+        """Accepted events not yet folded into a recorded report."""
+        cursor, _ = self.checkpoint()
+        with self.lock:
+            return self.db.execute(
+                "SELECT count(*) FROM events WHERE row > ?", (cursor,)
+            ).fetchone()[0]
+
+    def record_report(
+        self, payloads: Sequence[dict[str, Any]], cursor: int, snapshot: dict[str, Any]
+    ) -> None:
+        """The reports built from the events up to `cursor`, and the aggregator state after
+        them, in one transaction (exactly once: either both or neither)."""
+        now = int(time.time() * 1000)
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.executemany(
+                    "INSERT INTO reports (sequence, payload, state, created_ms) "
+                    "VALUES (?, ?, 'pending', ?)",
+                    [(p["sequence"], json.dumps(p), now) for p in payloads],
+                )
+                self.db.execute(
+                    "INSERT INTO aggregation VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
+                    "SET cursor = excluded.cursor, snapshot = excluded.snapshot",
+                    (cursor, json.dumps(snapshot)),
+                )
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------------------------ reports
+
+    def pending_reports(self) -> list[ReportRecord]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT sequence, payload, state, tx_hash FROM reports WHERE state = 'pending' "
+                "ORDER BY sequence"
+            ).fetchall()
+        return [ReportRecord(r[0], json.loads(r[1]), r[2], r[3]) for r in rows]
+
+    def last_report_sequence(self) -> int:
+        with self.lock:
+            row = self.db.execute("SELECT max(sequence) FROM reports").fetchone()
+        return int(row[0] or 0)
+
+    def last_observed_at(self) -> int:
+        with self.lock:
+            row = self.db.execute(
+                "SELECT max(json_extract(payload, '$.observedAt')) FROM reports"
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def last_confirmed_sequence(self) -> int:
+        with self.lock:
+            row = self.db.execute(
+                "SELECT max(sequence) FROM reports WHERE state = 'confirmed'"
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def report_sent(self, sequence: int, tx_hash: str) -> None:
+        with self.lock:
+            self.db.execute(
+                "UPDATE reports SET tx_hash = ? WHERE sequence = ?", (tx_hash, sequence)
+            )
+
+    def report_confirmed(self, sequence: int, tx_hash: str | None, gas_used: int | None) -> None:
+        with self.lock:
+            self.db.execute(
+                "UPDATE reports SET state = 'confirmed', tx_hash = coalesce(?, tx_hash), "
+                "gas_used = ?, confirmed_ms = ? WHERE sequence = ?",
+                (tx_hash, gas_used, int(time.time() * 1000), sequence),
+            )
+
+    # ----------------------------------------------------------------------------- incidents
+
+    def pending_incidents(self, limit: int) -> list[InboxEvent]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT e.row, e.event_id, e.device, e.sequence, e.event_type, e.source_type, "
+                "e.slot_id, e.event_time_ms, e.occupied, e.confidence_bps, e.lat_e6, e.lon_e6, "
+                "e.evidence_hash, e.evidence_cid FROM incidents i JOIN events e "
+                "ON e.event_id = i.event_id WHERE i.state = 'pending' ORDER BY i.row LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), r[7], bool(r[8]), *r[9:])
+            for r in rows
+        ]
+
+    def incidents_filed(self, event_ids: Sequence[bytes], tx_hash: str) -> None:
+        with self.lock:
+            self.db.executemany(
+                "UPDATE incidents SET state = 'filed', tx_hash = ? WHERE event_id = ?",
+                [(tx_hash, eid) for eid in event_ids],
+            )
+
+    def incident_backlog(self) -> int:
+        with self.lock:
+            return self.db.execute(
+                "SELECT count(*) FROM incidents WHERE state = 'pending'"
+            ).fetchone()[0]

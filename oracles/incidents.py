@@ -1,0 +1,62 @@
+"""Camera incidents → IncidentRegistry.reportIncidents, in batches. The registry skips ids it
+already filed, so sending a batch again after a crash or an outage is safe."""
+
+from __future__ import annotations
+
+import logging
+
+from eth_account.signers.local import LocalAccount
+
+from citypass.sensor_events import ZERO_HASH
+from oracles.inbox import Inbox, InboxEvent
+from oracles.ledger import Ledger
+from oracles.metrics import Metrics
+from oracles.verify import INCIDENT_KINDS
+
+log = logging.getLogger("oracles.incidents")
+
+
+def incident_input(event: InboxEvent) -> tuple:
+    """The IncidentInput tuple: only the CID and the plaintext's SHA-256 go on chain."""
+    cid = event.evidence_cid or b""
+    return (
+        INCIDENT_KINDS[event.event_type],
+        event.slot_id,
+        event.lat_e6,
+        event.lon_e6,
+        max(1, event.event_time_ms // 1000),
+        event.confidence_bps,
+        event.event_id,
+        event.evidence_hash if cid else ZERO_HASH,
+        cid,
+    )
+
+
+class IncidentFiler:
+    def __init__(
+        self, inbox: Inbox, ledger: Ledger, submitter: LocalAccount, metrics: Metrics, batch: int
+    ) -> None:
+        self.inbox = inbox
+        self.ledger = ledger
+        self.submitter = submitter
+        self.metrics = metrics
+        self.batch = batch
+
+    def file_pending(self) -> int:
+        filed = 0
+        while True:
+            events = self.inbox.pending_incidents(self.batch)
+            if not events:
+                return filed
+            call = self.ledger.incidents.functions.reportIncidents(
+                [incident_input(e) for e in events]
+            )
+            tx_hash = self.ledger.send(call, self.submitter)
+            receipt = self.ledger.receipt(tx_hash)
+            if receipt["status"] != 1:
+                self.metrics.submission_errors.labels("incident").inc()
+                raise RuntimeError(f"reportIncidents reverted in {tx_hash}")
+            self.inbox.incidents_filed([e.event_id for e in events], tx_hash)
+            self.metrics.incidents.inc(len(events))
+            filed += len(events)
+            log.info("incidents filed", extra={"count": len(events), "tx": tx_hash})

@@ -1,0 +1,131 @@
+"""The daemon's view of the ledger: contract handles, the clock, and sending transactions from
+the ORACLE account (nonce from the chain, gas from an estimate with a margin, gas price 0)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+
+from oracles.errors import ConfigError, LedgerUnavailable, SubmissionError
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "build" / "contracts"
+GAS_MARGIN = 1.25
+RECEIPT_TIMEOUT = 60.0
+CONNECTION_ERRORS = (requests.RequestException, ConnectionError, OSError, TimeExhausted)
+
+
+def abi(name: str) -> list[dict[str, Any]]:
+    path = ARTIFACTS / f"{name}.json"
+    try:
+        return json.loads(path.read_text())["abi"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"{path} is missing or invalid: run `brownie compile` first") from exc
+
+
+class Ledger:
+    def __init__(
+        self,
+        rpc_url: str,
+        device_registry: str,
+        occupancy_oracle: str,
+        incident_registry: str,
+        clock: str = "wall",
+    ) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
+        self.rpc_url = rpc_url
+        self.devices = self.w3.eth.contract(
+            Web3.to_checksum_address(device_registry), abi=abi("IDeviceRegistry")
+        )
+        self.occupancy = self.w3.eth.contract(
+            Web3.to_checksum_address(occupancy_oracle), abi=abi("IOccupancyOracle")
+        )
+        self.incidents = self.w3.eth.contract(
+            Web3.to_checksum_address(incident_registry), abi=abi("IIncidentRegistry")
+        )
+        self.clock = clock
+        self._chain_offset = 0.0  # chain time - wall time, when clock == "chain"
+        self.up = False
+        self.head_number = 0
+        self._chain_id: int | None = None
+
+    # ------------------------------------------------------------------------------ status
+
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.guard(lambda: int(self.w3.eth.chain_id))
+        return self._chain_id
+
+    def refresh_head(self) -> int:
+        """Read the head (and, for the chain clock, its time); marks the ledger up or down."""
+        block = self.guard(lambda: self.w3.eth.get_block("latest"))
+        self.head_number = int(block["number"])
+        if self.clock == "chain":
+            # Blocks are sealed at wall time + the development clock's offset; keep the largest
+            # offset seen so the daemon's clock never runs backwards.
+            self._chain_offset = max(self._chain_offset, int(block["timestamp"]) - time.time())
+        return self.head_number
+
+    def now_ms(self) -> int:
+        return int((time.time() + self._chain_offset) * 1000)
+
+    def guard(self, call: Any) -> Any:
+        """Run a read; connection failures become LedgerUnavailable (retried by callers)."""
+        try:
+            value = call()
+        except CONNECTION_ERRORS as exc:
+            self.up = False
+            raise LedgerUnavailable(f"ledger node {self.rpc_url} unreachable: {exc}") from exc
+        self.up = True
+        return value
+
+    # ------------------------------------------------------------------------- transactions
+
+    def send(self, function: Any, account: LocalAccount) -> dict[str, Any]:
+        """Sign and send a contract call as `account`; returns the tx hash (hex) at once."""
+
+        def build() -> str:
+            nonce = self.w3.eth.get_transaction_count(account.address, "pending")
+            base = {
+                "from": account.address,
+                "nonce": nonce,
+                "gasPrice": 0,
+                "chainId": self.chain_id(),
+            }
+            try:
+                estimate = function.estimate_gas(base)
+            except (ContractCustomError, ContractLogicError) as exc:
+                raise SubmissionError(f"the chain refuses the call: {_describe(exc)}") from exc
+            tx = function.build_transaction({**base, "gas": int(estimate * GAS_MARGIN) + 50_000})
+            signed = account.sign_transaction(tx)
+            return "0x" + bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
+
+        return self.guard(build)
+
+    def receipt(self, tx_hash: str, timeout: float = RECEIPT_TIMEOUT) -> dict[str, Any]:
+        receipt = self.guard(
+            lambda: self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=timeout, poll_latency=0.05
+            )
+        )
+        return dict(receipt)
+
+    def find_receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            return dict(self.guard(lambda: self.w3.eth.get_transaction_receipt(tx_hash)))
+        except TransactionNotFound:
+            return None
+
+
+def _describe(exc: Exception) -> str:
+    data = getattr(exc, "data", None) or getattr(exc, "message", None)
+    return f"{exc} {data!r}" if data and str(data) not in str(exc) else str(exc)

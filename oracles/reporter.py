@@ -1,0 +1,175 @@
+"""Occupancy reports: fold new inbox events into the aggregator, record the resulting reports
+(with the aggregator checkpoint) in the inbox, then submit pending reports in sequence order.
+
+Restart rule: before submitting, `lastSequence()` is read from the chain. A pending report whose
+sequence is at or below it was applied (perhaps by a run that died before recording the
+receipt) and is marked confirmed; the next one is sent with exactly the next sequence. So a
+report is never applied twice and never skipped."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from citypass.occupancy_report import (
+    OccupancyReport,
+    ReportDomain,
+    build_report,
+    report_args,
+    sign_report_quorum,
+)
+from oracles.aggregate.aggregator import Aggregator
+from oracles.aggregate.words import split_by_words
+from oracles.inbox import Inbox, ReportRecord
+from oracles.ledger import Ledger
+from oracles.metrics import Metrics
+
+log = logging.getLogger("oracles.reporter")
+
+
+class Reporter:
+    def __init__(
+        self,
+        inbox: Inbox,
+        ledger: Ledger,
+        submitter: LocalAccount,
+        signer_keys: list[bytes],
+        aggregator: Aggregator,
+        metrics: Metrics,
+        max_report_words: int,
+    ) -> None:
+        self.inbox = inbox
+        self.ledger = ledger
+        self.submitter = submitter
+        self.signer_keys = signer_keys
+        self.aggregator = aggregator
+        self.metrics = metrics
+        self.max_report_words = max_report_words
+        self.cursor, snapshot = inbox.checkpoint()
+        if snapshot is not None:
+            aggregator.restore(snapshot)
+        self.last_observed_at = inbox.last_observed_at()
+        self.domain: ReportDomain | None = None
+
+    # ---------------------------------------------------------------------------- building
+
+    def build(self, now_ms: int) -> int:
+        """Fold events since the cursor; record the reports they produce. Returns how many."""
+        events = self.inbox.events_after(self.cursor)
+        for e in events:
+            self.aggregator.feed(
+                e.event_type, e.source_type, e.slot_id, e.occupied, e.confidence_bps,
+                e.event_time_ms,
+            )  # fmt: skip
+        observed = self.aggregator.collect(now_ms)
+        new_cursor = events[-1].row if events else self.cursor
+        if not observed and new_cursor == self.cursor:
+            return 0
+        sequence = self.inbox.last_report_sequence()
+        payloads = []
+        for chunk in split_by_words(observed, self.max_report_words):
+            sequence += 1
+            newest = max(o.event_time_ms for o in chunk.values()) // 1000
+            # observedAt never goes backwards (the contract refuses that) nor ahead of now.
+            observed_at = max(self.last_observed_at, min(newest, now_ms // 1000), 1)
+            self.last_observed_at = observed_at
+            report = build_report(
+                sequence, observed_at, {slot: o.occupied for slot, o in chunk.items()}
+            )
+            payloads.append(
+                {
+                    **report.message(),
+                    "eventTimesMs": [o.event_time_ms for o in chunk.values() if o.changed],
+                }
+            )
+        self.inbox.record_report(payloads, new_cursor, self.aggregator.snapshot())
+        self.cursor = new_cursor
+        for kind, value in self.aggregator.counts.items():
+            self.metrics.aggregation.labels(kind).set(value)
+        for payload in payloads:
+            self.metrics.report_slots.observe(sum(bin(m).count("1") for m in payload["masks"]))
+        return len(payloads)
+
+    # -------------------------------------------------------------------------- submitting
+
+    def submit_pending(self) -> int:
+        """Send every pending report in order; returns how many got confirmed."""
+        pending = self.inbox.pending_reports()
+        if not pending:
+            return 0
+        oracle = self.ledger.occupancy.functions
+        on_chain = self.ledger.guard(lambda: oracle.lastSequence().call())
+        confirmed = 0
+        for record in pending:
+            if record.sequence <= on_chain:
+                self._confirmed(record, None, None)
+                confirmed += 1
+                continue
+            receipt = self._send(record)
+            if receipt["status"] != 1:
+                # Look again: a report sent by a previous run may have landed meanwhile.
+                on_chain = self.ledger.guard(lambda: oracle.lastSequence().call())
+                if record.sequence <= on_chain:
+                    self._confirmed(record, None, None)
+                    confirmed += 1
+                    continue
+                self.metrics.submission_errors.labels("report").inc()
+                raise RuntimeError(
+                    f"report {record.sequence} reverted: {receipt['transactionHash']}"
+                )
+            self._confirmed(record, receipt, int(receipt["gasUsed"]))
+            on_chain = record.sequence
+            confirmed += 1
+        return confirmed
+
+    def _send(self, record: ReportRecord) -> dict[str, Any]:
+        if record.tx_hash:
+            # Sent by an earlier attempt: wait for that transaction before sending anew.
+            found = self.ledger.find_receipt(record.tx_hash)
+            if found is not None:
+                return found
+        report = _report_of(record.payload)
+        domain = self._domain()
+        signatures = sign_report_quorum(report, self.signer_keys, domain)
+        call = self.ledger.occupancy.functions.submitReport(report_args(report), signatures)
+        tx_hash = self.ledger.send(call, self.submitter)
+        self.inbox.report_sent(record.sequence, tx_hash)
+        return self.ledger.receipt(tx_hash)
+
+    def _confirmed(
+        self, record: ReportRecord, receipt: dict[str, Any] | None, gas: int | None
+    ) -> None:
+        tx_hash = None
+        if receipt is not None:
+            raw = receipt["transactionHash"]
+            tx_hash = raw if isinstance(raw, str) else "0x" + bytes(raw).hex()
+        self.inbox.report_confirmed(record.sequence, tx_hash, gas)
+        self.metrics.reports.inc()
+        if gas is not None:
+            self.metrics.report_gas.observe(gas)
+        now = time.time()
+        for event_ms in record.payload.get("eventTimesMs", []):
+            # Lag on the ledger's clock when it runs ahead (development clock).
+            self.metrics.lag.observe(max(0.0, self.ledger.now_ms() / 1000 - event_ms / 1000))
+        log.info(
+            "report confirmed",
+            extra={"sequence": record.sequence, "gas": gas, "tx": tx_hash, "at": now},
+        )
+
+    def _domain(self) -> ReportDomain:
+        if self.domain is None:
+            self.domain = ReportDomain(self.ledger.chain_id(), self.ledger.occupancy.address)
+        return self.domain
+
+
+def _report_of(payload: dict[str, Any]) -> OccupancyReport:
+    return OccupancyReport(
+        sequence=payload["sequence"],
+        observed_at=payload["observedAt"],
+        word_indexes=tuple(payload["wordIndexes"]),
+        masks=tuple(payload["masks"]),
+        values=tuple(payload["values"]),
+    )

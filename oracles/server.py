@@ -1,0 +1,84 @@
+"""HTTP: `POST /v1/events` (ingest), `GET /health`, `GET /metrics`.
+
+Reply contract with the edge (docs/oracle-daemon.md): 413 for a body or event count over the
+limits, 400 for a body that is not `{"events": [...]}` JSON, otherwise 200 with
+`{"accepted": [...], "duplicates": [...], "rejected": [{"eventId", "reason", "message"}]}`.
+Accepted and duplicate events are delivered; `sequence_gap` and `unavailable` are retried by
+the edge; every other reason is permanent."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from oracles.daemon import OracleDaemon
+
+
+def _error(status: int, reason: str, message: str) -> web.Response:
+    return web.json_response({"error": reason, "message": message}, status=status)
+
+
+def build_app(daemon: OracleDaemon) -> web.Application:
+    settings = daemon.settings
+    metrics = daemon.metrics
+    max_bytes = settings.max_batch_bytes
+
+    async def ingest(request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > max_bytes:
+            metrics.requests_refused.labels("oversized").inc()
+            return _error(
+                413, "oversized", f"the body is over {max_bytes} bytes: send smaller batches"
+            )
+        body = await request.content.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            metrics.requests_refused.labels("oversized").inc()
+            return _error(
+                413, "oversized", f"the body is over {max_bytes} bytes: send smaller batches"
+            )
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            metrics.requests_refused.labels("malformed").inc()
+            return _error(
+                400, "malformed", f'the body is not JSON ({exc}): send {{"events": [...]}}'
+            )
+        if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+            metrics.requests_refused.labels("malformed").inc()
+            return _error(400, "malformed", 'the body must be a JSON object {"events": [...]}')
+        events = data["events"]
+        if len(events) > settings.max_batch_events:
+            metrics.requests_refused.labels("oversized").inc()
+            return _error(
+                413,
+                "oversized",
+                f"{len(events)} events; at most {settings.max_batch_events} per request",
+            )
+        reply = await daemon.ingest(events)
+        return web.json_response(reply)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response(await daemon.health())
+
+    async def metrics_view(request: web.Request) -> web.Response:
+        await daemon.refresh_gauges()
+        return web.Response(
+            body=generate_latest(metrics.registry),
+            headers={"Content-Type": CONTENT_TYPE_LATEST},
+        )
+
+    app = web.Application(client_max_size=max_bytes + 1)
+    app.router.add_post("/v1/events", ingest)
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics_view)
+    return app
+
+
+async def serve(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, shutdown_timeout=5).start()
+    return runner
