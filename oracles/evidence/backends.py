@@ -148,7 +148,6 @@ class KuboStore:
                 io.BytesIO(data), cid_version=1, raw_leaves=True, chunker=KUBO_CHUNKER, pin=True
             )
             theirs = parse_cid(str(reply["Hash"]))
-            self.client.pin.add(ours.text)
         except (self._errors.Error, KeyError, TypeError, CidError) as exc:
             raise EvidenceBackendError(f"Kubo at {self.api} failed to add evidence: {exc}") from exc
         if theirs.v1() != ours:
@@ -158,6 +157,13 @@ class KuboStore:
                 f" --raw-leaves --chunker={KUBO_CHUNKER}, balanced layout, 174 links)",
                 reason="cid_mismatch",
             )
+        try:
+            # add pins already; pinning again by our CID makes sure the object we name is kept.
+            self.client.pin.add(ours.text)
+        except self._errors.Error as exc:
+            raise EvidenceBackendError(
+                f"Kubo at {self.api} failed to pin {ours.text}: {exc}"
+            ) from exc
         return ours
 
     def get(self, cid: Cid) -> bytes:
