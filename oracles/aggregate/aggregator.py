@@ -98,10 +98,9 @@ class Aggregator:
             source = state.camera
         else:
             source = state.sensor
-        had_candidate = source.waiting
+        if source.waiting and value == source.stable:
+            self.counts["flaps"] += 1  # back to the stable state before the window ended
         source.feed(value, time_ms, self.debounce_ms)
-        if had_candidate and not source.waiting and source.stable != value:
-            self.counts["flaps"] += 1
         self._settle(slot_id, time_ms, time_ms)
 
     # ------------------------------------------------------------------------------ output

@@ -2,7 +2,8 @@
 
 Rule: the sensor decides. A camera (confidence at or above the threshold) whose debounced state
 disagrees with the sensor overrides it only when the camera's observation is the NEWER one and
-the disagreement has lasted for the reconcile window; each override counts as a
+the disagreement has lasted for the reconcile window (counted from the camera's first
+observation of its state, so the window includes the debounce); each override counts as a
 `disagreement`. A slot with only one source follows that source."""
 
 from __future__ import annotations
