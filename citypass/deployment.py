@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from citypass.deploy_sensors import deploy_sensors
 from citypass.roles import ROLES
 
 # Booking limits fixed at deployment (LeaseMarket immutables): 30 days ahead, 7 days long.
@@ -48,6 +49,9 @@ class System:
     slots: Any
     split: Any
     market: Any
+    devices: Any
+    occupancy: Any
+    incidents: Any
 
     def addresses(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name).address for f in fields(self)}
@@ -60,6 +64,9 @@ CONTRACT_NAMES = {
     "slots": "ParkingSlots",
     "split": "RevenueSplit",
     "market": "LeaseMarket",
+    "devices": "DeviceRegistry",
+    "occupancy": "OccupancyOracle",
+    "incidents": "IncidentRegistry",
 }
 
 
@@ -92,7 +99,8 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     for account in (people.city_fund, people.platform):
         if access.memberStatus(account) == 0:
             access.onboard(account, tx)
-    return System(access, forwarder, credit, slots, split, market)
+    core = System(access, forwarder, credit, slots, split, market, None, None, None)
+    return replace(core, **deploy_sensors(containers, core, people))
 
 
 def deployment_file(network: str) -> Path:

@@ -26,6 +26,12 @@ interface IIncidentRegistry {
     error IncidentRegistryInvalidCid();
     /// @notice Latitude/longitude out of range.
     error IncidentRegistryInvalidLocation(int32 latE6, int32 lonE6);
+    /// @notice A zero address was given where a contract is required.
+    error IncidentRegistryZeroAddress();
+    /// @notice The source event id is zero; give the signed event's id (or a report digest).
+    error IncidentRegistryZeroSource();
+    /// @notice The OccupancyOracle was already set; it is set once at deployment.
+    error IncidentRegistryOccupancyOracleAlreadySet();
 
     event IncidentReported(
         uint256 indexed incidentId,
@@ -40,8 +46,12 @@ interface IIncidentRegistry {
         bytes evidenceCid,
         address reporter
     );
+    /// @notice The OccupancyOracle whose sensor-derived incidents may come without evidence was set.
+    event OccupancyOracleSet(address indexed occupancyOracle);
     event IncidentReviewed(uint256 indexed incidentId, IncidentStatus status, address indexed inspector, string reason);
 
+    /// @notice Wire the OccupancyOracle once (CITY_ADMIN, at deployment).
+    function setOccupancyOracle(address occupancyOracle) external;
     function reportIncident(IncidentInput calldata input) external returns (uint256 incidentId);
     function reportIncidents(IncidentInput[] calldata inputs) external returns (uint256 firstId);
     function confirm(uint256 incidentId, string calldata reason) external;

@@ -38,6 +38,9 @@ interface IOccupancyOracle {
     error OccupancyOracleZeroAddress();
     /// @notice A slot id beyond the oracle's range.
     error OccupancyOracleInvalidSlot(uint256 slotId);
+    /// @notice Constructor timing out of bounds: margin at least 60 s, heartbeat a multiple of the
+    /// margin and at most six margins (the freshness ring's size), skew and report age nonzero.
+    error OccupancyOracleInvalidConfig();
 
     /// @notice A report was applied; `changed` counts slots whose bit flipped.
     event OccupancyReported(
@@ -50,6 +53,8 @@ interface IOccupancyOracle {
     event LeaseDriven(uint256 indexed slotId, uint256 indexed leaseId, bool checkedIn);
     /// @notice Driving the market failed (e.g. too early to check in); the report still applies.
     event LeaseDriveFailed(uint256 indexed slotId, uint256 indexed leaseId, bytes4 errorSelector);
+    /// @notice Filing an UNAUTHORISED_OCCUPANCY incident failed; the report still applies.
+    event IncidentFilingFailed(uint256 indexed slotId, bytes4 errorSelector);
     event SignerSet(address indexed signer, bool registered);
     event QuorumSet(uint256 quorum);
     /// @notice CITY_ADMIN/OPERATOR flagged (or unflagged) slots of one word as market slots.

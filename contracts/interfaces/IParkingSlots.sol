@@ -77,6 +77,11 @@ interface IParkingSlots {
         returns (address owner, SlotCategory category, SlotTerms memory terms);
     function isBlackedOut(uint256 slotId, uint256 fromLocalDay, uint256 toLocalDay) external view returns (bool);
     function isAvailable(uint256 slotId, uint256 fromLocalDay, uint256 toLocalDay) external view returns (bool);
+    /// @notice Whether the slot is open for sharing at `timestamp`: it exists, is active, the
+    /// half-hour lies in a sharing window and the local day is not blacked out.
+    function isOpenAt(uint256 slotId, uint256 timestamp) external view returns (bool);
+    /// @notice Where the slot is: its lot and fixed-point location (micro-degrees).
+    function placeOf(uint256 slotId) external view returns (uint32 lotId, int32 latE6, int32 lonE6);
     function windowsOf(uint256 slotId) external view returns (SharingWindow[] memory);
     function slotCount() external view returns (uint256);
 }

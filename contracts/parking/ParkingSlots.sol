@@ -198,11 +198,21 @@ contract ParkingSlots is ERC721, ERC2771Context, CityAccessControlled, IParkingS
     }
 
     /// @inheritdoc IParkingSlots
+    function isOpenAt(uint256 slotId, uint256 timestamp) external view returns (bool) {
+        SlotBookingTerms memory terms = _terms[slotId];
+        if (!terms.exists || !terms.active) return false;
+        uint256 unit = HalfHours.toUnit(timestamp);
+        if (!SharingWindows.covers(terms.windows, unit, 1)) return false;
+        uint256 localDay = HalfHours.localDayOfUnit(unit);
+        return !(terms.hasBlackouts && isBlackedOut(slotId, localDay, localDay));
+    }
+
+    /// @inheritdoc IParkingSlots
     function windowsOf(uint256 slotId) external view returns (SharingWindow[] memory) {
         return SharingWindows.unpack(_terms[slotId].windows);
     }
 
-    /// @notice Where the slot is: its lot and fixed-point location (micro-degrees).
+    /// @inheritdoc IParkingSlots
     function placeOf(uint256 slotId) external view returns (uint32 lotId, int32 latE6, int32 lonE6) {
         _requireOwned(slotId);
         SlotPlace memory place = _places[slotId];
