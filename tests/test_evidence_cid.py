@@ -19,7 +19,8 @@ import hashlib
 
 import base58
 import pytest
-from hypothesis import given, settings
+from brownie.test import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from oracles.evidence.cid import (
