@@ -1,0 +1,77 @@
+"""`citypass-edge run`: inputs → outbox → oracle daemon, with /health and /metrics, until
+SIGTERM/SIGINT (or, with exit_when_done, until the inputs end and the outbox is empty)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from edge_oracle.adapters.sources import LineSource
+from edge_oracle.config import EdgeSettings
+from edge_oracle.delivery import Deliverer
+from edge_oracle.devices import KeyRing
+from edge_oracle.errors import EdgeOracleError
+from edge_oracle.ingest import Ingestor, IngestThreads
+from edge_oracle.metrics import EdgeMetrics
+from edge_oracle.normaliser import Normaliser
+from edge_oracle.outbox import Outbox
+from edge_oracle.server import build_app
+
+log = logging.getLogger("edge_oracle")
+
+
+async def run_daemon(
+    settings: EdgeSettings,
+    keys: KeyRing,
+    sources: list[LineSource],
+    *,
+    exit_when_done: bool = False,
+) -> None:
+    outbox = Outbox(settings.outbox_path, settings.domain)
+    metrics = EdgeMetrics()
+    normaliser = Normaliser(int(settings.comms_lost_after_s * 1000), outbox.states())
+    ingestor = Ingestor(outbox, keys, settings.domain, normaliser, metrics)
+    deliverer = Deliverer(outbox, settings, metrics)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    inputs_done = asyncio.Event()
+
+    def finished() -> None:
+        inputs_done.set()
+        if threads.error is not None:
+            stop.set()  # do not run on without an input; the error is raised below
+
+    threads = IngestThreads(ingestor, sources, lambda: loop.call_soon_threadsafe(finished))
+    runner = web.AppRunner(build_app(outbox, deliverer, metrics), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        outbox.close()
+        raise EdgeOracleError(
+            f"cannot listen on {settings.listen_host}:{settings.listen_port} ({exc.strerror});"
+            " choose another --listen-port"
+        ) from exc
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    threads.start()
+    log.info(
+        f"edge daemon delivering to {settings.events_url}; health and metrics on "
+        f"http://{settings.listen_host}:{settings.listen_port}"
+    )
+    print(f"edge daemon ready: http://{settings.listen_host}:{settings.listen_port}", flush=True)
+    try:
+        await deliverer.run(stop, until_empty=inputs_done if exit_when_done else None)
+    finally:
+        log.info("stopping")
+        # The ingest thread finishes its current transaction; nothing committed is lost, and
+        # nothing half-written is committed.
+        await asyncio.to_thread(threads.close)
+        await runner.cleanup()
+        outbox.close()
+    if threads.error is not None:
+        raise EdgeOracleError(f"ingest stopped: {threads.error}")
