@@ -218,6 +218,7 @@ class OracleDaemon:
             "incidentBacklog": self.inbox.incident_backlog(),
             "devices": len(self.cache.devices),
             "deviceCacheAgeSeconds": None if age == float("inf") else round(age, 3),
+            "clock": self.ledger.now_ms() // 1000,
             "time": time.time(),
         }
 
