@@ -187,6 +187,8 @@ class Deliverer:
             elif key in rejected:
                 reason = str(rejected[key].get("reason", "unknown"))
                 if reason in RETRYABLE_REASONS:
+                    if not stopped:
+                        self.metrics.retries.labels(reason).inc()
                     stopped = True  # keep order: this and later events wait
                 elif not stopped:
                     message = str(rejected[key].get("message", ""))
