@@ -9,6 +9,8 @@ from eth_utils import keccak
 
 from citypass.deploy_sensors import HEARTBEAT_SECONDS, MARGIN_SECONDS, MAX_CLOCK_SKEW_SECONDS
 from citypass.occupancy_report import (
+    MAX_REPORT_WORDS,
+    MAX_SLOT_ID,
     OccupancyReport,
     ReportDomain,
     build_report,
@@ -514,3 +516,44 @@ def test_non_market_slot_does_not_drive_the_market(oracle, market, submit, slot_
     tx, _ = submit({slot_id: True})
     assert market.leaseOf(lease)["status"] == BOOKED
     assert "SlotOccupancyChanged" not in tx.events and "LeaseDriven" not in tx.events
+
+
+def test_incident_filing_failure_does_not_fail_the_report(
+    oracle, incidents, system, people, submit, slot_id, day
+):
+    system.access.revokeRole(ROLES["ORACLE"], oracle, {"from": people.admin})
+    _flag(oracle, people, slot_id)
+    mine_at(day + 14 * HOUR)
+    tx, _ = submit({slot_id: True})
+    failed = tx.events["IncidentFilingFailed"]
+    assert failed["slotId"] == slot_id
+    assert (
+        failed["errorSelector"]
+        == "0x" + keccak(b"CityAccessMissingRole(address,bytes32)")[:4].hex()
+    )
+    assert incidents.incidentCount() == 0
+    assert oracle.occupancyOf(slot_id) == OCCUPIED
+
+
+def test_departure_after_manual_check_out_reports_drive_failure(
+    oracle, market, people, submit, slot_id, lease, day, resident
+):
+    _flag(oracle, people, slot_id)
+    mine_at(day + 10 * HOUR + 300)
+    submit({slot_id: True})
+    market.checkOut(lease, {"from": resident})
+    tx, _ = submit({slot_id: False})
+    failed = tx.events["LeaseDriveFailed"]
+    assert (failed["slotId"], failed["leaseId"]) == (slot_id, lease)
+    assert (
+        failed["errorSelector"] == "0x" + keccak(b"LeaseMarketWrongStatus(uint256,uint8)")[:4].hex()
+    )
+    assert oracle.parkedLeaseOf(slot_id) == 0 and oracle.occupancyOf(slot_id) == FREE
+
+
+def test_constants_and_domain_separator(oracle, domain):
+    # The Python builder and the contract agree on the slot range and report size.
+    assert (oracle.MAX_SLOT_ID(), oracle.MAX_REPORT_WORDS()) == (MAX_SLOT_ID, MAX_REPORT_WORDS)
+    assert oracle.domainSeparator() == "0x" + domain.separator.hex()
+    assert oracle.maxReportAge() == MAX_REPORT_AGE
+    assert oracle.maxClockSkew() == MAX_CLOCK_SKEW_SECONDS
