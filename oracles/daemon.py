@@ -156,8 +156,11 @@ class OracleDaemon:
     def _report_once(self) -> None:
         self.ledger.refresh_head()
         self.reporter.build(self.ledger.now_ms())
-        self.reporter.submit_pending()
-        self.filer.file_pending()
+        try:
+            self.reporter.submit_pending()
+        finally:
+            # Incidents go out even while a report is being retried.
+            self.filer.file_pending()
 
     # ------------------------------------------------------------------------------- ingest
 

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS aggregation (id INTEGER PRIMARY KEY CHECK (id = 1),
 CREATE TABLE IF NOT EXISTS incidents (
     event_id BLOB PRIMARY KEY,
     row INTEGER NOT NULL,
-    state TEXT NOT NULL,           -- pending | filed
+    state TEXT NOT NULL,           -- pending | filed | refused (by the chain; logged)
     tx_hash TEXT
 );
 """
@@ -308,6 +308,12 @@ class Inbox:
             self.db.executemany(
                 "UPDATE incidents SET state = 'filed', tx_hash = ? WHERE event_id = ?",
                 [(tx_hash, eid) for eid in event_ids],
+            )
+
+    def incident_refused(self, event_id: bytes) -> None:
+        with self.lock:
+            self.db.execute(
+                "UPDATE incidents SET state = 'refused' WHERE event_id = ?", (event_id,)
             )
 
     def incident_backlog(self) -> int:

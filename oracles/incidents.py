@@ -8,6 +8,7 @@ import logging
 from eth_account.signers.local import LocalAccount
 
 from citypass.sensor_events import ZERO_HASH
+from oracles.errors import SubmissionError
 from oracles.inbox import Inbox, InboxEvent
 from oracles.ledger import Ledger
 from oracles.metrics import Metrics
@@ -48,15 +49,37 @@ class IncidentFiler:
             events = self.inbox.pending_incidents(self.batch)
             if not events:
                 return filed
-            call = self.ledger.incidents.functions.reportIncidents(
-                [incident_input(e) for e in events]
-            )
-            tx_hash = self.ledger.send(call, self.submitter)
-            receipt = self.ledger.receipt(tx_hash)
-            if receipt["status"] != 1:
-                self.metrics.submission_errors.labels("incident").inc()
-                raise RuntimeError(f"reportIncidents reverted in {tx_hash}")
-            self.inbox.incidents_filed([e.event_id for e in events], tx_hash)
-            self.metrics.incidents.inc(len(events))
-            filed += len(events)
-            log.info("incidents filed", extra={"count": len(events), "tx": tx_hash})
+            try:
+                filed += self._file(events)
+            except SubmissionError as exc:
+                # One bad incident must not hold back the others: file them one by one and set
+                # aside (state 'refused', logged and counted) those the chain will never take.
+                if len(events) == 1:
+                    self.inbox.incident_refused(events[0].event_id)
+                    self.metrics.submission_errors.labels("incident_refused").inc()
+                    log.error(
+                        "incident refused by the chain",
+                        extra={"event": "0x" + events[0].event_id.hex(), "error": str(exc)},
+                    )
+                    continue
+                for event in events:
+                    try:
+                        filed += self._file([event])
+                    except SubmissionError as single:
+                        self.inbox.incident_refused(event.event_id)
+                        self.metrics.submission_errors.labels("incident_refused").inc()
+                        log.error(
+                            "incident refused by the chain",
+                            extra={"event": "0x" + event.event_id.hex(), "error": str(single)},
+                        )
+
+    def _file(self, events: list[InboxEvent]) -> int:
+        call = self.ledger.incidents.functions.reportIncidents([incident_input(e) for e in events])
+        tx_hash = self.ledger.send(call, self.submitter)
+        receipt = self.ledger.receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise SubmissionError(f"reportIncidents reverted in {tx_hash}")
+        self.inbox.incidents_filed([e.event_id for e in events], tx_hash)
+        self.metrics.incidents.inc(len(events))
+        log.info("incidents filed", extra={"count": len(events), "tx": tx_hash})
+        return len(events)

@@ -33,6 +33,9 @@ INCIDENT_KINDS = {
 }
 SLOTLESS_TYPES = {"illegal_dumping", "jaywalking", "comms_lost", "comms_restored", "decommissioned"}
 RETRIABLE = {"sequence_gap", "unavailable"}
+# Camera incidents are anchored with their evidence's CID: the IncidentRegistry refuses them
+# without one, so the daemon refuses them at the door (unauthorised occupancy is sensor-derived).
+EVIDENCE_REQUIRED = {"illegal_parking", "illegal_dumping", "jaywalking"}
 
 
 @dataclass
@@ -125,7 +128,9 @@ def check_batch(
             )
             continue
         last[event.device] = event.sequence
-        refusal = _permanent_refusal(event, device, now_ms, max_future_ms, max_past_ms)
+        refusal = _permanent_refusal(
+            event, signed.evidence, device, now_ms, max_future_ms, max_past_ms
+        )
         if refusal is not None:
             reject(*refusal)
             refused_rows.append((event.event_id, digest, *refusal))
@@ -165,7 +170,12 @@ def check_batch(
 
 
 def _permanent_refusal(
-    event: Any, device: Any, now_ms: int, max_future_ms: int, max_past_ms: int
+    event: Any,
+    evidence: bytes | None,
+    device: Any,
+    now_ms: int,
+    max_future_ms: int,
+    max_past_ms: int,
 ) -> tuple[str, str] | None:
     if not device.active:
         return ("inactive_device", "the device is deactivated in the DeviceRegistry")
@@ -179,6 +189,11 @@ def _permanent_refusal(
         return (
             "slot_not_watched",
             f"the device does not watch slot {event.slot_id}: add it in the DeviceRegistry",
+        )
+    if event.event_type in EVIDENCE_REQUIRED and evidence is None:
+        return (
+            "missing_evidence",
+            f"a {event.event_type} event must carry its image in 'evidence' (base64)",
         )
     if event.event_time_ms > now_ms + max_future_ms:
         return (
