@@ -557,3 +557,16 @@ def test_constants_and_domain_separator(oracle, domain):
     assert oracle.domainSeparator() == "0x" + domain.separator.hex()
     assert oracle.maxReportAge() == MAX_REPORT_AGE
     assert oracle.maxClockSkew() == MAX_CLOCK_SKEW_SECONDS
+
+
+def test_is_open_at_follows_windows_blackouts_and_active_flag(slots, owner, slot_id, day):
+    local_day = (day + 9 * HOUR) // 86400
+    noon = day + 12 * HOUR
+    assert slots.isOpenAt(slot_id, noon) and not slots.isOpenAt(slot_id + 1, noon)
+    slots.setBlackout(slot_id, local_day, True, {"from": owner})
+    assert not slots.isOpenAt(slot_id, noon) and slots.isOpenAt(slot_id, noon + 86400)
+    slots.setBlackout(slot_id, local_day, False, {"from": owner})
+    slots.setWindows(slot_id, [Window(EVERY_DAY, 18, 36).as_tuple()], {"from": owner})
+    assert slots.isOpenAt(slot_id, noon) and not slots.isOpenAt(slot_id, day + 18 * HOUR)
+    slots.setActive(slot_id, False, {"from": owner})
+    assert not slots.isOpenAt(slot_id, noon)
