@@ -3,6 +3,8 @@ restart loses and duplicates nothing; SIGTERM stops cleanly; the CLI's help and 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import signal
@@ -259,3 +261,55 @@ def test_init_creates_an_encrypted_keystore_and_prints_the_address(tmp_path, mon
     assert oct((data / "keystore" / "device.json").stat().st_mode)[-3:] == "600"
     again = CliRunner().invoke(main, ["init", "--data-dir", str(data)])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_run_reads_stdin_and_simulated_camera_files(tmp_path, receiver):
+    out, devices = tmp_path / "day", tmp_path / "devices.json"
+    runner = CliRunner()
+    made = runner.invoke(
+        main,
+        [
+            "simulate",
+            "--out",
+            str(out),
+            "--slots",
+            "40",
+            "--vehicles",
+            "10",
+            "--seed",
+            "4",
+            "--hours",
+            "6",
+            "--start",
+            "2026-11-24T06:00:00+09:00",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    keys = runner.invoke(
+        main, ["devices", "create", "--out", str(devices), "--slots", "40", "--throwaway"]
+    )
+    assert keys.exit_code == 0, keys.output
+    # Cameras from the file, magnetometers piped through stdin.
+    command = [
+        sys.executable, "-m", "edge_oracle.cli", "run", "--data-dir", str(tmp_path / "edge"),
+        "--oracle-url", receiver.url, "--chain-id", str(DOMAIN.chain_id), "--registry", DOMAIN.registry,
+        "--devices-file", str(devices), "--sensors", "-",
+        "--cameras", str(out / "camera.jsonl"), "--listen-port", str(free_port()), "--exit-when-done",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        input=(out / "magnetometer.jsonl").read_text(),
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    wires = list(receiver.events.values())
+    heartbeats = [w for w in wires if w["eventType"] == "scheduled_report"]
+    assert len(heartbeats) == 40 * 2  # every sensor at 0 h and 3 h
+    incidents = [w for w in wires if w["sourceType"] == "camera"]
+    assert len(incidents) == json.loads(made.output)["cameraLines"] > 0
+    for wire in incidents:
+        image = base64.b64decode(wire["evidence"])
+        assert "0x" + hashlib.sha256(image).hexdigest() == wire["evidenceHash"]

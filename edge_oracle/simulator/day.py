@@ -90,12 +90,15 @@ def plan_day(config: SimConfig) -> SimulatedDay:
     layout = village_layout(config.slots, config.street_bays)
     t0 = int(config.start.timestamp() * 1000)
     end = t0 + int(config.hours * HOUR_MS)
-    sessions, turned_away = _sessions(rng, config, t0, end)
+    # Habits follow the clock: hours of day count from midnight of the start's own day.
+    midnight = config.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    day0 = int(midnight.timestamp() * 1000)
+    sessions, turned_away = _sessions(rng, config, day0, t0, end)
     readings: list[Reading] = []
     errors: Counter = Counter()
     changes = _magnetometer_readings(rng, config, layout, sessions, t0, end, readings, errors)
     _heartbeats(config, layout, sessions, t0, end, readings)
-    _incidents(rng, config, layout, t0, end, readings)
+    _incidents(rng, config, layout, day0, t0, end, readings)
     readings.sort(key=lambda r: (r.ts_ms, r.sensor))
     return SimulatedDay(config, layout, sessions, readings, errors, changes, turned_away)
 
@@ -109,7 +112,7 @@ def _clock(rng: random.Random, t0: int, mean_h: float, sd_h: float, lo: float, h
 
 
 def _sessions(
-    rng: random.Random, config: SimConfig, t0: int, end: int
+    rng: random.Random, config: SimConfig, t0: int, start: int, end: int
 ) -> tuple[list[Session], int]:
     wanted: list[tuple[int, int, int, str]] = []  # arrive, leave, vehicle, kind
     for vehicle in range(config.vehicles):
@@ -125,12 +128,13 @@ def _sessions(
             arrive = _clock(rng, t0, 13.5, 3.2, 7, 22)
             wanted.append((arrive, arrive + rng.randrange(15, 120) * 60_000, vehicle, "errand"))
     wanted.sort()
-    free_at = {slot: t0 - 600_000 for slot in range(1, config.slots + 1)}
+    free_at = {slot: start - 600_000 for slot in range(1, config.slots + 1)}
     sessions: list[Session] = []
     turned_away = 0
     for arrive, leave, vehicle, kind in wanted:
-        if arrive >= end:
+        if arrive >= end or leave <= start:
             continue
+        arrive = max(arrive, start)  # already parked when the simulation starts
         # A driver takes any free slot; two minutes between cars keeps sensor events apart.
         free = [slot for slot, at in free_at.items() if at + 120_000 <= arrive]
         if not free:
@@ -160,7 +164,7 @@ def _magnetometer_readings(
     for session in sessions:
         sensor = sensor_of[session.slot]
         for at, occupied in ((session.arrive_ms, True), (session.leave_ms, False)):
-            if at == t0 or at >= end:
+            if at <= t0 or at >= end:
                 continue  # already parked at the start, or still parked at the end
             changes += 1
             seen = at + rng.randrange(5_000, 7_001)  # magnetometer latency 5–7 s
@@ -226,8 +230,13 @@ def _heartbeats(
 # --------------------------------------------------------------------------------- cameras
 
 
-def _incident_times(rng: random.Random, count: int, t0: int, peaks: tuple[float, ...]) -> list[int]:
-    return sorted(_clock(rng, t0, rng.choice(peaks), 1.5, 0, 23.99) for _ in range(count))
+def _incident_times(
+    rng: random.Random, count: int, day0: int, peaks: tuple[float, ...], days: int
+) -> list[int]:
+    return sorted(
+        _clock(rng, day0 + rng.randrange(days) * DAY_MS, rng.choice(peaks), 1.5, 0, 23.99)
+        for _ in range(count)
+    )
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -243,9 +252,17 @@ def _poisson(rng: random.Random, mean: float) -> int:
 
 
 def _incidents(
-    rng: random.Random, config: SimConfig, layout: Layout, t0: int, end: int, out: list[Reading]
+    rng: random.Random,
+    config: SimConfig,
+    layout: Layout,
+    day0: int,
+    t0: int,
+    end: int,
+    out: list[Reading],
 ) -> None:
-    scale = config.slots / PILOT_SLOTS * min(1.0, config.hours / 24)
+    # Per-day rates scaled to the simulated slots; a shorter run keeps the incidents that fall
+    # inside its window.
+    scale = config.slots / PILOT_SLOTS
     bays = layout.street_bays or layout.shared_slots
     plans = (
         ("illegal_parking", ILLEGAL_PARKING_PER_DAY, (8.5, 13.0, 19.5, 21.5)),
@@ -254,8 +271,9 @@ def _incidents(
     )
     vehicles, weights = zip(*VEHICLE_MIX, strict=True)
     for incident, per_day, peaks in plans:
-        for at in _incident_times(rng, _poisson(rng, per_day * scale), t0, peaks):
-            if at >= end:
+        days = max(1, -(-(end - day0) // DAY_MS))
+        for at in _incident_times(rng, _poisson(rng, per_day * scale * days), day0, peaks, days):
+            if not t0 <= at < end:
                 continue
             bay = rng.choice(bays)
             lat, lon = layout.position_e6(bay)
