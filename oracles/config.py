@@ -44,7 +44,9 @@ class OracleSettings:
     reconcile_seconds: float = 10.0
     camera_min_confidence_bps: int = 8000
     max_future_seconds: float = 120.0
-    max_past_seconds: float = 2 * 86400.0
+    # Below the OccupancyOracle's maximum report age (24 h), so an accepted event can always be
+    # reported; an edge offline for longer re-reads its sensors.
+    max_past_seconds: float = 20 * 3600.0
     max_batch_events: int = MAX_BATCH_EVENTS
     max_batch_bytes: int = MAX_BATCH_BYTES
     max_report_words: int = DEFAULT_MAX_REPORT_WORDS

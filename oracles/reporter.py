@@ -68,7 +68,14 @@ class Reporter:
         new_cursor = events[-1].row if events else self.cursor
         if not observed and new_cursor == self.cursor:
             return 0
-        sequence = self.inbox.last_report_sequence()
+        # Number after both our own records and the chain: a new data directory (or a restored
+        # backup) must continue the chain's sequence, and observedAt never goes back.
+        oracle = self.ledger.occupancy.functions
+        chain_sequence = self.ledger.guard(lambda: oracle.lastSequence().call()) if observed else 0
+        if observed:
+            chain_observed = self.ledger.guard(lambda: oracle.lastObservedAt().call())
+            self.last_observed_at = max(self.last_observed_at, int(chain_observed))
+        sequence = max(self.inbox.last_report_sequence(), int(chain_sequence))
         payloads = []
         for chunk in split_by_words(observed, self.max_report_words):
             sequence += 1

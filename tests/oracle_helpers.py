@@ -300,6 +300,10 @@ class OracleProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def inbox_path(self) -> Path:
+        return self.data_dir / "inbox.sqlite"
+
     def prepare(self) -> OracleProcess:
         from oracles.keystore import create_keystore
 
