@@ -33,7 +33,15 @@ def build_app(daemon: OracleDaemon) -> web.Application:
             return _error(
                 413, "oversized", f"the body is over {max_bytes} bytes: send smaller batches"
             )
-        body = await request.content.read(max_bytes + 1)
+        # read(n) may return a partial chunk: read to the end, stopping one byte past the cap.
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = await request.content.read(max_bytes + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        body = b"".join(chunks)
         if len(body) > max_bytes:
             metrics.requests_refused.labels("oversized").inc()
             return _error(

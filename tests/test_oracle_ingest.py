@@ -178,6 +178,17 @@ def test_oversized_batches_get_413(env):
     assert daemon.metric("citypass_oracle_requests_refused_total", 'reason="oversized"') == 2
 
 
+def test_a_large_body_under_the_limit_is_read_whole(env):
+    chain, daemon, mag, good_slot, _ = env
+    events = [
+        mag.event("scheduled_report", good_slot, now_ms(chain), occupied=True) for _ in range(80)
+    ]
+    body = json.dumps({"events": [e.to_wire() for e in events]}).encode()
+    assert MAX_BYTES // 2 < len(body) <= MAX_BYTES  # arrives in several TCP reads
+    reply = requests.post(daemon.url + "/v1/events", data=body, timeout=30)
+    assert reply.status_code == 200 and len(reply.json()["accepted"]) == 80
+
+
 def test_nothing_refused_reached_the_chain(env):
     chain, daemon, _, good_slot, bad_slot = env
     oracle = chain.contract("occupancy").functions
