@@ -9,6 +9,7 @@ the edge; every other reason is permanent."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -16,6 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 if TYPE_CHECKING:
     from oracles.daemon import OracleDaemon
+
+log = logging.getLogger("oracles.server")
 
 
 def _error(status: int, reason: str, message: str) -> web.Response:
@@ -65,7 +68,15 @@ def build_app(daemon: OracleDaemon) -> web.Application:
                 "oversized",
                 f"{len(events)} events; at most {settings.max_batch_events} per request",
             )
-        reply = await daemon.ingest(events)
+        try:
+            reply = await daemon.ingest(events)
+        except Exception as exc:  # noqa: BLE001 - e.g. the evidence store or disk failed
+            # Nothing of this request was committed (one transaction): the edge retries it all.
+            log.exception("ingest failed")
+            metrics.requests_refused.labels("unavailable").inc()
+            return _error(
+                503, "unavailable", f"the daemon could not store the batch ({exc}): retry"
+            )
         return web.json_response(reply)
 
     async def health(request: web.Request) -> web.Response:

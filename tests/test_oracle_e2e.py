@@ -9,6 +9,9 @@ import hashlib
 import os
 
 import pytest
+from brownie.test import given
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from oracles.evidence import EvidenceConfig, open_store
 from tests.oracle_helpers import HALF_HOUR, OracleProcess, start_chain, wait_until
@@ -116,3 +119,63 @@ def test_camera_illegal_parking_incident_anchors_the_evidence(env):
     again = daemon.post([event, walker]).json()
     assert len(again["duplicates"]) == 2
     assert registry.incidentCount().call() == 3  # + the unauthorised occupancy above
+
+
+PROPERTY_SLOTS = [2000 + i for i in range(6)]
+
+
+@pytest.fixture(scope="module")
+def property_devices(env):
+    chain, daemon = env
+    mags = [chain.register_device("magnetometer", [s]) for s in PROPERTY_SLOTS]
+    wait_until(lambda: daemon.health()["devices"] >= 3 + len(mags))
+    return mags, {}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=st.lists(st.tuples(st.integers(0, 5), st.booleans()), min_size=1, max_size=25))
+def test_on_chain_bitmap_equals_the_model_for_any_event_sequence(env, property_devices, steps):
+    chain, daemon = env
+    mags, model = property_devices
+    now = chain.head_time() * 1000
+    events = []
+    for i, (index, occupied) in enumerate(steps):
+        slot = PROPERTY_SLOTS[index]
+        kind = "park_start" if occupied else "park_end"
+        events.append(mags[index].event(kind, slot, now + i))
+        model[slot] = occupied
+    assert len(daemon.post(events).json()["accepted"]) == len(events)
+    wait_until(
+        lambda: daemon.health()["inboxDepth"] == 0 and daemon.health()["pendingReports"] == 0
+    )
+    oracle = chain.contract("occupancy").functions
+    assert {s: oracle.occupancyOf(s).call() == 1 for s in model} == model
+
+
+def test_reports_carry_a_quorum_of_two_signers(env, tmp_path):
+    """With quorum 2 the daemon signs with the submitter and a co-signer, sorted by address."""
+    chain, daemon = env
+    from eth_account import Account
+
+    from oracles.keystore import create_keystore
+    from tests.oracle_helpers import ORACLE_PASSWORD
+
+    cosigner = Account.create()
+    keystore = tmp_path / "cosigner.json"
+    create_keystore(keystore, ORACLE_PASSWORD, bytes(cosigner.key))
+    admin = {"from": chain.people.admin}
+    chain.system.occupancy.setSigner(cosigner.address, True, admin)
+    chain.system.occupancy.setQuorum(2, admin)
+    daemon.stop()
+    daemon.process = None
+    daemon.extra_args = ("--signer-keystore", str(keystore))
+    daemon.start()
+    slot = 2100
+    mag = chain.register_device("magnetometer", [slot])
+    wait_until(lambda: daemon.health()["devices"] >= 10)
+    before = chain.contract("occupancy").functions.lastSequence().call()
+    assert daemon.post([mag.event("park_start", slot, chain.head_time() * 1000)]).json()["accepted"]
+    oracle = chain.contract("occupancy").functions
+    wait_until(lambda: oracle.occupancyOf(slot).call() == 1)
+    assert oracle.lastSequence().call() == before + 1
+    assert oracle.quorum().call() == 2
