@@ -89,6 +89,24 @@ def check_batch(
             continue
         parsed.append((signed, signed.event.struct_hash(), device))
 
+    # Checks against stored state and the commit happen under one lock, so two concurrent
+    # requests for the same device cannot both pass the sequence check.
+    with inbox.ingest_lock:
+        _check_and_commit(out, parsed, domain, inbox, now_ms, max_future_ms, max_past_ms,
+                          store_evidence)  # fmt: skip
+    return out
+
+
+def _check_and_commit(
+    out: Verdicts,
+    parsed: list[tuple[SignedEvent, bytes, Any]],
+    domain: EventDomain,
+    inbox: Inbox,
+    now_ms: int,
+    max_future_ms: int,
+    max_past_ms: int,
+    store_evidence: Callable[[bytes], bytes] | None,
+) -> None:
     known = inbox.known([s.event.event_id for s, _, _ in parsed])
     last = inbox.last_sequences(s.event.device for s, _, _ in parsed)
     accepted_rows: list[tuple[Any, ...]] = []
@@ -166,7 +184,6 @@ def check_batch(
     touched = {s.event.device: last[s.event.device] for s, _, _ in parsed if s.event.device in last}
     if accepted_rows or refused_rows:
         inbox.commit_batch(accepted_rows, refused_rows, touched, incident_ids)
-    return out
 
 
 def _permanent_refusal(
