@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,6 @@ class OracleSettings:
     clock: str = "wall"
     evidence_dir: Path | None = None
     log_level: str = "INFO"
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def inbox_path(self) -> Path:
@@ -71,7 +70,7 @@ class OracleSettings:
         return self.keystore or self.data_dir / "keystore" / "submitter.json"
 
 
-_NAMES = {f.name for f in fields(OracleSettings)} - {"extra"}
+_NAMES = {f.name for f in fields(OracleSettings)}
 
 
 def load_settings(
