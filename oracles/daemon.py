@@ -31,6 +31,7 @@ from oracles.verify import check_batch
 
 log = logging.getLogger("oracles.daemon")
 BACKOFF_CAP = 10.0
+MISS_REFRESH_SECONDS = 0.5
 
 
 class OracleDaemon:
@@ -71,6 +72,7 @@ class OracleDaemon:
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
+        self._miss_refreshed = 0.0
 
     # ------------------------------------------------------------------------------ running
 
@@ -177,6 +179,7 @@ class OracleDaemon:
             ]
             self.metrics.rejected.labels("unavailable").inc(len(wires))
             return {"accepted": [], "duplicates": [], "rejected": rejected}
+        await self._refresh_on_unknown(wires)
         s = self.settings
         store = self.evidence
 
@@ -200,6 +203,25 @@ class OracleDaemon:
         for rejection in verdicts.rejected:
             self.metrics.rejected.labels(rejection["reason"]).inc()
         return verdicts.reply()
+
+    async def _refresh_on_unknown(self, wires: list[Any]) -> None:
+        """A device registered moments ago is not in the cache yet; rather than refusing its
+        first events, refresh once now (at most every MISS_REFRESH_SECONDS, so a stream of
+        unknown devices cannot turn into a stream of ledger calls)."""
+        devices = self.cache.devices
+        unknown = any(
+            isinstance(w, dict)
+            and isinstance(w.get("device"), str)
+            and w["device"].lower() not in devices
+            for w in wires
+        )
+        if not unknown or time.monotonic() - self._miss_refreshed < MISS_REFRESH_SECONDS:
+            return
+        self._miss_refreshed = time.monotonic()
+        try:
+            await self._chain(self.cache.refresh)
+        except Exception as exc:  # noqa: BLE001 - the periodic refresh retries
+            log.warning("device refresh on an unknown device failed", extra={"error": str(exc)})
 
     # ------------------------------------------------------------------------------- health
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 from eth_account import Account
 
+from oracles.daemon import MISS_REFRESH_SECONDS
 from tests.oracle_helpers import (
     DeviceKey,
     OracleProcess,
@@ -83,6 +84,15 @@ def test_unregistered_device_is_refused(env):
         "unknown_device"
     ]
     assert daemon.metric(REJECTED, 'reason="unknown_device"') == 1
+
+
+def test_a_device_registered_moments_ago_is_accepted(env):
+    chain, daemon, _, good_slot, _ = env
+    time.sleep(MISS_REFRESH_SECONDS)  # past the rate limit left by the unknown-device test
+    fresh = chain.register_device("magnetometer", [good_slot])
+    # No wait for the periodic refresh: an unknown device triggers one at once.
+    reply = verdict(daemon, [fresh.event("scheduled_report", good_slot, now_ms(chain), True)])
+    assert len(reply["accepted"]) == 1, reply
 
 
 def test_slot_not_watched_is_refused(env):
