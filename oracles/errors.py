@@ -24,4 +24,9 @@ class InboxError(OracleError):
 
 
 class SubmissionError(OracleError):
-    """A report or incident transaction was refused by the chain (not a connectivity issue)."""
+    """A report or incident transaction was refused by the chain (not a connectivity issue).
+    `data` is the revert data (custom error selector and arguments) when the chain gave it."""
+
+    def __init__(self, message: str, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data

@@ -274,6 +274,13 @@ class Inbox:
             ).fetchone()
         return int(row[0] or 0)
 
+    def report_payload(self, sequence: int, payload: dict[str, Any]) -> None:
+        with self.lock:
+            self.db.execute(
+                "UPDATE reports SET payload = ? WHERE sequence = ? AND state = 'pending'",
+                (json.dumps(payload), sequence),
+            )
+
     def report_sent(self, sequence: int, tx_hash: str) -> None:
         with self.lock:
             self.db.execute(

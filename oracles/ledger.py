@@ -102,7 +102,9 @@ class Ledger:
             try:
                 estimate = function.estimate_gas(base)
             except (ContractCustomError, ContractLogicError) as exc:
-                raise SubmissionError(f"the chain refuses the call: {_describe(exc)}") from exc
+                raise SubmissionError(
+                    f"the chain refuses the call: {_describe(exc)}", _revert_data(exc)
+                ) from exc
             tx = function.build_transaction({**base, "gas": int(estimate * GAS_MARGIN) + 50_000})
             signed = account.sign_transaction(tx)
             return "0x" + bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
@@ -129,3 +131,15 @@ class Ledger:
 def _describe(exc: Exception) -> str:
     data = getattr(exc, "data", None) or getattr(exc, "message", None)
     return f"{exc} {data!r}" if data and str(data) not in str(exc) else str(exc)
+
+
+def _revert_data(exc: Exception) -> bytes:
+    data = getattr(exc, "data", None)
+    if isinstance(data, tuple | list) and data:
+        data = data[0]
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return bytes(data) if isinstance(data, bytes | bytearray) else b""

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
 
 from citypass.occupancy_report import (
     OccupancyReport,
@@ -23,11 +24,14 @@ from citypass.occupancy_report import (
 )
 from oracles.aggregate.aggregator import Aggregator
 from oracles.aggregate.words import split_by_words
+from oracles.errors import SubmissionError
 from oracles.inbox import Inbox, ReportRecord
 from oracles.ledger import Ledger
 from oracles.metrics import Metrics
 
 log = logging.getLogger("oracles.reporter")
+STALE_REPORT = keccak(b"OccupancyOracleStaleReport(uint64,uint64)")[:4]
+STALE_MARGIN_SECONDS = 300
 
 
 class Reporter:
@@ -136,15 +140,36 @@ class Reporter:
         if record.tx_hash:
             # Sent by an earlier attempt: wait for that transaction before sending anew.
             found = self.ledger.find_receipt(record.tx_hash)
-            if found is not None:
+            if found is not None and found["status"] == 1:
                 return found
+            # Reverted (e.g. stale by the time it was sealed) or gone: build and send again.
         report = _report_of(record.payload)
-        domain = self._domain()
-        signatures = sign_report_quorum(report, self.signer_keys, domain)
-        call = self.ledger.occupancy.functions.submitReport(report_args(report), signatures)
-        tx_hash = self.ledger.send(call, self.submitter)
+        try:
+            tx_hash = self._submit(report)
+        except SubmissionError as exc:
+            if exc.data[:4] != STALE_REPORT:
+                raise
+            # Pending for longer than the contract's maximum report age (a long ledger outage):
+            # the same observations, same sequence, with observedAt moved up to the oldest time
+            # the contract still takes. Nothing is dropped; freshness counts from the later time.
+            # notBefore moves with every block; leave a margin, but never pass the clock.
+            not_before = int.from_bytes(exc.data[36:68], "big") + STALE_MARGIN_SECONDS
+            not_before = min(not_before, self.ledger.now_ms() // 1000)
+            record.payload["observedAt"] = max(record.payload["observedAt"], not_before)
+            self.inbox.report_payload(record.sequence, record.payload)
+            self.last_observed_at = max(self.last_observed_at, not_before)
+            log.warning(
+                "stale pending report re-dated",
+                extra={"sequence": record.sequence, "observedAt": not_before},
+            )
+            tx_hash = self._submit(_report_of(record.payload))
         self.inbox.report_sent(record.sequence, tx_hash)
         return self.ledger.receipt(tx_hash)
+
+    def _submit(self, report: OccupancyReport) -> str:
+        signatures = sign_report_quorum(report, self.signer_keys, self._domain())
+        call = self.ledger.occupancy.functions.submitReport(report_args(report), signatures)
+        return self.ledger.send(call, self.submitter)
 
     def _confirmed(
         self, record: ReportRecord, receipt: dict[str, Any] | None, gas: int | None

@@ -289,3 +289,45 @@ def test_daemon_killed_repeatedly_while_reporting_keeps_exactly_once(chain, daem
     wait_until(lambda: settled(daemon), timeout=60)
     exactly_once_on_chain(chain)
     assert bitmap(chain, slots) == final
+
+
+def test_report_pending_past_the_maximum_report_age_is_re_dated_and_applied(chain, daemon):
+    """A report built before a long outage (over the contract's 24 h maximum report age) is
+    sent with the same sequence and observations, observedAt moved up. Runs last: it moves the
+    chain's clock a day ahead."""
+    slot = FIRST_SLOT + 600
+    mag = chain.register_device("magnetometer", [slot])
+    daemon.start()
+    wait_until(lambda: daemon.health()["devices"] >= 1, timeout=20)
+    wait_until(lambda: settled(daemon))
+    daemon.stop()
+    now = chain.head_time()
+    inbox = Inbox(daemon.inbox_path)
+    ledger = Ledger(
+        chain.node.url, chain.system.devices.address, chain.system.occupancy.address,
+        chain.system.incidents.address, "chain",
+    )  # fmt: skip
+    inbox.commit_batch(
+        [(os.urandom(32), os.urandom(32), mag.address.lower(), 10**6, "park_start", "in_ground",
+          str(slot), now * 1000, 1, 10_000, 0, 0, "", b"\0" * 32, None)],
+        [], {}, [],
+    )  # fmt: skip
+    reporter = Reporter(
+        inbox, ledger, chain.people.oracle, [bytes(chain.people.oracle.key)],
+        Aggregator(0, 0, 8000), Metrics(), 64,
+    )  # fmt: skip
+    ledger.refresh_head()
+    assert reporter.build(ledger.now_ms()) == 1  # recorded, never sent
+    pending = inbox.pending_reports()[0]
+    inbox.close()
+    chain.set_clock(now + 25 * 3600)
+    daemon.process = None
+    daemon.start()
+    wait_until(lambda: settled(daemon), timeout=30)
+    oracle = chain.contract("occupancy").functions
+    assert oracle.lastSequence().call() == pending.sequence
+    assert oracle.lastObservedAt().call() > pending.payload["observedAt"]
+    # The bit is applied, but an observation a day old is honestly not fresh: UNKNOWN.
+    assert (oracle.occupancyWord(slot >> 8).call() >> (slot & 255)) & 1 == 1
+    assert oracle.occupancyOf(slot).call() == 2
+    exactly_once_on_chain(chain)
