@@ -180,6 +180,7 @@ class OracleDaemon:
             self.metrics.rejected.labels("unavailable").inc(len(wires))
             return {"accepted": [], "duplicates": [], "rejected": rejected}
         await self._refresh_on_unknown(wires)
+        await self._refresh_chain_clock(wires)
         s = self.settings
         store = self.evidence
 
@@ -203,6 +204,23 @@ class OracleDaemon:
         for rejection in verdicts.rejected:
             self.metrics.rejected.labels(rejection["reason"]).inc()
         return verdicts.reply()
+
+    async def _refresh_chain_clock(self, wires: list[Any]) -> None:
+        """On the chain clock, the head may have moved ahead since the last poll (a development
+        clock jumps): re-read it before judging an event to be from the future."""
+        if self.ledger.clock != "chain":
+            return
+        times = [
+            w["eventTimeMs"]
+            for w in wires
+            if isinstance(w, dict) and type(w.get("eventTimeMs")) is int
+        ]
+        limit = self.ledger.now_ms() + int(self.settings.max_future_seconds * 1000)
+        if times and max(times) > limit:
+            try:
+                await self._chain(self.ledger.refresh_head)
+            except Exception as exc:  # noqa: BLE001 - the event is then judged on the old clock
+                log.warning("clock refresh failed", extra={"error": str(exc)})
 
     async def _refresh_on_unknown(self, wires: list[Any]) -> None:
         """A device registered moments ago is not in the cache yet; rather than refusing its

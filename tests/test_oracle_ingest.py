@@ -115,6 +115,17 @@ def test_times_out_of_bounds_are_refused(env):
     assert daemon.metric(REJECTED, 'reason="time_too_old"') == 1
 
 
+def test_event_right_after_a_development_clock_jump_is_accepted(env):
+    # The daemon polls the head only now and then; an event stamped just after the chain's
+    # clock jumped ahead must be judged on the new clock, not refused as from the future.
+    chain, daemon, mag, good_slot, _ = env
+    jumped = chain.head_time() + 2 * 3600
+    chain.set_clock(jumped)
+    event = mag.event("scheduled_report", good_slot, jumped * 1000, occupied=False)
+    reply = verdict(daemon, [event])
+    assert reply["accepted"] == ["0x" + event.event.event_id.hex()], reply
+
+
 def test_refused_event_consumes_its_sequence_so_the_next_is_accepted(env):
     chain, daemon, mag, good_slot, _ = env
     refused = mag.event("park_start", good_slot + 100, now_ms(chain))
