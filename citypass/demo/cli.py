@@ -12,8 +12,9 @@ import time
 import click
 
 from citypass.chain import head_time, silence_transactions
-from citypass.demo.day import plan_day, run_day
+from citypass.demo.day import plan_day, plan_intruders, run_day
 from citypass.demo.engines import start_anvil, start_ledger_node
+from citypass.demo.sensors import start_sensor_rig, street_camera_detections
 from citypass.demo.summary import render
 from citypass.demo.village import VILLAGE_VEHICLES
 from citypass.demo.world import build_world
@@ -58,6 +59,7 @@ def main(seed: int, vehicles: int, engine: str) -> None:
     if engine == "node":
         click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
     silence_transactions()
+    rig = None
     try:
         from brownie import accounts
 
@@ -67,11 +69,21 @@ def main(seed: int, vehicles: int, engine: str) -> None:
             day = next_weekday_midnight(head_time(), TUESDAY)
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng)
-            result = run_day(world, day, plans, chain.advance_to)
+            intruders, cameras = [], []
+            if engine == "node":
+                # Occupancy and incidents come from sensors through the oracle daemon.
+                rig = start_sensor_rig(
+                    world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
+                )
+                intruders = plan_intruders(world, day, plans, rng)
+                cameras = street_camera_detections(day, seed, len(world.slots))
+            result = run_day(world, day, plans, chain.advance_to, rig, intruders, cameras)
         click.echo(render(world, result))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
     finally:
+        if rig is not None:
+            rig.stop()
         chain.stop()
     if engine == "node":
         verify = subprocess.run(
@@ -87,6 +99,12 @@ def main(seed: int, vehicles: int, engine: str) -> None:
             click.echo(verify.stderr.strip(), err=True)
             raise SystemExit(1)
     click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+
+
+def _chain_id() -> int:
+    from brownie import chain
+
+    return chain.id
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Plan and run one simulated weekday of bookings, cancellations, check-ins and overstays."""
+"""Plan and run one simulated weekday of bookings, cancellations, check-ins and overstays.
+
+With a sensor rig (citypass/demo/sensors.py) arrivals and departures are what the magnetometers
+see: the oracle daemon's reports check leases in and settle them on chain. Without one (the bare
+anvil engine) the ORACLE account checks in and out by direct calls, as before."""
 
 from __future__ import annotations
 
@@ -8,18 +12,29 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from citypass.chain import head_time
 from citypass.demo.world import Slot, World
+
+if TYPE_CHECKING:
+    from citypass.demo.sensors import SensorRig
 from citypass.signing import sign_permit
 from citypass.timeunits import UNIT_SECONDS
 
 HOUR = 3600
 MINUTE = 60
 OVERSTAY_RESERVE = 5_000  # ₩ a resident's permit allows beyond the price, for overstay charges
+HEARTBEAT_PERIOD = 3 * HOUR  # DESIGN §4: magnetometers report their state every 3 h
+# With sensors, the chain waits for the oracle's reports whenever the day crosses a 10-minute
+# boundary after a sensor event: a lease is checked in at most that late after the car arrived.
+SENSOR_TICK = 10 * MINUTE
+INCIDENT_NAMES = ("illegal_parking", "unauthorised_occupancy", "illegal_dumping", "jaywalking")
+SENSOR_KINDS = frozenset(
+    {"arrive", "depart", "intruder_arrive", "intruder_depart", "heartbeat", "camera"}
+)
 
 
 @dataclass
@@ -50,6 +65,8 @@ class DayResult:
     overstay_debts: int = 0
     occupancy: dict[int, int] = field(default_factory=dict)
     gross: int = 0
+    intruders: int = 0
+    sensor_report: dict[str, Any] = field(default_factory=dict)
 
 
 class Calendar:
@@ -109,7 +126,47 @@ def plan_day(world: World, day: int, rng: random.Random) -> list[Plan]:
             plan.depart = plan.end + rng.randint(5, 50) * MINUTE
         else:
             plan.depart = plan.end - rng.randint(5, 40) * MINUTE
+    _leave_before_the_next_car(plans)
     return plans
+
+
+def _leave_before_the_next_car(plans: list[Plan]) -> None:
+    """A car cannot arrive where another still stands: an overstay that would run into the next
+    lease's arrival on the same space ends ten minutes before it (and stays an overstay only if
+    that is still past the end)."""
+    by_slot: dict[int, list[Plan]] = defaultdict(list)
+    for plan in plans:
+        if plan.fate in ("use", "overstay"):
+            by_slot[plan.slot.slot_id].append(plan)
+    for same_slot in by_slot.values():
+        same_slot.sort(key=lambda p: p.arrive)
+        for earlier, later in itertools.pairwise(same_slot):
+            if earlier.depart > later.arrive - 10 * MINUTE:
+                earlier.depart = min(earlier.depart, later.arrive - 10 * MINUTE)
+                if earlier.depart <= earlier.end:
+                    earlier.fate = "use"
+
+
+def plan_intruders(
+    world: World, day: int, plans: list[Plan], rng: random.Random, count: int = 12
+) -> list[tuple[Slot, int, int]]:
+    """Cars parked on a public-lot space open for sharing without a lease (unauthorised
+    occupancy): (slot, arrive, depart) at midday, on spaces nobody booked around that time."""
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for plan in plans:
+        busy[plan.slot.slot_id].append((plan.start - HOUR, max(plan.end, plan.depart) + HOUR))
+    candidates = [s for s in world.slots if s.lot.lot_id in (2, 3)]
+    intruders: list[tuple[Slot, int, int]] = []
+    for _ in range(count * 10):
+        if len(intruders) == count or not candidates:
+            break
+        slot = rng.choice(candidates)
+        arrive = day + 11 * HOUR + rng.randint(0, 5 * 60) * MINUTE
+        depart = arrive + rng.randint(20, 70) * MINUTE
+        if all(depart <= s or arrive >= e for s, e in busy[slot.slot_id]):
+            busy[slot.slot_id].append((arrive - HOUR, depart + HOUR))
+            intruders.append((slot, arrive, depart))
+    return intruders
 
 
 def _half_hours(rng: random.Random, first_hour: int, last_hour: int) -> int:
@@ -129,8 +186,8 @@ def _fate(rng: random.Random, lead: int) -> str:
     return "use"
 
 
-def _events(plans: list[Plan]) -> list[tuple[int, int, str, Plan]]:
-    events: list[tuple[int, int, str, Plan]] = []
+def _events(plans: list[Plan], sensors: bool = False) -> list[tuple[int, int, str, Any]]:
+    events: list[tuple[int, int, str, Any]] = []
     for order, plan in enumerate(plans):
         events.append((plan.booked_at, order, "book", plan))
         if plan.fate == "cancel_free":
@@ -139,6 +196,12 @@ def _events(plans: list[Plan]) -> list[tuple[int, int, str, Plan]]:
             events.append((plan.start - 30 * MINUTE, order, "cancel", plan))
         elif plan.fate == "no_show":
             events.append((plan.end + 15 * MINUTE, order, "no_show", plan))
+        elif sensors:
+            # The magnetometer sees every car; 30% of drivers also tap "check in" in the app.
+            if not plan.checked_in_by_sensor:
+                events.append((plan.arrive, order, "check_in", plan))
+            events.append((plan.arrive, order, "arrive", plan))
+            events.append((plan.depart, order, "depart", plan))
         else:
             events.append((plan.arrive, order, "check_in", plan))
             events.append((plan.depart, order, "check_out", plan))
@@ -146,26 +209,125 @@ def _events(plans: list[Plan]) -> list[tuple[int, int, str, Plan]]:
     return events
 
 
+def _sensor_only_events(
+    day: int, intruders: list[tuple[Slot, int, int]], cameras: list[Any]
+) -> list[tuple[int, int, str, Any]]:
+    """What only the sensors know: intruders, the 3-hourly heartbeats, street cameras."""
+    events: list[tuple[int, int, str, Any]] = []
+    for slot, arrive, depart in intruders:
+        events.append((arrive, -1, "intruder_arrive", slot))
+        events.append((depart, -1, "intruder_depart", slot))
+    for beat in range(day + 6 * HOUR, day + 32 * HOUR, HEARTBEAT_PERIOD):
+        events.append((beat, -1, "heartbeat", None))
+    for detection in cameras:
+        events.append((detection.ts_ms // 1000, -1, "camera", detection))
+    return events
+
+
 def run_day(
-    world: World, day: int, plans: list[Plan], advance_to: Callable[[int], None]
+    world: World,
+    day: int,
+    plans: list[Plan],
+    advance_to: Callable[[int], None],
+    rig: SensorRig | None = None,
+    intruders: list[tuple[Slot, int, int]] | None = None,
+    cameras: list[Any] | None = None,
 ) -> DayResult:
-    """Run the plans in time order; `advance_to(t)` moves chain time to t before each step."""
+    """Run the plans in time order; `advance_to(t)` moves chain time to t before each step.
+    With a sensor `rig`, arrivals and departures go through the sensors and the oracle, and the
+    chain waits for the oracle's reports at every SENSOR_TICK boundary."""
     result = DayResult(day, plans)
     occupied: list[tuple[int, int]] = []
-    events = _events(plans)
+    events = _events(plans, sensors=rig is not None)
+    if rig is not None:
+        events += _sensor_only_events(day, intruders or [], cameras or [])
+        events.sort(key=lambda item: (item[0], item[1]))
+        result.intruders = len(intruders or [])
+    first_block = _block_number()
+    flush_before = None
     with click.progressbar(events, label="Simulating the day on chain", file=sys.stderr) as bar:
-        for when, _, kind, plan in bar:
+        for when, _, kind, subject in bar:
+            if rig is not None and flush_before is not None and when >= flush_before:
+                rig.wait_until_on_chain()
+                flush_before = None
             if head_time() < when:
                 advance_to(when)
             try:
-                _apply(world, kind, plan, result, occupied)
+                if rig is not None and kind in SENSOR_KINDS:
+                    _sense(rig, kind, subject, when, occupied)
+                    flush_before = flush_before or (when // SENSOR_TICK + 1) * SENSOR_TICK
+                else:
+                    _apply(world, kind, subject, result, occupied)
             except Exception as exc:  # a refused step is counted, never hidden
                 result.failures[f"{kind}: {_reason(exc)}"] += 1
+    if rig is not None:
+        rig.wait_until_on_chain()
+        _settlements_from_chain(world, first_block, result)
     result.occupancy = _occupancy_by_hour(day, occupied)
     result.gross = sum(
         p.slot.lot.price_per_30min * (p.end - p.start) // UNIT_SECONDS for p in plans if p.lease_id
     )
     return result
+
+
+def _sense(rig: SensorRig, kind: str, subject: Any, when: int, occupied: list) -> None:
+    if kind == "arrive":
+        if subject.lease_id:
+            rig.slot_changed(subject.slot.slot_id, True, when)
+            occupied.append((subject.arrive, subject.depart))
+    elif kind == "depart":
+        if subject.lease_id:
+            rig.slot_changed(subject.slot.slot_id, False, when)
+    elif kind == "intruder_arrive":
+        rig.slot_changed(subject.slot_id, True, when)
+    elif kind == "intruder_depart":
+        rig.slot_changed(subject.slot_id, False, when)
+    elif kind == "heartbeat":
+        rig.heartbeat(when)
+    elif kind == "camera":
+        rig.camera(subject, when)
+
+
+def _block_number() -> int:
+    from brownie import web3
+
+    return web3.eth.block_number
+
+
+def _settlements_from_chain(world: World, first_block: int, result: DayResult) -> None:
+    """The oracle settled the sensor-driven leases in its own transactions: read the outcome
+    back from the LeaseSettled and LeaseDriven logs."""
+    system = world.system
+    for log in _logs(system.market, "LeaseSettled", first_block):
+        charge = log["args"]["overstayCharge"]
+        if charge:
+            result.overstays += 1
+            paid = log["args"]["overstayPaid"]
+            result.overstay_charges += charge if paid else 0
+            result.overstay_debts += 0 if paid else 1
+    driven = Counter(
+        "checked in" if log["args"]["checkedIn"] else "checked out"
+        for log in _logs(system.occupancy, "LeaseDriven", first_block)
+    )
+    failed = len(_logs(system.occupancy, "LeaseDriveFailed", first_block))
+    incidents = Counter(
+        INCIDENT_NAMES[log["args"]["kind"]]
+        for log in _logs(system.incidents, "IncidentReported", first_block)
+    )
+    result.sensor_report = {
+        "leases checked in by sensors": driven["checked in"],
+        "leases settled by sensors": driven["checked out"],
+        "sensor drives refused by the market": failed,
+        "occupancy reports on chain": system.occupancy.lastSequence(),
+        **{f"incidents: {name}": incidents[name] for name in INCIDENT_NAMES},
+    }
+
+
+def _logs(contract: Any, event: str, first_block: int) -> list[Any]:
+    from brownie import web3
+
+    handle = web3.eth.contract(address=contract.address, abi=contract.abi)
+    return list(getattr(handle.events, event).get_logs(from_block=first_block))
 
 
 def _reason(exc: Exception) -> str:

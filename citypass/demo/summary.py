@@ -58,6 +58,14 @@ def render(world: World, result: DayResult) -> str:
     out(
         f"No-shows settled: {result.no_shows}   overstays: {result.overstays} (charged {won(result.overstay_charges)}, unpaid {result.overstay_debts})"
     )
+    if result.sensor_report:
+        out("")
+        out(
+            "Sensors → oracle → chain (magnetometers on every shared space, AI cameras on the street;"
+            f" {result.intruders} cars parked without a lease)"
+        )
+        for label, value in result.sensor_report.items():
+            out(f"  {label:<40} {value:>6}")
     if result.failures:
         out(f"Refused steps: {sum(result.failures.values())}")
         for reason, count in result.failures.most_common(5):
