@@ -17,7 +17,7 @@ export PATH              := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help setup compile test lint format demo gas bench-ledger clean
+.PHONY: help setup compile test lint format demo gas bench-ledger bench-oracle clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ gas: compile ## gas used per operation, as JSON
 
 bench-ledger: compile ## ledger node vs raw anvil throughput, as JSON (QUICK=1 for a smoke run)
 	python bench/ledger.py $(if $(QUICK),--quick,)
+
+bench-oracle: compile ## oracle daemon ingest rate, sensor-to-chain latency and report gas, as JSON (QUICK=1)
+	python bench/oracle.py $(if $(QUICK),--quick,)
 
 clean: ## remove build output (keeps the venv and node_modules)
 	rm -rf build reports
