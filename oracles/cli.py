@@ -42,7 +42,11 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File with a hex private key to import (default: generate a new key).",
 )
-@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD).",
+)
 @click.option("--password-env", default=DEFAULT_PASSWORD_ENV, show_default=True)
 def init(
     keystore: Path, import_key_file: Path | None, password_file: Path | None, password_env: str
@@ -62,23 +66,46 @@ def init(
 
 
 @main.command(short_help="Run the daemon until SIGTERM.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--host")
-@click.option("--port", type=int)
-@click.option("--data-dir", type=PATH)
-@click.option("--rpc-url")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML or YAML settings file (env CITYPASS_ORACLE_* and flags override it).",
+)
+@click.option("--host", help="Listen address for ingest, /health, /metrics [127.0.0.1].")
+@click.option("--port", type=int, help="Listen port [8740].")
+@click.option("--data-dir", type=PATH, help="Inbox, keystore and evidence [.citypass/oracle].")
+@click.option("--rpc-url", help="The ledger node's JSON-RPC URL [http://127.0.0.1:8545].")
 @click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
-@click.option("--device-registry")
-@click.option("--occupancy-oracle")
-@click.option("--incident-registry")
+@click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
+@click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
+@click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
 @click.option("--keystore", type=PATH, help="The ORACLE submitter's keystore.")
-@click.option("--signer-keystore", "signer_keystores", multiple=True, type=PATH)
-@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--signer-keystore",
+    "signer_keystores",
+    multiple=True,
+    type=PATH,
+    help="An extra report co-signer's keystore (repeat for a quorum above 1).",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD).",
+)
 @click.option("--report-interval", type=float, help="Seconds between reports (block period).")
-@click.option("--debounce-seconds", type=float)
-@click.option("--reconcile-seconds", type=float)
-@click.option("--clock", type=click.Choice(["wall", "chain"]))
-@click.option("--log-level")
+@click.option(
+    "--debounce-seconds", type=float, help="How long a slot state must hold (0 disables) [3]."
+)
+@click.option(
+    "--reconcile-seconds", type=float, help="Camera vs magnetometer disagreement window [10]."
+)
+@click.option(
+    "--clock",
+    type=click.Choice(["wall", "chain"]),
+    help="Judge event times by the host clock or the ledger's block time [wall].",
+)
+@click.option("--log-level", help="DEBUG, INFO, WARNING or ERROR [INFO].")
 def run(config_file: Path | None, **flags: Any) -> None:
     try:
         settings = load_settings(config_file, overrides=flags)
