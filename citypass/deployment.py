@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from citypass.deploy_mobility import deploy_mobility
 from citypass.roles import ROLES
 
 # Booking limits fixed at deployment (LeaseMarket immutables): 30 days ahead, 7 days long.
@@ -48,6 +49,10 @@ class System:
     slots: Any
     split: Any
     market: Any
+    operators: Any = None
+    trips: Any = None
+    journeys: Any = None
+    valet: Any = None
 
     def addresses(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name).address for f in fields(self)}
@@ -60,6 +65,10 @@ CONTRACT_NAMES = {
     "slots": "ParkingSlots",
     "split": "RevenueSplit",
     "market": "LeaseMarket",
+    "operators": "MobilityOperators",
+    "trips": "TripSettlement",
+    "journeys": "JourneyClearing",
+    "valet": "ValetService",
 }
 
 
@@ -92,7 +101,8 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     for account in (people.city_fund, people.platform):
         if access.memberStatus(account) == 0:
             access.onboard(account, tx)
-    return System(access, forwarder, credit, slots, split, market)
+    system = System(access, forwarder, credit, slots, split, market)
+    return replace(system, **deploy_mobility(containers, system, people))
 
 
 def deployment_file(network: str) -> Path:

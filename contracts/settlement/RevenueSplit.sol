@@ -104,6 +104,23 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     }
 
     /// @inheritdoc IRevenueSplit
+    /// @dev The amount is already held here (escrowed by the source), which computed the parts
+    /// (and their dust party); the payee's part is accounted like a slot owner's, the other two
+    /// go to the house word.
+    function allocateFare(address payee, uint256 payeeShare, uint256 villageShare, uint256 platformShare)
+        external
+        onlySource
+    {
+        if (payee == address(0)) revert RevenueSplitZeroAddress();
+        uint32 epoch = CivilMonth.epochOf(block.timestamp);
+        if (payeeShare != 0) _creditOwner(payee, payeeShare, epoch);
+        if (villageShare | platformShare != 0) _creditHouse(villageShare, 0, platformShare, epoch);
+        emit FareAllocated(
+            msg.sender, payee, payeeShare + villageShare + platformShare, payeeShare, villageShare, platformShare
+        );
+    }
+
+    /// @inheritdoc IRevenueSplit
     /// @dev A payer who may not receive credits right now (a suspended member) keeps the refund
     /// here, claimable once reinstated, so a cancellation never gets stuck on the refund.
     function refund(address to, uint256 amount) external onlySource {
