@@ -16,7 +16,7 @@ from brownie import chain
 from eth_account import Account
 
 from citypass.roles import ROLES
-from citypass.testing import mine_at
+from citypass.testing import head_time, mine_at, next_day_start
 from citypass.trip_reports import sign_trip_end
 
 MAX_UINT = 2**256 - 1
@@ -113,6 +113,8 @@ def mob(system, people, accounts, residents):
     for rider in residents:
         system.credit.approve(system.trips, MAX_UINT, {"from": rider})
         system.credit.approve(system.valet, MAX_UINT, {"from": rider})
+    # 08:00 KST of a fresh day, so a test's trips, settlements and statements share one KST day
+    mine_at(next_day_start() + 8 * HOUR)
     return Mobility(system, people, scooter, car, bus, inspector, workers)
 
 
@@ -152,3 +154,35 @@ def ride(mob, rider, operator, minutes, distance, *, village=True):
 
 def after_window(closed_at: int) -> None:
     mine_at(closed_at + DISPUTE_WINDOW + 1)
+
+
+def kst_day(timestamp: int) -> int:
+    return (timestamp + 9 * HOUR) // 86400
+
+
+def fund_pool(mob, amount: int):
+    treasury = mob.people.treasury
+    mob.system.credit.mint(treasury, amount, ZERO_RECEIPT, {"from": treasury})
+    mob.system.credit.approve(mob.system.journeys, amount, {"from": treasury})
+    return mob.system.journeys.topUp(amount, {"from": treasury})
+
+
+def settled_trips(mob, rider, legs):
+    """Ride `legs` = [(operator, minutes, metres, gap minutes before the leg)] one after the
+    other from now, then settle them all after the dispute window. Returns [(trip id, fare,
+    start, end)]."""
+    done = []
+    now = head_time()
+    for operator, minutes, metres, gap in legs:
+        now += gap * MINUTE
+        mine_at(now)
+        trip_id, tx = start_trip(mob, rider, operator)
+        started = tx.timestamp
+        now = started + minutes * MINUTE
+        mine_at(now)
+        fare = end_trip(mob, operator, trip_id, now, metres).events["TripEnded"]["fare"]
+        done.append((trip_id, fare, started, now))
+    after_window(head_time())
+    for trip_id, *_ in done:
+        mob.system.trips.settle(trip_id, {"from": mob.people.operator})
+    return done

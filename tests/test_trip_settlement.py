@@ -86,8 +86,8 @@ def test_end_trip_charges_the_fare_of_the_plan(mob, rider, terms, duration, dist
         fare,
         False,
     )
-    assert event["refund"] == terms[3] - fare
-    assert mob.system.credit.balanceOf(rider) - before == terms[3] - fare
+    # the deposit stays in escrow until the settlement
+    assert mob.system.credit.balanceOf(rider) == before
     trip = mob.system.trips.tripOf(trip_id)
     assert trip["status"] == T_ENDED and trip["fare"] == fare and trip["duration"] == duration
 
@@ -362,13 +362,15 @@ def test_long_trip_costs_the_cap(mob, rider):
 def test_force_close_after_timeout_charges_the_cap(mob, rider, stranger):
     trip_id, tx = start_trip(mob, rider, mob.scooter, deposit=30_000)
     mine_at(tx.timestamp + TRIP_TIMEOUT)
-    before = mob.system.credit.balanceOf(rider)
     tx = mob.system.trips.forceClose(trip_id, {"from": stranger})
     event = tx.events["TripEnded"]
     assert event["forced"] and event["fare"] == SCOOTER_PLAN[3]
-    assert event["refund"] == 30_000 - SCOOTER_PLAN[3]
-    assert mob.system.credit.balanceOf(rider) - before == 30_000 - SCOOTER_PLAN[3]
     assert mob.system.trips.tripOf(trip_id)["status"] == T_ENDED
+    after_window(tx.timestamp)
+    before = mob.system.credit.balanceOf(rider)
+    tx = mob.system.trips.settle(trip_id, {"from": stranger})
+    assert tx.events["TripSettled"]["riderRefund"] == 30_000 - SCOOTER_PLAN[3]
+    assert mob.system.credit.balanceOf(rider) - before == 30_000 - SCOOTER_PLAN[3]
 
 
 def test_force_close_reverts_before_timeout(mob, rider):
@@ -392,16 +394,20 @@ def test_settle_after_window_pays_operator_village_and_platform(mob, rider, peop
     fare = tx.events["TripEnded"]["fare"]
     after_window(tx.timestamp)
     house_before = system.split.houseBalances()
+    rider_before = system.credit.balanceOf(rider)
     tx = system.trips.settle(trip_id, {"from": stranger})
     operator_share, village, fee = split_of(fare, True)
     assert operator_share + village + fee == fare
     event = tx.events["TripSettled"]
-    assert (event["fare"], event["operatorShare"], event["villageShare"], event["platformFee"]) == (
-        fare,
-        operator_share,
-        village,
-        fee,
-    )
+    assert (
+        event["fare"],
+        event["operatorShare"],
+        event["villageShare"],
+        event["platformFee"],
+        event["riderRefund"],
+    ) == (fare, operator_share, village, fee, CAR_PLAN[3] - fare)
+    assert system.credit.balanceOf(rider) - rider_before == CAR_PLAN[3] - fare
+    assert tx.events["EscrowRefunded"]["amount"] == CAR_PLAN[3] - fare
     allocated = tx.events["FareAllocated"]
     assert (allocated["payee"], allocated["amount"], allocated["payeeShare"]) == (
         mob.car.account,
@@ -477,7 +483,7 @@ def test_dispute_then_partial_refund(mob, rider):
         "refund": refund,
     }
     assert tx.events["TripSettled"]["fare"] == fare - refund
-    assert system.credit.balanceOf(rider) - before == refund
+    assert system.credit.balanceOf(rider) - before == CAR_PLAN[3] - fare + refund
     trip = system.trips.tripOf(trip_id)
     assert trip["status"] == T_SETTLED and trip["fare"] == fare - refund
 
@@ -490,7 +496,7 @@ def test_dispute_full_refund_pays_nobody(mob, rider):
     before = system.credit.balanceOf(rider)
     tx = system.trips.resolveDispute(trip_id, fare, {"from": mob.inspector})
     assert "FareAllocated" not in tx.events
-    assert system.credit.balanceOf(rider) - before == fare
+    assert system.credit.balanceOf(rider) - before == SCOOTER_PLAN[3]
     with reverts_with("TripSettlementWrongStatus", trip_id, T_SETTLED):
         system.trips.settle(trip_id, {"from": rider})
 

@@ -82,7 +82,7 @@ interface IRevenueSplit {
     event SourceSet(address indexed source, bool allowed);
 
     function allocate(SlotCategory category, address owner, uint256 amount) external;
-    function allocateFare(address payee, uint256 payeeShare, uint256 villageShare, uint256 platformShare)
+    function creditFareShares(address payee, uint256 payeeShare, uint256 villageShare, uint256 platformShare)
         external;
     function refund(address to, uint256 amount) external;
     function claim() external returns (uint256 amount);

@@ -6,9 +6,9 @@ import {OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.sol";
 /// @title ITripSettlement
 /// @notice Trips on shared cars, kick-scooters and other operators' assets: the rider starts a
 /// trip with a deposit escrowed in CityCredit; the operator signs an EIP-712 end report that
-/// anyone submits; the fare is computed on chain from the plan in force at the start; the unused
-/// deposit goes back at once, and the fare is paid out (operator, village enterprise, platform)
-/// once the rider's dispute window has passed, or after an INSPECTOR resolved the dispute.
+/// anyone submits; the fare is computed on chain from the plan in force at the start. The
+/// settlement, once the rider's dispute window has passed (or an INSPECTOR resolved the dispute),
+/// pays the fare out (operator, village enterprise, platform) and the unused deposit back.
 interface ITripSettlement {
     /// @notice A zero address was given where a contract is required.
     error TripSettlementZeroAddress();
@@ -95,7 +95,7 @@ interface ITripSettlement {
         uint256 deposit
     );
     /// @notice A trip ended (by the operator's report, or `forced` after the timeout at the cap
-    /// fare); `refund` of the deposit went back to the rider, the fare stays in escrow.
+    /// fare); the deposit stays in escrow until the settlement.
     event TripEnded(
         uint256 indexed tripId,
         address indexed rider,
@@ -103,14 +103,15 @@ interface ITripSettlement {
         uint64 endedAt,
         uint256 distanceMeters,
         uint256 fare,
-        uint256 refund,
         bool forced
     );
     /// @notice The rider disputed the fare within the window.
     event TripDisputed(uint256 indexed tripId, address indexed rider);
     /// @notice An INSPECTOR resolved a dispute, refunding `refund` (at most the fare).
     event DisputeResolved(uint256 indexed tripId, address indexed inspector, uint256 refund);
-    /// @notice The fare was paid out; the three parts sum exactly to `fare` (the operator takes the dust).
+    /// @notice The trip was settled: the rider paid `fare` (after any dispute refund), whose three
+    /// parts sum exactly to it (the operator takes the dust), and `riderRefund` (the rest of the
+    /// deposit) went back to the rider.
     event TripSettled(
         uint256 indexed tripId,
         address indexed operator,
@@ -118,7 +119,8 @@ interface ITripSettlement {
         uint256 fare,
         uint256 operatorShare,
         uint256 villageShare,
-        uint256 platformFee
+        uint256 platformFee,
+        uint256 riderRefund
     );
 
     function startTrip(uint256 assetId, uint256 planId, uint256 deposit) external returns (uint256 tripId);

@@ -23,9 +23,11 @@ import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.s
 /// through `RevenueSplit.allocateFare`, so operators claim with the same `claim()` and get the
 /// same monthly statements. Per operator and KST day the settled totals are kept for the
 /// clearing house's epoch statements (JourneyClearing).
-/// @dev A trip keeps a copy of its plan's prices, so the end report needs no external read, and
-/// the end writes two words it has just read. Trips longer than the timeout cost the daily cap,
-/// which the deposit must cover, so a fare never exceeds the deposit.
+/// @dev A trip keeps a copy of its plan's prices, so the end report needs no external read and
+/// makes no external call: it fixes the fare and writes two words it has just read. The deposit
+/// stays escrowed until the settlement, which pays the fare out and the rest back in one go.
+/// Trips longer than the timeout cost the daily cap, which the deposit must cover, so a fare
+/// never exceeds the deposit.
 contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSettlement {
     using SafeERC20 for IERC20;
 
@@ -185,14 +187,12 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         uint256 fare,
         bool forced
     ) private {
-        uint256 refund = uint256(trip.deposit) - fare;
         trip.status = TripStatus.ENDED;
         trip.closedAt = uint40(block.timestamp);
         trip.fare = uint32(fare);
         trip.duration = uint32(endedAt - trip.startedAt);
         delete _openTripOf[trip.assetId];
-        emit TripEnded(tripId, rider, operator, endedAt, distance, fare, refund, forced);
-        if (refund != 0) vault.refund(rider, refund);
+        emit TripEnded(tripId, rider, operator, endedAt, distance, fare, forced);
     }
 
     // ------------------------------------------------------------------ dispute and payout
@@ -222,7 +222,6 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         if (refund != 0) trip.fare = uint32(fare - refund);
         emit DisputeResolved(tripId, _msgSender(), refund);
         _payOut(trip, tripId, fare - refund);
-        if (refund != 0) vault.refund(trip.rider, refund);
     }
 
     /// @inheritdoc ITripSettlement
@@ -236,9 +235,11 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         _payOut(trip, tripId, trip.fare);
     }
 
-    /// @dev Marks the trip settled, books it on the operator's day, emits, then pays out.
+    /// @dev Marks the trip settled, books it on the operator's day, emits, then pays `amount`
+    /// out and the rest of the deposit back to the rider.
     function _payOut(Trip storage trip, uint256 tripId, uint256 amount) private {
         address operator = trip.operator;
+        uint256 riderRefund = uint256(trip.deposit) - amount;
         (uint256 operatorShare, uint256 villageShare, uint256 platformFee) =
             FareMath.split(amount, platformFeeBps, trip.villageZone ? villageBps : 0);
         trip.status = TripStatus.SETTLED;
@@ -248,8 +249,9 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         book.gross += uint72(amount);
         book.fees += uint72(platformFee);
         book.village += uint72(villageShare);
-        emit TripSettled(tripId, operator, day, amount, operatorShare, villageShare, platformFee);
-        if (amount != 0) vault.allocateFare(operator, operatorShare, villageShare, platformFee);
+        emit TripSettled(tripId, operator, day, amount, operatorShare, villageShare, platformFee, riderRefund);
+        if (amount != 0) vault.creditFareShares(operator, operatorShare, villageShare, platformFee);
+        if (riderRefund != 0) vault.refund(trip.rider, riderRefund);
     }
 
     // ------------------------------------------------------------------------------ views

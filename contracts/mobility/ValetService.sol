@@ -139,7 +139,7 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
         request.status = ValetStatus.RETURNED;
         emit ValetReturned(requestId, worker, fee, workerShare, villageShare);
         market.checkOut(request.leaseId);
-        if (fee != 0) vault.allocateFare(worker, workerShare, villageShare, 0);
+        if (fee != 0) vault.creditFareShares(worker, workerShare, villageShare, 0);
     }
 
     /// @inheritdoc IValetService
