@@ -14,6 +14,12 @@ import click
 from citypass.chain import head_time, silence_transactions
 from citypass.demo.day import plan_day, run_day
 from citypass.demo.engines import start_anvil, start_ledger_node
+from citypass.demo.mobility_day import (
+    MobilityResult,
+    build_mobility,
+    plan_mobility,
+    render_mobility,
+)
 from citypass.demo.summary import render
 from citypass.demo.village import VILLAGE_VEHICLES
 from citypass.demo.world import build_world
@@ -67,8 +73,11 @@ def main(seed: int, vehicles: int, engine: str) -> None:
             day = next_weekday_midnight(head_time(), TUESDAY)
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng)
-            result = run_day(world, day, plans, chain.advance_to)
+            mobility, moved = build_mobility(world, accounts, rng), MobilityResult()
+            steps = plan_mobility(world, mobility, day, rng, moved)
+            result = run_day(world, day, plans, chain.advance_to, also=steps)
         click.echo(render(world, result))
+        click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
     finally:

@@ -6,7 +6,7 @@ import itertools
 import random
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,18 +147,27 @@ def _events(plans: list[Plan]) -> list[tuple[int, int, str, Plan]]:
 
 
 def run_day(
-    world: World, day: int, plans: list[Plan], advance_to: Callable[[int], None]
+    world: World,
+    day: int,
+    plans: list[Plan],
+    advance_to: Callable[[int], None],
+    also: Sequence[tuple[int, str, Callable[[], None]]] = (),
 ) -> DayResult:
-    """Run the plans in time order; `advance_to(t)` moves chain time to t before each step."""
+    """Run the plans in time order; `advance_to(t)` moves chain time to t before each step.
+    `also`: other parts of the day (the mobility steps) as (time, label, step), run among them."""
     result = DayResult(day, plans)
     occupied: list[tuple[int, int]] = []
-    events = _events(plans)
+    extra = [(when, len(plans) + i, label, step) for i, (when, label, step) in enumerate(also)]
+    events = sorted(_events(plans) + extra, key=lambda item: (item[0], item[1]))
     with click.progressbar(events, label="Simulating the day on chain", file=sys.stderr) as bar:
         for when, _, kind, plan in bar:
             if head_time() < when:
                 advance_to(when)
             try:
-                _apply(world, kind, plan, result, occupied)
+                if callable(plan):  # a step of another part of the day
+                    plan()
+                else:
+                    _apply(world, kind, plan, result, occupied)
             except Exception as exc:  # a refused step is counted, never hidden
                 result.failures[f"{kind}: {_reason(exc)}"] += 1
     result.occupancy = _occupancy_by_hour(day, occupied)
