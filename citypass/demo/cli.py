@@ -36,7 +36,8 @@ HOUR = 3600
         "anvil, a bare development chain), deploy the CityPass contracts through its permission "
         "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
         "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
-        "print a summary, and verify the node's journal."
+        "with the day's mobility (scooter, car-share and bus trips, journeys with transfer "
+        "discounts, valet jobs), print a summary, and verify the node's journal."
     ),
 )
 @click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
