@@ -15,9 +15,11 @@ from citypass.demo.mobility_day import (
     VALET_LOT,
     MobilityResult,
     build_mobility,
+    mobility_payees,
     plan_mobility,
     render_mobility,
 )
+from citypass.demo.summary import render
 from citypass.demo.village import LOTS
 from citypass.demo.world import Slot, World
 from citypass.testing import mine_at, next_day_start
@@ -80,6 +82,16 @@ def test_mobility_day_runs_and_reports(small_world, accounts):
     for worker in mobility.workers:
         assert world.system.split.claimable(worker) == result.valet_jobs[worker.address] * 3500
 
+    # the parking summary's revenue table counts the mobility payees, so its escrow is only
+    # what open leases and trips hold
+    table = render(world, day_result, mobility_payees(world, mobility))
+    escrow = world.system.credit.balanceOf(world.system.split) - sum(
+        world.system.split.claimable(a)
+        for a in [world.people.village_enterprise, world.people.city_fund, world.people.platform]
+        + [op.account for op in mobility.operators]
+        + list(mobility.workers)
+    )
+    assert f"still in escrow (open leases and trips): ₩{escrow:,}" in table
     summary = render_mobility(world, mobility, result)
     assert f"trips {result.trips[names[0]]:>4}" in summary
     assert f"subsidies spent ₩{result.discounts:,}" in summary

@@ -17,6 +17,7 @@ from citypass.demo.engines import start_anvil, start_ledger_node
 from citypass.demo.mobility_day import (
     MobilityResult,
     build_mobility,
+    mobility_payees,
     plan_mobility,
     render_mobility,
 )
@@ -77,7 +78,7 @@ def main(seed: int, vehicles: int, engine: str) -> None:
             mobility, moved = build_mobility(world, accounts, rng), MobilityResult()
             steps = plan_mobility(world, mobility, day, rng, moved)
             result = run_day(world, day, plans, chain.advance_to, also=steps)
-        click.echo(render(world, result))
+        click.echo(render(world, result, mobility_payees(world, mobility)))
         click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")

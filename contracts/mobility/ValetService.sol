@@ -144,7 +144,8 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
 
     /// @inheritdoc IValetService
     /// @dev Before the car is parked. The valet fee comes back in full, the parking price by the
-    /// lease market's cancellation policy (which refuses once the lease has started).
+    /// lease market's cancellation policy (which refuses once the lease has started). The event
+    /// follows the market's cancel because the parking refund is only known from it.
     function cancel(uint256 requestId) external {
         ValetRequest storage request = _requests[requestId];
         ValetStatus status = request.status;
