@@ -85,6 +85,13 @@ def test_set_lot_slots_emits_and_lists(mob, people, lot_slots):
     assert list(mob.system.valet.lotSlots(LOT)) == lot_slots
 
 
+def test_set_lot_slots_emits_only_on_change(mob, people, lot_slots):
+    tx = mob.system.valet.setLotSlots(LOT, lot_slots, {"from": people.operator})
+    assert "ValetLotSet" not in tx.events
+    tx = mob.system.valet.setLotSlots(LOT, lot_slots[::-1], {"from": people.operator})
+    assert list(tx.events["ValetLotSet"]["slotIds"]) == lot_slots[::-1]
+
+
 def test_set_lot_slots_reverts_without_role(mob, stranger):
     with reverts_with("CityAccessMissingRole", stranger, ROLES["OPERATOR"]):
         mob.system.valet.setLotSlots(7, [1], {"from": stranger})

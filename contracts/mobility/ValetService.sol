@@ -67,6 +67,7 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
     /// @inheritdoc IValetService
     function setLotSlots(uint32 lotId, uint256[] calldata slotIds) external onlyCityRole(CityRoles.OPERATOR) {
         if (slotIds.length == 0 || slotIds.length > MAX_LOT_SLOTS) revert ValetServiceInvalidSlotList(slotIds.length);
+        if (keccak256(abi.encode(_lotSlots[lotId])) == keccak256(abi.encode(slotIds))) return;
         _lotSlots[lotId] = slotIds;
         emit ValetLotSet(lotId, slotIds);
     }
