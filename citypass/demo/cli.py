@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import click
 
@@ -75,7 +76,11 @@ def main(seed: int, vehicles: int, engine: str) -> None:
             day = next_weekday_midnight(head_time(), TUESDAY)
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng)
-            mobility, moved = build_mobility(world, accounts, rng), MobilityResult()
+            load = Counter(plan.slot.slot_id for plan in plans)
+            mobility, moved = (
+                build_mobility(world, accounts, rng, parking_load=load),
+                MobilityResult(),
+            )
             steps = plan_mobility(world, mobility, day, rng, moved)
             result = run_day(world, day, plans, chain.advance_to, also=steps)
         click.echo(render(world, result, mobility_payees(world, mobility)))

@@ -110,9 +110,17 @@ class MobilityResult:
     valet_jobs: Counter = field(default_factory=Counter)  # worker -> cars returned
 
 
-def build_mobility(world: World, accounts: Any, rng: random.Random, riders: int = 60) -> Mobility:
+def build_mobility(
+    world: World,
+    accounts: Any,
+    rng: random.Random,
+    riders: int = 60,
+    parking_load: Counter | None = None,
+) -> Mobility:
     """Register the three operators (each with a key of its own: it signs end reports), their
-    vehicles and plans; three valet workers and an inspector; the valet lot; the subsidy pool."""
+    vehicles and plans; three valet workers and an inspector; the valet lot; the subsidy pool.
+    `parking_load` (slot id -> planned bookings of the day) steers the valet to the lot's least
+    booked slots, so the simulated drivers rarely find a valet lease on the slot they planned."""
     system, people = world.system, world.people
     admin = {"from": people.admin}
 
@@ -143,7 +151,9 @@ def build_mobility(world: World, accounts: Any, rng: random.Random, riders: int 
         system.access.grantRole(ROLES["VALET"], worker, admin)
     inspector = new_account()[0]
     system.access.grantRole(ROLES["INSPECTOR"], inspector, admin)
-    lot_slots = [slot.slot_id for slot in world.slots_of(VALET_LOT)][-VALET_SLOTS:]
+    load = parking_load or Counter()
+    candidates = [slot.slot_id for slot in world.slots_of(VALET_LOT)]
+    lot_slots = sorted(candidates, key=lambda slot_id: (load[slot_id], -slot_id))[:VALET_SLOTS]
     system.valet.setLotSlots(VALET_LOT, lot_slots, {"from": people.operator})
     treasury = {"from": people.treasury}
     system.credit.mint(people.treasury, SUBSIDY_BUDGET, b"subsidy".ljust(32, b"\0"), treasury)
