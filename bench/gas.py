@@ -1,8 +1,12 @@
-"""Gas used per LeaseMarket operation, as one JSON object.
+"""Gas used per LeaseMarket and mobility operation, as one JSON object.
 
 Deploys on a fresh development chain (anvil), runs a fixed scenario and prints the gas of:
 book (typical warm booking), book_with_permit, book_via_forwarder, cancel, check_in,
-check_out_settle (on-time check-out and settlement) and claim.
+check_out_settle (on-time check-out and settlement) and claim; then, after a warm-up of each,
+trip_start, trip_end_settle (the operator's signed end report: fare computed, unused deposit
+refunded), trip_payout (the fare paid out after the dispute window), journey_leg_with_discount,
+valet_request (finds a free slot, books its lease) and valet_complete (the return: check-out
+and the fee split).
 
     python bench/gas.py
 """
@@ -19,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eth_account import Account  # noqa: E402
 
 from citypass.chain import disconnect, head_time, load_project, mine_at, silence_transactions  # noqa: E402
+from citypass.deploy_mobility import DISPUTE_WINDOW_SECONDS  # noqa: E402
 from citypass.deployment import Stakeholders, deploy_system  # noqa: E402
+from citypass.roles import ROLES  # noqa: E402
 from citypass.signing import (  # noqa: E402
     forward_request,
     request_data_tuple,
@@ -27,9 +33,10 @@ from citypass.signing import (  # noqa: E402
     sign_permit,
 )
 from citypass.timeunits import next_local_midnight  # noqa: E402
+from citypass.trip_reports import sign_trip_end  # noqa: E402
 from citypass.windows import EVERY_DAY, Window  # noqa: E402
 
-GOALS = {"book": 80_000, "check_out_settle": 70_000}
+GOALS = {"book": 80_000, "check_out_settle": 70_000, "trip_end_settle": 70_000}
 PERSONAL = 3
 MAX_UINT = 2**256 - 1
 HOUR = 3600
@@ -139,6 +146,100 @@ def run_scenario(project, network) -> dict:
     mine_at(day + 6 * HOUR)
     gas["check_out_settle"] = system.market.checkOut(lease, {"from": resident}).gas_used
     gas["claim"] = system.split.claim({"from": owner}).gas_used
+    gas.update(run_mobility(system, people, accounts, chain, day, owner, resident))
+    return gas
+
+
+def run_mobility(system, people, accounts, chain, day, owner, rider) -> dict[str, int]:
+    """A kick-scooter operator in the village zone, a bus operator, a journey of a scooter
+    leg then a bus leg, and valet jobs at a two-slot lot. Each measured step follows a warm-up."""
+    gas: dict[str, int] = {}
+    admin = {"from": people.admin}
+    ops = {}
+    for name, plan in (("scooter", (1000, 150, 0, 20_000)), ("bus", (1500, 0, 0, 3_000))):
+        key = Account.create()
+        account = accounts.add(key.key)
+        system.access.grantRole(ROLES["OPERATOR"], account, admin)
+        system.operators.registerOperator(account, 2 if name == "scooter" else 4, admin)
+        plan_id = system.operators.publishPlan(*plan, {"from": account}).return_value
+        asset = system.operators.registerAsset(True, {"from": account}).return_value
+        ops[name] = (account, key.key, plan_id, asset, plan[3])
+    system.credit.approve(system.trips, MAX_UINT, {"from": rider})
+    system.credit.approve(system.valet, MAX_UINT, {"from": rider})
+    system.credit.mint(people.treasury, 100_000, b"\x00" * 32, {"from": people.treasury})
+    system.credit.approve(system.journeys, MAX_UINT, {"from": people.treasury})
+    system.journeys.topUp(100_000, {"from": people.treasury})
+
+    def trip(name: str, at: int, minutes: int, metres: int) -> tuple[int, object, object]:
+        account, key, plan_id, asset, cap = ops[name]
+        mine_at(at)
+        started = system.trips.startTrip(asset, plan_id, cap, {"from": rider})
+        trip_id = started.return_value
+        ended = at + minutes * 60
+        mine_at(ended)
+        signature = sign_trip_end(
+            key,
+            settlement_address=system.trips.address,
+            chain_id=chain.id,
+            trip_id=trip_id,
+            ended_at=ended,
+            distance_meters=metres,
+        ).signature
+        end = system.trips.endTrip(trip_id, ended, metres, signature, {"from": people.operator})
+        return trip_id, started, end
+
+    # Warm-up: a scooter then a bus leg in one journey, settled, discounted and claimed.
+    base = day + 7 * HOUR
+    warm_journey = system.journeys.openJourney({"from": rider}).return_value
+    warm = [trip("scooter", base, 12, 2_400), trip("bus", base + 15 * 60, 20, 6_000)]
+    mine_at(base + 40 * 60 + DISPUTE_WINDOW_SECONDS + 1)
+    for trip_id, _, _ in warm:
+        system.trips.settle(trip_id, {"from": people.operator})
+        system.journeys.addLeg(warm_journey, trip_id, {"from": rider})
+    system.split.claim({"from": ops["scooter"][0]})
+
+    base = day + 10 * HOUR
+    journey = system.journeys.openJourney({"from": rider}).return_value
+    first, started, ended = trip("scooter", base, 10, 2_000)
+    gas["trip_start"] = started.gas_used
+    gas["trip_end_settle"] = ended.gas_used
+    second, _, _ = trip("bus", base + 20 * 60, 25, 7_000)
+    mine_at(base + 45 * 60 + DISPUTE_WINDOW_SECONDS + 1)
+    gas["trip_payout"] = system.trips.settle(first, {"from": people.operator}).gas_used
+    system.trips.settle(second, {"from": people.operator})
+    system.journeys.addLeg(journey, first, {"from": rider})
+    leg = system.journeys.addLeg(journey, second, {"from": rider})
+    assert leg.events["LegAdded"]["discount"] > 0
+    gas["journey_leg_with_discount"] = leg.gas_used
+
+    # Valet: a two-slot lot shared all day; a warm-up job, then the measured one.
+    slot_ids = []
+    for _ in range(2):
+        slot_id = system.slots.registerSlot(
+            owner, PERSONAL, 9, 37_500_000, 126_780_000, {"from": people.operator}
+        ).return_value
+        system.slots.setWindows(slot_id, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": owner})
+        slot_ids.append(slot_id)
+    system.valet.setLotSlots(9, slot_ids, {"from": people.operator})
+    worker = accounts[12]
+    system.access.grantRole(ROLES["VALET"], worker, admin)
+
+    def valet_job(start: int) -> tuple[object, object]:
+        requested = system.valet.requestValet(9, start, start + HOUR, 10**9, {"from": rider})
+        request_id = requested.return_value
+        system.valet.accept(request_id, {"from": worker})
+        mine_at(start)
+        system.valet.park(request_id, {"from": worker})
+        mine_at(start + 40 * 60)
+        system.valet.requestReturn(request_id, {"from": rider})
+        completed = system.valet.returnCar(request_id, {"from": worker})
+        return requested, completed
+
+    valet_job(day + 14 * HOUR)
+    mine_at(day + 16 * HOUR)
+    requested, completed = valet_job(day + 17 * HOUR)
+    gas["valet_request"] = requested.gas_used
+    gas["valet_complete"] = completed.gas_used
     return gas
 
 

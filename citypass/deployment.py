@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from citypass.deploy_mobility import deploy_mobility
 from citypass.deploy_sensors import deploy_sensors
 from citypass.roles import ROLES
 
@@ -49,9 +50,13 @@ class System:
     slots: Any
     split: Any
     market: Any
-    devices: Any
-    occupancy: Any
-    incidents: Any
+    devices: Any = None
+    occupancy: Any = None
+    incidents: Any = None
+    operators: Any = None
+    trips: Any = None
+    journeys: Any = None
+    valet: Any = None
 
     def addresses(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name).address for f in fields(self)}
@@ -67,6 +72,10 @@ CONTRACT_NAMES = {
     "devices": "DeviceRegistry",
     "occupancy": "OccupancyOracle",
     "incidents": "IncidentRegistry",
+    "operators": "MobilityOperators",
+    "trips": "TripSettlement",
+    "journeys": "JourneyClearing",
+    "valet": "ValetService",
 }
 
 
@@ -99,8 +108,9 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     for account in (people.city_fund, people.platform):
         if access.memberStatus(account) == 0:
             access.onboard(account, tx)
-    core = System(access, forwarder, credit, slots, split, market, None, None, None)
-    return replace(core, **deploy_sensors(containers, core, people))
+    system = System(access, forwarder, credit, slots, split, market)
+    system = replace(system, **deploy_sensors(containers, system, people))
+    return replace(system, **deploy_mobility(containers, system, people))
 
 
 def deployment_file(network: str) -> Path:

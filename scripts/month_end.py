@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def payees_of(system: Any, from_block: int) -> list[str]:
-    """Slot owners (registrations, transfers, revenue) and the three house payees."""
+    """Slot owners (registrations, transfers, revenue), mobility payees and the house payees."""
     seen: dict[str, None] = {}
     for log in scan_events(system.slots, "SlotRegistered", from_block):
         seen[str(log["args"]["owner"])] = None
@@ -69,6 +69,9 @@ def payees_of(system: Any, from_block: int) -> list[str]:
         seen[str(log["args"]["to"])] = None
     for log in scan_events(system.split, "RevenueAllocated", from_block):
         seen[str(log["args"]["owner"])] = None
+    # mobility operators and valet workers, paid through creditFareShares
+    for log in scan_events(system.split, "FareAllocated", from_block):
+        seen[str(log["args"]["payee"])] = None
     split = system.split
     for house in (split.villageEnterprise(), split.cityFund(), split.platform()):
         seen[str(house)] = None

@@ -86,8 +86,11 @@ def collect(ctx: Context, from_block: int) -> dict[str, Any]:
     member_logs = _by_order(
         *[[(name, log) for log in scan_events(access, name, from_block)] for name in _MEMBER_EVENTS]
     )
+    # The platform's own contracts are not people (ValetService is a member: it books leases).
+    contracts = set(system.addresses().values())
     for name, log in member_logs:
-        member_state[str(log["args"]["account"])] = _MEMBER_EVENTS[name]
+        if str(log["args"]["account"]) not in contracts:
+            member_state[str(log["args"]["account"])] = _MEMBER_EVENTS[name]
     members = Counter(member_state.values())
 
     holders: dict[str, set[str]] = {name: set() for name in ROLE_NAMES}

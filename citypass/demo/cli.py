@@ -8,12 +8,20 @@ import random
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import click
 
 from citypass.chain import head_time, silence_transactions
 from citypass.demo.day import plan_day, plan_intruders, run_day
 from citypass.demo.engines import start_anvil, start_ledger_node
+from citypass.demo.mobility_day import (
+    MobilityResult,
+    build_mobility,
+    mobility_payees,
+    plan_mobility,
+    render_mobility,
+)
 from citypass.demo.sensors import start_sensor_rig, street_camera_detections
 from citypass.demo.summary import render
 from citypass.demo.village import VILLAGE_VEHICLES
@@ -31,7 +39,8 @@ HOUR = 3600
         "anvil, a bare development chain), deploy the CityPass contracts through its permission "
         "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
         "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
-        "print a summary, and verify the node's journal."
+        "with the day's mobility (scooter, car-share and bus trips, journeys with transfer "
+        "discounts, valet jobs), print a summary, and verify the node's journal."
     ),
 )
 @click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
@@ -69,6 +78,12 @@ def main(seed: int, vehicles: int, engine: str) -> None:
             day = next_weekday_midnight(head_time(), TUESDAY)
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng)
+            load = Counter(plan.slot.slot_id for plan in plans)
+            mobility, moved = (
+                build_mobility(world, accounts, rng, parking_load=load),
+                MobilityResult(),
+            )
+            steps = plan_mobility(world, mobility, day, rng, moved)
             intruders, cameras = [], []
             if engine == "node":
                 # Occupancy and incidents come from sensors through the oracle daemon.
@@ -77,8 +92,11 @@ def main(seed: int, vehicles: int, engine: str) -> None:
                 )
                 intruders = plan_intruders(world, day, plans, rng)
                 cameras = street_camera_detections(day, seed, len(world.slots))
-            result = run_day(world, day, plans, chain.advance_to, rig, intruders, cameras)
-        click.echo(render(world, result))
+            result = run_day(
+                world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps
+            )
+        click.echo(render(world, result, mobility_payees(world, mobility)))
+        click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
     finally:

@@ -10,7 +10,7 @@ import itertools
 import random
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -151,11 +151,12 @@ def plan_intruders(
     world: World, day: int, plans: list[Plan], rng: random.Random, count: int = 12
 ) -> list[tuple[Slot, int, int]]:
     """Cars parked on a public-lot space open for sharing without a lease (unauthorised
-    occupancy): (slot, arrive, depart) at midday, on spaces nobody booked around that time."""
+    occupancy): (slot, arrive, depart) at midday, on spaces nobody booked around that time.
+    Public lot A only: lot B's quiet spaces are where the valet parks (mobility_day)."""
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for plan in plans:
         busy[plan.slot.slot_id].append((plan.start - HOUR, max(plan.end, plan.depart) + HOUR))
-    candidates = [s for s in world.slots if s.lot.lot_id in (2, 3)]
+    candidates = [s for s in world.slots if s.lot.lot_id == 2]
     intruders: list[tuple[Slot, int, int]] = []
     for _ in range(count * 10):
         if len(intruders) == count or not candidates:
@@ -232,17 +233,20 @@ def run_day(
     rig: SensorRig | None = None,
     intruders: list[tuple[Slot, int, int]] | None = None,
     cameras: list[Any] | None = None,
+    also: Sequence[tuple[int, str, Callable[[], None]]] = (),
 ) -> DayResult:
     """Run the plans in time order; `advance_to(t)` moves chain time to t before each step.
     With a sensor `rig`, arrivals and departures go through the sensors and the oracle, and the
-    chain waits for the oracle's reports at every SENSOR_TICK boundary."""
+    chain waits for the oracle's reports at every SENSOR_TICK boundary. `also`: other parts of
+    the day (the mobility steps) as (time, label, step), run among them."""
     result = DayResult(day, plans)
     occupied: list[tuple[int, int]] = []
     events = _events(plans, sensors=rig is not None)
+    events += [(when, len(plans) + i, label, step) for i, (when, label, step) in enumerate(also)]
     if rig is not None:
         events += _sensor_only_events(day, intruders or [], cameras or [])
-        events.sort(key=lambda item: (item[0], item[1]))
         result.intruders = len(intruders or [])
+    events.sort(key=lambda item: (item[0], item[1]))
     first_block = _block_number()
     flush_before = None
     with click.progressbar(events, label="Simulating the day on chain", file=sys.stderr) as bar:
@@ -253,7 +257,9 @@ def run_day(
             if head_time() < when:
                 advance_to(when)
             try:
-                if rig is not None and kind in SENSOR_KINDS:
+                if callable(subject):  # a step of another part of the day
+                    subject()
+                elif rig is not None and kind in SENSOR_KINDS:
                     _sense(rig, kind, subject, when, occupied)
                     flush_before = flush_before or (when // SENSOR_TICK + 1) * SENSOR_TICK
                 else:

@@ -23,7 +23,8 @@ def won(amount: int) -> str:
     return f"₩{amount:,}"
 
 
-def render(world: World, result: DayResult) -> str:
+def render(world: World, result: DayResult, more_payees: tuple[tuple[str, int], ...] = ()) -> str:
+    """`more_payees`: other account payees of the split (the mobility part's), as (name, claimable)."""
     lines: list[str] = []
     out = lines.append
     system = world.system
@@ -84,19 +85,20 @@ def render(world: World, result: DayResult) -> str:
     out("Revenue per stakeholder (claimable on chain, RevenueSplit)")
     epoch, village, city, platform = system.split.houseBalances()
     owners_total = sum(system.split.accountOf(owner)[3] for owner in {s.owner for s in world.slots})
-    total = village + city + platform + owners_total
+    total = village + city + platform + owners_total + sum(amount for _, amount in more_payees)
     for name, amount in (
         ("Village enterprise (상살미사람들)", village),
         ("City fund", city),
         ("Space owners (sharers, Technopark)", owners_total),
         ("Platform", platform),
+        *more_payees,
     ):
         share = amount / total if total else 0
         out(f"  {name:<36} {won(amount):>12}  {share:6.1%}")
     out(f"  {'Total settled':<36} {won(total):>12}")
     escrow = system.credit.balanceOf(system.split) - total
     out(
-        f"  still in escrow (open leases): {won(escrow)}   credits in circulation: {won(system.credit.totalSupply())}"
+        f"  still in escrow (open leases{' and trips' if more_payees else ''}): {won(escrow)}   credits in circulation: {won(system.credit.totalSupply())}"
     )
     out("")
     before = supply_ratio(SPACES_BEFORE_SHARING)

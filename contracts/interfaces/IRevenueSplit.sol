@@ -45,6 +45,16 @@ interface IRevenueSplit {
         uint256 cityShare,
         uint256 platformShare
     );
+    /// @notice A mobility fare or valet fee was split between an account payee (the operator or
+    /// the valet worker), the village enterprise and the platform. The parts sum exactly to `amount`.
+    event FareAllocated(
+        address indexed source,
+        address indexed payee,
+        uint256 amount,
+        uint256 payeeShare,
+        uint256 villageShare,
+        uint256 platformShare
+    );
     /// @notice Escrow went back to a payer (a cancellation refund).
     event EscrowRefunded(address indexed source, address indexed to, uint256 amount);
     /// @notice A refund was kept for a payer who may not receive credits now (suspended); it is
@@ -72,6 +82,8 @@ interface IRevenueSplit {
     event SourceSet(address indexed source, bool allowed);
 
     function allocate(SlotCategory category, address owner, uint256 amount) external;
+    function creditFareShares(address payee, uint256 payeeShare, uint256 villageShare, uint256 platformShare)
+        external;
     function refund(address to, uint256 amount) external;
     function claim() external returns (uint256 amount);
     function closeStatements(address[] calldata payees) external;

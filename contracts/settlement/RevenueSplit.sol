@@ -177,6 +177,39 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         emit SourceSet(source, allowed);
     }
 
+    /// @inheritdoc IRevenueSplit
+    /// @dev The amount is already held here (escrowed by the source), which computed the parts
+    /// (and their dust party); the payee's part is accounted like a slot owner's, the other two
+    /// go to the house word.
+    function creditFareShares(address payee, uint256 payeeShare, uint256 villageShare, uint256 platformShare)
+        external
+        onlySource
+    {
+        if (payee == address(0)) revert RevenueSplitZeroAddress();
+        uint32 epoch = CivilMonth.epochOf(block.timestamp);
+        // The bodies of _creditOwner and _creditHouse, repeated: a second caller would stop the
+        // optimizer inlining them into `allocate`, the parking settlement's hot path. (The name is
+        // chosen too: a selector sorting before allocate's costs allocate a dispatcher comparison.)
+        if (payeeShare != 0) {
+            Account memory account = _rolledAccount(payee, epoch);
+            uint256 newBalance = uint256(account.claimable) + payeeShare;
+            if (newBalance > type(uint64).max) revert RevenueSplitAmountTooLarge(payeeShare);
+            account.claimable = uint64(newBalance);
+            _accounts[payee] = account;
+        }
+        if (villageShare | platformShare != 0) {
+            uint256 house = _rolledHouse(_house, epoch);
+            uint256 newVillage = _field(house, 0) + villageShare;
+            uint256 newPlatform = _field(house, 2) + platformShare;
+            if ((newVillage | newPlatform) > HOUSE_MASK) revert RevenueSplitAmountTooLarge(villageShare + platformShare);
+            _house = newVillage | (_field(house, 1) << HOUSE_BITS) | (newPlatform << (2 * HOUSE_BITS))
+                | (uint256(epoch) << EPOCH_SHIFT);
+        }
+        emit FareAllocated(
+            msg.sender, payee, payeeShare + villageShare + platformShare, payeeShare, villageShare, platformShare
+        );
+    }
+
     // ------------------------------------------------------------------------------ views
 
     /// @inheritdoc IRevenueSplit

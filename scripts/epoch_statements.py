@@ -1,0 +1,140 @@
+"""Close a KST day for the mobility operators and print their epoch statements (JourneyClearing).
+
+brownie run scripts/epoch_statements.py main --network citypass-local
+brownie run scripts/epoch_statements.py main day=2025-07-14 operator=0xAb… --network …
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from ._cli import (
+    ACCOUNT_HELP,
+    Context,
+    UsageError,
+    add_common,
+    add_signer,
+    day_number,
+    local_date,
+    new_parser,
+    non_negative_int,
+    progress,
+    run_script,
+    scan_events,
+    table,
+    won,
+)
+
+FIELDS = ("legs", "gross", "discounts", "fees", "villageShare", "net")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser(
+        "epoch_statements",
+        "For every registered mobility operator (or the ones given), close one finished KST day "
+        "(default: yesterday on the chain's clock) with JourneyClearing.closeEpoch and print its "
+        "statement: settled legs, gross fares, transfer discounts granted on its legs (paid by "
+        "the city's pool), platform fees, the village share and the operator's net. A day is "
+        "closed once; an already closed day is printed from its event. Anyone may sign.",
+        examples=(
+            "brownie run scripts/epoch_statements.py main --network citypass-local",
+            "brownie run scripts/epoch_statements.py main day=2025-07-14 operator=0xAb… "
+            "--network citypass-local",
+        ),
+    )
+    parser.add_argument(
+        "--day", metavar="YYYY-MM-DD", help="the KST day to close (default: yesterday)"
+    )
+    parser.add_argument(
+        "--operator",
+        action="append",
+        metavar="ACCOUNT",
+        help=f"only this operator (repeatable); {ACCOUNT_HELP}",
+    )
+    parser.add_argument(
+        "--from-block",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="scan events from this block",
+    )
+    add_signer(parser, "operator", "the closeEpoch transactions")
+    add_common(parser)
+    return parser
+
+
+def epoch_statements(args: argparse.Namespace, ctx: Context) -> list[dict[str, Any]]:
+    from brownie import web3
+
+    system = ctx.system()
+    journeys = system.journeys
+    today = int(journeys.currentEpoch())
+    if args.day is None:
+        epoch = today - 1
+    else:
+        try:
+            days = local_date(args.day)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(str(exc)) from None
+        if len(days) != 1:
+            raise UsageError("day= takes one date, not a range")
+        epoch = day_number(days[0])
+    label = (dt.date(1970, 1, 1) + dt.timedelta(days=epoch)).isoformat()
+    if epoch >= today:
+        raise UsageError(
+            f"{label} is not over yet on the ledger's clock; close it from tomorrow on"
+        )
+    if args.operator:
+        operators = list(dict.fromkeys(ctx.address(spec, "operator") for spec in args.operator))
+    else:
+        operators = [
+            str(log["args"]["operator"])
+            for log in scan_events(system.operators, "OperatorRegistered", args.from_block)
+        ]
+    if not operators:
+        print("no mobility operators are registered; nothing to close")
+        return []
+    signer = None
+    statements: list[dict[str, Any]] = []
+    for operator in progress(operators, f"closing {label}"):
+        if journeys.isClosed(operator, epoch):
+            logs = journeys.events.EpochStatement.get_logs(
+                from_block=args.from_block,
+                to_block=int(web3.eth.block_number),
+                argument_filters={"operator": operator, "epoch": epoch},
+            )
+            values = dict(logs[-1]["args"]) if logs else {}
+            statements.append(
+                {"operator": operator, "closed": "earlier", **{f: values.get(f, 0) for f in FIELDS}}
+            )
+            continue
+        signer = signer or ctx.signer(what="the closeEpoch transactions")
+        tx = ctx.send(
+            journeys.closeEpoch,
+            operator,
+            epoch,
+            signer=signer,
+            what=f"closing {label} for {operator}",
+        )
+        values = tx.events["EpochStatement"]
+        statements.append(
+            {"operator": operator, "closed": "now", **{f: int(values[f]) for f in FIELDS}}
+        )
+    print(f"Epoch statements for {label} (KST day {epoch})")
+    print(
+        table(
+            [
+                (s["operator"], s["closed"], s["legs"], *(won(s[f]) for f in FIELDS[1:]))
+                for s in statements
+            ],
+            ("operator", "closed", "legs", "gross", "discounts", "fees", "village", "net KRW"),
+            right=(2, 3, 4, 5, 6, 7),
+        )
+    )
+    return statements
+
+
+def main(*argv: Any) -> Any:
+    return run_script(build_parser, epoch_statements, argv)

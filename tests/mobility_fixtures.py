@@ -1,0 +1,188 @@
+"""Fixtures and helpers shared by the mobility tests (imported by name into each test module).
+
+On top of tests/conftest.py's accounts (0..6 stakeholders, 7 slot owner, 8 and 9 residents,
+10 stranger), the mobility world adds three operators with keys of their own (a kick-scooter,
+a car-share and a bus operator; their keys sign end reports), an INSPECTOR (11) and two valet
+workers (12, 13) of the village enterprise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from brownie import chain
+from eth_account import Account
+
+from citypass.roles import ROLES
+from citypass.testing import head_time, mine_at, next_day_start
+from citypass.trip_reports import sign_trip_end
+
+MAX_UINT = 2**256 - 1
+HOUR = 3600
+MINUTE = 60
+ZERO_RECEIPT = b"\x00" * 32
+
+# OperatorKind
+NONE_KIND, CAR_SHARE, KICK_SCOOTER, VALET, TRANSIT = range(5)
+# TripStatus
+T_NONE, T_OPEN, T_ENDED, T_DISPUTED, T_SETTLED = range(5)
+# ValetStatus
+V_NONE, V_REQUESTED, V_ACCEPTED, V_PARKED, V_RETURN_REQUESTED, V_RETURNED, V_CANCELLED = range(7)
+
+# (unlock, per minute, per 100 m, daily cap)
+SCOOTER_PLAN = (1000, 150, 0, 20_000)
+CAR_PLAN = (0, 200, 20, 60_000)
+BUS_PLAN = (1500, 0, 0, 3_000)
+
+DISPUTE_WINDOW = 2 * HOUR
+TRIP_TIMEOUT = 12 * HOUR
+FEE_BPS = 1000
+VILLAGE_BPS = 500
+TRANSFER_WINDOW = 30 * MINUTE
+DISCOUNT_BPS = 5000
+DAILY_CAP = 3000
+VALET_FEE = 5000
+WORKER_BPS = 7000
+
+
+@dataclass
+class Operator:
+    account: Any
+    key: bytes
+    kind: int
+    plan: int
+    terms: tuple[int, int, int, int]
+    village_asset: int
+    town_asset: int
+
+
+@dataclass
+class Mobility:
+    system: Any
+    people: Any
+    scooter: Operator
+    car: Operator
+    bus: Operator
+    inspector: Any
+    workers: list
+
+
+def fare_of(terms, duration: int, distance: int) -> int:
+    """FareMath.fare in Python: unlock + per started minute + per started 100 m, capped."""
+    unlock, per_minute, per_100m, cap = terms
+    amount = unlock + -(-duration // 60) * per_minute + -(-distance // 100) * per_100m
+    return min(amount, cap)
+
+
+def split_of(amount: int, village_zone: bool) -> tuple[int, int, int]:
+    """(operator share, village share, platform fee); the operator takes the dust."""
+    fee = amount * FEE_BPS // 10_000
+    village = amount * VILLAGE_BPS // 10_000 if village_zone else 0
+    return amount - fee - village, village, fee
+
+
+def new_signer(accounts):
+    key = Account.create()
+    return accounts.add(key.key), key.key
+
+
+def make_operator(system, people, accounts, kind, terms) -> Operator:
+    account, key = new_signer(accounts)
+    admin = {"from": people.admin}
+    system.access.grantRole(ROLES["OPERATOR"], account, admin)
+    system.operators.registerOperator(account, kind, admin)
+    plan = system.operators.publishPlan(*terms, {"from": account}).return_value
+    village_asset = system.operators.registerAsset(True, {"from": account}).return_value
+    town_asset = system.operators.registerAsset(False, {"from": account}).return_value
+    return Operator(account, key, kind, plan, terms, village_asset, town_asset)
+
+
+@pytest.fixture(scope="module")
+def mob(system, people, accounts, residents):
+    scooter = make_operator(system, people, accounts, KICK_SCOOTER, SCOOTER_PLAN)
+    car = make_operator(system, people, accounts, CAR_SHARE, CAR_PLAN)
+    bus = make_operator(system, people, accounts, TRANSIT, BUS_PLAN)
+    admin = {"from": people.admin}
+    inspector = accounts[11]
+    system.access.grantRole(ROLES["INSPECTOR"], inspector, admin)
+    workers = [accounts[12], accounts[13]]
+    for worker in workers:
+        system.access.grantRole(ROLES["VALET"], worker, admin)
+    for rider in residents:
+        system.credit.approve(system.trips, MAX_UINT, {"from": rider})
+        system.credit.approve(system.valet, MAX_UINT, {"from": rider})
+    # 08:00 KST of a fresh day, so a test's trips, settlements and statements share one KST day
+    mine_at(next_day_start() + 8 * HOUR)
+    return Mobility(system, people, scooter, car, bus, inspector, workers)
+
+
+def start_trip(mob, rider, operator, *, village=True, deposit=None):
+    asset = operator.village_asset if village else operator.town_asset
+    amount = operator.terms[3] if deposit is None else deposit
+    tx = mob.system.trips.startTrip(asset, operator.plan, amount, {"from": rider})
+    return tx.return_value, tx
+
+
+def end_signature(mob, operator_key, trip_id, ended_at, distance) -> bytes:
+    return sign_trip_end(
+        operator_key,
+        settlement_address=mob.system.trips.address,
+        chain_id=chain.id,
+        trip_id=trip_id,
+        ended_at=ended_at,
+        distance_meters=distance,
+    ).signature
+
+
+def end_trip(mob, operator, trip_id, ended_at, distance, sender=None):
+    signature = end_signature(mob, operator.key, trip_id, ended_at, distance)
+    sender = sender or mob.people.operator  # any relayer
+    return mob.system.trips.endTrip(trip_id, ended_at, distance, signature, {"from": sender})
+
+
+def ride(mob, rider, operator, minutes, distance, *, village=True):
+    """Start now, move the clock `minutes` on, end with the operator's report. Returns
+    (trip id, start, end, end transaction)."""
+    trip_id, tx = start_trip(mob, rider, operator, village=village)
+    started = tx.timestamp
+    ended = started + minutes * MINUTE
+    mine_at(ended)
+    return trip_id, started, ended, end_trip(mob, operator, trip_id, ended, distance)
+
+
+def after_window(closed_at: int) -> None:
+    mine_at(closed_at + DISPUTE_WINDOW + 1)
+
+
+def kst_day(timestamp: int) -> int:
+    return (timestamp + 9 * HOUR) // 86400
+
+
+def fund_pool(mob, amount: int):
+    treasury = mob.people.treasury
+    mob.system.credit.mint(treasury, amount, ZERO_RECEIPT, {"from": treasury})
+    mob.system.credit.approve(mob.system.journeys, amount, {"from": treasury})
+    return mob.system.journeys.topUp(amount, {"from": treasury})
+
+
+def settled_trips(mob, rider, legs):
+    """Ride `legs` = [(operator, minutes, metres, gap minutes before the leg)] one after the
+    other from now, then settle them all after the dispute window. Returns [(trip id, fare,
+    start, end)]."""
+    done = []
+    now = head_time()
+    for operator, minutes, metres, gap in legs:
+        now += gap * MINUTE
+        mine_at(now)
+        trip_id, tx = start_trip(mob, rider, operator)
+        started = tx.timestamp
+        now = started + minutes * MINUTE
+        mine_at(now)
+        fare = end_trip(mob, operator, trip_id, now, metres).events["TripEnded"]["fare"]
+        done.append((trip_id, fare, started, now))
+    after_window(head_time())
+    for trip_id, *_ in done:
+        mob.system.trips.settle(trip_id, {"from": mob.people.operator})
+    return done
