@@ -1,0 +1,1 @@
+"""The CityPass API service: the indexer read model now; the FastAPI routers, explorer and KPIs later."""

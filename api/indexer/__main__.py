@@ -1,0 +1,3 @@
+from api.indexer.cli import main
+
+main()

@@ -1,0 +1,323 @@
+"""The follower: backfill the read model from the chain in block ranges, then follow new blocks.
+
+Every block range is one database transaction that also moves the cursor (last block + hash),
+so a crash leaves the read model at a block boundary and a restart continues from the cursor.
+Our ledger is final (no forks), so a cursor hash that differs from the chain's block means the
+node was re-initialised: the follower stops and the operator re-indexes into an empty database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+from hexbytes import HexBytes
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+from web3 import Web3
+
+from api.indexer import models as m
+from api.indexer.db import make_engine
+from api.indexer.errors import ChainMismatchError, IndexerError
+from api.indexer.handlers import LogContext, apply_event
+from api.indexer.registry import Deployment, Registry
+from api.indexer.rpc import RpcClient
+
+log = logging.getLogger("api.indexer")
+
+NO_BLOCK = -1
+
+
+@dataclass
+class IndexStats:
+    blocks: int = 0
+    transactions: int = 0
+    logs: int = 0
+    events: int = 0  # logs applied to a domain table
+    seconds: float = 0.0
+    last_block: int = NO_BLOCK
+
+    def add(self, other: IndexStats) -> None:
+        self.blocks += other.blocks
+        self.transactions += other.transactions
+        self.logs += other.logs
+        self.events += other.events
+        self.last_block = max(self.last_block, other.last_block)
+
+    def as_dict(self) -> dict[str, Any]:
+        rate = self.seconds or 1e-9
+        return {
+            "blocks": self.blocks, "transactions": self.transactions, "logs": self.logs,
+            "events": self.events, "seconds": round(self.seconds, 3),
+            "blocks_per_s": round(self.blocks / rate, 1), "events_per_s": round(self.events / rate, 1),
+            "last_block": self.last_block,
+        }  # fmt: skip
+
+
+@dataclass
+class _Fetched:
+    block: dict[str, Any]
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Indexer:
+    """Builds and keeps the read model of one deployment on one chain."""
+
+    def __init__(
+        self,
+        engine_url: str,
+        rpc_url: str,
+        deployment: Deployment | Path | str,
+        *,
+        chunk_size: int = 200,
+        poll_interval: float = 1.0,
+        progress: bool = False,
+    ) -> None:
+        if not isinstance(deployment, Deployment):
+            deployment = Deployment.load(Path(deployment))
+        self.deployment = deployment
+        self.engine = make_engine(engine_url)
+        self.rpc = RpcClient(rpc_url)
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.registry = Registry(self.w3, deployment)
+        self.chunk_size = chunk_size
+        self.poll_interval = poll_interval
+        self.progress = progress
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------------ cursor and checks
+
+    def cursor(self) -> tuple[int, str]:
+        """(last indexed block, its hash); (-1, "") before the first block."""
+        with Session(self.engine) as session:
+            row = session.get(m.Cursor, 1)
+            return (row.block_number, row.block_hash) if row else (NO_BLOCK, "")
+
+    def head(self) -> int:
+        return int(self.rpc.call("eth_blockNumber", []), 16)
+
+    def verify_chain(self) -> None:
+        """Refuse a different chain: wrong chain id, or the cursor block's hash changed."""
+        chain_id = int(self.rpc.call("eth_chainId", []), 16)
+        if chain_id != self.deployment.chain_id:
+            raise ChainMismatchError(
+                f"the node serves chain {chain_id} but the deployment record is for chain "
+                f"{self.deployment.chain_id}: point --rpc-url at the right node"
+            )
+        with Session(self.engine) as session:
+            cursor = session.get(m.Cursor, 1)
+            if cursor is None:
+                return
+            if cursor.chain_id != chain_id:
+                raise ChainMismatchError(
+                    f"the read model was built from chain {cursor.chain_id}, the node serves "
+                    f"{chain_id}: use another database or re-index into an empty one"
+                )
+            self._check_block_hash(cursor.block_number, cursor.block_hash)
+
+    def _check_block_hash(self, number: int, stored: str) -> None:
+        if number == NO_BLOCK:
+            return
+        block = self.rpc.call("eth_getBlockByNumber", [hex(number), False])
+        actual = block["hash"] if block else None
+        if actual != stored:
+            raise ChainMismatchError(
+                f"block {number} is {actual or 'missing'} on the node but {stored} in the read "
+                "model: the node was re-initialised (our ledger never reorganises). Stop the API, "
+                "drop the read-model database and re-index from block 0"
+            )
+
+    def _house_payees(self) -> dict[str, str]:
+        split = self.registry.contracts["split"].functions
+        return {
+            "village_enterprise": split.villageEnterprise().call(),
+            "city_fund": split.cityFund().call(),
+            "platform": split.platform().call(),
+        }
+
+    # ---------------------------------------------------------------------------- backfill
+
+    def backfill(self, to_block: int | None = None) -> IndexStats:
+        """Index every block after the cursor up to `to_block` (default: the head)."""
+        started = time.monotonic()
+        self.verify_chain()
+        target = self.head() if to_block is None else to_block
+        first = max(self.cursor()[0] + 1, self.deployment.start_block)
+        total = IndexStats(last_block=self.cursor()[0])
+        bar = tqdm(
+            total=max(0, target - first + 1), unit="block", desc="indexing",
+            disable=not self.progress, mininterval=0.5,
+        )  # fmt: skip
+        with bar:
+            for low in range(first, target + 1, self.chunk_size):
+                if self._stop.is_set():
+                    break
+                high = min(low + self.chunk_size - 1, target)
+                stats = self.index_range(low, high)
+                total.add(stats)
+                bar.update(high - low + 1)
+        total.seconds = time.monotonic() - started
+        return total
+
+    def index_range(self, first: int, last: int) -> IndexStats:
+        """Index blocks first..last in one database transaction (with the cursor)."""
+        fetched = self._fetch(first, last)
+        stats = IndexStats()
+        with Session(self.engine) as session, session.begin():
+            cursor = session.get(m.Cursor, 1)
+            if cursor is None:
+                cursor = m.Cursor(
+                    id=1, chain_id=self.deployment.chain_id, block_number=NO_BLOCK, block_hash="",
+                    **self._house_payees(),
+                )  # fmt: skip
+                session.add(cursor)
+            known = dict(
+                session.execute(
+                    select(m.Block.number, m.Block.hash).where(m.Block.number.between(first, last))
+                ).all()
+            )
+            ctx_payees = (cursor.village_enterprise, cursor.city_fund, cursor.platform)
+            previous_hash = cursor.block_hash
+            for item in fetched:
+                number = int(item.block["number"], 16)
+                block_hash = item.block["hash"]
+                if number in known:
+                    # Already indexed (a forced re-run): never apply its events twice.
+                    if known[number] != block_hash:
+                        self._check_block_hash(number, known[number])
+                    previous_hash = block_hash
+                    continue
+                if (
+                    previous_hash
+                    and number == cursor.block_number + 1
+                    and item.block["parentHash"] != previous_hash
+                ):
+                    raise ChainMismatchError(
+                        f"block {number}'s parent is {item.block['parentHash']} but the read model "
+                        f"holds {previous_hash} for block {number - 1}: the node was re-initialised; "
+                        "drop the read-model database and re-index"
+                    )
+                self._index_block(session, item, ctx_payees, stats)
+                cursor.block_number, cursor.block_hash = number, block_hash
+                previous_hash = block_hash
+                stats.blocks += 1
+                stats.last_block = number
+        return stats
+
+    def _fetch(self, first: int, last: int) -> list[_Fetched]:
+        calls: list[tuple[str, list[Any]]] = []
+        for number in range(first, last + 1):
+            calls.append(("eth_getBlockByNumber", [hex(number), False]))
+            calls.append(("eth_getBlockReceipts", [hex(number)]))
+        answers = self.rpc.batch(calls)
+        fetched = []
+        for i in range(0, len(answers), 2):
+            block, receipts = answers[i], answers[i + 1]
+            if block is None:
+                raise IndexerError(
+                    f"block {first + i // 2} is not on the node yet (head moved back?); retry"
+                )
+            fetched.append(_Fetched(block, receipts or []))
+        return fetched
+
+    def _index_block(
+        self, session: Session, item: _Fetched, payees: tuple[str, str, str], stats: IndexStats
+    ) -> None:
+        block = item.block
+        number = int(block["number"], 16)
+        timestamp = int(block["timestamp"], 16)
+        session.add(
+            m.Block(
+                number=number, hash=block["hash"], parent_hash=block["parentHash"],
+                timestamp=timestamp, tx_count=len(block["transactions"]),
+            )
+        )  # fmt: skip
+        # Parents first: SQLAlchemy orders inserts per table only within its unit of work.
+        session.flush()
+        for receipt in item.receipts:
+            session.add(
+                m.Transaction(
+                    hash=receipt["transactionHash"], block_number=number,
+                    tx_index=int(receipt["transactionIndex"], 16),
+                    sender=to_checksum_address(receipt["from"]),
+                    to=to_checksum_address(receipt["to"]) if receipt.get("to") else None,
+                    contract_address=(
+                        to_checksum_address(receipt["contractAddress"])
+                        if receipt.get("contractAddress") else None
+                    ),
+                    status=int(receipt["status"], 16), gas_used=int(receipt["gasUsed"], 16),
+                )
+            )  # fmt: skip
+            stats.transactions += 1
+        session.flush()
+        for receipt in item.receipts:
+            for raw in receipt["logs"]:
+                stats.logs += 1
+                entry = _log_entry(raw)
+                event = self.registry.decode(entry)
+                topics = [t.lower() for t in raw["topics"]] + [None] * 4
+                session.add(
+                    m.RawLog(
+                        block_number=number, tx_hash=raw["transactionHash"],
+                        log_index=entry["logIndex"], address=entry["address"],
+                        topic0=topics[0], topic1=topics[1], topic2=topics[2], topic3=topics[3],
+                        data=bytes(entry["data"]),
+                        contract=event.contract if event else None,
+                        event=event.event if event else None,
+                    )
+                )  # fmt: skip
+                if event is None:
+                    continue
+                ctx = LogContext(
+                    number, timestamp, raw["transactionHash"], entry["logIndex"], *payees
+                )
+                if apply_event(session, ctx, event):
+                    stats.events += 1
+                # Later events of the same block read rows this one wrote (get-or-create).
+                session.flush()
+
+    # ------------------------------------------------------------------------------ follow
+
+    def follow(self, max_blocks: int | None = None) -> IndexStats:
+        """Backfill, then index each new block as it appears until stop() (or max_blocks)."""
+        total = IndexStats()
+        started = time.monotonic()
+        log.info("following", extra={"rpc": self.rpc.url, "cursor": self.cursor()[0]})
+        while not self._stop.is_set():
+            stats = self.backfill()
+            total.add(stats)
+            if stats.blocks:
+                log.info("indexed", extra=stats.as_dict())
+            if max_blocks is not None and total.blocks >= max_blocks:
+                break
+            self._stop.wait(self.poll_interval)
+        total.seconds = time.monotonic() - started
+        log.info("stopped", extra={"cursor": self.cursor()[0]})
+        return total
+
+    def stop(self) -> None:
+        """Ask follow()/backfill() to return after the block range under way (thread-safe)."""
+        self._stop.set()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _log_entry(raw: dict[str, Any]) -> dict[str, Any]:
+    """A receipt log in the shape web3's event decoder expects."""
+    return {
+        "address": to_checksum_address(raw["address"]),
+        "topics": [HexBytes(t) for t in raw["topics"]],
+        "data": HexBytes(raw["data"]),
+        "logIndex": int(raw["logIndex"], 16),
+        "transactionIndex": int(raw["transactionIndex"], 16),
+        "transactionHash": HexBytes(raw["transactionHash"]),
+        "blockHash": HexBytes(raw["blockHash"]),
+        "blockNumber": int(raw["blockNumber"], 16),
+    }

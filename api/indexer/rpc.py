@@ -1,0 +1,65 @@
+"""JSON-RPC reads the follower needs, in batches, with a timeout on every call and retries
+(every call here is an idempotent read, so retrying is safe)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+from api.indexer.errors import IndexerError
+
+RETRIES = 4
+# The ledger node serves at most 1000 requests per batch.
+MAX_BATCH = 1000
+
+
+class RpcClient:
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._session = requests.Session()
+
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        results: list[Any] = []
+        for offset in range(0, len(calls), MAX_BATCH):
+            results.extend(self._batch(calls[offset : offset + MAX_BATCH]))
+        return results
+
+    def call(self, method: str, params: list[Any]) -> Any:
+        return self.batch([(method, params)])[0]
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        delay = 0.2
+        for attempt in range(RETRIES + 1):
+            try:
+                reply = self._session.post(self.url, json=payload, timeout=self.timeout)
+                reply.raise_for_status()
+                answers = reply.json()
+                break
+            except (requests.RequestException, ValueError) as exc:
+                if attempt == RETRIES:
+                    raise IndexerError(
+                        f"the ledger node at {self.url} did not answer ({exc}); check that it "
+                        "runs and --rpc-url is right"
+                    ) from exc
+                time.sleep(delay)
+                delay *= 2
+        if not isinstance(answers, list):
+            raise IndexerError(f"the ledger node at {self.url} refused a batch: {answers}")
+        by_id = {answer.get("id"): answer for answer in answers}
+        results = []
+        for i, (method, _params) in enumerate(calls):
+            answer = by_id.get(i, {})
+            if "error" in answer or "result" not in answer:
+                raise IndexerError(
+                    f"{method} failed at {self.url}: {answer.get('error', 'no answer')}; check "
+                    "that the node serves it (ledger_node.rpc_policy)"
+                )
+            results.append(answer["result"])
+        return results

@@ -1,0 +1,109 @@
+"""Slot search from the read model: slots within a radius, shared and not leased in a window.
+
+The bounding box uses the (lat_e6, lon_e6) index; the exact great-circle distance and the
+window/blackout/lease tests then run on the few candidates in Python, mirroring the contract's
+own rules (LeaseMarket._checkBookable), so a quoted slot is one `book` would accept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from api.indexer import models as m
+from api.indexer.errors import IndexerError
+from api.indexer.windows import UNIT_SECONDS, covers, local_day_of_unit
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+E6 = 1_000_000
+
+
+@dataclass(frozen=True)
+class SlotOffer:
+    slot_id: int
+    lot_id: int
+    category: str
+    lat: float
+    lon: float
+    distance_m: float
+    units: int
+    price: int  # KRW for the whole window at the slot's current terms
+    terms_version: int
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def search_slots(
+    session: Session, lat: float, lon: float, radius_m: float, start: int, end: int
+) -> list[SlotOffer]:
+    """Bookable slots within `radius_m` of (lat, lon) for [start, end), nearest first."""
+    if start % UNIT_SECONDS or end % UNIT_SECONDS or start >= end:
+        raise IndexerError(
+            f"search window {start}..{end} must start before it ends and both ends must be on a "
+            "half-hour (multiples of 1800 s), as LeaseMarket books"
+        )
+    if radius_m <= 0:
+        raise IndexerError(f"radius {radius_m} m must be positive")
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    # Widen the longitude span by 1/cos(lat); near the poles the box covers every longitude.
+    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
+    dlon = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
+    box = and_(
+        m.Slot.lat_e6.between(math.floor((lat - dlat) * E6), math.ceil((lat + dlat) * E6)),
+        m.Slot.lon_e6.between(math.floor((lon - dlon) * E6), math.ceil((lon + dlon) * E6)),
+        m.Slot.active.is_(True),
+    )
+    candidates = session.scalars(select(m.Slot).where(box)).all()
+    if not candidates:
+        return []
+    ids = [slot.slot_id for slot in candidates]
+    windows: dict[int, list[tuple[int, int, int]]] = {i: [] for i in ids}
+    for row in session.scalars(
+        select(m.SlotWindow).where(m.SlotWindow.slot_id.in_(ids)).order_by(m.SlotWindow.position)
+    ):
+        windows[row.slot_id].append((row.days_mask, row.start_unit, row.end_unit))
+    first_day = local_day_of_unit(start // UNIT_SECONDS)
+    last_day = local_day_of_unit(end // UNIT_SECONDS - 1)
+    blackouts: dict[int, set[int]] = {i: set() for i in ids}
+    for slot_id, day in session.execute(
+        select(m.SlotBlackout.slot_id, m.SlotBlackout.local_day).where(
+            m.SlotBlackout.slot_id.in_(ids), m.SlotBlackout.local_day.between(first_day, last_day)
+        )
+    ):
+        blackouts[slot_id].add(day)
+    # Only a cancellation frees the calendar on chain; settled and no-show leases keep their time.
+    leased = set(
+        session.scalars(
+            select(m.Lease.slot_id).where(
+                m.Lease.slot_id.in_(ids),
+                m.Lease.status != "CANCELLED",
+                m.Lease.start < end,
+                m.Lease.end > start,
+            )
+        )
+    )
+    units = (end - start) // UNIT_SECONDS
+    offers = []
+    for slot in candidates:
+        lat_s, lon_s = slot.lat_e6 / E6, slot.lon_e6 / E6
+        distance = distance_m(lat, lon, lat_s, lon_s)
+        if distance > radius_m or slot.slot_id in leased:
+            continue
+        if not covers(windows[slot.slot_id], blackouts[slot.slot_id], start, end):
+            continue
+        offers.append(
+            SlotOffer(
+                slot.slot_id, slot.lot_id, slot.category, lat_s, lon_s, distance, units,
+                units * slot.price_per_unit, slot.terms_version,
+            )
+        )  # fmt: skip
+    return sorted(offers, key=lambda offer: (offer.distance_m, offer.slot_id))
