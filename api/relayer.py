@@ -301,17 +301,26 @@ class Relayer:
 
 def node_refusal(exc: Exception) -> ApiError:
     """The ledger node's refusal of a transaction as a domain error, with its own message."""
-    payload = exc.args[0] if exc.args else str(exc)
-    code = payload.get("code") if isinstance(payload, dict) else None
-    message = payload.get("message", str(payload)) if isinstance(payload, dict) else str(payload)
-    if code == -32003:  # TRANSACTION_REJECTED: the permission gateway (membership)
+    # web3 7 keeps the node's JSON-RPC answer on Web3RPCError.rpc_response.
+    response = getattr(exc, "rpc_response", None) or {}
+    payload = response.get("error") if isinstance(response, dict) else None
+    if not isinstance(payload, dict):
+        payload = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    code = payload.get("code")
+    message = payload.get("message") or str(exc)
+    # The node answers every refusal with -32003 (TRANSACTION_REJECTED); its message says why.
+    lowered = message.lower()
+    if "not permitted" in lowered:  # the permission gateway: not an active member
         return PermissionDenied(
-            f"the ledger node refused the transaction: {message}", code="node_refused"
+            f"the ledger node refused the transaction: {message}", code="node_forbidden"
         )
-    if code in (-32602, -32700, -32600):
+    if code in (-32602, -32700, -32600) or any(
+        words in lowered for words in ("wrong chain id", "intrinsic gas", "exceeds", "oversized")
+    ):
         return ValidationFailed(
             f"the ledger node rejected the transaction: {message}", code="node_invalid"
         )
+    # Used or skipped nonces and engine refusals: the ledger's state conflicts with the tx.
     return Conflict(f"the ledger node refused the transaction: {message}", code="node_refused")
 
 

@@ -218,3 +218,35 @@ def test_cli_help_and_one_line_errors(tmp_path):
     assert weak.returncode == 1 and weak.stderr.startswith("error: set CITYPASS_API_PASSWORD")
     bad_env = cli("serve", env={"CITYPASS_API_PORT": "eighty"})
     assert bad_env.returncode == 1 and "CITYPASS_API_PORT" in bad_env.stderr
+
+
+# ------------------------------------------------------------------- settings and buckets
+
+
+def test_token_bucket_refills_at_its_rate():
+    from api.errors import RateLimited
+    from api.ratelimit import TokenBucket
+
+    now = [0.0]
+    bucket = TokenBucket(rate=0.5, burst=2, clock=lambda: now[0])
+    bucket.take("ip:1.2.3.4", "client 1.2.3.4")
+    bucket.take("ip:1.2.3.4", "client 1.2.3.4")
+    with pytest.raises(RateLimited) as refused:
+        bucket.take("ip:1.2.3.4", "client 1.2.3.4")
+    assert refused.value.retry_after == 2 and refused.value.status == 429
+    bucket.take("ip:5.6.7.8", "client 5.6.7.8")  # other keys have their own bucket
+    now[0] = 2.0  # one token back after 1 / rate seconds
+    bucket.take("ip:1.2.3.4", "client 1.2.3.4")
+    with pytest.raises(RateLimited):
+        bucket.take("ip:1.2.3.4", "client 1.2.3.4")
+
+
+def test_settings_refuse_a_wildcard_origin_and_default_to_the_own_origin():
+    from api.errors import SettingsError
+    from api.settings import Settings
+
+    with pytest.raises(SettingsError, match="explicit origins"):
+        Settings.from_env({"CITYPASS_API_CORS_ORIGINS": "https://a.example,*"})
+    settings = Settings.from_env({"CITYPASS_API_PORT": "9000", "CITYPASS_API_PASSWORD": "pw"})
+    assert settings.cors_allowed == ["http://127.0.0.1:9000", "http://localhost:9000"]
+    assert "pw" not in repr(settings)
