@@ -125,6 +125,35 @@ def test_resident_books_through_the_relay(world: World):
     assert _nonce(world, resident.address) == 1
 
 
+def test_resident_without_allowance_books_with_a_served_permit(world: World):
+    """Two signatures, no transaction of the resident's own: a CityCredit permit from
+    /v1/typed-data/permit inside a relayed LeaseMarket.bookWithPermit."""
+    chain = world.chain
+    resident = chain.new_member()
+    chain.system.credit.mint(
+        resident.address, 50_000, b"\x00" * 32, {"from": chain.people.treasury}
+    )
+    credit = chain.contract("credit")
+    assert credit.functions.allowance(resident.address, chain.system.market.address).call() == 0
+    permit = world.api.get(
+        "/v1/typed-data/permit", params={"owner": resident.address, "value": 600}
+    ).json()
+    signed = Account.sign_message(encode_typed_data(full_message=permit), resident.key)
+    start, end = _window(world)
+    data = chain.contract("market").encode_abi(
+        "bookWithPermit",
+        args=[_slot(world), start, end, 600, permit["message"]["deadline"], signed.v,
+              signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")],
+    )  # fmt: skip
+    typed = _typed(world, resident.address, chain.system.market.address, data)
+    reply = world.api.post("/v1/relay/forward", json=_signed_body(typed, resident.key))
+    assert reply.status_code == 200, reply.text
+    assert credit.functions.balanceOf(resident.address).call() == 50_000 - 600
+    assert chain.contract("market").functions.leaseOf(reply.json()["leaseId"]).call()[0] == (
+        resident.address
+    )
+
+
 # --------------------------------------------------------------------------- refused requests
 
 
