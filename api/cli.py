@@ -4,6 +4,7 @@ line (exit 1), never a traceback."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from citypass import jsonlogs
 def _abort(exc: Exception) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(1)
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    """The signal already stopped the server gracefully; nothing left to do."""
 
 
 def _settings(**options: Any) -> Settings:
@@ -64,6 +69,10 @@ def serve(log_level: str, **options: Any) -> None:
     except (ApiError, IndexerError) as exc:
         _abort(exc)
         return
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to whatever
+    # handler was installed before it: a no-op one makes a clean stop exit 0, as our daemons do.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stopped)
     # log_config=None keeps our JSON-line handler; uvicorn's access log is replaced by ours.
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_config=None, access_log=False,

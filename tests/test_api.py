@@ -3,6 +3,7 @@ CLI, against a real ledger node, a real SQLite read model and a real uvicorn (ap
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 
@@ -250,3 +251,46 @@ def test_settings_refuse_a_wildcard_origin_and_default_to_the_own_origin():
     settings = Settings.from_env({"CITYPASS_API_PORT": "9000", "CITYPASS_API_PASSWORD": "pw"})
     assert settings.cors_allowed == ["http://127.0.0.1:9000", "http://localhost:9000"]
     assert "pw" not in repr(settings)
+
+
+def test_second_instance_without_follower_serves_and_stops_cleanly_on_sigterm(world: World):
+    """--no-follow reads a read model another process keeps; SIGTERM exits 0 after 'stopped'."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+
+    from ledger_node.engine import free_port
+    from tests.api_helpers import API_PASSWORD
+    from tests.oracle_helpers import ROOT, wait_until
+
+    port = free_port()
+    db = next(a for a in world.api.process.args if a.startswith("sqlite:///"))
+    command = [
+        sys.executable, "-m", "api", "serve", "--no-follow", "--port", str(port),
+        "--rpc-url", world.chain.node.url, "--db", db, "--deployment", str(world.deployment),
+        "--data-dir", str(world.api.data_dir),
+    ]  # fmt: skip
+    env = {**os.environ, "CITYPASS_API_PASSWORD": API_PASSWORD}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+
+        def health() -> dict | None:
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).json()
+            except requests.RequestException:
+                return None
+
+        body = wait_until(health, timeout=30, interval=0.1)
+        assert body["follower"] == "external" and body["ok"] is True
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        lines = [line for line in process.stderr.read().splitlines() if line.startswith("{")]
+        messages = [json.loads(line)["msg"] for line in lines]  # every line is JSON
+        assert "stopped" in messages and messages[-1].startswith("Finished server process")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
