@@ -1,0 +1,146 @@
+"""`create_app(settings)`: the citypass-api FastAPI application.
+
+Everything residents use lives under /v1; /health, /metrics, /docs and /openapi.json at the
+root. Errors are domain exceptions (api.errors) mapped to one JSON shape here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.errors import ApiError, RateLimited, error_body
+from api.indexer import Indexer
+from api.keystore import load_keystore
+from api.ledger import Ledger
+from api.metrics import Metrics
+from api.ratelimit import TokenBucket
+from api.relayer import Relayer
+from api.routers import members, relay, slots, system, typed_data
+from api.settings import Settings
+from api.state import AppState
+
+log = logging.getLogger("api")
+
+
+def build_state(settings: Settings, *, with_relayer: bool = True) -> AppState:
+    indexer = Indexer(
+        settings.db, settings.rpc_url, settings.deployment, poll_interval=settings.poll_interval
+    )
+    ledger = Ledger(settings.rpc_url, indexer.deployment)
+    metrics = Metrics()
+    relayer = None
+    if with_relayer:
+        account = load_keystore(settings.keystore_path, settings.password)
+        relayer = Relayer(ledger, account, metrics.relay_outcome)
+    return AppState(
+        settings=settings, ledger=ledger, indexer=indexer, relayer=relayer, metrics=metrics,
+        signer_limit=TokenBucket(settings.signer_rate, settings.signer_burst),
+        ip_limit=TokenBucket(settings.ip_rate, settings.ip_burst),
+    )  # fmt: skip
+
+
+def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
+    state = state or build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.follow:
+            state.start_follower()
+        log.info(
+            "serving",
+            extra={
+                "chain_id": state.ledger.chain_id, "rpc": settings.rpc_url,
+                "relayer": state.relayer.address if state.relayer else None,
+                "follow": settings.follow, "cors": settings.cors_allowed,
+            },
+        )  # fmt: skip
+        try:
+            yield
+        finally:
+            state.stop()
+            log.info("stopped")
+
+    app = FastAPI(
+        title="citypass-api",
+        version="1",
+        summary="CityPass Ledger API for residents' wallet apps",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.citypass = state
+    # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
+    # path is the full template the request metrics are labelled with.
+    for router in (slots.router, typed_data.router, relay.router, members.router, system.router):
+        app.include_router(router)
+    _install_errors(app)
+    _install_request_metrics(app, state.metrics)
+    # Added last so it is outermost: preflights are answered before anything else runs.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allowed,
+        allow_credentials=True,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    return app
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def domain_error(_request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(
+                str(part) for part in error["loc"] if part not in ("query", "body", "path")
+            )
+            problems.append(f"{where or 'body'}: {error['msg']}")
+        return JSONResponse(error_body("validation", "; ".join(problems)), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such endpoint; see /docs for the API"
+        return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
+
+
+def _install_request_metrics(app: FastAPI, metrics: Metrics) -> None:
+    access = logging.getLogger("api.access")
+
+    @app.middleware("http")
+    async def count(request: Request, call_next):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        # The route template, not the path, so label values stay bounded.
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.requests.labels(template, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(template).observe(elapsed)
+        access.info(
+            "request",
+            extra={
+                "method": request.method, "route": template, "status": response.status_code,
+                "ms": round(elapsed * 1000, 2),
+                "client": request.client.host if request.client else None,
+            },
+        )  # fmt: skip
+        return response

@@ -1,0 +1,103 @@
+"""`citypass-api`: serve the API, or create the relayer keystore. Failures are one `error:`
+line (exit 1), never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api.errors import ApiError
+from api.indexer.errors import IndexerError
+from api.settings import PASSWORD_ENV, Settings
+from citypass import jsonlogs
+
+
+def _abort(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _stopped(_signum: int, _frame: object) -> None:
+    """The signal already stopped the server gracefully; nothing left to do."""
+
+
+def _settings(**options: Any) -> Settings:
+    overrides = {k: v for k, v in options.items() if v is not None}
+    return Settings.from_env(password=os.environ.get(PASSWORD_ENV, ""), **overrides)
+
+
+@click.group(help="CityPass API for residents' wallet apps (FastAPI).")
+def main() -> None:
+    pass
+
+
+@main.command(short_help="Serve the API (and follow the chain into the read model).")
+@click.option("--host", help="bind address [CITYPASS_API_HOST, default 127.0.0.1]")
+@click.option("--port", type=int, help="port [CITYPASS_API_PORT, default 8080]")
+@click.option("--rpc-url", help="ledger node JSON-RPC URL [CITYPASS_API_RPC_URL]")
+@click.option(
+    "--db", help="read-model database URL, sqlite:///… or postgresql://… [CITYPASS_API_DB]"
+)
+@click.option(
+    "--deployment", type=click.Path(path_type=Path),
+    help="deployments/<network>.json [CITYPASS_API_DEPLOYMENT]",
+)  # fmt: skip
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path),
+    help="holds keystore/relayer.json (git-ignored) [CITYPASS_API_DATA_DIR]",
+)  # fmt: skip
+@click.option(
+    "--follow/--no-follow", default=None,
+    help="run the indexer follower in this process (default) or rely on `python -m api.indexer run`",
+)  # fmt: skip
+@click.option("--log-level", default="INFO", show_default=True)
+def serve(log_level: str, **options: Any) -> None:
+    """Serve /v1 on HOST:PORT. The relayer password comes from CITYPASS_API_PASSWORD."""
+    import uvicorn
+
+    from api.app import create_app
+
+    jsonlogs.configure(log_level)
+    try:
+        settings = _settings(**options)
+        app = create_app(settings)
+    except (ApiError, IndexerError) as exc:
+        _abort(exc)
+        return
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to whatever
+    # handler was installed before it: a no-op one makes a clean stop exit 0, as our daemons do.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stopped)
+    # log_config=None keeps our JSON-line handler; uvicorn's access log is replaced by ours.
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+        timeout_graceful_shutdown=10,
+    )  # fmt: skip
+
+
+@main.command("init-relayer", short_help="Create the relayer keystore; prints its address.")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path),
+    help="where keystore/relayer.json goes [CITYPASS_API_DATA_DIR]",
+)  # fmt: skip
+def init_relayer(data_dir: Path | None) -> None:
+    """Create a new relayer key encrypted under CITYPASS_API_PASSWORD. Onboard the printed
+    address as a CityAccess member so the ledger gateway lets it transact."""
+    from api.keystore import create_keystore
+
+    try:
+        settings = _settings(data_dir=data_dir)
+        account = create_keystore(settings.keystore_path, settings.password)
+    except ApiError as exc:
+        _abort(exc)
+        return
+    click.echo(account.address)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""A member's leases and credit balance with history, from the read model (as of the indexed
+block returned with each answer)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import or_, select
+
+from api.deps import SessionDep
+from api.indexer import models as m
+from api.schemas.common import Address
+from api.schemas.members import BalancePublic, CreditEntryPublic, LeasePublic, LeasesPublic
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+AddressPath = Annotated[Address, Path(description="the member's 0x address")]
+Limit = Annotated[int, Query(ge=1, le=500, description="newest entries first, at most 500")]
+
+
+def _indexed_block(session: SessionDep) -> int:
+    cursor = session.get(m.Cursor, 1)
+    return cursor.block_number if cursor else -1
+
+
+@router.get("/{address}/leases", response_model=LeasesPublic, summary="A member's leases")
+def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> LeasesPublic:
+    rows = session.scalars(
+        select(m.Lease)
+        .where(m.Lease.lessee == address)
+        .order_by(m.Lease.start.desc(), m.Lease.lease_id.desc())
+        .limit(limit)
+    ).all()
+    return LeasesPublic(
+        address=address, indexedBlock=_indexed_block(session),
+        leases=[
+            LeasePublic(
+                leaseId=r.lease_id, slotId=r.slot_id, lessee=r.lessee, start=r.start, end=r.end,
+                price=r.price, status=r.status, bookedAt=r.booked_at,
+                checkedInAt=r.checked_in_at, checkedOutAt=r.checked_out_at,
+                overstayCharge=r.overstay_charge, overstayDebt=r.overstay_debt, refund=r.refund,
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+@router.get(
+    "/{address}/balance", response_model=BalancePublic, summary="Credit balance and history"
+)
+def balance(session: SessionDep, address: AddressPath, limit: Limit = 50) -> BalancePublic:
+    row = session.get(m.CreditBalance, address)
+    history: list[CreditEntryPublic] = []
+    for t in session.scalars(
+        select(m.CreditTransfer)
+        .where(or_(m.CreditTransfer.sender == address, m.CreditTransfer.recipient == address))
+        .order_by(m.CreditTransfer.block_number.desc(), m.CreditTransfer.log_index.desc())
+        .limit(limit)
+    ):
+        incoming = t.recipient == address
+        history.append(
+            CreditEntryPublic(
+                blockNumber=t.block_number, txHash=t.tx_hash, kind="IN" if incoming else "OUT",
+                counterparty=t.sender if incoming else t.recipient, amount=t.amount,
+            )
+        )  # fmt: skip
+    return BalancePublic(
+        address=address,
+        indexedBlock=_indexed_block(session),
+        balance=row.balance if row else 0,
+        history=history,
+    )

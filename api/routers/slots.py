@@ -1,0 +1,90 @@
+"""Slot search and details, answered from the read model (never from the chain directly)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
+
+from api.deps import LedgerDep, SessionDep, StateDep
+from api.errors import NotFound, ValidationFailed
+from api.indexer import models as m
+from api.indexer.search import search_slots
+from api.schemas.slots import SlotOfferPublic, SlotPublic, SlotSearchPublic, SlotWindowPublic
+from citypass.deployment import MAX_LEASE_UNITS
+
+router = APIRouter(prefix="/v1/slots", tags=["slots"])
+
+UNIT = 1800
+MAX_RADIUS_M = 5000
+MAX_WINDOW = MAX_LEASE_UNITS * UNIT  # LeaseMarket's longest lease (7 days)
+
+
+@router.get("/search", response_model=SlotSearchPublic, summary="Bookable slots near a point")
+def search(
+    session: SessionDep,
+    ledger: LedgerDep,
+    state: StateDep,
+    lat: Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude, degrees")],
+    lon: Annotated[float, Query(ge=-180, le=180, description="WGS84 longitude, degrees")],
+    radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="metres, at most 5000")],
+    start: Annotated[int, Query(ge=0, description="unix seconds, on a half-hour")],
+    end: Annotated[int, Query(ge=0, description="unix seconds, on a half-hour")],
+) -> SlotSearchPublic:
+    if start % UNIT or end % UNIT:
+        raise ValidationFailed(
+            f"start {start} and end {end} must be on a half-hour (multiples of {UNIT} s): "
+            f"round start down to {start - start % UNIT} and end up to {-(-end // UNIT) * UNIT}",
+            code="misaligned_window",
+        )
+    if end <= start:
+        raise ValidationFailed(f"end {end} must be after start {start}", code="empty_window")
+    if end - start > MAX_WINDOW:
+        raise ValidationFailed(
+            f"the window is {(end - start) // UNIT} half-hours; a lease lasts at most "
+            f"{MAX_LEASE_UNITS} (7 days): shorten it",
+            code="window_too_long",
+        )
+    now = ledger.now()
+    grace = state.settings.search_grace_seconds
+    if start < now - grace:
+        raise ValidationFailed(
+            f"start {start} is in the past (ledger time {now}); start at "
+            f"{now - now % UNIT} or later",
+            code="start_in_past",
+        )
+    offers = search_slots(session, lat, lon, radius_m, start, end)
+    return SlotSearchPublic(
+        lat=lat, lon=lon, radiusM=radius_m, start=start, end=end,
+        slots=[
+            SlotOfferPublic(
+                slotId=o.slot_id, lotId=o.lot_id, category=o.category, lat=o.lat, lon=o.lon,
+                distanceM=round(o.distance_m, 1), units=o.units, price=o.price,
+                termsVersion=o.terms_version,
+            )
+            for o in offers
+        ],
+    )  # fmt: skip
+
+
+@router.get("/{slot_id}", response_model=SlotPublic, summary="One slot and its sharing windows")
+def get_slot(session: SessionDep, slot_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> SlotPublic:
+    slot = session.get(m.Slot, slot_id)
+    if slot is None:
+        raise NotFound(
+            f"slot {slot_id} is not registered (or not indexed yet); find slots with "
+            "/v1/slots/search",
+            code="unknown_slot",
+        )
+    windows = session.scalars(
+        select(m.SlotWindow).where(m.SlotWindow.slot_id == slot_id).order_by(m.SlotWindow.position)
+    ).all()
+    return SlotPublic(
+        slotId=slot.slot_id, owner=slot.owner, lotId=slot.lot_id, category=slot.category,
+        lat=slot.lat_e6 / 1e6, lon=slot.lon_e6 / 1e6, active=slot.active,
+        pricePerUnit=slot.price_per_unit, overagePer10Min=slot.overage_per_10min,
+        termsVersion=slot.terms_version,
+        windows=[SlotWindowPublic(daysMask=w.days_mask, startUnit=w.start_unit, endUnit=w.end_unit)
+                 for w in windows],
+    )  # fmt: skip

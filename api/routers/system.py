@@ -1,0 +1,39 @@
+"""Operational endpoints at the root: /health and Prometheus /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import StateDep
+from api.errors import ApiError
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health", summary="Ledger reachable and indexer lag in blocks")
+def health(state: StateDep) -> JSONResponse:
+    body: dict[str, Any] = {"chainId": state.ledger.chain_id}
+    indexed = state.indexer.cursor()[0]
+    body["indexedBlock"] = indexed
+    try:
+        head = state.ledger.head()
+        body.update(ledger="ok", head=head, indexerLag=max(0, head - indexed))
+    except ApiError as exc:
+        body.update(ledger="unreachable", error=exc.message)
+    body["follower"] = (
+        "stopped: " + state.follower_error if state.follower_error else
+        ("running" if state.settings.follow else "external")
+    )  # fmt: skip
+    body["relayer"] = state.relayer.address if state.relayer else None
+    ok = body["ledger"] == "ok" and state.follower_error is None
+    body["ok"] = ok
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+def metrics(state: StateDep) -> Response:
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Pydantic schemas: `*Create` for what clients send, `*Public` for what the API returns."""

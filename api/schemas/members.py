@@ -1,0 +1,42 @@
+"""A member's leases and credit balance, from the read model."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class LeasePublic(BaseModel):
+    leaseId: int
+    slotId: int
+    lessee: str
+    start: int
+    end: int
+    price: int
+    status: str
+    bookedAt: int
+    checkedInAt: int | None
+    checkedOutAt: int | None
+    overstayCharge: int
+    overstayDebt: int
+    refund: int | None
+
+
+class LeasesPublic(BaseModel):
+    address: str
+    indexedBlock: int
+    leases: list[LeasePublic]
+
+
+class CreditEntryPublic(BaseModel):
+    blockNumber: int
+    txHash: str
+    kind: str  # IN / OUT (transfers), TOP_UP / CASH_OUT (movements)
+    counterparty: str | None
+    amount: int
+
+
+class BalancePublic(BaseModel):
+    address: str
+    indexedBlock: int
+    balance: int
+    history: list[CreditEntryPublic]

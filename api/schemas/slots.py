@@ -1,0 +1,47 @@
+"""Slot search results and slot details."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class SlotOfferPublic(BaseModel):
+    slotId: int
+    lotId: int
+    category: str
+    lat: float
+    lon: float
+    distanceM: float
+    units: int
+    # KRW for the whole window at the slot's current terms (what LeaseMarket.quote answers).
+    price: int
+    termsVersion: int
+
+
+class SlotSearchPublic(BaseModel):
+    lat: float
+    lon: float
+    radiusM: float
+    start: int
+    end: int
+    slots: list[SlotOfferPublic]
+
+
+class SlotWindowPublic(BaseModel):
+    daysMask: int
+    startUnit: int
+    endUnit: int
+
+
+class SlotPublic(BaseModel):
+    slotId: int
+    owner: str
+    lotId: int
+    category: str
+    lat: float
+    lon: float
+    active: bool
+    pricePerUnit: int
+    overagePer10Min: int
+    termsVersion: int
+    windows: list[SlotWindowPublic]

@@ -1,0 +1,105 @@
+"""The API's one settings class: every field comes from `CITYPASS_API_<FIELD>` (or the CLI).
+
+pydantic-settings is not installed, so this is a frozen dataclass with an explicit env reader;
+the field names are the env names (upper-cased, prefixed).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from api.errors import SettingsError
+
+ENV_PREFIX = "CITYPASS_API_"
+PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
+
+
+@dataclass(frozen=True)
+class Settings:
+    rpc_url: str = "http://127.0.0.1:8545"
+    db: str = "sqlite:///.citypass/api/readmodel.db"
+    deployment: Path = Path("deployments/development.json")
+    # Git-ignored (.citypass/): the relayer keystore lives here.
+    data_dir: Path = Path(".citypass/api")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Comma-separated in the env. Empty means the API's own origin only (see cors_allowed).
+    cors_origins: tuple[str, ...] = ()
+    # Run the indexer follower as a background thread of the API process.
+    follow: bool = True
+    poll_interval: float = 1.0
+    # Token buckets for the relay endpoints: `rate` tokens per second, up to `burst` at once.
+    signer_rate: float = 0.2
+    signer_burst: int = 10
+    ip_rate: float = 2.0
+    ip_burst: int = 60
+    # A search window may start this long before the ledger's clock (the current half-hour).
+    search_grace_seconds: int = 1800
+    # Validity of a served forward request or permit.
+    deadline_seconds: int = 600
+    # Gas of the inner call when it cannot be estimated (the wallet signs this figure).
+    default_forward_gas: int = 500_000
+    # Never printed: the keystore password (CITYPASS_API_PASSWORD).
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `CITYPASS_API_*`, then explicit overrides (CLI options, not None)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            raw = env.get(ENV_PREFIX + item.name.upper())
+            if raw is not None:
+                values[item.name] = _parse(item.name, item.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if "*" in self.cors_origins:
+            raise SettingsError(
+                f"{ENV_PREFIX}CORS_ORIGINS must list explicit origins, not '*': wallet apps "
+                "send credentials"
+            )
+        for name in ("signer_rate", "ip_rate", "signer_burst", "ip_burst"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
+
+    @property
+    def cors_allowed(self) -> list[str]:
+        if self.cors_origins:
+            return list(self.cors_origins)
+        own = {f"http://{self.host}:{self.port}"}
+        if self.host in ("127.0.0.1", "0.0.0.0"):
+            own.add(f"http://localhost:{self.port}")
+        return sorted(own)
+
+    @property
+    def keystore_path(self) -> Path:
+        return Path(self.data_dir) / "keystore" / "relayer.json"
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    try:
+        if "tuple" in kind:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind == "bool":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+        return raw
+    except ValueError as exc:
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}; fix the variable"
+        ) from exc

@@ -1,0 +1,165 @@
+"""Shared helpers of the API tests (tests/test_api*.py).
+
+One world per test session: a REAL ledger node with the whole system and the indexer scenario
+(tests/indexer_helpers.build_scenario), a relayer keystore made by `citypass-api init-relayer`
+and onboarded as a member, and `citypass-api serve` as a real child process on a free loopback
+port (real uvicorn, real HTTP, the read model a real SQLite file its in-process follower fills).
+The password below is a throwaway test password; it protects nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from eth_account import Account
+
+from api.indexer.registry import CONTRACTS, Deployment
+from ledger_node.engine import free_port
+from tests.indexer_helpers import Scenario, build_scenario
+from tests.oracle_helpers import ROOT, start_chain, wait_until
+
+API_PASSWORD = "throwaway-api-password-do-not-use"
+ALLOWED_ORIGIN = "https://wallet.citypass.example"
+# Small signer buckets so the 429 test needs few requests; a roomy IP bucket for the rest.
+SIGNER_BURST = 3
+
+
+@dataclass
+class ApiServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+    data_dir: Path
+    relayer: str
+    # Every response body the tests saw, checked for secrets at the end.
+    seen: list[str] = field(default_factory=list)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 90)
+        reply = requests.request(method, self.url + path, **kwargs)
+        self.seen.append(reply.text)
+        return reply
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line]
+
+    def metric(self, name: str, labels: str = "") -> float:
+        wanted = f"{name}{{{labels}}}" if labels else name
+        for line in self.get("/metrics").text.splitlines():
+            if line.startswith(wanted + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait()
+        return self.process.returncode
+
+
+@dataclass
+class World:
+    scenario: Scenario
+    deployment: Path
+    api: ApiServer
+
+    @property
+    def chain(self) -> Any:
+        return self.scenario.chain
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args], capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def start_world(base: Path) -> World:
+    chain = start_chain(base / "chain")
+    scenario = build_scenario(chain)
+    system = chain.system
+    addresses = {key: getattr(system, key).address for key in CONTRACTS}
+    deployment = Deployment(chain.chain_id, addresses).write(base / "deployment.json")
+    data_dir = base / "api"
+    env = {"CITYPASS_API_PASSWORD": API_PASSWORD}
+    made = cli("init-relayer", "--data-dir", str(data_dir), env=env)
+    assert made.returncode == 0, made.stderr
+    relayer = made.stdout.strip()
+    # The ledger gateway only lets members transact: the city onboards the API's relayer.
+    system.access.onboard(relayer, {"from": chain.people.admin})
+    port = free_port()
+    env.update(
+        CITYPASS_API_CORS_ORIGINS=ALLOWED_ORIGIN,
+        CITYPASS_API_POLL_INTERVAL="0.1",
+        CITYPASS_API_SIGNER_BURST=str(SIGNER_BURST),
+        CITYPASS_API_SIGNER_RATE="0.01",
+        CITYPASS_API_IP_BURST="500",
+        CITYPASS_API_IP_RATE="50",
+    )
+    command = [
+        sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--rpc-url", chain.node.url, "--db", f"sqlite:///{base / 'readmodel.db'}",
+        "--deployment", str(deployment), "--data-dir", str(data_dir),
+    ]  # fmt: skip
+    log_path = base / "api.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=log, cwd=ROOT, env={**os.environ, **env},
+            start_new_session=True,
+        )  # fmt: skip
+    api = ApiServer(f"http://127.0.0.1:{port}", process, log_path, data_dir, relayer)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"citypass-api exited: {log_path.read_text()[-3000:]}")
+        try:
+            health = requests.get(api.url + "/health", timeout=2).json()
+        except requests.RequestException:
+            return False
+        return health.get("ok") and health.get("indexerLag", 99) <= 1
+
+    wait_until(ready, timeout=60, interval=0.1)
+    return World(scenario, deployment, api)
+
+
+_WORLD: list[World] = []
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> World:
+    """One world per session even though both test modules import this fixture."""
+    if not _WORLD:
+        built = start_world(tmp_path_factory.mktemp("api-world"))
+        _WORLD.append(built)
+
+        def stop() -> None:
+            built.api.stop()
+            built.chain.node.stop()
+
+        request.config.add_cleanup(stop)
+    return _WORLD[0]
+
+
+def relayer_private_key(world: World) -> str:
+    keystore = json.loads((world.api.data_dir / "keystore" / "relayer.json").read_text())
+    return Account.decrypt(keystore, API_PASSWORD).hex()
