@@ -7,6 +7,7 @@ import io
 import json
 import secrets
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class DemoChain:
     rpc_url: str
     stop: Callable[[], None]
     data_dir: Path | None = None
+    # The node's process, watched while the demo keeps serving (None for in-process anvil).
+    process: subprocess.Popen | None = None
 
 
 def start_anvil() -> DemoChain:
@@ -73,7 +76,7 @@ def start_ledger_node() -> DemoChain:
     password = secrets.token_urlsafe(24)
     token = secrets.token_urlsafe(24)
     init_data_dir(DEMO_DATA_DIR, password, block_period=0, snapshot_every=500)
-    port = PREFERRED_PORT if _port_is_free(PREFERRED_PORT) else free_port()
+    port = PREFERRED_PORT if port_is_free(PREFERRED_PORT) else free_port()
     node = NodeProcess(
         DEMO_DATA_DIR, password, port=port, admin_token=token, dev_clock=True
     ).start()
@@ -100,10 +103,12 @@ def start_ledger_node() -> DemoChain:
                 network.disconnect()
         node.stop()
 
-    return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, DEMO_DATA_DIR)
+    return DemoChain(
+        loaded, [admin, *others], advance_to, node.url, stop, DEMO_DATA_DIR, node.process
+    )
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
