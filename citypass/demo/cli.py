@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import click
 
 from citypass.chain import head_time, silence_transactions
 from citypass.demo.day import plan_day, plan_intruders, run_day
-from citypass.demo.engines import start_anvil, start_ledger_node
+from citypass.demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from citypass.demo.mobility_day import (
     MobilityResult,
     build_mobility,
@@ -36,7 +37,7 @@ HOUR = 3600
 @click.command(
     short_help="Seed the Sangsalmi village on the ledger node and simulate one day.",
     help=(
-        "Initialise a ledger node under .citypass/demo-node and start it (or, with --engine "
+        "Initialise a ledger node under WORKDIR/demo-node and start it (or, with --engine "
         "anvil, a bare development chain), deploy the CityPass contracts through its permission "
         "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
         "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
@@ -68,13 +69,20 @@ HOUR = 3600
     show_default=True,
     help="After the day, serve the API, explorer and dashboard until Ctrl-C (node engine only).",
 )
-def main(seed: int, vehicles: int, engine: str, serve: bool) -> None:
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEMO_WORKDIR,
+    show_default=True,
+    help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
+)
+def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> None:
     rng = random.Random(seed)
     started = time.monotonic()
     click.echo(
         f"Starting the {'ledger node' if engine == 'node' else 'development chain'}…", err=True
     )
-    chain = start_ledger_node() if engine == "node" else start_anvil()
+    chain = start_ledger_node(workdir) if engine == "node" else start_anvil()
     if engine == "node":
         click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
     silence_transactions()
