@@ -17,10 +17,10 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import TimeExhausted
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
 from api.ledger import Ledger, decode_revert, revert_data, selector_of
+from api.receipts import ReceiptTimeout, ReceiptWatcher
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
 from citypass.signing import FORWARD_REQUEST_TYPES
@@ -70,6 +70,10 @@ class Relayer:
         self.address = account.address
         self._on_outcome = on_outcome
         self._send_lock = threading.Lock()
+        # The relayer's next nonce, kept here so a send costs no nonce lookup; None = ask the
+        # node (at start and after any refused send, when our count may be wrong).
+        self._next_nonce: int | None = None
+        self._receipts = ReceiptWatcher(ledger.w3)
         self.forwarder = ledger.contracts["forwarder"]
         self.allowed: dict[tuple[str, bytes], Allowed] = {}
         for key, names in ALLOWLIST.items():
@@ -240,10 +244,12 @@ class Relayer:
         w3 = self.ledger.w3
         # One sender key, many worker threads: nonces must be handed out one at a time.
         with self._send_lock:
+            if self._next_nonce is None:
+                self._next_nonce = w3.eth.get_transaction_count(self.address, "pending")
             tx = execute.build_transaction(
                 {
                     "from": self.address,
-                    "nonce": w3.eth.get_transaction_count(self.address, "pending"),
+                    "nonce": self._next_nonce,
                     "gas": gas,
                     "gasPrice": 0,
                     "chainId": self.ledger.chain_id,
@@ -253,10 +259,12 @@ class Relayer:
             try:
                 tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
             except Exception as exc:
+                self._next_nonce = None
                 raise node_refusal(exc) from exc
+            self._next_nonce += 1
         try:
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
-        except TimeExhausted as exc:
+            receipt = self._receipts.wait(tx_hash, timeout=RECEIPT_TIMEOUT)
+        except ReceiptTimeout as exc:
             raise Conflict(
                 f"transaction 0x{bytes(tx_hash).hex()} was accepted but not mined within "
                 f"{RECEIPT_TIMEOUT} s; look it up later",
@@ -294,6 +302,9 @@ class Relayer:
             "leaseId": lease_id,
             "events": events,
         }
+
+    def stop(self) -> None:
+        self._receipts.stop()
 
     def allowlist_text(self) -> str:
         return ", ".join(sorted({f"{a.contract}.{a.function}" for a in self.allowed.values()}))
