@@ -51,7 +51,8 @@ def _e6(value: int) -> str:
     return f"{value / 1e6:.6f}"
 
 
-def _windows(packed: int) -> str:
+def windows_text(packed: int) -> str:
+    """'MTWTF·· 09:00–18:00; ······S 00:00–00:00' (KST half-hour windows)."""
     windows = unpack_windows(packed)
     if not windows:
         return "no sharing windows (not shared)"
@@ -132,7 +133,7 @@ D: dict[tuple[str, str], Describer] = {
         f"overstay {won(a['overagePer10Min'])} per 10 min"
     ),
     ("ParkingSlots", "WindowsSet"): lambda a, L: (
-        f"Slot {a['slotId']} sharing windows (KST): {_windows(a['windows'])}"
+        f"Slot {a['slotId']} sharing windows (KST): {windows_text(a['windows'])}"
     ),
     ("ParkingSlots", "BlackoutSet"): lambda a, L: (
         f"Slot {a['slotId']} "
