@@ -50,7 +50,7 @@ def html_errors(route: Callable[..., Any]) -> Callable[..., Any]:
             return route(request, *args, **kwargs)
         except ApiError as exc:
             return render(
-                request, "error.html", exc.status, status=exc.status, message=exc.message,
+                request, "error.html", exc.status, http_status=exc.status, message=exc.message,
                 code=exc.code,
             )  # fmt: skip
 
