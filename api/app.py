@@ -18,13 +18,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError, RateLimited, error_body
+from api.explorer import dashboard
+from api.explorer import routes as explorer
 from api.indexer import Indexer
 from api.keystore import load_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
-from api.routers import members, relay, slots, system, typed_data
+from api.routers import kpis, members, relay, slots, system, typed_data
 from api.settings import Settings
 from api.state import AppState
 
@@ -80,7 +82,10 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.state.citypass = state
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
-    for router in (slots.router, typed_data.router, relay.router, members.router, system.router):
+    for router in (
+        slots.router, typed_data.router, relay.router, members.router, system.router,
+        kpis.router, explorer.router, dashboard.router,
+    ):  # fmt: skip
         app.include_router(router)
     _install_errors(app)
     _install_request_metrics(app, state.metrics)
