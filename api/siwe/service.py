@@ -104,7 +104,8 @@ class SiweService:
             )
         if uri_authority(message.uri) != self.domain:
             raise ValidationFailed(
-                f"URI {message.uri!r} is not on {self.domain!r}: use this API's URL",
+                f"URI {message.uri!r} is not on {self.domain!r}: sign a message whose URI is this "
+                "API's URL",
                 code="siwe_wrong_uri",
             )
         if message.chain_id != self.chain_id:
