@@ -18,10 +18,14 @@ def _nonce(siwe: SiweDep) -> NoncePublic:
     )
 
 
-router.add_api_route(
-    "/nonce", _nonce, methods=["GET", "POST"], response_model=NoncePublic,
-    summary="A single-use nonce for an EIP-4361 message (valid SIWE_NONCE_TTL_SECONDS)",
-)  # fmt: skip
+# GET and POST both issue a nonce (wallet libraries use either); distinct operation ids keep
+# the OpenAPI document valid.
+for _method in ("GET", "POST"):
+    router.add_api_route(
+        "/nonce", _nonce, methods=[_method], response_model=NoncePublic,
+        operation_id=f"auth_nonce_{_method.lower()}",
+        summary="A single-use nonce for an EIP-4361 message (valid SIWE_NONCE_TTL_SECONDS)",
+    )  # fmt: skip
 
 
 @router.post(
