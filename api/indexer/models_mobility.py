@@ -88,7 +88,7 @@ class JourneyLeg(Base):
 
 
 class EpochStatement(LogRef, Base):
-    """JourneyClearing's closed statement of one operator for one epoch (KST month)."""
+    """JourneyClearing's closed statement of one operator for one epoch (a KST day number)."""
 
     __tablename__ = "mobility_epoch_statements"
     __table_args__ = (UniqueConstraint("tx_hash", "log_index"),)
