@@ -26,8 +26,24 @@ from api.ledger import Ledger
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
-from api.routers import kpis, members, relay, slots, system, typed_data
+from api.routers import (
+    auth,
+    city,
+    kpis,
+    inspector,
+    members,
+    mobility,
+    operator,
+    owners,
+    relay,
+    slots,
+    system,
+    typed_data,
+)  # fmt: skip
 from api.settings import Settings
+from api.siwe.roles import RoleChecker
+from api.siwe.service import SiweService
+from api.siwe.store import NonceStore, SessionStore
 from api.state import AppState
 
 log = logging.getLogger("api")
@@ -47,6 +63,16 @@ def build_state(settings: Settings, *, with_relayer: bool = True) -> AppState:
         settings=settings, ledger=ledger, indexer=indexer, relayer=relayer, metrics=metrics,
         signer_limit=TokenBucket(settings.signer_rate, settings.signer_burst),
         ip_limit=TokenBucket(settings.ip_rate, settings.ip_burst),
+    )  # fmt: skip
+
+
+def build_siwe(settings: Settings, state: AppState) -> SiweService:
+    """Staff sessions (EIP-4361): nonces and sessions in this process, roles from CityAccess."""
+    return SiweService(
+        settings.siwe_expected_domain, state.ledger.chain_id,
+        NonceStore(settings.siwe_nonce_ttl_seconds), SessionStore(),
+        RoleChecker(state.ledger.contracts["access"], settings.role_cache_seconds),
+        settings.session_ttl_seconds,
     )  # fmt: skip
 
 
@@ -82,9 +108,11 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.state.citypass = state
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
+    app.state.siwe = build_siwe(settings, state)
     for router in (
-        slots.router, typed_data.router, relay.router, members.router, system.router,
-        kpis.router, explorer.router, dashboard.router,
+        slots.router, typed_data.router, relay.router, members.router, owners.router,
+        mobility.router, auth.router, operator.router, inspector.router, city.router,
+        system.router, kpis.router, explorer.router, dashboard.router,
     ):  # fmt: skip
         app.include_router(router)
     _install_errors(app)

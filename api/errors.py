@@ -37,6 +37,13 @@ class ValidationFailed(ApiError):
     code = "validation"
 
 
+class Unauthenticated(ApiError):
+    """No session, or an unknown or expired one: sign in again (SIWE)."""
+
+    status = 401
+    code = "unauthenticated"
+
+
 class PermissionDenied(ApiError):
     status = 403
     code = "forbidden"

@@ -37,18 +37,24 @@ ALLOWLIST: dict[str, tuple[str, ...]] = {
     ),
     "slots": ("setWindows", "setBlackout", "setTerms", "setActive"),
     "split": ("claim",),
+    # Riders (issue 5 contracts trust the forwarder): start, dispute and chain their own trips,
+    # ask for and end their own valet jobs. Operators' and workers' calls are not relayed.
+    "trips": ("startTrip", "startTripWithPermit", "dispute"),
+    "journeys": ("openJourney", "addLeg"),
+    "valet": ("requestValet", "requestReturn", "cancel"),
 }  # fmt: skip
 
 # Revert → status: the caller may not do it (403), the state does not allow it now (409),
 # otherwise the request itself is wrong (422).
 FORBIDDEN_ERRORS = {
     "LeaseMarketNotMember", "LeaseMarketNotAuthorized", "AccessControlUnauthorizedAccount",
-    "ERC2771UntrustfulTarget",
+    "ERC2771UntrustfulTarget", "TripSettlementNotMember", "TripSettlementNotRider",
 }  # fmt: skip
 CONFLICT_ERRORS = {
     "LeaseMarketOverlap", "LeaseMarketSlotUnavailable", "LeaseMarketWrongStatus",
     "LeaseMarketAlreadyStarted", "LeaseMarketRebookLimit", "LeaseMarketNoDebt",
-    "ERC20InsufficientBalance", "ERC20InsufficientAllowance",
+    "ERC20InsufficientBalance", "ERC20InsufficientAllowance", "TripSettlementAssetInUse",
+    "TripSettlementWrongStatus", "TripSettlementDisputeWindowClosed",
 }  # fmt: skip
 # How many used nonces a signature is tried against to recognise a replay.
 REPLAY_LOOKBACK = 64
