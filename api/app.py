@@ -24,7 +24,16 @@ from api.ledger import Ledger
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
-from api.routers import members, relay, slots, system, typed_data
+from api.routers import (
+    feeds_cds,
+    feeds_gbfs,
+    feeds_ngsi,
+    members,
+    relay,
+    slots,
+    system,
+    typed_data,
+)
 from api.settings import Settings
 from api.state import AppState
 
@@ -81,6 +90,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
     for router in (slots.router, typed_data.router, relay.router, members.router, system.router):
+        app.include_router(router)
+    # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
+    for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
     _install_errors(app)
     _install_request_metrics(app, state.metrics)

@@ -42,6 +42,9 @@ class Settings:
     deadline_seconds: int = 600
     # Gas of the inner call when it cannot be estimated (the wallet signs this figure).
     default_forward_gas: int = 500_000
+    # Standard feeds (NGSI-LD, CDS, GBFS): each document is rebuilt from the chain and read
+    # model at most once per this many seconds; also the GBFS `ttl` clients are told.
+    feeds_ttl_seconds: int = 10
     # Never printed: the keystore password (CITYPASS_API_PASSWORD).
     password: str = field(default="", repr=False)
 
