@@ -234,6 +234,7 @@ def test_cds_events_reject_bad_ranges_and_ids(world: FeedsWorld):
     assert "24 h" in _error(too_long, 422, "range_too_long")
     assert "after" in _error(_events(world, start_time=start, end_time=start), 422, "empty_range")
     assert "start_time" in _error(_events(world, start_time=-5), 422, "validation")
+    assert "offset" in _error(_events(world, offset=2**64), 422, "validation")
     unknown = "00000000-0000-4000-8000-000000000000"
     assert unknown in _error(_events(world, curb_space_id=unknown), 404, "unknown_curb_space")
     assert unknown in _error(_events(world, curb_zone_id=unknown), 404, "unknown_curb_zone")
@@ -358,6 +359,19 @@ def test_gbfs_vehicle_id_rotates_once_the_trip_ends(world: FeedsWorld):
     after = [v["vehicle_id"] for v in vehicles]
     assert after[0] == before[0] and after[2] == before[2]  # untouched scooters keep theirs
     assert after[1] != before[1]
+
+
+def test_feed_latency(world: FeedsWorld):
+    """Informational: p50 of 40 sequential requests per feed (printed); bounded generously."""
+    for path in (NGSI + "?limit=100", "/v1/cds/status", "/v1/gbfs/vehicle_status.json"):
+        timings = []
+        for _ in range(40):
+            started = time.perf_counter()
+            assert world.api.get(path).status_code == 200
+            timings.append(time.perf_counter() - started)
+        timings.sort()
+        print(f"{path}: p50 {timings[20] * 1000:.1f} ms, max {timings[-1] * 1000:.1f} ms")
+        assert timings[20] < 1.0
 
 
 def test_ttl_cache_builds_once_per_ttl():

@@ -25,6 +25,9 @@ router = APIRouter(prefix="/v1/cds", tags=["feeds"])
 HOUR_MS = 3_600_000
 MAX_RANGE_MS = 24 * HOUR_MS
 MAX_LIMIT = 5000
+# Bounds keep every value inside the read model's 64-bit columns (ms up to year 287,000).
+MAX_TIME_MS = 2**53
+MAX_OFFSET = 10**9
 _ACCEPTED = ("*/*", "application/*", "application/json", "application/vnd.cds+json")
 
 
@@ -85,15 +88,17 @@ def events(
     session: SessionDep,
     feeds: FeedsDep,
     start_time: Annotated[
-        int | None, Query(ge=0, description="ms since the epoch, inclusive; default end − 1 h")
+        int | None,
+        Query(ge=0, le=MAX_TIME_MS, description="ms since the epoch, inclusive; default end − 1 h"),
     ] = None,
     end_time: Annotated[
-        int | None, Query(ge=0, description="ms since the epoch, exclusive; default now")
+        int | None,
+        Query(ge=0, le=MAX_TIME_MS, description="ms since the epoch, exclusive; default now"),
     ] = None,
     curb_zone_id: Annotated[uuid.UUID | None, Query()] = None,
     curb_space_id: Annotated[uuid.UUID | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSONResponse:
     _check_accept(request)
     end = end_time if end_time is not None else (feeds.state.ledger.now() + 1) * 1000

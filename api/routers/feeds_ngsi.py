@@ -66,7 +66,7 @@ def query_entities(
     ] = None,
     id: Annotated[str | None, Query(description="comma-separated entity URNs")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size, at most 1000")] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     count: Annotated[bool, Query(description="add the NGSILD-Results-Count header")] = False,
 ) -> JSONResponse:
     types = _split(type)
