@@ -361,6 +361,30 @@ def test_gbfs_vehicle_id_rotates_once_the_trip_ends(world: FeedsWorld):
     assert after[1] != before[1]
 
 
+def test_silent_sensors_turn_unknown_after_the_heartbeat(world: FeedsWorld):
+    """Last but one (it moves the clock): no report for heartbeat + 2 margins (4 h) and the
+    oracle reads UNKNOWN; no event says so, the feeds follow the contract's view."""
+    chain = world.chain
+    chain.set_clock(world.at(0, 10.5) + 4 * 3600 + 60)
+    chain.new_member()  # a block at the new time, so views see it
+
+    def spot_statuses() -> dict[str, str] | None:
+        entities = _ok(world.api.get(NGSI, params={"type": "ParkingSpot"}))
+        statuses = {e["id"]: e["status"]["value"] for e in entities}
+        shared = statuses[_urn(world, "ParkingSpot", world.slots["shared"])]
+        return statuses if shared == "unknown" else None
+
+    statuses = wait_until(spot_statuses, timeout=10 * FEED_TTL + 5, interval=0.2)
+    for slot in world.slots.values():
+        assert statuses[_urn(world, "ParkingSpot", slot)] == _chain_status(world, slot)
+    assert statuses[_urn(world, "ParkingSpot", world.slots["street"])] == "unknown"
+    entries = _ok(world.api.get("/v1/cds/status"))["data"]["status"]
+    assert [e["sensor_status_is_online"] for e in entries] == [False, False]
+    assert {e["curb_space_occupancy"] for e in entries} == {"unknown"}
+    site = _ok(world.api.get(f"{NGSI}/{_urn(world, 'OnStreetParking', 2)}"))
+    assert (site["availableSpotNumber"]["value"], site["occupiedSpotNumber"]["value"]) == (0, 0)
+
+
 def test_feed_latency(world: FeedsWorld):
     """Informational: p50 of 40 sequential requests per feed (printed); bounded generously."""
     for path in (NGSI + "?limit=100", "/v1/cds/status", "/v1/gbfs/vehicle_status.json"):
