@@ -29,8 +29,11 @@ from api.relayer import Relayer
 from api.routers import (
     auth,
     city,
-    kpis,
+    feeds_cds,
+    feeds_gbfs,
+    feeds_ngsi,
     inspector,
+    kpis,
     members,
     mobility,
     operator,
@@ -114,6 +117,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         mobility.router, auth.router, operator.router, inspector.router, city.router,
         system.router, kpis.router, explorer.router, dashboard.router,
     ):  # fmt: skip
+        app.include_router(router)
+    # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
+    for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
     _install_errors(app)
     _install_request_metrics(app, state.metrics)

@@ -54,6 +54,13 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class NotAcceptable(ApiError):
+    """The Accept header names no media type this endpoint serves (CDS requires 406)."""
+
+    status = 406
+    code = "not_acceptable"
+
+
 class Conflict(ApiError):
     status = 409
     code = "conflict"

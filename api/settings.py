@@ -48,6 +48,9 @@ class Settings:
     session_ttl_seconds: int = 3600
     # How long an on-chain role check is trusted: a revoked role loses access within this.
     role_cache_seconds: float = 2.0
+    # Standard feeds (NGSI-LD, CDS, GBFS): each document is rebuilt from the chain and read
+    # model at most once per this many seconds; also the GBFS `ttl` clients are told.
+    feeds_ttl_seconds: int = 10
     # Never printed: the keystore password (CITYPASS_API_PASSWORD).
     password: str = field(default="", repr=False)
 
