@@ -77,12 +77,22 @@ def _slot_filter(
     return selected
 
 
+# Answers carry the CDS media type; documented so clients (and the schema fuzzer) expect it.
+CDS_RESPONSE: dict[int | str, dict] = {
+    200: {"content": {cds.MEDIA_TYPE.split(";")[0]: {}}, "description": "CDS JSON"}
+}
+
+
 def _indexed_time(session: SessionDep) -> int:
     """The timestamp of the newest indexed block: what `last_updated` can honestly claim."""
     return int(session.scalar(select(func.max(m.Block.timestamp))) or 0)
 
 
-@router.get("/events", summary="CDS curb events (park_start, park_end) in a time range")
+@router.get(
+    "/events",
+    summary="CDS curb events (park_start, park_end) in a time range",
+    responses=CDS_RESPONSE,
+)
 def events(
     request: Request,
     session: SessionDep,
@@ -127,7 +137,11 @@ def events(
     return _reply(body)
 
 
-@router.get("/status", summary="CDS status: each monitored curb space's sensor and occupancy now")
+@router.get(
+    "/status",
+    summary="CDS status: each monitored curb space's sensor and occupancy now",
+    responses=CDS_RESPONSE,
+)
 def status(
     request: Request,
     session: SessionDep,

@@ -22,6 +22,10 @@ router = APIRouter(prefix="/v1/feeds/ngsi-ld/v1", tags=["feeds"])
 
 MAX_LIMIT = 1000
 LD_JSON = "application/ld+json"
+# JSON-LD by default, plain JSON when asked: both documented for clients and the schema fuzzer.
+LD_RESPONSE: dict[int | str, dict] = {
+    200: {"content": {LD_JSON: {}, "application/json": {}}, "description": "NGSI-LD entities"}
+}
 CONTEXT_LINK = (
     f'<{ngsi.SMART_DATA_MODELS_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; '
     'type="application/ld+json"'
@@ -56,7 +60,11 @@ def _split(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-@router.get("/entities", summary="NGSI-LD query: parking entities, filtered by type and id")
+@router.get(
+    "/entities",
+    summary="NGSI-LD query: parking entities, filtered by type and id",
+    responses=LD_RESPONSE,
+)
 def query_entities(
     request: Request,
     feeds: FeedsDep,
@@ -87,7 +95,11 @@ def query_entities(
     return _render(request, matched[offset : offset + limit], headers)
 
 
-@router.get("/entities/{entity_id}", summary="NGSI-LD retrieve: one parking entity by URN")
+@router.get(
+    "/entities/{entity_id}",
+    summary="NGSI-LD retrieve: one parking entity by URN",
+    responses=LD_RESPONSE,
+)
 def get_entity(
     request: Request, feeds: FeedsDep, entity_id: Annotated[str, Path(max_length=200)]
 ) -> JSONResponse:
