@@ -1,60 +1,14 @@
 """Browser: Debian's Chromium, headless, driven by Playwright (which downloads no browser here),
 loads the explorer home, a transaction page and the dashboard with no console errors and shows
-the numbers of the read model and /v1/kpis. Swap `explorer_world` for a demo run's API to test
-"after a demo run"."""
+the numbers of the read model and /v1/kpis, over the explorer tests' world (quick, exact
+figures); tests/test_demo_browser.py does the same after a real demo run."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
 from api.explorer.formatting import won
 from citypass.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
+from tests.browser_helpers import browser, page, visit  # noqa: F401
 from tests.explorer_helpers import explorer_world  # noqa: F401
-
-CHROMIUM = Path(os.environ.get("CITYPASS_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: install Debian's Chromium (`apt-get install -y chromium`; "
-            ".ci/run does) to run the browser tests"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM), args=ARGS, headless=True,
-        )  # fmt: skip
-        yield context
-        context.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh tab that records console errors and uncaught page errors."""
-    tab = browser.new_page()
-    tab.problems = []
-    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
-    yield tab
-    tab.close()
-
-
-def visit(page, url: str) -> None:
-    reply = page.goto(url, wait_until="load")
-    assert reply is not None and reply.status == 200, url
-    page.wait_for_load_state("networkidle")
-    assert page.problems == [], f"console errors on {url}: {page.problems}"
 
 
 def test_explorer_home_loads_clean_with_sealed_blocks(page, explorer_world):
