@@ -10,10 +10,6 @@ and one open trip on a scooter. `citypass-api serve` runs as a child process on 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +17,12 @@ from typing import Any
 import requests
 from eth_account.signers.local import LocalAccount
 
-from citypass.deployment import CONTRACT_NAMES
 from citypass.occupancy_report import ReportDomain, build_report, report_args, sign_report_quorum
 from citypass.roles import ROLES
 from citypass.timeunits import next_weekday_midnight
 from citypass.windows import EVERY_DAY, Window
-from ledger_node.engine import free_port
-from tests.api_helpers import API_PASSWORD, ApiServer, cli
-from tests.oracle_helpers import MAX_UINT, ROOT, Chain, start_chain, wait_until
+from tests.api_helpers import ApiServer, start_api_server
+from tests.oracle_helpers import MAX_UINT, Chain, start_chain, wait_until
 
 HOUR = 3600
 RESIDENT_PRIORITY = 2
@@ -140,29 +134,10 @@ def start_trip(w: FeedsWorld) -> int:
 
 
 def start_api(chain: Chain, base: Path) -> ApiServer:
-    addresses = {key: getattr(chain.system, key).address for key in CONTRACT_NAMES}
-    deployment = base / "deployment.json"
-    record = {"chainId": chain.chain_id, "startBlock": 0, "contracts": addresses}
-    deployment.write_text(json.dumps(record))
-    data_dir = base / "api"
-    env = {"CITYPASS_API_PASSWORD": API_PASSWORD}
-    made = cli("init-relayer", "--data-dir", str(data_dir), env=env)
-    assert made.returncode == 0, made.stderr
-    chain.system.access.onboard(made.stdout.strip(), {"from": chain.people.admin})
-    port = free_port()
-    env.update(CITYPASS_API_POLL_INTERVAL="0.1", CITYPASS_API_FEEDS_TTL_SECONDS=str(FEED_TTL))
-    command = [
-        sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--rpc-url", chain.node.url, "--db", f"sqlite:///{base / 'readmodel.db'}",
-        "--deployment", str(deployment), "--data-dir", str(data_dir),
-    ]  # fmt: skip
-    log_path = base / "api.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=log, cwd=ROOT, env={**os.environ, **env},
-            start_new_session=True,
-        )  # fmt: skip
-    return ApiServer(f"http://127.0.0.1:{port}", process, log_path, data_dir, made.stdout.strip())
+    _, api = start_api_server(
+        chain, base, CITYPASS_API_POLL_INTERVAL="0.1", CITYPASS_API_FEEDS_TTL_SECONDS=str(FEED_TTL)
+    )
+    return api
 
 
 def wait_indexed(api: ApiServer, chain: Chain) -> None:
