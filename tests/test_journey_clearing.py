@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from brownie import ZERO_ADDRESS
 from mobility_fixtures import (
-    DISPUTE_WINDOW,
     DAILY_CAP,
     DISCOUNT_BPS,
+    DISPUTE_WINDOW,
     T_ENDED,
     TRANSFER_WINDOW,
     fund_pool,

@@ -158,7 +158,7 @@ class MobilityMachine:
         self.base_house = (village, platform)
         self.base_balances = {r.address: system.trips.depositBalanceOf(r) for r in self.riders}
         self.balances = dict(self.base_balances)
-        # (operator, day) -> [legs, gross, fees, village, released], from the chain's state
+        # (operator, day) -> [legs, gross, fees, village, released]
         self.days: dict[tuple[str, int], list] = {}
 
     # ---------------------------------------------------------------------------- helpers
@@ -190,10 +190,8 @@ class MobilityMachine:
         return trip.status
 
     def _day(self, operator, day):
-        key = (operator.address, day)
-        if key not in self.days:
-            self.days[key] = list(self.mob.system.trips.operatorDay(operator, day))
-        return self.days[key]
+        # every run starts from the fixture's chain, where no operator has booked a trip yet
+        return self.days.setdefault((operator.address, day), [0, 0, 0, 0, False])
 
     def _book(self, trip, amount, sign=1):
         """Book (or, with sign -1, unbook) `amount` of the trip's fare on a day."""
@@ -488,7 +486,7 @@ class MobilityMachine:
         subsidies = self.topped_up - pool
         # booked on a day that is not released yet: escrowed, owed to its three parties
         held = [0, 0, 0]
-        for (operator, day), book in self.days.items():
+        for operator, day in self.days:
             chain_book = list(system.trips.operatorDay(operator, day))
             if not chain_book[4]:
                 held[0] += chain_book[1] - chain_book[2] - chain_book[3]

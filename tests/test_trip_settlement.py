@@ -504,7 +504,12 @@ def test_dispute_then_partial_refund(mob, rider):
     # the disputed fare left its day
     operator_share, village, fee = split_of(fare, True)
     unbooked = book_of(mob, mob.car, day)
-    assert tuple(b - u for b, u in zip(booked[:4], unbooked[:4])) == (1, fare, fee, village)
+    assert tuple(b - u for b, u in zip(booked[:4], unbooked[:4], strict=True)) == (
+        1,
+        fare,
+        fee,
+        village,
+    )
     balance = system.trips.depositBalanceOf(rider)
     refund = fare // 3
     today_before = book_of(mob, mob.car, kst_day(head_time()))
