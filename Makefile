@@ -17,7 +17,7 @@ export PATH              := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help setup compile test lint format demo gas bench-ledger bench-oracle clean
+.PHONY: help setup compile test lint format demo gas bench-ledger bench-oracle bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,11 +45,18 @@ $(TOOLS)/bin/anvil: node_modules/.stamp
 	@ln -sf $(ANVIL_BIN) $@
 	@$@ --version >/dev/null
 
+# schemathesis needs a newer hypothesis than brownie's pin, so it gets a venv of its own.
+FUZZ_VENV := $(TOOLS)/fuzz-venv
+$(FUZZ_VENV)/.stamp: requirements-fuzz.lock
+	@test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-fuzz.lock
+	@touch $@
+
 $(TOOLS)/.networks: $(VENV)/.stamp brownie-config.yaml
 	@$(VENV)/bin/python -m citypass.toolchain.networks
 	@touch $@
 
-setup: $(VENV)/.stamp $(SOLC_FRONT) $(TOOLS)/bin/anvil $(TOOLS)/.networks ## install everything (idempotent)
+setup: $(VENV)/.stamp $(SOLC_FRONT) $(TOOLS)/bin/anvil $(TOOLS)/.networks $(FUZZ_VENV)/.stamp ## install everything (idempotent)
 
 build/.compiled: $(CONTRACT_SOURCES) brownie-config.yaml | setup
 	brownie compile
@@ -79,6 +86,9 @@ bench-ledger: compile ## ledger node vs raw anvil throughput, as JSON (QUICK=1 f
 
 bench-oracle: compile ## oracle daemon ingest rate, sensor-to-chain latency and report gas, as JSON (QUICK=1)
 	python bench/oracle.py $(if $(QUICK),--quick,)
+
+bench-api: compile ## API slot search, relayed bookings and indexer lag, as JSON (QUICK=1)
+	python bench/api.py $(if $(QUICK),--quick,)
 
 clean: ## remove build output (keeps the venv and node_modules)
 	rm -rf build reports

@@ -18,14 +18,35 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import ApiError, RateLimited, error_body
+from api.explorer import dashboard
+from api.explorer import routes as explorer
 from api.indexer import Indexer
 from api.keystore import load_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
-from api.routers import members, relay, slots, system, typed_data
+from api.routers import (
+    auth,
+    city,
+    feeds_cds,
+    feeds_gbfs,
+    feeds_ngsi,
+    inspector,
+    kpis,
+    members,
+    mobility,
+    operator,
+    owners,
+    relay,
+    slots,
+    system,
+    typed_data,
+)  # fmt: skip
 from api.settings import Settings
+from api.siwe.roles import RoleChecker
+from api.siwe.service import SiweService
+from api.siwe.store import NonceStore, SessionStore
 from api.state import AppState
 
 log = logging.getLogger("api")
@@ -45,6 +66,16 @@ def build_state(settings: Settings, *, with_relayer: bool = True) -> AppState:
         settings=settings, ledger=ledger, indexer=indexer, relayer=relayer, metrics=metrics,
         signer_limit=TokenBucket(settings.signer_rate, settings.signer_burst),
         ip_limit=TokenBucket(settings.ip_rate, settings.ip_burst),
+    )  # fmt: skip
+
+
+def build_siwe(settings: Settings, state: AppState) -> SiweService:
+    """Staff sessions (EIP-4361): nonces and sessions in this process, roles from CityAccess."""
+    return SiweService(
+        settings.siwe_expected_domain, state.ledger.chain_id,
+        NonceStore(settings.siwe_nonce_ttl_seconds), SessionStore(),
+        RoleChecker(state.ledger.contracts["access"], settings.role_cache_seconds),
+        settings.session_ttl_seconds,
     )  # fmt: skip
 
 
@@ -80,7 +111,15 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.state.citypass = state
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
-    for router in (slots.router, typed_data.router, relay.router, members.router, system.router):
+    app.state.siwe = build_siwe(settings, state)
+    for router in (
+        slots.router, typed_data.router, relay.router, members.router, owners.router,
+        mobility.router, auth.router, operator.router, inspector.router, city.router,
+        system.router, kpis.router, explorer.router, dashboard.router,
+    ):  # fmt: skip
+        app.include_router(router)
+    # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
+    for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
     _install_errors(app)
     _install_request_metrics(app, state.metrics)

@@ -37,6 +37,13 @@ class ValidationFailed(ApiError):
     code = "validation"
 
 
+class Unauthenticated(ApiError):
+    """No session, or an unknown or expired one: sign in again (SIWE)."""
+
+    status = 401
+    code = "unauthenticated"
+
+
 class PermissionDenied(ApiError):
     status = 403
     code = "forbidden"
@@ -45,6 +52,13 @@ class PermissionDenied(ApiError):
 class NotFound(ApiError):
     status = 404
     code = "not_found"
+
+
+class NotAcceptable(ApiError):
+    """The Accept header names no media type this endpoint serves (CDS requires 406)."""
+
+    status = 406
+    code = "not_acceptable"
 
 
 class Conflict(ApiError):

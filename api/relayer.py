@@ -17,10 +17,10 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import TimeExhausted
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
 from api.ledger import Ledger, decode_revert, revert_data, selector_of
+from api.receipts import ReceiptTimeout, ReceiptWatcher
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
 from citypass.signing import FORWARD_REQUEST_TYPES
@@ -37,18 +37,24 @@ ALLOWLIST: dict[str, tuple[str, ...]] = {
     ),
     "slots": ("setWindows", "setBlackout", "setTerms", "setActive"),
     "split": ("claim",),
+    # Riders (issue 5 contracts trust the forwarder): start, dispute and chain their own trips,
+    # ask for and end their own valet jobs. Operators' and workers' calls are not relayed.
+    "trips": ("startTrip", "startTripWithPermit", "dispute"),
+    "journeys": ("openJourney", "addLeg"),
+    "valet": ("requestValet", "requestReturn", "cancel"),
 }  # fmt: skip
 
 # Revert → status: the caller may not do it (403), the state does not allow it now (409),
 # otherwise the request itself is wrong (422).
 FORBIDDEN_ERRORS = {
     "LeaseMarketNotMember", "LeaseMarketNotAuthorized", "AccessControlUnauthorizedAccount",
-    "ERC2771UntrustfulTarget",
+    "ERC2771UntrustfulTarget", "TripSettlementNotMember", "TripSettlementNotRider",
 }  # fmt: skip
 CONFLICT_ERRORS = {
     "LeaseMarketOverlap", "LeaseMarketSlotUnavailable", "LeaseMarketWrongStatus",
     "LeaseMarketAlreadyStarted", "LeaseMarketRebookLimit", "LeaseMarketNoDebt",
-    "ERC20InsufficientBalance", "ERC20InsufficientAllowance",
+    "ERC20InsufficientBalance", "ERC20InsufficientAllowance", "TripSettlementAssetInUse",
+    "TripSettlementWrongStatus", "TripSettlementDisputeWindowClosed",
 }  # fmt: skip
 # How many used nonces a signature is tried against to recognise a replay.
 REPLAY_LOOKBACK = 64
@@ -70,6 +76,10 @@ class Relayer:
         self.address = account.address
         self._on_outcome = on_outcome
         self._send_lock = threading.Lock()
+        # The relayer's next nonce, kept here so a send costs no nonce lookup; None = ask the
+        # node (at start and after any refused send, when our count may be wrong).
+        self._next_nonce: int | None = None
+        self._receipts = ReceiptWatcher(ledger.w3)
         self.forwarder = ledger.contracts["forwarder"]
         self.allowed: dict[tuple[str, bytes], Allowed] = {}
         for key, names in ALLOWLIST.items():
@@ -240,10 +250,12 @@ class Relayer:
         w3 = self.ledger.w3
         # One sender key, many worker threads: nonces must be handed out one at a time.
         with self._send_lock:
+            if self._next_nonce is None:
+                self._next_nonce = w3.eth.get_transaction_count(self.address, "pending")
             tx = execute.build_transaction(
                 {
                     "from": self.address,
-                    "nonce": w3.eth.get_transaction_count(self.address, "pending"),
+                    "nonce": self._next_nonce,
                     "gas": gas,
                     "gasPrice": 0,
                     "chainId": self.ledger.chain_id,
@@ -253,10 +265,12 @@ class Relayer:
             try:
                 tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
             except Exception as exc:
+                self._next_nonce = None
                 raise node_refusal(exc) from exc
+            self._next_nonce += 1
         try:
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
-        except TimeExhausted as exc:
+            receipt = self._receipts.wait(tx_hash, timeout=RECEIPT_TIMEOUT)
+        except ReceiptTimeout as exc:
             raise Conflict(
                 f"transaction 0x{bytes(tx_hash).hex()} was accepted but not mined within "
                 f"{RECEIPT_TIMEOUT} s; look it up later",
@@ -294,6 +308,9 @@ class Relayer:
             "leaseId": lease_id,
             "events": events,
         }
+
+    def stop(self) -> None:
+        self._receipts.stop()
 
     def allowlist_text(self) -> str:
         return ", ".join(sorted({f"{a.contract}.{a.function}" for a in self.allowed.values()}))

@@ -42,6 +42,15 @@ class Settings:
     deadline_seconds: int = 600
     # Gas of the inner call when it cannot be estimated (the wallet signs this figure).
     default_forward_gas: int = 500_000
+    # Sign-In with Ethereum (staff sessions). Empty domain means "<host>:<port>" (siwe_expected_domain).
+    siwe_domain: str = ""
+    siwe_nonce_ttl_seconds: int = 300
+    session_ttl_seconds: int = 3600
+    # How long an on-chain role check is trusted: a revoked role loses access within this.
+    role_cache_seconds: float = 2.0
+    # Standard feeds (NGSI-LD, CDS, GBFS): each document is rebuilt from the chain and read
+    # model at most once per this many seconds; also the GBFS `ttl` clients are told.
+    feeds_ttl_seconds: int = 10
     # Never printed: the keystore password (CITYPASS_API_PASSWORD).
     password: str = field(default="", repr=False)
 
@@ -65,7 +74,10 @@ class Settings:
                 f"{ENV_PREFIX}CORS_ORIGINS must list explicit origins, not '*': wallet apps "
                 "send credentials"
             )
-        for name in ("signer_rate", "ip_rate", "signer_burst", "ip_burst"):
+        for name in (
+            "signer_rate", "ip_rate", "signer_burst", "ip_burst", "siwe_nonce_ttl_seconds",
+            "session_ttl_seconds",
+        ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
 
@@ -77,6 +89,10 @@ class Settings:
         if self.host in ("127.0.0.1", "0.0.0.0"):
             own.add(f"http://localhost:{self.port}")
         return sorted(own)
+
+    @property
+    def siwe_expected_domain(self) -> str:
+        return self.siwe_domain or f"{self.host}:{self.port}"
 
     @property
     def keystore_path(self) -> Path:

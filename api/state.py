@@ -48,6 +48,8 @@ class AppState:
         self._thread.start()
 
     def stop(self) -> None:
+        if self.relayer is not None:
+            self.relayer.stop()
         self.indexer.stop()
         if self._thread is not None:
             self._thread.join(timeout=30)

@@ -25,7 +25,7 @@ from eth_account import Account
 from api.indexer.registry import CONTRACTS, Deployment
 from ledger_node.engine import free_port
 from tests.indexer_helpers import Scenario, build_scenario
-from tests.oracle_helpers import ROOT, start_chain, wait_until
+from tests.oracle_helpers import ROOT, Chain, start_chain, wait_until
 
 API_PASSWORD = "throwaway-api-password-do-not-use"
 ALLOWED_ORIGIN = "https://wallet.citypass.example"
@@ -97,6 +97,24 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def start_world(base: Path) -> World:
     chain = start_chain(base / "chain")
     scenario = build_scenario(chain)
+    deployment, api = start_api_server(
+        chain,
+        base,
+        CITYPASS_API_CORS_ORIGINS=ALLOWED_ORIGIN,
+        CITYPASS_API_POLL_INTERVAL="0.1",
+        CITYPASS_API_SIGNER_BURST=str(SIGNER_BURST),
+        CITYPASS_API_SIGNER_RATE="0.01",
+        CITYPASS_API_IP_BURST="500",
+        CITYPASS_API_IP_RATE="50",
+    )
+    return World(scenario, deployment, api)
+
+
+def start_api_server(chain: Chain, base: Path, **settings: str) -> tuple[Path, ApiServer]:
+    """`citypass-api serve` over `chain` as a real child process on a free loopback port: the
+    deployment record, a relayer keystore made by `init-relayer` and onboarded as a member, a
+    fresh SQLite read model; `settings` are CITYPASS_API_* variables. Returns once /health says
+    the read model has caught up."""
     system = chain.system
     addresses = {key: getattr(system, key).address for key in CONTRACTS}
     deployment = Deployment(chain.chain_id, addresses).write(base / "deployment.json")
@@ -108,14 +126,7 @@ def start_world(base: Path) -> World:
     # The ledger gateway only lets members transact: the city onboards the API's relayer.
     system.access.onboard(relayer, {"from": chain.people.admin})
     port = free_port()
-    env.update(
-        CITYPASS_API_CORS_ORIGINS=ALLOWED_ORIGIN,
-        CITYPASS_API_POLL_INTERVAL="0.1",
-        CITYPASS_API_SIGNER_BURST=str(SIGNER_BURST),
-        CITYPASS_API_SIGNER_RATE="0.01",
-        CITYPASS_API_IP_BURST="500",
-        CITYPASS_API_IP_RATE="50",
-    )
+    env.update(settings)
     command = [
         sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--rpc-url", chain.node.url, "--db", f"sqlite:///{base / 'readmodel.db'}",
@@ -139,7 +150,7 @@ def start_world(base: Path) -> World:
         return health.get("ok") and health.get("indexerLag", 99) <= 1
 
     wait_until(ready, timeout=60, interval=0.1)
-    return World(scenario, deployment, api)
+    return deployment, api
 
 
 _WORLD: list[World] = []

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from api.indexer import models_mobility  # noqa: F401  (registers the mobility tables)
 from api.indexer.errors import IndexerError
 from api.indexer.models import Base
 

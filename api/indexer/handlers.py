@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.indexer import models as m
 from api.indexer.errors import IndexerError
+from api.indexer.handlers_mobility import MOBILITY_HANDLERS
 from api.indexer.registry import DecodedEvent
 from api.indexer.windows import unpack_windows
 from citypass.roles import ROLES
@@ -440,6 +441,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("IncidentRegistry", "IncidentReported"): incident_reported,
     ("IncidentRegistry", "IncidentReviewed"): incident_reviewed,
 }
+
+
+# Mobility tables live in their own module (models_mobility.py / handlers_mobility.py).
+HANDLERS.update(MOBILITY_HANDLERS)
 
 
 def apply_event(session: Session, ctx: LogContext, event: DecodedEvent) -> bool:

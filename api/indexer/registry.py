@@ -26,6 +26,11 @@ CONTRACTS = {
     "devices": "DeviceRegistry",
     "occupancy": "OccupancyOracle",
     "incidents": "IncidentRegistry",
+    # Mobility (issue 5): indexed into models_mobility.py by handlers_mobility.py.
+    "operators": "MobilityOperators",
+    "trips": "TripSettlement",
+    "journeys": "JourneyClearing",
+    "valet": "ValetService",
 }
 
 

@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import click
 
 from citypass.chain import head_time, silence_transactions
 from citypass.demo.day import plan_day, plan_intruders, run_day
-from citypass.demo.engines import start_anvil, start_ledger_node
+from citypass.demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from citypass.demo.mobility_day import (
     MobilityResult,
     build_mobility,
@@ -23,6 +24,7 @@ from citypass.demo.mobility_day import (
     render_mobility,
 )
 from citypass.demo.sensors import start_sensor_rig, street_camera_detections
+from citypass.demo.serve import start_api, wait_for_interrupt
 from citypass.demo.summary import render
 from citypass.demo.village import VILLAGE_VEHICLES
 from citypass.demo.world import build_world
@@ -35,12 +37,15 @@ HOUR = 3600
 @click.command(
     short_help="Seed the Sangsalmi village on the ledger node and simulate one day.",
     help=(
-        "Initialise a ledger node under .citypass/demo-node and start it (or, with --engine "
+        "Initialise a ledger node under WORKDIR/demo-node and start it (or, with --engine "
         "anvil, a bare development chain), deploy the CityPass contracts through its permission "
         "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
         "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
         "with the day's mobility (scooter, car-share and bus trips, journeys with transfer "
-        "discounts, valet jobs), print a summary, and verify the node's journal."
+        "discounts, valet jobs) and print a summary. With the ledger node it then serves the "
+        "whole stack (ledger node, oracle daemon, edge oracle, indexer and the API with its "
+        "explorer and dashboard), prints their URLs and keeps running until Ctrl-C; on the way "
+        "out it verifies the node's journal."
     ),
 )
 @click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
@@ -58,17 +63,30 @@ HOUR = 3600
     show_default=True,
     help="node: the permissioned ledger node; anvil: a bare development engine.",
 )
-def main(seed: int, vehicles: int, engine: str) -> None:
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="After the day, serve the API, explorer and dashboard until Ctrl-C (node engine only).",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEMO_WORKDIR,
+    show_default=True,
+    help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
+)
+def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> None:
     rng = random.Random(seed)
     started = time.monotonic()
     click.echo(
         f"Starting the {'ledger node' if engine == 'node' else 'development chain'}…", err=True
     )
-    chain = start_ledger_node() if engine == "node" else start_anvil()
+    chain = start_ledger_node(workdir) if engine == "node" else start_anvil()
     if engine == "node":
         click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
     silence_transactions()
-    rig = None
+    rig = api = None
     try:
         from brownie import accounts
 
@@ -99,7 +117,17 @@ def main(seed: int, vehicles: int, engine: str) -> None:
         click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
+        if engine == "node" and serve:
+            api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
+            for name, url in api.urls().items():
+                click.echo(f"{name + ':':10} {url}")
+            click.echo(f"Serving the whole stack; logs in {chain.data_dir.parent}. Ctrl-C stops.")
+            children = {"ledger node": chain.process, "API": api.process, **rig.processes}
+            why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
+            click.echo(f"Stopping ({why})…", err=True)
     finally:
+        if api is not None:
+            api.stop()
         if rig is not None:
             rig.stop()
         chain.stop()

@@ -7,6 +7,7 @@ import io
 import json
 import secrets
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from eth_account import Account
 
 from citypass.chain import ROOT, load_project, mine_at
 
-DEMO_DATA_DIR = ROOT / ".citypass" / "demo-node"
+DEMO_WORKDIR = ROOT / ".citypass"  # git-ignored
 PREFERRED_PORT = 8545
 
 
@@ -29,6 +30,8 @@ class DemoChain:
     rpc_url: str
     stop: Callable[[], None]
     data_dir: Path | None = None
+    # The node's process, watched while the demo keeps serving (None for in-process anvil).
+    process: subprocess.Popen | None = None
 
 
 def start_anvil() -> DemoChain:
@@ -54,8 +57,8 @@ def _quiet_brownie_deployment_records() -> None:
     threading.excepthook = hook
 
 
-def start_ledger_node() -> DemoChain:
-    """A fresh ledger node under .citypass/demo-node: instant sealing, a development clock so a
+def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
+    """A fresh ledger node under <workdir>/demo-node: instant sealing, a development clock so a
     whole day can be simulated, brownie connected through the public gateway."""
     from brownie import network, project
     from brownie._config import CONFIG
@@ -66,18 +69,17 @@ def start_ledger_node() -> DemoChain:
 
     brownie_fixes.apply()
     _quiet_brownie_deployment_records()
-    if DEMO_DATA_DIR.exists():
-        shutil.rmtree(DEMO_DATA_DIR)
-    DEMO_DATA_DIR.parent.mkdir(parents=True, exist_ok=True)
+    data_dir = workdir / "demo-node"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     # Made for this run and never stored in clear: the keystore stays encrypted on disk.
     password = secrets.token_urlsafe(24)
     token = secrets.token_urlsafe(24)
-    init_data_dir(DEMO_DATA_DIR, password, block_period=0, snapshot_every=500)
-    port = PREFERRED_PORT if _port_is_free(PREFERRED_PORT) else free_port()
-    node = NodeProcess(
-        DEMO_DATA_DIR, password, port=port, admin_token=token, dev_clock=True
-    ).start()
-    keystore = json.loads((DEMO_DATA_DIR / "keystore" / "authority.json").read_text())
+    init_data_dir(data_dir, password, block_period=0, snapshot_every=500)
+    port = PREFERRED_PORT if port_is_free(PREFERRED_PORT) else free_port()
+    node = NodeProcess(data_dir, password, port=port, admin_token=token, dev_clock=True).start()
+    keystore = json.loads((data_dir / "keystore" / "authority.json").read_text())
     # brownie keeps artifacts of live deployments by chain id; the demo's chain is new each run,
     # so earlier runs' records would point at contracts that no longer exist.
     shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
@@ -100,10 +102,10 @@ def start_ledger_node() -> DemoChain:
                 network.disconnect()
         node.stop()
 
-    return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, DEMO_DATA_DIR)
+    return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, data_dir, node.process)
 
 
-def _port_is_free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -1,0 +1,71 @@
+"""What the explorer pages and KPIs share in one running API: the contract book (every contract
+of the deployment record, mobility included), the seal checker and the stakeholder names."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from api.deps import get_state
+from api.explorer.contracts import ContractBook, deployment_addresses
+from api.explorer.formatting import short
+from api.explorer.seals import SealChecker
+from api.indexer import models as m
+from api.state import AppState
+
+_LOCK = threading.Lock()
+
+
+@dataclass
+class Explorer:
+    state: AppState
+    book: ContractBook
+    seals: SealChecker
+
+    @property
+    def w3(self):  # type: ignore[no-untyped-def]
+        return self.state.ledger.w3
+
+    @property
+    def start_block(self) -> int:
+        return self.state.ledger.deployment.start_block
+
+    def house(self, session: Session) -> dict[str, str]:
+        """RevenueSplit's fixed payees (address → role), as the indexer read them."""
+        cursor = session.get(m.Cursor, 1)
+        if cursor is None:
+            return {}
+        return {
+            cursor.village_enterprise: "village enterprise",
+            cursor.city_fund: "city fund",
+            cursor.platform: "platform",
+        }
+
+    def labeller(self, session: Session):  # type: ignore[no-untyped-def]
+        """address → 'LeaseMarket' / 'village enterprise' / '0x12ab…cdef'."""
+        house = self.house(session)
+
+        def label(address: str) -> str:
+            return self.book.name_of(address) or house.get(address) or short(address)
+
+        return label
+
+
+def get_explorer(request: Request, state: Annotated[AppState, Depends(get_state)]) -> Explorer:
+    with _LOCK:
+        explorer = getattr(request.app.state, "explorer", None)
+        if explorer is None:
+            ledger = state.ledger
+            addresses = deployment_addresses(state.settings.deployment, ledger.deployment.addresses)
+            explorer = Explorer(
+                state, ContractBook(ledger.w3, addresses), SealChecker(ledger.w3, ledger.chain_id)
+            )
+            request.app.state.explorer = explorer
+    return explorer
+
+
+ExplorerDep = Annotated[Explorer, Depends(get_explorer)]

@@ -1,0 +1,228 @@
+"""/explorer: server-rendered pages for auditors over the read model and the ledger node.
+
+Every list is bounded (limit, newest first, `before` to page back); every lookup goes through an
+indexed column (block number, tx hash, sender/to, slot id, lease id)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+
+from api.deps import SessionDep
+from api.explorer import inputs
+from api.explorer.context import ExplorerDep
+from api.explorer.describe import describe, generic, windows_text
+from api.explorer.formatting import kst, month_of
+from api.explorer.pages import NotFoundPage, html_errors, render
+from api.explorer.revenue import statement
+from api.explorer.search import target
+from api.indexer import models as m
+
+router = APIRouter(prefix="/explorer", tags=["explorer"], include_in_schema=False)
+
+PAGE = 20
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+def _cursor(session: SessionDep) -> int:
+    row = session.get(m.Cursor, 1)
+    return row.block_number if row else -1
+
+
+@router.get("", response_class=HTMLResponse)
+@html_errors
+def home(
+    request: Request, session: SessionDep, explorer: ExplorerDep, limit: Limit = PAGE,
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:  # fmt: skip
+    query = select(m.Block).order_by(m.Block.number.desc()).limit(limit)
+    if before is not None:
+        query = query.where(m.Block.number < before)
+    blocks = session.scalars(query).all()
+    rows = [
+        {"block": b, "seal": explorer.seals.status(b.number, b.hash, b.parent_hash)} for b in blocks
+    ]
+    older = blocks[-1].number if blocks and blocks[-1].number > 0 else None
+    return render(
+        request, "home.html", rows=rows, indexed=_cursor(session), older=older, limit=limit,
+        chain_id=explorer.state.ledger.chain_id,
+    )  # fmt: skip
+
+
+@router.get("/search", response_class=HTMLResponse)
+@html_errors
+def search(request: Request, session: SessionDep, q: str = "") -> Response:
+    return RedirectResponse(target(session, q), status_code=303)
+
+
+@router.get("/block/{number}", response_class=HTMLResponse)
+@html_errors
+def block(request: Request, session: SessionDep, explorer: ExplorerDep, number: str) -> Any:
+    n = inputs.number(number, "block number")
+    row = session.get(m.Block, n)
+    if row is None:
+        raise NotFoundPage(
+            f"block {n} is not indexed (the read model is at block {_cursor(session)}); "
+            "try again once the indexer has caught up"
+        )
+    seal = explorer.seals.status(row.number, row.hash, row.parent_hash)
+    txs = session.scalars(
+        select(m.Transaction)
+        .where(m.Transaction.block_number == n)
+        .order_by(m.Transaction.tx_index)
+    ).all()
+    return render(
+        request, "block.html", block=row, seal=seal, txs=txs, name=explorer.book.name_of,
+    )  # fmt: skip
+
+
+@router.get("/tx/{tx_hash}", response_class=HTMLResponse)
+@html_errors
+def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx_hash: str) -> Any:
+    wanted = inputs.tx_hash(tx_hash)
+    w3 = explorer.w3
+    try:
+        receipt = w3.eth.get_transaction_receipt(wanted)
+        tx = w3.eth.get_transaction(wanted)
+    except Exception as exc:  # TransactionNotFound, or the node does not know it
+        raise NotFoundPage(f"transaction {wanted} is not on this ledger") from exc
+    label = explorer.labeller(session)
+    logs = []
+    for log in receipt["logs"]:
+        decoded = explorer.book.decode(dict(log))
+        logs.append(
+            {
+                "index": log["logIndex"],
+                "contract": explorer.book.name_of(log["address"]) or log["address"],
+                "event": decoded.event if decoded else None,
+                "sentence": describe(decoded, label) if decoded else None,
+                "raw": None if decoded else "0x" + bytes(log["data"]).hex(),
+                "generic": generic(decoded) if decoded else None,
+            }
+        )
+    header = w3.eth.get_block(receipt["blockNumber"])
+    return render(
+        request, "tx.html", tx=tx, receipt=receipt, logs=logs, time=kst(header["timestamp"]),
+        to_name=explorer.book.name_of(receipt["to"]), label=label,
+        tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+    )  # fmt: skip
+
+
+@router.get("/slot/{slot_id}", response_class=HTMLResponse)
+@html_errors
+def slot(
+    request: Request, session: SessionDep, explorer: ExplorerDep, slot_id: str, limit: Limit = 100
+) -> Any:
+    n = inputs.number(slot_id, "slot id")
+    row = session.get(m.Slot, n)
+    if row is None:
+        raise NotFoundPage(f"slot {n} is not registered (no SlotRegistered seen)")
+    leases = session.scalars(
+        select(m.Lease).where(m.Lease.slot_id == n).order_by(m.Lease.start.desc()).limit(limit)
+    ).all()
+    occupancy = session.scalars(
+        select(m.SlotOccupancyChange)
+        .where(m.SlotOccupancyChange.slot_id == n)
+        .order_by(m.SlotOccupancyChange.observed_at.desc())
+        .limit(limit)
+    ).all()
+    incidents = session.scalars(
+        select(m.Incident)
+        .where(m.Incident.slot_id == n)
+        .order_by(m.Incident.observed_at.desc())
+        .limit(limit)
+    ).all()
+    terms = session.scalars(
+        select(m.SlotTermsVersion)
+        .where(m.SlotTermsVersion.slot_id == n)
+        .order_by(m.SlotTermsVersion.version.desc())
+    ).all()
+    blackouts = session.scalars(
+        select(m.SlotBlackout.local_day).where(m.SlotBlackout.slot_id == n).limit(limit)
+    ).all()
+    return render(
+        request, "slot.html", slot=row, leases=leases, occupancy=occupancy, incidents=incidents,
+        terms=terms, windows=windows_text(int(row.windows_packed, 16)),
+        blackouts=[kst(day * 86400 - 9 * 3600)[:10] for day in blackouts],
+        label=explorer.labeller(session),
+    )  # fmt: skip
+
+
+@router.get("/address/{address}", response_class=HTMLResponse)
+@html_errors
+def address(
+    request: Request, session: SessionDep, explorer: ExplorerDep, address: str,
+    limit: Limit = 50, before: Annotated[int | None, Query(ge=0)] = None,
+) -> Any:  # fmt: skip
+    who = inputs.address(address)
+    query = (
+        select(m.Transaction)
+        .where(or_(m.Transaction.sender == who, m.Transaction.to == who))
+        .order_by(m.Transaction.block_number.desc(), m.Transaction.tx_index.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(m.Transaction.block_number < before)
+    txs = session.scalars(query).all()
+    member = session.get(m.Member, who)
+    roles = session.scalars(select(m.MemberRole.role_name).where(m.MemberRole.address == who)).all()
+    balance = session.get(m.CreditBalance, who)
+    credit = explorer.book.handle("credit")
+    chain_balance = int(credit.functions.balanceOf(who).call())
+    claimable = int(explorer.book.handle("split").functions.claimable(who).call())
+    slots = session.scalars(select(m.Slot).where(m.Slot.owner == who).limit(limit)).all()
+    leases = session.scalars(
+        select(m.Lease).where(m.Lease.lessee == who).order_by(m.Lease.start.desc()).limit(limit)
+    ).all()
+    return render(
+        request, "address.html", who=who, contract=explorer.book.name_of(who),
+        role=explorer.house(session).get(who), member=member, roles=sorted(roles), txs=txs,
+        balance=balance.balance if balance else 0, chain_balance=chain_balance,
+        claimable=claimable, slots=slots, leases=leases, name=explorer.book.name_of,
+        older=txs[-1].block_number if len(txs) == limit else None, limit=limit,
+    )  # fmt: skip
+
+
+def _month(session: SessionDep, month: str | None) -> str:
+    if month is None:
+        head = session.scalar(select(m.Block.timestamp).order_by(m.Block.number.desc()).limit(1))
+        return month_of(head or 0)
+    return inputs.month(month)
+
+
+@router.get("/statements", response_class=HTMLResponse)
+@html_errors
+def statements(
+    request: Request, session: SessionDep, explorer: ExplorerDep, month: str | None = None
+) -> Any:
+    chosen = _month(session, month)
+    lines = statement(explorer, session, chosen)
+    return render(
+        request, "statements.html", month=chosen, lines=lines,
+        all_agree=all(line.agrees for line in lines), indexed=_cursor(session),
+    )  # fmt: skip
+
+
+@router.get("/statements.csv")
+@html_errors
+def statements_csv(
+    request: Request, session: SessionDep, explorer: ExplorerDep, month: str | None = None
+) -> Response:
+    chosen = _month(session, month)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["month", "payee", "role", "read_model_earned", "chain_earned",
+                     "chain_source", "agrees"])  # fmt: skip
+    for line in statement(explorer, session, chosen):
+        writer.writerow([chosen, line.payee, line.role, line.read_model, line.chain,
+                         line.chain_source, "yes" if line.agrees else "NO"])  # fmt: skip
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="statements-{chosen}.csv"'},
+    )

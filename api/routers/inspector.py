@@ -1,0 +1,221 @@
+"""Inspectors (SIWE session, INSPECTOR on CityAccess): the incident queue and review actions.
+
+IncidentRegistry does not trust the forwarder (its confirm/dismiss read msg.sender), so a review
+is the inspector's own transaction: GET .../transaction answers it unsigned, the inspector's
+wallet signs it, POST .../review checks that it is exactly that call by the session's address
+and submits it. Nothing else can be sent through this endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
+from web3.exceptions import TimeExhausted
+from web3.logs import DISCARD
+
+from api.deps import ClientIpDep, LedgerDep, SessionDep, StateDep
+from api.errors import Conflict, LedgerUnavailable, NotFound, PermissionDenied, ValidationFailed
+from api.indexer import models as m
+from api.ledger import Ledger, decode_revert, revert_data
+from api.rawtx import decode_raw
+from api.relayer import node_refusal
+from api.routers.members import _indexed_block
+from api.schemas.common import hex_bytes
+from api.schemas.staff import (
+    IncidentPublic,
+    IncidentQueuePublic,
+    ReviewCreate,
+    ReviewPublic,
+    UnsignedTransactionPublic,
+)
+from api.siwe.deps import require_role
+from api.siwe.store import StaffSession
+
+router = APIRouter(prefix="/v1/inspector", tags=["inspectors (SIWE)"])
+
+InspectorSession = Annotated[StaffSession, Depends(require_role("INSPECTOR"))]
+IncidentPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id")]
+KINDS = Literal["ILLEGAL_PARKING", "UNAUTHORISED_OCCUPANCY", "ILLEGAL_DUMPING", "JAYWALKING"]
+STATUSES = Literal["OPEN", "CONFIRMED", "DISMISSED"]
+ACTIONS = ("confirm", "dismiss")
+KST_SECONDS = 9 * 3600
+# Incident struct (contracts/types/SensorTypes.sol): (kind, status, ...); IncidentStatus.OPEN = 1.
+INCIDENT_STATUS_FIELD = 1
+OPEN = 1
+RECEIPT_TIMEOUT = 60
+
+
+def cid_text(raw_hex: str) -> str | None:
+    """The multibase base32 text of a binary CID ('b' + RFC 4648 lower case, unpadded)."""
+    if not raw_hex:
+        return None
+    raw = bytes.fromhex(raw_hex)
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
+def incident_public(i: m.Incident) -> IncidentPublic:
+    return IncidentPublic(
+        incidentId=i.incident_id, kind=i.kind, slotId=i.slot_id, lat=i.lat_e6 / 1e6,
+        lon=i.lon_e6 / 1e6, observedAt=i.observed_at, confidenceBps=i.confidence_bps,
+        status=i.status, evidenceCid=cid_text(i.evidence_cid_hex), contentHash=i.content_hash,
+        reviewedBy=i.reviewed_by, reviewReason=i.review_reason,
+    )  # fmt: skip
+
+
+@router.get(
+    "/incidents",
+    response_model=IncidentQueuePublic,
+    summary="The incident queue (default: open incidents, oldest first) with evidence CIDs",
+)
+def queue(
+    session: SessionDep,
+    _staff: InspectorSession,
+    status: STATUSES = "OPEN",
+    kind: KINDS | None = None,
+    day: Annotated[date | None, Query(description="KST day observed, YYYY-MM-DD")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> IncidentQueuePublic:
+    query = select(m.Incident).where(m.Incident.status == status)
+    if kind is not None:
+        query = query.where(m.Incident.kind == kind)
+    if day is not None:
+        start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) - KST_SECONDS
+        query = query.where(m.Incident.observed_at >= start, m.Incident.observed_at < start + 86400)
+    rows = session.scalars(
+        query.order_by(m.Incident.observed_at, m.Incident.incident_id).limit(limit)
+    )
+    return IncidentQueuePublic(
+        indexedBlock=_indexed_block(session), incidents=[incident_public(i) for i in rows]
+    )
+
+
+def _open_incident(ledger: Ledger, incident_id: int) -> None:
+    """404 for an unknown incident, 409 for a reviewed one (read from the chain, not the read
+    model, so a review just mined is not accepted twice)."""
+    try:
+        incident = ledger.contracts["incidents"].functions.incidentOf(incident_id).call()
+    except Exception as exc:
+        name, _args = decode_revert(revert_data(exc))
+        if name == "IncidentRegistryUnknownIncident":
+            raise NotFound(
+                f"incident {incident_id} does not exist; list the queue at /v1/inspector/incidents",
+                code="unknown_incident",
+            ) from exc
+        raise LedgerUnavailable(f"could not read incident {incident_id}; retry later") from exc
+    if incident[INCIDENT_STATUS_FIELD] != OPEN:
+        raise Conflict(
+            f"incident {incident_id} was already reviewed; only OPEN incidents can be reviewed",
+            code="already_reviewed",
+        )
+
+
+@router.get(
+    "/incidents/{incident_id}/transaction",
+    response_model=UnsignedTransactionPublic,
+    summary="The unsigned IncidentRegistry.confirm/dismiss transaction for the inspector to sign",
+)
+def review_transaction(
+    ledger: LedgerDep,
+    staff: InspectorSession,
+    incident_id: IncidentPath,
+    action: Annotated[Literal["confirm", "dismiss"], Query(description="confirm or dismiss")],
+    reason: Annotated[str, Query(min_length=1, max_length=512, description="why (on chain)")],
+) -> UnsignedTransactionPublic:
+    _open_incident(ledger, incident_id)
+    incidents = ledger.contracts["incidents"]
+    call = getattr(incidents.functions, action)(incident_id, reason)
+    w3 = ledger.w3
+    try:
+        gas = int(call.estimate_gas({"from": staff.address}) * 1.3) + 20_000
+    except Exception as exc:
+        name, args = decode_revert(revert_data(exc))
+        raise ValidationFailed(
+            f"{action} of incident {incident_id} would revert with {name}{tuple(args)}",
+            code=name,
+        ) from exc
+    return UnsignedTransactionPublic(
+        from_=staff.address, to=incidents.address,
+        data=incidents.encode_abi(action, args=[incident_id, reason]),
+        nonce=int(w3.eth.get_transaction_count(staff.address, "pending")), gas=gas, gasPrice=0,
+        chainId=ledger.chain_id,
+    )  # fmt: skip
+
+
+@router.post(
+    "/incidents/{incident_id}/review",
+    response_model=ReviewPublic,
+    summary="Submit the inspector's signed confirm/dismiss transaction; answers after the receipt",
+)
+def review(
+    body: ReviewCreate,
+    ledger: LedgerDep,
+    state: StateDep,
+    staff: InspectorSession,
+    incident_id: IncidentPath,
+    ip: ClientIpDep,
+) -> ReviewPublic:
+    state.ip_limit.take(f"ip:{ip}", f"client {ip}")
+    if not body.raw.startswith("0x"):
+        raise ValidationFailed(
+            "raw must be 0x-hex of a signed transaction", code="bad_raw_transaction"
+        )
+    try:
+        payload = hex_bytes(body.raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "raw must be 0x-hex of a signed transaction", code="bad_raw_transaction"
+        ) from exc
+    tx = decode_raw(payload)
+    incidents = ledger.contracts["incidents"]
+    if tx.sender != staff.address:
+        raise PermissionDenied(
+            f"the transaction is signed by {tx.sender}, the session is {staff.address}: sign it "
+            "with the signed-in inspector's key",
+            code="wrong_signer",
+        )
+    if tx.to != incidents.address:
+        raise PermissionDenied(
+            f"this endpoint only submits IncidentRegistry ({incidents.address}) reviews, not "
+            f"calls to {tx.to}",
+            code="not_allowlisted",
+        )
+    try:
+        function, args = incidents.decode_function_input(tx.data)
+    except Exception as exc:
+        raise ValidationFailed(
+            "the call data is not an IncidentRegistry call; sign the transaction served by "
+            f"/v1/inspector/incidents/{incident_id}/transaction",
+            code="bad_call",
+        ) from exc
+    if function.fn_name not in ACTIONS or int(args["incidentId"]) != incident_id:
+        raise PermissionDenied(
+            f"only confirm/dismiss of incident {incident_id} is accepted here (got "
+            f"{function.fn_name} of {args.get('incidentId')})",
+            code="not_allowlisted",
+        )
+    _open_incident(ledger, incident_id)
+    state.signer_limit.take(f"signer:{tx.sender}", f"signer {tx.sender}")
+    w3 = ledger.w3
+    try:
+        tx_hash = w3.eth.send_raw_transaction(payload)
+    except Exception as exc:
+        raise node_refusal(exc) from exc
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
+    except TimeExhausted as exc:
+        raise Conflict(
+            f"transaction 0x{bytes(tx_hash).hex()} was accepted but not mined in time; look it "
+            "up later",
+            code="pending",
+        ) from exc
+    status = "REVERTED"
+    for entry in incidents.events.IncidentReviewed().process_receipt(receipt, errors=DISCARD):
+        status = ("NONE", "OPEN", "CONFIRMED", "DISMISSED")[entry["args"]["status"]]
+    return ReviewPublic(
+        incidentId=incident_id, txHash="0x" + bytes(tx_hash).hex(),
+        blockNumber=int(receipt["blockNumber"]), status=status, inspector=staff.address,
+    )  # fmt: skip

@@ -1,0 +1,108 @@
+"""Operators and the village enterprise (SIWE session, OPERATOR or VILLAGE_ENTERPRISE on
+CityAccess): their statements and trips, from the read model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
+
+from api.deps import SessionDep
+from api.indexer import models as m
+from api.indexer import models_mobility as mm
+from api.months import month_text
+from api.routers.members import _indexed_block
+from api.routers.mobility import trip_public
+from api.schemas.staff import (
+    EpochStatementPublic,
+    OperatorStatementsPublic,
+    OperatorTripsPublic,
+    RevenueStatementPublic,
+    SettlementDayPublic,
+)
+from api.siwe.deps import require_role
+from api.siwe.store import StaffSession
+
+router = APIRouter(prefix="/v1/operator", tags=["operators (SIWE)"])
+
+OperatorSession = Annotated[StaffSession, Depends(require_role("OPERATOR", "VILLAGE_ENTERPRISE"))]
+
+
+@router.get(
+    "/statements",
+    response_model=OperatorStatementsPublic,
+    summary="The signed-in operator's mobility epoch statements, daily settlements and revenue "
+    "statements",
+)
+def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatementsPublic:
+    me = staff.address
+    epochs = session.scalars(
+        select(mm.EpochStatement)
+        .where(mm.EpochStatement.operator == me)
+        .order_by(mm.EpochStatement.epoch)
+    )
+    days = session.execute(
+        select(
+            mm.Trip.settled_day,
+            func.count(),
+            func.sum(mm.Trip.fare),
+            func.sum(mm.Trip.operator_share),
+            func.sum(mm.Trip.village_share),
+            func.sum(mm.Trip.platform_fee),
+        )  # fmt: skip
+        .where(mm.Trip.operator == me, mm.Trip.status == "SETTLED")
+        .group_by(mm.Trip.settled_day)
+        .order_by(mm.Trip.settled_day)
+    )
+    revenue = session.scalars(
+        select(m.MonthlyStatement)
+        .where(m.MonthlyStatement.payee == me)
+        .order_by(m.MonthlyStatement.epoch, m.MonthlyStatement.block_number)
+    )
+    balance = session.get(m.PayeeBalance, me)
+    return OperatorStatementsPublic(
+        address=me, indexedBlock=_indexed_block(session),
+        mobilityEpochs=[
+            EpochStatementPublic(
+                epoch=e.epoch, legs=e.legs, gross=e.gross, discounts=e.discounts, fees=e.fees,
+                villageShare=e.village_share, net=e.net, blockNumber=e.block_number,
+                txHash=e.tx_hash,
+            )
+            for e in epochs
+        ],
+        settlementDays=[
+            SettlementDayPublic(
+                day=day, trips=n, fares=fares or 0, operatorShare=share or 0,
+                villageShare=village or 0, platformFee=fee or 0,
+            )
+            for day, n, fares, share, village, fee in days
+        ],
+        revenueStatements=[
+            RevenueStatementPublic(
+                epoch=r.epoch, month=month_text(r.epoch), kind=r.kind, earned=r.earned,
+                claimed=r.claimed, closingBalance=r.closing_balance,
+                blockNumber=r.block_number, txHash=r.tx_hash,
+            )
+            for r in revenue
+        ],
+        claimable=balance.claimable if balance else 0,
+    )  # fmt: skip
+
+
+@router.get("/trips", response_model=OperatorTripsPublic, summary="Trips on the operator's assets")
+def trips(
+    session: SessionDep,
+    staff: OperatorSession,
+    limit: Annotated[int, Query(ge=1, le=500, description="newest first")] = 100,
+) -> OperatorTripsPublic:
+    rows = session.scalars(
+        select(mm.Trip)
+        .where(mm.Trip.operator == staff.address)
+        .order_by(mm.Trip.trip_id.desc())
+        .limit(limit)
+    )
+    return OperatorTripsPublic(
+        address=staff.address, indexedBlock=_indexed_block(session),
+        trips=[trip_public(t) for t in rows],
+    )  # fmt: skip

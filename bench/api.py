@@ -1,0 +1,323 @@
+"""citypass-api benchmark: slot search latency and rate, end-to-end bookings through the relay,
+and the read model's lag behind the chain, as ONE JSON object on stdout (progress on stderr).
+
+A real ledger node with the whole system deployed and `citypass-api serve` as a real child
+process on loopback (tests/api_helpers.start_api_server). Set-up runs with instant sealing; the
+node is then restarted with a 1 s block period (the ledger's default), which is what the
+bookings and the indexer lag are measured under.
+- search_p99_ms / search_rps: GET /v1/slots/search from CLIENTS keep-alive clients at once, each
+  query a random point around the village and a random 2 h window (goals ≤ 50 ms, ≥ 500/s);
+- booking_tps: pre-signed EIP-712 ForwardRequests (LeaseMarket.book) from distinct residents,
+  POSTed to /v1/relay/forward by BOOKING_CLIENTS clients at once; each answer comes after the
+  receipt, so a booking counts once it is on chain (goal ≥ 300/s);
+- indexer_lag_ms: for every block sealed during the bookings, the time from a 10 ms poller first
+  seeing it as the node's head to /health first reporting it indexed (goal ≤ 1 block period).
+
+    python bench/api.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+from eth_account import Account  # noqa: E402
+from eth_account.messages import encode_typed_data  # noqa: E402
+
+from ledger_node.config import load_config, save_config  # noqa: E402
+from tests.api_helpers import ApiServer, start_api_server  # noqa: E402
+from tests.indexer_helpers import CENTER  # noqa: E402
+from tests.oracle_helpers import Chain, restart_node, start_chain, wait_until  # noqa: E402
+
+BLOCK_PERIOD_S = 1.0
+# The follower polls four times per block period, so a block is indexed within a quarter period
+# of being sealed plus the time to index it.
+POLL_INTERVAL_S = BLOCK_PERIOD_S / 4
+GOALS = {"search_p99_ms": 50, "search_rps": 500, "booking_tps": 300, "indexer_lag_ms": 1000}
+CLIENTS = 8
+BOOKING_CLIENTS = 64
+HALF_HOUR = 1800
+DAY = 86_400
+EVERY_DAY = 0x7F
+
+
+def progress(message: str) -> None:
+    print(f"[bench/api] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# ----------------------------------------------------------------------------------- set-up
+
+
+def seed_slots(chain: Chain, count: int) -> list[int]:
+    """`count` shared spaces scattered within ~1 km of the village centre, open all day."""
+    rng = random.Random(7)
+    owner = chain.resident()
+    slots = chain.contract("slots")
+    first = slots.functions.slotCount().call() + 1
+    for _ in range(count):
+        lat = round((CENTER[0] + rng.uniform(-0.008, 0.008)) * 1e6)
+        lon = round((CENTER[1] + rng.uniform(-0.01, 0.01)) * 1e6)
+        chain.system.slots.registerSlot(
+            owner.address, 0, 7, lat, lon, {"from": chain.people.operator}
+        )
+    ids = list(range(first, first + count))
+    for slot_id in ids:
+        chain.system.slots.setWindows(slot_id, [(EVERY_DAY, 0, 48)], {"from": owner})
+    return ids
+
+
+def switch_to_block_period(chain: Chain, period: float) -> None:
+    chain.node.stop()
+    config = load_config(chain.node.data_dir)
+    save_config(chain.node.data_dir, dataclasses.replace(config, block_period=period))
+    restart_node(chain)
+
+
+# ----------------------------------------------------------------------------------- search
+
+
+def measure_search(api: ApiServer, count: int, day: int) -> dict[str, float]:
+    rng = random.Random(11)
+    queries = []
+    for _ in range(count):
+        start = day + rng.randrange(0, 44) * HALF_HOUR
+        queries.append(
+            {
+                "lat": CENTER[0] + rng.uniform(-0.005, 0.005),
+                "lon": CENTER[1] + rng.uniform(-0.005, 0.005),
+                "radius_m": rng.choice([300, 500, 1000]),
+                "start": start,
+                "end": start + 4 * HALF_HOUR,
+            }
+        )
+    local = threading.local()
+    found: list[int] = []
+
+    def one(params: dict[str, Any]) -> float:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        began = time.perf_counter()
+        reply = session.get(api.url + "/v1/slots/search", params=params, timeout=30)
+        elapsed = time.perf_counter() - began
+        reply.raise_for_status()
+        found.append(len(reply.json()["slots"]))
+        return elapsed
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(one, queries[: CLIENTS * 5]))  # warm the connections and caches
+        found.clear()
+        began = time.perf_counter()
+        latencies = list(pool.map(one, queries))
+        wall = time.perf_counter() - began
+    return {
+        "search_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "search_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "search_rps": round(len(queries) / wall, 1),
+        "search_requests": len(queries),
+        "search_mean_results": round(statistics.mean(found), 1),
+    }
+
+
+# ---------------------------------------------------------------------------------- booking
+
+
+def signed_bookings(
+    chain: Chain, api: ApiServer, slots: list[int], residents: list[Any], day: int
+) -> list[dict[str, Any]]:
+    """One booking per resident, each on its own (slot, half-hour), signed from served typed
+    data exactly as a wallet would."""
+    market = chain.system.market.address
+    encoder = chain.contract("market")
+    bodies = []
+    session = requests.Session()
+    for index, resident in enumerate(residents):
+        slot = slots[index % len(slots)]
+        start = day + (index // len(slots)) * HALF_HOUR
+        data = encoder.encode_abi("book", args=[slot, start, start + HALF_HOUR, 10**9])
+        typed = session.get(
+            api.url + "/v1/typed-data/forward-request",
+            params={"from": resident.address, "to": market, "data": data},
+            timeout=30,
+        ).json()
+        signed = Account.sign_message(encode_typed_data(full_message=typed), resident.key)
+        message = typed["message"]
+        bodies.append(
+            {
+                "from": message["from"],
+                "to": message["to"],
+                "value": message["value"],
+                "gas": message["gas"],
+                "deadline": message["deadline"],
+                "data": message["data"],
+                "signature": "0x" + signed.signature.hex().removeprefix("0x"),
+                "chainId": typed["domain"]["chainId"],
+                "verifyingContract": typed["domain"]["verifyingContract"],
+            }  # fmt: skip
+        )
+    return bodies
+
+
+class BlockWatch:
+    """Two 10 ms pollers: when each block is first the node's head, and first indexed."""
+
+    def __init__(self, chain: Chain, api: ApiServer) -> None:
+        self.head_seen: dict[int, float] = {}
+        self.indexed_seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._poll, args=(self._head, self.head_seen), daemon=True),
+            threading.Thread(target=self._poll, args=(self._indexed, self.indexed_seen), daemon=True),
+        ]  # fmt: skip
+        self._rpc = requests.Session()
+        self._api = requests.Session()
+        self.rpc_url, self.api_url = chain.node.url, api.url
+
+    def _head(self) -> int:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+        return int(self._rpc.post(self.rpc_url, json=body, timeout=5).json()["result"], 16)
+
+    def _indexed(self) -> int:
+        return int(self._api.get(self.api_url + "/health", timeout=5).json()["indexedBlock"])
+
+    def _poll(self, read: Any, seen: dict[int, float]) -> None:
+        last = None
+        while not self._stop.is_set():
+            try:
+                number = read()
+            except (requests.RequestException, KeyError, ValueError):
+                number = None
+            now = time.perf_counter()
+            if number is not None:
+                start = number if last is None else last + 1
+                for block in range(start, number + 1):
+                    seen.setdefault(block, now)
+                last = number if last is None else max(last, number)
+            self._stop.wait(0.01)
+
+    def __enter__(self) -> BlockWatch:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def lags(self, first_block: int) -> list[float]:
+        return [
+            self.indexed_seen[block] - seen
+            for block, seen in self.head_seen.items()
+            if block > first_block and block in self.indexed_seen
+        ]
+
+
+def measure_bookings(chain: Chain, api: ApiServer, bodies: list[dict[str, Any]]) -> dict:
+    local = threading.local()
+    outcomes: list[int] = []
+
+    def one(body: dict[str, Any]) -> float:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        began = time.perf_counter()
+        reply = session.post(api.url + "/v1/relay/forward", json=body, timeout=120)
+        elapsed = time.perf_counter() - began
+        outcomes.append(reply.status_code)
+        if reply.status_code != 200 or not reply.json()["success"]:
+            raise RuntimeError(f"booking failed: {reply.status_code} {reply.text[:300]}")
+        return elapsed
+
+    first_block = chain.w3.eth.block_number
+    with BlockWatch(chain, api) as watch, ThreadPoolExecutor(BOOKING_CLIENTS) as pool:
+        began = time.perf_counter()
+        latencies = list(pool.map(one, bodies))
+        wall = time.perf_counter() - began
+        last_block = chain.w3.eth.block_number
+        wait_until(lambda: watch.indexed_seen.get(last_block) is not None, timeout=30)
+    lags = watch.lags(first_block)
+    blocks = last_block - first_block
+    return {
+        "booking_tps": round(len(bodies) / wall, 1),
+        "bookings": len(bodies),
+        "booking_p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "booking_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "booking_blocks": blocks,
+        "indexer_lag_ms": round(percentile(lags, 0.99) * 1000, 1) if lags else None,
+        "indexer_lag_p50_ms": round(statistics.median(lags) * 1000, 1) if lags else None,
+        "indexer_lag_blocks_measured": len(lags),
+    }
+
+
+# ------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller, faster smoke run")
+    args = parser.parse_args()
+    slot_count, residents_count, searches = (40, 80, 400) if args.quick else (280, 600, 3000)
+    with tempfile.TemporaryDirectory(prefix="citypass-bench-api-") as tmp:
+        base = Path(tmp)
+        progress("starting a ledger node and deploying the system (instant sealing)")
+        chain = start_chain(base / "chain")
+        api = None
+        try:
+            progress(f"seeding {slot_count} slots and {residents_count} residents")
+            slots = seed_slots(chain, slot_count)
+            residents = [chain.resident() for _ in range(residents_count)]
+            # Tomorrow (KST days start at 15:00 UTC; any half-hour is fine for all-day windows).
+            day = (chain.head_time() // DAY + 2) * DAY
+            progress(f"restarting the node with a {BLOCK_PERIOD_S:g} s block period")
+            switch_to_block_period(chain, BLOCK_PERIOD_S)
+            _, api = start_api_server(
+                chain, base, CITYPASS_API_POLL_INTERVAL=str(POLL_INTERVAL_S),
+                CITYPASS_API_IP_RATE="100000", CITYPASS_API_IP_BURST="100000",
+                CITYPASS_API_SIGNER_RATE="10", CITYPASS_API_SIGNER_BURST="10",
+            )  # fmt: skip
+            progress(f"search: {searches} queries from {CLIENTS} clients")
+            result: dict[str, Any] = measure_search(api, searches, day)
+            progress(f"signing {residents_count} bookings from served typed data")
+            bodies = signed_bookings(chain, api, slots, residents, day)
+            progress(f"booking: {len(bodies)} relayed bookings from {BOOKING_CLIENTS} clients")
+            result.update(measure_bookings(chain, api, bodies))
+        finally:
+            if api is not None:
+                api.stop()
+            chain.node.stop()
+    result.update(
+        quick=args.quick,
+        block_period_s=BLOCK_PERIOD_S,
+        indexer_poll_interval_s=POLL_INTERVAL_S,
+        search_clients=CLIENTS,
+        booking_clients=BOOKING_CLIENTS,
+        goals=GOALS,
+        misses=[
+            key
+            for key, goal in GOALS.items()
+            if result.get(key) is None
+            or (result[key] > goal if key.endswith("_ms") else result[key] < goal)
+        ],
+    )
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

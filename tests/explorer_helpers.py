@@ -1,0 +1,166 @@
+"""The world the explorer, KPI and browser tests look at, built once per test session.
+
+A REAL ledger node with the whole system (oracle_helpers.start_chain), the indexer scenario
+(slots, leases booked/cancelled/settled with overstay, a claim), plus what the explorer shows on
+top: illegal-parking incidents on two KST days (one confirmed by an inspector) and a complete
+valet job (request, accept, park, return: a FareAllocated split). The API is the real app
+(create_app) served by a real uvicorn on a loopback port, its follower filling a SQLite read
+model. `serve_world` is the one place that knows how the API is started, so a demo run's API
+(`citypass-demo` serving after the day) can replace it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import uvicorn
+from web3.logs import DISCARD
+
+from api.app import build_state, create_app
+from api.explorer.contracts import ALL_CONTRACTS
+from api.indexer.registry import CONTRACTS, Deployment
+from api.settings import Settings
+from citypass.roles import ROLES
+from ledger_node.engine import free_port
+from tests.indexer_helpers import Scenario, build_scenario
+from tests.oracle_helpers import start_chain, wait_until
+
+VALET_LOT = 7
+CID = b"\x01\x55\x12\x20" + b"\x07" * 32
+
+
+@dataclass
+class ExplorerWorld:
+    scenario: Scenario
+    url: str
+    server: Any = None
+    thread: threading.Thread | None = None
+    incidents: dict[str, list[int]] = field(default_factory=dict)  # KST date → incident ids
+    valet: dict[str, Any] = field(default_factory=dict)
+    txs: dict[str, str] = field(default_factory=dict)  # what → tx hash
+
+    @property
+    def chain(self) -> Any:
+        return self.scenario.chain
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 60)
+        return requests.get(self.url + path, **kwargs)
+
+    def wait_indexed(self) -> None:
+        head = self.chain.w3.eth.block_number
+
+        def caught_up() -> bool:
+            health = self.get("/health").json()
+            return health.get("indexedBlock", -1) >= head
+
+        wait_until(caught_up, timeout=60, interval=0.1)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+        self.chain.node.stop()
+
+
+def _incident(n: int, slot: int, observed_at: int) -> tuple:
+    return (0, slot, 37_503_000, 126_787_000, observed_at, 9_100, n.to_bytes(32, "big"),
+            b"\x02" * 32, CID)  # fmt: skip
+
+
+def add_activity(world: ExplorerWorld) -> None:
+    s, chain = world.scenario, world.chain
+    system, people = chain.system, chain.people
+    # Incidents: two on Sunday (the day before), three on Monday; one confirmed.
+    inspector = chain.new_member()
+    system.access.grantRole(ROLES["INSPECTOR"], inspector.address, {"from": people.admin})
+    sunday = [s.at(-1, 9), s.at(-1, 17)]
+    monday = [s.at(0, 7), s.at(0, 8.5), s.at(0, 9)]
+    for n, at in enumerate(sunday + monday, start=1):
+        system.incidents.reportIncident(_incident(n, s.slots["A"], at), {"from": people.oracle})
+    system.incidents.confirm(1, "towed", {"from": inspector})
+    world.incidents = {"sunday": [1, 2], "monday": [3, 4, 5]}
+    # A valet job on slot D, 13:00-14:00 Monday.
+    worker = chain.new_member()
+    system.access.grantRole(ROLES["VALET"], worker.address, {"from": people.admin})
+    system.valet.setLotSlots(VALET_LOT, [s.slots["D"]], {"from": people.operator})
+    rider = s.lessee
+    system.credit.approve(system.valet.address, 2**256 - 1, {"from": rider})
+    chain.set_clock(s.at(0, 13))
+    receipt = system.valet.requestValet(VALET_LOT, s.at(0, 13), s.at(0, 14), 10**9, {"from": rider})
+    world.txs["valet_request"] = "0x" + bytes(receipt["transactionHash"]).hex()
+    valet = chain.contract("valet")
+    request_id = int(
+        valet.events.ValetRequested().process_receipt(receipt, errors=DISCARD)[0]["args"][
+            "requestId"
+        ]
+    )
+    system.valet.accept(request_id, {"from": worker})
+    system.valet.park(request_id, {"from": worker})
+    system.valet.requestReturn(request_id, {"from": rider})
+    chain.set_clock(s.at(0, 13.5))
+    receipt = system.valet.returnCar(request_id, {"from": worker})
+    world.txs["valet_return"] = "0x" + bytes(receipt["transactionHash"]).hex()
+    world.valet = {"worker": worker.address, "request": request_id, "rider": rider.address}
+
+
+def write_deployment(chain: Any, path: Path) -> Path:
+    """The deployment record with every contract, the mobility ones included."""
+    system = chain.system
+    Deployment(chain.chain_id, {k: getattr(system, k).address for k in CONTRACTS}).write(path)
+    record = json.loads(path.read_text())
+    record["contracts"] = {key: getattr(system, key).address for key in ALL_CONTRACTS}
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
+def serve_world(base: Path, world: ExplorerWorld, deployment: Path) -> None:
+    port = free_port()
+    settings = Settings(
+        rpc_url=world.chain.node.url, db=f"sqlite:///{base / 'readmodel.db'}",
+        deployment=deployment, data_dir=base / "api", host="127.0.0.1", port=port,
+        poll_interval=0.1,
+    )  # fmt: skip
+    app = create_app(settings, build_state(settings, with_relayer=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="explorer-api", daemon=True)
+    thread.start()
+    world.server, world.thread, world.url = server, thread, f"http://127.0.0.1:{port}"
+    wait_until(lambda: server.started, timeout=30, interval=0.05)
+
+
+def start_explorer_world(base: Path) -> ExplorerWorld:
+    chain = start_chain(base / "chain")
+    world = ExplorerWorld(build_scenario(chain), url="")
+    add_activity(world)
+    deployment = write_deployment(chain, base / "deployment.json")
+    serve_world(base, world, deployment)
+    started = time.monotonic()
+    world.wait_indexed()
+    print(f"explorer world indexed in {time.monotonic() - started:.1f} s")
+    return world
+
+
+_WORLD: list[ExplorerWorld] = []
+
+
+@pytest.fixture(scope="session")
+def explorer_world(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> ExplorerWorld:
+    """One world per session, shared by the explorer and the browser test modules."""
+    if not _WORLD:
+        built = start_explorer_world(tmp_path_factory.mktemp("explorer-world"))
+        _WORLD.append(built)
+        request.config.add_cleanup(built.stop)
+    return _WORLD[0]
