@@ -38,8 +38,9 @@ ALLOWLIST: dict[str, tuple[str, ...]] = {
     "slots": ("setWindows", "setBlackout", "setTerms", "setActive"),
     "split": ("claim",),
     # Riders (issue 5 contracts trust the forwarder): start, dispute and chain their own trips,
-    # ask for and end their own valet jobs. Operators' and workers' calls are not relayed.
-    "trips": ("startTrip", "startTripWithPermit", "dispute"),
+    # withdraw their own deposit balance, ask for and end their own valet jobs. Operators' and
+    # workers' calls are not relayed.
+    "trips": ("startTrip", "startTripWithPermit", "dispute", "withdrawDeposit"),
     "journeys": ("openJourney", "addLeg"),
     "valet": ("requestValet", "requestReturn", "cancel"),
 }  # fmt: skip
@@ -55,6 +56,7 @@ CONFLICT_ERRORS = {
     "LeaseMarketAlreadyStarted", "LeaseMarketRebookLimit", "LeaseMarketNoDebt",
     "ERC20InsufficientBalance", "ERC20InsufficientAllowance", "TripSettlementAssetInUse",
     "TripSettlementWrongStatus", "TripSettlementDisputeWindowClosed",
+    "TripSettlementBalanceTooLow",
 }  # fmt: skip
 # How many used nonces a signature is tried against to recognise a replay.
 REPLAY_LOOKBACK = 64

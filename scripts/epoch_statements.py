@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = new_parser(
         "epoch_statements",
         "For every registered mobility operator (or the ones given), close one finished KST day "
-        "(default: yesterday on the chain's clock) with JourneyClearing.closeEpoch and print its "
-        "statement: settled legs, gross fares, transfer discounts granted on its legs (paid by "
+        "(default: yesterday on the chain's clock, once its trips' dispute window has passed) with "
+        "JourneyClearing.closeEpoch, which also releases the day's fares to the revenue split, "
+        "and print its statement: settled legs, gross fares, transfer discounts granted on its legs (paid by "
         "the city's pool), platform fees, the village share and the operator's net. A day is "
         "closed once; an already closed day is printed from its event. Anyone may sign.",
         examples=(
@@ -85,6 +86,14 @@ def epoch_statements(args: argparse.Namespace, ctx: Context) -> list[dict[str, A
     if epoch >= today:
         raise UsageError(
             f"{label} is not over yet on the ledger's clock; close it from tomorrow on"
+        )
+    # the close also releases the day's fares, so it waits until no trip of it can be disputed
+    final_at = int(system.trips.dayFinalAt(epoch))
+    if int(web3.eth.get_block("latest")["timestamp"]) <= final_at:
+        kst = dt.datetime.fromtimestamp(final_at, dt.timezone(dt.timedelta(hours=9)))
+        raise UsageError(
+            f"trips of {label} may still be disputed until {kst:%Y-%m-%d %H:%M} KST; "
+            "close it after that"
         )
     if args.operator:
         operators = list(dict.fromkeys(ctx.address(spec, "operator") for spec in args.operator))

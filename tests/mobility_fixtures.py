@@ -169,8 +169,8 @@ def fund_pool(mob, amount: int):
 
 def settled_trips(mob, rider, legs):
     """Ride `legs` = [(operator, minutes, metres, gap minutes before the leg)] one after the
-    other from now, then settle them all after the dispute window. Returns [(trip id, fare,
-    start, end)]."""
+    other from now (each end report settles its trip), then wait out the dispute window, after
+    which the trips are SETTLED. Returns [(trip id, fare, start, end)]."""
     done = []
     now = head_time()
     for operator, minutes, metres, gap in legs:
@@ -183,6 +183,4 @@ def settled_trips(mob, rider, legs):
         fare = end_trip(mob, operator, trip_id, now, metres).events["TripEnded"]["fare"]
         done.append((trip_id, fare, started, now))
     after_window(head_time())
-    for trip_id, *_ in done:
-        mob.system.trips.settle(trip_id, {"from": mob.people.operator})
     return done

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
+from web3.logs import DISCARD
 
 from api.siwe.message import SiweMessage, render_message
 from citypass.deploy_mobility import PLATFORM_FEE_BPS, TRIP_TIMEOUT_SECONDS, VALET_FEE
@@ -87,6 +88,12 @@ def _relay(world: World, account, to: str, data: str) -> dict:
     assert reply.status_code == 200, reply.text
     assert reply.json()["success"], reply.json()
     return reply.json()
+
+
+def _event(contract, name: str, receipt) -> dict:
+    """The one `name` log of `receipt`, decoded (other contracts' logs skipped)."""
+    [log] = getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+    return dict(log["args"])
 
 
 def _indexed(world: World, block: int) -> None:
@@ -416,7 +423,8 @@ def test_operators_list_kind_and_plan_in_force(world: World, staff: dict):
 def test_rider_trip_through_forwarder_settles_into_operator_statements(world: World, staff: dict):
     chain, rider, operator = world.chain, staff["rider"], staff["operator"]
     trips = chain.contract("trips")
-    data = trips.encode_abi("startTrip", args=[staff["asset"], staff["plan"], SCOOTER_PLAN[3]])
+    deposit = SCOOTER_PLAN[3]
+    data = trips.encode_abi("startTrip", args=[staff["asset"], staff["plan"], deposit])
     relayed = _relay(world, rider, chain.system.trips.address, data)
     trip_id = next(e["args"]["tripId"] for e in relayed["events"] if e["event"] == "TripStarted")
     _indexed(world, relayed["blockNumber"])
@@ -431,29 +439,74 @@ def test_rider_trip_through_forwarder_settles_into_operator_statements(world: Wo
         operator.key, settlement_address=trips.address, chain_id=chain.chain_id,
         trip_id=trip_id, ended_at=ended, distance_meters=1200,
     ).signature  # fmt: skip
-    chain.system.trips.endTrip(trip_id, ended, 1200, signature, {"from": chain.people.operator})
-    chain.set_clock(ended + 2 * 3600 + 5)  # past the dispute window
-    receipt = chain.system.trips.settle(trip_id, {"from": chain.people.operator})
-    fare = SCOOTER_PLAN[0] + 10 * SCOOTER_PLAN[1]
-    _indexed(world, receipt["blockNumber"])
+    # The end report settles: the fare is booked on the operator's KST day, the unused deposit
+    # goes to the rider's deposit balance.
+    end = chain.system.trips.endTrip(
+        trip_id, ended, 1200, signature, {"from": chain.people.operator}
+    )
+    ended_log = _event(trips, "TripEnded", end)
+    fare, refund = SCOOTER_PLAN[0] + 10 * SCOOTER_PLAN[1], ended_log["riderRefund"]
+    assert (ended_log["fare"], refund) == (fare, deposit - fare) and refund > 0
+    _indexed(world, end["blockNumber"])
+    mine = world.api.get(f"/v1/members/{rider.address}/trips").json()
+    trip = mine["trips"][0]
+    booked_day = trip["bookedDay"]
+    assert (trip["tripId"], trip["status"], trip["fare"], trip["distanceM"]) == (
+        trip_id, "ENDED", fare, 1200,
+    )  # fmt: skip
+    end_time = chain.w3.eth.get_block(end["blockNumber"])["timestamp"]
+    assert (trip["riderRefund"], trip["closedAt"]) == (refund, end_time)
+    assert (
+        mine["depositBalance"] == refund == trips.functions.depositBalanceOf(rider.address).call()
+    )
+    headers = _token(world, operator)
+    before = world.api.get("/v1/operator/statements", headers=headers).json()
+    assert [(d["day"], d["trips"], d["fares"], d["released"], d["operatorShare"])
+            for d in before["settlementDays"]] == [(booked_day, 1, fare, False, None)]  # fmt: skip
+    on_chain = trips.functions.operatorDay(operator.address, booked_day).call()
+    assert (on_chain[0], on_chain[1], on_chain[4]) == (1, fare, False)  # legs, gross, released
+    split = chain.contract("split")
+    claimable_before = split.functions.claimable(operator.address).call()
+
+    # The operator's money becomes claimable when the day is released, after its dispute window.
+    final_at = trips.functions.dayFinalAt(booked_day).call()
+    chain.set_clock(final_at + 1)
+    release = chain.system.trips.releaseDay(
+        operator.address, booked_day, {"from": chain.people.operator}
+    )
+    released = _event(trips, "DayReleased", release)
+    assert (released["legs"], released["gross"]) == (1, fare)
+    assert released["operatorShare"] + released["villageShare"] + released["platformFee"] == fare
+    _indexed(world, release["blockNumber"])
     trip = world.api.get(f"/v1/members/{rider.address}/trips", params={"status": "SETTLED"}).json()[
         "trips"
     ][0]
-    assert (trip["tripId"], trip["fare"], trip["distanceM"]) == (trip_id, fare, 1200)
-    assert trip["operatorShare"] + trip["villageShare"] + trip["platformFee"] == fare
-    headers = _token(world, operator)
+    assert (trip["tripId"], trip["fare"], trip["bookedDay"]) == (trip_id, fare, booked_day)
     statements = world.api.get("/v1/operator/statements", headers=headers)
     assert statements.status_code == 200, statements.text
-    days = statements.json()["settlementDays"]
-    assert [(d["trips"], d["fares"], d["operatorShare"]) for d in days] == [
-        (1, fare, trip["operatorShare"])
-    ]
-    day = trips.functions.operatorDay(operator.address, days[0]["day"]).call()
-    assert day[1] == fare  # OperatorDay.gross on chain
+    statements = statements.json()
+    [day] = statements["settlementDays"]
+    assert (day["day"], day["trips"], day["fares"], day["released"]) == (booked_day, 1, fare, True)
+    assert (day["operatorShare"], day["villageShare"], day["platformFee"]) == (
+        released["operatorShare"], released["villageShare"], released["platformFee"],
+    )  # fmt: skip
+    assert day["releaseTxHash"] == "0x" + bytes(release["transactionHash"]).hex()
+    claimable = split.functions.claimable(operator.address).call()
+    assert claimable == claimable_before + released["operatorShare"] == statements["claimable"]
     own = world.api.get("/v1/operator/trips", headers=headers).json()["trips"]
     assert [t["tripId"] for t in own] == [trip_id]
     journeys = world.api.get(f"/v1/members/{rider.address}/journeys").json()
     assert journeys["journeys"] == []
+
+    # The rider takes the unused deposit out, gasless.
+    data = trips.encode_abi("withdrawDeposit", args=[refund])
+    relayed = _relay(world, rider, chain.system.trips.address, data)
+    assert [e["args"]["amount"] for e in relayed["events"] if e["event"] == "DepositWithdrawn"] == [
+        refund
+    ]
+    _indexed(world, relayed["blockNumber"])
+    mine = world.api.get(f"/v1/members/{rider.address}/trips").json()
+    assert mine["depositBalance"] == 0 == trips.functions.depositBalanceOf(rider.address).call()
 
 
 def test_rider_requests_valet_through_forwarder(world: World, staff: dict):

@@ -88,24 +88,38 @@ def test_mobility_trip_journey_and_valet_sentences(book):
     assert started.startswith("Trip #5 started on asset #3 (plan #2)") and "₩3,000" in started
     ended = told(
         book, "trips", "TripEnded", tripId=5, rider=RIDER, operator=OPERATOR, endedAt=LATER,
-        distanceMeters=2350, fare=2150, forced=True,
+        distanceMeters=2350, fare=2150, forced=True, riderRefund=850,
     )  # fmt: skip
     assert "2,350 m, fare ₩2,150 (closed by timeout)" in ended
-    settled = told(
-        book, "trips", "TripSettled", tripId=5, operator=OPERATOR, day=20514, fare=2150,
-        operatorShare=1900, villageShare=150, platformFee=100, riderRefund=850,
+    assert "₩850 of the deposit back to the rider's deposit balance" in ended
+    day = 20514  # 2026-03-02 in KST
+    disputed = told(book, "trips", "TripDisputed", tripId=5, rider=RIDER, day=day)
+    assert disputed.endswith("its fare leaves the day book of 2026-03-02")
+    resolved = told(
+        book, "trips", "DisputeResolved", tripId=5, inspector=OPERATOR, day=day + 1, refund=650,
+        fare=1500, operatorShare=1300, villageShare=120, platformFee=80,
     )  # fmt: skip
-    assert "village enterprise ₩150" in settled and "refund to rider ₩850" in settled
+    assert "₩650 refunded to the rider's deposit balance" in resolved
+    assert "fare ₩1,500 booked on 2026-03-03 (operator ₩1,300" in resolved
+    released = told(
+        book, "trips", "DayReleased", operator=OPERATOR, day=day, legs=12, gross=25800,
+        operatorShare=23000, villageShare=1500, platformFee=1300,
+    )  # fmt: skip
+    assert released.startswith("Trip fares of 2026-03-02 released") and "12 legs" in released
+    assert "village enterprise ₩1,500, platform ₩1,300 credited" in released
+    withdrawn = told(book, "trips", "DepositWithdrawn", rider=RIDER, amount=4000)
+    assert withdrawn.endswith("withdrew ₩4,000 from the trip deposit balance")
     leg = told(
         book, "journeys", "LegAdded", journeyId=4, tripId=5, operator=OPERATOR, legIndex=1,
         eligible=1200, discount=300,
     )  # fmt: skip
     assert leg.startswith("Journey #4 leg 2: trip #5") and "discount ₩300 on ₩1,200" in leg
     statement = told(
-        book, "journeys", "EpochStatement", operator=OPERATOR, epoch=2026 * 12 + 2, legs=7,
+        book, "journeys", "EpochStatement", operator=OPERATOR, epoch=day, legs=7,
         gross=9000, discounts=600, fees=450, villageShare=200, net=7750,
     )  # fmt: skip
-    assert statement.startswith("Clearing statement 2026-03") and "net ₩7,750" in statement
+    # JourneyClearing epochs are KST days.
+    assert statement.startswith("Clearing statement 2026-03-02") and "net ₩7,750" in statement
     requested = told(
         book, "valet", "ValetRequested", requestId=2, rider=RIDER, lotId=1, leaseId=44,
         start=EVENING, end=LATER, parkingPrice=4000, fee=5000,

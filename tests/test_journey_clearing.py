@@ -9,6 +9,7 @@ from brownie import ZERO_ADDRESS
 from mobility_fixtures import (
     DAILY_CAP,
     DISCOUNT_BPS,
+    DISPUTE_WINDOW,
     T_ENDED,
     TRANSFER_WINDOW,
     fund_pool,
@@ -249,7 +250,11 @@ def test_close_epoch_emits_the_operators_statement(mob, rider, other_rider, pool
     today = system.journeys.currentEpoch()
     with reverts_with("JourneyClearingEpochNotOver", today, today):
         system.journeys.closeEpoch(mob.bus.account, today)
-    mine_at((today + 1) * 86400 - 9 * 3600 + 60)
+    final_at = (today + 1) * 86400 - 9 * 3600 + DISPUTE_WINDOW
+    mine_at(final_at - 60)  # the day is over, but its last trips may still be disputed
+    with reverts_with("JourneyClearingEpochNotFinal", today, final_at):
+        system.journeys.closeEpoch(mob.bus.account, today, {"from": stranger})
+    mine_at(final_at + 1)
     tx = system.journeys.closeEpoch(mob.bus.account, today, {"from": stranger})
     fares = [legs[1][1], lone_fare]
     parts = [split_of(f, True) for f in fares]
@@ -264,6 +269,15 @@ def test_close_epoch_emits_the_operators_statement(mob, rider, other_rider, pool
         "villageShare": village,
         "net": gross - fees - village,
     }
+    # the close released the day: the statement's net is what the operator can now claim
+    released = tx.events["DayReleased"]
+    assert (released["operator"], released["gross"], released["operatorShare"]) == (
+        mob.bus.account,
+        gross,
+        gross - fees - village,
+    )
+    assert tx.events["FareAllocated"]["payeeShare"] == gross - fees - village
+    assert system.trips.operatorDay(mob.bus.account, today)["released"]
     assert system.journeys.isClosed(mob.bus.account, today)
     assert not system.journeys.isClosed(mob.scooter.account, today)
     with reverts_with("JourneyClearingEpochAlreadyClosed", mob.bus.account, today):

@@ -202,10 +202,13 @@ def test_epoch_statements_close_yesterday_once(capsys, system, operator, rider, 
         ended_at=ended,
         distance_meters=1_500,
     ).signature
-    system.trips.endTrip(trip_id, ended, 1_500, signature, {"from": rider})
-    mine_at(ended + 3 * HOUR)
-    settled = system.trips.settle(trip_id, {"from": rider}).events["TripSettled"]
-    mine_at(midnight + 86400 + HOUR)  # the next KST day
+    fare = system.trips.endTrip(trip_id, ended, 1_500, signature, {"from": rider}).events[
+        "TripEnded"
+    ]["fare"]
+    day = (ended + 9 * HOUR) // 86400
+    legs, gross, fees, village, released = system.trips.operatorDay(account, day)
+    assert (legs, gross, released) == (1, fare, False)
+    mine_at(midnight + 86400 + 3 * HOUR)  # the next KST day, after the day's dispute window
     statements = script("epoch_statements")
     mine = [s for s in statements if s["operator"] == account.address]
     assert mine == [
@@ -213,14 +216,15 @@ def test_epoch_statements_close_yesterday_once(capsys, system, operator, rider, 
             "operator": account.address,
             "closed": "now",
             "legs": 1,
-            "gross": settled["fare"],
+            "gross": fare,
             "discounts": 0,
-            "fees": settled["platformFee"],
-            "villageShare": settled["villageShare"],
-            "net": settled["operatorShare"],
+            "fees": fees,
+            "villageShare": village,
+            "net": fare - fees - village,
         }
     ]
-    assert system.journeys.isClosed(account, settled["day"])
+    assert system.journeys.isClosed(account, day)
+    assert system.trips.operatorDay(account, day)["released"]
     assert "Epoch statements for" in capsys.readouterr().out
     again = script("epoch_statements", f"operator={account.address}")
     assert again == [{**mine[0], "closed": "earlier"}]

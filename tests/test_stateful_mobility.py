@@ -1,15 +1,19 @@
 """A brownie state machine over trips, journeys and the subsidy pool.
 
 Two riders take kick-scooter, car-share and bus trips (in and out of the village zone); trips
-are ended by the operator's signed report or force-closed, disputed and resolved by the
-INSPECTOR, settled by a keeper; riders group settled trips into journeys and get transfer
-discounts from the pool, which the treasury tops up. A Python model predicts every outcome
-(including the exact custom error of a call that must fail). After every step:
+are ended (and so settled onto the operator's day book) by the operator's signed report or
+force-closed, disputed and resolved by the INSPECTOR; a keeper releases operator-days once
+their dispute window has passed; riders withdraw from their deposit balances, group settled
+trips into journeys and get transfer discounts from the pool, which the treasury tops up. A
+Python model predicts every outcome (including the exact custom error of a call that must
+fail). After every step:
 
 - rider payments plus subsidies equal operator receivables plus platform fees plus the village
-  share (read from the chain: balances, claimables, house balances, the pool), and the vault
-  holds exactly the open deposits plus those receivables;
-- no trip is settled twice (statuses match the model; every trip has at most one TripSettled);
+  share (read from the chain: balances, deposit balances, claimables, house balances, the day
+  books not yet released, the pool), and the vault holds exactly the open deposits, disputed
+  fares and deposit balances plus those receivables;
+- no trip is settled twice (statuses match the model; every trip's fare is booked on exactly
+  one day book at a time, each book matches the model and is released at most once);
 - discounts never exceed a rider's daily cap, and the pool (never negative) matches the model;
 - a dispute refund never exceeds the fare.
 
@@ -106,7 +110,7 @@ class ModelTrip:
     end: int = 0
     closed: int = 0
     refund: int = 0
-    settles: int = 0
+    books: int = 0  # how many day books hold the trip's fare (0 or 1)
     leg_of: int = 0
 
 
@@ -129,6 +133,7 @@ class MobilityMachine:
     st_percent = st.sampled_from([0, 25, 50, 100, 101])
     st_gap = st.sampled_from([1, 5, 20, 29, 31, 45, 125, 13 * 60])
     st_amount = st.sampled_from([50, 500, 2_000, 10_000])
+    st_day_back = st.sampled_from([0, 0, 1, 4])
 
     def __init__(cls, mob, riders):
         cls.mob = mob
@@ -151,6 +156,10 @@ class MobilityMachine:
         self.base_claimable = sum(system.split.claimable(op.account) for op in self.ops)
         _, village, _, platform = system.split.houseBalances()
         self.base_house = (village, platform)
+        self.base_balances = {r.address: system.trips.depositBalanceOf(r) for r in self.riders}
+        self.balances = dict(self.base_balances)
+        # (operator, day) -> [legs, gross, fees, village, released]
+        self.days: dict[tuple[str, int], list] = {}
 
     # ---------------------------------------------------------------------------- helpers
 
@@ -171,8 +180,27 @@ class MobilityMachine:
         self.now += seconds
 
     def _pick(self, index, wanted=None):
-        pool = [t for t in self.trips if wanted is None or t.status in wanted]
+        pool = [t for t in self.trips if wanted is None or self._status(t) in wanted]
         return pool[index % len(pool)] if pool else None
+
+    def _status(self, trip):
+        """As tripOf reports it: an ended trip is SETTLED once its dispute window passed."""
+        if trip.status == T_ENDED and self.now > trip.closed + DISPUTE_WINDOW:
+            return T_SETTLED
+        return trip.status
+
+    def _day(self, operator, day):
+        # every run starts from the fixture's chain, where no operator has booked a trip yet
+        return self.days.setdefault((operator.address, day), [0, 0, 0, 0, False])
+
+    def _book(self, trip, amount, sign=1):
+        """Book (or, with sign -1, unbook) `amount` of the trip's fare on a day."""
+        day = kst_day(trip.closed if sign < 0 else self.now)
+        book = self._day(trip.op.account, day)
+        _, village, fee = split_of(amount, trip.village)
+        for i, value in enumerate((1, amount, fee, village)):
+            book[i] += sign * value
+        trip.books += sign
 
     # ----------------------------------------------------------------------------- trips
 
@@ -185,11 +213,13 @@ class MobilityMachine:
         self._advance(5 * MINUTE)
         self.rule_start(0, 2, True)
         self.rule_end(len(self.trips) - 1, 20, 6_000, False)
+        # and a car trip the rider disputes at once, resolved with half the fare back, so every
+        # run books, unbooks and re-books a fare
+        self.rule_start(0, 1, True)
+        self.rule_end(len(self.trips) - 1, 15, 3_000, True)
+        self.rule_resolve(len(self.trips) - 1, 50)
         self._advance(DISPUTE_WINDOW + 1)
-        for trip in self.trips[-2:]:
-            self._settled(
-                trip, self._send(self.mob.system.trips.settle, trip.trip_id, sender=rider)
-            )
+        assert all(self._status(t) == T_SETTLED for t in self.trips[-3:])
         self.rule_open_journey(0)
         assert self.journeys[-1].rider == rider
         self.rule_top_up(2_000)
@@ -203,6 +233,9 @@ class MobilityMachine:
                 trips.startTrip(asset, op.plan, op.terms[3], {"from": rider})
             return
         tx = self._send(trips.startTrip, asset, op.plan, op.terms[3], sender=rider)
+        from_balance = min(self.balances[rider.address], op.terms[3])
+        self.balances[rider.address] -= from_balance
+        assert ("Transfer" in tx.events) == (from_balance < op.terms[3])
         trip = ModelTrip(tx.return_value, rider, op, asset, village, self.now, op.terms[3])
         assert trip.trip_id == len(self.trips) + 1
         self.trips.append(trip)
@@ -231,10 +264,10 @@ class MobilityMachine:
             else fare_of(trip.op.terms, duration, metres)
         )
         assert tx.events["TripEnded"]["fare"] == fare
-        self._ended(trip, fare)
+        self._ended(trip, fare, tx)
         if dispute:  # the rider checks the receipt at once and disputes it
             self._send(self.mob.system.trips.dispute, trip.trip_id, sender=trip.rider)
-            trip.status = T_DISPUTED
+            self._disputed(trip)
 
     def rule_end_with_bad_report(self, index="st_index", metres="st_metres", negative="st_bool"):
         trip = self._pick(index, (T_OPEN, T_ENDED, T_SETTLED))
@@ -243,7 +276,7 @@ class MobilityMachine:
         distance = -1 - metres if negative else metres
         signature = end_signature(self.mob, trip.op.key, trip.trip_id, self.now, distance)
         if trip.status != T_OPEN:
-            error = ("TripSettlementWrongStatus", trip.trip_id, trip.status)
+            error = ("TripSettlementWrongStatus", trip.trip_id, self._status(trip))
         elif negative:
             error = ("TripSettlementNegativeDistance", trip.trip_id, distance)
         else:  # someone else's key
@@ -268,11 +301,19 @@ class MobilityMachine:
             return
         tx = self._send(self.mob.system.trips.forceClose, trip.trip_id, sender=self.riders[1])
         assert tx.events["TripEnded"]["fare"] == trip.op.terms[3]
-        self._ended(trip, trip.op.terms[3])
+        self._ended(trip, trip.op.terms[3], tx)
 
-    def _ended(self, trip, fare):
+    def _ended(self, trip, fare, tx):
+        """The end report settles: the fare is booked, the rest of the deposit is the rider's."""
         trip.status, trip.fare, trip.end, trip.closed = T_ENDED, fare, self.now, self.now
         del self.busy[trip.asset]
+        assert tx.events["TripEnded"]["riderRefund"] == trip.deposit - fare
+        self.balances[trip.rider.address] += trip.deposit - fare
+        self._book(trip, fare)
+
+    def _disputed(self, trip):
+        trip.status = T_DISPUTED
+        self._book(trip, trip.fare, -1)
 
     def rule_dispute(self, index="st_index"):
         trip = self._pick(index, (T_ENDED,) if index % 3 else None)
@@ -288,7 +329,7 @@ class MobilityMachine:
                 trips.dispute(trip.trip_id, {"from": trip.rider})
         else:
             self._send(trips.dispute, trip.trip_id, sender=trip.rider)
-            trip.status = T_DISPUTED
+            self._disputed(trip)
 
     def rule_resolve(self, index="st_index", percent="st_percent"):
         trip = self._pick(index, (T_DISPUTED,))
@@ -301,36 +342,58 @@ class MobilityMachine:
                 trips.resolveDispute(trip.trip_id, refund, {"from": self.mob.inspector})
             return
         tx = self._send(trips.resolveDispute, trip.trip_id, refund, sender=self.mob.inspector)
-        assert tx.events["DisputeResolved"]["refund"] == refund <= trip.fare
-        trip.refund = refund
-        self._settled(trip, tx)
-
-    def rule_settle(self, index="st_index", wait="st_bool"):
-        trip = self._pick(index, (T_ENDED,) if index % 3 else None)
-        if wait and trip is not None and trip.status == T_ENDED:  # the keeper's next round
-            self._advance(max(0, trip.closed + DISPUTE_WINDOW + 1 - self.now))
-        if trip is None:
-            return
-        trips = self.mob.system.trips
-        deadline = trip.closed + DISPUTE_WINDOW
-        if trip.status != T_ENDED:
-            with self._reverts("TripSettlementWrongStatus", trip.trip_id, trip.status):
-                trips.settle(trip.trip_id, {"from": self.riders[1]})
-        elif self.now <= deadline:
-            with self._reverts("TripSettlementDisputeWindowOpen", trip.trip_id, deadline):
-                trips.settle(trip.trip_id, {"from": self.riders[1]})
-        else:
-            self._settled(trip, self._send(trips.settle, trip.trip_id, sender=self.riders[1]))
-
-    def _settled(self, trip, tx):
-        paid = trip.fare - trip.refund
-        settled = tx.events["TripSettled"]
-        assert (settled["tripId"], settled["fare"]) == (trip.trip_id, paid)
-        parts = (settled["operatorShare"], settled["villageShare"], settled["platformFee"])
+        resolved = tx.events["DisputeResolved"]
+        paid = trip.fare - refund
+        assert resolved["refund"] == refund <= trip.fare
+        assert (resolved["fare"], resolved["day"]) == (paid, kst_day(self.now))
+        parts = (resolved["operatorShare"], resolved["villageShare"], resolved["platformFee"])
         assert parts == split_of(paid, trip.village) and sum(parts) == paid
-        assert settled["riderRefund"] == trip.deposit - paid
-        trip.status, trip.fare = T_SETTLED, paid
-        trip.settles += 1
+        trip.refund, trip.fare, trip.status = refund, paid, T_SETTLED
+        self.balances[trip.rider.address] += refund
+        self._book(trip, paid)
+
+    def rule_release(self, op="st_op", back="st_day_back", wait="st_bool"):
+        """A keeper releases an operator-day: one the model has booked on (now and then an idle
+        one), waiting for it to become final when `wait`."""
+        operator = self.ops[op].account
+        booked = sorted(day for (account, day) in self.days if account == operator.address)
+        day = booked[-1 - back % len(booked)] if booked and back < 3 else kst_day(self.now) - back
+        trips = self.mob.system.trips
+        final_at = (day + 1) * 86_400 - 9 * 3600 + DISPUTE_WINDOW
+        if wait:
+            self._advance(max(0, final_at + 1 - self.now))
+        book = self._day(operator, day)
+        if self.now <= final_at:
+            error = ("TripSettlementDayNotFinal", operator, day, final_at)
+        elif book[4]:
+            error = ("TripSettlementDayAlreadyReleased", operator, day)
+        elif book[1] == 0:
+            error = ("TripSettlementNothingToRelease", operator, day)
+        else:
+            error = None
+        if error:
+            with self._reverts(*error):
+                trips.releaseDay(operator, day, {"from": self.riders[1]})
+            return
+        tx = self._send(trips.releaseDay, operator, day, sender=self.riders[1])
+        released = tx.events["DayReleased"]
+        legs, gross, fees, village, _ = book
+        assert (released["legs"], released["gross"], released["platformFee"]) == (legs, gross, fees)
+        assert released["villageShare"] == village
+        assert released["operatorShare"] == gross - fees - village
+        book[4] = True
+
+    def rule_withdraw(self, rider="st_rider", amount="st_amount"):
+        rider = self.riders[rider]
+        balance = self.balances[rider.address]
+        trips = self.mob.system.trips
+        if amount > balance:
+            with self._reverts("TripSettlementBalanceTooLow", rider, balance, amount):
+                trips.withdrawDeposit(amount, {"from": rider})
+            return
+        tx = self._send(trips.withdrawDeposit, amount, sender=rider)
+        assert tx.events["EscrowRefunded"]["amount"] == amount
+        self.balances[rider.address] -= amount
 
     # --------------------------------------------------------------------------- journeys
 
@@ -351,7 +414,7 @@ class MobilityMachine:
             t
             for t in self.trips
             if t.rider == journey.rider
-            and t.status == T_SETTLED
+            and self._status(t) == T_SETTLED
             and not t.leg_of
             and t.started >= journey.last_end
         ]
@@ -364,8 +427,8 @@ class MobilityMachine:
             error = ("JourneyClearingDiscountAlreadyClaimed", trip.trip_id, trip.leg_of)
         elif trip.rider != journey.rider:
             error = ("JourneyClearingNotRidersTrip", journey.journey_id, trip.trip_id)
-        elif trip.status != T_SETTLED:
-            error = ("JourneyClearingTripNotSettled", trip.trip_id, trip.status)
+        elif self._status(trip) != T_SETTLED:
+            error = ("JourneyClearingTripNotSettled", trip.trip_id, self._status(trip))
         elif journey.legs and trip.started < journey.last_end:
             error = (
                 "JourneyClearingLegOutOfOrder",
@@ -415,26 +478,44 @@ class MobilityMachine:
 
     def invariant_payments_plus_subsidies_equal_payouts(self):
         system = self.mob.system
-        escrow = sum(t.deposit for t in self.trips if t.status != T_SETTLED)
+        # still the rider's: open deposits and disputed fares (in escrow), deposit balances
+        escrow = sum(t.deposit for t in self.trips if t.status == T_OPEN)
+        escrow += sum(t.fare for t in self.trips if t.status == T_DISPUTED)
+        balances = sum(system.trips.depositBalanceOf(r) for r in self.riders)
+        assert balances - sum(self.base_balances.values()) == sum(
+            self.balances[r.address] - self.base_balances[r.address] for r in self.riders
+        )
+        balances -= sum(self.base_balances.values())
         rider_out = self.base_riders - sum(system.credit.balanceOf(r) for r in self.riders)
         pool = system.journeys.pool()
         subsidies = self.topped_up - pool
+        # booked on a day that is not released yet: escrowed, owed to its three parties
+        held = [0, 0, 0]
+        for operator, day in self.days:
+            chain_book = list(system.trips.operatorDay(operator, day))
+            if not chain_book[4]:
+                held[0] += chain_book[1] - chain_book[2] - chain_book[3]
+                held[1] += chain_book[3]
+                held[2] += chain_book[2]
         receivables = (
             sum(system.split.claimable(op.account) for op in self.ops) - self.base_claimable
-        )
+        ) + held[0]
         _, village, _, platform = system.split.houseBalances()
-        fees, village_share = platform - self.base_house[1], village - self.base_house[0]
+        fees = platform - self.base_house[1] + held[2]
+        village_share = village - self.base_house[0] + held[1]
         assert subsidies == self.discounts
-        assert (rider_out - escrow) + subsidies == receivables + fees + village_share
+        assert (rider_out - escrow - balances) + subsidies == receivables + fees + village_share
         vault = system.credit.balanceOf(system.split) - self.base_vault
-        assert vault == escrow + receivables + fees + village_share
+        assert vault == escrow + balances + receivables + fees + village_share
 
     def invariant_no_trip_settled_twice(self):
         trips = self.mob.system.trips
         assert trips.tripCount() == len(self.trips)
         for trip in self.trips:
-            assert trip.settles == (1 if trip.status == T_SETTLED else 0)
-            assert trips.tripOf(trip.trip_id)["status"] == trip.status
+            assert trip.books == (1 if trip.status in (T_ENDED, T_SETTLED) else 0)
+            assert trips.tripOf(trip.trip_id)["status"] == self._status(trip)
+        for (operator, day), book in self.days.items():
+            assert list(trips.operatorDay(operator, day)) == book
 
     def invariant_discounts_within_cap_and_pool(self):
         system = self.mob.system
@@ -469,11 +550,12 @@ def test_mobility_state_machine(state_machine, mob, residents, people):
     )
     # the runs reached the paths the invariants are about
     for outcome in (
-        "ok TripSettlement.settle",
+        "ok TripSettlement.releaseDay",
+        "ok TripSettlement.withdrawDeposit",
         "ok TripSettlement.resolveDispute",
         "ok TripSettlement.forceClose",
         "discount granted",
         "reverts JourneyClearingDiscountAlreadyClaimed",
         "reverts TripSettlementWrongStatus",
     ):
-        assert OUTCOMES[outcome] > 0, (outcome, sorted(OUTCOMES.items()))
+        assert OUTCOMES[outcome] > 0, (outcome, str(sorted(OUTCOMES.items())))

@@ -1,6 +1,8 @@
-"""TripSettlement: start (allowance, permit, forwarder), the operator's signed end report, the
-fare from the plan in force at the start, force-close after the timeout, disputes resolved by
-an INSPECTOR, the payout after the dispute window, and every named revert."""
+"""TripSettlement: start (allowance, permit, forwarder, the rider's deposit balance), the
+operator's signed end report that settles the trip at once (fare from the plan in force at the
+start, booked on the operator's day; the unused deposit to the rider's balance), force-close
+after the timeout, disputes resolved by an INSPECTOR, the day's release after its dispute
+window, withdrawals, and every named revert."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from mobility_fixtures import (
     end_signature,
     end_trip,
     fare_of,
+    kst_day,
     mob,  # noqa: F401 - fixture
     new_signer,
     ride,
@@ -86,7 +89,8 @@ def test_end_trip_charges_the_fare_of_the_plan(mob, rider, terms, duration, dist
         fare,
         False,
     )
-    # the deposit stays in escrow until the settlement
+    assert event["riderRefund"] == terms[3] - fare
+    # the unused deposit goes to the rider's deposit balance, not back to the wallet
     assert mob.system.credit.balanceOf(rider) == before
     trip = mob.system.trips.tripOf(trip_id)
     assert trip["status"] == T_ENDED and trip["fare"] == fare and trip["duration"] == duration
@@ -98,6 +102,7 @@ def test_end_trip_charges_the_fare_of_the_plan(mob, rider, terms, duration, dist
 def test_start_trip_escrows_the_deposit_and_locks_the_vehicle(mob, rider):
     system = mob.system
     vault_before = system.credit.balanceOf(system.split)
+    balance_before = system.trips.depositBalanceOf(rider)
     trip_id, tx = start_trip(mob, rider, mob.scooter, deposit=25_000)
     event = tx.events["TripStarted"]
     assert dict(event) == {
@@ -108,7 +113,10 @@ def test_start_trip_escrows_the_deposit_and_locks_the_vehicle(mob, rider):
         "planId": mob.scooter.plan,
         "deposit": 25_000,
     }
-    assert system.credit.balanceOf(system.split) - vault_before == 25_000
+    # the rider's deposit balance funds what it can, the wallet the rest
+    from_balance = min(balance_before, 25_000)
+    assert system.trips.depositBalanceOf(rider) == balance_before - from_balance
+    assert system.credit.balanceOf(system.split) - vault_before == 25_000 - from_balance
     assert system.trips.openTripOf(mob.scooter.village_asset) == trip_id
     trip = system.trips.tripOf(trip_id)
     assert trip["status"] == T_OPEN and trip["villageZone"] and trip["deposit"] == 25_000
@@ -251,15 +259,23 @@ def test_start_trip_reverts_when_vehicle_in_use(mob, rider, other_rider):
 # --------------------------------------------------------------------------------- the end
 
 
-def test_end_trip_frees_the_vehicle_and_holds_the_fare(mob, rider, other_rider):
+def test_end_trip_frees_the_vehicle_and_settles_at_once(mob, rider, other_rider):
     system = mob.system
+    balance_before = system.trips.depositBalanceOf(rider)
+    wallet_before = system.credit.balanceOf(rider)
+    claimable_before = system.split.claimable(mob.scooter.account)
     trip_id, _, _, tx = ride(mob, rider, mob.scooter, 10, 1_500)
     fare = tx.events["TripEnded"]["fare"]
     assert fare == fare_of(SCOOTER_PLAN, 600, 1_500)
     assert system.trips.openTripOf(mob.scooter.village_asset) == 0
-    # the fare stays in the vault's escrow until the payout; nobody was credited yet
-    assert "FareAllocated" not in tx.events
-    assert system.split.claimable(mob.scooter.account) == 0
+    # the unused deposit is the rider's again at once; the fare is held until its day is released
+    assert tx.events["TripEnded"]["riderRefund"] == SCOOTER_PLAN[3] - fare
+    assert system.trips.depositBalanceOf(rider) == (
+        balance_before - min(balance_before, SCOOTER_PLAN[3]) + SCOOTER_PLAN[3] - fare
+    )
+    assert "FareAllocated" not in tx.events and "Transfer" not in tx.events
+    assert system.split.claimable(mob.scooter.account) == claimable_before
+    assert system.credit.balanceOf(rider) >= wallet_before - SCOOTER_PLAN[3]
     start_trip(mob, other_rider, mob.scooter)  # the vehicle is free again
 
 
@@ -362,15 +378,15 @@ def test_long_trip_costs_the_cap(mob, rider):
 def test_force_close_after_timeout_charges_the_cap(mob, rider, stranger):
     trip_id, tx = start_trip(mob, rider, mob.scooter, deposit=30_000)
     mine_at(tx.timestamp + TRIP_TIMEOUT)
+    before = mob.system.trips.depositBalanceOf(rider)
     tx = mob.system.trips.forceClose(trip_id, {"from": stranger})
     event = tx.events["TripEnded"]
     assert event["forced"] and event["fare"] == SCOOTER_PLAN[3]
+    assert event["riderRefund"] == 30_000 - SCOOTER_PLAN[3]
+    assert mob.system.trips.depositBalanceOf(rider) - before == 30_000 - SCOOTER_PLAN[3]
     assert mob.system.trips.tripOf(trip_id)["status"] == T_ENDED
     after_window(tx.timestamp)
-    before = mob.system.credit.balanceOf(rider)
-    tx = mob.system.trips.settle(trip_id, {"from": stranger})
-    assert tx.events["TripSettled"]["riderRefund"] == 30_000 - SCOOTER_PLAN[3]
-    assert mob.system.credit.balanceOf(rider) - before == 30_000 - SCOOTER_PLAN[3]
+    assert mob.system.trips.tripOf(trip_id)["status"] == T_SETTLED
 
 
 def test_force_close_reverts_before_timeout(mob, rider):
@@ -388,70 +404,79 @@ def test_force_close_reverts_when_trip_ended(mob, rider):
 # ------------------------------------------------------------------------------ settlement
 
 
-def test_settle_after_window_pays_operator_village_and_platform(mob, rider, people, stranger):
-    system = mob.system
+def book_of(mob, operator, day) -> tuple[int, int, int, int, bool]:
+    return tuple(mob.system.trips.operatorDay(operator.account, day))
+
+
+def test_end_books_the_fare_split_on_the_operators_day(mob, rider):
+    day = kst_day(head_time())
+    before = book_of(mob, mob.car, day)
     trip_id, _, _, tx = ride(mob, rider, mob.car, 95, 41_230)
     fare = tx.events["TripEnded"]["fare"]
-    after_window(tx.timestamp)
-    house_before = system.split.houseBalances()
-    rider_before = system.credit.balanceOf(rider)
-    tx = system.trips.settle(trip_id, {"from": stranger})
+    assert kst_day(tx.timestamp) == day
     operator_share, village, fee = split_of(fare, True)
     assert operator_share + village + fee == fare
-    event = tx.events["TripSettled"]
-    assert (
-        event["fare"],
-        event["operatorShare"],
-        event["villageShare"],
-        event["platformFee"],
-        event["riderRefund"],
-    ) == (fare, operator_share, village, fee, CAR_PLAN[3] - fare)
-    assert system.credit.balanceOf(rider) - rider_before == CAR_PLAN[3] - fare
-    assert tx.events["EscrowRefunded"]["amount"] == CAR_PLAN[3] - fare
-    allocated = tx.events["FareAllocated"]
-    assert (allocated["payee"], allocated["amount"], allocated["payeeShare"]) == (
-        mob.car.account,
-        fare,
-        operator_share,
-    )
-    house_after = system.split.houseBalances()
-    assert house_after[1] - house_before[1] == village
-    assert house_after[3] - house_before[3] == fee
-    assert system.split.claimable(mob.car.account) == operator_share
-    claimed = system.split.claim({"from": mob.car.account})
-    assert claimed.events["Claimed"]["amount"] == operator_share
-    day = event["day"]
-    book = system.trips.operatorDay(mob.car.account, day)
-    assert tuple(book) == (1, fare, fee, village)
+    after = book_of(mob, mob.car, day)
+    assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (1, fare, fee)
+    assert after[3] - before[3] == village and not after[4]
+    assert mob.system.trips.tripOf(trip_id)["status"] == T_ENDED
+    after_window(tx.timestamp)  # the fare is final without another transaction
+    assert mob.system.trips.tripOf(trip_id)["status"] == T_SETTLED
 
 
-def test_settle_outside_village_zone_pays_no_village_share(mob, rider):
-    trip_id, _, _, tx = ride(mob, rider, mob.scooter, 7, 900, village=False)
+def test_end_outside_village_zone_books_no_village_share(mob, rider):
+    day = kst_day(head_time())
+    before = book_of(mob, mob.scooter, day)
+    _, _, _, tx = ride(mob, rider, mob.scooter, 7, 900, village=False)
     fare = tx.events["TripEnded"]["fare"]
+    after = book_of(mob, mob.scooter, day)
+    assert after[1] - before[1] == fare
+    assert after[2] - before[2] == fare * FEE_BPS // 10_000
+    assert after[3] == before[3]
+
+
+def test_end_trip_reverts_when_settled(mob, rider):
+    """Never settled twice: the end report (which settles) works once, also after the window."""
+    trip_id, _, ended, tx = ride(mob, rider, mob.scooter, 5, 100)
     after_window(tx.timestamp)
-    tx = mob.system.trips.settle(trip_id, {"from": rider})
-    assert tx.events["TripSettled"]["villageShare"] == 0
-    assert tx.events["TripSettled"]["platformFee"] == fare * FEE_BPS // 10_000
-
-
-def test_settle_reverts_while_dispute_window_open(mob, rider):
-    trip_id, _, _, tx = ride(mob, rider, mob.scooter, 5, 100)
-    with reverts_with("TripSettlementDisputeWindowOpen", trip_id, tx.timestamp + DISPUTE_WINDOW):
-        mob.system.trips.settle(trip_id, {"from": rider})
-
-
-def test_settle_reverts_when_settled_twice(mob, rider):
-    trip_id, _, _, tx = ride(mob, rider, mob.scooter, 5, 100)
-    after_window(tx.timestamp)
-    mob.system.trips.settle(trip_id, {"from": rider})
     with reverts_with("TripSettlementWrongStatus", trip_id, T_SETTLED):
-        mob.system.trips.settle(trip_id, {"from": rider})
+        end_trip(mob, mob.scooter, trip_id, ended, 100)
+    with reverts_with("TripSettlementWrongStatus", trip_id, T_SETTLED):
+        mob.system.trips.forceClose(trip_id, {"from": rider})
 
 
-def test_settle_reverts_when_trip_open(mob, rider):
-    trip_id, _ = start_trip(mob, rider, mob.scooter)
-    with reverts_with("TripSettlementWrongStatus", trip_id, T_OPEN):
-        mob.system.trips.settle(trip_id, {"from": rider})
+def test_start_funds_the_deposit_from_the_balance(mob, rider):
+    system = mob.system
+    # a car trip's unused deposit leaves more than a bus deposit on the balance
+    ride(mob, rider, mob.car, 5, 100)
+    balance = system.trips.depositBalanceOf(rider)
+    assert balance >= BUS_PLAN[3]
+    wallet = system.credit.balanceOf(rider)
+    _, tx = start_trip(mob, rider, mob.bus)
+    assert "Transfer" not in tx.events
+    assert system.credit.balanceOf(rider) == wallet
+    assert system.trips.depositBalanceOf(rider) == balance - BUS_PLAN[3]
+
+
+def test_withdraw_deposit_pays_the_balance_out(mob, rider):
+    system = mob.system
+    ride(mob, rider, mob.scooter, 5, 100)
+    balance = system.trips.depositBalanceOf(rider)
+    assert balance > 0
+    wallet = system.credit.balanceOf(rider)
+    tx = system.trips.withdrawDeposit(balance - 1, {"from": rider})
+    assert dict(tx.events["DepositWithdrawn"]) == {"rider": rider, "amount": balance - 1}
+    assert tx.events["EscrowRefunded"]["amount"] == balance - 1
+    assert system.credit.balanceOf(rider) - wallet == balance - 1
+    assert system.trips.depositBalanceOf(rider) == 1
+
+
+def test_withdraw_deposit_reverts_above_balance(mob, rider, stranger):
+    balance = mob.system.trips.depositBalanceOf(rider)
+    with reverts_with("TripSettlementBalanceTooLow", rider, balance, balance + 1):
+        mob.system.trips.withdrawDeposit(balance + 1, {"from": rider})
+    with reverts_with("TripSettlementBalanceTooLow", stranger, 0, 0):
+        mob.system.trips.withdrawDeposit(0, {"from": stranger})
 
 
 def test_old_plan_stays_readable_and_prices_trips_started_under_it(mob, rider):
@@ -471,21 +496,41 @@ def test_dispute_then_partial_refund(mob, rider):
     system = mob.system
     trip_id, _, _, tx = ride(mob, rider, mob.car, 60, 20_000)
     fare = tx.events["TripEnded"]["fare"]
+    day = kst_day(tx.timestamp)
+    booked = book_of(mob, mob.car, day)
     tx = system.trips.dispute(trip_id, {"from": rider})
-    assert dict(tx.events["TripDisputed"]) == {"tripId": trip_id, "rider": rider}
+    assert dict(tx.events["TripDisputed"]) == {"tripId": trip_id, "rider": rider, "day": day}
     assert system.trips.tripOf(trip_id)["status"] == T_DISPUTED
-    before = system.credit.balanceOf(rider)
+    # the disputed fare left its day
+    operator_share, village, fee = split_of(fare, True)
+    unbooked = book_of(mob, mob.car, day)
+    assert tuple(b - u for b, u in zip(booked[:4], unbooked[:4], strict=True)) == (
+        1,
+        fare,
+        fee,
+        village,
+    )
+    balance = system.trips.depositBalanceOf(rider)
     refund = fare // 3
+    today_before = book_of(mob, mob.car, kst_day(head_time()))
     tx = system.trips.resolveDispute(trip_id, refund, {"from": mob.inspector})
+    paid = fare - refund
+    operator_share, village, fee = split_of(paid, True)
+    today = kst_day(tx.timestamp)
     assert dict(tx.events["DisputeResolved"]) == {
         "tripId": trip_id,
         "inspector": mob.inspector,
+        "day": today,
         "refund": refund,
+        "fare": paid,
+        "operatorShare": operator_share,
+        "villageShare": village,
+        "platformFee": fee,
     }
-    assert tx.events["TripSettled"]["fare"] == fare - refund
-    assert system.credit.balanceOf(rider) - before == CAR_PLAN[3] - fare + refund
+    assert system.trips.depositBalanceOf(rider) - balance == refund
     trip = system.trips.tripOf(trip_id)
-    assert trip["status"] == T_SETTLED and trip["fare"] == fare - refund
+    assert trip["status"] == T_SETTLED and trip["fare"] == paid
+    assert book_of(mob, mob.car, today)[1] - today_before[1] == paid
 
 
 def test_dispute_full_refund_pays_nobody(mob, rider):
@@ -493,12 +538,14 @@ def test_dispute_full_refund_pays_nobody(mob, rider):
     trip_id, _, _, tx = ride(mob, rider, mob.scooter, 20, 3_000)
     fare = tx.events["TripEnded"]["fare"]
     system.trips.dispute(trip_id, {"from": rider})
-    before = system.credit.balanceOf(rider)
+    gross = book_of(mob, mob.scooter, kst_day(tx.timestamp))[1]
+    before = system.trips.depositBalanceOf(rider)
     tx = system.trips.resolveDispute(trip_id, fare, {"from": mob.inspector})
-    assert "FareAllocated" not in tx.events
-    assert system.credit.balanceOf(rider) - before == SCOOTER_PLAN[3]
+    assert tx.events["DisputeResolved"]["fare"] == 0
+    assert book_of(mob, mob.scooter, kst_day(tx.timestamp))[1] == gross
+    assert system.trips.depositBalanceOf(rider) - before == fare  # the whole deposit is back
     with reverts_with("TripSettlementWrongStatus", trip_id, T_SETTLED):
-        system.trips.settle(trip_id, {"from": rider})
+        system.trips.dispute(trip_id, {"from": rider})
 
 
 def test_resolve_dispute_reverts_when_refund_above_fare(mob, rider):
@@ -541,12 +588,64 @@ def test_dispute_reverts_when_trip_open(mob, rider):
         mob.system.trips.dispute(trip_id, {"from": rider})
 
 
-def test_disputed_trip_cannot_be_settled_by_keeper(mob, rider):
-    trip_id, _, _, tx = ride(mob, rider, mob.scooter, 5, 100)
-    mob.system.trips.dispute(trip_id, {"from": rider})
-    after_window(tx.timestamp)
-    with reverts_with("TripSettlementWrongStatus", trip_id, T_DISPUTED):
-        mob.system.trips.settle(trip_id, {"from": rider})
+# ----------------------------------------------------------------------------- day release
+
+
+def test_release_day_reverts_before_its_dispute_window_passed(mob):
+    day = kst_day(head_time())
+    final_at = (day + 1) * 86_400 - 9 * HOUR + DISPUTE_WINDOW
+    assert mob.system.trips.dayFinalAt(day) == final_at
+    with reverts_with("TripSettlementDayNotFinal", mob.scooter.account, day, final_at):
+        mob.system.trips.releaseDay(mob.scooter.account, day)
+
+
+def test_release_day_pays_the_day_out_except_an_open_dispute(mob, rider, stranger):
+    system = mob.system
+    ride(mob, rider, mob.car, 20, 3_000)
+    trip_id, _, _, tx = ride(mob, rider, mob.car, 30, 5_000)
+    disputed_fare = tx.events["TripEnded"]["fare"]
+    system.trips.dispute(trip_id, {"from": rider})
+    day = kst_day(tx.timestamp)
+    legs, gross, fees, village, released = book_of(mob, mob.car, day)
+    assert gross > 0 and not released
+    mine_at(system.trips.dayFinalAt(day) + 1)
+    house_before = system.split.houseBalances()
+    claimable_before = system.split.claimable(mob.car.account)
+    tx = system.trips.releaseDay(mob.car.account, day, {"from": stranger})
+    net = gross - fees - village
+    assert dict(tx.events["DayReleased"]) == {
+        "operator": mob.car.account,
+        "day": day,
+        "legs": legs,
+        "gross": gross,
+        "operatorShare": net,
+        "villageShare": village,
+        "platformFee": fees,
+    }
+    allocated = tx.events["FareAllocated"]
+    assert (allocated["payee"], allocated["amount"], allocated["payeeShare"]) == (
+        mob.car.account,
+        gross,
+        net,
+    )
+    house_after = system.split.houseBalances()
+    assert house_after[1] - house_before[1] == village
+    assert house_after[3] - house_before[3] == fees
+    assert system.split.claimable(mob.car.account) - claimable_before == net
+    assert book_of(mob, mob.car, day)[4]
+    with reverts_with("TripSettlementDayAlreadyReleased", mob.car.account, day):
+        system.trips.releaseDay(mob.car.account, day)
+    # the disputed trip, resolved later, is booked on the day of its resolution
+    tx = system.trips.resolveDispute(trip_id, 0, {"from": mob.inspector})
+    assert kst_day(tx.timestamp) == day + 1
+    assert book_of(mob, mob.car, day + 1)[:2] == (1, disputed_fare)
+    assert book_of(mob, mob.car, day)[1] == gross
+
+
+def test_release_day_reverts_when_nothing_to_release(mob):
+    day = kst_day(head_time()) - 3
+    with reverts_with("TripSettlementNothingToRelease", mob.bus.account, day):
+        mob.system.trips.releaseDay(mob.bus.account, day)
 
 
 # ------------------------------------------------------------------------------ deployment

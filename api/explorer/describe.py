@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from api.explorer.formatting import hexify, kst, kst_window, short, won
+from api.explorer.formatting import hexify, kst, kst_date, kst_window, short, won
 from api.indexer.handlers import (
     CATEGORIES,
     DEVICE_KINDS,
@@ -138,7 +138,7 @@ D: dict[tuple[str, str], Describer] = {
     ("ParkingSlots", "BlackoutSet"): lambda a, L: (
         f"Slot {a['slotId']} "
         + ("not shared" if a["blackedOut"] else "shared again")
-        + f" on {kst(a['localDay'] * 86400 - 9 * 3600)[:10]}"
+        + f" on {kst_date(a['localDay'])}"
     ),
     ("ParkingSlots", "SlotActiveSet"): lambda a, L: (
         f"Slot {a['slotId']} "
@@ -305,19 +305,28 @@ D: dict[tuple[str, str], Describer] = {
     ),
     ("TripSettlement", "TripEnded"): lambda a, L: (
         f"Trip #{a['tripId']} ended at {kst(a['endedAt'])}: {a['distanceMeters']:,} m, fare "
-        f"{won(a['fare'])}" + (" (closed by timeout)" if a["forced"] else "")
-    ),
-    ("TripSettlement", "TripSettled"): lambda a, L: (
-        f"Trip #{a['tripId']} settled: fare {won(a['fare'])}; operator {L(a['operator'])} "
-        f"{won(a['operatorShare'])}, village enterprise {won(a['villageShare'])}, platform "
-        f"{won(a['platformFee'])}, refund to rider {won(a['riderRefund'])}"
+        f"{won(a['fare'])}"
+        + (" (closed by timeout)" if a["forced"] else "")
+        + f", booked on {L(a['operator'])}'s day; {won(a['riderRefund'])} of the deposit back to "
+        "the rider's deposit balance"
     ),
     ("TripSettlement", "TripDisputed"): lambda a, L: (
-        f"Trip #{a['tripId']} disputed by rider {L(a['rider'])}"
+        f"Trip #{a['tripId']} disputed by rider {L(a['rider'])}: its fare leaves the day book of "
+        f"{kst_date(a['day'])}"
     ),
     ("TripSettlement", "DisputeResolved"): lambda a, L: (
         f"Dispute on trip #{a['tripId']} resolved by inspector {L(a['inspector'])}: "
-        f"{won(a['refund'])} refunded"
+        f"{won(a['refund'])} refunded to the rider's deposit balance, fare {won(a['fare'])} booked "
+        f"on {kst_date(a['day'])} (operator {won(a['operatorShare'])}, village enterprise "
+        f"{won(a['villageShare'])}, platform {won(a['platformFee'])})"
+    ),
+    ("TripSettlement", "DayReleased"): lambda a, L: (
+        f"Trip fares of {kst_date(a['day'])} released for {L(a['operator'])}: {a['legs']} legs, "
+        f"gross {won(a['gross'])}; operator {won(a['operatorShare'])}, village enterprise "
+        f"{won(a['villageShare'])}, platform {won(a['platformFee'])} credited to the revenue split"
+    ),
+    ("TripSettlement", "DepositWithdrawn"): lambda a, L: (
+        f"Rider {L(a['rider'])} withdrew {won(a['amount'])} from the trip deposit balance"
     ),
     # JourneyClearing
     ("JourneyClearing", "JourneyOpened"): lambda a, L: (
@@ -328,7 +337,7 @@ D: dict[tuple[str, str], Describer] = {
         f"{L(a['operator'])}, transfer discount {won(a['discount'])} on {won(a['eligible'])}"
     ),
     ("JourneyClearing", "EpochStatement"): lambda a, L: (
-        f"Clearing statement {_epoch(a['epoch'])} for {L(a['operator'])}: {a['legs']} legs, "
+        f"Clearing statement {kst_date(a['epoch'])} for {L(a['operator'])}: {a['legs']} legs, "
         f"gross {won(a['gross'])}, discounts {won(a['discounts'])}, fees {won(a['fees'])}, "
         f"village {won(a['villageShare'])}, net {won(a['net'])}"
     ),
@@ -365,7 +374,7 @@ D: dict[tuple[str, str], Describer] = {
 
 
 def _epoch(epoch: int) -> str:
-    """RevenueSplit/JourneyClearing month epoch (year * 12 + month - 1) as 'YYYY-MM'."""
+    """RevenueSplit month epoch (year * 12 + month - 1) as 'YYYY-MM'."""
     return f"{epoch // 12:04d}-{epoch % 12 + 1:02d}"
 
 

@@ -19,6 +19,11 @@ def kst(timestamp: int) -> str:
     return moment.strftime(pattern) + " KST"
 
 
+def kst_date(day: int) -> str:
+    """A KST day number (days since 1970-01-01 in KST, FareMath.localDay) as '2026-03-02'."""
+    return f"{kst_datetime(int(day) * 86400 - 9 * 3600):%Y-%m-%d}"
+
+
 def kst_window(start: int, end: int) -> str:
     """'2026-03-02 18:00–22:00 KST' within one day, else both ends in full."""
     a, b = kst_datetime(start), kst_datetime(end)

@@ -301,6 +301,16 @@ def revenue_allocated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         _earn(s, payee, share)
 
 
+def fare_allocated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    # Mobility fares (TripSettlement day releases) and valet fees credit the same claimable
+    # balances as parking revenue; the logs themselves are read by the explorer (revenue.py).
+    for payee, key in (
+        (a["payee"], "payeeShare"), (ctx.village_enterprise, "villageShare"),
+        (ctx.platform, "platformShare"),
+    ):  # fmt: skip
+        _earn(s, payee, i64(a[key]))
+
+
 def claimed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     amount = i64(a["amount"])
     s.add(m.RevenueClaim(**ctx.ref(), payee=a["payee"], amount=amount))
@@ -428,6 +438,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("LeaseMarket", "OverstayDebtRecorded"): overstay_debt_recorded,
     ("LeaseMarket", "OverstayDebtPaid"): overstay_debt_paid,
     ("RevenueSplit", "RevenueAllocated"): revenue_allocated,
+    ("RevenueSplit", "FareAllocated"): fare_allocated,
     ("RevenueSplit", "Claimed"): claimed,
     ("RevenueSplit", "EscrowRefunded"): escrow_refunded(deferred=False),
     ("RevenueSplit", "RefundDeferred"): escrow_refunded(deferred=True),

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.indexer import models_mobility as mm
 from api.indexer.errors import IndexerError
+from citypass.timeunits import local_day
 
 if TYPE_CHECKING:
     from api.indexer.handlers import LogContext
@@ -73,6 +75,15 @@ def asset_updated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------- trips
 
 
+def _balance(s: Session, ctx: LogContext, rider: str) -> mm.RiderDepositBalance:
+    row = s.get(mm.RiderDepositBalance, rider)
+    if row is None:
+        row = mm.RiderDepositBalance(rider=rider, balance=0, updated_block=ctx.block_number)
+        s.add(row)
+    row.updated_block = ctx.block_number
+    return row
+
+
 def trip_started(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     s.add(
         mm.Trip(
@@ -81,30 +92,60 @@ def trip_started(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
             started_block=ctx.block_number,
         )
     )  # fmt: skip
+    # TripSettlement._start funds the deposit from the rider's balance first.
+    balance = _balance(s, ctx, a["rider"])
+    balance.balance -= min(a["deposit"], balance.balance)
 
 
 def trip_ended(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    # The end report settles: the fare is booked on the operator's KST day of this block and the
+    # unused deposit goes to the rider's balance. The trip stays ENDED until its day's release.
     trip = _row(s, mm.Trip, a["tripId"], "trip")
     trip.status, trip.ended_at, trip.distance_m = "ENDED", a["endedAt"], a["distanceMeters"]
-    trip.fare, trip.forced = a["fare"], bool(a["forced"])
+    trip.fare, trip.forced, trip.rider_refund = a["fare"], bool(a["forced"]), a["riderRefund"]
+    trip.closed_at, trip.booked_day = ctx.timestamp, local_day(ctx.timestamp)
+    _balance(s, ctx, a["rider"]).balance += a["riderRefund"]
 
 
 def trip_disputed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    _row(s, mm.Trip, a["tripId"], "trip").status = "DISPUTED"
+    # The fare leaves its day (a["day"]) until an INSPECTOR resolves the dispute.
+    trip = _row(s, mm.Trip, a["tripId"], "trip")
+    trip.status, trip.booked_day = "DISPUTED", None
 
 
 def dispute_resolved(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    # Back to ENDED with the refund taken off the fare (TripSettlement.resolveDispute).
+    # Final at once (TripSettlement.resolveDispute): the refund to the rider's balance, the rest
+    # booked on the resolution's day in the stated parts.
     trip = _row(s, mm.Trip, a["tripId"], "trip")
-    trip.status, trip.dispute_refund = "ENDED", a["refund"]
-    trip.fare = (trip.fare or 0) - a["refund"]
-
-
-def trip_settled(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    trip = _row(s, mm.Trip, a["tripId"], "trip")
-    trip.status, trip.settled_day, trip.fare = "SETTLED", a["day"], a["fare"]
+    trip.status, trip.dispute_refund, trip.fare = "SETTLED", a["refund"], a["fare"]
+    trip.booked_day = a["day"]
     trip.operator_share, trip.village_share = a["operatorShare"], a["villageShare"]
-    trip.platform_fee, trip.rider_refund = a["platformFee"], a["riderRefund"]
+    trip.platform_fee = a["platformFee"]
+    _balance(s, ctx, trip.rider).balance += a["refund"]
+
+
+def day_released(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        mm.DayRelease(
+            **ctx.ref(), operator=a["operator"], day=a["day"], legs=a["legs"], gross=a["gross"],
+            operator_share=a["operatorShare"], village_share=a["villageShare"],
+            platform_fee=a["platformFee"],
+        )
+    )  # fmt: skip
+    # Every trip still booked on the day is paid out with it: its fare is final.
+    s.execute(
+        update(mm.Trip)
+        .where(
+            mm.Trip.operator == a["operator"],
+            mm.Trip.booked_day == a["day"],
+            mm.Trip.status == "ENDED",
+        )
+        .values(status="SETTLED")
+    )
+
+
+def deposit_withdrawn(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    _balance(s, ctx, a["rider"]).balance -= a["amount"]
 
 
 # ------------------------------------------------------------------------------- journeys
@@ -170,7 +211,8 @@ MOBILITY_HANDLERS: dict[tuple[str, str], Callable[[Session, Any, dict[str, Any]]
     ("TripSettlement", "TripEnded"): trip_ended,
     ("TripSettlement", "TripDisputed"): trip_disputed,
     ("TripSettlement", "DisputeResolved"): dispute_resolved,
-    ("TripSettlement", "TripSettled"): trip_settled,
+    ("TripSettlement", "DayReleased"): day_released,
+    ("TripSettlement", "DepositWithdrawn"): deposit_withdrawn,
     ("JourneyClearing", "JourneyOpened"): journey_opened,
     ("JourneyClearing", "LegAdded"): leg_added,
     ("JourneyClearing", "EpochStatement"): epoch_statement,

@@ -4,8 +4,12 @@ assets, trips, journeys with their legs, operators' epoch statements and valet r
 For other readers (feeds, KPIs): every table is filled by api/indexer/handlers_mobility.py from
 MobilityOperators, TripSettlement, JourneyClearing and ValetService events, with the same
 conventions as models.py (checksummed addresses, KRW amounts, unix seconds, enum names as text).
-A trip's `status` follows TripStatus (OPEN, ENDED, DISPUTED, SETTLED); a valet request's follows
-ValetStatus (REQUESTED, ACCEPTED, PARKED, RETURN_REQUESTED, RETURNED, CANCELLED).
+A trip's `status` follows TripStatus (OPEN, ENDED, DISPUTED, SETTLED) as far as events tell it:
+the end report books the fare on the operator's KST day (ENDED); the trip is SETTLED here once
+its day has been released to the revenue split (DayReleased) or its dispute resolved. On chain,
+`tripOf` already reads SETTLED when the dispute window has passed, which emits no event; the read
+model waits for the release, the moment the money actually moves. A valet request's status
+follows ValetStatus (REQUESTED, ACCEPTED, PARKED, RETURN_REQUESTED, RETURNED, CANCELLED).
 """
 
 from __future__ import annotations
@@ -62,12 +66,42 @@ class Trip(Base):
     distance_m: Mapped[int | None] = mapped_column(BigInteger)
     fare: Mapped[int | None] = mapped_column(BigInteger)  # after a dispute: what was paid
     forced: Mapped[bool | None] = mapped_column(Boolean)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger)  # block time of the end report
+    rider_refund: Mapped[int | None] = mapped_column(BigInteger)  # unused deposit, to the balance
     dispute_refund: Mapped[int | None] = mapped_column(BigInteger)
-    settled_day: Mapped[int | None] = mapped_column(Integer)  # KST day number
+    # The KST day the fare is booked on (the end report's, or the resolution's after a dispute);
+    # None while disputed, when the fare is on no day.
+    booked_day: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The fare's split is stated per trip only by DisputeResolved; an undisputed trip's parts
+    # are summed into its day (DayRelease).
     operator_share: Mapped[int | None] = mapped_column(BigInteger)
     village_share: Mapped[int | None] = mapped_column(BigInteger)
     platform_fee: Mapped[int | None] = mapped_column(BigInteger)
-    rider_refund: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DayRelease(LogRef, Base):
+    """TripSettlement.DayReleased: one operator's KST day of fares paid to the revenue split."""
+
+    __tablename__ = "mobility_day_releases"
+    __table_args__ = (UniqueConstraint("operator", "day"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    operator: Mapped[str] = mapped_column(ADDRESS, index=True)
+    day: Mapped[int] = mapped_column(Integer, index=True)  # KST day number
+    legs: Mapped[int] = mapped_column(BigInteger)
+    gross: Mapped[int] = mapped_column(BigInteger)
+    operator_share: Mapped[int] = mapped_column(BigInteger)
+    village_share: Mapped[int] = mapped_column(BigInteger)
+    platform_fee: Mapped[int] = mapped_column(BigInteger)
+
+
+class RiderDepositBalance(Base):
+    """A rider's TripSettlement deposit balance (`depositBalanceOf`), replayed from events:
+    unused deposits and dispute refunds in, the next trip's deposit and withdrawals out."""
+
+    __tablename__ = "rider_deposit_balances"
+    rider: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
 
 
 class Journey(Base):

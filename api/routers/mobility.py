@@ -77,9 +77,10 @@ def trip_public(t: mm.Trip) -> TripPublic:
     return TripPublic(
         tripId=t.trip_id, rider=t.rider, operator=t.operator, assetId=t.asset_id,
         planId=t.plan_id, deposit=t.deposit, status=t.status, startedAt=t.started_at,
-        endedAt=t.ended_at, distanceM=t.distance_m, fare=t.fare, forced=t.forced,
-        settledDay=t.settled_day, operatorShare=t.operator_share, villageShare=t.village_share,
-        platformFee=t.platform_fee, riderRefund=t.rider_refund,
+        endedAt=t.ended_at, closedAt=t.closed_at, distanceM=t.distance_m, fare=t.fare,
+        forced=t.forced, riderRefund=t.rider_refund, disputeRefund=t.dispute_refund,
+        bookedDay=t.booked_day, operatorShare=t.operator_share, villageShare=t.village_share,
+        platformFee=t.platform_fee,
     )  # fmt: skip
 
 
@@ -91,7 +92,12 @@ def member_trips(
     if status is not None:
         query = query.where(mm.Trip.status == status)
     rows = session.scalars(query.order_by(mm.Trip.trip_id.desc()).limit(limit))
-    return TripsPublic(indexedBlock=_indexed_block(session), trips=[trip_public(t) for t in rows])
+    balance = session.get(mm.RiderDepositBalance, address)
+    return TripsPublic(
+        indexedBlock=_indexed_block(session),
+        depositBalance=balance.balance if balance else 0,
+        trips=[trip_public(t) for t in rows],
+    )
 
 
 @router.get(

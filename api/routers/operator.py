@@ -42,19 +42,18 @@ def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatement
         .where(mm.EpochStatement.operator == me)
         .order_by(mm.EpochStatement.epoch)
     )
-    days = session.execute(
-        select(
-            mm.Trip.settled_day,
-            func.count(),
-            func.sum(mm.Trip.fare),
-            func.sum(mm.Trip.operator_share),
-            func.sum(mm.Trip.village_share),
-            func.sum(mm.Trip.platform_fee),
-        )  # fmt: skip
-        .where(mm.Trip.operator == me, mm.Trip.status == "SETTLED")
-        .group_by(mm.Trip.settled_day)
-        .order_by(mm.Trip.settled_day)
+    # Booked fares per day from the trips (a disputed trip is on no day), and the chain's own
+    # figures for the days already paid out.
+    booked = session.execute(
+        select(mm.Trip.booked_day, func.count(), func.sum(mm.Trip.fare))
+        .where(mm.Trip.operator == me, mm.Trip.booked_day.is_not(None))
+        .group_by(mm.Trip.booked_day)
     )
+    releases = {
+        r.day: r for r in session.scalars(select(mm.DayRelease).where(mm.DayRelease.operator == me))
+    }
+    days = {day: (n, fares or 0) for day, n, fares in booked}
+    days.update({day: (r.legs, r.gross) for day, r in releases.items()})
     revenue = session.scalars(
         select(m.MonthlyStatement)
         .where(m.MonthlyStatement.payee == me)
@@ -71,13 +70,7 @@ def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatement
             )
             for e in epochs
         ],
-        settlementDays=[
-            SettlementDayPublic(
-                day=day, trips=n, fares=fares or 0, operatorShare=share or 0,
-                villageShare=village or 0, platformFee=fee or 0,
-            )
-            for day, n, fares, share, village, fee in days
-        ],
+        settlementDays=[_day(day, *days[day], releases.get(day)) for day in sorted(days)],
         revenueStatements=[
             RevenueStatementPublic(
                 epoch=r.epoch, month=month_text(r.epoch), kind=r.kind, earned=r.earned,
@@ -87,6 +80,17 @@ def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatement
             for r in revenue
         ],
         claimable=balance.claimable if balance else 0,
+    )  # fmt: skip
+
+
+def _day(day: int, trips: int, fares: int, release: mm.DayRelease | None) -> SettlementDayPublic:
+    return SettlementDayPublic(
+        day=day, trips=trips, fares=fares, released=release is not None,
+        operatorShare=release.operator_share if release else None,
+        villageShare=release.village_share if release else None,
+        platformFee=release.platform_fee if release else None,
+        releasedBlock=release.block_number if release else None,
+        releaseTxHash=release.tx_hash if release else None,
     )  # fmt: skip
 
 

@@ -34,21 +34,33 @@ class TripPublic(BaseModel):
     assetId: int
     planId: int
     deposit: int
-    status: str = Field(description="OPEN, ENDED, DISPUTED or SETTLED")
+    status: str = Field(
+        description="OPEN; ENDED (fare booked, unused deposit returned); DISPUTED (fare on no "
+        "day); SETTLED (its day released to the revenue split, or its dispute resolved)"
+    )
     startedAt: int
-    endedAt: int | None
+    endedAt: int | None = Field(description="the operator's reported end")
+    closedAt: int | None = Field(description="block time of the end report; the dispute window "
+                                 "runs from here")  # fmt: skip
     distanceM: int | None
-    fare: int | None
+    fare: int | None = Field(description="KRW; after a dispute, what the rider finally paid")
     forced: bool | None
-    settledDay: int | None = Field(description="KST day number of the settlement")
-    operatorShare: int | None
+    riderRefund: int | None = Field(description="unused deposit, to the rider's deposit balance")
+    disputeRefund: int | None
+    bookedDay: int | None = Field(
+        description="KST day number the fare is booked on (null while disputed)"
+    )
+    operatorShare: int | None = Field(description="stated per trip only by a resolved dispute")
     villageShare: int | None
     platformFee: int | None
-    riderRefund: int | None
 
 
 class TripsPublic(BaseModel):
     indexedBlock: int
+    depositBalance: int = Field(
+        description="the rider's TripSettlement deposit balance (funds the next deposit first; "
+        "withdrawDeposit pays it out)"
+    )
     trips: list[TripPublic]
 
 

@@ -23,12 +23,19 @@ class EpochStatementPublic(BaseModel):
 
 
 class SettlementDayPublic(BaseModel):
+    """An operator's KST day book in TripSettlement: the fares booked on it (end reports of the
+    day, not disputed, plus disputes resolved that day), paid out by `releaseDay` once its
+    dispute window has passed."""
+
     day: int = Field(description="KST day number (days since 1970-01-01)")
-    trips: int
-    fares: int
-    operatorShare: int
-    villageShare: int
-    platformFee: int
+    trips: int = Field(description="legs booked on the day")
+    fares: int = Field(description="gross KRW booked on the day")
+    released: bool = Field(description="paid out to the revenue split (DayReleased)")
+    operatorShare: int | None = Field(description="credited to the operator; null until released")
+    villageShare: int | None = Field(description="to the village enterprise; null until released")
+    platformFee: int | None = Field(description="to the platform; null until released")
+    releasedBlock: int | None
+    releaseTxHash: str | None
 
 
 class RevenueStatementPublic(BaseModel):
@@ -46,7 +53,9 @@ class OperatorStatementsPublic(BaseModel):
     address: str
     indexedBlock: int
     mobilityEpochs: list[EpochStatementPublic] = Field(description="JourneyClearing statements")
-    settlementDays: list[SettlementDayPublic] = Field(description="TripSettlement, per KST day")
+    settlementDays: list[SettlementDayPublic] = Field(
+        description="TripSettlement day books, per KST day, released or not yet"
+    )
     revenueStatements: list[RevenueStatementPublic] = Field(
         description="RevenueSplit monthly statements of this payee (parking, fares, valet)"
     )

@@ -214,6 +214,7 @@ def plan_mobility(
         steps.extend(_journey_steps(world, first, second, result))
     for _ in range(12):
         steps.extend(_valet_steps(world, mobility, day, rng, result))
+    steps.extend(_release_steps(world, mobility, day))
     return steps
 
 
@@ -250,6 +251,8 @@ def _trip_steps(world: World, mobility: Mobility, trip: Trip, result: MobilityRe
         trip.fare = tx.events["TripEnded"]["fare"]
         result.trips[name] += 1
         result.fares[name] += trip.fare
+        if not trip.disputed:  # the end report settles; a disputed trip settles on resolution
+            result.settled += 1
 
     def dispute() -> None:
         if trip.fare:
@@ -263,20 +266,32 @@ def _trip_steps(world: World, mobility: Mobility, trip: Trip, result: MobilityRe
             result.dispute_refunds += refund
             result.settled += 1
 
-    def settle() -> None:
-        if trip.fare:
-            system.trips.settle(trip.trip_id, {"from": world.people.operator})
-            result.settled += 1
-
     steps: list[Step] = [(trip.start, "trip start", start), (trip.end, "trip end", end)]
     if trip.disputed:
         steps += [
             (trip.end + 20 * MINUTE, "dispute", dispute),
             (trip.end + HOUR, "resolve", resolve),
         ]
-    else:
-        steps.append((trip.end + DISPUTE_WINDOW_SECONDS + MINUTE, "trip settle", settle))
     return steps
+
+
+def _release_steps(world: World, mobility: Mobility, day: int) -> list[Step]:
+    """After the day's dispute window: the keeper releases each operator's day to the revenue
+    split (where the operators claim), and the app returns the riders' unused deposits."""
+    system = world.system
+    kst_day = (day + 9 * HOUR) // 86400
+
+    def release() -> None:
+        for operator in mobility.operators:
+            if system.trips.operatorDay(operator.account, kst_day)["gross"]:
+                system.trips.releaseDay(operator.account, kst_day, {"from": world.people.operator})
+        for rider in mobility.riders:
+            balance = system.trips.depositBalanceOf(rider)
+            if balance:
+                system.trips.withdrawDeposit(balance, {"from": rider})
+
+    final_at = int(system.trips.dayFinalAt(kst_day))
+    return [(final_at + 5 * MINUTE, "release the day", release)]
 
 
 def _journey_steps(world: World, first: Trip, second: Trip, result: MobilityResult) -> list[Step]:

@@ -52,6 +52,11 @@ interface IJourneyClearing {
     /// @param epoch the day asked for
     /// @param currentEpoch today
     error JourneyClearingEpochNotOver(uint32 epoch, uint32 currentEpoch);
+    /// @notice The epoch is over but trips that ended in it may still be disputed, so its book
+    /// may still change.
+    /// @param epoch the day asked for
+    /// @param finalAt the first moment after which it may be closed
+    error JourneyClearingEpochNotFinal(uint32 epoch, uint256 finalAt);
     /// @notice The operator's epoch was already closed.
     /// @param operator the operator
     /// @param epoch the day
@@ -72,9 +77,10 @@ interface IJourneyClearing {
     );
     /// @notice The city topped up the subsidy pool.
     event SubsidyToppedUp(address indexed by, uint256 amount, uint256 pool);
-    /// @notice One operator's KST day, closed: settled legs, gross fares, transfer discounts
-    /// granted on its legs (paid by the city's pool), platform fees, the village share, and the
-    /// operator's net (gross - fees - village), as credited to its RevenueSplit account.
+    /// @notice One operator's KST day, closed: settled legs (trips ended that day and not
+    /// disputed, plus disputes resolved that day), gross fares, transfer discounts granted on its
+    /// legs (paid by the city's pool), platform fees, the village share, and the operator's net
+    /// (gross - fees - village), as credited to its RevenueSplit account by the day's release.
     event EpochStatement(
         address indexed operator,
         uint32 indexed epoch,

@@ -6,9 +6,13 @@ import {OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.sol";
 /// @title ITripSettlement
 /// @notice Trips on shared cars, kick-scooters and other operators' assets: the rider starts a
 /// trip with a deposit escrowed in CityCredit; the operator signs an EIP-712 end report that
-/// anyone submits; the fare is computed on chain from the plan in force at the start. The
-/// settlement, once the rider's dispute window has passed (or an INSPECTOR resolved the dispute),
-/// pays the fare out (operator, village enterprise, platform) and the unused deposit back.
+/// anyone submits; the fare is computed on chain from the plan in force at the start. The end
+/// report also settles: it splits the fare (operator, village enterprise, platform) onto the
+/// operator's KST day and returns the unused deposit to the rider's deposit balance (which funds
+/// the next trip's deposit and can be withdrawn at any time). The fares of a day stay escrowed
+/// until the day's dispute window has passed; then one `releaseDay` pays the whole day out to the
+/// revenue split, where the operator claims it. A disputed trip leaves its day; the INSPECTOR's
+/// resolution refunds (never more than the fare) and books the rest on the current day.
 interface ITripSettlement {
     /// @notice A zero address was given where a contract is required.
     error TripSettlementZeroAddress();
@@ -72,10 +76,24 @@ interface ITripSettlement {
     /// @param tripId the trip
     /// @param deadline the end of the window
     error TripSettlementDisputeWindowClosed(uint256 tripId, uint256 deadline);
-    /// @notice The dispute window is still open, so the fare cannot be paid out yet.
-    /// @param tripId the trip
-    /// @param deadline the end of the window
-    error TripSettlementDisputeWindowOpen(uint256 tripId, uint256 deadline);
+    /// @notice A day's fares are paid out only once the dispute window of its last trip has passed.
+    /// @param operator the operator
+    /// @param day the KST day
+    /// @param finalAt the first moment after which the day may be released
+    error TripSettlementDayNotFinal(address operator, uint32 day, uint256 finalAt);
+    /// @notice The day's fares were already paid out.
+    /// @param operator the operator
+    /// @param day the KST day
+    error TripSettlementDayAlreadyReleased(address operator, uint32 day);
+    /// @notice The day has no fares to pay out.
+    /// @param operator the operator
+    /// @param day the KST day
+    error TripSettlementNothingToRelease(address operator, uint32 day);
+    /// @notice The rider's deposit balance does not cover the withdrawal.
+    /// @param rider the rider
+    /// @param balance the balance
+    /// @param amount the amount asked for
+    error TripSettlementBalanceTooLow(address rider, uint256 balance, uint256 amount);
     /// @notice A dispute refund may not exceed the fare.
     /// @param tripId the trip
     /// @param refund the refund asked for
@@ -95,7 +113,12 @@ interface ITripSettlement {
         uint256 deposit
     );
     /// @notice A trip ended (by the operator's report, or `forced` after the timeout at the cap
-    /// fare); the deposit stays in escrow until the settlement.
+    /// fare) and was settled: the fare was booked on the operator's KST day of this block, split
+    /// by `FareMath.split` (platform fee, village share for village-zone trips, the operator
+    /// takes the rest and the dust, so the parts sum exactly; the day's totals are in
+    /// `operatorDay` and `DayReleased`), and `riderRefund` (the rest of the deposit) went to the
+    /// rider's deposit balance. The fare stays escrowed until its day is released, and leaves
+    /// the day if the rider disputes it.
     event TripEnded(
         uint256 indexed tripId,
         address indexed rider,
@@ -103,25 +126,37 @@ interface ITripSettlement {
         uint64 endedAt,
         uint256 distanceMeters,
         uint256 fare,
-        bool forced
+        bool forced,
+        uint256 riderRefund
     );
-    /// @notice The rider disputed the fare within the window.
-    event TripDisputed(uint256 indexed tripId, address indexed rider);
-    /// @notice An INSPECTOR resolved a dispute, refunding `refund` (at most the fare).
-    event DisputeResolved(uint256 indexed tripId, address indexed inspector, uint256 refund);
-    /// @notice The trip was settled: the rider paid `fare` (after any dispute refund), whose three
-    /// parts sum exactly to it (the operator takes the dust), and `riderRefund` (the rest of the
-    /// deposit) went back to the rider.
-    event TripSettled(
+    /// @notice The rider disputed the fare within the window; it left the booked `day`.
+    event TripDisputed(uint256 indexed tripId, address indexed rider, uint32 day);
+    /// @notice An INSPECTOR resolved a dispute: `refund` (at most the fare) went to the rider's
+    /// deposit balance and the rest, `fare`, was booked on the operator's KST `day` in three
+    /// parts that sum exactly to it.
+    event DisputeResolved(
         uint256 indexed tripId,
-        address indexed operator,
+        address indexed inspector,
         uint32 indexed day,
+        uint256 refund,
         uint256 fare,
         uint256 operatorShare,
         uint256 villageShare,
-        uint256 platformFee,
-        uint256 riderRefund
+        uint256 platformFee
     );
+    /// @notice An operator's day was paid out to the revenue split: the operator's share becomes
+    /// claimable there, the village share and the platform fee go to the house payees.
+    event DayReleased(
+        address indexed operator,
+        uint32 indexed day,
+        uint256 legs,
+        uint256 gross,
+        uint256 operatorShare,
+        uint256 villageShare,
+        uint256 platformFee
+    );
+    /// @notice A rider withdrew from the deposit balance (paid through the vault's refund).
+    event DepositWithdrawn(address indexed rider, uint256 amount);
 
     function startTrip(uint256 assetId, uint256 planId, uint256 deposit) external returns (uint256 tripId);
     function startTripWithPermit(
@@ -137,9 +172,12 @@ interface ITripSettlement {
     function forceClose(uint256 tripId) external;
     function dispute(uint256 tripId) external;
     function resolveDispute(uint256 tripId, uint256 refund) external;
-    function settle(uint256 tripId) external;
+    function releaseDay(address operator, uint32 day) external;
+    function withdrawDeposit(uint256 amount) external;
 
     function tripOf(uint256 tripId) external view returns (Trip memory);
     function operatorDay(address operator, uint32 day) external view returns (OperatorDay memory);
+    function dayFinalAt(uint32 day) external view returns (uint256);
+    function depositBalanceOf(address rider) external view returns (uint256);
     function endReportDigest(uint256 tripId, uint64 endedAt, int64 distanceMeters) external view returns (bytes32);
 }

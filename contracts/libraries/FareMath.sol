@@ -37,4 +37,9 @@ library FareMath {
     function localDay(uint256 timestamp) internal pure returns (uint32) {
         return uint32((timestamp + 9 hours) / 1 days);
     }
+
+    /// @notice When KST day `day` ends (the first second of the next day, as a timestamp).
+    function localDayEnd(uint32 day) internal pure returns (uint256) {
+        return (uint256(day) + 1) * 1 days - 9 hours;
+    }
 }

@@ -122,15 +122,20 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
     }
 
     /// @inheritdoc IJourneyClearing
-    /// @dev Anyone may close a finished day (the epoch script does); settlements and discounts
-    /// are always booked on the current day, so a closed day never changes afterwards.
+    /// @dev Anyone may close a finished day (the epoch script does) once its trips can no longer
+    /// be disputed; the close also releases the day's fares to the revenue split if nobody has
+    /// yet, so the statement and the payout agree. Bookings and discounts always go to the
+    /// current day, so a closed day never changes afterwards.
     function closeEpoch(address operator, uint32 epoch) external {
         if (operators.operatorOf(operator).kind == OperatorKind.NONE) revert JourneyClearingUnknownOperator(operator);
         uint32 today = FareMath.localDay(block.timestamp);
         if (epoch >= today) revert JourneyClearingEpochNotOver(epoch, today);
+        uint256 finalAt = trips.dayFinalAt(epoch);
+        if (block.timestamp <= finalAt) revert JourneyClearingEpochNotFinal(epoch, finalAt);
         if (_closed[operator][epoch]) revert JourneyClearingEpochAlreadyClosed(operator, epoch);
         _closed[operator][epoch] = true;
         OperatorDay memory book = trips.operatorDay(operator, epoch);
+        if (book.gross != 0 && !book.released) trips.releaseDay(operator, epoch);
         emit EpochStatement(
             operator,
             epoch,

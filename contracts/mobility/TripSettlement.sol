@@ -19,17 +19,29 @@ import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.s
 
 /// @title TripSettlement
 /// @notice Starts, ends, disputes and settles mobility trips. Deposits and fares are escrowed in
-/// the revenue split's vault (CityCredit's escrow vault), as the lease market does; payouts go
-/// through `RevenueSplit.allocateFare`, so operators claim with the same `claim()` and get the
-/// same monthly statements. Per operator and KST day the settled totals are kept for the
-/// clearing house's epoch statements (JourneyClearing).
-/// @dev A trip keeps a copy of its plan's prices, so the end report needs no external read and
-/// makes no external call: it fixes the fare and writes two words it has just read. The deposit
-/// stays escrowed until the settlement, which pays the fare out and the rest back in one go.
-/// Trips longer than the timeout cost the daily cap, which the deposit must cover, so a fare
-/// never exceeds the deposit.
+/// the revenue split's vault (CityCredit's escrow vault), as the lease market does. The operator's
+/// end report settles the trip in one transaction: the fare is split and booked on the operator's
+/// KST day, the unused deposit goes to the rider's deposit balance. A day is paid out through
+/// `RevenueSplit.creditFareShares` in one `releaseDay` once its dispute window has passed, so
+/// operators claim with the same `claim()` and get the same monthly statements; the day books
+/// are also the clearing house's epoch statements (JourneyClearing).
+/// @dev Gas: the end report is the only per-trip transaction after the start. It reads the trip's
+/// three words and writes the third, clears the asset's open-trip word (a refund), and updates
+/// two words that are warm in daily use (the operator's day book, the rider's balance): no token
+/// transfer and no external call. The per-trip cost of a refund transfer and of a payout call is
+/// what the previous two-step settlement spent; the rider's balance and the day's release take
+/// their place. Trips longer than the timeout cost the daily cap, which the deposit must cover,
+/// so a fare never exceeds the deposit.
 contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSettlement {
     using SafeERC20 for IERC20;
+
+    /// @dev A rider's deposit balance: unused deposits and dispute refunds, held in the vault.
+    /// `trips` counts the rider's trips; it keeps the word non-zero, so crediting a balance that a
+    /// start emptied is never a fresh-slot write on the end report.
+    struct RiderAccount {
+        uint64 balance;
+        uint32 trips;
+    }
 
     uint256 private constant BPS = 10_000;
     /// @notice The longest distance an end report may give (1,000 km).
@@ -53,6 +65,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     mapping(uint256 tripId => Trip) private _trips;
     mapping(uint256 assetId => uint256 tripId) private _openTripOf;
     mapping(address operator => mapping(uint32 day => OperatorDay)) private _days;
+    mapping(address rider => RiderAccount) private _riders;
 
     constructor(
         ICityAccess access_,
@@ -106,6 +119,8 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         return _start(rider, assetId, planId, deposit);
     }
 
+    /// @dev The deposit is funded from the rider's deposit balance first; only the rest is
+    /// transferred into the vault.
     function _start(address rider, uint256 assetId, uint256 planId, uint256 deposit)
         private
         returns (uint256 tripId)
@@ -121,23 +136,26 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         _openTripOf[assetId] = tripId;
         _trips[tripId] = Trip({
             rider: rider,
-            startedAt: uint40(block.timestamp),
-            status: TripStatus.OPEN,
-            villageZone: villageZone,
-            closedAt: 0,
-            operator: operator,
             deposit: uint48(deposit),
+            startedAt: uint40(block.timestamp),
+            villageZone: villageZone,
+            operator: operator,
+            assetId: uint32(assetId),
+            planId: uint32(planId),
+            status: TripStatus.OPEN,
+            closedAt: 0,
+            fare: 0,
+            duration: 0,
             unlockFee: terms.unlockFee,
             perMinute: terms.perMinute,
             per100m: terms.per100m,
-            dailyCap: terms.dailyCap,
-            assetId: uint32(assetId),
-            planId: uint32(planId),
-            fare: 0,
-            duration: 0
+            dailyCap: terms.dailyCap
         });
+        RiderAccount memory account = _riders[rider];
+        uint256 fromBalance = deposit < account.balance ? deposit : account.balance;
+        _riders[rider] = RiderAccount({balance: uint64(account.balance - fromBalance), trips: account.trips + 1});
         emit TripStarted(tripId, rider, operator, assetId, planId, deposit);
-        credit.safeTransferFrom(rider, address(vault), deposit);
+        if (deposit != fromBalance) credit.safeTransferFrom(rider, address(vault), deposit - fromBalance);
     }
 
     // ------------------------------------------------------------------------------ end
@@ -146,8 +164,8 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     /// @dev Anyone may submit the operator's signed report; the trip's status makes it single-use.
     function endTrip(uint256 tripId, uint64 endedAt, int64 distanceMeters, bytes calldata signature) external {
         Trip storage trip = _trips[tripId];
-        (address rider, uint256 startedAt, TripStatus status) = (trip.rider, trip.startedAt, trip.status);
-        if (status != TripStatus.OPEN) _revertStatus(tripId, status);
+        uint256 startedAt = trip.startedAt;
+        if (trip.status != TripStatus.OPEN) _revertStatus(tripId);
         if (distanceMeters < 0) revert TripSettlementNegativeDistance(tripId, distanceMeters);
         if (uint256(int256(distanceMeters)) > MAX_DISTANCE_METERS) {
             revert TripSettlementDistanceTooLarge(tripId, distanceMeters, MAX_DISTANCE_METERS);
@@ -162,7 +180,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         uint256 fare = duration >= tripTimeout
             ? terms.dailyCap
             : FareMath.fare(terms, duration, uint256(int256(distanceMeters)));
-        _close(trip, tripId, rider, operator, endedAt, uint256(int256(distanceMeters)), fare, false);
+        _close(trip, tripId, operator, endedAt, uint256(int256(distanceMeters)), fare, false);
     }
 
     /// @inheritdoc ITripSettlement
@@ -170,96 +188,131 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     /// pays the plan's daily cap, the most any trip costs.
     function forceClose(uint256 tripId) external {
         Trip storage trip = _trips[tripId];
-        TripStatus status = trip.status;
-        if (status != TripStatus.OPEN) _revertStatus(tripId, status);
+        if (trip.status != TripStatus.OPEN) _revertStatus(tripId);
         uint256 timeoutAt = uint256(trip.startedAt) + tripTimeout;
         if (block.timestamp < timeoutAt) revert TripSettlementNotTimedOut(tripId, timeoutAt);
-        _close(trip, tripId, trip.rider, trip.operator, uint64(block.timestamp), 0, trip.dailyCap, true);
+        _close(trip, tripId, trip.operator, uint64(block.timestamp), 0, trip.dailyCap, true);
     }
 
+    /// @dev Ends and settles: records the outcome, frees the asset, books the fare's parts on the
+    /// operator's day and credits the unused deposit to the rider's balance.
     function _close(
         Trip storage trip,
         uint256 tripId,
-        address rider,
         address operator,
         uint64 endedAt,
         uint256 distance,
         uint256 fare,
         bool forced
     ) private {
+        address rider = trip.rider;
         trip.status = TripStatus.ENDED;
         trip.closedAt = uint40(block.timestamp);
         trip.fare = uint32(fare);
         trip.duration = uint32(endedAt - trip.startedAt);
         delete _openTripOf[trip.assetId];
-        emit TripEnded(tripId, rider, operator, endedAt, distance, fare, forced);
+        (, uint256 villageShare, uint256 platformFee) = _split(fare, trip.villageZone);
+        _book(operator, FareMath.localDay(block.timestamp), fare, villageShare, platformFee);
+        uint256 riderRefund = uint256(trip.deposit) - fare;
+        if (riderRefund != 0) _riders[rider].balance += uint64(riderRefund);
+        emit TripEnded(tripId, rider, operator, endedAt, distance, fare, forced, riderRefund);
     }
 
     // ------------------------------------------------------------------ dispute and payout
 
     /// @inheritdoc ITripSettlement
+    /// @dev The fare leaves the day it was booked on, which cannot have been released yet: a day
+    /// is released only after the window of its last trip has passed.
     function dispute(uint256 tripId) external {
         Trip storage trip = _trips[tripId];
-        TripStatus status = trip.status;
-        if (status != TripStatus.ENDED) _revertStatus(tripId, status);
+        if (trip.status != TripStatus.ENDED) _revertStatus(tripId);
         address caller = _msgSender();
         if (caller != trip.rider) revert TripSettlementNotRider(tripId, caller);
-        uint256 deadline = uint256(trip.closedAt) + disputeWindow;
+        uint256 closedAt = trip.closedAt;
+        uint256 deadline = closedAt + disputeWindow;
         if (block.timestamp > deadline) revert TripSettlementDisputeWindowClosed(tripId, deadline);
         trip.status = TripStatus.DISPUTED;
-        emit TripDisputed(tripId, caller);
+        uint256 fare = trip.fare;
+        (, uint256 villageShare, uint256 platformFee) = _split(fare, trip.villageZone);
+        uint32 day = FareMath.localDay(closedAt);
+        OperatorDay storage book = _days[trip.operator][day];
+        book.legs -= 1;
+        book.gross -= uint72(fare);
+        book.fees -= uint72(platformFee);
+        book.village -= uint72(villageShare);
+        emit TripDisputed(tripId, caller, day);
     }
 
     /// @inheritdoc ITripSettlement
-    /// @dev The INSPECTOR's refund (full or partial, never above the fare) goes back to the rider;
-    /// the rest of the fare is paid out as in `settle`.
+    /// @dev The INSPECTOR's refund (full or partial, never above the fare) goes to the rider's
+    /// deposit balance; the rest of the fare is booked on the current day, as an end report's.
     function resolveDispute(uint256 tripId, uint256 refund) external onlyCityRole(CityRoles.INSPECTOR) {
         Trip storage trip = _trips[tripId];
-        TripStatus status = trip.status;
-        if (status != TripStatus.DISPUTED) _revertStatus(tripId, status);
+        if (trip.status != TripStatus.DISPUTED) _revertStatus(tripId);
         uint256 fare = trip.fare;
         if (refund > fare) revert TripSettlementRefundAboveFare(tripId, refund, fare);
-        if (refund != 0) trip.fare = uint32(fare - refund);
-        emit DisputeResolved(tripId, _msgSender(), refund);
-        _payOut(trip, tripId, fare - refund);
+        uint256 paid = fare - refund;
+        trip.status = TripStatus.SETTLED;
+        trip.fare = uint32(paid);
+        if (refund != 0) _riders[trip.rider].balance += uint64(refund);
+        (uint256 operatorShare, uint256 villageShare, uint256 platformFee) = _split(paid, trip.villageZone);
+        uint32 day = FareMath.localDay(block.timestamp);
+        _book(trip.operator, day, paid, villageShare, platformFee);
+        emit DisputeResolved(tripId, _msgSender(), day, refund, paid, operatorShare, villageShare, platformFee);
     }
 
     /// @inheritdoc ITripSettlement
-    /// @dev Anyone (the operator's keeper) may settle once the dispute window has passed.
-    function settle(uint256 tripId) external {
-        Trip storage trip = _trips[tripId];
-        TripStatus status = trip.status;
-        if (status != TripStatus.ENDED) _revertStatus(tripId, status);
-        uint256 deadline = uint256(trip.closedAt) + disputeWindow;
-        if (block.timestamp <= deadline) revert TripSettlementDisputeWindowOpen(tripId, deadline);
-        _payOut(trip, tripId, trip.fare);
+    /// @dev Anyone (the operator, or the clearing house's epoch close) may release a day once no
+    /// trip of it can be disputed any more. The parts sum exactly to the day's gross, because
+    /// each trip's did.
+    function releaseDay(address operator, uint32 day) external {
+        uint256 finalAt = dayFinalAt(day);
+        if (block.timestamp <= finalAt) revert TripSettlementDayNotFinal(operator, day, finalAt);
+        OperatorDay memory book = _days[operator][day];
+        if (book.released) revert TripSettlementDayAlreadyReleased(operator, day);
+        if (book.gross == 0) revert TripSettlementNothingToRelease(operator, day);
+        _days[operator][day].released = true;
+        uint256 operatorShare = uint256(book.gross) - book.fees - book.village;
+        emit DayReleased(operator, day, book.legs, book.gross, operatorShare, book.village, book.fees);
+        vault.creditFareShares(operator, operatorShare, book.village, book.fees);
     }
 
-    /// @dev Marks the trip settled, books it on the operator's day, emits, then pays `amount`
-    /// out and the rest of the deposit back to the rider.
-    function _payOut(Trip storage trip, uint256 tripId, uint256 amount) private {
-        address operator = trip.operator;
-        uint256 riderRefund = uint256(trip.deposit) - amount;
-        (uint256 operatorShare, uint256 villageShare, uint256 platformFee) =
-            FareMath.split(amount, platformFeeBps, trip.villageZone ? villageBps : 0);
-        trip.status = TripStatus.SETTLED;
-        uint32 day = FareMath.localDay(block.timestamp);
+    /// @inheritdoc ITripSettlement
+    /// @dev Paid through the vault's refund, which holds it for a suspended rider until reinstated.
+    function withdrawDeposit(uint256 amount) external {
+        address rider = _msgSender();
+        RiderAccount storage account = _riders[rider];
+        uint256 balance = account.balance;
+        if (amount == 0 || amount > balance) revert TripSettlementBalanceTooLow(rider, balance, amount);
+        account.balance = uint64(balance - amount);
+        emit DepositWithdrawn(rider, amount);
+        vault.refund(rider, amount);
+    }
+
+    function _book(address operator, uint32 day, uint256 fare, uint256 villageShare, uint256 platformFee) private {
         OperatorDay storage book = _days[operator][day];
         book.legs += 1;
-        book.gross += uint72(amount);
+        book.gross += uint72(fare);
         book.fees += uint72(platformFee);
         book.village += uint72(villageShare);
-        emit TripSettled(tripId, operator, day, amount, operatorShare, villageShare, platformFee, riderRefund);
-        if (amount != 0) vault.creditFareShares(operator, operatorShare, villageShare, platformFee);
-        if (riderRefund != 0) vault.refund(trip.rider, riderRefund);
+    }
+
+    function _split(uint256 fare, bool villageZone)
+        private
+        view
+        returns (uint256 operatorShare, uint256 villageShare, uint256 platformFee)
+    {
+        return FareMath.split(fare, platformFeeBps, villageZone ? villageBps : 0);
     }
 
     // ------------------------------------------------------------------------------ views
 
     /// @inheritdoc ITripSettlement
+    /// @dev An ended trip whose dispute window has passed reads as SETTLED: its fare is final.
     function tripOf(uint256 tripId) external view returns (Trip memory trip) {
         trip = _trips[tripId];
         if (trip.status == TripStatus.NONE) revert TripSettlementUnknownTrip(tripId);
+        trip.status = _statusOf(trip.status, trip.closedAt);
     }
 
     /// @notice The open trip on an asset (0 if none).
@@ -273,15 +326,34 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     }
 
     /// @inheritdoc ITripSettlement
+    /// @dev A trip booked on `day` ended before the day ends, so its window closes by then.
+    function dayFinalAt(uint32 day) public view returns (uint256) {
+        return FareMath.localDayEnd(day) + disputeWindow;
+    }
+
+    /// @inheritdoc ITripSettlement
+    function depositBalanceOf(address rider) external view returns (uint256) {
+        return _riders[rider].balance;
+    }
+
+    /// @inheritdoc ITripSettlement
     function endReportDigest(uint256 tripId, uint64 endedAt, int64 distanceMeters) public view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(TRIP_END_TYPEHASH, tripId, endedAt, distanceMeters)));
     }
 
     // ---------------------------------------------------------------------------- helpers
 
-    function _revertStatus(uint256 tripId, TripStatus status) private pure {
+    /// @dev Reverts with the trip's status as `tripOf` reports it (off the hot path).
+    function _revertStatus(uint256 tripId) private view {
+        Trip storage trip = _trips[tripId];
+        TripStatus status = trip.status;
         if (status == TripStatus.NONE) revert TripSettlementUnknownTrip(tripId);
-        revert TripSettlementWrongStatus(tripId, status);
+        revert TripSettlementWrongStatus(tripId, _statusOf(status, trip.closedAt));
+    }
+
+    function _statusOf(TripStatus stored, uint256 closedAt) private view returns (TripStatus) {
+        if (stored == TripStatus.ENDED && block.timestamp > closedAt + disputeWindow) return TripStatus.SETTLED;
+        return stored;
     }
 
     function _msgSender() internal view override(Context, ERC2771Context) returns (address) {

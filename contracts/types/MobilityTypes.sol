@@ -41,7 +41,9 @@ struct FarePlan {
     FareTerms terms;
 }
 
-/// @notice Lifecycle of a trip. ENDED holds the fare in escrow during the dispute window.
+/// @notice Lifecycle of a trip. The end report books the fare on the operator's day at once
+/// (ENDED); once the dispute window has passed the trip reads as SETTLED without another
+/// transaction. A disputed trip is taken off that day and booked again when resolved (SETTLED).
 enum TripStatus {
     NONE,
     OPEN,
@@ -50,27 +52,28 @@ enum TripStatus {
     SETTLED
 }
 
-/// @notice A trip record in three storage words.
+/// @notice A trip record in three storage words, laid out so that the end report reads three
+/// words and writes only the third.
 struct Trip {
-    // word 0: read and written by every step
+    // word 0: fixed at the start
     address rider;
-    uint40 startedAt;
-    TripStatus status;
-    bool villageZone;
-    uint40 closedAt; // when the end was recorded on chain (the dispute window runs from here)
-    // word 1
-    address operator;
     uint48 deposit;
-    // word 2: the plan's prices copied at the start (FareTerms, inlined: a nested struct would
-    // start a fourth word), so the end needs no external read; and the outcome
+    uint40 startedAt;
+    bool villageZone;
+    // word 1: fixed at the start
+    address operator;
+    uint32 assetId;
+    uint32 planId;
+    // word 2: the outcome, and the plan's prices copied at the start (FareTerms inlined: a nested
+    // struct would start a fourth word) so the end needs no external read
+    TripStatus status;
+    uint40 closedAt; // when the end was recorded on chain (the dispute window runs from here)
+    uint32 fare; // at most the daily cap; after a dispute, what the rider finally paid
+    uint32 duration; // reported end - start, seconds
     uint32 unlockFee;
     uint32 perMinute;
     uint32 per100m;
     uint32 dailyCap;
-    uint32 assetId;
-    uint32 planId;
-    uint32 fare; // at most the daily cap; after a dispute, what the rider finally paid
-    uint32 duration; // reported end - start, seconds
 }
 
 /// @notice A journey (MaaS): legs of one rider across operators, one storage word.
@@ -80,12 +83,15 @@ struct Journey {
     uint40 lastEnd;
 }
 
-/// @notice What an operator earned from settled trips in one KST day, one storage word.
+/// @notice An operator's fares booked in one KST day (trips ended that day and not disputed,
+/// plus disputes resolved that day), one storage word. The day's fares stay in the vault's
+/// escrow until the day's dispute window has passed; `released` marks their payout.
 struct OperatorDay {
     uint32 legs;
     uint72 gross;
     uint72 fees;
     uint72 village;
+    bool released;
 }
 
 /// @notice Lifecycle of a valet request.
