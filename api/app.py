@@ -7,7 +7,6 @@ root. Errors are domain exceptions (api.errors) mapped to one JSON shape here.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.access_log import RequestMetrics
 from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard
 from api.explorer import routes as explorer
@@ -122,7 +122,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
     _install_errors(app)
-    _install_request_metrics(app, state.metrics)
+    app.add_middleware(RequestMetrics, metrics=state.metrics)
     # Added last so it is outermost: preflights are answered before anything else runs.
     app.add_middleware(
         CORSMiddleware,
@@ -159,27 +159,3 @@ def _install_errors(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint; see /docs for the API"
         return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
-
-
-def _install_request_metrics(app: FastAPI, metrics: Metrics) -> None:
-    access = logging.getLogger("api.access")
-
-    @app.middleware("http")
-    async def count(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - started
-        # The route template, not the path, so label values stay bounded.
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.requests.labels(template, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(template).observe(elapsed)
-        access.info(
-            "request",
-            extra={
-                "method": request.method, "route": template, "status": response.status_code,
-                "ms": round(elapsed * 1000, 2),
-                "client": request.client.host if request.client else None,
-            },
-        )  # fmt: skip
-        return response
