@@ -64,8 +64,11 @@ build/.compiled: $(CONTRACT_SOURCES) brownie-config.yaml | setup
 
 compile: build/.compiled ## compile the contracts with the offline solc-js front
 
-test: compile ## run the whole test suite
-	pytest -q -p no:cacheprovider tests
+# Two workers, whole files each (module fixtures and the API world stay per file/worker): most
+# tests wait on real nodes and daemons, so this halves the wall time on two cores.
+TEST_WORKERS ?= 2
+test: compile ## run the whole test suite (TEST_WORKERS=1 for one process)
+	pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=20 tests
 
 lint: setup ## ruff check + ruff format --check
 	ruff check .
