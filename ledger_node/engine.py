@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +55,22 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+# anvil keeps recent per-block states in memory and writes older ones to disk (by default under
+# ~/.foundry/anvil/tmp, never cleaned after a kill: a day of the demo left gigabytes there).
+# The node needs no deep history (recovery replays its journal from a snapshot), so the states
+# go to the node's data directory, bounded in number, and are removed with the engine.
+MAX_PERSISTED_STATES = 256
+STATES_DIR = "engine-states"
+
+
+def _remove_dead_state_dirs(root: Path) -> None:
+    """State directories are named <pid>-<port>: those of processes gone are left-overs."""
+    for entry in root.glob("*-*"):
+        pid = entry.name.split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 class Engine:
     """One anvil process and an HTTP JSON-RPC client for it."""
 
@@ -66,6 +83,7 @@ class Engine:
         # 2 MiB, so anvil_loadState cannot carry a real chain's state).
         self.load_state_path: Path | None = None
         self._process: subprocess.Popen | None = None
+        self._states_dir: Path | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ids = 0
 
@@ -75,6 +93,10 @@ class Engine:
 
     async def start(self) -> None:
         self.port = free_port()
+        states_root = self.genesis_path.parent / STATES_DIR
+        _remove_dead_state_dirs(states_root)
+        self._states_dir = states_root / f"{os.getpid()}-{self.port}"
+        self._states_dir.mkdir(parents=True, exist_ok=True)
         command = [
             str(anvil_binary()),
             "--host", "127.0.0.1",
@@ -88,6 +110,8 @@ class Engine:
             "--gas-limit", str(self.gas_limit),
             "--chain-id", str(self.chain_id),
             "--silent",
+            "--cache-path", str(self._states_dir),
+            "--max-persisted-states", str(MAX_PERSISTED_STATES),
         ]  # fmt: skip
         self._process = subprocess.Popen(
             command,
@@ -129,6 +153,9 @@ class Engine:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+        if self._states_dir is not None:
+            shutil.rmtree(self._states_dir, ignore_errors=True)
+            self._states_dir = None
 
     @property
     def pid(self) -> int | None:
