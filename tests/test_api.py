@@ -45,6 +45,15 @@ def test_search_returns_free_slots_with_quote_and_distance(world: World):
     assert wide[2]["distanceM"] == pytest.approx(1111.9, abs=1)
 
 
+def test_search_returns_the_nearest_limit_and_counts_all_found(world: World):
+    s = world.scenario
+    body = _search(world, radius_m=2000, start=s.at(0, 12), end=s.at(0, 14), limit=2).json()
+    assert body["found"] == 3
+    assert [o["slotId"] for o in body["slots"]] == [s.slots["A"], s.slots["C"]]
+    error = _error(_search(world, start=s.at(0, 12), end=s.at(0, 14), limit=201), 422)
+    assert "limit" in error["message"]
+
+
 def test_search_leaves_out_a_leased_slot(world: World):
     s = world.scenario
     offers = _search(world, start=s.at(0, 10), end=s.at(0, 12)).json()["slots"]

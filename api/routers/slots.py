@@ -18,6 +18,9 @@ router = APIRouter(prefix="/v1/slots", tags=["slots"])
 
 UNIT = 1800
 MAX_RADIUS_M = 5000
+# A wallet app shows the nearest few; the whole village answered at once costs every client.
+DEFAULT_RESULTS = 20
+MAX_RESULTS = 200
 MAX_WINDOW = MAX_LEASE_UNITS * UNIT  # LeaseMarket's longest lease (7 days)
 
 
@@ -31,6 +34,10 @@ def search(
     radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="metres, at most 5000")],
     start: Annotated[int, Query(ge=0, description="unix seconds, on a half-hour")],
     end: Annotated[int, Query(ge=0, description="unix seconds, on a half-hour")],
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_RESULTS, description=f"nearest slots to return, at most {MAX_RESULTS}"),
+    ] = DEFAULT_RESULTS,
 ) -> SlotSearchPublic:
     if start % UNIT or end % UNIT:
         raise ValidationFailed(
@@ -56,14 +63,14 @@ def search(
         )
     offers = search_slots(session, lat, lon, radius_m, start, end)
     return SlotSearchPublic(
-        lat=lat, lon=lon, radiusM=radius_m, start=start, end=end,
+        lat=lat, lon=lon, radiusM=radius_m, start=start, end=end, found=len(offers),
         slots=[
             SlotOfferPublic(
                 slotId=o.slot_id, lotId=o.lot_id, category=o.category, lat=o.lat, lon=o.lon,
                 distanceM=round(o.distance_m, 1), units=o.units, price=o.price,
                 termsVersion=o.terms_version,
             )
-            for o in offers
+            for o in offers[:limit]
         ],
     )  # fmt: skip
 

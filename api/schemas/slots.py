@@ -24,6 +24,8 @@ class SlotSearchPublic(BaseModel):
     radiusM: float
     start: int
     end: int
+    # Bookable slots in range before `limit` was applied; `slots` holds the nearest `limit`.
+    found: int
     slots: list[SlotOfferPublic]
 
 
