@@ -62,15 +62,26 @@ def search_slots(
         m.Slot.lon_e6.between(math.floor((lon - dlon) * E6), math.ceil((lon + dlon) * E6)),
         m.Slot.active.is_(True),
     )
-    candidates = session.scalars(select(m.Slot).where(box)).all()
+    # Plain rows, not ORM objects: a search in a dense area reads a hundred slots or more.
+    candidates = session.execute(
+        select(
+            m.Slot.slot_id, m.Slot.lot_id, m.Slot.category, m.Slot.lat_e6, m.Slot.lon_e6,
+            m.Slot.price_per_unit, m.Slot.terms_version,
+        ).where(box)
+    ).all()  # fmt: skip
     if not candidates:
         return []
     ids = [slot.slot_id for slot in candidates]
     windows: dict[int, list[tuple[int, int, int]]] = {i: [] for i in ids}
-    for row in session.scalars(
-        select(m.SlotWindow).where(m.SlotWindow.slot_id.in_(ids)).order_by(m.SlotWindow.position)
-    ):
-        windows[row.slot_id].append((row.days_mask, row.start_unit, row.end_unit))
+    for slot_id, days_mask, start_unit, end_unit in session.execute(
+        select(
+            m.SlotWindow.slot_id, m.SlotWindow.days_mask, m.SlotWindow.start_unit,
+            m.SlotWindow.end_unit,
+        )
+        .where(m.SlotWindow.slot_id.in_(ids))
+        .order_by(m.SlotWindow.slot_id, m.SlotWindow.position)
+    ):  # fmt: skip
+        windows[slot_id].append((days_mask, start_unit, end_unit))
     first_day = local_day_of_unit(start // UNIT_SECONDS)
     last_day = local_day_of_unit(end // UNIT_SECONDS - 1)
     blackouts: dict[int, set[int]] = {i: set() for i in ids}
