@@ -171,6 +171,23 @@ def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     return _WORLD[0]
 
 
+@pytest.fixture(scope="module")
+def clock_moving_world(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> World:
+    """A world of the module's own, for modules that move the ledger clock: the shared world's
+    tests book at fixed times of the scenario's week, and pytest-xdist does not keep the order
+    of test files, so a clock moved forward there would put their windows in the past."""
+    built = start_world(tmp_path_factory.mktemp("api-world-own"))
+
+    def stop() -> None:
+        built.api.stop()
+        built.chain.node.stop()
+
+    request.addfinalizer(stop)
+    return built
+
+
 def relayer_private_key(world: World) -> str:
     keystore = json.loads((world.api.data_dir / "keystore" / "relayer.json").read_text())
     return Account.decrypt(keystore, API_PASSWORD).hex()

@@ -1,7 +1,7 @@
 """A resident manages their own leases through the API, paying no gas: book, cancel, and a manual
 check-in and check-out, each a ForwardRequest signed from served typed data and relayed; the
-chain and the resident's lease list and balance history agree. Runs after test_api_relay.py (it
-moves the ledger clock to Wednesday, past the windows that module books)."""
+chain and the resident's lease list and balance history agree. It moves the ledger
+clock, so it runs on a world of its own (api_helpers.clock_moving_world)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from api.ledger import CLOCK_CACHE_SECONDS
-from tests.api_helpers import World, world  # noqa: F401
+from tests.api_helpers import World, clock_moving_world
 from tests.oracle_helpers import wait_until
+
+# This module moves the ledger clock: it gets a world of its own (see clock_moving_world).
+world = clock_moving_world
 
 LEASE_STATUS = ["NONE", "BOOKED", "CHECKED_IN", "SETTLED", "CANCELLED", "NO_SHOW"]
 

@@ -1,7 +1,8 @@
 """Owners, staff sessions (SIWE) and mobility over a real ledger node and a real citypass-api
 (api_helpers' world): sign-in and every refusal, role re-checks against CityAccess, the
 inspector's review landing on chain, the city's policy, operators' statements, and riders'
-trips and valet through the forwarder. Runs after test_api*.py (it moves the ledger clock)."""
+trips and valet through the forwarder. It moves the ledger clock, so it runs on a world of its
+own (api_helpers.clock_moving_world)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ from citypass.deploy_mobility import PLATFORM_FEE_BPS, TRIP_TIMEOUT_SECONDS, VAL
 from citypass.deployment import MAX_LEASE_UNITS
 from citypass.roles import ROLES
 from citypass.trip_reports import sign_trip_end
-from tests.api_helpers import World, world  # noqa: F401
+from tests.api_helpers import World, clock_moving_world
 from tests.indexer_helpers import EVERY_DAY, PERSONAL, Window
 from tests.oracle_helpers import wait_until
+
+# This module moves the ledger clock: it gets a world of its own (see clock_moving_world).
+world = clock_moving_world
 
 MAX_UINT = 2**256 - 1
 KICK_SCOOTER = 2
