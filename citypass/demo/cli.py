@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -77,6 +78,9 @@ HOUR = 3600
     help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
 )
 def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> None:
+    # SIGTERM (a service manager, `timeout`, `kill`) must stop the children as Ctrl-C does:
+    # Python's default would end the demo at once and leave the node and daemons running.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     rng = random.Random(seed)
     started = time.monotonic()
     click.echo(
@@ -145,6 +149,10 @@ def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> N
             click.echo(verify.stderr.strip(), err=True)
             raise SystemExit(1)
     click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _chain_id() -> int:
