@@ -17,14 +17,8 @@ from web3._utils.events import get_event_data
 
 from api.indexer.registry import CONTRACTS, DecodedEvent, load_abi
 
-# Deployment record key → contract name for the contracts the indexer registry may not list.
-MOBILITY_CONTRACTS = {
-    "operators": "MobilityOperators",
-    "trips": "TripSettlement",
-    "journeys": "JourneyClearing",
-    "valet": "ValetService",
-}
-ALL_CONTRACTS = {**MOBILITY_CONTRACTS, **CONTRACTS}
+# Every contract a deployment record names (the indexer registry lists them all).
+ALL_CONTRACTS = CONTRACTS
 
 
 def deployment_addresses(path: Path, known: dict[str, str]) -> dict[str, str]:

@@ -12,26 +12,12 @@ from web3 import Web3
 from web3._utils.events import get_event_data
 
 from api.indexer.errors import IndexerError
+from citypass.deployment import CONTRACT_NAMES
 
 BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
-# Deployment record key → contract name (citypass.deployment.CONTRACT_NAMES, kept here so the
-# read model does not import brownie-facing code).
-CONTRACTS = {
-    "access": "CityAccess",
-    "forwarder": "CityForwarder",
-    "credit": "CityCredit",
-    "slots": "ParkingSlots",
-    "split": "RevenueSplit",
-    "market": "LeaseMarket",
-    "devices": "DeviceRegistry",
-    "occupancy": "OccupancyOracle",
-    "incidents": "IncidentRegistry",
-    # Mobility (issue 5): indexed into models_mobility.py by handlers_mobility.py.
-    "operators": "MobilityOperators",
-    "trips": "TripSettlement",
-    "journeys": "JourneyClearing",
-    "valet": "ValetService",
-}
+# Deployment record key → contract name: the one map scripts/deploy.py writes records with
+# (citypass.deployment imports no brownie, so the read model may use it).
+CONTRACTS = CONTRACT_NAMES
 
 
 @dataclass(frozen=True)
