@@ -14,7 +14,8 @@ from api.relayer import Relayer
 from api.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+# Plain lookups are async so async routes do not hop to the threadpool for them.
+async def get_state(request: Request) -> AppState:
     return request.app.state.citypass
 
 
@@ -23,11 +24,11 @@ def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Sess
         yield session
 
 
-def get_ledger(state: Annotated[AppState, Depends(get_state)]) -> Ledger:
+async def get_ledger(state: Annotated[AppState, Depends(get_state)]) -> Ledger:
     return state.ledger
 
 
-def get_relayer(state: Annotated[AppState, Depends(get_state)]) -> Relayer:
+async def get_relayer(state: Annotated[AppState, Depends(get_state)]) -> Relayer:
     if state.relayer is None:
         raise LedgerUnavailable(
             "this API runs without a relayer key; start it with the relayer keystore and "
@@ -36,7 +37,7 @@ def get_relayer(state: Annotated[AppState, Depends(get_state)]) -> Relayer:
     return state.relayer
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     # No proxy headers are trusted: behind a reverse proxy, configure uvicorn's
     # --forwarded-allow-ips so request.client is the real client.
     return request.client.host if request.client else "unknown"

@@ -1,16 +1,18 @@
-"""The relayer: checks a resident's signed ForwardRequest before spending gas, then submits
-`CityForwarder.execute` with the API's own key and decodes what happened.
+"""The relayer: checks a resident's signed ForwardRequest before spending gas, then submits it
+with the API's own key (many at once, in `CityForwarder.executeBatch`: api/relay_batch.py) and
+decodes what happened.
 
 Checks, cheapest first: value, target/selector allowlist, domain (chain and forwarder), deadline,
-signature and nonce (local recovery, then `CityForwarder.verify`), then an eth_call simulation of
-the forwarded call (as the forwarder, with the ERC-2771 sender suffix) and of `execute` itself.
+signature at the signer's current forwarder nonce (local recovery; an older nonce is a replay),
+then an eth_call simulation of the forwarded call (as the forwarder, with the ERC-2771 sender
+suffix and the signed gas), whose revert is answered with its decoded custom error.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +21,9 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
-from api.ledger import Ledger, decode_revert, revert_data, selector_of
-from api.receipts import ReceiptTimeout, ReceiptWatcher
+from api.ledger import Ledger, decode_revert, selector_of
+from api.receipts import ReceiptWatcher
+from api.relay_batch import Admit, RelayBatcher
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
 from citypass.signing import FORWARD_REQUEST_TYPES
@@ -60,7 +63,6 @@ CONFLICT_ERRORS = {
 }  # fmt: skip
 # How many used nonces a signature is tried against to recognise a replay.
 REPLAY_LOOKBACK = 64
-RECEIPT_TIMEOUT = 60
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,7 @@ class Relayer:
         self._account = account  # never logged; only its address is
         self.address = account.address
         self._on_outcome = on_outcome
-        self._send_lock = threading.Lock()
-        # The relayer's next nonce, kept here so a send costs no nonce lookup; None = ask the
-        # node (at start and after any refused send, when our count may be wrong).
-        self._next_nonce: int | None = None
-        self._receipts = ReceiptWatcher(ledger.w3)
+        self._receipts = ReceiptWatcher(ledger.rpc_url)
         self.forwarder = ledger.contracts["forwarder"]
         self.allowed: dict[tuple[str, bytes], Allowed] = {}
         for key, names in ALLOWLIST.items():
@@ -92,6 +90,8 @@ class Relayer:
                     self.allowed[(contract.address, selector_of(item))] = Allowed(
                         name, item["name"]
                     )
+        # Last: it starts its thread, which uses everything above.
+        self._batcher = RelayBatcher(self)
 
     # ------------------------------------------------------------------------- typed data
 
@@ -124,8 +124,8 @@ class Relayer:
 
     # ----------------------------------------------------------------------------- checks
 
-    def check(self, request: ForwardRequestCreate) -> tuple[Allowed, int]:
-        """Everything that can be checked without spending gas; returns (what, nonce)."""
+    def precheck(self, request: ForwardRequestCreate) -> Allowed:
+        """What can be checked without the signer's nonce: value, allowlist, domain, deadline."""
         if request.value != 0:
             raise ValidationFailed(
                 f"value must be 0 (got {request.value}): the relayer forwards no native value",
@@ -163,13 +163,13 @@ class Relayer:
                 "with a later deadline",
                 code="expired",
             )
-        nonce = self._signed_nonce(request, domain)
-        return allowed, nonce
+        return allowed
 
-    def _signed_nonce(self, request: ForwardRequestCreate, domain: dict[str, Any]) -> int:
-        """The current nonce if the signature is the signer's for it; 409 when it matches an
-        already used nonce (a replay), 422 when it is nobody's signature for `from`."""
-        current = self.nonce(request.from_)
+    def signed_nonce(
+        self, request: ForwardRequestCreate, domain: dict[str, Any], current: int
+    ) -> int:
+        """`current` if the signature is the signer's for it; 409 when it matches an already
+        used nonce (a replay), 422 when it is nobody's signature for `from`."""
         for nonce in range(current, max(-1, current - REPLAY_LOOKBACK - 1), -1):
             if self._recover(request, domain, nonce) == request.from_:
                 if nonce == current:
@@ -198,90 +198,61 @@ class Relayer:
         except Exception:  # malformed signature bytes: not the signer's
             return None
 
-    def _request_tuple(self, request: ForwardRequestCreate) -> tuple:
+    def request_tuple(self, request: ForwardRequestCreate) -> tuple:
         return (
             request.from_, request.to, request.value, request.gas, request.deadline,
             hex_bytes(request.data), hex_bytes(request.signature),
         )  # fmt: skip
 
-    def simulate(self, request: ForwardRequestCreate, allowed: Allowed) -> int:
-        """Gas for `execute`, after the forwarder and the target both accept the call."""
-        if not self.forwarder.functions.verify(self._request_tuple(request)).call():
-            raise Conflict(
-                "CityForwarder.verify refused the request (nonce used meanwhile or the target "
-                "does not trust the forwarder); fetch the typed data again and sign again",
-                code="verify_failed",
-            )
-        inner = self._inner_call(request.from_, request.to, hex_bytes(request.data), request.gas)
-        try:
-            self.ledger.w3.eth.call(inner)
-        except Exception as exc:
-            raise self._revert_error(exc, f"{allowed.contract}.{allowed.function}") from exc
-        execute = self.forwarder.functions.execute(self._request_tuple(request))
-        try:
-            gas = execute.estimate_gas({"from": self.address, "gasPrice": 0})
-        except Exception as exc:
-            raise self._revert_error(exc, "CityForwarder.execute") from exc
-        return int(gas * 1.2) + 20_000
+    def inner_call(self, request: ForwardRequestCreate) -> dict[str, Any]:
+        """The forwarded call as the forwarder makes it, for an eth_call simulation (hex gas)."""
+        call = self._inner_call(request.from_, request.to, hex_bytes(request.data))
+        call["gas"] = hex(request.gas)
+        return call
 
     @staticmethod
-    def _revert_error(exc: Exception, what: str) -> ApiError:
-        data = revert_data(exc)
+    def revert_error(data: bytes | None, message: str, what: str) -> ApiError:
+        """A simulated revert as 403 (the caller may not), 409 (not now) or 422 (wrong call)."""
         if data is None:
             return ValidationFailed(
-                f"{what} would fail: {exc}; check the call's arguments", code="would_revert"
+                f"{what} would fail: {message or 'reverted'}; check the call's arguments",
+                code="would_revert",
             )
         name, args = decode_revert(data)
-        message = f"{what} would revert with {name}{tuple(args) if args else '()'}"
+        text = f"{what} would revert with {name}{tuple(args) if args else '()'}"
         if name in FORBIDDEN_ERRORS:
-            return PermissionDenied(message, code=name)
+            return PermissionDenied(text, code=name)
         if name in CONFLICT_ERRORS:
-            return Conflict(message, code=name)
-        return ValidationFailed(message + "; fix the call's arguments", code=name)
+            return Conflict(text, code=name)
+        return ValidationFailed(text + "; fix the call's arguments", code=name)
 
     # ------------------------------------------------------------------------------ relay
 
-    def relay(
-        self, request: ForwardRequestCreate, checked: tuple[Allowed, int] | None = None
-    ) -> dict[str, Any]:
-        """Check (unless `checked` is check()'s answer), simulate, send, wait, decode.
-        Refusals raise ApiError; the caller counts them."""
-        allowed, nonce = checked or self.check(request)
-        gas = self.simulate(request, allowed)
-        execute = self.forwarder.functions.execute(self._request_tuple(request))
-        w3 = self.ledger.w3
-        # One sender key, many worker threads: nonces must be handed out one at a time.
-        with self._send_lock:
-            if self._next_nonce is None:
-                self._next_nonce = w3.eth.get_transaction_count(self.address, "pending")
-            tx = execute.build_transaction(
-                {
-                    "from": self.address,
-                    "nonce": self._next_nonce,
-                    "gas": gas,
-                    "gasPrice": 0,
-                    "chainId": self.ledger.chain_id,
-                }
-            )
-            signed = self._account.sign_transaction(tx)
-            try:
-                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-            except Exception as exc:
-                self._next_nonce = None
-                raise node_refusal(exc) from exc
-            self._next_nonce += 1
+    def submit(self, request: ForwardRequestCreate, admit: Admit) -> Future:
+        """Queue a request for the next executeBatch; the future answers as outcome() does or
+        raises the ApiError that refused it (see api/relay_batch.py for the checks)."""
+        return self._batcher.submit(request, admit)
+
+    def send_signed(self, tx: dict[str, Any]) -> bytes:
+        """Sign `tx` with the relayer key and send it; node refusals as domain errors."""
+        signed = self._account.sign_transaction(tx)
         try:
-            receipt = self._receipts.wait(tx_hash, timeout=RECEIPT_TIMEOUT)
-        except ReceiptTimeout as exc:
-            raise Conflict(
-                f"transaction 0x{bytes(tx_hash).hex()} was accepted but not mined within "
-                f"{RECEIPT_TIMEOUT} s; look it up later",
-                code="pending",
-            ) from exc
+            return bytes(self.ledger.w3.eth.send_raw_transaction(signed.raw_transaction))
+        except Exception as exc:
+            raise node_refusal(exc) from exc
+
+    def wait_receipt(self, tx_hash: bytes, timeout: float) -> Any:
+        return self._receipts.wait(tx_hash, timeout=timeout)
+
+    def outcome(
+        self, tx_hash: bytes, receipt: Any, request: ForwardRequestCreate, nonce: int,
+        allowed: Allowed, logs: list[Any],
+    ) -> dict[str, Any]:  # fmt: skip
+        """The answer for one request of a mined batch, from its own logs."""
         events = []
         success = False
         lease_id = None
-        for entry in receipt["logs"]:
+        for entry in logs:
             decoded = self.ledger.registry.decode(entry)
             if decoded is None:
                 continue
@@ -293,15 +264,16 @@ class Relayer:
                 lease_id = int(args["leaseId"])
         outcome = "relayed" if receipt["status"] == 1 and success else "reverted_on_chain"
         self._on_outcome(outcome)
+        tx = "0x" + bytes(tx_hash).hex()
         log.info(
             "relayed",
             extra={
-                "tx": "0x" + bytes(tx_hash).hex(), "signer": request.from_, "nonce": nonce,
+                "tx": tx, "signer": request.from_, "nonce": nonce,
                 "call": f"{allowed.contract}.{allowed.function}", "outcome": outcome,
             },
         )  # fmt: skip
         return {
-            "txHash": "0x" + bytes(tx_hash).hex(),
+            "txHash": tx,
             "blockNumber": int(receipt["blockNumber"]),
             "status": int(receipt["status"]),
             "success": success,
@@ -312,6 +284,7 @@ class Relayer:
         }
 
     def stop(self) -> None:
+        self._batcher.stop()
         self._receipts.stop()
 
     def allowlist_text(self) -> str:

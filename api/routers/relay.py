@@ -3,6 +3,8 @@ transaction passed to the ledger node as-is (its gateway enforces membership).""
 
 from __future__ import annotations
 
+import asyncio
+
 from eth_account import Account
 from fastapi import APIRouter
 
@@ -25,22 +27,25 @@ router = APIRouter(prefix="/v1/relay", tags=["relay"])
     response_model=RelayPublic,
     summary="Check and relay a signed ForwardRequest; returns the tx hash and decoded outcome",
 )
-def forward(
+async def forward(
     body: ForwardRequestCreate, relayer: RelayerDep, state: StateDep, ip: ClientIpDep
 ) -> RelayPublic:
+    """Answers once the request is on chain. Requests arriving together are relayed together in
+    one CityForwarder.executeBatch transaction (their answers share its txHash), so the wait is
+    awaited here rather than holding a worker thread per booking."""
     state.ip_limit.take(f"ip:{ip}", f"client {ip}")
+
+    def admit(request: ForwardRequestCreate) -> None:
+        # The signer's bucket is charged only once the signature is known to be theirs, so
+        # nobody can drain another resident's quota with forged requests.
+        state.signer_limit.take(f"signer:{request.from_}", f"signer {request.from_}")
+
     try:
-        # The signer's bucket is charged only once the signature is known to be theirs (inside
-        # check), so nobody can drain another resident's quota with forged requests.
-        checked = relayer.check(body)
-        state.signer_limit.take(f"signer:{body.from_}", f"signer {body.from_}")
-        return RelayPublic(**relayer.relay(body, checked))
+        outcome = await asyncio.wrap_future(relayer.submit(body, admit))
     except ApiError as exc:
-        if exc.code == "replayed":
-            # Replays are signed by the signer too: they count against the signer's quota.
-            state.signer_limit.take(f"signer:{body.from_}", f"signer {body.from_}")
         state.metrics.relay_outcome(f"refused_{exc.status}")
         raise
+    return RelayPublic(**outcome)
 
 
 @router.post(

@@ -1,0 +1,343 @@
+"""Relaying many residents' ForwardRequests at once: one CityForwarder.executeBatch transaction
+per batch, one JSON-RPC batch of node reads per batch.
+
+Relaying one request at a time cost ~6 node round trips and one relayer-signed transaction per
+booking; at hundreds of bookings a second the API's threads and the node's gateway spent their
+time on HTTP overhead. Here a single thread takes whatever requests arrived while the previous
+batch was being sent (up to a gas budget) and:
+1. checks each request locally (value, allowlist, domain, deadline: Relayer.precheck);
+2. reads every signer's forwarder nonce and simulates every forwarded call (as the forwarder,
+   with the ERC-2771 sender suffix) in ONE JSON-RPC batch;
+3. recovers each signature at its signer's current nonce (older nonces → a replay), charges the
+   signer's rate limit, maps a simulated revert to its custom error;
+4. sends the accepted ones as one `executeBatch(requests, refundReceiver)`: with a refund
+   receiver the forwarder skips an invalid request instead of reverting the batch, and a request
+   whose call reverts only fails itself (`ExecutedForwardRequest(signer, nonce, false)`);
+5. hands the receipt wait to a small pool, so the next batch is prepared while this one is
+   mined, and answers each request with its own logs (those emitted before its
+   ExecutedForwardRequest).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import requests
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
+
+from api.errors import ApiError, Conflict, LedgerUnavailable
+from api.receipts import ReceiptTimeout
+from api.schemas.common import hex_bytes
+from api.schemas.relay import ForwardRequestCreate
+
+if TYPE_CHECKING:
+    from api.relayer import Allowed, Relayer
+
+log = logging.getLogger("api.relayer")
+
+# A batch transaction's gas stays below 2^24 (EIP-7825's per-transaction cap, so a node on a
+# later fork still takes it); each request is given its own signed gas plus the forwarder's
+# per-request work (signature recovery, nonce, event, calldata).
+BATCH_GAS_BUDGET = 16_000_000
+PER_REQUEST_OVERHEAD_GAS = 80_000
+BATCH_BASE_GAS = 60_000
+MAX_BATCH = 200
+# After the first request of an idle period, wait this long for more before sending.
+LINGER_S = 0.005
+RECEIPT_WORKERS = 16
+RECEIPT_TIMEOUT = 60
+NONCES_SELECTOR = keccak(text="nonces(address)")[:4]
+EXECUTE_BATCH_SELECTOR = keccak(
+    text="executeBatch((address,address,uint256,uint256,uint48,bytes,bytes)[],address)"
+)[:4]
+EXECUTED_TOPIC = keccak(text="ExecutedForwardRequest(address,uint256,bool)")
+
+# Called with the request once its signature is known to be the signer's; raises RateLimited
+# to refuse it (the signer's quota is charged only then, so forged requests drain nobody's).
+Admit = Callable[[ForwardRequestCreate], None]
+
+
+@dataclass
+class _Item:
+    request: ForwardRequestCreate
+    admit: Admit
+    future: Future = field(default_factory=Future)
+    allowed: Allowed | None = None
+    nonce: int = -1
+
+
+class RelayBatcher:
+    def __init__(self, relayer: Relayer) -> None:
+        self._relayer = relayer
+        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._session = requests.Session()
+        self._receipts_pool = ThreadPoolExecutor(RECEIPT_WORKERS, thread_name_prefix="receipts")
+        self._stop = threading.Event()
+        self._next_nonce: int | None = None  # the relayer account's; None = ask the node
+        self._thread = threading.Thread(target=self._run, name="relay-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: ForwardRequestCreate, admit: Admit) -> Future:
+        """A future of the relay outcome (a dict), or of the ApiError that refused it."""
+        item = _Item(request, admit)
+        if self._stop.is_set():
+            item.future.set_exception(LedgerUnavailable("the API is shutting down; retry"))
+        else:
+            self._queue.put(item)
+        return item.future
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._receipts_pool.shutdown(wait=False, cancel_futures=True)
+        while not self._queue.empty():
+            self._queue.get_nowait().future.set_exception(
+                LedgerUnavailable("the API is shutting down; retry")
+            )
+
+    # ------------------------------------------------------------------------------- loop
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = self._collect(first)
+            try:
+                self._process(batch)
+            except Exception as exc:  # never leave a waiting request without an answer
+                log.exception("relay batch failed")
+                error = (
+                    exc
+                    if isinstance(exc, ApiError)
+                    else LedgerUnavailable(
+                        f"the relay batch failed ({type(exc).__name__}: {exc}); retry"
+                    )
+                )
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(error)
+
+    def _collect(self, first: _Item) -> list[_Item]:
+        batch = [first]
+        deadline = time.monotonic() + LINGER_S
+        while len(batch) < MAX_BATCH:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self._queue.get(timeout=max(remaining, 0)) if remaining > 0
+                             else self._queue.get_nowait())  # fmt: skip
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[_Item]) -> None:
+        relayer = self._relayer
+        checked: list[_Item] = []
+        for item in batch:
+            try:
+                item.allowed = relayer.precheck(item.request)
+            except ApiError as exc:
+                item.future.set_exception(exc)
+                continue
+            checked.append(item)
+        if not checked:
+            return
+        signers = sorted({item.request.from_ for item in checked})
+        calls: list[tuple[str, list[Any]]] = [
+            (
+                "eth_call",
+                [{"to": relayer.forwarder.address, "data": _nonces_call(signer)}, "latest"],
+            )
+            for signer in signers
+        ]
+        calls += [
+            ("eth_call", [relayer.inner_call(item.request), "latest"]) for item in checked
+        ]  # fmt: skip
+        answers = self._rpc_batch(calls)
+        nonces = {}
+        for signer, answer in zip(signers, answers[: len(signers)], strict=True):
+            if "result" not in answer:
+                raise LedgerUnavailable(f"the forwarder's nonce of {signer} could not be read")
+            nonces[signer] = int(answer["result"], 16)
+        domain = relayer.domain()
+        accepted: list[_Item] = []
+        seen: set[tuple[str, int]] = set()
+        gas_left = BATCH_GAS_BUDGET - BATCH_BASE_GAS
+        for item, answer in zip(checked, answers[len(signers) :], strict=True):
+            request = item.request
+            try:
+                item.nonce = relayer.signed_nonce(request, domain, nonces[request.from_])
+            except ApiError as exc:
+                if exc.code == "replayed":
+                    # Replays are signed by the signer too: they count against its quota.
+                    _charge(item, exc)
+                else:
+                    item.future.set_exception(exc)
+                continue
+            if not _charge(item, None):
+                continue
+            if "error" in answer:
+                item.future.set_exception(
+                    relayer.revert_error(
+                        _error_data(answer["error"]), answer["error"].get("message", ""),
+                        f"{item.allowed.contract}.{item.allowed.function}",
+                    )
+                )  # fmt: skip
+                continue
+            if (request.from_, item.nonce) in seen:
+                item.future.set_exception(
+                    Conflict(
+                        f"the same request of {request.from_} (nonce {item.nonce}) is already "
+                        "being relayed; wait for its answer",
+                        code="replayed",
+                    )
+                )
+                continue
+            need = request.gas + PER_REQUEST_OVERHEAD_GAS
+            if need > gas_left:
+                # Over this batch's budget: first in the next one (put back, checked again).
+                self._queue.put(_Item(request, item.admit, item.future))
+                continue
+            gas_left -= need
+            seen.add((request.from_, item.nonce))
+            accepted.append(item)
+        if accepted:
+            self._send(accepted, BATCH_GAS_BUDGET - gas_left)
+
+    def _send(self, items: list[_Item], gas: int) -> None:
+        relayer = self._relayer
+        w3 = relayer.ledger.w3
+        if self._next_nonce is None:
+            self._next_nonce = w3.eth.get_transaction_count(relayer.address, "pending")
+        # Encoded with eth_abi directly: web3's build_transaction spends ~30 ms on 60 requests.
+        data = EXECUTE_BATCH_SELECTOR + abi_encode(
+            ["(address,address,uint256,uint256,uint48,bytes,bytes)[]", "address"],
+            [[relayer.request_tuple(item.request) for item in items], relayer.address],
+        )
+        tx = {
+            "to": relayer.forwarder.address, "data": data, "value": 0, "gas": gas, "gasPrice": 0,
+            "nonce": self._next_nonce, "chainId": relayer.ledger.chain_id,
+        }  # fmt: skip
+        try:
+            tx_hash = relayer.send_signed(tx)
+        except ApiError as exc:
+            self._next_nonce = None
+            for item in items:
+                item.future.set_exception(exc)
+            return
+        self._next_nonce += 1
+        self._receipts_pool.submit(self._answer, HexBytes(tx_hash), items)
+
+    def _answer(self, tx_hash: HexBytes, items: list[_Item]) -> None:
+        relayer = self._relayer
+        try:
+            receipt = relayer.wait_receipt(tx_hash, RECEIPT_TIMEOUT)
+        except ReceiptTimeout:
+            error = Conflict(
+                f"transaction {tx_hash.to_0x_hex()} was accepted but not mined within "
+                f"{RECEIPT_TIMEOUT} s; look it up later",
+                code="pending",
+            )
+            for item in items:
+                item.future.set_exception(error)
+            return
+        except Exception as exc:  # the node went away meanwhile
+            for item in items:
+                item.future.set_exception(
+                    LedgerUnavailable(f"lost the ledger node while waiting for the receipt: {exc}")
+                )
+            return
+        by_request = _logs_by_request(receipt["logs"], relayer.forwarder.address)
+        for item in items:
+            key = (item.request.from_, item.nonce)
+            if key not in by_request and receipt["status"] == 1:
+                item.future.set_exception(
+                    Conflict(
+                        "CityForwarder skipped the request when its block was sealed (its nonce "
+                        "was used meanwhile or its deadline passed); fetch the typed data again "
+                        "and sign again",
+                        code="verify_failed",
+                    )
+                )
+                continue
+            item.future.set_result(
+                relayer.outcome(tx_hash, receipt, item.request, item.nonce, item.allowed,
+                                by_request.get(key, []))
+            )  # fmt: skip
+
+    # --------------------------------------------------------------------------- node I/O
+
+    def _rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        url = self._relayer.ledger.rpc_url
+        try:
+            reply = self._session.post(url, json=payload, timeout=30)
+            reply.raise_for_status()
+            answers = reply.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise LedgerUnavailable(
+                f"the ledger node at {url} did not answer ({type(exc).__name__}); retry later"
+            ) from exc
+        if not isinstance(answers, list):
+            raise LedgerUnavailable(f"the ledger node at {url} refused a batch: {answers}")
+        by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
+        return [by_id.get(i, {"error": {"message": "no answer"}}) for i in range(len(calls))]
+
+
+def _charge(item: _Item, refusal: ApiError | None) -> bool:
+    """Charge the signer's quota; answer `refusal` (or the rate limit) when there is one."""
+    try:
+        item.admit(item.request)
+    except ApiError as exc:
+        item.future.set_exception(exc)
+        return False
+    if refusal is not None:
+        item.future.set_exception(refusal)
+        return False
+    return True
+
+
+def _nonces_call(signer: str) -> str:
+    return "0x" + (NONCES_SELECTOR + bytes(12) + bytes.fromhex(signer[2:])).hex()
+
+
+def _error_data(error: dict[str, Any]) -> bytes | None:
+    data = error.get("data")
+    if isinstance(data, dict):  # some nodes nest it
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return hex_bytes(data)
+        except ValueError:
+            return None
+    return None
+
+
+def _logs_by_request(logs: list[Any], forwarder: str) -> dict[tuple[str, int], list[Any]]:
+    """Each executed request's logs: those after the previous ExecutedForwardRequest up to and
+    including its own (a failed request's call emitted nothing: its logs were reverted)."""
+    result: dict[tuple[str, int], list[Any]] = {}
+    pending: list[Any] = []
+    for entry in logs:
+        pending.append(entry)
+        topics = entry["topics"]
+        # Only the forwarder's own event counts: any target could emit the same topic.
+        if topics and bytes(topics[0]) == EXECUTED_TOPIC and entry["address"] == forwarder:
+            signer = to_checksum_address(bytes(topics[1])[-20:])
+            nonce = int.from_bytes(bytes(entry["data"])[:32], "big")
+            result[(signer, nonce)] = pending
+            pending = []
+    return result
