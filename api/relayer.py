@@ -10,23 +10,22 @@ suffix and the signed gas), whose revert is answered with its decoded custom err
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
+from api.forward_signature import domain_separator, forward_request_digest, recover_signer
 from api.ledger import Ledger, decode_revert, selector_of
 from api.receipts import ReceiptWatcher
 from api.relay_batch import Admit, RelayBatcher
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
-from citypass.signing import FORWARD_REQUEST_TYPES
 
 log = logging.getLogger("api.relayer")
 
@@ -188,15 +187,11 @@ class Relayer:
 
     @staticmethod
     def _recover(request: ForwardRequestCreate, domain: dict[str, Any], nonce: int) -> str | None:
-        message = {
-            "from": request.from_, "to": request.to, "value": request.value, "gas": request.gas,
-            "nonce": nonce, "deadline": request.deadline, "data": hex_bytes(request.data),
-        }  # fmt: skip
-        signable = encode_typed_data(domain, FORWARD_REQUEST_TYPES, message)
-        try:
-            return Account.recover_message(signable, signature=hex_bytes(request.signature))
-        except Exception:  # malformed signature bytes: not the signer's
-            return None
+        digest = forward_request_digest(
+            _separator(tuple(sorted(domain.items()))), request.from_, request.to, request.value,
+            request.gas, nonce, request.deadline, hex_bytes(request.data),
+        )  # fmt: skip
+        return recover_signer(digest, hex_bytes(request.signature))
 
     def request_tuple(self, request: ForwardRequestCreate) -> tuple:
         return (
@@ -289,6 +284,11 @@ class Relayer:
 
     def allowlist_text(self) -> str:
         return ", ".join(sorted({f"{a.contract}.{a.function}" for a in self.allowed.values()}))
+
+
+@functools.lru_cache(maxsize=8)
+def _separator(domain_items: tuple[tuple[str, Any], ...]) -> bytes:
+    return domain_separator(dict(domain_items))
 
 
 def node_refusal(exc: Exception) -> ApiError:
