@@ -25,7 +25,7 @@ from api.indexer import (
     search_slots,
 )
 from api.indexer import models as m
-from api.indexer.registry import CONTRACTS
+from api.indexer.registry import CONTRACTS, Registry
 from tests.indexer_helpers import CENTER, PostgresServer, Scenario, build_scenario
 from tests.oracle_helpers import ROOT, start_chain, wait_until
 
@@ -157,6 +157,37 @@ def test_backfill_decodes_leases_revenue_members_and_slots(indexer: Indexer, sce
         assert s.get(m.Block, 0).tx_count == 0
     assert _count(indexer, m.RawLog) == _chain_logs(scenario, stats.last_block)
     assert _count(indexer, m.Block) == stats.last_block + 1
+
+
+def test_fast_log_decoder_agrees_with_web3_on_every_log(scenario: Scenario, deployment_file: Path):
+    """decode_raw (eth_abi by topic0, on JSON-RPC hex) gives what web3's event ABI processing
+    gives, for every log of the deployed system; logs of unknown contracts decode to None."""
+    w3 = scenario.chain.w3
+    registry = Registry(w3, Deployment.load(deployment_file))
+    head = w3.eth.block_number
+    raw_logs = w3.provider.make_request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head)}])
+    by_address = {c.address: c for c in registry.contracts.values()}
+    decoded_kinds = set()
+    for raw, log in zip(
+        raw_logs["result"], w3.eth.get_logs({"fromBlock": 0, "toBlock": head}), strict=True
+    ):
+        fast = registry.decode_raw(raw)
+        contract = by_address.get(log["address"])
+        if contract is None:
+            assert fast is None
+            continue
+        expected = contract.events[fast.event]().process_log(log)
+        assert (fast.contract, fast.event) == (registry.names[log["address"]], expected["event"])
+        assert fast.args == dict(expected["args"]), fast.event
+        assert registry.decode(log) == fast
+        decoded_kinds.add(fast.event)
+    assert {
+        "LeaseBooked",
+        "Transfer",
+        "RevenueAllocated",
+        "RoleGranted",
+        "PolicySet",
+    } <= decoded_kinds
 
 
 # ---------------------------------------------------------------- restart and idempotency
