@@ -8,7 +8,8 @@ follower in the chosen --follow-mode.
 - indexer_lag_ms (p99) / indexer_lag_p50_ms: LeaseMarket.book transactions, pre-signed, are sent
   as raw transactions at RATE per second (in batches every SEND_TICK_S); for every block sealed
   meanwhile, the time from a 10 ms poller first seeing it as the node's head to /health first
-  reporting it indexed (goal ≤ 1 block period, the same measure as bench/api.py);
+  reporting it indexed (goal ≤ 1 block period, the same measure as bench/api.py), while
+  --api-load clients keep the API busy with slot searches;
 - backfill_*: afterwards a fresh in-process Indexer backfills the whole chain into a new SQLite
   file (blocks/s, logs/s, events/s), so the blocks full of bookings are indexed in bulk.
 
@@ -22,9 +23,11 @@ import cProfile
 import io
 import json
 import pstats
+import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ from api.indexer import Deployment, Indexer  # noqa: E402
 from bench._ledger_workload import Signer, selector  # noqa: E402
 from bench.api import BlockWatch, percentile, seed_slots, switch_to_block_period  # noqa: E402
 from tests.api_helpers import start_api_server  # noqa: E402
+from tests.indexer_helpers import CENTER  # noqa: E402
 from tests.oracle_helpers import Chain, start_chain, wait_until  # noqa: E402
 
 BLOCK_PERIOD_S = 1.0
@@ -104,16 +108,54 @@ def send_at_rate(rpc_url: str, raws: list[str], rate: float) -> dict[str, Any]:
     }
 
 
+class SearchLoad:
+    """`clients` threads querying /v1/slots/search back to back: the API busy serving, as it
+    is while relaying bookings, so a follower thread has to share the interpreter with it."""
+
+    def __init__(self, api_url: str, clients: int, day: int) -> None:
+        self.api_url, self.day = api_url, day
+        self.requests = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
+
+    def _run(self, seed: int) -> None:
+        rng = random.Random(seed)
+        session = requests.Session()
+        while not self._stop.is_set():
+            start = self.day + rng.randrange(0, 44) * HALF_HOUR
+            params = {
+                "lat": CENTER[0] + rng.uniform(-0.005, 0.005),
+                "lon": CENTER[1] + rng.uniform(-0.005, 0.005),
+                "radius_m": 1000, "start": start, "end": start + 4 * HALF_HOUR,
+            }  # fmt: skip
+            try:
+                session.get(self.api_url + "/v1/slots/search", params=params, timeout=30)
+                self.requests += 1
+            except requests.RequestException:
+                pass
+
+    def __enter__(self) -> SearchLoad:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
 def measure_follow(
-    chain: Chain, base: Path, raws: list[str], rate: float, follow_mode: str
+    chain: Chain, base: Path, raws: list[str], rate: float, follow_mode: str, load: int, day: int
 ) -> tuple[dict[str, Any], Path]:
     _deployment, api = start_api_server(
         chain, base, CITYPASS_API_FOLLOW_MODE=follow_mode,
         CITYPASS_API_POLL_INTERVAL=str(BLOCK_PERIOD_S / 4),
+        CITYPASS_API_IP_RATE="100000", CITYPASS_API_IP_BURST="100000",
     )  # fmt: skip
     try:
         first_block = chain.w3.eth.block_number
-        with BlockWatch(chain, api) as watch:
+        with BlockWatch(chain, api) as watch, SearchLoad(api.url, load, day) as searches:
             sent = send_at_rate(chain.node.url, raws, rate)
             # The last bookings are sealed in the next block or two.
             time.sleep(2 * BLOCK_PERIOD_S)
@@ -132,6 +174,8 @@ def measure_follow(
         "indexer_lag_max_ms": round(max(lags) * 1000, 1) if lags else None,
         "indexer_lag_blocks_measured": len(lags),
         "follower": health.get("follower"),
+        "api_search_clients": load,
+        "api_searches_during_follow": searches.requests,
     }
     return result, _deployment
 
@@ -170,6 +214,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smaller, faster smoke run")
     parser.add_argument("--follow-mode", choices=("thread", "process"), default="process")
     parser.add_argument("--rate", type=float, default=300.0, help="bookings sent per second")
+    parser.add_argument(
+        "--api-load", type=int, default=4, help="search clients keeping the API busy meanwhile"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the backfill (stderr)")
     args = parser.parse_args()
     slot_count, resident_count, seconds = (20, 10, 8) if args.quick else (60, 30, 30)
@@ -189,7 +236,7 @@ def main() -> None:
             switch_to_block_period(chain, BLOCK_PERIOD_S)
             progress(f"follow: {bookings} bookings at {args.rate:g}/s, mode {args.follow_mode}")
             result, deployment = measure_follow(
-                chain, base, raws, args.rate, args.follow_mode
+                chain, base, raws, args.rate, args.follow_mode, args.api_load, day
             )
             progress("backfill: the whole chain into a fresh SQLite read model")
             result.update(measure_backfill(chain, base, deployment, args.profile))

@@ -22,14 +22,17 @@ from web3 import Web3
 
 from api.indexer import models as m
 from api.indexer.db import make_engine
-from api.indexer.errors import ChainMismatchError, IndexerError
+from api.indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
 from api.indexer.handlers import LogContext, apply_event
+from api.indexer.heads import HeadWatcher, ws_url_for
 from api.indexer.registry import Deployment, Registry, checksum
 from api.indexer.rpc import RpcClient
 
 log = logging.getLogger("api.indexer")
 
 NO_BLOCK = -1
+# Pause before trying an unreachable node again (on top of the RPC client's own retries).
+NODE_RETRY_S = 1.0
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Indexer:
         *,
         chunk_size: int = 200,
         poll_interval: float = 1.0,
+        ws_url: str | None = None,
         progress: bool = False,
     ) -> None:
         if not isinstance(deployment, Deployment):
@@ -87,8 +91,13 @@ class Indexer:
         self.registry = Registry(self.w3, deployment)
         self.chunk_size = chunk_size
         self.poll_interval = poll_interval
+        # None: the node's WebSocket on the RPC address; "": poll only.
+        self.ws_url = ws_url_for(rpc_url) if ws_url is None else ws_url
+        self.heads: HeadWatcher | None = None
         self.progress = progress
         self._stop = threading.Event()
+        # Set by a newHeads notification or stop(): the follower looks for blocks at once.
+        self._wake = threading.Event()
 
     # ------------------------------------------------------------------ cursor and checks
 
@@ -289,18 +298,38 @@ class Indexer:
     # ------------------------------------------------------------------------------ follow
 
     def follow(self, max_blocks: int | None = None) -> IndexStats:
-        """Backfill, then index each new block as it appears until stop() (or max_blocks)."""
+        """Backfill, then index each new block as it appears until stop() (or max_blocks).
+
+        A newHeads subscription wakes the loop as soon as a block is sealed; polling every
+        poll_interval goes on regardless, so a lost socket only delays, never skips."""
         total = IndexStats()
         started = time.monotonic()
-        log.info("following", extra={"rpc": self.rpc.url, "cursor": self.cursor()[0]})
-        while not self._stop.is_set():
-            stats = self.backfill()
-            total.add(stats)
-            if stats.blocks:
-                log.info("indexed", extra=stats.as_dict())
-            if max_blocks is not None and total.blocks >= max_blocks:
-                break
-            self._stop.wait(self.poll_interval)
+        log.info(
+            "following",
+            extra={"rpc": self.rpc.url, "ws": self.ws_url or None, "cursor": self.cursor()[0]},
+        )
+        if self.ws_url:
+            self.heads = HeadWatcher(self.ws_url, self._wake).start()
+        try:
+            while not self._stop.is_set():
+                # Cleared before looking, so a head sealed during the range wakes the next one.
+                self._wake.clear()
+                try:
+                    stats = self.backfill()
+                except NodeUnreachableError as exc:
+                    # A node restart: the cursor is at a block boundary, so just try again.
+                    log.warning("ledger node unreachable; retrying", extra={"error": str(exc)})
+                    self._stop.wait(max(self.poll_interval, NODE_RETRY_S))
+                    continue
+                total.add(stats)
+                if stats.blocks:
+                    log.info("indexed", extra=stats.as_dict())
+                if max_blocks is not None and total.blocks >= max_blocks:
+                    break
+                self._wake.wait(self.poll_interval)
+        finally:
+            if self.heads is not None:
+                self.heads.stop()
         total.seconds = time.monotonic() - started
         log.info("stopped", extra={"cursor": self.cursor()[0]})
         return total
@@ -308,6 +337,7 @@ class Indexer:
     def stop(self) -> None:
         """Ask follow()/backfill() to return after the block range under way (thread-safe)."""
         self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
         self.engine.dispose()
