@@ -13,7 +13,7 @@ import click
 
 from api.errors import ApiError
 from api.indexer.errors import IndexerError
-from api.settings import PASSWORD_ENV, Settings
+from api.settings import FOLLOW_MODES, PASSWORD_ENV, Settings
 from citypass import jsonlogs
 
 
@@ -53,7 +53,12 @@ def main() -> None:
 )  # fmt: skip
 @click.option(
     "--follow/--no-follow", default=None,
-    help="run the indexer follower in this process (default) or rely on `python -m api.indexer run`",
+    help="keep the read model following the chain (default) or rely on `python -m api.indexer run`",
+)  # fmt: skip
+@click.option(
+    "--follow-mode", type=click.Choice(FOLLOW_MODES), default=None,
+    help="follower as a child process (own interpreter) or a thread of the API "
+    "[CITYPASS_API_FOLLOW_MODE, default process]",
 )  # fmt: skip
 @click.option("--log-level", default="INFO", show_default=True)
 def serve(log_level: str, **options: Any) -> None:

@@ -15,6 +15,7 @@ from api.errors import SettingsError
 
 ENV_PREFIX = "CITYPASS_API_"
 PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
+FOLLOW_MODES = ("process", "thread")
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,12 @@ class Settings:
     port: int = 8080
     # Comma-separated in the env. Empty means the API's own origin only (see cors_allowed).
     cors_origins: tuple[str, ...] = ()
-    # Run the indexer follower as a background thread of the API process.
+    # Keep the read model following the chain from this API (False: another process does).
     follow: bool = True
+    # "process": the follower is a child `python -m api.indexer run` with its own interpreter,
+    # so indexing never competes with request handling for the GIL; "thread": a thread here.
+    follow_mode: str = "process"
+    # Seconds between head polls; a newHeads subscription wakes the follower sooner.
     poll_interval: float = 1.0
     # Token buckets for the relay endpoints: `rate` tokens per second, up to `burst` at once.
     signer_rate: float = 0.2
@@ -74,6 +79,12 @@ class Settings:
                 f"{ENV_PREFIX}CORS_ORIGINS must list explicit origins, not '*': wallet apps "
                 "send credentials"
             )
+        if self.follow_mode not in FOLLOW_MODES:
+            raise SettingsError(
+                f"{ENV_PREFIX}FOLLOW_MODE={self.follow_mode!r}: use one of {', '.join(FOLLOW_MODES)}"
+            )
+        if self.poll_interval <= 0:
+            raise SettingsError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
         for name in (
             "signer_rate", "ip_rate", "signer_burst", "ip_burst", "siwe_nonce_ttl_seconds",
             "session_ttl_seconds",

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -16,6 +21,9 @@ from api.relayer import Relayer
 from api.settings import Settings
 
 log = logging.getLogger("api.indexer")
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -29,14 +37,22 @@ class AppState:
     ip_limit: TokenBucket
     follower_error: str | None = None
     _thread: threading.Thread | None = field(default=None, repr=False)
+    _process: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _stopping: bool = field(default=False, repr=False)
 
     @property
     def engine(self) -> Engine:
         return self.indexer.engine
 
     def start_follower(self) -> None:
-        """The indexer follower as a daemon thread of the API process (one process to run)."""
+        """Keep the read model following the chain: a child process (follow_mode "process",
+        its own interpreter and GIL) or a daemon thread of this process ("thread")."""
+        if self.settings.follow_mode == "process":
+            self._start_process()
+        else:
+            self._start_thread()
 
+    def _start_thread(self) -> None:
         def run() -> None:
             try:
                 self.indexer.follow()
@@ -47,10 +63,55 @@ class AppState:
         self._thread = threading.Thread(target=run, name="indexer-follower", daemon=True)
         self._thread.start()
 
+    def _start_process(self) -> None:
+        settings = self.settings
+        command = [
+            sys.executable, "-m", "api.indexer", "run", "--db", settings.db,
+            "--rpc-url", settings.rpc_url, "--deployment", str(Path(settings.deployment).resolve()),
+            "--poll-interval", str(settings.poll_interval), "--parent-pid", str(os.getpid()),
+            "--log-level", logging.getLevelName(logging.getLogger().level),
+        ]  # fmt: skip
+        # Same working directory (relative sqlite paths), and our code importable from it.
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        # Its JSON log lines are relayed to our stderr; the last one explains an early exit.
+        self._process = subprocess.Popen(
+            command, env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._watch_process, args=(self._process,), name="indexer-process", daemon=True
+        )
+        self._thread.start()
+        log.info("follower process started", extra={"pid": self._process.pid})
+
+    def _watch_process(self, process: subprocess.Popen[str]) -> None:
+        last = ""
+        assert process.stderr is not None
+        for line in process.stderr:
+            sys.stderr.write(line)
+            if line.strip():
+                last = line.strip()
+        code = process.wait()
+        if not self._stopping:
+            self.follower_error = (
+                f"the indexer process exited with code {code} ({last[-500:] or 'no output'}); "
+                "restart the API after fixing the cause"
+            )
+            log.error("follower stopped", extra={"error": self.follower_error})
+
     def stop(self) -> None:
+        self._stopping = True
         if self.relayer is not None:
             self.relayer.stop()
         self.indexer.stop()
+        if self._process is not None and self._process.poll() is None:
+            # SIGTERM: the child finishes the block range under way, then exits 0.
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
         self.indexer.close()

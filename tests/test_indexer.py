@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from api.app import build_state
 from api.indexer import (
     ChainMismatchError,
     Deployment,
@@ -25,7 +27,11 @@ from api.indexer import (
     search_slots,
 )
 from api.indexer import models as m
-from api.indexer.registry import CONTRACTS
+from api.indexer.registry import CONTRACTS, Registry
+from api.routers.system import health
+from api.settings import Settings
+from api.state import AppState
+from ledger_node.engine import free_port
 from tests.indexer_helpers import CENTER, PostgresServer, Scenario, build_scenario
 from tests.oracle_helpers import ROOT, start_chain, wait_until
 
@@ -159,6 +165,37 @@ def test_backfill_decodes_leases_revenue_members_and_slots(indexer: Indexer, sce
     assert _count(indexer, m.Block) == stats.last_block + 1
 
 
+def test_fast_log_decoder_agrees_with_web3_on_every_log(scenario: Scenario, deployment_file: Path):
+    """decode_raw (eth_abi by topic0, on JSON-RPC hex) gives what web3's event ABI processing
+    gives, for every log of the deployed system; logs of unknown contracts decode to None."""
+    w3 = scenario.chain.w3
+    registry = Registry(w3, Deployment.load(deployment_file))
+    head = w3.eth.block_number
+    raw_logs = w3.provider.make_request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head)}])
+    by_address = {c.address: c for c in registry.contracts.values()}
+    decoded_kinds = set()
+    for raw, log in zip(
+        raw_logs["result"], w3.eth.get_logs({"fromBlock": 0, "toBlock": head}), strict=True
+    ):
+        fast = registry.decode_raw(raw)
+        contract = by_address.get(log["address"])
+        if contract is None:
+            assert fast is None
+            continue
+        expected = contract.events[fast.event]().process_log(log)
+        assert (fast.contract, fast.event) == (registry.names[log["address"]], expected["event"])
+        assert fast.args == dict(expected["args"]), fast.event
+        assert registry.decode(log) == fast
+        decoded_kinds.add(fast.event)
+    assert {
+        "LeaseBooked",
+        "Transfer",
+        "RevenueAllocated",
+        "RoleGranted",
+        "PolicySet",
+    } <= decoded_kinds
+
+
 # ---------------------------------------------------------------- restart and idempotency
 
 
@@ -225,6 +262,115 @@ def test_follow_indexes_new_blocks_and_stops_on_sigterm(
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines and lines[-1]["msg"] == "stopped"
     assert any(line["msg"] == "indexed" for line in lines)
+
+
+def _follow_in_thread(indexer: Indexer) -> threading.Thread:
+    thread = threading.Thread(target=indexer.follow, name="test-follower", daemon=True)
+    thread.start()
+    return thread
+
+
+def _book_wednesday(scenario: Scenario) -> int:
+    hour = 10 + next(_FOLLOW_HOURS)
+    return scenario.chain.book(
+        scenario.lessee, scenario.slots["D"], scenario.at(2, hour), scenario.at(2, hour + 1)
+    )
+
+
+def test_new_heads_wake_the_follower_long_before_its_next_poll(
+    scenario: Scenario, deployment_file: Path, tmp_path: Path
+):
+    url = f"sqlite:///{tmp_path / 'readmodel.db'}"
+    # A 60 s poll: only the newHeads subscription can index the new block within the wait.
+    indexer = Indexer(url, scenario.chain.node.url, deployment_file, poll_interval=60)
+    thread = _follow_in_thread(indexer)
+    try:
+        wait_until(lambda: indexer.heads is not None and indexer.heads.connected, timeout=30)
+        wait_until(lambda: indexer.cursor()[0] >= scenario.chain.w3.eth.block_number, timeout=60)
+        lease = _book_wednesday(scenario)
+        with Session(indexer.engine) as s:
+            wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
+        assert indexer.heads.heads >= 1
+    finally:
+        indexer.stop()
+        thread.join(timeout=30)
+        indexer.close()
+    assert not thread.is_alive()
+
+
+def test_follower_polls_when_the_new_heads_socket_is_down(
+    scenario: Scenario, deployment_file: Path, tmp_path: Path
+):
+    url = f"sqlite:///{tmp_path / 'readmodel.db'}"
+    nobody = f"ws://127.0.0.1:{free_port()}"  # nothing listens: every connect is refused
+    indexer = Indexer(
+        url, scenario.chain.node.url, deployment_file, poll_interval=0.1, ws_url=nobody
+    )
+    thread = _follow_in_thread(indexer)
+    try:
+        wait_until(lambda: indexer.cursor()[0] >= scenario.chain.w3.eth.block_number, timeout=60)
+        lease = _book_wednesday(scenario)
+        with Session(indexer.engine) as s:
+            wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
+        assert indexer.heads is not None and not indexer.heads.connected
+        assert indexer.heads.heads == 0
+    finally:
+        indexer.stop()
+        thread.join(timeout=30)
+        indexer.close()
+    assert not thread.is_alive()
+
+
+def _api_state(scenario: Scenario, deployment_file: Path, tmp_path: Path) -> AppState:
+    settings = Settings(
+        rpc_url=scenario.chain.node.url, db=f"sqlite:///{tmp_path / 'readmodel.db'}",
+        deployment=deployment_file, data_dir=tmp_path / "api", poll_interval=0.1,
+        follow_mode="process",
+    )  # fmt: skip
+    return build_state(settings, with_relayer=False)
+
+
+def _health(state: AppState) -> tuple[int, dict]:
+    reply = health(state)
+    return reply.status_code, json.loads(reply.body)
+
+
+def test_process_follower_indexes_and_stops_with_the_api(
+    scenario: Scenario, deployment_file: Path, tmp_path: Path
+):
+    state = _api_state(scenario, deployment_file, tmp_path)
+    state.start_follower()
+    child = state._process
+    try:
+        assert child is not None and child.pid != os.getpid()
+        head = scenario.chain.w3.eth.block_number
+        wait_until(lambda: state.indexer.cursor()[0] >= head, timeout=60)
+        lease = _book_wednesday(scenario)
+        with Session(state.engine) as s:
+            wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
+        status, body = _health(state)
+        assert (status, body["ok"], body["follower"]) == (200, True, "running")
+    finally:
+        state.stop()
+    # SIGTERM from the API's shutdown: the child finished its range and exited cleanly.
+    assert child.returncode == 0
+    assert state.follower_error is None
+
+
+def test_process_follower_crash_is_reported_on_health(
+    scenario: Scenario, deployment_file: Path, tmp_path: Path
+):
+    state = _api_state(scenario, deployment_file, tmp_path)
+    state.start_follower()
+    try:
+        wait_until(lambda: state.indexer.cursor()[0] >= 0, timeout=60)
+        state._process.kill()
+        wait_until(lambda: state.follower_error is not None, timeout=10)
+        status, body = _health(state)
+        assert (status, body["ok"]) == (503, False)
+        assert body["follower"].startswith("stopped: the indexer process exited with code -9")
+    finally:
+        state.stop()
 
 
 # ----------------------------------------------------------------------------- safety

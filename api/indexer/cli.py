@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from api.indexer.errors import IndexerError
 from api.indexer.follower import Indexer
 
 log = logging.getLogger("api.indexer")
+PARENT_CHECK_S = 0.5
 
 
 class Abort(click.ClickException):
@@ -65,22 +69,54 @@ def main() -> None:
     "--poll-interval",
     default=1.0,
     show_default=True,
-    help="Seconds between polls (the block period).",
+    help="Seconds between polls (the block period); newHeads wakes the follower sooner.",
 )
+@click.option(
+    "--ws-url", default=None,
+    help="WebSocket for eth_subscribe newHeads (default: the RPC address as ws://; '' to poll only).",
+)  # fmt: skip
+@click.option(
+    "--parent-pid", type=int, default=None, hidden=True,
+    help="Stop when this process exits (set by citypass-api serve in process follow mode).",
+)  # fmt: skip
 def run(
-    db: str, rpc_url: str, deployment: Path, chunk_size: int, log_level: str, poll_interval: float
+    db: str,
+    rpc_url: str,
+    deployment: Path,
+    chunk_size: int,
+    log_level: str,
+    poll_interval: float,
+    ws_url: str | None,
+    parent_pid: int | None,
 ) -> None:
     logs.configure(log_level)
     try:
-        indexer = _indexer(db, rpc_url, deployment, chunk_size, poll_interval=poll_interval)
+        indexer = _indexer(
+            db, rpc_url, deployment, chunk_size, poll_interval=poll_interval, ws_url=ws_url
+        )
         # Stop after the block range under way: the cursor then matches the committed rows.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: indexer.stop())
+        if parent_pid is not None:
+            _stop_with_parent(parent_pid, indexer)
         indexer.follow()
         indexer.close()
     except IndexerError as exc:
         log.error("stopped on error", extra={"error": str(exc)})
         raise Abort(str(exc)) from exc
+
+
+def _stop_with_parent(parent_pid: int, indexer: Indexer) -> None:
+    """An API killed without its shutdown (SIGKILL) must not leave its follower running: once
+    the parent is gone this process is re-parented, and getppid() no longer names it."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_S)
+        log.info("parent process gone; stopping", extra={"parent_pid": parent_pid})
+        indexer.stop()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 @main.command(short_help="Index up to the head (or --to-block) once, with a progress bar.")

@@ -9,3 +9,8 @@ class IndexerError(Exception):
 
 class ChainMismatchError(IndexerError):
     """The read model was built from a different chain than the node now serves."""
+
+
+class NodeUnreachableError(IndexerError):
+    """The ledger node did not answer (down or restarting); following retries, one-shot commands
+    stop."""

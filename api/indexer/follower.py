@@ -15,23 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
-from hexbytes import HexBytes
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 from web3 import Web3
 
 from api.indexer import models as m
 from api.indexer.db import make_engine
-from api.indexer.errors import ChainMismatchError, IndexerError
+from api.indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
 from api.indexer.handlers import LogContext, apply_event
-from api.indexer.registry import Deployment, Registry
+from api.indexer.heads import HeadWatcher, ws_url_for
+from api.indexer.registry import Deployment, Registry, checksum
 from api.indexer.rpc import RpcClient
 
 log = logging.getLogger("api.indexer")
 
 NO_BLOCK = -1
+# Pause before trying an unreachable node again (on top of the RPC client's own retries).
+NODE_RETRY_S = 1.0
 
 
 @dataclass
@@ -55,7 +56,8 @@ class IndexStats:
         return {
             "blocks": self.blocks, "transactions": self.transactions, "logs": self.logs,
             "events": self.events, "seconds": round(self.seconds, 3),
-            "blocks_per_s": round(self.blocks / rate, 1), "events_per_s": round(self.events / rate, 1),
+            "blocks_per_s": round(self.blocks / rate, 1), "logs_per_s": round(self.logs / rate, 1),
+            "events_per_s": round(self.events / rate, 1),
             "last_block": self.last_block,
         }  # fmt: skip
 
@@ -77,6 +79,7 @@ class Indexer:
         *,
         chunk_size: int = 200,
         poll_interval: float = 1.0,
+        ws_url: str | None = None,
         progress: bool = False,
     ) -> None:
         if not isinstance(deployment, Deployment):
@@ -88,8 +91,13 @@ class Indexer:
         self.registry = Registry(self.w3, deployment)
         self.chunk_size = chunk_size
         self.poll_interval = poll_interval
+        # None: the node's WebSocket on the RPC address; "": poll only.
+        self.ws_url = ws_url_for(rpc_url) if ws_url is None else ws_url
+        self.heads: HeadWatcher | None = None
         self.progress = progress
         self._stop = threading.Event()
+        # Set by a newHeads notification or stop(): the follower looks for blocks at once.
+        self._wake = threading.Event()
 
     # ------------------------------------------------------------------ cursor and checks
 
@@ -184,6 +192,8 @@ class Indexer:
             )
             ctx_payees = (cursor.village_enterprise, cursor.city_fund, cursor.platform)
             previous_hash = cursor.block_hash
+            rows = _ChainRows()
+            hold_rows(session)
             for item in fetched:
                 number = int(item.block["number"], 16)
                 block_hash = item.block["hash"]
@@ -203,11 +213,12 @@ class Indexer:
                         f"holds {previous_hash} for block {number - 1}: the node was re-initialised; "
                         "drop the read-model database and re-index"
                     )
-                self._index_block(session, item, ctx_payees, stats)
+                self._index_block(session, item, ctx_payees, stats, rows)
                 cursor.block_number, cursor.block_hash = number, block_hash
                 previous_hash = block_hash
                 stats.blocks += 1
                 stats.last_block = number
+            rows.insert(session)
         return stats
 
     def _fetch(self, first: int, last: int) -> list[_Fetched]:
@@ -227,76 +238,98 @@ class Indexer:
         return fetched
 
     def _index_block(
-        self, session: Session, item: _Fetched, payees: tuple[str, str, str], stats: IndexStats
+        self,
+        session: Session,
+        item: _Fetched,
+        payees: tuple[str, str, str],
+        stats: IndexStats,
+        rows: _ChainRows,
     ) -> None:
         block = item.block
         number = int(block["number"], 16)
         timestamp = int(block["timestamp"], 16)
-        session.add(
-            m.Block(
-                number=number, hash=block["hash"], parent_hash=block["parentHash"],
-                timestamp=timestamp, tx_count=len(block["transactions"]),
-            )
+        rows.blocks.append(
+            {
+                "number": number, "hash": block["hash"], "parent_hash": block["parentHash"],
+                "timestamp": timestamp, "tx_count": len(block["transactions"]),
+            }
         )  # fmt: skip
-        # Parents first: SQLAlchemy orders inserts per table only within its unit of work.
-        session.flush()
         for receipt in item.receipts:
-            session.add(
-                m.Transaction(
-                    hash=receipt["transactionHash"], block_number=number,
-                    tx_index=int(receipt["transactionIndex"], 16),
-                    sender=to_checksum_address(receipt["from"]),
-                    to=to_checksum_address(receipt["to"]) if receipt.get("to") else None,
-                    contract_address=(
-                        to_checksum_address(receipt["contractAddress"])
+            rows.transactions.append(
+                {
+                    "hash": receipt["transactionHash"], "block_number": number,
+                    "tx_index": int(receipt["transactionIndex"], 16),
+                    "sender": checksum(receipt["from"]),
+                    "to": checksum(receipt["to"]) if receipt.get("to") else None,
+                    "contract_address": (
+                        checksum(receipt["contractAddress"])
                         if receipt.get("contractAddress") else None
                     ),
-                    status=int(receipt["status"], 16), gas_used=int(receipt["gasUsed"], 16),
-                )
+                    "status": int(receipt["status"], 16), "gas_used": int(receipt["gasUsed"], 16),
+                }
             )  # fmt: skip
             stats.transactions += 1
-        session.flush()
+        decode = self.registry.decode_raw
         for receipt in item.receipts:
+            tx_hash = receipt["transactionHash"]
             for raw in receipt["logs"]:
                 stats.logs += 1
-                entry = _log_entry(raw)
-                event = self.registry.decode(entry)
+                log_index = int(raw["logIndex"], 16)
+                event = decode(raw)
                 topics = [t.lower() for t in raw["topics"]] + [None] * 4
-                session.add(
-                    m.RawLog(
-                        block_number=number, tx_hash=raw["transactionHash"],
-                        log_index=entry["logIndex"], address=entry["address"],
-                        topic0=topics[0], topic1=topics[1], topic2=topics[2], topic3=topics[3],
-                        data=bytes(entry["data"]),
-                        contract=event.contract if event else None,
-                        event=event.event if event else None,
-                    )
+                rows.logs.append(
+                    {
+                        "block_number": number, "tx_hash": tx_hash, "log_index": log_index,
+                        "address": checksum(raw["address"]),
+                        "topic0": topics[0], "topic1": topics[1], "topic2": topics[2],
+                        "topic3": topics[3], "data": bytes.fromhex(raw["data"][2:]),
+                        "contract": event.contract if event else None,
+                        "event": event.event if event else None,
+                    }
                 )  # fmt: skip
                 if event is None:
                     continue
-                ctx = LogContext(
-                    number, timestamp, raw["transactionHash"], entry["logIndex"], *payees
-                )
+                # Later events read what earlier ones wrote through session.get: autoflush
+                # sends pending rows first whenever a key is not already in the session.
+                ctx = LogContext(number, timestamp, tx_hash, log_index, *payees)
                 if apply_event(session, ctx, event):
                     stats.events += 1
-                # Later events of the same block read rows this one wrote (get-or-create).
-                session.flush()
 
     # ------------------------------------------------------------------------------ follow
 
     def follow(self, max_blocks: int | None = None) -> IndexStats:
-        """Backfill, then index each new block as it appears until stop() (or max_blocks)."""
+        """Backfill, then index each new block as it appears until stop() (or max_blocks).
+
+        A newHeads subscription wakes the loop as soon as a block is sealed; polling every
+        poll_interval goes on regardless, so a lost socket only delays, never skips."""
         total = IndexStats()
         started = time.monotonic()
-        log.info("following", extra={"rpc": self.rpc.url, "cursor": self.cursor()[0]})
-        while not self._stop.is_set():
-            stats = self.backfill()
-            total.add(stats)
-            if stats.blocks:
-                log.info("indexed", extra=stats.as_dict())
-            if max_blocks is not None and total.blocks >= max_blocks:
-                break
-            self._stop.wait(self.poll_interval)
+        log.info(
+            "following",
+            extra={"rpc": self.rpc.url, "ws": self.ws_url or None, "cursor": self.cursor()[0]},
+        )
+        if self.ws_url:
+            self.heads = HeadWatcher(self.ws_url, self._wake).start()
+        try:
+            while not self._stop.is_set():
+                # Cleared before looking, so a head sealed during the range wakes the next one.
+                self._wake.clear()
+                try:
+                    stats = self.backfill()
+                except NodeUnreachableError as exc:
+                    # A node restart: the cursor is at a block boundary, so just try again.
+                    log.warning("ledger node unreachable; retrying", extra={"error": str(exc)})
+                    self._stop.wait(max(self.poll_interval, NODE_RETRY_S))
+                    continue
+                total.add(stats)
+                if stats.blocks:
+                    log.info("indexed", extra=stats.as_dict())
+                if max_blocks is not None and total.blocks >= max_blocks:
+                    break
+                self._wake.wait(self.poll_interval)
+        finally:
+            if self.heads is not None:
+                self.heads.stop()
         total.seconds = time.monotonic() - started
         log.info("stopped", extra={"cursor": self.cursor()[0]})
         return total
@@ -304,20 +337,40 @@ class Indexer:
     def stop(self) -> None:
         """Ask follow()/backfill() to return after the block range under way (thread-safe)."""
         self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _log_entry(raw: dict[str, Any]) -> dict[str, Any]:
-    """A receipt log in the shape web3's event decoder expects."""
-    return {
-        "address": to_checksum_address(raw["address"]),
-        "topics": [HexBytes(t) for t in raw["topics"]],
-        "data": HexBytes(raw["data"]),
-        "logIndex": int(raw["logIndex"], 16),
-        "transactionIndex": int(raw["transactionIndex"], 16),
-        "transactionHash": HexBytes(raw["transactionHash"]),
-        "blockHash": HexBytes(raw["blockHash"]),
-        "blockNumber": int(raw["blockNumber"], 16),
-    }
+@dataclass
+class _ChainRows:
+    """Blocks, transactions and raw logs of a block range, inserted in bulk at its end: plain
+    Core executemany, since nothing in the range reads them back."""
+
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        connection = session.connection()
+        # Parents first (foreign keys): blocks, then transactions, then logs.
+        for table, rows in (
+            (m.Block.__table__, self.blocks),
+            (m.Transaction.__table__, self.transactions),
+            (m.RawLog.__table__, self.logs),
+        ):
+            if rows:
+                connection.execute(insert(table), rows)
+
+
+def hold_rows(session: Session) -> None:
+    """Keep every row the session loads or writes strongly referenced until it closes.
+
+    The session's identity map is weak: a flushed, unmodified row (a member's credit balance,
+    say) would be dropped and read again by the next event that touches it. Held, the next
+    session.get finds it without SQL, and autoflush runs only when a key is truly new."""
+    held: list[Any] = []
+    session.info["held_rows"] = held
+    event.listen(session, "loaded_as_persistent", lambda _s, row: held.append(row))
+    event.listen(session, "pending_to_persistent", lambda _s, row: held.append(row))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from eth_abi import decode as abi_decode
 from eth_utils import event_abi_to_log_topic, to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
 
@@ -60,6 +64,57 @@ class DecodedEvent:
     args: dict[str, Any]
 
 
+# Types decoded here with eth_abi directly; an event with any other (tuples, address arrays) goes
+# through web3's slower get_event_data, which normalises nested values.
+_FAST_TYPE = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*|u?int\d*\[\])$")
+
+
+@lru_cache(maxsize=65_536)
+def checksum(address: str) -> str:
+    """EIP-55 form of an address; cached because the same few accounts recur in every block."""
+    return to_checksum_address(address)
+
+
+@dataclass(frozen=True)
+class _EventLayout:
+    """How to decode one event of one contract from its topics and data."""
+
+    contract: str
+    event: str
+    abi: dict[str, Any]
+    indexed: tuple[tuple[str, str], ...]  # (name, type), in topic order
+    data_names: tuple[str, ...]
+    data_types: tuple[str, ...]
+    fast: bool
+
+    @classmethod
+    def of(cls, contract: str, abi: dict[str, Any]) -> _EventLayout:
+        inputs = abi["inputs"]
+        types = [item["type"] for item in inputs]
+        return cls(
+            contract, abi["name"], abi,
+            tuple((item["name"], item["type"]) for item in inputs if item["indexed"]),
+            tuple(item["name"] for item in inputs if not item["indexed"]),
+            tuple(item["type"] for item in inputs if not item["indexed"]),
+            all(_FAST_TYPE.match(t) for t in types),
+        )  # fmt: skip
+
+    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for (name, kind), topic in zip(self.indexed, topics[1:], strict=True):
+            # Only static types occur indexed in our contracts; a dynamic one would be a hash.
+            args[name] = _normalise(kind, abi_decode([kind], topic)[0])
+        values = abi_decode(self.data_types, data) if self.data_types else ()
+        for name, kind, value in zip(self.data_names, self.data_types, values, strict=True):
+            args[name] = _normalise(kind, value)
+        return args
+
+
+def _normalise(kind: str, value: Any) -> Any:
+    # web3 returns checksummed addresses; the read model stores them that way.
+    return checksum(value) if kind == "address" else value
+
+
 def load_abi(name: str) -> list[dict[str, Any]]:
     path = BUILD / f"{name}.json"
     if not path.exists():
@@ -75,7 +130,8 @@ class Registry:
         self.deployment = deployment
         self.names: dict[str, str] = {}
         self.contracts: dict[str, Any] = {}
-        self._events: dict[tuple[str, bytes], dict[str, Any]] = {}
+        # (lower-case address, topic0 as 0x-hex) → layout: the key a JSON-RPC log gives as is.
+        self._events: dict[tuple[str, str], _EventLayout] = {}
         for key, address in deployment.addresses.items():
             name = CONTRACTS[key]
             abi = load_abi(name)
@@ -83,16 +139,47 @@ class Registry:
             self.contracts[key] = w3.eth.contract(address=address, abi=abi)
             for item in abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
-                    self._events[(address, event_abi_to_log_topic(item))] = item
+                    topic0 = "0x" + event_abi_to_log_topic(item).hex()
+                    self._events[(address.lower(), topic0)] = _EventLayout.of(name, item)
 
     def decode(self, log: dict[str, Any]) -> DecodedEvent | None:
-        """The event a raw log stands for, or None when it is not from a known contract."""
-        address = to_checksum_address(log["address"])
+        """The event a web3 log (HexBytes topics and data) stands for, or None when it is not
+        from a known contract."""
+        topics = [bytes(t) for t in log["topics"]]
+        return self._decode(str(log["address"]).lower(), topics, bytes(log["data"]), log)
+
+    def decode_raw(self, log: dict[str, Any]) -> DecodedEvent | None:
+        """The same for a log exactly as JSON-RPC returns it (0x-hex strings): the follower's
+        hot path, so nothing is converted before we know the log is ours."""
         topics = log["topics"]
         if not topics:
             return None
-        abi = self._events.get((address, bytes(topics[0])))
-        if abi is None:
+        layout = self._events.get((log["address"].lower(), topics[0].lower()))
+        if layout is None:
             return None
-        data = get_event_data(self.w3.codec, abi, log)
-        return DecodedEvent(self.names[address], data["event"], dict(data["args"]))
+        as_bytes = [bytes.fromhex(t[2:]) for t in topics]
+        return self._decode_with(layout, as_bytes, bytes.fromhex(log["data"][2:]), log)
+
+    def _decode(
+        self, address: str, topics: list[bytes], data: bytes, log: dict[str, Any]
+    ) -> DecodedEvent | None:
+        if not topics:
+            return None
+        layout = self._events.get((address, "0x" + topics[0].hex()))
+        if layout is None:
+            return None
+        return self._decode_with(layout, topics, data, log)
+
+    def _decode_with(
+        self, layout: _EventLayout, topics: list[bytes], data: bytes, log: dict[str, Any]
+    ) -> DecodedEvent:
+        if layout.fast:
+            return DecodedEvent(layout.contract, layout.event, layout.decode(topics, data))
+        entry = {
+            "address": checksum(str(log["address"])), "topics": [HexBytes(t) for t in topics],
+            "data": HexBytes(data), "logIndex": 0, "transactionIndex": 0,
+            "transactionHash": HexBytes(b"\0" * 32), "blockHash": HexBytes(b"\0" * 32),
+            "blockNumber": 0,
+        }  # fmt: skip
+        decoded = get_event_data(self.w3.codec, layout.abi, entry)
+        return DecodedEvent(layout.contract, layout.event, dict(decoded["args"]))

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from api.indexer.errors import IndexerError
+from api.indexer.errors import IndexerError, NodeUnreachableError
 
 RETRIES = 4
 # The ledger node serves at most 1000 requests per batch.
@@ -44,7 +44,7 @@ class RpcClient:
                 break
             except (requests.RequestException, ValueError) as exc:
                 if attempt == RETRIES:
-                    raise IndexerError(
+                    raise NodeUnreachableError(
                         f"the ledger node at {self.url} did not answer ({exc}); check that it "
                         "runs and --rpc-url is right"
                     ) from exc
