@@ -61,7 +61,7 @@ def build_state(settings: Settings, *, with_relayer: bool = True) -> AppState:
     relayer = None
     if with_relayer:
         account = load_keystore(settings.keystore_path, settings.password)
-        relayer = Relayer(ledger, account, metrics.relay_outcome)
+        relayer = Relayer(ledger, account, metrics.relay_outcome, metrics.relay_batch)
     return AppState(
         settings=settings, ledger=ledger, indexer=indexer, relayer=relayer, metrics=metrics,
         signer_limit=TokenBucket(settings.signer_rate, settings.signer_burst),

@@ -22,5 +22,19 @@ class Metrics:
             ["outcome"], registry=self.registry,
         )  # fmt: skip
 
+        self.relay_batch_size = Histogram(
+            "citypass_api_relay_batch_requests", "ForwardRequests per executeBatch transaction",
+            registry=self.registry, buckets=(1, 2, 5, 10, 20, 50, 100, 200),
+        )  # fmt: skip
+        self.relay_batch_seconds = Histogram(
+            "citypass_api_relay_batch_seconds",
+            "Time to check, simulate and send one batch (the relay's pipeline stage)",
+            registry=self.registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+        )  # fmt: skip
+
     def relay_outcome(self, outcome: str) -> None:
         self.relays.labels(outcome).inc()
+
+    def relay_batch(self, requests: int, seconds: float) -> None:
+        self.relay_batch_size.observe(requests)
+        self.relay_batch_seconds.observe(seconds)

@@ -9,7 +9,6 @@ formatters cost more than the rest of the relay for a batch transaction with hun
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -127,30 +126,12 @@ class ReceiptWatcher:
 
 
 def receipt_of(raw: dict[str, Any]) -> dict[str, Any]:
-    """A JSON-RPC receipt with the fields the relayer reads as Python values; logs in the shape
-    web3's event decoder takes (checksummed address, HexBytes topics and data)."""
+    """A JSON-RPC receipt with the fields the relayer reads as Python values; logs stay as
+    JSON-RPC gives them (0x-hex strings: Registry.decode_raw reads them as they are)."""
     return {
         "transactionHash": raw["transactionHash"],
         "blockNumber": int(raw["blockNumber"], 16),
         "status": int(raw["status"], 16),
-        "from": _checksum(raw["from"]),
-        "logs": [
-            {
-                "address": _checksum(entry["address"]),
-                "topics": [HexBytes(topic) for topic in entry["topics"]],
-                "data": HexBytes(entry["data"]),
-                "logIndex": int(entry["logIndex"], 16),
-                "transactionIndex": int(entry["transactionIndex"], 16),
-                "transactionHash": HexBytes(entry["transactionHash"]),
-                "blockHash": HexBytes(entry["blockHash"]),
-                "blockNumber": int(entry["blockNumber"], 16),
-            }
-            for entry in raw["logs"]
-        ],
+        "from": to_checksum_address(raw["from"]),
+        "logs": raw["logs"],
     }
-
-
-@functools.lru_cache(maxsize=4096)
-def _checksum(address: str) -> str:
-    # A keccak per call: the same few contract addresses appear in every receipt.
-    return to_checksum_address(address)

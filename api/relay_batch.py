@@ -59,7 +59,7 @@ NONCES_SELECTOR = keccak(text="nonces(address)")[:4]
 EXECUTE_BATCH_SELECTOR = keccak(
     text="executeBatch((address,address,uint256,uint256,uint48,bytes,bytes)[],address)"
 )[:4]
-EXECUTED_TOPIC = keccak(text="ExecutedForwardRequest(address,uint256,bool)")
+EXECUTED_TOPIC = "0x" + keccak(text="ExecutedForwardRequest(address,uint256,bool)").hex()
 
 # Called with the request once its signature is known to be the signer's; raises RateLimited
 # to refuse it (the signer's quota is charged only then, so forged requests drain nobody's).
@@ -113,6 +113,7 @@ class RelayBatcher:
             except queue.Empty:
                 continue
             batch = self._collect(first)
+            began = time.perf_counter()
             try:
                 self._process(batch)
             except Exception as exc:  # never leave a waiting request without an answer
@@ -127,6 +128,9 @@ class RelayBatcher:
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(error)
+            seconds = time.perf_counter() - began
+            self._relayer.on_batch(len(batch), seconds)
+            log.debug("relay batch", extra={"requests": len(batch), "ms": round(seconds * 1000, 1)})
 
     def _collect(self, first: _Item) -> list[_Item]:
         batch = [first]
@@ -328,16 +332,18 @@ def _error_data(error: dict[str, Any]) -> bytes | None:
 
 def _logs_by_request(logs: list[Any], forwarder: str) -> dict[tuple[str, int], list[Any]]:
     """Each executed request's logs: those after the previous ExecutedForwardRequest up to and
-    including its own (a failed request's call emitted nothing: its logs were reverted)."""
+    including its own (a failed request's call emitted nothing: its logs were reverted).
+    `logs` as JSON-RPC gives them (0x-hex strings)."""
     result: dict[tuple[str, int], list[Any]] = {}
     pending: list[Any] = []
+    forwarder = forwarder.lower()
     for entry in logs:
         pending.append(entry)
         topics = entry["topics"]
         # Only the forwarder's own event counts: any target could emit the same topic.
-        if topics and bytes(topics[0]) == EXECUTED_TOPIC and entry["address"] == forwarder:
-            signer = to_checksum_address(bytes(topics[1])[-20:])
-            nonce = int.from_bytes(bytes(entry["data"])[:32], "big")
+        if topics and topics[0].lower() == EXECUTED_TOPIC and entry["address"].lower() == forwarder:
+            signer = to_checksum_address("0x" + topics[1][-40:])
+            nonce = int(entry["data"][2:66], 16)
             result[(signer, nonce)] = pending
             pending = []
     return result

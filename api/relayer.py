@@ -72,12 +72,18 @@ class Allowed:
 
 class Relayer:
     def __init__(
-        self, ledger: Ledger, account: LocalAccount, on_outcome: Callable[[str], None]
+        self,
+        ledger: Ledger,
+        account: LocalAccount,
+        on_outcome: Callable[[str], None],
+        on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
         self.ledger = ledger
         self._account = account  # never logged; only its address is
         self.address = account.address
         self._on_outcome = on_outcome
+        # (requests sent together, seconds to check/simulate/send them): metrics and logs.
+        self.on_batch = on_batch or (lambda _requests, _seconds: None)
         self._receipts = ReceiptWatcher(ledger.rpc_url)
         self.forwarder = ledger.contracts["forwarder"]
         self.allowed: dict[tuple[str, bytes], Allowed] = {}
@@ -248,7 +254,7 @@ class Relayer:
         success = False
         lease_id = None
         for entry in logs:
-            decoded = self.ledger.registry.decode(entry)
+            decoded = self.ledger.registry.decode_raw(entry)
             if decoded is None:
                 continue
             args = {k: _plain(v) for k, v in decoded.args.items()}
