@@ -3,8 +3,8 @@ per batch, one JSON-RPC batch of node reads per batch.
 
 Relaying one request at a time cost ~6 node round trips and one relayer-signed transaction per
 booking; at hundreds of bookings a second the API's threads and the node's gateway spent their
-time on HTTP overhead. Here a single thread takes whatever requests arrived while the previous
-batch was being sent (up to a gas budget) and:
+time on HTTP overhead. Here a preparing thread (two of them, so one prepares while the node
+answers the other) takes whatever requests arrived meanwhile (up to a gas budget) and:
 1. checks each request locally (value, allowlist, domain, deadline: Relayer.precheck);
 2. reads every signer's forwarder nonce and simulates every forwarded call (as the forwarder,
    with the ERC-2771 sender suffix) in ONE JSON-RPC batch;
@@ -54,6 +54,7 @@ MAX_BATCH = 200
 # After the first request of an idle period, wait this long for more before sending.
 LINGER_S = 0.005
 RECEIPT_WORKERS = 16
+PREPARERS = 2
 RECEIPT_TIMEOUT = 60
 NONCES_SELECTOR = keccak(text="nonces(address)")[:4]
 EXECUTE_BATCH_SELECTOR = keccak(
@@ -79,12 +80,20 @@ class RelayBatcher:
     def __init__(self, relayer: Relayer) -> None:
         self._relayer = relayer
         self._queue: queue.Queue[_Item] = queue.Queue()
-        self._session = requests.Session()
         self._receipts_pool = ThreadPoolExecutor(RECEIPT_WORKERS, thread_name_prefix="receipts")
         self._stop = threading.Event()
         self._next_nonce: int | None = None  # the relayer account's; None = ask the node
-        self._thread = threading.Thread(target=self._run, name="relay-batcher", daemon=True)
-        self._thread.start()
+        # Batches are prepared by PREPARERS threads at once (most of a batch's time is the
+        # node answering its reads), but sent one at a time: the relayer's nonces must reach
+        # the node in order.
+        self._send_lock = threading.Lock()
+        self._sessions = threading.local()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"relay-batcher-{i}", daemon=True)
+            for i in range(PREPARERS)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, request: ForwardRequestCreate, admit: Admit) -> Future:
         """A future of the relay outcome (a dict), or of the ApiError that refused it."""
@@ -97,7 +106,8 @@ class RelayBatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
         self._receipts_pool.shutdown(wait=False, cancel_futures=True)
         while not self._queue.empty():
             self._queue.get_nowait().future.set_exception(
@@ -220,26 +230,29 @@ class RelayBatcher:
 
     def _send(self, items: list[_Item], gas: int) -> None:
         relayer = self._relayer
-        w3 = relayer.ledger.w3
-        if self._next_nonce is None:
-            self._next_nonce = w3.eth.get_transaction_count(relayer.address, "pending")
-        # Encoded with eth_abi directly: web3's build_transaction spends ~30 ms on 60 requests.
+        # Encoded with eth_abi directly (web3's build_transaction spends ~30 ms on 60 requests),
+        # and before taking the lock: only the nonce, the signature and the send are serial.
         data = EXECUTE_BATCH_SELECTOR + abi_encode(
             ["(address,address,uint256,uint256,uint48,bytes,bytes)[]", "address"],
             [[relayer.request_tuple(item.request) for item in items], relayer.address],
         )
-        tx = {
-            "to": relayer.forwarder.address, "data": data, "value": 0, "gas": gas, "gasPrice": 0,
-            "nonce": self._next_nonce, "chainId": relayer.ledger.chain_id,
-        }  # fmt: skip
-        try:
-            tx_hash = relayer.send_signed(tx)
-        except ApiError as exc:
-            self._next_nonce = None
-            for item in items:
-                item.future.set_exception(exc)
-            return
-        self._next_nonce += 1
+        with self._send_lock:
+            if self._next_nonce is None:
+                self._next_nonce = relayer.ledger.w3.eth.get_transaction_count(
+                    relayer.address, "pending"
+                )
+            tx = {
+                "to": relayer.forwarder.address, "data": data, "value": 0, "gas": gas,
+                "gasPrice": 0, "nonce": self._next_nonce, "chainId": relayer.ledger.chain_id,
+            }  # fmt: skip
+            try:
+                tx_hash = relayer.send_signed(tx)
+            except ApiError as exc:
+                self._next_nonce = None
+                for item in items:
+                    item.future.set_exception(exc)
+                return
+            self._next_nonce += 1
         self._receipts_pool.submit(self._answer, HexBytes(tx_hash), items)
 
     def _answer(self, tx_hash: HexBytes, items: list[_Item]) -> None:
@@ -288,7 +301,10 @@ class RelayBatcher:
         ]
         url = self._relayer.ledger.rpc_url
         try:
-            reply = self._session.post(url, json=payload, timeout=30)
+            session = getattr(self._sessions, "session", None)
+            if session is None:  # one keep-alive connection per preparing thread
+                session = self._sessions.session = requests.Session()
+            reply = session.post(url, json=payload, timeout=30)
             reply.raise_for_status()
             answers = reply.json()
         except (requests.RequestException, ValueError) as exc:
