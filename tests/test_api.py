@@ -276,7 +276,7 @@ def test_second_instance_without_follower_serves_and_stops_cleanly_on_sigterm(wo
     from tests.oracle_helpers import ROOT, wait_until
 
     port = free_port()
-    db = next(a for a in world.api.process.args if a.startswith("sqlite:///"))
+    db = world.api.db_url
     command = [
         sys.executable, "-m", "api", "serve", "--no-follow", "--port", str(port),
         "--rpc-url", world.chain.node.url, "--db", db, "--deployment", str(world.deployment),
