@@ -47,6 +47,7 @@ from api.settings import Settings
 from api.siwe.roles import RoleChecker
 from api.siwe.service import SiweService
 from api.siwe.store import NonceStore, SessionStore
+from api.siwe.tables import create_tables
 from api.state import AppState
 
 log = logging.getLogger("api")
@@ -70,10 +71,12 @@ def build_state(settings: Settings, *, with_relayer: bool = True) -> AppState:
 
 
 def build_siwe(settings: Settings, state: AppState) -> SiweService:
-    """Staff sessions (EIP-4361): nonces and sessions in this process, roles from CityAccess."""
+    """Staff sessions (EIP-4361): nonces and sessions in the read-model database (they survive
+    a restart), roles from CityAccess."""
+    create_tables(state.engine)
     return SiweService(
         settings.siwe_expected_domain, state.ledger.chain_id,
-        NonceStore(settings.siwe_nonce_ttl_seconds), SessionStore(),
+        NonceStore(state.engine, settings.siwe_nonce_ttl_seconds), SessionStore(state.engine),
         RoleChecker(state.ledger.contracts["access"], settings.role_cache_seconds),
         settings.session_ttl_seconds,
     )  # fmt: skip
