@@ -5,6 +5,7 @@ projection of the chain that may be dropped and rebuilt from it; these rows are 
 from __future__ import annotations
 
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table
+from sqlalchemy.exc import SQLAlchemyError
 
 metadata = MetaData()
 
@@ -31,4 +32,9 @@ staff_sessions = Table(
 
 def create_tables(engine: Engine) -> None:
     """Create the tables that are missing (idempotent: every API start calls it)."""
-    metadata.create_all(engine)
+    try:
+        metadata.create_all(engine)
+    except SQLAlchemyError:
+        # Two API processes starting together over a fresh database both saw a table missing
+        # and one lost the race to create it; the second pass finds it there.
+        metadata.create_all(engine)
