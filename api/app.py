@@ -13,12 +13,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.access_log import RequestMetrics
 from api.errors import ApiError, RateLimited, error_body
-from api.explorer import dashboard
+from api.explorer import dashboard, pages
 from api.explorer import routes as explorer
 from api.indexer import Indexer
 from api.keystore import load_keystore
@@ -47,6 +47,7 @@ from api.settings import Settings
 from api.siwe.roles import RoleChecker
 from api.siwe.service import SiweService
 from api.siwe.store import NonceStore, SessionStore
+from api.siwe.tables import create_tables
 from api.state import AppState
 
 log = logging.getLogger("api")
@@ -70,10 +71,12 @@ def build_state(settings: Settings, *, with_relayer: bool = True) -> AppState:
 
 
 def build_siwe(settings: Settings, state: AppState) -> SiweService:
-    """Staff sessions (EIP-4361): nonces and sessions in this process, roles from CityAccess."""
+    """Staff sessions (EIP-4361): nonces and sessions in the read-model database (they survive
+    a restart), roles from CityAccess."""
+    create_tables(state.engine)
     return SiweService(
         settings.siwe_expected_domain, state.ledger.chain_id,
-        NonceStore(settings.siwe_nonce_ttl_seconds), SessionStore(),
+        NonceStore(state.engine, settings.siwe_nonce_ttl_seconds), SessionStore(state.engine),
         RoleChecker(state.ledger.contracts["access"], settings.role_cache_seconds),
         settings.session_ttl_seconds,
     )  # fmt: skip
@@ -143,19 +146,23 @@ def _install_errors(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = []
         for error in exc.errors():
             where = ".".join(
                 str(part) for part in error["loc"] if part not in ("query", "body", "path")
             )
             problems.append(f"{where or 'body'}: {error['msg']}")
+        if pages.is_page(request.url.path):  # a browser reads it: HTML like the page's errors
+            return pages.invalid_page_request(request, "; ".join(problems))
         return JSONResponse(error_body("validation", "; ".join(problems)), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if pages.is_page(request.url.path):
+            return pages.page_http_error(request, exc.status_code, message, exc.headers)
         if exc.status_code == 404 and message == "Not Found":
             message = "no such endpoint; see /docs for the API"
         return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)

@@ -24,13 +24,15 @@ from eth_account import Account
 
 from api.indexer.registry import CONTRACTS, Deployment
 from ledger_node.engine import free_port
-from tests.indexer_helpers import Scenario, build_scenario
+from tests.indexer_helpers import PostgresServer, Scenario, build_scenario
 from tests.oracle_helpers import ROOT, Chain, start_chain, wait_until
 
 API_PASSWORD = "throwaway-api-password-do-not-use"
 ALLOWED_ORIGIN = "https://wallet.citypass.example"
 # Small signer buckets so the 429 test needs few requests; a roomy IP bucket for the rest.
 SIGNER_BURST = 3
+# The read-model databases the API suites run on (the ids of the world fixtures' params).
+DATABASES = ("sqlite", "postgresql")
 
 
 @dataclass
@@ -40,6 +42,9 @@ class ApiServer:
     log_path: Path
     data_dir: Path
     relayer: str
+    # How the process was started, so restart() can start it again the same way.
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     # Every response body the tests saw, checked for secrets at the end.
     seen: list[str] = field(default_factory=list)
 
@@ -75,6 +80,18 @@ class ApiServer:
                 return self.process.wait()
         return self.process.returncode
 
+    def restart(self) -> None:
+        """Stop the process (SIGTERM) and start it again with the same command, port, read model
+        and data directory; returns once /health says the read model has caught up."""
+        assert self.command, "restart() needs a server started by start_api_server"
+        self.stop()
+        self.process = _launch(self.command, self.env, self.log_path)
+        _wait_ready(self)
+
+    @property
+    def db_url(self) -> str:
+        return self.command[self.command.index("--db") + 1]
+
 
 @dataclass
 class World:
@@ -94,12 +111,35 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
-def start_world(base: Path) -> World:
+_POSTGRES: list[PostgresServer] = []
+
+
+def shared_postgres(config: pytest.Config) -> PostgresServer:
+    """This test process's one PostgreSQL server, started on first use and stopped at the end of
+    the session; every world gets a database of its own on it."""
+    if not _POSTGRES:
+        server = PostgresServer().start()
+        _POSTGRES.append(server)
+        config.add_cleanup(server.stop)
+    return _POSTGRES[0]
+
+
+def read_model_url(database: str, base: Path, config: pytest.Config) -> str:
+    """A fresh, empty read model of kind `database` (one of DATABASES)."""
+    if database == "sqlite":
+        return f"sqlite:///{base / 'readmodel.db'}"
+    if database == "postgresql":
+        return shared_postgres(config).new_database()
+    raise ValueError(f"unknown read-model database {database!r}: use one of {DATABASES}")
+
+
+def start_world(base: Path, db_url: str | None = None) -> World:
     chain = start_chain(base / "chain")
     scenario = build_scenario(chain)
     deployment, api = start_api_server(
         chain,
         base,
+        db_url=db_url,
         CITYPASS_API_CORS_ORIGINS=ALLOWED_ORIGIN,
         CITYPASS_API_POLL_INTERVAL="0.1",
         CITYPASS_API_SIGNER_BURST=str(SIGNER_BURST),
@@ -110,11 +150,13 @@ def start_world(base: Path) -> World:
     return World(scenario, deployment, api)
 
 
-def start_api_server(chain: Chain, base: Path, **settings: str) -> tuple[Path, ApiServer]:
+def start_api_server(
+    chain: Chain, base: Path, *, db_url: str | None = None, **settings: str
+) -> tuple[Path, ApiServer]:
     """`citypass-api serve` over `chain` as a real child process on a free loopback port: the
-    deployment record, a relayer keystore made by `init-relayer` and onboarded as a member, a
-    fresh SQLite read model; `settings` are CITYPASS_API_* variables. Returns once /health says
-    the read model has caught up."""
+    deployment record, a relayer keystore made by `init-relayer` and onboarded as a member, the
+    read model at `db_url` (default a fresh SQLite file in `base`); `settings` are CITYPASS_API_*
+    variables. Returns once /health says the read model has caught up."""
     system = chain.system
     addresses = {key: getattr(system, key).address for key in CONTRACTS}
     deployment = Deployment(chain.chain_id, addresses).write(base / "deployment.json")
@@ -129,20 +171,30 @@ def start_api_server(chain: Chain, base: Path, **settings: str) -> tuple[Path, A
     env.update(settings)
     command = [
         sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--rpc-url", chain.node.url, "--db", f"sqlite:///{base / 'readmodel.db'}",
+        "--rpc-url", chain.node.url, "--db", db_url or f"sqlite:///{base / 'readmodel.db'}",
         "--deployment", str(deployment), "--data-dir", str(data_dir),
     ]  # fmt: skip
     log_path = base / "api.log"
+    process = _launch(command, env, log_path)
+    api = ApiServer(
+        f"http://127.0.0.1:{port}", process, log_path, data_dir, relayer, command=command, env=env
+    )
+    _wait_ready(api)
+    return deployment, api
+
+
+def _launch(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command, stdout=log, stderr=log, cwd=ROOT, env={**os.environ, **env},
             start_new_session=True,
         )  # fmt: skip
-    api = ApiServer(f"http://127.0.0.1:{port}", process, log_path, data_dir, relayer)
 
+
+def _wait_ready(api: ApiServer) -> None:
     def ready() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"citypass-api exited: {log_path.read_text()[-3000:]}")
+        if api.process.poll() is not None:
+            raise AssertionError(f"citypass-api exited: {api.log_path.read_text()[-3000:]}")
         try:
             health = requests.get(api.url + "/health", timeout=2).json()
         except requests.RequestException:
@@ -150,35 +202,47 @@ def start_api_server(chain: Chain, base: Path, **settings: str) -> tuple[Path, A
         return health.get("ok") and health.get("indexerLag", 99) <= 1
 
     wait_until(ready, timeout=60, interval=0.1)
-    return deployment, api
 
 
-_WORLD: list[World] = []
+_WORLDS: dict[str, World] = {}
 
 
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> World:
-    """One world per session even though both test modules import this fixture."""
-    if not _WORLD:
-        built = start_world(tmp_path_factory.mktemp("api-world"))
-        _WORLD.append(built)
+def _session_world(database: str, request: pytest.FixtureRequest) -> World:
+    """One world per database per session, however many test modules import the fixtures."""
+    if database not in _WORLDS:
+        base = request.getfixturevalue("tmp_path_factory").mktemp(f"api-world-{database}")
+        built = start_world(base, read_model_url(database, base, request.config))
+        _WORLDS[database] = built
 
         def stop() -> None:
             built.api.stop()
             built.chain.node.stop()
 
         request.config.add_cleanup(stop)
-    return _WORLD[0]
+    return _WORLDS[database]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session", params=DATABASES)
+def world(request: pytest.FixtureRequest) -> World:
+    """The shared world, on each read-model database in turn."""
+    return _session_world(request.param, request)
+
+
+@pytest.fixture(scope="session")
+def sqlite_world(request: pytest.FixtureRequest) -> World:
+    """The shared world on SQLite only, for suites too slow to run twice (the fuzzer)."""
+    return _session_world("sqlite", request)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
 def clock_moving_world(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> World:
     """A world of the module's own, for modules that move the ledger clock: the shared world's
     tests book at fixed times of the scenario's week, and pytest-xdist does not keep the order
     of test files, so a clock moved forward there would put their windows in the past."""
-    built = start_world(tmp_path_factory.mktemp("api-world-own"))
+    base = tmp_path_factory.mktemp(f"api-world-own-{request.param}")
+    built = start_world(base, read_model_url(request.param, base, request.config))
 
     def stop() -> None:
         built.api.stop()

@@ -4,8 +4,9 @@ A REAL ledger node with the whole system (oracle_helpers.start_chain), the index
 (slots, leases booked/cancelled/settled with overstay, a claim), plus what the explorer shows on
 top: illegal-parking incidents on two KST days (one confirmed by an inspector) and a complete
 valet job (request, accept, park, return: a FareAllocated split). The API is the real app
-(create_app) served by a real uvicorn on a loopback port, its follower filling a SQLite read
-model. `serve_world` is the one place that knows how the API is started, so a demo run's API
+(create_app) served by a real uvicorn on a loopback port, its follower filling the read model:
+one world per database (SQLite, and PostgreSQL on the test process's shared server).
+`serve_world` is the one place that knows how the API is started, so a demo run's API
 (`citypass-demo` serving after the day) can replace it.
 """
 
@@ -29,6 +30,7 @@ from api.indexer.registry import CONTRACTS, Deployment
 from api.settings import Settings
 from citypass.roles import ROLES
 from ledger_node.engine import free_port
+from tests.api_helpers import DATABASES, read_model_url
 from tests.indexer_helpers import Scenario, build_scenario
 from tests.oracle_helpers import start_chain, wait_until
 
@@ -122,10 +124,12 @@ def write_deployment(chain: Any, path: Path) -> Path:
     return path
 
 
-def serve_world(base: Path, world: ExplorerWorld, deployment: Path) -> None:
+def serve_world(
+    base: Path, world: ExplorerWorld, deployment: Path, db_url: str | None = None
+) -> None:
     port = free_port()
     settings = Settings(
-        rpc_url=world.chain.node.url, db=f"sqlite:///{base / 'readmodel.db'}",
+        rpc_url=world.chain.node.url, db=db_url or f"sqlite:///{base / 'readmodel.db'}",
         deployment=deployment, data_dir=base / "api", host="127.0.0.1", port=port,
         poll_interval=0.1,
     )  # fmt: skip
@@ -139,28 +143,39 @@ def serve_world(base: Path, world: ExplorerWorld, deployment: Path) -> None:
     wait_until(lambda: server.started, timeout=30, interval=0.05)
 
 
-def start_explorer_world(base: Path) -> ExplorerWorld:
+def start_explorer_world(base: Path, db_url: str | None = None) -> ExplorerWorld:
     chain = start_chain(base / "chain")
     world = ExplorerWorld(build_scenario(chain), url="")
     add_activity(world)
     deployment = write_deployment(chain, base / "deployment.json")
-    serve_world(base, world, deployment)
+    serve_world(base, world, deployment, db_url)
     started = time.monotonic()
     world.wait_indexed()
     print(f"explorer world indexed in {time.monotonic() - started:.1f} s")
     return world
 
 
-_WORLD: list[ExplorerWorld] = []
+_WORLDS: dict[str, ExplorerWorld] = {}
+
+
+def _session_world(database: str, request: pytest.FixtureRequest) -> ExplorerWorld:
+    """One world per database per session, shared by the explorer and browser test modules."""
+    if database not in _WORLDS:
+        base = request.getfixturevalue("tmp_path_factory").mktemp(f"explorer-world-{database}")
+        built = start_explorer_world(base, read_model_url(database, base, request.config))
+        _WORLDS[database] = built
+        request.config.add_cleanup(built.stop)
+    return _WORLDS[database]
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def explorer_world(request: pytest.FixtureRequest) -> ExplorerWorld:
+    """The explorer world on each read-model database in turn."""
+    return _session_world(request.param, request)
 
 
 @pytest.fixture(scope="session")
-def explorer_world(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> ExplorerWorld:
-    """One world per session, shared by the explorer and the browser test modules."""
-    if not _WORLD:
-        built = start_explorer_world(tmp_path_factory.mktemp("explorer-world"))
-        _WORLD.append(built)
-        request.config.add_cleanup(built.stop)
-    return _WORLD[0]
+def sqlite_explorer_world(request: pytest.FixtureRequest) -> ExplorerWorld:
+    """The explorer world on SQLite only, for the browser tests (too slow to run twice; what
+    they check is the page in a browser, the queries behind it run on both databases)."""
+    return _session_world("sqlite", request)

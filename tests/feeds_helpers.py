@@ -5,7 +5,8 @@ two signed OccupancyOracle reports (the sensor, not the lessee, drives it), a re
 bay seen occupied, a slot no report ever observed (UNKNOWN) and a withdrawn one (closed); a
 kick-scooter operator with a fare plan and three scooters, a car-share operator with one car,
 and one open trip on a scooter. `citypass-api serve` runs as a child process on loopback with a
-1-second feed TTL. Keys are throwaway keys generated per run.
+1-second feed TTL, its read model at the URL the test gives (SQLite or PostgreSQL). Keys are
+throwaway keys generated per run.
 """
 
 from __future__ import annotations
@@ -133,10 +134,11 @@ def start_trip(w: FeedsWorld) -> int:
     return w.chain.contract("trips").functions.openTripOf(w.scooters["ridden"]).call()
 
 
-def start_api(chain: Chain, base: Path) -> ApiServer:
+def start_api(chain: Chain, base: Path, db_url: str | None) -> ApiServer:
     _, api = start_api_server(
-        chain, base, CITYPASS_API_POLL_INTERVAL="0.1", CITYPASS_API_FEEDS_TTL_SECONDS=str(FEED_TTL)
-    )
+        chain, base, db_url=db_url, CITYPASS_API_POLL_INTERVAL="0.1",
+        CITYPASS_API_FEEDS_TTL_SECONDS=str(FEED_TTL),
+    )  # fmt: skip
     return api
 
 
@@ -155,14 +157,14 @@ def wait_indexed(api: ApiServer, chain: Chain) -> None:
     wait_until(caught_up, timeout=60, interval=0.1)
 
 
-def start_feeds_world(base: Path) -> FeedsWorld:
+def start_feeds_world(base: Path, db_url: str | None = None) -> FeedsWorld:
     chain = start_chain(base / "chain")
     monday = next_weekday_midnight(chain.head_time() + HOUR, 0)
     chain.set_clock(monday + 8 * HOUR)
     world = FeedsWorld(chain, api=None, monday=monday)  # type: ignore[arg-type]
     build_parking(world)
     build_mobility(world)
-    world.api = start_api(chain, base)
+    world.api = start_api(chain, base, db_url)
     wait_indexed(world.api, chain)
     world.vehicles_before_trip = world.api.get("/v1/gbfs/vehicle_status.json").json()["data"][
         "vehicles"

@@ -76,6 +76,7 @@ def test_search_leaves_out_a_leased_slot(world: World):
 )
 def test_search_rejects_bad_input_with_what_to_fix(world: World, change, code, words):
     s = world.scenario
+    change = dict(change)  # a copy: the same dict is the case of both databases' runs
     params = {"start": s.at(0, 12), "end": s.at(0, 13)}
     params["start"] += change.pop("start_shift", 0)
     params["end"] += change.pop("end_shift", 0)
@@ -276,7 +277,7 @@ def test_second_instance_without_follower_serves_and_stops_cleanly_on_sigterm(wo
     from tests.oracle_helpers import ROOT, wait_until
 
     port = free_port()
-    db = next(a for a in world.api.process.args if a.startswith("sqlite:///"))
+    db = world.api.db_url
     command = [
         sys.executable, "-m", "api", "serve", "--no-follow", "--port", str(port),
         "--rpc-url", world.chain.node.url, "--db", db, "--deployment", str(world.deployment),

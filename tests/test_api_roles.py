@@ -7,7 +7,9 @@ own (api_helpers.clock_moving_world)."""
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,6 +33,7 @@ MAX_UINT = 2**256 - 1
 KICK_SCOOTER = 2
 SCOOTER_PLAN = (500, 150, 0, 20_000)  # unlock, per minute, per 100 m, daily cap (KRW)
 VALET_LOT = 77
+DEADLINE_SECONDS = 600  # the API's default CITYPASS_API_DEADLINE_SECONDS
 CID = bytes.fromhex("01551220") + bytes(range(32))  # CIDv1 raw sha2-256 of something
 
 
@@ -76,11 +79,19 @@ def _token(world: World, account, **changes) -> dict[str, str]:
 
 
 def _relay(world: World, account, to: str, data: str) -> dict:
-    typed = world.api.get(
-        "/v1/typed-data/forward-request", params={"from": account.address, "to": to, "data": data}
-    )
-    assert typed.status_code == 200, typed.text
-    typed = typed.json()
+    # The API caches the ledger clock for a second (api/ledger.py): right after set_clock moved
+    # it, a served deadline may still count from the old head and be already past. Wait until
+    # the deadline counts from the current head.
+    head = world.chain.w3.eth.get_block("latest")["timestamp"]
+    params = {"from": account.address, "to": to, "data": data}
+
+    def served() -> dict | None:
+        reply = world.api.get("/v1/typed-data/forward-request", params=params)
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        return body if body["message"]["deadline"] >= head + DEADLINE_SECONDS else None
+
+    typed = wait_until(served, timeout=10, interval=0.2)
     signed = Account.sign_message(encode_typed_data(full_message=typed), account.key)
     message = {k: v for k, v in typed["message"].items() if k != "nonce"}
     reply = world.api.post(
@@ -239,6 +250,47 @@ def test_session_ends_at_the_message_expiration_time(world: World, staff: dict):
     time.sleep(max(0.0, ends.timestamp() - time.time()) + 0.3)
     error = _error(world.api.get("/v1/inspector/incidents", headers=headers), 401)
     assert error["code"] == "session_expired" and "sign in again" in error["message"]
+
+
+def test_concurrent_sign_ins_with_one_nonce_exactly_one_wins(world: World, staff: dict):
+    text = _message(world, staff["inspector"])
+    body = {"message": text, "signature": _sign(staff["inspector"], text)}
+    racers = 4
+    start = threading.Barrier(racers)
+
+    def race(_: int):
+        start.wait(timeout=30)
+        return world.api.post("/v1/auth/siwe", json=body)
+
+    with ThreadPoolExecutor(racers) as pool:
+        replies = list(pool.map(race, range(racers)))
+    assert sorted(r.status_code for r in replies) == [200] + [409] * (racers - 1)
+    assert {_error(r, 409)["code"] for r in replies if r.status_code != 200} == {"siwe_nonce_used"}
+
+
+def test_session_and_used_nonce_survive_an_api_restart(world: World, staff: dict):
+    text = _message(world, staff["inspector"])
+    body = {"message": text, "signature": _sign(staff["inspector"], text)}
+    signed_in = world.api.post("/v1/auth/siwe", json=body)
+    assert signed_in.status_code == 200, signed_in.text
+    headers = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    unused_nonce = world.api.post("/v1/auth/nonce").json()["nonce"]
+    old_pid = world.api.process.pid
+    world.api.restart()  # SIGTERM, then the same command on the same port and read model
+    assert world.api.process.pid != old_pid
+    me = world.api.get("/v1/auth/session", headers=headers)
+    assert me.status_code == 200, me.text
+    assert me.json()["address"] == staff["inspector"].address
+    assert world.api.get("/v1/inspector/incidents", headers=headers).status_code == 200
+    replay = world.api.post("/v1/auth/siwe", json=body)
+    assert _error(replay, 409)["code"] == "siwe_nonce_used"
+    # A nonce issued before the restart is still open, and good for one sign-in.
+    assert _sign_in(world, staff["inspector"], nonce=unused_nonce).status_code == 200
+    # Signing out after the restart ends the session for good.
+    assert world.api.post("/v1/auth/logout", headers=headers).status_code == 204
+    assert _error(world.api.get("/v1/auth/session", headers=headers), 401)["code"] == (
+        "session_unknown"
+    )
 
 
 # ---------------------------------------------------------------------------- inspector

@@ -10,6 +10,7 @@ import re
 from html import unescape
 
 import pytest
+import requests
 
 from api.explorer.formatting import kst_window, month_of, won
 from citypass.demo.village import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
@@ -201,6 +202,41 @@ def test_bad_input_gets_an_html_4xx_saying_what_to_fix(explorer_world, path, sta
     assert reply.status_code == status, reply.text[:500]
     assert reply.headers["content-type"].startswith("text/html")
     assert words in by_id(reply, "error-message")
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/explorer?limit=0", "limit: Input should be greater than or equal to 1"),
+        ("/explorer?limit=ten", "limit: Input should be a valid integer"),
+        ("/explorer?before=-1", "before: Input should be greater than or equal to 0"),
+        (f"/explorer/address/0x{'ab' * 20}?limit=500", "limit: Input should be less than or equal"),
+        ("/explorer/slot/1?limit=", "limit: Input should be a valid integer"),
+        ("/dashboard?days=0", "days: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_query_parameters_get_an_html_422_saying_what_to_fix(explorer_world, path, words):
+    reply = explorer_world.get(path)
+    assert reply.status_code == 422, reply.text[:500]
+    assert reply.headers["content-type"].startswith("text/html")
+    message = by_id(reply, "error-message")
+    assert words in message and "load the page again" in message
+    assert "HTTP 422 · validation" in text(reply)
+
+
+def test_unknown_explorer_page_is_an_html_404_while_v1_errors_stay_json(explorer_world):
+    missing = explorer_world.get("/explorer/nowhere/at/all")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "no explorer page at /explorer/nowhere/at/all" in by_id(missing, "error-message")
+    wrong_method = requests.post(explorer_world.url + "/explorer", timeout=60)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+    assert "GET" in wrong_method.headers["allow"]
+    for path in ("/v1/kpis?days=0", "/v1/nowhere", "/explorerless"):
+        reply = explorer_world.get(path)
+        assert reply.status_code in (404, 422)
+        assert reply.headers["content-type"] == "application/json"
+        assert set(reply.json()["error"]) == {"code", "message"}
 
 
 def test_kpis_are_the_read_model_and_chain_figures(explorer_world):

@@ -8,7 +8,9 @@ from __future__ import annotations
 from api.explorer.formatting import won
 from citypass.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from tests.browser_helpers import browser, page, visit  # noqa: F401
-from tests.explorer_helpers import explorer_world  # noqa: F401
+from tests.explorer_helpers import sqlite_explorer_world
+
+explorer_world = sqlite_explorer_world
 
 
 def test_explorer_home_loads_clean_with_sealed_blocks(page, explorer_world):

@@ -16,6 +16,7 @@ from gbfs_validator.validate import validate_file
 from api.feeds.cache import TtlCache
 from api.feeds.ids import curb_space_id, curb_zone_id
 from citypass.trip_reports import sign_trip_end
+from tests.api_helpers import DATABASES, read_model_url
 from tests.feeds_helpers import FEED_TTL, SCOOTER_PLAN, FeedsWorld, start_feeds_world
 from tests.oracle_helpers import wait_until
 
@@ -40,9 +41,10 @@ CDS_SOURCE_TYPES = {"data_feed", "camera", "above_ground", "in_ground", "meter",
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    built = start_feeds_world(tmp_path_factory.mktemp("feeds-world"))
+@pytest.fixture(scope="module", params=DATABASES)
+def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
+    base = tmp_path_factory.mktemp(f"feeds-world-{request.param}")
+    built = start_feeds_world(base, read_model_url(request.param, base, request.config))
     yield built
     built.api.stop()
     built.chain.node.stop()

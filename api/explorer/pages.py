@@ -1,10 +1,12 @@
 """Rendering shared by the explorer and dashboard routes: the Jinja2 environment and its
-filters, and HTML error pages (4xx with what to fix, never a 500 for bad input)."""
+filters, and HTML error pages (4xx with what to fix, never a 500 for bad input): the page
+routes' own errors (html_errors) and, through the app's handlers, FastAPI's validation and HTTP
+errors on page paths (is_page)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,15 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
 
+def error_page(
+    request: Request, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    context = {"http_status": status, "message": message, "code": code}
+    return TEMPLATES.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers
+    )
+
+
 def html_errors(route: Callable[..., Any]) -> Callable[..., Any]:
     """Domain errors of a page route become an HTML error page with their status and message."""
 
@@ -49,9 +60,29 @@ def html_errors(route: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return route(request, *args, **kwargs)
         except ApiError as exc:
-            return render(
-                request, "error.html", exc.status, http_status=exc.status, message=exc.message,
-                code=exc.code,
-            )  # fmt: skip
+            return error_page(request, exc.status, exc.message, exc.code)
 
     return wrapper
+
+
+def is_page(path: str) -> bool:
+    """Whether `path` is one of the explorer's HTML pages (a browser reads the error), not JSON."""
+    return path in ("/explorer", "/dashboard") or path.startswith("/explorer/")
+
+
+def invalid_page_request(request: Request, problems: str) -> HTMLResponse:
+    """A page's query or path parameters failed FastAPI's validation (e.g. limit=0): the same
+    HTML 422 as the explorer's own input errors, not the API's JSON."""
+    return error_page(
+        request, 422, f"{problems}. Fix it in the address and load the page again.", "validation"
+    )
+
+
+def page_http_error(
+    request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
+    """An HTTP error (no such page, wrong method) under the explorer, as an HTML page."""
+    if status == 404 and detail == "Not Found":
+        detail = f"there is no explorer page at {request.url.path}: start from /explorer"
+    code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http")
+    return error_page(request, status, detail, code, headers)

@@ -142,8 +142,12 @@ def slot(
         .where(m.SlotTermsVersion.slot_id == n)
         .order_by(m.SlotTermsVersion.version.desc())
     ).all()
+    # Every bounded list names its order: PostgreSQL, unlike SQLite, promises none without one.
     blackouts = session.scalars(
-        select(m.SlotBlackout.local_day).where(m.SlotBlackout.slot_id == n).limit(limit)
+        select(m.SlotBlackout.local_day)
+        .where(m.SlotBlackout.slot_id == n)
+        .order_by(m.SlotBlackout.local_day.desc())
+        .limit(limit)
     ).all()
     return render(
         request, "slot.html", slot=row, leases=leases, occupancy=occupancy, incidents=incidents,
@@ -175,7 +179,9 @@ def address(
     credit = explorer.book.handle("credit")
     chain_balance = int(credit.functions.balanceOf(who).call())
     claimable = int(explorer.book.handle("split").functions.claimable(who).call())
-    slots = session.scalars(select(m.Slot).where(m.Slot.owner == who).limit(limit)).all()
+    slots = session.scalars(
+        select(m.Slot).where(m.Slot.owner == who).order_by(m.Slot.slot_id).limit(limit)
+    ).all()
     leases = session.scalars(
         select(m.Lease).where(m.Lease.lessee == who).order_by(m.Lease.start.desc()).limit(limit)
     ).all()

@@ -146,7 +146,7 @@ class SiweService:
         session = self.sessions.get(token)
         if session is None:
             raise Unauthenticated(
-                "unknown session token (signed out, or the API restarted): sign in again",
+                "unknown session token (signed out, or expired over an hour ago): sign in again",
                 code="session_unknown",
             )
         if session.expires_at <= self._clock():
