@@ -24,6 +24,7 @@ import logging
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ MAX_BATCH = 200
 LINGER_S = 0.005
 RECEIPT_WORKERS = 16
 PREPARERS = 2
+KNOWN_NONCES = 100_000
 RECEIPT_TIMEOUT = 60
 NONCES_SELECTOR = keccak(text="nonces(address)")[:4]
 EXECUTE_BATCH_SELECTOR = keccak(
@@ -87,6 +89,11 @@ class RelayBatcher:
         # node answering its reads), but sent one at a time: the relayer's nonces must reach
         # the node in order.
         self._send_lock = threading.Lock()
+        # Signer → next forwarder nonce as our own mined relays left it (most recent last).
+        # Only a hint: a request signed at it still goes through simulation, and the forwarder
+        # skips it if someone else used the nonce meanwhile (answered as verify_failed).
+        self._nonces: OrderedDict[str, int] = OrderedDict()
+        self._nonces_lock = threading.Lock()
         self._sessions = threading.local()
         self._threads = [
             threading.Thread(target=self._run, name=f"relay-batcher-{i}", daemon=True)
@@ -166,7 +173,15 @@ class RelayBatcher:
             checked.append(item)
         if not checked:
             return
-        signers = sorted({item.request.from_ for item in checked})
+        domain = relayer.domain()
+        # A signer whose next nonce we know (from our own earlier relays) and whose signature
+        # matches it needs no nonce read; everybody else's nonce is read from the chain.
+        hits = {
+            id(item): known for item in checked
+            if (known := self._nonces.get(item.request.from_)) is not None
+            and relayer.is_signed_at(item.request, domain, known)
+        }  # fmt: skip
+        signers = sorted({item.request.from_ for item in checked if id(item) not in hits})
         calls: list[tuple[str, list[Any]]] = [
             (
                 "eth_call",
@@ -183,14 +198,16 @@ class RelayBatcher:
             if "result" not in answer:
                 raise LedgerUnavailable(f"the forwarder's nonce of {signer} could not be read")
             nonces[signer] = int(answer["result"], 16)
-        domain = relayer.domain()
         accepted: list[_Item] = []
         seen: set[tuple[str, int]] = set()
         gas_left = BATCH_GAS_BUDGET - BATCH_BASE_GAS
         for item, answer in zip(checked, answers[len(signers) :], strict=True):
             request = item.request
             try:
-                item.nonce = relayer.signed_nonce(request, domain, nonces[request.from_])
+                item.nonce = (
+                    hits[id(item)] if id(item) in hits
+                    else relayer.signed_nonce(request, domain, nonces[request.from_])
+                )  # fmt: skip
             except ApiError as exc:
                 if exc.code == "replayed":
                     # Replays are signed by the signer too: they count against its quota.
@@ -277,6 +294,7 @@ class RelayBatcher:
         by_request = _logs_by_request(receipt["logs"], relayer.forwarder.address)
         for item in items:
             key = (item.request.from_, item.nonce)
+            self._remember_nonce(item.request.from_, item.nonce + 1 if key in by_request else None)
             if key not in by_request and receipt["status"] == 1:
                 item.future.set_exception(
                     Conflict(
@@ -291,6 +309,15 @@ class RelayBatcher:
                 relayer.outcome(tx_hash, receipt, item.request, item.nonce, item.allowed,
                                 by_request.get(key, []))
             )  # fmt: skip
+
+    def _remember_nonce(self, signer: str, next_nonce: int | None) -> None:
+        """After a mined batch: the signer's next forwarder nonce, or forget it (skipped)."""
+        with self._nonces_lock:
+            self._nonces.pop(signer, None)
+            if next_nonce is not None:
+                self._nonces[signer] = next_nonce
+                if len(self._nonces) > KNOWN_NONCES:
+                    self._nonces.popitem(last=False)  # the least recently relayed signer
 
     # --------------------------------------------------------------------------- node I/O
 

@@ -191,6 +191,11 @@ class Relayer:
             code="bad_signature",
         )
 
+    def is_signed_at(
+        self, request: ForwardRequestCreate, domain: dict[str, Any], nonce: int
+    ) -> bool:
+        return self._recover(request, domain, nonce) == request.from_
+
     @staticmethod
     def _recover(request: ForwardRequestCreate, domain: dict[str, Any], nonce: int) -> str | None:
         digest = forward_request_digest(

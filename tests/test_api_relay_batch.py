@@ -106,3 +106,36 @@ def test_the_same_request_sent_twice_at_once_is_relayed_once(world: World):
     refused = next(r for r in replies if r.status_code == 409).json()["error"]
     assert refused["code"] in {"replayed", "verify_failed"}
     assert _nonce(world, resident.address) == 1
+
+
+def _as_tuple(body: dict) -> tuple:
+    return (
+        body["from"], body["to"], body["value"], body["gas"], body["deadline"],
+        bytes.fromhex(body["data"][2:]), bytes.fromhex(body["signature"][2:]),
+    )  # fmt: skip
+
+
+def test_a_nonce_used_through_another_relayer_is_not_trusted_from_memory(world: World):
+    """The API remembers each signer's next nonce after its own relays; when the signer used
+    that nonce elsewhere meanwhile, the forwarder skips the request (409), the API forgets what
+    it remembered, and the signer's next request is checked against the chain again."""
+    resident = world.chain.resident()
+    first = _signed_booking(world, resident, *_next_window(world))
+    assert world.api.post("/v1/relay/forward", json=first).status_code == 200
+    # Nonce 1, submitted by somebody else straight to the forwarder (anyone may relay).
+    elsewhere = _signed_booking(world, resident, *_next_window(world))
+    world.chain.system.forwarder.execute(_as_tuple(elsewhere), {"from": world.chain.people.admin})
+    assert _nonce(world, resident.address) == 2
+    # Another booking the wallet signed at nonce 1 too: the API's memory says 1 is next, the
+    # simulation passes (a free half-hour), the forwarder skips it on chain.
+    market = world.chain.system.market.address
+    data = _book_data(world, world.scenario.slots["A"], *_next_window(world))
+    typed = _typed(world, resident.address, market, data)
+    stale = world.api.post("/v1/relay/forward", json=_signed_body(typed, resident.key, nonce=1))
+    assert stale.status_code == 409, stale.text
+    assert stale.json()["error"]["code"] == "verify_failed"
+    assert _nonce(world, resident.address) == 2
+    third = _signed_booking(world, resident, *_next_window(world))
+    reply = world.api.post("/v1/relay/forward", json=third)
+    assert reply.status_code == 200 and reply.json()["success"], reply.text
+    assert reply.json()["nonce"] == 2 and _nonce(world, resident.address) == 3
