@@ -63,10 +63,22 @@ def hex32(value: bytes) -> str:
 
 
 def _get_or_new(session: Session, model: type[T], key: Any, **defaults: Any) -> T:
-    row = session.get(model, key)
+    """The row of `model` at `key`, created (pending) when there is none.
+
+    Rows made here are remembered in the session, so looking one up again needs neither SQL
+    nor a flush: session.get on a key not yet in the identity map autoflushes every pending row
+    first — a flush per new resident in a block of bookings. Without autoflush the lookup is
+    safe because every row of these models is created here (never added elsewhere)."""
+    made: dict[tuple[type, Any], Any] = session.info.setdefault("made_rows", {})
+    row = made.get((model, key))
+    if row is not None:
+        return row
+    with session.no_autoflush:
+        row = session.get(model, key)
     if row is None:
         row = model(**defaults)  # type: ignore[call-arg]
         session.add(row)
+        made[(model, key)] = row
     return row
 
 
