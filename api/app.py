@@ -117,6 +117,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     )
     app.state.citypass = state
     app.state.search_index = search_index
+    app.state.ledger_clock = slots.LedgerClock(state.ledger)
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
     app.state.siwe = build_siwe(settings, state)

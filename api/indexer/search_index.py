@@ -135,35 +135,40 @@ class Snapshot:
         sin, asin, sqrt, radians = math.sin, math.asin, math.sqrt, math.radians
         diameter = 2 * EARTH_RADIUS_M
         matches = []
-        for slot in self._candidates(lat_lo, lat_hi, lon_lo, lon_hi):
-            if not (lat_lo <= slot.lat_e6 <= lat_hi and lon_lo <= slot.lon_e6 <= lon_hi):
-                continue
-            dl = radians(slot.lon - lon)
-            h = sin((slot.lat_rad - lat1_rad) / 2) ** 2 + cos_lat1 * slot.cos_lat * sin(dl / 2) ** 2
-            distance = diameter * asin(sqrt(h))
-            if distance > radius_m or slot.leased_during(start, end):
-                continue
-            masks, blackouts = slot.day_masks, slot.blackout_days
-            if any(need & ~masks[weekday] or day in blackouts for day, weekday, need in needed):
-                continue
-            matches.append((distance, slot.slot_id, slot))
+        # The hot loop of every search (each slot in the box): plain attribute reads, no
+        # generators, the cheap tests first.
+        for members in self._cells_over(lat_lo, lat_hi, lon_lo, lon_hi):
+            for slot in members:
+                if not (lat_lo <= slot.lat_e6 <= lat_hi and lon_lo <= slot.lon_e6 <= lon_hi):
+                    continue
+                dl = radians(slot.lon - lon)
+                h = (
+                    sin((slot.lat_rad - lat1_rad) / 2) ** 2
+                    + cos_lat1 * slot.cos_lat * sin(dl / 2) ** 2
+                )
+                distance = diameter * asin(sqrt(h))
+                if distance > radius_m or (slot.lease_starts and slot.leased_during(start, end)):
+                    continue
+                masks, blackouts = slot.day_masks, slot.blackout_days
+                for day, weekday, need in needed:
+                    if need & ~masks[weekday] or day in blackouts:
+                        break
+                else:
+                    matches.append((distance, slot.slot_id, slot))
         # Nearest first, ties by slot id (ids are unique, so the slots themselves never compare).
         matches.sort()
         return matches
 
-    def _candidates(
+    def _cells_over(
         self, lat_lo: int, lat_hi: int, lon_lo: int, lon_hi: int
-    ) -> Iterator[IndexedSlot]:
+    ) -> list[tuple[IndexedSlot, ...]]:
+        """The members of every grid cell the box overlaps."""
         rows = range(lat_lo // CELL_E6, lat_hi // CELL_E6 + 1)
         cols = range(lon_lo // CELL_E6, lon_hi // CELL_E6 + 1)
         if len(rows) * len(cols) > len(self.cells):  # a box wider than the city (near a pole)
-            for members in self.cells.values():
-                yield from members
-            return
+            return list(self.cells.values())
         cells = self.cells
-        for row in rows:
-            for col in cols:
-                yield from cells.get((row, col), ())
+        return [cells[row, col] for row in rows for col in cols if (row, col) in cells]
 
 
 def _needed_units(start: int, end: int) -> list[tuple[int, int, int]]:

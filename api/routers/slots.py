@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -13,6 +15,7 @@ from api.deps import SessionDep
 from api.errors import NotFound, ValidationFailed
 from api.indexer import models as m
 from api.indexer.search_index import SearchIndex, Snapshot
+from api.ledger import Ledger
 from api.schemas.slots import SlotPublic, SlotSearchPublic, SlotWindowPublic
 from api.state import AppState
 from citypass.deployment import MAX_LEASE_UNITS
@@ -61,7 +64,7 @@ async def search(
             code="window_too_long",
         )
     state: AppState = request.app.state.citypass
-    now = await run_in_threadpool(state.ledger.now)
+    now = await request.app.state.ledger_clock.now()
     grace = state.settings.search_grace_seconds
     if start < now - grace:
         raise ValidationFailed(
@@ -88,6 +91,28 @@ async def search(
             ],
         }
     )  # fmt: skip
+
+
+class LedgerClock:
+    """The ledger's clock for async handlers. Ledger.now() caches the head block's timestamp
+    for a second but reads it with a blocking RPC call when its cache is stale, which must not
+    stall the event loop: it runs in a worker thread, at most once per REUSE_S, and handlers
+    reuse its answer in between (so the clock lags the head by at most 1 s + REUSE_S, against
+    a 30-minute search grace)."""
+
+    REUSE_S = 0.5
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._read_at = -math.inf
+        self._value = 0
+
+    async def now(self) -> int:
+        if time.monotonic() - self._read_at > self.REUSE_S:
+            read_at = time.monotonic()
+            self._value = await run_in_threadpool(self.ledger.now)
+            self._read_at = read_at
+        return self._value
 
 
 async def _fresh_snapshot(index: SearchIndex) -> Snapshot:
