@@ -7,6 +7,9 @@ process of its own so the client's Python does not compete with the server's for
     result.outcomes[i]  # Outcome(status, latency_s, body) of requests[i]; status 0 = no answer
     result.wall_s       # from the first request sent to the last answer read
 
+`run_sequences` takes groups of requests that must go in turn on one connection (a wallet's
+bookings with nonces 0, 1, ...).
+
 Closed loop: `concurrency` connections, each sending its next request as soon as the previous
 answer is read, so the rate and the latencies are measured at the same load. Requests are
 taken in order from one shared queue; a connection the server closes is reopened. Answers may
@@ -68,14 +71,37 @@ def run_load(
 ) -> LoadResult:
     """Send `requests` over `concurrency` keep-alive connections (after `warmup`, over the same
     connections and not measured); outcomes are in the order of `requests`."""
+    return run_sequences(
+        base_url, [[r] for r in requests], concurrency, warmup=[[r] for r in warmup],
+        timeout_s=timeout_s, own_process=own_process,
+    )  # fmt: skip
+
+
+def run_sequences(
+    base_url: str,
+    sequences: Sequence[Sequence[Request]],
+    concurrency: int,
+    *,
+    warmup: Sequence[Sequence[Request]] = (),
+    timeout_s: float = 30.0,
+    own_process: bool = True,
+) -> LoadResult:
+    """Like run_load, for requests that must go one after another (a wallet's bookings, each
+    with the next nonce): a connection takes the next sequence and sends its requests in turn.
+    After an answer that is not 2xx, the rest of its sequence is not sent (status -1).
+    Outcomes are in the order of the sequences' requests, flattened."""
     if concurrency < 1:
         raise ValueError(f"concurrency {concurrency} must be at least 1")
     url = urlsplit(base_url)
     if url.scheme != "http" or not url.hostname:
         raise ValueError(f"{base_url!r}: only plain http://host[:port] URLs are supported")
+
+    def encoded(groups: Sequence[Sequence[Request]]) -> list[list[bytes]]:
+        return [[_encode(url.netloc, r) for r in group] for group in groups]
+
     job = (
-        url.hostname, url.port or 80, [_encode(url.netloc, r) for r in warmup],
-        [_encode(url.netloc, r) for r in requests], concurrency, timeout_s,
+        url.hostname, url.port or 80, encoded(warmup), encoded(sequences), concurrency,
+        timeout_s,
     )  # fmt: skip
     if own_process:
         wall_s, raw = _in_child_process(job)
@@ -172,40 +198,51 @@ class _Connection:
         self.reader = self.writer = None
 
 
+NOT_SENT: _Raw = (-1, 0.0, b"not sent: an earlier request of its sequence failed")
+
+
 async def _drive(
-    connection: _Connection, queue: list[tuple[int, bytes]], results: list[_Raw | None],
+    connection: _Connection, queue: list[tuple[int, list[bytes]]], results: list[_Raw],
     timeout_s: float,
 ) -> None:  # fmt: skip
     while queue:
-        index, raw = queue.pop()
-        began = time.perf_counter()
-        try:
-            async with asyncio.timeout(timeout_s):
-                status, body = await connection.exchange(raw)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
-            connection.close()  # a half-read answer leaves the stream unusable
-            status, body = 0, f"{type(exc).__name__}: {exc}".encode()
-        results[index] = (status, time.perf_counter() - began, body)
+        first, sequence = queue.pop()
+        for offset, raw in enumerate(sequence):
+            began = time.perf_counter()
+            try:
+                async with asyncio.timeout(timeout_s):
+                    status, body = await connection.exchange(raw)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+                connection.close()  # a half-read answer leaves the stream unusable
+                status, body = 0, f"{type(exc).__name__}: {exc}".encode()
+            results[first + offset] = (status, time.perf_counter() - began, body)
+            if not 200 <= status < 300:
+                break  # the rest stay NOT_SENT
 
 
 async def _phase(
-    connections: list[_Connection], requests: list[bytes], timeout_s: float
+    connections: list[_Connection], sequences: list[list[bytes]], timeout_s: float
 ) -> list[_Raw]:
-    queue = list(reversed(list(enumerate(requests))))  # pop() from the end = in order
-    results: list[_Raw | None] = [None] * len(requests)
+    queue = []
+    first = 0
+    for sequence in sequences:
+        queue.append((first, sequence))
+        first += len(sequence)
+    queue.reverse()  # pop() from the end = in order
+    results = [NOT_SENT] * first
     await asyncio.gather(*(_drive(c, queue, results, timeout_s) for c in connections))
-    return [r for r in results if r is not None]
+    return results
 
 
 async def _run(
-    host: str, port: int, warmup: list[bytes], requests: list[bytes], concurrency: int,
-    timeout_s: float,
+    host: str, port: int, warmup: list[list[bytes]], sequences: list[list[bytes]],
+    concurrency: int, timeout_s: float,
 ) -> tuple[float, list[_Raw]]:  # fmt: skip
     connections = [_Connection(host, port) for _ in range(concurrency)]
     try:
         await _phase(connections, warmup, timeout_s)
         began = time.perf_counter()
-        results = await _phase(connections, requests, timeout_s)
+        results = await _phase(connections, sequences, timeout_s)
         return time.perf_counter() - began, results
     finally:
         for connection in connections:
