@@ -4,7 +4,9 @@ of slots with assorted windows, blackouts and leases, indexed into real SQLite a
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -294,5 +296,20 @@ def test_background_refresher_follows_the_indexer(indexer: Indexer, world: Scena
 
         wait_until(caught_up, timeout=10, interval=0.02)
         assert slot in index.current(max_age=5).slots and slot not in first.slots
+    finally:
+        index.close()
+
+
+def test_idle_refresher_rests_and_the_next_search_catches_up(indexer: Indexer, world: Scenario):
+    index = SearchIndex(indexer.engine, check_interval=0.02, idle_after=0.1)
+    first = index.refresh()
+    index.start()
+    try:
+        slot = _register(world, -0.0002, -0.0009, WINDOW_SETS[0])
+        indexer.backfill()
+        time.sleep(0.3)  # fifteen chances to refresh, none taken: nobody searched
+        assert index.current(max_age=math.inf) is first
+        # That read counts as a search: the refresher wakes up and catches up.
+        wait_until(lambda: slot in index.current(max_age=math.inf).slots, timeout=10)
     finally:
         index.close()

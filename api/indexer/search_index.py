@@ -6,7 +6,8 @@ shares on each weekday (bit masks), its blackout days and its non-cancelled leas
 (sorted, for bisect), bucketed into 0.01° grid cells so a query looks only at nearby slots.
 
 `SearchIndex` holds the current snapshot and replaces it when the cursor moves. A background
-thread checks the cursor every `check_interval` seconds; when it moved, the index reads which
+thread checks the cursor every `check_interval` seconds while searches come in (it rests after
+`idle_after` seconds without one); when it moved, the index reads which
 slots the new blocks touched (their ParkingSlots / LeaseMarket logs, which the read model keeps
 per block) and reloads just those slots, all inside one read transaction so the new snapshot is
 exactly the read model at the new cursor. Readers keep the previous snapshot until the new one
@@ -52,6 +53,9 @@ from api.indexer.windows import (
 log = logging.getLogger("api.indexer.search")
 
 CHECK_INTERVAL_S = 0.1
+# The refresher rests when nobody searched for this long (a busy booking hour with no searches
+# should not pay for patching every block); the next search then refreshes before it answers.
+IDLE_AFTER_S = 5.0
 CELL_E6 = 10_000  # grid cell side: 0.01° (1.1 km north-south, 0.9 km east-west at 37.5° N)
 FULL_BUILD_AFTER_LOGS = 20_000
 IN_CHUNK = 500  # ids per `IN (...)`, well under every database's parameter limit
@@ -365,8 +369,10 @@ class SearchIndex:
 
     engine: Engine
     check_interval: float = CHECK_INTERVAL_S
+    idle_after: float = IDLE_AFTER_S
     _snapshot: Snapshot | None = field(default=None, repr=False)
     _checked_at: float = field(default=-math.inf, repr=False)
+    _used_at: float = field(default=-math.inf, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -374,7 +380,9 @@ class SearchIndex:
     def current(self, max_age: float) -> Snapshot | None:
         """The snapshot, if the cursor was checked within `max_age` seconds; else None (the
         caller refreshes)."""
-        if time.monotonic() - self._checked_at > max_age:
+        now = time.monotonic()
+        self._used_at = now
+        if now - self._checked_at > max_age:
             return None
         return self._snapshot
 
@@ -415,6 +423,8 @@ class SearchIndex:
 
     def _run(self) -> None:
         while not self._stop.wait(self.check_interval):
+            if time.monotonic() - self._used_at > self.idle_after:
+                continue
             try:
                 self.refresh()
             except Exception as exc:  # keep the previous snapshot; requests retry when stale

@@ -28,8 +28,9 @@ MAX_RADIUS_M = 5000
 DEFAULT_RESULTS = 20
 MAX_RESULTS = 200
 MAX_WINDOW = MAX_LEASE_UNITS * UNIT  # LeaseMarket's longest lease (7 days)
-# The index's refresher checks the read model every 0.1 s; a snapshot not checked for this long
-# (first search, or a refresher held up) is refreshed before it answers.
+# The index's refresher checks the read model every 0.1 s while searches come in; a snapshot not
+# checked for this long (first search, first after a quiet spell, or a refresher held up) is
+# refreshed before it answers.
 STALE_AFTER_S = 1.0
 
 
@@ -114,8 +115,8 @@ class LedgerClock:
 
 
 async def _fresh_snapshot(index: SearchIndex) -> Snapshot:
-    """The index's snapshot; refreshed here (off the event loop) on the first search, or when
-    the index's own refresher has not checked the read model for STALE_AFTER_S."""
+    """The index's snapshot; refreshed here (off the event loop) when the index's refresher
+    has not checked the read model for STALE_AFTER_S (first search, or after a quiet spell)."""
     snapshot = index.current(max_age=STALE_AFTER_S)
     if snapshot is None:
         snapshot = await run_in_threadpool(index.refresh)
