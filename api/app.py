@@ -21,6 +21,7 @@ from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard, pages
 from api.explorer import routes as explorer
 from api.indexer import Indexer
+from api.indexer.search_index import SearchIndex
 from api.keystore import load_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
@@ -84,6 +85,8 @@ def build_siwe(settings: Settings, state: AppState) -> SiweService:
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     state = state or build_state(settings)
+    # Slot search answers from memory (api/indexer/search_index.py); built on the first search.
+    search_index = SearchIndex(state.engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +103,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         try:
             yield
         finally:
+            search_index.close()
             state.stop()
             log.info("stopped")
 
@@ -112,6 +116,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.citypass = state
+    app.state.search_index = search_index
+    app.state.ledger_clock = slots.LedgerClock(state.ledger)
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
     app.state.siwe = build_siwe(settings, state)

@@ -31,9 +31,9 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,6 +41,7 @@ import aiohttp  # noqa: E402
 import requests  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_typed_data  # noqa: E402
+from http_load import run_load  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from websockets.sync.client import connect as ws_connect  # noqa: E402
 
@@ -107,42 +108,32 @@ def switch_to_block_period(chain: Chain, period: float) -> None:
 
 
 def measure_search(api: ApiServer, count: int, day: int) -> dict[str, float]:
+    """Closed loop from CLIENTS keep-alive connections of bench/http_load.py (its own
+    process, so the client's Python runs on the other core): the rate and the latencies are
+    measured at the same load."""
     rng = random.Random(11)
     queries = []
     for _ in range(count):
         start = day + rng.randrange(0, 44) * HALF_HOUR
-        queries.append(
-            {
-                "lat": CENTER[0] + rng.uniform(-0.005, 0.005),
-                "lon": CENTER[1] + rng.uniform(-0.005, 0.005),
-                "radius_m": rng.choice([300, 500, 1000]),
-                "start": start,
-                "end": start + 4 * HALF_HOUR,
-            }
-        )
-    local = threading.local()
-    found: list[int] = []
-
-    def one(params: dict[str, Any]) -> float:
-        session = getattr(local, "session", None) or requests.Session()
-        local.session = session
-        began = time.perf_counter()
-        reply = session.get(api.url + "/v1/slots/search", params=params, timeout=30)
-        elapsed = time.perf_counter() - began
-        reply.raise_for_status()
-        found.append(len(reply.json()["slots"]))
-        return elapsed
-
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(one, queries[: CLIENTS * 5]))  # warm the connections and caches
-        found.clear()
-        began = time.perf_counter()
-        latencies = list(pool.map(one, queries))
-        wall = time.perf_counter() - began
+        query = {
+            "lat": CENTER[0] + rng.uniform(-0.005, 0.005),
+            "lon": CENTER[1] + rng.uniform(-0.005, 0.005),
+            "radius_m": rng.choice([300, 500, 1000]),
+            "start": start,
+            "end": start + 4 * HALF_HOUR,
+        }
+        queries.append(("GET", "/v1/slots/search?" + urlencode(query), None))
+    # The warm-up opens the connections and builds the search index before the clock starts.
+    result = run_load(api.url, queries, CLIENTS, warmup=queries[: CLIENTS * 5])
+    failed = [o for o in result.outcomes if o.status != 200]
+    if failed:
+        raise RuntimeError(f"{len(failed)} searches failed, e.g. {failed[0]}")
+    latencies = result.latencies()
+    found = [len(json.loads(o.body)["slots"]) for o in result.outcomes]
     return {
         "search_p50_ms": round(statistics.median(latencies) * 1000, 2),
         "search_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "search_rps": round(len(queries) / wall, 1),
+        "search_rps": round(result.rate, 1),
         "search_requests": len(queries),
         "search_mean_results": round(statistics.mean(found), 1),
     }

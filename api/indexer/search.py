@@ -42,10 +42,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
-def search_slots(
-    session: Session, lat: float, lon: float, radius_m: float, start: int, end: int
-) -> list[SlotOffer]:
-    """Bookable slots within `radius_m` of (lat, lon) for [start, end), nearest first."""
+def check_query(radius_m: float, start: int, end: int) -> None:
+    """Refuse what no search can answer (the same checks for the index and the reference)."""
     if start % UNIT_SECONDS or end % UNIT_SECONDS or start >= end:
         raise IndexerError(
             f"search window {start}..{end} must start before it ends and both ends must be on a "
@@ -53,13 +51,34 @@ def search_slots(
         )
     if radius_m <= 0:
         raise IndexerError(f"radius {radius_m} m must be positive")
+
+
+def bounding_box_e6(lat: float, lon: float, radius_m: float) -> tuple[int, int, int, int]:
+    """(lat_lo, lat_hi, lon_lo, lon_hi) in micro-degrees, inclusive: every slot within
+    `radius_m` of (lat, lon) lies inside it (except across the antimeridian, which no search
+    looks over)."""
     dlat = math.degrees(radius_m / EARTH_RADIUS_M)
     # Widen the longitude span by 1/cos(lat); near the poles the box covers every longitude.
     cos_lat = max(math.cos(math.radians(lat)), 1e-6)
     dlon = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
+    return (
+        math.floor((lat - dlat) * E6), math.ceil((lat + dlat) * E6),
+        math.floor((lon - dlon) * E6), math.ceil((lon + dlon) * E6),
+    )  # fmt: skip
+
+
+def search_slots(
+    session: Session, lat: float, lon: float, radius_m: float, start: int, end: int
+) -> list[SlotOffer]:
+    """Bookable slots within `radius_m` of (lat, lon) for [start, end), nearest first.
+
+    The reference answer, straight from the tables; the API answers from SearchIndex
+    (api/indexer/search_index.py), which must agree with this for every query."""
+    check_query(radius_m, start, end)
+    lat_lo, lat_hi, lon_lo, lon_hi = bounding_box_e6(lat, lon, radius_m)
     box = and_(
-        m.Slot.lat_e6.between(math.floor((lat - dlat) * E6), math.ceil((lat + dlat) * E6)),
-        m.Slot.lon_e6.between(math.floor((lon - dlon) * E6), math.ceil((lon + dlon) * E6)),
+        m.Slot.lat_e6.between(lat_lo, lat_hi),
+        m.Slot.lon_e6.between(lon_lo, lon_hi),
         m.Slot.active.is_(True),
     )
     # Plain rows, not ORM objects: a search in a dense area reads a hundred slots or more.
