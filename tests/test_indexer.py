@@ -28,6 +28,7 @@ from api.indexer import (
 )
 from api.indexer import models as m
 from api.indexer.registry import CONTRACTS, Registry
+from api.indexer.seals import verify_seal
 from api.routers.system import health
 from api.settings import Settings
 from api.state import AppState
@@ -163,6 +164,33 @@ def test_backfill_decodes_leases_revenue_members_and_slots(indexer: Indexer, sce
         assert s.get(m.Block, 0).tx_count == 0
     assert _count(indexer, m.RawLog) == _chain_logs(scenario, stats.last_block)
     assert _count(indexer, m.Block) == stats.last_block + 1
+    with Session(indexer.engine) as s:
+        statuses = dict(s.execute(select(m.Block.number, m.Block.seal_status)).all())
+    # Every block the authority sealed was verified when it was indexed.
+    assert {statuses[n] for n in statuses if n > 0} == {"sealed"}
+
+
+def test_seal_verification_refuses_other_blocks_keys_and_garbage(scenario: Scenario):
+    w3 = scenario.chain.w3
+    block = w3.eth.get_block(1)
+    seal = w3.provider.make_request("ledger_getSeal", [1])["result"]
+    chain_id, block_hash, parent = (
+        scenario.chain.chain_id,
+        block["hash"].to_0x_hex(),
+        block["parentHash"].to_0x_hex(),
+    )
+    assert verify_seal(chain_id, 1, block_hash, parent, seal).status == "sealed"
+    other = w3.eth.get_block(2)["hash"].to_0x_hex()
+    assert verify_seal(chain_id, 2, other, block_hash, seal).status == "invalid"
+    assert verify_seal(chain_id + 1, 1, block_hash, parent, seal).status == "invalid"
+    impostor = {**seal, "authority": scenario.chain.people.treasury.address}
+    assert verify_seal(chain_id, 1, block_hash, parent, impostor).status == "invalid"
+    garbage = {**seal, "signature": "0x" + "ab" * 65}
+    assert verify_seal(chain_id, 1, block_hash, parent, garbage).status == "invalid"
+    assert verify_seal(chain_id, 1, block_hash, parent, {**seal, "signature": "zz"}).status == (
+        "invalid"
+    )
+    assert verify_seal(chain_id, 1, block_hash, parent, None).status == "unsealed"
 
 
 def test_fast_log_decoder_agrees_with_web3_on_every_log(scenario: Scenario, deployment_file: Path):

@@ -1,30 +1,20 @@
 """A block's seal status from the node's `ledger_getSeal`, verified here, not taken on trust.
 
 The node answers {number, hash, parentHash, chainId, authority, signature} or null (no seal in
-its journal). The explorer recovers the signer from the seal digest of the block it has (hash
-and parent hash from the read model) and compares it with the authority the node names, so a
-seal over another block, or by another key, shows as invalid. Verified seals are final (the
-ledger has no forks) and cached.
+its journal); api/indexer/seals.py verifies it against the block the read model holds. Verified
+seals are final (the ledger has no forks) and cached. The indexer stores the same verdict in
+blocks.seal_status when it indexes a block.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from web3 import Web3
 
-from ledger_node.seal import seal_signer
+from api.indexer.seals import SealStatus, verify_seal
 
 CACHE_LIMIT = 4096
-
-
-@dataclass(frozen=True)
-class SealStatus:
-    status: str  # sealed / invalid / unsealed / unavailable
-    authority: str | None = None
-    signer: str | None = None
-    detail: str = ""
 
 
 class SealChecker:
@@ -47,31 +37,10 @@ class SealChecker:
             message = reply["error"].get("message", "")
             return SealStatus("unavailable", detail=f"ledger_getSeal refused: {message}")
         seal = reply.get("result")
-        if seal is None:
-            return SealStatus("unsealed", detail="the node's journal holds no seal for this block")
-        result = self._verify(number, block_hash, parent_hash, seal)
+        result = verify_seal(self.chain_id, number, block_hash, parent_hash, seal)
         if result.status == "sealed":
             with self._lock:
                 if len(self._verified) >= CACHE_LIMIT:
                     self._verified.clear()
                 self._verified[number] = result
         return result
-
-    def _verify(self, number: int, block_hash: str, parent_hash: str, seal: dict) -> SealStatus:
-        authority = seal.get("authority")
-        if seal.get("hash", "").lower() != block_hash.lower():
-            return SealStatus(
-                "invalid", authority, detail=f"the seal is over block hash {seal.get('hash')}"
-            )
-        signer = seal_signer(
-            bytes.fromhex(seal["signature"].removeprefix("0x")),
-            self.chain_id,
-            number,
-            bytes.fromhex(block_hash.removeprefix("0x")),
-            bytes.fromhex(parent_hash.removeprefix("0x")),
-        )
-        if signer is None or authority is None or signer.lower() != authority.lower():
-            return SealStatus(
-                "invalid", authority, signer, detail="the signature is not the authority's"
-            )
-        return SealStatus("sealed", authority, signer, detail="signature verified")

@@ -61,7 +61,8 @@ class Block(Base):
     parent_hash: Mapped[str] = mapped_column(HASH)
     timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
     tx_count: Mapped[int] = mapped_column(Integer)
-    # Filled by the seal verifier later (ledger_getSeal); null means not checked yet.
+    # The authority seal (ledger_getSeal) as verified when the block was indexed: "sealed" or
+    # "invalid"; null = the node had no seal to give then (the explorer verifies it live).
     seal_status: Mapped[str | None] = mapped_column(String(16), default=None)
 
 

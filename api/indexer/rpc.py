@@ -21,16 +21,20 @@ class RpcClient:
         self.timeout = timeout
         self._session = requests.Session()
 
-    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    def batch(
+        self, calls: list[tuple[str, list[Any]]], optional: frozenset[str] = frozenset()
+    ) -> list[Any]:
+        """Results in call order; a call whose method is in `optional` answers None when the
+        node refuses it instead of failing the batch."""
         results: list[Any] = []
         for offset in range(0, len(calls), MAX_BATCH):
-            results.extend(self._batch(calls[offset : offset + MAX_BATCH]))
+            results.extend(self._batch(calls[offset : offset + MAX_BATCH], optional))
         return results
 
     def call(self, method: str, params: list[Any]) -> Any:
         return self.batch([(method, params)])[0]
 
-    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    def _batch(self, calls: list[tuple[str, list[Any]]], optional: frozenset[str]) -> list[Any]:
         payload = [
             {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
             for i, (method, params) in enumerate(calls)
@@ -57,6 +61,9 @@ class RpcClient:
         for i, (method, _params) in enumerate(calls):
             answer = by_id.get(i, {})
             if "error" in answer or "result" not in answer:
+                if method in optional:
+                    results.append(None)
+                    continue
                 raise IndexerError(
                     f"{method} failed at {self.url}: {answer.get('error', 'no answer')}; check "
                     "that the node serves it (ledger_node.rpc_policy)"
