@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from api.indexer import (
     search_slots,
 )
 from api.indexer import models as m
+from api.indexer.db import make_engine
 from api.indexer.registry import CONTRACTS, Registry
 from api.indexer.seals import verify_seal
 from api.routers.system import health
@@ -534,3 +536,18 @@ def test_bad_database_url_and_missing_deployment_say_what_to_do(scenario: Scenar
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.startswith("error: deployment record")
+
+
+def test_a_read_model_from_another_version_is_refused_with_the_cure(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    make_engine(url).dispose()  # today's tables
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("ALTER TABLE blocks ADD COLUMN retired_field INTEGER")
+    with pytest.raises(IndexerError, match="blocks has unknown retired_field.*re-index"):
+        make_engine(url)
+    # A table an older release made without a column this release needs.
+    older = tmp_path / "older.db"
+    with sqlite3.connect(older) as db:
+        db.execute("CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT)")
+    with pytest.raises(IndexerError, match="blocks lacks .*parent_hash.*move that database aside"):
+        make_engine(f"sqlite:///{older}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from api.indexer import models_mobility  # noqa: F401  (registers the mobility tables)
@@ -32,7 +32,31 @@ def make_engine(url: str) -> Engine:
             f"cannot open the read-model database {engine.url!r}: {exc}. Check that the server "
             "runs and the URL is right"
         ) from exc
+    check_schema(engine)
     return engine
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a read model built by another version of these tables.
+
+    create_all adds missing tables but never alters existing ones, so a database made by an
+    older release would fail later with obscure SQL errors. The read model is derived data:
+    the cure is always to re-index from the chain, which this error says."""
+    existing = inspect(engine)
+    problems = []
+    for table in Base.metadata.sorted_tables:
+        have = {column["name"] for column in existing.get_columns(table.name)}
+        want = {column.name for column in table.columns}
+        if want - have:
+            problems.append(f"{table.name} lacks {', '.join(sorted(want - have))}")
+        if have - want:
+            problems.append(f"{table.name} has unknown {', '.join(sorted(have - want))}")
+    if problems:
+        raise IndexerError(
+            f"the read model at {engine.url!r} was built by another version of the indexer "
+            f"({'; '.join(problems)}): stop the API, move that database aside and re-index into "
+            "an empty one (`python -m api.indexer run` rebuilds it from block 0)"
+        )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
