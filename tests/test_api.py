@@ -294,7 +294,8 @@ def test_second_instance_without_follower_serves_and_stops_cleanly_on_sigterm(wo
                 return None
 
         body = wait_until(health, timeout=30, interval=0.1)
-        assert body["follower"] == "external" and body["ok"] is True
+        assert body["follower"] == "external" and body["followMode"] == "external"
+        assert body["ok"] is True
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         lines = [line for line in process.stderr.read().splitlines() if line.startswith("{")]

@@ -379,7 +379,12 @@ def test_process_follower_indexes_and_stops_with_the_api(
         with Session(state.engine) as s:
             wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
         status, body = _health(state)
-        assert (status, body["ok"], body["follower"]) == (200, True, "running")
+        assert (status, body["ok"], body["follower"], body["followMode"]) == (
+            200,
+            True,
+            "running",
+            "process",
+        )
     finally:
         state.stop()
     # SIGTERM from the API's shutdown: the child finished its range and exited cleanly.
