@@ -8,7 +8,7 @@ bookings and the indexer lag are measured under.
 - search_p99_ms / search_rps: GET /v1/slots/search from CLIENTS keep-alive clients at once, each
   query a random point around the village and a random 2 h window (goals ≤ 50 ms, ≥ 500/s);
 - booking_tps: EIP-712 ForwardRequests (LeaseMarket.book) signed by each resident's wallet for
-  its next nonces (5 per resident), POSTed to /v1/relay/forward by one keep-alive client per
+  its next nonces (8 per resident), POSTed to /v1/relay/forward by one keep-alive client per
   resident (up to BOOKING_CLIENTS at once), each resident's next booking after the previous
   answer; an answer comes after the receipt, so a booking counts once it is on chain
   (goal ≥ 300/s);
@@ -312,7 +312,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a smaller, faster smoke run")
     args = parser.parse_args()
     slot_count, residents_count, per_resident, searches = (
-        (40, 80, 3, 400) if args.quick else (280, 600, 5, 3000)
+        (40, 80, 3, 400) if args.quick else (280, 600, 8, 3000)
     )
     with tempfile.TemporaryDirectory(prefix="citypass-bench-api-") as tmp:
         base = Path(tmp)
