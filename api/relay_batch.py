@@ -236,8 +236,9 @@ class RelayBatcher:
                 continue
             need = request.gas + PER_REQUEST_OVERHEAD_GAS
             if need > gas_left:
-                # Over this batch's budget: first in the next one (put back, checked again).
-                self._queue.put(_Item(request, item.admit, item.future))
+                # Over this batch's budget: queued again for a later batch (checked again
+                # there; its quota is already charged).
+                self._queue.put(_Item(request, _already_admitted, item.future))
                 continue
             gas_left -= need
             seen.add((request.from_, item.nonce))
@@ -342,6 +343,10 @@ class RelayBatcher:
             raise LedgerUnavailable(f"the ledger node at {url} refused a batch: {answers}")
         by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
         return [by_id.get(i, {"error": {"message": "no answer"}}) for i in range(len(calls))]
+
+
+def _already_admitted(_request: ForwardRequestCreate) -> None:
+    """The admit of a request queued again: its signer's quota was charged the first time."""
 
 
 def _charge(item: _Item, refusal: ApiError | None) -> bool:
