@@ -9,6 +9,7 @@ import itertools
 import threading
 from typing import Any
 
+from api.relay_batch import BATCH_GAS_BUDGET
 from tests.api_helpers import World, world  # noqa: F401
 from tests.test_api_relay import _book_data, _nonce, _signed_body, _typed
 
@@ -139,3 +140,23 @@ def test_a_nonce_used_through_another_relayer_is_not_trusted_from_memory(world: 
     reply = world.api.post("/v1/relay/forward", json=third)
     assert reply.status_code == 200 and reply.json()["success"], reply.text
     assert reply.json()["nonce"] == 2 and _nonce(world, resident.address) == 3
+
+
+def test_a_batch_stays_within_its_gas_budget_and_the_rest_waits_for_the_next(world: World):
+    """Four requests signed with 5M gas each cannot share one 16M batch: they are spread over
+    several executeBatch transactions, and all of them are booked."""
+    residents = [world.chain.resident() for _ in range(4)]
+    market = world.chain.system.market.address
+    bodies = []
+    for resident in residents:
+        data = _book_data(world, world.scenario.slots["A"], *_next_window(world))
+        typed = _typed(world, resident.address, market, data)
+        bodies.append(_signed_body(typed, resident.key, gas=5_000_000))
+    replies = _post_together(world, bodies)
+    assert [r.status_code for r in replies] == [200] * 4, [r.text for r in replies]
+    results = [r.json() for r in replies]
+    assert all(result["success"] for result in results)
+    hashes = {result["txHash"] for result in results}
+    assert len(hashes) >= 2
+    for tx_hash in hashes:
+        assert world.chain.w3.eth.get_transaction(tx_hash)["gas"] <= BATCH_GAS_BUDGET
