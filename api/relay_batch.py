@@ -55,7 +55,7 @@ MAX_BATCH = 200
 # After the first request of an idle period, wait this long for more before sending.
 LINGER_S = 0.005
 RECEIPT_WORKERS = 16
-PREPARERS = 2
+PREPARERS = 4
 KNOWN_NONCES = 100_000
 RECEIPT_TIMEOUT = 60
 NONCES_SELECTOR = keccak(text="nonces(address)")[:4]
