@@ -261,6 +261,9 @@ def test_settings_refuse_a_wildcard_origin_and_default_to_the_own_origin():
     settings = Settings.from_env({"CITYPASS_API_PORT": "9000", "CITYPASS_API_PASSWORD": "pw"})
     assert settings.cors_allowed == ["http://127.0.0.1:9000", "http://localhost:9000"]
     assert "pw" not in repr(settings)
+    for key, bad in (("FOLLOW_MODE", "fork"), ("POLL_INTERVAL", "0")):
+        with pytest.raises(SettingsError, match=f"CITYPASS_API_{key}"):
+            Settings.from_env({f"CITYPASS_API_{key}": bad})
 
 
 def test_second_instance_without_follower_serves_and_stops_cleanly_on_sigterm(world: World):
