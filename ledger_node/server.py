@@ -8,15 +8,18 @@ import itertools
 import logging
 from typing import Any
 
+import aiohttp
 import ujson
 from aiohttp import WSMsgType, web
 
+from ledger_node import rpc_params
 from ledger_node.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
+    EngineError,
     RpcError,
 )
 from ledger_node.node import LedgerNode
@@ -35,21 +38,13 @@ def _result(request_id: Any, result: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
 
-def _block_number(params: list[Any]) -> int:
-    if len(params) != 1:
-        raise RpcError(INVALID_PARAMS, "expected one parameter: the block number")
-    value = params[0]
-    try:
-        number = int(value, 16) if isinstance(value, str) and value.startswith("0x") else int(value)
-    except (TypeError, ValueError) as exc:
-        raise RpcError(
-            INVALID_PARAMS, f"block number {value!r} is not a number (use hex like 0x1a)"
-        ) from exc
-    if isinstance(value, bool) or not 0 <= number < 2**63:
-        raise RpcError(
-            INVALID_PARAMS, f"block number {value!r} must be an integer from 0 to 2**63-1"
-        )
-    return number
+def _request_id(request: Any) -> Any:
+    """The id to answer with: the request's own when it is a valid one, otherwise null (an
+    invalid id such as 1e400 or an object cannot be echoed as JSON)."""
+    request_id = request.get("id") if isinstance(request, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        return None
+    return request_id
 
 
 class RpcGateway:
@@ -57,6 +52,7 @@ class RpcGateway:
         self.node = node
         self.requests = 0
         self.refused = 0
+        self.internal_errors = 0
 
     # -------------------------------------------------------------------------------- dispatch
 
@@ -84,41 +80,35 @@ class RpcGateway:
         engine_calls: list[tuple[int, Any, str, list[Any]]] = []
         for index, request in enumerate(requests):
             self.requests += 1
+            request_id = _request_id(request)
             try:
                 request_id, method, params = self._validate(request)
-            except RpcError as error:
-                answers[index] = _error(
-                    request.get("id") if isinstance(request, dict) else None, error
-                )
-                continue
-            kind = route(method)
-            if kind is Route.REFUSED:
-                self.refused += 1
-                answers[index] = _error(
-                    request_id,
-                    RpcError(METHOD_NOT_FOUND, f"method {method!r} is not available on this node"),
-                )
-            elif kind is Route.SUBSCRIPTION:
-                answers[index] = _error(
-                    request_id,
-                    RpcError(METHOD_NOT_FOUND, f"{method} is only available over WebSocket"),
-                )
-            elif method == "eth_sendRawTransaction":
-                if len(params) != 1:
-                    answers[index] = _error(
-                        request_id,
-                        RpcError(
-                            INVALID_PARAMS, "expected one parameter: the signed raw transaction"
-                        ),
+                kind = route(method)
+                if kind is Route.REFUSED:
+                    self.refused += 1
+                    raise RpcError(
+                        METHOD_NOT_FOUND, f"method {method!r} is not available on this node"
                     )
-                else:
+                if kind is Route.SUBSCRIPTION:
+                    raise RpcError(METHOD_NOT_FOUND, f"{method} is only available over WebSocket")
+                # Every parameter is checked before anything reaches the engine.
+                params = rpc_params.validate(method, params)
+                needs_engine = kind is Route.ENGINE or method == "eth_sendRawTransaction"
+                if needs_engine and not self.node.supervisor.available():
+                    raise self.node.supervisor.unavailable_error()
+                if method == "eth_sendRawTransaction":
                     raw_txs.append((index, request_id, params[0]))
-            elif kind is Route.NODE:
-                answers[index] = self._node_method(request_id, method, params)
-            else:
-                engine_calls.append((index, request_id, method, params))
+                elif kind is Route.NODE:
+                    answers[index] = _result(request_id, self._node_method(method, params))
+                else:
+                    engine_calls.append((index, request_id, method, params))
+            except Exception as exc:  # each entry's failure is its own, never the batch's
+                answers[index] = _error(request_id, self._failure(exc, "a request"))
         if raw_txs:
-            results = await self.node.submit_raw([raw for _, _, raw in raw_txs])
+            try:
+                results = await self.node.submit_raw([raw for _, _, raw in raw_txs])
+            except Exception as exc:
+                results = [self._failure(exc, "eth_sendRawTransaction")] * len(raw_txs)
             for (index, request_id, _), outcome in zip(raw_txs, results, strict=True):
                 answers[index] = (
                     _error(request_id, outcome)
@@ -129,15 +119,8 @@ class RpcGateway:
             try:
                 replies = await self.node.engine.batch([(m, p) for _, _, m, p in engine_calls])
             except Exception as exc:  # the engine restarting or gone: answer, never crash
-                log.warning("engine call failed: %s", exc)
-                replies = [
-                    {
-                        "error": {
-                            "code": INTERNAL_ERROR,
-                            "message": "the engine is unavailable; retry shortly",
-                        }
-                    }
-                ] * len(engine_calls)
+                error = self._failure(exc, "an engine read")
+                replies = [{"error": error.to_json()}] * len(engine_calls)
             for (index, request_id, _, _), reply in zip(engine_calls, replies, strict=True):
                 reply = dict(reply)
                 reply["id"] = request_id
@@ -148,6 +131,28 @@ class RpcGateway:
             None if isinstance(r, dict) and "id" not in r else a
             for r, a in zip(requests, answers, strict=True)
         ]
+
+    def _failure(self, exc: Exception, what: str) -> RpcError:
+        """The JSON-RPC error for an exception met while serving: the engine's absence, the
+        engine's own failure, or a bug of ours (logged with its traceback)."""
+        if isinstance(exc, RpcError):
+            return exc
+        supervisor = self.node.supervisor
+        if not supervisor.available():
+            return supervisor.unavailable_error()
+        if isinstance(exc, EngineError | aiohttp.ClientError | TimeoutError):
+            log.warning("the engine failed %s: %s", what, exc)
+            return RpcError(
+                INTERNAL_ERROR,
+                f"the engine did not answer ({exc.__class__.__name__}); retry in a moment",
+            )
+        self.internal_errors += 1
+        log.error("internal error while serving %s", what, exc_info=exc)
+        return RpcError(
+            INTERNAL_ERROR,
+            f"internal error: {exc.__class__.__name__}: {str(exc)[:200]}; "
+            "this is a bug, please report it",
+        )
 
     def _validate(self, request: Any) -> tuple[Any, str, list[Any]]:
         if not isinstance(request, dict):
@@ -169,18 +174,17 @@ class RpcGateway:
             raise RpcError(INVALID_PARAMS, f"params of {method} must be a JSON array")
         return request_id, method, params
 
-    def _node_method(self, request_id: Any, method: str, params: list[Any]) -> dict[str, Any]:
-        try:
-            if method == "ledger_status":
-                return _result(request_id, self.node.status())
-            if method in FREE_GAS_METHODS:
-                return _result(request_id, "0x0")
-            number = _block_number(params)
-            if method == "ledger_getSeal":
-                return _result(request_id, self.node.seal_of(number))
-            return _result(request_id, self.node.journal_entry(number))
-        except RpcError as error:
-            return _error(request_id, error)
+    def _node_method(self, method: str, params: list[Any]) -> Any:
+        """The node's own reads; `params` are checked (ledger_* block numbers are ints)."""
+        if method == "ledger_status":
+            return self.node.status()
+        if method in FREE_GAS_METHODS:
+            return "0x0"
+        if method == "ledger_getSeal":
+            return self.node.seal_of(params[0])
+        if method == "ledger_getJournalEntry":
+            return self.node.journal_entry(params[0])
+        raise RpcError(METHOD_NOT_FOUND, f"method {method!r} is not available on this node")
 
     # ----------------------------------------------------------------------------------- HTTP
 
@@ -197,14 +201,18 @@ class RpcGateway:
         body = await request.read()
         try:
             payload = ujson.loads(body)
-        except ValueError:
+        except Exception:  # noqa: BLE001 - whatever a hostile body makes the parser raise
             return web.json_response(
                 _error(None, RpcError(PARSE_ERROR, "the body is not valid JSON")), dumps=ujson.dumps
             )
-        answer = await self.handle(payload)
-        if answer is None:
-            return web.Response(status=204)
-        return web.json_response(answer, dumps=ujson.dumps)
+        try:
+            answer = await self.handle(payload)
+            if answer is None:
+                return web.Response(status=204)
+            text = ujson.dumps(answer)
+        except Exception as exc:  # the last resort: a JSON-RPC error, never aiohttp's 500 page
+            text = ujson.dumps(_error(None, self._failure(exc, "an HTTP request")))
+        return web.Response(text=text, content_type="application/json")
 
     # ------------------------------------------------------------------------------ WebSocket
 
@@ -219,16 +227,21 @@ class RpcGateway:
                     continue
                 try:
                     payload = ujson.loads(message.data)
-                except ValueError:
+                except Exception:  # noqa: BLE001 - as for HTTP bodies
                     await socket.send_str(
                         ujson.dumps(
                             _error(None, RpcError(PARSE_ERROR, "the message is not valid JSON"))
                         )
                     )
                     continue
-                answer = await self._ws_payload(payload, subscriptions)
-                if answer is not None:
-                    await socket.send_str(ujson.dumps(answer))
+                try:
+                    answer = await self._ws_payload(payload, subscriptions)
+                    text = None if answer is None else ujson.dumps(answer)
+                except Exception as exc:  # answered, and the socket stays open
+                    failure = self._failure(exc, "a WebSocket message")
+                    text = ujson.dumps(_error(_request_id(payload), failure))
+                if text is not None:
+                    await socket.send_str(text)
         finally:
             self.node.remove_listener(subscriptions.on_block)
         return socket
@@ -240,11 +253,12 @@ class RpcGateway:
         ):
             try:
                 request_id, method, params = self._validate(payload)
+                params = rpc_params.validate(method, params)
                 if method == "eth_subscribe":
                     return _result(request_id, subscriptions.subscribe(params))
                 return _result(request_id, subscriptions.unsubscribe(params))
             except RpcError as error:
-                return _error(payload.get("id"), error)
+                return _error(_request_id(payload), error)
         return await self.handle(payload)
 
 
@@ -340,7 +354,8 @@ def _matches(log_filter: dict[str, Any], entry: dict[str, Any]) -> bool:
 
 async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
     status = gateway.node.status()
-    status["ok"] = gateway.node.engine.pid is not None
+    status["engine"] = gateway.node.supervisor.health()
+    status["ok"] = gateway.node.supervisor.available()
     return web.json_response(status, status=200 if status["ok"] else 503, dumps=ujson.dumps)
 
 
@@ -368,12 +383,50 @@ async def metrics(gateway: RpcGateway, _: web.Request) -> web.Response:
         "# HELP ledger_permission_cache_misses_total Permission answers asked of CityAccess.",
         "# TYPE ledger_permission_cache_misses_total counter",
         f"ledger_permission_cache_misses_total {node.gate.misses}",
+        "# HELP ledger_engine_up 1 while the engine runs; 0 while it restarts or is down.",
+        "# TYPE ledger_engine_up gauge",
+        f"ledger_engine_up {int(node.supervisor.available())}",
+        "# HELP ledger_engine_restarts_total Times the engine was restored after it died.",
+        "# TYPE ledger_engine_restarts_total counter",
+        f"ledger_engine_restarts_total {node.supervisor.restarts}",
+        "# HELP ledger_engine_exits_total Times the engine died (noticed by the supervisor).",
+        "# TYPE ledger_engine_exits_total counter",
+        f"ledger_engine_exits_total {node.supervisor.exits}",
+        "# HELP ledger_rpc_internal_errors_total Requests answered -32603 by a bug of the node.",
+        "# TYPE ledger_rpc_internal_errors_total counter",
+        f"ledger_rpc_internal_errors_total {gateway.internal_errors}",
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 
+HTTP_HINTS = {
+    404: "no such path: JSON-RPC is POST / (or a WebSocket on /); GET /health, GET /metrics",
+    405: "method not allowed: JSON-RPC is POST /; /health and /metrics are GET",
+    413: f"the body is over {MAX_BODY_BYTES // 2**20} MiB: send smaller batches",
+}
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """aiohttp's own error pages are plain text: every error leaves as a JSON-RPC error."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        hint = HTTP_HINTS.get(exc.status, exc.reason)
+        error = RpcError(INVALID_REQUEST, f"HTTP {exc.status}: {hint}")
+        return web.json_response(_error(None, error), status=exc.status, dumps=ujson.dumps)
+    except Exception:
+        log.exception("internal error on %s %s", request.method, request.path)
+        error = RpcError(INTERNAL_ERROR, "internal error; this is a bug, please report it")
+        # JSON-RPC carries its errors with HTTP 200; a failing /health is an unhealthy node.
+        status = 200 if request.path == "/" else 503
+        return web.json_response(_error(None, error), status=status, dumps=ujson.dumps)
+
+
 def build_app(gateway: RpcGateway) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     app.router.add_route("*", "/", gateway.http)
     app.router.add_get("/health", lambda request: health(gateway, request))
     app.router.add_get("/metrics", lambda request: metrics(gateway, request))
