@@ -25,6 +25,7 @@ from ledger_node.config import (
 )
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
+from ledger_node.supervisor import SupervisionSettings
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
@@ -165,6 +166,20 @@ def init(
     help="Development only: let admin_setClock move block time forward (for simulations).",
 )
 @click.option(
+    "--engine-restart-attempts",
+    default=SupervisionSettings.max_attempts,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Failed engine restarts in a row before /health reports the engine down (0: never restart).",
+)
+@click.option(
+    "--engine-restart-backoff",
+    default=SupervisionSettings.backoff,
+    show_default=True,
+    type=click.FloatRange(0.05, 60),
+    help="Seconds before the second engine restart attempt; doubles after each failure, up to 30 s.",
+)
+@click.option(
     "--log-level",
     default="INFO",
     show_default=True,
@@ -178,6 +193,8 @@ def start(
     admin_port: int | None,
     admin_token_file: Path | None,
     dev_clock: bool,
+    engine_restart_attempts: int,
+    engine_restart_backoff: float,
     log_level: str,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
@@ -190,9 +207,15 @@ def start(
         config = load_config(data_dir)
         authority = load_authority(data_dir, resolve_password(password_file))
         admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
+        supervision = SupervisionSettings(
+            max_attempts=engine_restart_attempts,
+            backoff=engine_restart_backoff,
+            max_backoff=max(30.0, engine_restart_backoff),
+        )
+        supervision.validate()
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock))
+    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock, supervision))
 
 
 async def _serve(
@@ -203,6 +226,7 @@ async def _serve(
     port: int,
     admin: tuple[int, str] | None,
     dev_clock: bool,
+    supervision: SupervisionSettings,
 ) -> None:
     from aiohttp import web
 
@@ -210,7 +234,7 @@ async def _serve(
     from ledger_node.node import LedgerNode
     from ledger_node.server import RpcGateway, build_app
 
-    node = LedgerNode(data_dir, config, authority, dev_clock=dev_clock)
+    node = LedgerNode(data_dir, config, authority, dev_clock=dev_clock, supervision=supervision)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:

@@ -8,6 +8,7 @@ The child gets SIGKILL when the node dies (PR_SET_PDEATHSIG), so it never outliv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import shutil
@@ -160,6 +161,30 @@ class Engine:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    def exit_code(self) -> int | None:
+        """The child's exit status once it has died (negative: the signal that killed it);
+        None while it runs, or while no child is started."""
+        return self._process.poll() if self._process is not None else None
+
+    def exit_description(self) -> str:
+        """How the child died, for the log and /health (its last stderr words, if any)."""
+        code = self.exit_code()
+        if code is None:
+            return "is running"
+        if code < 0:
+            try:
+                how = f"was killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"was killed by signal {-code}"
+        else:
+            how = f"exited with status {code}"
+        said = ""
+        if self._process is not None and self._process.stderr is not None:
+            # The child is gone, so reading its stderr to the end cannot block.
+            with contextlib.suppress(OSError, ValueError):
+                said = self._process.stderr.read().decode(errors="replace").strip()[-300:]
+        return f"{how}: {said}" if said else how
 
     async def call(self, method: str, params: list[Any]) -> Any:
         response = await self.raw_request(

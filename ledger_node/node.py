@@ -21,6 +21,7 @@ from ledger_node.errors import INVALID_PARAMS, TRANSACTION_REJECTED, RecoveryErr
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
 from ledger_node.seal import sign_seal
+from ledger_node.supervisor import EngineSupervisor, SupervisionSettings
 from ledger_node.txcodec import DecodedTx, decode_raw_tx, intrinsic_gas
 
 log = logging.getLogger("ledger_node")
@@ -36,6 +37,7 @@ class LedgerNode:
         authority: LocalAccount,
         *,
         dev_clock: bool = False,
+        supervision: SupervisionSettings | None = None,
     ) -> None:
         if authority.address != config.authority:
             raise RecoveryError(
@@ -49,6 +51,7 @@ class LedgerNode:
             data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id
         )
         self.gate = PermissionGate(self.engine, config.authority)
+        self.supervisor = EngineSupervisor(self, supervision or SupervisionSettings())
         self._lock = asyncio.Lock()  # accepting transactions and sealing never interleave
         self._wake = asyncio.Event()
         self._pending = 0
@@ -74,9 +77,24 @@ class LedgerNode:
 
         await recover(self, progress)
         self._sequencer = asyncio.create_task(self._run_sequencer(), name="sequencer")
+        self.supervisor.start()
+
+    async def restore_engine(self) -> None:
+        """After the engine died: a new one, restored from snapshot and journal as on start
+        (the journaled but unsealed transactions go back to it). Nothing is accepted or sealed
+        meanwhile."""
+        from ledger_node.recovery import recover
+
+        async with self._lock:
+            await self.engine.stop()
+            self.engine.load_state_path = None
+            await self.engine.start()
+            self._nonces.clear()  # the journal decides them again
+            await recover(self)
 
     async def stop(self) -> None:
         self._stopping = True
+        await self.supervisor.stop()
         self._wake.set()
         if self._sequencer is not None:
             self._sequencer.cancel()
@@ -216,6 +234,10 @@ class LedgerNode:
             try:
                 await self.seal_block()
             except Exception:
+                if not self.supervisor.available():  # the sealer pauses while it restarts
+                    log.info("sealing paused: %s", self.supervisor.unavailable_error().message)
+                    await self.supervisor.wait_available()
+                    continue
                 log.exception("sealing failed; retrying in one block period")
                 await asyncio.sleep(max(period, 0.5))
             last_seal = time.monotonic()
