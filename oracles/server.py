@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -19,16 +19,58 @@ if TYPE_CHECKING:
     from oracles.daemon import OracleDaemon
 
 log = logging.getLogger("oracles.server")
+# A batch is {"events": [{...}]}: three levels, a few more inside an event. Deeper JSON is not
+# a batch, and deep enough JSON exhausts Python's recursion in the parser or after it.
+MAX_JSON_DEPTH = 32
 
 
 def _error(status: int, reason: str, message: str) -> web.Response:
     return web.json_response({"error": reason, "message": message}, status=status)
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """aiohttp's own error pages are plain text; the edge and operators get JSON."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.status, "http_error", f"{request.method} {request.path}: {exc.reason}")
+    except Exception:
+        log.exception("internal error on %s %s", request.method, request.path)
+        return _error(
+            503, "unavailable", "internal error (logged); retry, and report it if it lasts"
+        )
+
+
+def nesting_exceeds(value: object, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than `limit` (iteratively: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((inner, depth + 1) for inner in item)
+    return False
+
+
 def build_app(daemon: OracleDaemon) -> web.Application:
     settings = daemon.settings
     metrics = daemon.metrics
     max_bytes = settings.max_batch_bytes
+
+    def too_deep() -> web.Response:
+        metrics.requests_refused.labels("malformed").inc()
+        return _error(
+            400,
+            "malformed",
+            f"JSON nested too deep (more than {MAX_JSON_DEPTH} levels): "
+            'send {"events": [...]} with flat events',
+        )
 
     async def ingest(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > max_bytes:
@@ -57,6 +99,10 @@ def build_app(daemon: OracleDaemon) -> web.Application:
             return _error(
                 400, "malformed", f'the body is not JSON ({exc}): send {{"events": [...]}}'
             )
+        except RecursionError:
+            return too_deep()
+        if nesting_exceeds(data, MAX_JSON_DEPTH):
+            return too_deep()
         if not isinstance(data, dict) or not isinstance(data.get("events"), list):
             metrics.requests_refused.labels("malformed").inc()
             return _error(400, "malformed", 'the body must be a JSON object {"events": [...]}')
@@ -89,7 +135,7 @@ def build_app(daemon: OracleDaemon) -> web.Application:
             headers={"Content-Type": CONTENT_TYPE_LATEST},
         )
 
-    app = web.Application(client_max_size=max_bytes + 1)
+    app = web.Application(client_max_size=max_bytes + 1, middlewares=[json_errors])
     app.router.add_post("/v1/events", ingest)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics_view)
