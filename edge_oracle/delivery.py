@@ -137,7 +137,8 @@ class Deliverer:
         try:
             answer = json.loads(text)
             settled = self._apply(batch, answer)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # RecursionError: a reply nested deep enough to exhaust the parser is no agreed JSON.
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             self.status.last_error = f"unreadable reply: {exc}"
             raise Transient(
                 "bad_reply", f"oracle daemon's reply is not the agreed JSON ({exc})"

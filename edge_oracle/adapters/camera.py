@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from pathlib import Path
 from typing import Any
 
 from citypass.sensor_events import MAX_EVIDENCE_BYTES, VEHICLE_TYPES
-from edge_oracle.adapters.fields import personal_fields, require, sensor_id, slot_id, timestamp_ms
+from edge_oracle.adapters.fields import (
+    load_json_line,
+    personal_fields,
+    require,
+    sensor_id,
+    slot_id,
+    timestamp_ms,
+)
 from edge_oracle.errors import ReadingError
 from edge_oracle.readings import CameraDetection
 
@@ -35,10 +41,7 @@ def parse_camera_line(
 ) -> tuple[CameraDetection | None, list[str]]:
     """The detection (None for an event type that is ignored) and the personal-looking keys that
     were dropped; ReadingError if malformed. `imagePath` is resolved against `image_root`."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ReadingError("bad_json", f"not JSON ({exc.msg} at column {exc.colno})") from exc
+    obj = load_json_line(line)
     if not isinstance(obj, dict):
         raise ReadingError("bad_json", "each line must be one JSON object")
     dropped = personal_fields(obj)

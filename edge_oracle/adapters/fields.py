@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,41 @@ from edge_oracle.errors import ReadingError
 # Keys that may carry personal data (DESIGN §6). They are never copied into a reading; the
 # adapters count them so an operator can see a camera sending more than it should.
 _PERSONAL_KEY = re.compile(r"plate|licen[cs]e|lpr|anpr|face|name|phone|person_?id", re.I)
+
+
+# A device line is one flat-ish object; deeper JSON is not a reading, and deep enough JSON
+# exhausts Python's recursion (in the parser, or in personal_fields below), which would stop
+# the ingest thread and with it the daemon.
+MAX_JSON_DEPTH = 32
+
+
+def load_json_line(line: str) -> Any:
+    """One device line as JSON; ReadingError("bad_json") if it is not JSON or nests too deep."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ReadingError("bad_json", f"not JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError:
+        obj = None
+        too_deep = True
+    else:
+        too_deep = _nesting_exceeds(obj, MAX_JSON_DEPTH)
+    if too_deep:
+        raise ReadingError("bad_json", f"JSON nested too deep (more than {MAX_JSON_DEPTH} levels)")
+    return obj
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((inner, depth + 1) for inner in item)
+    return False
 
 
 def personal_fields(value: Any, path: str = "") -> list[str]:

@@ -9,19 +9,21 @@
 
 from __future__ import annotations
 
-import json
-
-from edge_oracle.adapters.fields import personal_fields, require, sensor_id, slot_id, timestamp_ms
+from edge_oracle.adapters.fields import (
+    load_json_line,
+    personal_fields,
+    require,
+    sensor_id,
+    slot_id,
+    timestamp_ms,
+)
 from edge_oracle.errors import ReadingError
 from edge_oracle.readings import SLOT_SENSOR_KINDS, SlotReading
 
 
 def parse_slot_line(line: str) -> tuple[SlotReading, list[str]]:
     """The reading and the personal-looking keys that were dropped; ReadingError if malformed."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ReadingError("bad_json", f"not JSON ({exc.msg} at column {exc.colno})") from exc
+    obj = load_json_line(line)
     if not isinstance(obj, dict):
         raise ReadingError("bad_json", "each line must be one JSON object")
     kind = obj.get("kind", "magnetometer")
