@@ -422,6 +422,7 @@ def _opt(name: str, check: Check) -> Param:
 
 NONE: tuple[Param, ...] = ()
 _BLOCK = _opt("block", block_id)
+_AT_BLOCK = _p("block", block_id)  # required for state reads, as by geth and anvil
 
 SCHEMAS: dict[str, tuple[Param, ...]] = {
     **dict.fromkeys(
@@ -434,10 +435,10 @@ SCHEMAS: dict[str, tuple[Param, ...]] = {
         ),
         NONE,
     ),
-    "eth_getBalance": (_p("address", address), _BLOCK),
-    "eth_getCode": (_p("address", address), _BLOCK),
-    "eth_getTransactionCount": (_p("address", address), _BLOCK),
-    "eth_getStorageAt": (_p("address", address), _p("slot", storage_key), _BLOCK),
+    "eth_getBalance": (_p("address", address), _AT_BLOCK),
+    "eth_getCode": (_p("address", address), _AT_BLOCK),
+    "eth_getTransactionCount": (_p("address", address), _AT_BLOCK),
+    "eth_getStorageAt": (_p("address", address), _p("slot", storage_key), _AT_BLOCK),
     "eth_call": (
         _p("call", _call), _BLOCK,
         _opt("stateOverrides", state_overrides), _opt("blockOverrides", block_overrides),
@@ -467,7 +468,7 @@ SCHEMAS: dict[str, tuple[Param, ...]] = {
     "eth_getFilterLogs": (_p("filterId", filter_id),),
     "eth_uninstallFilter": (_p("filterId", filter_id),),
     "eth_getProof": (
-        _p("address", address), _p("storageKeys", list_of(storage_key, at_most=1000)), _BLOCK,
+        _p("address", address), _p("storageKeys", list_of(hash32, at_most=1000)), _AT_BLOCK,
     ),
     "web3_sha3": (_p("data", data),),
     "debug_traceTransaction": (_p("transactionHash", hash32), _opt("config", trace_config)),
