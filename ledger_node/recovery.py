@@ -100,6 +100,10 @@ async def _load_snapshot(node: LedgerNode, head_number: int) -> int:
             int(loaded["number"], 16) == snapshot.block
             and loaded["hash"] == "0x" + recorded.hash.hex()
         ):
+            # anvil --load-state starts its clock at the wall clock, and then refuses to mine
+            # the next journal block at its recorded (older) time: restoring must not depend on
+            # when it happens, so the clock goes back to the snapshot block's own time.
+            await node.engine.call("evm_setTime", [recorded.timestamp])
             return snapshot.block
         log.warning(
             "snapshot at block %d does not match the journal; trying an older one", snapshot.block
