@@ -115,9 +115,15 @@ class EngineSupervisor:
             else:
                 await self._running.wait()
 
+    def current_state(self) -> str:
+        """The state, counting a death the watcher has not noticed yet (≤ 100 ms)."""
+        if self.state == RUNNING and self.node.engine.exit_code() is not None:
+            return RESTARTING
+        return self.state
+
     def health(self) -> dict[str, Any]:
         return {
-            "state": self.state,
+            "state": self.current_state(),
             "since": round(self.state_since, 3),
             "restarts": self.restarts,
             "exits": self.exits,
@@ -146,6 +152,7 @@ class EngineSupervisor:
             self.failures = 0
         self._set(RESTARTING, f"the engine (anvil pid {engine.pid}) {self.last_exit}")
         log.error("%s; restoring it from the snapshot and the journal", self.reason)
+        attempt = 0
         while True:
             if self.failures >= self.settings.max_attempts:
                 self._set(
@@ -156,6 +163,7 @@ class EngineSupervisor:
                 log.critical("the engine is down: %s", self.reason)
                 return
             await asyncio.sleep(self.settings.delay(self.failures))
+            attempt += 1
             started = time.monotonic()
             try:
                 await self.node.restore_engine()
@@ -165,7 +173,7 @@ class EngineSupervisor:
                 return
             except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt
                 self.failures += 1
-                self.reason = f"restart attempt {self.failures} failed: {exc}"
+                self.reason = f"restart attempt {attempt} failed: {exc}"
                 log.warning("%s", self.reason)
                 continue
             self.restarts += 1
