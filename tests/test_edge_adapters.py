@@ -76,6 +76,20 @@ def test_malformed_slot_lines_name_the_problem(line, reason, words):
     assert words in str(caught.value)
 
 
+@pytest.mark.parametrize("parse", [parse_slot_line, parse_camera_line], ids=["slot", "camera"])
+@pytest.mark.parametrize(
+    "line",
+    ["[" * 100_000 + "]" * 100_000, '{"sensor": ' + '{"a": ' * 40 + "1" + "}" * 41],
+    ids=["beyond-the-parser", "beyond-the-limit"],
+)
+def test_json_nested_too_deep_is_a_bad_json_line(parse, line):
+    # A RecursionError here used to stop the ingest thread, and with it the daemon.
+    with pytest.raises(ReadingError) as caught:
+        parse(line)
+    assert caught.value.reason == "bad_json"
+    assert "nested too deep" in str(caught.value)
+
+
 def camera(**fields) -> str:
     base = {
         "sensor": {"id": "cam-03"},

@@ -154,6 +154,28 @@ def test_malformed_lines_are_logged_with_their_line_number_and_skipped(tmp_path,
     assert {entry["reason"] for entry in skipped} == {"bad_json", "bad_field"}
 
 
+def test_a_line_nested_too_deep_is_skipped_and_the_daemon_goes_on(tmp_path, receiver):
+    inputs = tmp_path / "readings.jsonl"
+    good = {"sensor": "mag-0001", "slot": 1, "occupied": True, "ts": 1_790_000_000_000}
+    inputs.write_text(
+        json.dumps(good)
+        + "\n"
+        + "[" * 100_000
+        + "]" * 100_000
+        + "\n"
+        + json.dumps({**good, "occupied": False, "ts": 1_790_000_060_000})
+        + "\n"
+    )
+    child = start_run(tmp_path, receiver.url, inputs, "--exit-when-done")
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert len(receiver.events) == 2
+    assert "RecursionError" not in err and "Traceback" not in err
+    logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    skipped = [entry for entry in logged if "skipped" in entry["msg"]]
+    assert [(entry["line"], entry["reason"]) for entry in skipped] == [(2, "bad_json")]
+
+
 def test_help_of_every_command():
     runner = CliRunner()
     for command in (
