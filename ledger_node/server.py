@@ -354,8 +354,11 @@ def _matches(log_filter: dict[str, Any], entry: dict[str, Any]) -> bool:
 
 async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
     status = gateway.node.status()
-    status["engine"] = gateway.node.supervisor.health()
-    status["ok"] = gateway.node.supervisor.available()
+    supervisor = gateway.node.supervisor
+    status["engine"] = supervisor.health()
+    status["ok"] = supervisor.available()
+    if not status["ok"]:
+        status["reason"] = f"engine {status['engine']['state']}: {status['engine']['reason']}"
     return web.json_response(status, status=200 if status["ok"] else 503, dumps=ujson.dumps)
 
 

@@ -122,14 +122,15 @@ class EngineSupervisor:
         return self.state
 
     def health(self) -> dict[str, Any]:
+        state = self.current_state()
         return {
-            "state": self.current_state(),
+            "state": state,
             "since": round(self.state_since, 3),
             "restarts": self.restarts,
             "exits": self.exits,
             "failedAttempts": self.failures,
             "lastExit": self.last_exit,
-            "reason": self.reason,
+            "reason": self.reason if state == self.state else "the engine exited; restoring it",
         }
 
     # --------------------------------------------------------------------------- supervision
