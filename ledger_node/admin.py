@@ -4,6 +4,7 @@ clock), on a separate loopback port and only with the operator's bearer token.""
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import ujson
 from aiohttp import web
 
 from ledger_node.errors import (
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
@@ -22,6 +24,7 @@ from ledger_node.node import LedgerNode
 
 TOKEN_ENV = "LEDGER_NODE_ADMIN_TOKEN"
 MIN_TOKEN_LENGTH = 16
+log = logging.getLogger("ledger_node.admin")
 
 
 def resolve_token(token_file: Path | None) -> str:
@@ -48,17 +51,30 @@ def build_admin_app(node: LedgerNode, token: str) -> web.Application:
             return web.json_response({"error": "missing or wrong admin token"}, status=401)
         try:
             payload = ujson.loads(await request.read())
-        except ValueError:
+        except Exception:  # noqa: BLE001 - whatever a hostile body makes the parser raise
             return web.json_response(
                 {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "not JSON"}}
             )
         request_id = payload.get("id") if isinstance(payload, dict) else None
+        if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+            request_id = None  # an id like 1e400 cannot be echoed as JSON
         try:
             result = await _dispatch(node, payload)
             return web.json_response(
                 {"jsonrpc": "2.0", "id": request_id, "result": result}, dumps=ujson.dumps
             )
         except RpcError as error:
+            return web.json_response(
+                {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}, dumps=ujson.dumps
+            )
+        except Exception as exc:  # a JSON-RPC error, never aiohttp's plain-text 500
+            if node.supervisor.available():
+                log.exception("admin request failed")
+                error = RpcError(
+                    INTERNAL_ERROR, f"internal error: {exc}; see the node's log and retry"
+                )
+            else:
+                error = node.supervisor.unavailable_error()
             return web.json_response(
                 {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}, dumps=ujson.dumps
             )

@@ -315,6 +315,7 @@ def test_engine_that_cannot_restart_is_reported_down_with_the_reason(tmp_path, m
     node = NodeProcess(
         tmp_path / "node",
         PASSWORD,
+        admin_token="throwaway-admin-token-for-tests",
         extra_args=("--engine-restart-attempts", "2", "--engine-restart-backoff", "0.1"),
     ).start()
     try:
@@ -334,6 +335,8 @@ def test_engine_that_cannot_restart_is_reported_down_with_the_reason(tmp_path, m
         assert error["code"] == -32603 and "the engine is down" in error["message"]
         assert "restart the node" in error["message"]
         assert rpc.status()["head"] == "0x0"  # the node itself still answers
+        snapshot = node.admin("admin_snapshot")["error"]
+        assert snapshot["code"] == -32603 and "the engine is down" in snapshot["message"]
         assert "ledger_engine_up 0" in requests.get(node.url + "/metrics", timeout=5).text
     finally:
         assert node.stop() == 0
