@@ -210,6 +210,22 @@ def test_a_large_body_under_the_limit_is_read_whole(env):
     assert reply.status_code == 200 and len(reply.json()["accepted"]) == 80
 
 
+def test_json_nested_too_deep_gets_400_naming_it_and_the_daemon_goes_on(env):
+    chain, daemon, mag, good_slot, _ = env
+    url = daemon.url + "/v1/events"
+    beyond_the_parser = '{"events": ' + "[" * 30_000 + "]" * 30_000 + "}"  # was a 500
+    beyond_the_limit = '{"events": [' + '{"a": ' * 40 + "1" + "}" * 40 + "]}"
+    for body in (beyond_the_parser, beyond_the_limit):
+        reply = requests.post(url, data=body, timeout=10)
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["error"] == "malformed"
+        assert "nested too deep" in reply.json()["message"]
+    missing = requests.get(daemon.url + "/no/such/path", timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"] == "http_error"
+    event = mag.event("scheduled_report", good_slot, now_ms(chain), occupied=True)
+    assert len(verdict(daemon, [event])["accepted"]) == 1
+
+
 def test_nothing_refused_reached_the_chain(env):
     chain, daemon, _, good_slot, bad_slot = env
     oracle = chain.contract("occupancy").functions
