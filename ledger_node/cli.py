@@ -25,6 +25,7 @@ from ledger_node.config import (
 )
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
+from ledger_node.limit_options import NodeLimits, limit_options
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
@@ -170,6 +171,7 @@ def init(
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
+@limit_options
 def start(
     data_dir: Path,
     rpc_host: str,
@@ -179,6 +181,7 @@ def start(
     admin_token_file: Path | None,
     dev_clock: bool,
     log_level: str,
+    limits: NodeLimits,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
     from ledger_node.admin import resolve_token
@@ -192,7 +195,7 @@ def start(
         admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock))
+    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock, limits))
 
 
 async def _serve(
@@ -203,6 +206,7 @@ async def _serve(
     port: int,
     admin: tuple[int, str] | None,
     dev_clock: bool,
+    limits: NodeLimits | None = None,
 ) -> None:
     from aiohttp import web
 
@@ -227,7 +231,8 @@ async def _serve(
     except BaseException:
         await node.engine.stop()
         raise
-    runner = web.AppRunner(build_app(RpcGateway(node)), access_log=None)
+    gateway = RpcGateway(node, limits.reads, limits.ws) if limits else RpcGateway(node)
+    runner = web.AppRunner(build_app(gateway), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
