@@ -386,4 +386,4 @@ def test_member_transactions_are_mined_within_two_block_periods_when_reads_flood
             thread.join(timeout=30)
     assert max(latencies) <= MEMBER_BOUND, latencies
     assert outcomes["served"] > 0, outcomes  # the flood did reach the engine
-    assert set(outcomes) == {"served", "refused"}, outcomes
+    assert "other" not in outcomes, outcomes  # every call either ran to the cap or was refused
