@@ -23,7 +23,16 @@ from base64 import b64encode
 from collections.abc import Iterator
 
 import pytest
-from ledger_helpers import Access, Rpc, Signer, authority_key, member_tx, new_node, wait_until
+from ledger_helpers import (
+    Access,
+    Rpc,
+    Signer,
+    authority_key,
+    cli,
+    member_tx,
+    new_node,
+    wait_until,
+)
 from websockets.sync.client import connect
 
 CHAIN_ID = 3_100_000_000 + os.getpid() % 100_000_000
@@ -387,3 +396,20 @@ def test_member_transactions_are_mined_within_two_block_periods_when_reads_flood
     assert max(latencies) <= MEMBER_BOUND, latencies
     assert outcomes["served"] > 0, outcomes  # the flood did reach the engine
     assert "other" not in outcomes, outcomes  # every call either ran to the cap or was refused
+
+
+# ------------------------------------------------------------------------------ options
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--rpc-read-concurrency", "2", "--rpc-read-per-client", "3"], "--rpc-read-per-client"),
+        (["--rpc-gas-cap", "5000000", "--rpc-trace-gas-cap", "6000000"], "--rpc-trace-gas-cap"),
+        (["--rpc-rate-exempt", "not-an-address"], "--rpc-rate-exempt"),
+    ],
+)
+def test_start_refuses_a_limit_out_of_range_naming_the_option(tmp_path, args, named):
+    result = cli("start", "--data-dir", tmp_path / "absent", *args, timeout=60)
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr
