@@ -26,6 +26,7 @@ from ledger_node.config import (
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
 from ledger_node.supervisor import SupervisionSettings
+from ledger_node.limit_options import NodeLimits, limit_options
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
@@ -185,6 +186,7 @@ def init(
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
+@limit_options
 def start(
     data_dir: Path,
     rpc_host: str,
@@ -196,6 +198,7 @@ def start(
     engine_restart_attempts: int,
     engine_restart_backoff: float,
     log_level: str,
+    limits: NodeLimits,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
     from ledger_node.admin import resolve_token
@@ -215,7 +218,11 @@ def start(
         supervision.validate()
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock, supervision))
+    _run(
+        _serve(
+            data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock, supervision, limits
+        )
+    )
 
 
 async def _serve(
@@ -227,6 +234,7 @@ async def _serve(
     admin: tuple[int, str] | None,
     dev_clock: bool,
     supervision: SupervisionSettings,
+    limits: NodeLimits | None = None,
 ) -> None:
     from aiohttp import web
 
@@ -251,7 +259,8 @@ async def _serve(
     except BaseException:
         await node.engine.stop()
         raise
-    runner = web.AppRunner(build_app(RpcGateway(node)), access_log=None)
+    gateway = RpcGateway(node, limits.reads, limits.ws) if limits else RpcGateway(node)
+    runner = web.AppRunner(build_app(gateway), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -3,7 +3,6 @@ eth_subscribe for newHeads and logs) on the same address."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from typing import Any
@@ -23,7 +22,9 @@ from ledger_node.errors import (
     RpcError,
 )
 from ledger_node.node import LedgerNode
+from ledger_node.read_limits import ReadLimiter, ReadLimits
 from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, route
+from ledger_node.subscriptions import Outbox, WsLimits, WsRegistry
 
 log = logging.getLogger("ledger_node.rpc")
 MAX_BATCH = 1000
@@ -48,15 +49,23 @@ def _request_id(request: Any) -> Any:
 
 
 class RpcGateway:
-    def __init__(self, node: LedgerNode) -> None:
+    def __init__(
+        self,
+        node: LedgerNode,
+        read_limits: ReadLimits | None = None,
+        ws_limits: WsLimits | None = None,
+    ) -> None:
         self.node = node
         self.requests = 0
         self.refused = 0
         self.internal_errors = 0
+        self.reads = ReadLimiter(lambda: node.engine.url, read_limits or ReadLimits())
+        self.ws = WsRegistry(ws_limits or WsLimits())
 
     # -------------------------------------------------------------------------------- dispatch
 
-    async def handle(self, payload: Any) -> Any:
+    async def handle(self, payload: Any, client: str = "") -> Any:
+        """Answer one request or a batch; `client` (the peer's IP) keys the read rate limit."""
         if isinstance(payload, list):
             if not payload:
                 return _error(
@@ -70,11 +79,13 @@ class RpcGateway:
                         f"batch of {len(payload)} requests exceeds the limit of {MAX_BATCH}",
                     ),
                 )
-            answers = await self._handle_batch(payload)
+            answers = await self._handle_batch(payload, client)
             return [a for a in answers if a is not None] or None
-        return (await self._handle_batch([payload]))[0]
+        return (await self._handle_batch([payload], client))[0]
 
-    async def _handle_batch(self, requests: list[Any]) -> list[dict[str, Any] | None]:
+    async def _handle_batch(
+        self, requests: list[Any], client: str = ""
+    ) -> list[dict[str, Any] | None]:
         answers: list[dict[str, Any] | None] = [None] * len(requests)
         raw_txs: list[tuple[int, Any, Any]] = []
         engine_calls: list[tuple[int, Any, str, list[Any]]] = []
@@ -117,7 +128,7 @@ class RpcGateway:
                 )
         if engine_calls:
             try:
-                replies = await self.node.engine.batch([(m, p) for _, _, m, p in engine_calls])
+                replies = await self.reads.run(client, [(m, p) for _, _, m, p in engine_calls])
             except Exception as exc:  # the engine restarting or gone: answer, never crash
                 error = self._failure(exc, "an engine read")
                 replies = [{"error": error.to_json()}] * len(engine_calls)
@@ -206,7 +217,7 @@ class RpcGateway:
                 _error(None, RpcError(PARSE_ERROR, "the body is not valid JSON")), dumps=ujson.dumps
             )
         try:
-            answer = await self.handle(payload)
+            answer = await self.handle(payload, request.remote or "")
             if answer is None:
                 return web.Response(status=204)
             text = ujson.dumps(answer)
@@ -218,11 +229,19 @@ class RpcGateway:
 
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(max_msg_size=MAX_BODY_BYTES, heartbeat=30)
-        await socket.prepare(request)
-        subscriptions = Subscriptions(socket)
-        self.node.add_listener(subscriptions.on_block)
+        outbox = self.ws.open(socket, request)
+        if outbox is None:
+            return web.json_response(  # type: ignore[return-value]
+                _error(None, self.ws.connection_refusal()), status=503, dumps=ujson.dumps
+            )
+        client = request.remote or ""
+        subscriptions = Subscriptions(outbox, self.ws)
         try:
+            await socket.prepare(request)
+            self.node.add_listener(subscriptions.on_block)
             async for message in socket:
+                if outbox.dropped:
+                    break
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
@@ -235,18 +254,23 @@ class RpcGateway:
                     )
                     continue
                 try:
-                    answer = await self._ws_payload(payload, subscriptions)
+                    answer = await self._ws_payload(payload, subscriptions, client)
                     text = None if answer is None else ujson.dumps(answer)
                 except Exception as exc:  # answered, and the socket stays open
                     failure = self._failure(exc, "a WebSocket message")
                     text = ujson.dumps(_error(_request_id(payload), failure))
-                if text is not None:
+                if text is not None and not outbox.dropped:
                     await socket.send_str(text)
+        except ConnectionError:
+            pass  # the client went away (or was dropped) while being answered
         finally:
             self.node.remove_listener(subscriptions.on_block)
+            await outbox.aclose()
         return socket
 
-    async def _ws_payload(self, payload: Any, subscriptions: Subscriptions) -> Any:
+    async def _ws_payload(
+        self, payload: Any, subscriptions: Subscriptions, client: str = ""
+    ) -> Any:
         if isinstance(payload, dict) and payload.get("method") in (
             "eth_subscribe",
             "eth_unsubscribe",
@@ -259,22 +283,25 @@ class RpcGateway:
                 return _result(request_id, subscriptions.unsubscribe(params))
             except RpcError as error:
                 return _error(_request_id(payload), error)
-        return await self.handle(payload)
+        return await self.handle(payload, client)
 
 
 class Subscriptions:
-    """One WebSocket's eth_subscribe state: newHeads and logs (with address/topics filters)."""
+    """One WebSocket's eth_subscribe state: newHeads and logs (with address/topics filters).
+    Notifications go to the connection's bounded outbox (ledger_node.subscriptions)."""
 
     _ids = itertools.count(1)
 
-    def __init__(self, socket: web.WebSocketResponse) -> None:
-        self.socket = socket
+    def __init__(self, outbox: Outbox, registry: WsRegistry) -> None:
+        self.outbox = outbox
+        self.registry = registry
         self.heads: set[str] = set()
         self.logs: dict[str, dict[str, Any]] = {}
 
     def subscribe(self, params: list[Any]) -> str:
         if not params or params[0] not in ("newHeads", "logs"):
             raise RpcError(INVALID_PARAMS, 'subscribe to "newHeads" or "logs"')
+        self.registry.check_subscription(len(self.heads) + len(self.logs))
         sub_id = hex(next(self._ids) + (id(self) << 16))
         if params[0] == "newHeads":
             self.heads.add(sub_id)
@@ -285,6 +312,7 @@ class Subscriptions:
                     INVALID_PARAMS, "the logs filter must be an object with address and/or topics"
                 )
             self.logs[sub_id] = _normalise_filter(log_filter)
+        self.outbox.subscriptions = len(self.heads) + len(self.logs)
         return sub_id
 
     def unsubscribe(self, params: list[Any]) -> bool:
@@ -293,27 +321,31 @@ class Subscriptions:
         found = params[0] in self.heads or params[0] in self.logs
         self.heads.discard(params[0])
         self.logs.pop(params[0], None)
+        self.outbox.subscriptions = len(self.heads) + len(self.logs)
         return found
 
     async def on_block(self, block: dict[str, Any], logs: list[dict[str, Any]]) -> None:
-        if self.socket.closed:
+        """Only queues: the sealer awaits this, so it must never wait on the client."""
+        if self.outbox.dropped:
             return
-        messages = [_notification(sub_id, block) for sub_id in self.heads]
+        messages = []
+        if self.heads:
+            head = ujson.dumps(block)  # once per block, not once per subscription
+            messages = [_notification(sub_id, head) for sub_id in self.heads]
         for sub_id, log_filter in self.logs.items():
             messages.extend(
-                _notification(sub_id, entry) for entry in logs if _matches(log_filter, entry)
+                _notification(sub_id, ujson.dumps(entry))
+                for entry in logs
+                if _matches(log_filter, entry)
             )
-        for message in messages:
-            await self.socket.send_str(ujson.dumps(message))
-        await asyncio.sleep(0)
+        self.outbox.put(messages)
 
 
-def _notification(sub_id: str, result: Any) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "method": "eth_subscription",
-        "params": {"subscription": sub_id, "result": result},
-    }
+def _notification(sub_id: str, result_json: str) -> str:
+    return (
+        '{"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":'
+        f'{ujson.dumps(sub_id)},"result":{result_json}}}}}'
+    )
 
 
 def _normalise_filter(log_filter: dict[str, Any]) -> dict[str, Any]:
@@ -398,6 +430,8 @@ async def metrics(gateway: RpcGateway, _: web.Request) -> web.Response:
         "# HELP ledger_rpc_internal_errors_total Requests answered -32603 by a bug of the node.",
         "# TYPE ledger_rpc_internal_errors_total counter",
         f"ledger_rpc_internal_errors_total {gateway.internal_errors}",
+        *gateway.reads.metric_lines(),
+        *gateway.ws.metric_lines(),
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
@@ -433,4 +467,9 @@ def build_app(gateway: RpcGateway) -> web.Application:
     app.router.add_route("*", "/", gateway.http)
     app.router.add_get("/health", lambda request: health(gateway, request))
     app.router.add_get("/metrics", lambda request: metrics(gateway, request))
+
+    async def close_reads(_: web.Application) -> None:
+        await gateway.reads.close()
+
+    app.on_cleanup.append(close_reads)
     return app

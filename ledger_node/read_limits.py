@@ -1,0 +1,477 @@
+"""Bounded reads: what keyless JSON-RPC reads may cost the engine, so members' writes go first.
+
+Following geth's `--rpc.gascap` / `--rpc.evmtimeout` and Besu's limits:
+
+- EVM-executing reads (eth_call, eth_estimateGas, eth_createAccessList, debug_traceCall) run
+  with at most the gas cap: a call without gas, or with more, runs with the cap (geth's
+  semantics; wallets that send the block gas limit keep working). An opcode trace (the struct
+  logger) has a lower cap of its own: in this anvil it costs about 1.4 µs and 200 bytes per
+  step, so a 50M-gas loop is a minute and a gigabyte.
+- Heavy reads (those and the log/trace queries) take one of `concurrency` slots, at most
+  `per_client` of them per client, and wait at most `evm_timeout` for a slot. The answer is
+  given up after `evm_timeout`, but anvil cannot be told to stop, so the slot stays taken until
+  anvil answers: abandoned work still counts against the bound, and the gas cap bounds it.
+- Every read costs one token of its client's (IP's) bucket; a batch costs one per entry.
+- Reads use HTTP connections of their own to the engine. The node's writes and the sealer keep
+  the engine client's pool (ledger_node.engine), so they never queue behind a read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import ujson
+
+from ledger_node.errors import INVALID_PARAMS, LIMIT_EXCEEDED, RpcError
+
+GAS_CAPPED = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList", "debug_traceCall"})
+HEAVY_READS = GAS_CAPPED | frozenset(
+    {
+        "debug_traceTransaction", "trace_transaction", "trace_block", "eth_getLogs",
+        "eth_getFilterLogs",
+    }
+)  # fmt: skip
+HEAVY_PREFIXES = ("ots_",)  # Otterscan's searches scan the chain
+# anvil refuses request bodies over 2 MiB (see ledger_node.engine).
+MAX_ENGINE_BODY = 1_500_000
+# Light reads have no slot; a stuck engine still must not hold a client forever.
+LIGHT_TIMEOUT = 30.0
+# After this many time limits anvil is presumed stuck on the call: the connection is closed and
+# the slot freed (the gas cap bounds what anvil still does with it).
+ABANDON_AFTER_TIMEOUTS = 12
+IDLE_CLIENTS_KEPT = 10_000
+DEFAULT_RATE_EXEMPT = ("127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    gas_cap: int = 50_000_000
+    trace_gas_cap: int = 1_000_000
+    evm_timeout: float = 5.0
+    concurrency: int = 4
+    per_client: int = 2
+    per_client_queue: int = 64
+    rate: float = 200.0  # tokens per second and client; 0 = no rate limit
+    burst: int = 1000
+    rate_exempt: tuple[str, ...] = DEFAULT_RATE_EXEMPT
+
+    def validate(self) -> None:
+        """Raises ValueError naming the option that is out of range."""
+        if not 1_000_000 <= self.gas_cap <= 2_000_000_000:
+            raise ValueError(
+                f"--rpc-gas-cap {self.gas_cap} is out of range: use 1000000 … 2000000000"
+            )
+        if not 100_000 <= self.trace_gas_cap <= self.gas_cap:
+            raise ValueError(
+                f"--rpc-trace-gas-cap {self.trace_gas_cap} is out of range: use 100000 … "
+                f"the gas cap ({self.gas_cap})"
+            )
+        if not 0.05 <= self.evm_timeout <= 300:
+            raise ValueError(
+                f"--rpc-evm-timeout {self.evm_timeout} s is out of range: use 0.05 … 300"
+            )
+        if not 1 <= self.concurrency <= 64:
+            raise ValueError(
+                f"--rpc-read-concurrency {self.concurrency} is out of range: use 1 … 64"
+            )
+        if not 1 <= self.per_client <= self.concurrency:
+            raise ValueError(
+                f"--rpc-read-per-client {self.per_client} is out of range: use 1 … "
+                f"--rpc-read-concurrency ({self.concurrency})"
+            )
+        if not 1 <= self.per_client_queue <= 100_000:
+            raise ValueError(
+                f"--rpc-read-queue {self.per_client_queue} is out of range: use 1 … 100000"
+            )
+        if not 0 <= self.rate <= 1_000_000:
+            raise ValueError(f"--rpc-rate-limit {self.rate} is out of range: use 0 (off) … 1000000")
+        if not 1 <= self.burst <= 10_000_000:
+            raise ValueError(f"--rpc-rate-burst {self.burst} is out of range: use 1 … 10000000")
+        parse_networks(self.rate_exempt)
+
+
+def parse_networks(
+    entries: Iterable[str],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for entry in entries:
+        for part in entry.replace(",", " ").split():
+            if part.lower() == "none":
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError as exc:
+                raise ValueError(
+                    f"--rpc-rate-exempt {part!r} is not an IP address or network (like 10.0.0.0/8)"
+                ) from exc
+    return tuple(networks)
+
+
+def is_heavy(method: str) -> bool:
+    return method in HEAVY_READS or method.startswith(HEAVY_PREFIXES)
+
+
+def _limit_error(message: str) -> dict[str, Any]:
+    return {"error": RpcError(LIMIT_EXCEEDED, message).to_json()}
+
+
+class TokenBuckets:
+    """One token bucket per client; refill `rate` per second up to `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, client: str, wanted: int) -> tuple[int, float]:
+        """Takes up to `wanted` tokens; returns how many, and the seconds until the next one."""
+        now = time.monotonic()
+        tokens, then = self._buckets.get(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
+        granted = min(wanted, int(tokens))
+        tokens -= granted
+        if len(self._buckets) > IDLE_CLIENTS_KEPT:
+            self._forget_full(now)
+        self._buckets[client] = (tokens, now)
+        return granted, max(0.0, (1 - tokens) / self.rate)
+
+    def _forget_full(self, now: float) -> None:
+        for key, (tokens, then) in list(self._buckets.items()):
+            if tokens + (now - then) * self.rate >= self.burst:
+                del self._buckets[key]
+
+
+@dataclass
+class _Client:
+    slots: asyncio.Semaphore
+    waiting: int = 0
+    busy: int = 0
+
+
+@dataclass
+class ReadCounters:
+    served_heavy: int = 0
+    served_light: int = 0
+    gas_capped: int = 0
+    refused: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("rate_limit", "queue_full", "no_slot", "evm_timeout", "engine_timeout"), 0
+        )
+    )
+
+
+class ReadLimiter:
+    """Runs the engine reads of the public endpoint within the limits."""
+
+    def __init__(self, engine_url: Any, limits: ReadLimits) -> None:
+        limits.validate()
+        self._engine_url = engine_url  # a callable: the engine may come back on another port
+        self.limits = limits
+        self.buckets = TokenBuckets(limits.rate, limits.burst)
+        self.exempt = parse_networks(limits.rate_exempt)
+        self.counters = ReadCounters()
+        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._clients: dict[str, _Client] = {}
+        self._in_flight = 0
+        self._abandoned = 0
+        self._background: set[asyncio.Task] = set()
+        self._heavy_session: aiohttp.ClientSession | None = None
+        self._light_session: aiohttp.ClientSession | None = None
+        self._ids = 0
+
+    # ------------------------------------------------------------------------------ entry point
+
+    async def run(self, client: str, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """Answers (JSON-RPC result or error members, without id) in the order of `calls`."""
+        answers: list[dict[str, Any] | None] = [None] * len(calls)
+        admitted = self._admit(client, len(calls))
+        if admitted < len(calls):
+            _, wait = self.buckets.take(client, 0)
+            refusal = _limit_error(
+                f"rate limit: {self.limits.rate:g} requests/s per client "
+                f"(burst {self.limits.burst}); retry after {max(wait, 0.01):.2f} s"
+            )
+            for index in range(admitted, len(calls)):
+                answers[index] = refusal
+            self.counters.refused["rate_limit"] += len(calls) - admitted
+        light = [i for i in range(admitted) if not is_heavy(calls[i][0])]
+        heavy = [i for i in range(admitted) if is_heavy(calls[i][0])]
+        jobs = []
+        if light:
+            jobs.append(self._light([calls[i] for i in light]))
+        jobs.extend(self._heavy(client, *calls[i]) for i in heavy)
+        results = await asyncio.gather(*jobs)
+        if light:
+            for index, answer in zip(light, results[0], strict=True):
+                answers[index] = answer
+            results = results[1:]
+        for index, answer in zip(heavy, results, strict=True):
+            answers[index] = answer
+        return [a if a is not None else _limit_error("unprocessed") for a in answers]
+
+    def _admit(self, client: str, wanted: int) -> int:
+        if self.limits.rate == 0 or self._is_exempt(client):
+            return wanted
+        granted, _ = self.buckets.take(client, wanted)
+        return granted
+
+    def _is_exempt(self, client: str) -> bool:
+        if not self.exempt or not client:
+            return False
+        try:
+            address = ipaddress.ip_address(client)
+        except ValueError:
+            return False
+        return any(address in network for network in self.exempt)
+
+    # ----------------------------------------------------------------------------- light reads
+
+    async def _light(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        answers: list[dict[str, Any]] = []
+        chunk: list[tuple[str, list[Any]]] = []
+        size = 0
+        for method, params in calls:
+            item = len(ujson.dumps(params)) + len(method) + 64
+            if chunk and size + item > MAX_ENGINE_BODY:
+                answers.extend(await self._light_chunk(chunk))
+                chunk, size = [], 0
+            chunk.append((method, params))
+            size += item
+        answers.extend(await self._light_chunk(chunk))
+        self.counters.served_light += len(calls)
+        return answers
+
+    async def _light_chunk(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        first = self._ids + 1
+        self._ids += len(calls)
+        payload = [
+            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
+            for i, (m, p) in enumerate(calls)
+        ]
+        try:
+            reply = await self._post(self._light_client(), payload, LIGHT_TIMEOUT)
+        except TimeoutError:
+            self.counters.refused["engine_timeout"] += len(calls)
+            return [
+                _limit_error(f"the engine did not answer within {LIGHT_TIMEOUT:g} s; retry later")
+            ] * len(calls)
+        if not isinstance(reply, list):
+            error = reply.get("error") if isinstance(reply, dict) else None
+            message = (error or {}).get("message", "the engine refused the batch")
+            return [{"error": {"code": -32603, "message": message}} for _ in calls]
+        by_id = {a.get("id"): a for a in reply if isinstance(a, dict)}
+        missing = {"error": {"code": -32603, "message": "the engine gave no answer; retry"}}
+        return [by_id.get(first + i, missing) for i in range(len(calls))]
+
+    # ----------------------------------------------------------------------------- heavy reads
+
+    async def _heavy(self, client: str, method: str, params: list[Any]) -> dict[str, Any]:
+        try:
+            params, capped_to = self._cap_gas(method, params)
+        except RpcError as error:
+            return {"error": error.to_json()}
+        state = self._clients.get(client)
+        if state is None:
+            state = self._clients[client] = _Client(asyncio.Semaphore(self.limits.per_client))
+        if state.waiting >= self.limits.per_client_queue:
+            self.counters.refused["queue_full"] += 1
+            return _limit_error(
+                f"read queue full: {state.waiting} reads of this client already wait for the "
+                f"engine (--rpc-read-queue {self.limits.per_client_queue}); retry after "
+                f"{self.limits.evm_timeout:g} s"
+            )
+        if not await self._acquire(state):
+            self.counters.refused["no_slot"] += 1
+            self._forget_idle(client, state)
+            return _limit_error(
+                f"engine busy: no read slot came free within {self.limits.evm_timeout:g} s "
+                f"({self.limits.concurrency} heavy reads at once, {self.limits.per_client} per "
+                "client); retry later"
+            )
+        # Counted before the task runs, so the client's state is never forgotten while it
+        # holds slots.
+        self._in_flight += 1
+        state.busy += 1
+        given_up = asyncio.Event()
+        task = asyncio.create_task(self._execute(client, state, method, params, given_up))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), self.limits.evm_timeout)
+        except TimeoutError:
+            given_up.set()
+            self.counters.refused["evm_timeout"] += 1
+            self._abandoned += 1
+            task.add_done_callback(self._abandon_done)
+            return _limit_error(
+                f"{method} ran past the time limit of {self.limits.evm_timeout:g} s "
+                "(--rpc-evm-timeout); give it less gas or split the work"
+            )
+        self.counters.served_heavy += 1
+        if capped_to is not None:
+            reply = _explain_out_of_gas(reply, method, capped_to)
+        return reply
+
+    def _abandon_done(self, task: asyncio.Task) -> None:
+        self._abandoned -= 1
+        if not task.cancelled():
+            task.exception()  # nobody waits for it any more: retrieved here, not reported
+
+    async def _acquire(self, state: _Client) -> bool:
+        """A client slot, then a node slot, both within the time limit."""
+        state.waiting += 1
+        got_client = False
+        try:
+            async with asyncio.timeout(self.limits.evm_timeout):
+                await state.slots.acquire()
+                got_client = True
+                await self._slots.acquire()
+            return True
+        except TimeoutError:
+            if got_client:
+                state.slots.release()
+            return False
+        finally:
+            state.waiting -= 1
+
+    async def _execute(
+        self, client: str, state: _Client, method: str, params: list[Any], given_up: asyncio.Event
+    ) -> dict[str, Any]:
+        """Holds both slots until the engine answers, even when the caller has given up."""
+        self._ids += 1
+        payload = {"jsonrpc": "2.0", "id": self._ids, "method": method, "params": params}
+        try:
+            body = await self._post_raw(
+                self._heavy_client(), payload, self.limits.evm_timeout * ABANDON_AFTER_TIMEOUTS
+            )
+            # An abandoned answer (a trace can be tens of MB) is not worth parsing.
+            reply = None if given_up.is_set() else ujson.loads(body)
+        except TimeoutError:
+            self.counters.refused["engine_timeout"] += 1
+            return _limit_error(f"the engine did not finish {method}; retry later")
+        finally:
+            self._in_flight -= 1
+            state.busy -= 1
+            self._slots.release()
+            state.slots.release()
+            self._forget_idle(client, state)
+        if not isinstance(reply, dict):
+            return {"error": {"code": -32603, "message": "the engine gave no answer; retry"}}
+        return reply
+
+    def _forget_idle(self, client: str, state: _Client) -> None:
+        if state.busy == 0 and state.waiting == 0 and self._clients.get(client) is state:
+            del self._clients[client]
+
+    def _cap_gas(self, method: str, params: list[Any]) -> tuple[list[Any], int | None]:
+        """Params with the call's gas at most the cap; and the cap, when it was applied."""
+        if method not in GAS_CAPPED or not params or not isinstance(params[0], dict):
+            return params, None
+        cap = self.limits.gas_cap
+        if method == "debug_traceCall":
+            options = params[2] if len(params) > 2 else None
+            if not isinstance(options, dict) or not options.get("tracer"):
+                cap = self.limits.trace_gas_cap  # the opcode logger: see the module's comment
+        call = dict(params[0])
+        gas = call.get("gas")
+        if gas is not None:
+            try:
+                wanted = int(gas, 16) if isinstance(gas, str) else int(gas)
+            except (TypeError, ValueError) as exc:
+                raise RpcError(
+                    INVALID_PARAMS,
+                    f"params[0].gas {gas!r} of {method} is not a quantity (use hex like 0x5208)",
+                ) from exc
+            if isinstance(gas, bool) or wanted < 0:
+                raise RpcError(INVALID_PARAMS, f"params[0].gas {gas!r} of {method} is negative")
+            if wanted <= cap:
+                return params, None
+        call["gas"] = hex(cap)
+        self.counters.gas_capped += 1
+        return [call, *params[1:]], cap
+
+    # ----------------------------------------------------------------------------------- HTTP
+
+    def _heavy_client(self) -> aiohttp.ClientSession:
+        if self._heavy_session is None or self._heavy_session.closed:
+            connector = aiohttp.TCPConnector(limit=self.limits.concurrency)
+            self._heavy_session = aiohttp.ClientSession(connector=connector)
+        return self._heavy_session
+
+    def _light_client(self) -> aiohttp.ClientSession:
+        if self._light_session is None or self._light_session.closed:
+            self._light_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=8))
+        return self._light_session
+
+    async def _post(self, session: aiohttp.ClientSession, payload: Any, timeout: float) -> Any:
+        return ujson.loads(await self._post_raw(session, payload, timeout))
+
+    async def _post_raw(
+        self, session: aiohttp.ClientSession, payload: Any, timeout: float
+    ) -> bytes:
+        async with session.post(
+            self._engine_url(),
+            data=ujson.dumps(payload),
+            headers={"Content-Type": "application/json"},
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as reply:
+            return await reply.read()
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        for session in (self._heavy_session, self._light_session):
+            if session is not None:
+                await session.close()
+
+    # -------------------------------------------------------------------------------- metrics
+
+    def metric_lines(self) -> list[str]:
+        c = self.counters
+        waiting = sum(state.waiting for state in self._clients.values())
+        lines = [
+            "# HELP ledger_rpc_reads_served_total Engine reads answered, by kind (heavy: with a slot).",
+            "# TYPE ledger_rpc_reads_served_total counter",
+            f'ledger_rpc_reads_served_total{{kind="heavy"}} {c.served_heavy}',
+            f'ledger_rpc_reads_served_total{{kind="light"}} {c.served_light}',
+            "# HELP ledger_rpc_reads_refused_total Engine reads refused or given up, by limit.",
+            "# TYPE ledger_rpc_reads_refused_total counter",
+            *(
+                f'ledger_rpc_reads_refused_total{{reason="{reason}"}} {count}'
+                for reason, count in c.refused.items()
+            ),
+            "# HELP ledger_rpc_reads_gas_capped_total Calls run with the read gas cap.",
+            "# TYPE ledger_rpc_reads_gas_capped_total counter",
+            f"ledger_rpc_reads_gas_capped_total {c.gas_capped}",
+            "# HELP ledger_rpc_reads_in_flight Heavy reads holding a slot (abandoned ones too).",
+            "# TYPE ledger_rpc_reads_in_flight gauge",
+            f"ledger_rpc_reads_in_flight {self._in_flight}",
+            "# HELP ledger_rpc_reads_abandoned Heavy reads past the time limit the engine still runs.",
+            "# TYPE ledger_rpc_reads_abandoned gauge",
+            f"ledger_rpc_reads_abandoned {self._abandoned}",
+            "# HELP ledger_rpc_reads_waiting Heavy reads queued for a slot.",
+            "# TYPE ledger_rpc_reads_waiting gauge",
+            f"ledger_rpc_reads_waiting {waiting}",
+        ]
+        return lines
+
+
+def _explain_out_of_gas(reply: dict[str, Any], method: str, cap: int) -> dict[str, Any]:
+    """anvil answers an exhausted call with -32603 "EVM error OutOfGas"; when the node's cap
+    set the gas, say so (a limit of this node, not an internal error)."""
+    error = reply.get("error")
+    if not isinstance(error, dict):
+        return reply
+    message = str(error.get("message", ""))
+    if "outofgas" not in message.replace(" ", "").lower():
+        return reply
+    return _limit_error(
+        f"{method} ran out of gas at the read gas cap of {cap} (--rpc-gas-cap / "
+        "--rpc-trace-gas-cap): reads get at most that much gas on this node"
+    )
