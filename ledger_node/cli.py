@@ -23,6 +23,7 @@ from ledger_node.config import (
     save_config,
     write_json_atomically,
 )
+from ledger_node.disk_guard import DEFAULT_MIN_FREE_MB, MAX_MIN_FREE_MB, MB
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
 
@@ -170,6 +171,14 @@ def init(
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
+@click.option(
+    "--min-free-mb",
+    default=DEFAULT_MIN_FREE_MB,
+    show_default=True,
+    type=click.IntRange(0, MAX_MIN_FREE_MB),
+    help="Free space (MB) the data directory must keep: below it the node refuses transactions "
+    "and stops sealing (the disk alarm) until space returns. 0 leaves only failed writes.",
+)
 def start(
     data_dir: Path,
     rpc_host: str,
@@ -179,6 +188,7 @@ def start(
     admin_token_file: Path | None,
     dev_clock: bool,
     log_level: str,
+    min_free_mb: int,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
     from ledger_node.admin import resolve_token
@@ -192,7 +202,9 @@ def start(
         admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock))
+    _run(
+        _serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock, min_free_mb * MB)
+    )
 
 
 async def _serve(
@@ -203,6 +215,7 @@ async def _serve(
     port: int,
     admin: tuple[int, str] | None,
     dev_clock: bool,
+    min_free_bytes: int,
 ) -> None:
     from aiohttp import web
 
@@ -210,7 +223,9 @@ async def _serve(
     from ledger_node.node import LedgerNode
     from ledger_node.server import RpcGateway, build_app
 
-    node = LedgerNode(data_dir, config, authority, dev_clock=dev_clock)
+    node = LedgerNode(
+        data_dir, config, authority, dev_clock=dev_clock, min_free_bytes=min_free_bytes
+    )
     bar: Any = None
 
     def progress(done: int, total: int) -> None:

@@ -48,6 +48,7 @@ class NodeProcess:
     admin_port: int = 0
     admin_token: str = ""
     dev_clock: bool = False
+    extra_args: tuple[str, ...] = ()  # more `ledger-node start` options
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -70,6 +71,7 @@ class NodeProcess:
             command += ["--admin-port", str(self.admin_port)]
             if self.dev_clock:
                 command.append("--dev-clock")
+        command += self.extra_args
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command,

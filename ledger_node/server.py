@@ -341,6 +341,13 @@ def _matches(log_filter: dict[str, Any], entry: dict[str, Any]) -> bool:
 async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
     status = gateway.node.status()
     status["ok"] = gateway.node.engine.pid is not None
+    disk = gateway.node.disk
+    if disk.alarm is not None:
+        status["ok"] = False
+        status["reason"] = (
+            f"disk alarm NOSPACE: {disk.alarm.detail}; free space in the data directory"
+        )
+        status["alarms"] = [disk.describe()]
     return web.json_response(status, status=200 if status["ok"] else 503, dumps=ujson.dumps)
 
 
@@ -368,6 +375,7 @@ async def metrics(gateway: RpcGateway, _: web.Request) -> web.Response:
         "# HELP ledger_permission_cache_misses_total Permission answers asked of CityAccess.",
         "# TYPE ledger_permission_cache_misses_total counter",
         f"ledger_permission_cache_misses_total {node.gate.misses}",
+        *node.disk.metrics_lines(),
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
