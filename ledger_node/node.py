@@ -224,7 +224,8 @@ class LedgerNode:
                     "will execute when the engine is back; poll for its receipt, do not re-sign it",
                 )
             self._pending += len(to_send)
-            return len(to_send)
+            self._wake.set()  # the sequencer, not this request, finds out whether the engine is back
+            return 0
         accepted = 0
         refused: list[bytes] = []
         for (index, tx), reply in zip(to_send, replies, strict=True):
