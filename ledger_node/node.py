@@ -490,6 +490,13 @@ class LedgerNode:
     async def snapshot(self) -> Snapshot:
         """Dump the engine state atomically: temp file, fsync, rename, then journal it."""
         async with self._lock:
+            if self._unrecorded is not None:  # the engine is a block ahead of the journal
+                raise RpcError(
+                    LIMIT_EXCEEDED,
+                    f"block {self._unrecorded[1].number} is not recorded yet (disk alarm): "
+                    "free space; the node snapshots again once it has resumed",
+                    self.disk.describe(),
+                )
             state = await self.engine.dump_state()
             head = await self.engine.block("latest")
         number = int(head["number"], 16)
@@ -499,7 +506,7 @@ class LedgerNode:
         try:
             directory.mkdir(exist_ok=True)
             for stale in directory.glob(".state-*.json.tmp"):  # left by a crash
-                stale.unlink()
+                stale.unlink(missing_ok=True)
             # anvil_dumpState answers gzip'd JSON in hex; anvil --load-state reads the plain JSON.
             with open(temporary, "wb") as handle:
                 handle.write(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))

@@ -321,9 +321,11 @@ def test_block_mined_on_a_full_disk_is_recorded_before_any_other(small_disk, the
         assert rpc.result("ledger_getSeal", [hex(sealed + 1)]) is None
         mined = rpc.result("eth_getBlockByNumber", [hex(sealed + 1), False])
         assert mined["transactions"] == [second.hash]  # the engine holds it, unrecorded
-        time.sleep(SEAL_PERIOD + 0.5)  # over a block period: nothing more is mined
+        time.sleep(SEAL_PERIOD + 0.2)  # over a block period: nothing more is mined
         assert rpc.result("eth_blockNumber") == hex(sealed + 1)
         assert_disk_refusal(rpc.send(member_tx(member, access).raw))
+        reply = node.admin("admin_snapshot")  # a snapshot would be a block ahead of the journal
+        assert reply["error"]["code"] == LIMIT_EXCEEDED and "not recorded yet" in str(reply)
 
         if then == "space returns":
             small_disk.empty()
