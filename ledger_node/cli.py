@@ -177,7 +177,8 @@ def init(
     show_default=True,
     type=click.IntRange(0, MAX_MIN_FREE_MB),
     help="Free space (MB) the data directory must keep: below it the node refuses transactions "
-    "and stops sealing (the disk alarm) until space returns. 0 leaves only failed writes.",
+    "and stops sealing (the disk alarm) until space returns. 0 turns the floor off (then only "
+    "a failed write raises the alarm).",
 )
 def start(
     data_dir: Path,
