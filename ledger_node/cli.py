@@ -23,10 +23,11 @@ from ledger_node.config import (
     save_config,
     write_json_atomically,
 )
+from ledger_node.disk_guard import DEFAULT_MIN_FREE_MB, MAX_MIN_FREE_MB, MB
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
-from ledger_node.supervisor import SupervisionSettings
 from ledger_node.limit_options import NodeLimits, limit_options
+from ledger_node.supervisor import SupervisionSettings
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
@@ -187,6 +188,15 @@ def init(
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
 @limit_options
+@click.option(
+    "--min-free-mb",
+    default=DEFAULT_MIN_FREE_MB,
+    show_default=True,
+    type=click.IntRange(0, MAX_MIN_FREE_MB),
+    help="Free space (MB) the data directory must keep: below it the node refuses transactions "
+    "and stops sealing (the disk alarm) until space returns. 0 turns the floor off (then only "
+    "a failed write raises the alarm).",
+)
 def start(
     data_dir: Path,
     rpc_host: str,
@@ -199,6 +209,7 @@ def start(
     engine_restart_backoff: float,
     log_level: str,
     limits: NodeLimits,
+    min_free_mb: int,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
     from ledger_node.admin import resolve_token
@@ -220,7 +231,16 @@ def start(
         raise Abort(str(exc)) from exc
     _run(
         _serve(
-            data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock, supervision, limits
+            data_dir,
+            config,
+            authority,
+            rpc_host,
+            rpc_port,
+            admin,
+            dev_clock,
+            supervision,
+            limits,
+            min_free_mb * MB,
         )
     )
 
@@ -234,7 +254,8 @@ async def _serve(
     admin: tuple[int, str] | None,
     dev_clock: bool,
     supervision: SupervisionSettings,
-    limits: NodeLimits | None = None,
+    limits: NodeLimits | None,
+    min_free_bytes: int,
 ) -> None:
     from aiohttp import web
 
@@ -242,7 +263,14 @@ async def _serve(
     from ledger_node.node import LedgerNode
     from ledger_node.server import RpcGateway, build_app
 
-    node = LedgerNode(data_dir, config, authority, dev_clock=dev_clock, supervision=supervision)
+    node = LedgerNode(
+        data_dir,
+        config,
+        authority,
+        dev_clock=dev_clock,
+        supervision=supervision,
+        min_free_bytes=min_free_bytes,
+    )
     bar: Any = None
 
     def progress(done: int, total: int) -> None:

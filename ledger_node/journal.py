@@ -7,6 +7,7 @@ commit (group commit).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -116,6 +117,15 @@ class Journal:
                 [(block.number, h) for h in block.tx_hashes],
             )
 
+    def forget_txs(self, hashes: Iterable[bytes]) -> None:
+        """Remove accepted-but-unsealed transactions the engine refused, so recovery does not
+        replay them and a resubmission is judged afresh."""
+        rows = [(h,) for h in hashes]
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany("DELETE FROM txs WHERE hash = ? AND block IS NULL", rows)
+
     def record_snapshot(self, snapshot: Snapshot) -> None:
         with self._transaction():
             self._db.execute(
@@ -223,10 +233,28 @@ class _Transaction:
         self._db = db
 
     def __enter__(self) -> None:
+        if self._db.in_transaction:  # left open by a write whose rollback failed (disk error)
+            self._rollback()
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is not None:
+            self._rollback()
+            return
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            # SQLite may or may not have rolled back a COMMIT that failed for a full disk or an
+            # I/O error; roll back explicitly so the next write starts clean.
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        # After SQLITE_FULL/IOERR the transaction may already be gone: ROLLBACK then fails
+        # harmlessly, and must not hide the write's own error.
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
 
 def _block(row: tuple) -> JournalBlock:

@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,8 +17,22 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig, fsync_dir
+from ledger_node.disk_guard import (
+    CHECK_INTERVAL_SECONDS,
+    DEFAULT_MIN_FREE_MB,
+    MB,
+    DiskGuard,
+    is_disk_error,
+)
 from ledger_node.engine import Engine
-from ledger_node.errors import INVALID_PARAMS, TRANSACTION_REJECTED, RecoveryError, RpcError
+from ledger_node.errors import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    LIMIT_EXCEEDED,
+    TRANSACTION_REJECTED,
+    RecoveryError,
+    RpcError,
+)
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
 from ledger_node.seal import sign_seal
@@ -38,6 +53,7 @@ class LedgerNode:
         *,
         dev_clock: bool = False,
         supervision: SupervisionSettings | None = None,
+        min_free_bytes: int = DEFAULT_MIN_FREE_MB * MB,
     ) -> None:
         if authority.address != config.authority:
             raise RecoveryError(
@@ -68,6 +84,13 @@ class LedgerNode:
         # and verification are unaffected. Never on for a production ledger.
         self.dev_clock = dev_clock
         self.clock_offset = 0
+        self.disk = DiskGuard(data_dir, min_free_bytes)
+        # A block the engine mined but the journal could not record: it is recorded (this very
+        # block) before anything else is mined, so the journal never has a gap.
+        self._unrecorded: tuple[dict[str, Any], JournalBlock] | None = None
+        # Journaled transactions the engine refused, whose rows could not yet be removed.
+        self._unforgotten: list[bytes] = []
+        self._disk_watch: asyncio.Task | None = None
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -76,7 +99,9 @@ class LedgerNode:
         from ledger_node.recovery import recover
 
         await recover(self, progress)
+        self.disk.check()
         self._sequencer = asyncio.create_task(self._run_sequencer(), name="sequencer")
+        self._disk_watch = asyncio.create_task(self._watch_disk(), name="disk-watch")
         self.supervisor.start()
 
     async def restore_engine(self) -> None:
@@ -90,17 +115,23 @@ class LedgerNode:
             self.engine.load_state_path = None
             await self.engine.start()
             self._nonces.clear()  # the journal decides them again
+            # A mined block the journal could not record died with the engine; its
+            # transactions are still pending in the journal and are sealed again.
+            self._unrecorded = None
             await recover(self)
 
     async def stop(self) -> None:
         self._stopping = True
         await self.supervisor.stop()
         self._wake.set()
-        if self._sequencer is not None:
-            self._sequencer.cancel()
-            # The node is going down either way; a failed sequencer has already logged why.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._sequencer
+        for task in (self._sequencer, self._disk_watch):
+            if task is not None:
+                task.cancel()
+                # The node is going down either way; a failed task has already logged why.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._unrecorded is not None:
+            self._record_on_stop(*self._unrecorded)
         await self.engine.stop()
         self.journal.close()
 
@@ -114,8 +145,8 @@ class LedgerNode:
     # ------------------------------------------------------------------------- transactions
 
     async def submit_raw(self, raw_txs: list[Any]) -> list[str | RpcError]:
-        """Validate, permission-check and hand transactions to the engine; journal (fsync) the
-        accepted ones in one commit; only then return their hashes."""
+        """Validate and permission-check transactions, journal (fsync) them in one commit, only
+        then hand them to the engine, and return the hashes of those it took."""
         results: list[str | RpcError | None] = [None] * len(raw_txs)
         decoded: list[tuple[int, DecodedTx]] = []
         for index, raw in enumerate(raw_txs):
@@ -141,6 +172,10 @@ class LedgerNode:
             except RpcError as error:
                 results[index] = error
         async with self._lock:
+            if decoded and not self.disk.check():
+                for index, _ in decoded:
+                    results[index] = self.disk.refusal()
+                decoded = []
             allowed = await self.gate.allowed_many([tx for _, tx in decoded])
             to_send: list[tuple[int, DecodedTx]] = []
             seen_in_batch: dict[bytes, int] = {}
@@ -172,23 +207,7 @@ class LedgerNode:
                     continue
                 seen_in_batch[tx.sender] = expected + 1
                 to_send.append((index, tx))
-            replies = await self.engine.batch(
-                [("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for _, tx in to_send]
-            )
-            accepted: list[JournalTx] = []
-            for (index, tx), reply in zip(to_send, replies, strict=True):
-                if "error" in reply:
-                    message = reply["error"].get("message", "rejected by the engine")
-                    results[index] = RpcError(
-                        TRANSACTION_REJECTED, f"transaction rejected: {message}"
-                    )
-                    continue
-                accepted.append(JournalTx(tx.hash, tx.raw, tx.sender, tx.nonce))
-                self._nonces[tx.sender] = tx.nonce + 1
-                results[index] = "0x" + tx.hash.hex()
-            # Durable before any of these hashes leaves the node.
-            self.journal.append_txs(accepted)
-            self._pending += len(accepted)
+            accepted = await self._journal_then_execute(to_send, results)
         if accepted and self.config.block_period == 0:
             # Instant sealing: with no block period the caller's block is sealed before the
             # hash is returned, so a client polling for the receipt finds it at once.
@@ -196,6 +215,71 @@ class LedgerNode:
         elif accepted:
             self._wake.set()
         return [r if r is not None else RpcError(INVALID_PARAMS, "unprocessed") for r in results]
+
+    async def _journal_then_execute(
+        self, to_send: list[tuple[int, DecodedTx]], results: list[str | RpcError | None]
+    ) -> int:
+        """Journal (one fsync'd commit), then execute; returns how many the engine took.
+        Called under the lock, so a refused row is removed before anything is sealed."""
+        if not to_send:
+            return 0
+        try:
+            self.journal.append_txs(JournalTx(t.hash, t.raw, t.sender, t.nonce) for _, t in to_send)
+        except (sqlite3.Error, OSError) as exc:
+            self._write_failed(exc, f"journaling {len(to_send)} transactions")
+            for index, _ in to_send:
+                results[index] = self.disk.refusal()
+            return 0
+        try:
+            replies = await self.engine.batch(
+                [("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for _, tx in to_send]
+            )
+        except Exception as exc:
+            # The engine may have taken some of them, so the journaled rows stay (removing one
+            # it executed would break the journal); recovery or the next block runs them.
+            log.error("the engine did not answer %d journaled transactions: %s", len(to_send), exc)
+            for index, tx in to_send:
+                results[index] = RpcError(
+                    INTERNAL_ERROR,
+                    f"the engine did not answer: transaction 0x{tx.hash.hex()} is journaled and "
+                    "will execute when the engine is back; poll for its receipt, do not re-sign it",
+                )
+            self._pending += len(to_send)
+            self._wake.set()  # the sequencer, not this request, finds out whether the engine is back
+            return 0
+        accepted = 0
+        refused: list[bytes] = []
+        for (index, tx), reply in zip(to_send, replies, strict=True):
+            if "error" in reply:
+                message = reply["error"].get("message", "rejected by the engine")
+                results[index] = RpcError(TRANSACTION_REJECTED, f"transaction rejected: {message}")
+                refused.append(tx.hash)
+                continue
+            self._nonces[tx.sender] = tx.nonce + 1
+            results[index] = "0x" + tx.hash.hex()
+            accepted += 1
+        if refused:
+            self._forget(refused)
+        self._pending += accepted
+        return accepted
+
+    def _forget(self, hashes: list[bytes]) -> bool:
+        """Remove journal rows the engine refused (those of earlier failed attempts too)."""
+        self._unforgotten.extend(hashes)
+        if not self._unforgotten:
+            return True
+        try:
+            self.journal.forget_txs(self._unforgotten)
+        except (sqlite3.Error, OSError) as exc:
+            self._write_failed(exc, "removing refused transactions from the journal")
+            return False
+        self._unforgotten.clear()
+        return True
+
+    def _write_failed(self, exc: BaseException, doing: str) -> None:
+        if not is_disk_error(exc):
+            log.exception("%s failed with an unexpected error; treated as a disk fault", doing)
+        self.disk.trip(exc, doing)
 
     async def _next_nonce(self, sender: bytes) -> int:
         cached = self._nonces.get(sender)
@@ -216,7 +300,8 @@ class LedgerNode:
         period = self.config.block_period
         last_seal = time.monotonic()
         while not self._stopping:
-            if self._pending == 0:
+            if self._pending == 0 or self.disk.alarmed:
+                # Under the disk alarm the watcher wakes the sequencer once it has resumed.
                 self._wake.clear()
                 await self._wake.wait()
                 continue
@@ -246,19 +331,89 @@ class LedgerNode:
         async with self._lock:
             if self._pending == 0 and not allow_empty:
                 return None
+            # Never mine a block the journal may not be able to record.
+            if self._unrecorded is not None or not self.disk.check():
+                return None
             timestamp = max(self.last_timestamp + 1, int(time.time()) + self.clock_offset)
             await self.engine.mine(timestamp)
             engine_block = await self.engine.block("latest")
             block = self._journal_block(engine_block)
-            self.journal.record_block(block)
-            self._pending = self.journal.pending_count()
-            self.last_timestamp = block.timestamp
-            self.head_number = block.number
-            # Still under the lock: no transaction is accepted until the gate has seen this
-            # block's membership events (a suspension must bite at once).
-            logs = await self._update_gate(engine_block, block)
+            if not self._record(engine_block, block):
+                return None
+            logs = await self._after_record(engine_block, block)
         await self._after_block(engine_block, block, logs)
         return block
+
+    def _record(self, engine_block: dict[str, Any], block: JournalBlock) -> bool:
+        try:
+            self.journal.record_block(block)
+        except (sqlite3.Error, OSError) as exc:
+            # The engine has the block: keep it and record this same block later; mining
+            # another first would leave a gap in the journal.
+            self._unrecorded = (engine_block, block)
+            self._write_failed(exc, f"recording block {block.number}")
+            return False
+        self._unrecorded = None
+        return True
+
+    def _record_on_stop(self, engine_block: dict[str, Any], block: JournalBlock) -> None:
+        if self._recorded_already(block) or self._record(engine_block, block):
+            log.info("block %d, mined under the disk alarm, is recorded", block.number)
+            return
+        log.error(
+            "block %d was mined but could not be recorded; on restart its transactions are "
+            "sealed again from the journal",
+            block.number,
+        )
+
+    def _recorded_already(self, block: JournalBlock) -> bool:
+        """A commit that reported an error may still have reached the disk."""
+        try:
+            existing = self.journal.block(block.number)
+        except sqlite3.Error:
+            return False
+        return existing is not None and existing.hash == block.hash
+
+    async def _after_record(
+        self, engine_block: dict[str, Any], block: JournalBlock
+    ) -> list[dict[str, Any]]:
+        self._unrecorded = None
+        self._pending = self.journal.pending_count()
+        self.last_timestamp = block.timestamp
+        self.head_number = block.number
+        # Still under the lock: no transaction is accepted until the gate has seen this
+        # block's membership events (a suspension must bite at once).
+        return await self._update_gate(engine_block, block)
+
+    # ---------------------------------------------------------------------------- disk alarm
+
+    async def _watch_disk(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(CHECK_INTERVAL_SECONDS)
+            try:
+                await self._resume_if_space()
+            except Exception:  # the watcher must outlive any one failed attempt
+                log.exception("the disk check failed; retrying")
+
+    async def _resume_if_space(self) -> None:
+        """Under the alarm: once space is back, finish what the full disk interrupted (remove
+        refused rows, record the mined block), then accept and seal again."""
+        if self.disk.check() or not self.disk.may_resume():
+            return
+        finished: tuple[dict[str, Any], JournalBlock, list[dict[str, Any]]] | None = None
+        async with self._lock:
+            if not self._forget([]):
+                return
+            if self._unrecorded is not None:
+                engine_block, block = self._unrecorded
+                if not self._recorded_already(block) and not self._record(engine_block, block):
+                    return
+                logs = await self._after_record(engine_block, block)
+                finished = (engine_block, block, logs)
+            self.disk.clear()
+        if finished is not None:
+            await self._after_block(*finished)
+        self._wake.set()
 
     async def _update_gate(
         self, engine_block: dict[str, Any], block: JournalBlock
@@ -303,7 +458,12 @@ class LedgerNode:
         self, engine_block: dict[str, Any], block: JournalBlock, logs: list[dict[str, Any]]
     ) -> None:
         if block.number % self.config.snapshot_every == 0:
-            await self.snapshot()
+            try:
+                await self.snapshot()
+            except RpcError as error:  # already logged; the older snapshots serve recovery
+                log.warning("snapshot at block %d skipped: %s", block.number, error.message)
+            except Exception:
+                log.exception("snapshot at block %d failed", block.number)
         for listener in list(self._listeners):
             try:
                 await listener(engine_block, logs)
@@ -355,24 +515,55 @@ class LedgerNode:
     async def snapshot(self) -> Snapshot:
         """Dump the engine state atomically: temp file, fsync, rename, then journal it."""
         async with self._lock:
+            if self._unrecorded is not None:  # the engine is a block ahead of the journal
+                raise RpcError(
+                    LIMIT_EXCEEDED,
+                    f"block {self._unrecorded[1].number} is not recorded yet (disk alarm): "
+                    "free space; the node snapshots again once it has resumed",
+                    self.disk.describe(),
+                )
             state = await self.engine.dump_state()
             head = await self.engine.block("latest")
         number = int(head["number"], 16)
         directory = self.data_dir / SNAPSHOT_DIR
-        directory.mkdir(exist_ok=True)
         final = directory / f"state-{number:012d}.json"
         temporary = directory / f".state-{number:012d}.json.tmp"
-        # anvil_dumpState answers gzip'd JSON in hex; anvil --load-state reads the plain JSON.
-        with open(temporary, "wb") as handle:
-            handle.write(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
-        fsync_dir(directory)
+        try:
+            directory.mkdir(exist_ok=True)
+            for stale in directory.glob(".state-*.json.tmp"):  # left by a crash
+                stale.unlink(missing_ok=True)
+            # anvil_dumpState answers gzip'd JSON in hex; anvil --load-state reads the plain JSON.
+            with open(temporary, "wb") as handle:
+                handle.write(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+            fsync_dir(directory)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise self._snapshot_failed(exc, number) from exc
         snapshot = Snapshot(number, final.name, bytes.fromhex(head["hash"][2:]))
-        self.journal.record_snapshot(snapshot)
+        try:
+            self.journal.record_snapshot(snapshot)
+        except sqlite3.Error as exc:
+            if all(s.block != number for s in self.journal.snapshots()):
+                final.unlink(missing_ok=True)  # unrecorded, it would only take space
+            raise self._snapshot_failed(exc, number) from exc
         self._prune_snapshots(keep=3)
         return snapshot
+
+    def _snapshot_failed(self, exc: BaseException, number: int) -> RpcError:
+        """The older snapshots stay; a full disk raises the alarm (lowered once space is back)."""
+        if not is_disk_error(exc):
+            log.exception("the snapshot at block %d failed", number)
+            return RpcError(INTERNAL_ERROR, f"the snapshot at block {number} failed: {exc}")
+        self.disk.trip(exc, f"writing the snapshot at block {number}")
+        return RpcError(
+            LIMIT_EXCEEDED,
+            f"the snapshot at block {number} could not be written ({exc}): free space in the "
+            "data directory; the older snapshots are kept",
+            self.disk.describe(),
+        )
 
     def _prune_snapshots(self, keep: int) -> None:
         for old in self.journal.snapshots()[keep:]:

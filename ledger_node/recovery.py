@@ -48,13 +48,23 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
         replies = await engine.batch(
             [("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for tx in pending]
         )
-        refused = [reply["error"].get("message") for reply in replies if "error" in reply]
+        refused = [
+            (tx.hash, reply["error"].get("message"))
+            for tx, reply in zip(pending, replies, strict=True)
+            if "error" in reply
+        ]
         if refused:
             log.warning(
-                "%d journaled transactions were refused on resubmission: %s",
+                "%d journaled transactions were refused on resubmission and leave the journal "
+                "(they never executed): %s",
                 len(refused),
-                refused[:3],
+                [message for _, message in refused[:3]],
             )
+            # Left pending they would count as pending forever and be replayed at every start
+            # (on a full disk the node raises its disk alarm and removes them once space returns).
+            gone = {tx_hash for tx_hash, _ in refused}
+            node._forget(list(gone))
+            pending = [tx for tx in pending if tx.hash not in gone]
     node._pending = len(pending)
     if pending:
         node._wake.set()

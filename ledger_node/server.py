@@ -391,6 +391,19 @@ async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
     status["ok"] = supervisor.available()
     if not status["ok"]:
         status["reason"] = f"engine {status['engine']['state']}: {status['engine']['reason']}"
+    disk = gateway.node.disk
+    if disk.alarm is not None:
+        status["ok"] = False
+        status["reason"] = "; ".join(
+            filter(
+                None,
+                [
+                    status.get("reason"),
+                    f"disk alarm NOSPACE: {disk.alarm.detail}; free space in the data directory",
+                ],
+            )
+        )
+        status["alarms"] = [disk.describe()]
     return web.json_response(status, status=200 if status["ok"] else 503, dumps=ujson.dumps)
 
 
@@ -432,6 +445,7 @@ async def metrics(gateway: RpcGateway, _: web.Request) -> web.Response:
         f"ledger_rpc_internal_errors_total {gateway.internal_errors}",
         *gateway.reads.metric_lines(),
         *gateway.ws.metric_lines(),
+        *node.disk.metrics_lines(),
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
