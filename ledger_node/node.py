@@ -20,6 +20,7 @@ from ledger_node.engine import Engine
 from ledger_node.errors import INVALID_PARAMS, TRANSACTION_REJECTED, RecoveryError, RpcError
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
+from ledger_node.rpc_policy import engine_refusal
 from ledger_node.seal import sign_seal
 from ledger_node.txcodec import DecodedTx, decode_raw_tx, intrinsic_gas
 
@@ -161,9 +162,7 @@ class LedgerNode:
             for (index, tx), reply in zip(to_send, replies, strict=True):
                 if "error" in reply:
                     message = reply["error"].get("message", "rejected by the engine")
-                    results[index] = RpcError(
-                        TRANSACTION_REJECTED, f"transaction rejected: {message}"
-                    )
+                    results[index] = engine_refusal(tx.gas_price, message)
                     continue
                 accepted.append(JournalTx(tx.hash, tx.raw, tx.sender, tx.nonce))
                 self._nonces[tx.sender] = tx.nonce + 1
@@ -178,6 +177,21 @@ class LedgerNode:
         elif accepted:
             self._wake.set()
         return [r if r is not None else RpcError(INVALID_PARAMS, "unprocessed") for r in results]
+
+    async def pending_nonce(self, sender: bytes) -> int:
+        """eth_getTransactionCount(sender, "pending"): the nonce the node accepts next, from the
+        tracking that accepts it (set in the same step as the journal write), so it never counts
+        a transaction the journal does not hold. Read-only: only submit_raw, under the lock,
+        fills the tracking (a read racing a submission must not put back an older count)."""
+        cached = self._nonces.get(sender)
+        if cached is not None:
+            return cached
+        return int(
+            await self.engine.call(
+                "eth_getTransactionCount", [to_checksum_address(sender), "pending"]
+            ),
+            16,
+        )
 
     async def _next_nonce(self, sender: bytes) -> int:
         cached = self._nonces.get(sender)

@@ -20,7 +20,7 @@ from ledger_node.errors import (
     RpcError,
 )
 from ledger_node.node import LedgerNode
-from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, route
+from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, pending_count_account, route
 
 log = logging.getLogger("ledger_node.rpc")
 MAX_BATCH = 1000
@@ -82,6 +82,7 @@ class RpcGateway:
         answers: list[dict[str, Any] | None] = [None] * len(requests)
         raw_txs: list[tuple[int, Any, Any]] = []
         engine_calls: list[tuple[int, Any, str, list[Any]]] = []
+        pending_counts: list[tuple[int, Any, bytes]] = []
         for index, request in enumerate(requests):
             self.requests += 1
             try:
@@ -115,6 +116,8 @@ class RpcGateway:
                     raw_txs.append((index, request_id, params[0]))
             elif kind is Route.NODE:
                 answers[index] = self._node_method(request_id, method, params)
+            elif (account := pending_count_account(method, params)) is not None:
+                pending_counts.append((index, request_id, account))
             else:
                 engine_calls.append((index, request_id, method, params))
         if raw_txs:
@@ -125,6 +128,8 @@ class RpcGateway:
                     if isinstance(outcome, RpcError)
                     else _result(request_id, outcome)
                 )
+        for index, request_id, account in pending_counts:
+            answers[index] = await self._pending_count(request_id, account)
         if engine_calls:
             try:
                 replies = await self.node.engine.batch([(m, p) for _, _, m, p in engine_calls])
@@ -168,6 +173,15 @@ class RpcGateway:
         if not isinstance(params, list):
             raise RpcError(INVALID_PARAMS, f"params of {method} must be a JSON array")
         return request_id, method, params
+
+    async def _pending_count(self, request_id: Any, account: bytes) -> dict[str, Any]:
+        try:
+            return _result(request_id, hex(await self.node.pending_nonce(account)))
+        except Exception as exc:  # the engine restarting or gone: answer, never crash
+            log.warning("pending nonce read failed: %s", exc)
+            return _error(
+                request_id, RpcError(INTERNAL_ERROR, "the engine is unavailable; retry shortly")
+            )
 
     def _node_method(self, request_id: Any, method: str, params: list[Any]) -> dict[str, Any]:
         try:
