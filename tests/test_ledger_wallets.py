@@ -62,9 +62,13 @@ class Ledger:
 
 def ledger(base: Path, block_period: float) -> Ledger:
     node = new_node(base, "node", block_period=block_period)
-    rpc = Rpc(node.url)
-    chain_id = int(rpc.result("eth_chainId"), 16)
-    access = Access.deploy(rpc, Signer(authority_key(node.data_dir), chain_id))
+    try:
+        rpc = Rpc(node.url)
+        chain_id = int(rpc.result("eth_chainId"), 16)
+        access = Access.deploy(rpc, Signer(authority_key(node.data_dir), chain_id))
+    except BaseException:
+        node.stop()
+        raise
     return Ledger(node, rpc, access, chain_id)
 
 
@@ -98,8 +102,7 @@ def ethers_command(command: str, url: str, account: Signer, to: str, data: str, 
     ]
 
 
-def ethers_result(process: subprocess.CompletedProcess | tuple[str, str], returncode: int) -> dict:
-    stdout, stderr = (process.stdout, process.stderr) if hasattr(process, "stdout") else process
+def ethers_result(stdout: str, stderr: str, returncode: int) -> dict:
     assert returncode == 0, f"the ethers script failed: {stderr[-2000:]}"
     return json.loads(stdout)
 
@@ -112,7 +115,7 @@ def run_ethers(command: str, url: str, account: Signer, to: str, data: str, *ext
         timeout=120,
         cwd=ROOT,
     )
-    return ethers_result(done, done.returncode)
+    return ethers_result(done.stdout, done.stderr, done.returncode)
 
 
 def web3_wallet(url: str, account: Signer) -> Web3:
@@ -251,12 +254,12 @@ def test_wallets_send_back_to_back_as_new_type2_transactions_when_block_period_i
     )
     try:
         web3_sent = web3_journey(periodic, web3_member, PERIODIC_CYCLES)
-        output = ethers_run.communicate(timeout=120)
+        stdout, stderr = ethers_run.communicate(timeout=120)
     finally:
         if ethers_run.poll() is None:
             ethers_run.kill()
             ethers_run.wait()
-    ethers = ethers_result(output, ethers_run.returncode)
+    ethers = ethers_result(stdout, stderr, ethers_run.returncode)
     assert ethers["failures"] == []
     assert_back_to_back(periodic, ethers_member, ethers["sent"], PERIODIC_CYCLES)
     assert [s["counts"] for s in web3_sent] == [(n + 1, n + 1) for n in range(PERIODIC_CYCLES)]
