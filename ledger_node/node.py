@@ -178,20 +178,26 @@ class LedgerNode:
             self._wake.set()
         return [r if r is not None else RpcError(INVALID_PARAMS, "unprocessed") for r in results]
 
-    async def pending_nonce(self, sender: bytes) -> int:
+    async def pending_nonces(self, senders: list[bytes]) -> list[int | None]:
         """eth_getTransactionCount(sender, "pending"): the nonce the node accepts next, from the
         tracking that accepts it (set in the same step as the journal write), so it never counts
-        a transaction the journal does not hold. Read-only: only submit_raw, under the lock,
-        fills the tracking (a read racing a submission must not put back an older count)."""
-        cached = self._nonces.get(sender)
-        if cached is not None:
-            return cached
-        return int(
-            await self.engine.call(
-                "eth_getTransactionCount", [to_checksum_address(sender), "pending"]
-            ),
-            16,
-        )
+        a transaction the journal does not hold; None where the engine could not answer.
+        Read-only: only submit_raw, under the lock, fills the tracking (a read racing a
+        submission must not put back an older count). Senders not tracked yet are asked of the
+        engine in one batch."""
+        counts: list[int | None] = [self._nonces.get(sender) for sender in senders]
+        unknown = [i for i, count in enumerate(counts) if count is None]
+        if unknown:
+            replies = await self.engine.batch(
+                [
+                    ("eth_getTransactionCount", [to_checksum_address(senders[i]), "pending"])
+                    for i in unknown
+                ]
+            )
+            for i, reply in zip(unknown, replies, strict=True):
+                result = reply.get("result")
+                counts[i] = int(result, 16) if isinstance(result, str) else None
+        return counts
 
     async def _next_nonce(self, sender: bytes) -> int:
         cached = self._nonces.get(sender)

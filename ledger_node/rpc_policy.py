@@ -1,8 +1,8 @@
 """Which JSON-RPC methods the public endpoint serves, and how.
 
 Reads are passed to the engine; `eth_sendRawTransaction`, `ledger_*`, the fee suggestions and
-the "pending" transaction count are the node's own; everything else (anvil_*, evm_*, hardhat_*, debug_* writes, eth_sendTransaction, personal_*,
-eth_sign…, unknown methods) is refused by name.
+the "pending" transaction count are the node's own; everything else (anvil_*, evm_*, hardhat_*,
+debug_* writes, eth_sendTransaction, personal_*, eth_sign…, unknown methods) is refused by name.
 """
 
 from __future__ import annotations

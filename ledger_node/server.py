@@ -128,8 +128,8 @@ class RpcGateway:
                     if isinstance(outcome, RpcError)
                     else _result(request_id, outcome)
                 )
-        for index, request_id, account in pending_counts:
-            answers[index] = await self._pending_count(request_id, account)
+        if pending_counts:
+            await self._pending_counts(pending_counts, answers)
         if engine_calls:
             try:
                 replies = await self.node.engine.batch([(m, p) for _, _, m, p in engine_calls])
@@ -174,13 +174,22 @@ class RpcGateway:
             raise RpcError(INVALID_PARAMS, f"params of {method} must be a JSON array")
         return request_id, method, params
 
-    async def _pending_count(self, request_id: Any, account: bytes) -> dict[str, Any]:
+    async def _pending_counts(
+        self, requests: list[tuple[int, Any, bytes]], answers: list[dict[str, Any] | None]
+    ) -> None:
         try:
-            return _result(request_id, hex(await self.node.pending_nonce(account)))
+            counts = await self.node.pending_nonces([account for _, _, account in requests])
         except Exception as exc:  # the engine restarting or gone: answer, never crash
             log.warning("pending nonce read failed: %s", exc)
-            return _error(
-                request_id, RpcError(INTERNAL_ERROR, "the engine is unavailable; retry shortly")
+            counts = [None] * len(requests)
+        for (index, request_id, _), count in zip(requests, counts, strict=True):
+            answers[index] = (
+                _result(request_id, hex(count))
+                if count is not None
+                else _error(
+                    request_id,
+                    RpcError(INTERNAL_ERROR, "the engine is unavailable; retry shortly"),
+                )
             )
 
     def _node_method(self, request_id: Any, method: str, params: list[Any]) -> dict[str, Any]:

@@ -280,6 +280,20 @@ def test_pending_count_includes_accepted_transactions_when_the_block_is_not_seal
     assert periodic.rpc.result("eth_getTransactionReceipt", [second.hash]) is None
     periodic.rpc.receipt(second.hash)
     assert periodic.count(member, "latest") == periodic.count(member, "pending") == 2
+    # In a batch too, for a sender the node has seen and one it has not.
+    newcomer = Signer(None, periodic.chain_id)
+    answers = periodic.rpc.post(
+        [
+            {
+                "jsonrpc": "2.0",
+                "id": i,
+                "method": "eth_getTransactionCount",
+                "params": [a, "pending"],
+            }
+            for i, a in enumerate((member.address, newcomer.address.lower()))
+        ]
+    ).json()
+    assert sorted((a["id"], a["result"]) for a in answers) == [(0, "0x2"), (1, "0x0")]
 
 
 # -------------------------------------------------------------------------------- cast
