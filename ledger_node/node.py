@@ -35,6 +35,7 @@ from ledger_node.errors import (
 )
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
+from ledger_node.rpc_policy import engine_refusal
 from ledger_node.seal import sign_seal
 from ledger_node.supervisor import EngineSupervisor, SupervisionSettings
 from ledger_node.txcodec import DecodedTx, decode_raw_tx, intrinsic_gas
@@ -252,7 +253,7 @@ class LedgerNode:
         for (index, tx), reply in zip(to_send, replies, strict=True):
             if "error" in reply:
                 message = reply["error"].get("message", "rejected by the engine")
-                results[index] = RpcError(TRANSACTION_REJECTED, f"transaction rejected: {message}")
+                results[index] = engine_refusal(tx.gas_price, message)
                 refused.append(tx.hash)
                 continue
             self._nonces[tx.sender] = tx.nonce + 1
@@ -280,6 +281,27 @@ class LedgerNode:
         if not is_disk_error(exc):
             log.exception("%s failed with an unexpected error; treated as a disk fault", doing)
         self.disk.trip(exc, doing)
+
+    async def pending_nonces(self, senders: list[bytes]) -> list[int | None]:
+        """eth_getTransactionCount(sender, "pending"): the nonce the node accepts next, from the
+        tracking that accepts it (set in the same step as the journal write), so it never counts
+        a transaction the journal does not hold; None where the engine could not answer.
+        Read-only: only submit_raw, under the lock, fills the tracking (a read racing a
+        submission must not put back an older count). Senders not tracked yet are asked of the
+        engine in one batch."""
+        counts: list[int | None] = [self._nonces.get(sender) for sender in senders]
+        unknown = [i for i, count in enumerate(counts) if count is None]
+        if unknown:
+            replies = await self.engine.batch(
+                [
+                    ("eth_getTransactionCount", [to_checksum_address(senders[i]), "pending"])
+                    for i in unknown
+                ]
+            )
+            for i, reply in zip(unknown, replies, strict=True):
+                result = reply.get("result")
+                counts[i] = int(result, 16) if isinstance(result, str) else None
+        return counts
 
     async def _next_nonce(self, sender: bytes) -> int:
         cached = self._nonces.get(sender)

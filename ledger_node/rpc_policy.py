@@ -1,13 +1,17 @@
 """Which JSON-RPC methods the public endpoint serves, and how.
 
-Reads are passed to the engine; `eth_sendRawTransaction` and `ledger_*` are the node's own;
-everything else (anvil_*, evm_*, hardhat_*, debug_* writes, eth_sendTransaction, personal_*,
-eth_sign…, unknown methods) is refused by name.
+Reads are passed to the engine; `eth_sendRawTransaction`, `ledger_*`, the fee suggestions and
+the "pending" transaction count are the node's own; everything else (anvil_*, evm_*, hardhat_*,
+debug_* writes, eth_sendTransaction, personal_*, eth_sign…, unknown methods) is refused by name.
 """
 
 from __future__ import annotations
 
+import re
 from enum import Enum
+from typing import Any
+
+from ledger_node.errors import TRANSACTION_REJECTED, RpcError
 
 
 class Route(Enum):
@@ -58,3 +62,33 @@ def route(method: str) -> Route:
     if method in ENGINE_READS or method.startswith(ENGINE_READ_PREFIXES):
         return Route.ENGINE
     return Route.REFUSED
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def pending_count_account(method: str, params: list[Any]) -> bytes | None:
+    """The account of an `eth_getTransactionCount(address, "pending")` request, which the node
+    answers from its own nonce tracking (the one that accepts transactions), so a wallet is told
+    exactly the nonce the node takes next and never one counting a transaction not yet journaled.
+    Other tags, and malformed requests, go to the engine as before."""
+    if method != "eth_getTransactionCount" or len(params) != 2 or params[1] != "pending":
+        return None
+    address = params[0]
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
+        return None
+    return bytes.fromhex(address[2:])
+
+
+def engine_refusal(gas_price: int, engine_message: str) -> RpcError:
+    """The error for a transaction the engine refused. Wallets that add a tip by default (MetaMask
+    suggests at least 1 gwei, cast 1 wei) are refused for "insufficient funds" by members who hold
+    no ether; the hint says what to change. The engine's words stay first, so ethers still files
+    it under INSUFFICIENT_FUNDS."""
+    message = f"transaction rejected: {engine_message}"
+    if gas_price > 0 and "insufficient funds" in engine_message.lower():
+        message += (
+            f" (this transaction offers {gas_price} wei per gas, but gas is free on this ledger:"
+            " sign it with maxFeePerGas and maxPriorityFeePerGas 0, or gasPrice 0)"
+        )
+    return RpcError(TRANSACTION_REJECTED, message)

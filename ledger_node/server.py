@@ -23,7 +23,7 @@ from ledger_node.errors import (
 )
 from ledger_node.node import LedgerNode
 from ledger_node.read_limits import ReadLimiter, ReadLimits
-from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, route
+from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, pending_count_account, route
 from ledger_node.subscriptions import Outbox, WsLimits, WsRegistry
 
 log = logging.getLogger("ledger_node.rpc")
@@ -89,6 +89,7 @@ class RpcGateway:
         answers: list[dict[str, Any] | None] = [None] * len(requests)
         raw_txs: list[tuple[int, Any, Any]] = []
         engine_calls: list[tuple[int, Any, str, list[Any]]] = []
+        pending_counts: list[tuple[int, Any, bytes]] = []
         for index, request in enumerate(requests):
             self.requests += 1
             request_id = _request_id(request)
@@ -111,6 +112,8 @@ class RpcGateway:
                     raw_txs.append((index, request_id, params[0]))
                 elif kind is Route.NODE:
                     answers[index] = _result(request_id, self._node_method(method, params))
+                elif (account := pending_count_account(method, params)) is not None:
+                    pending_counts.append((index, request_id, account))
                 else:
                     engine_calls.append((index, request_id, method, params))
             except Exception as exc:  # each entry's failure is its own, never the batch's
@@ -126,6 +129,8 @@ class RpcGateway:
                     if isinstance(outcome, RpcError)
                     else _result(request_id, outcome)
                 )
+        if pending_counts:
+            await self._pending_counts(pending_counts, answers)
         if engine_calls:
             try:
                 replies = await self.reads.run(client, [(m, p) for _, _, m, p in engine_calls])
@@ -184,6 +189,26 @@ class RpcGateway:
         if not isinstance(params, list):
             raise RpcError(INVALID_PARAMS, f"params of {method} must be a JSON array")
         return request_id, method, params
+
+    async def _pending_counts(
+        self, requests: list[tuple[int, Any, bytes]], answers: list[dict[str, Any] | None]
+    ) -> None:
+        try:
+            counts = await self.node.pending_nonces([account for _, _, account in requests])
+        except Exception as exc:  # the engine restarting or gone: answer, never crash
+            failure = self._failure(exc, "a pending nonce read")
+            for index, request_id, _ in requests:
+                answers[index] = _error(request_id, failure)
+            return
+        for (index, request_id, _), count in zip(requests, counts, strict=True):
+            answers[index] = (
+                _result(request_id, hex(count))
+                if count is not None
+                else _error(
+                    request_id,
+                    RpcError(INTERNAL_ERROR, "the engine is unavailable; retry shortly"),
+                )
+            )
 
     def _node_method(self, method: str, params: list[Any]) -> Any:
         """The node's own reads; `params` are checked (ledger_* block numbers are ints)."""
