@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig, fsync_dir
 from ledger_node.engine import Engine
 from ledger_node.errors import INVALID_PARAMS, TRANSACTION_REJECTED, RecoveryError, RpcError
+from ledger_node.integrity import HeadMarker
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
 from ledger_node.seal import sign_seal
@@ -45,6 +46,7 @@ class LedgerNode:
         self.config = config
         self.authority = authority
         self.journal = Journal(data_dir / JOURNAL_FILE)
+        self.head_marker = HeadMarker(data_dir)
         self.engine = Engine(
             data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id
         )
@@ -235,6 +237,7 @@ class LedgerNode:
             # Still under the lock: no transaction is accepted until the gate has seen this
             # block's membership events (a suspension must bite at once).
             logs = await self._update_gate(engine_block, block)
+            self.head_marker.record(block.number, block.hash, self.gate.access_address)
         await self._after_block(engine_block, block, logs)
         return block
 
