@@ -191,6 +191,8 @@ def _copy_journal(
         copied = target.execute(
             "SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1"
         ).fetchone()
+        # One self-contained file (no -wal beside it); the node turns WAL back on when it opens.
+        target.execute("PRAGMA journal_mode=DELETE")
     finally:
         source.close()
         target.close()

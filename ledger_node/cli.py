@@ -188,7 +188,7 @@ def start(
     logs.configure(log_level)
     if dev_clock and admin_port is None:
         raise Abort("--dev-clock needs --admin-port: the clock is moved through the admin listener")
-    from ledger_node.integrity import check_journal_present
+    from ledger_node.integrity import IntegrityError, check_journal_present
 
     try:
         config = load_config(data_dir)
@@ -196,6 +196,8 @@ def start(
         check_journal_present(data_dir)
         authority = load_authority(data_dir, resolve_password(password_file))
         admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
+    except IntegrityError as exc:
+        raise Abort(f"refusing to start: {exc}") from exc
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
     _run(_serve(data_dir, config, authority, rpc_host, rpc_port, admin, dev_clock))
