@@ -11,10 +11,12 @@ they were taken at) are a second witness of how far the chain had come.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ from ledger_node.permission import allowed_call_data
 log = logging.getLogger("ledger_node.integrity")
 MARKER_FILE = "journal.head"
 MARKER_FORMAT = 1
+# At most this often (seconds) the marker is rewritten: the most it lags a running journal.
+MARKER_INTERVAL_SECONDS = 0.2
 ACCESS_META = "access_contract"
 # Set in the journal once a marker exists: from then on a missing marker is damage, not an
 # older data directory that never had one.
@@ -51,26 +55,73 @@ class HeadMark:
 
 
 class HeadMarker:
-    """The writer of one data directory's marker; skips writes that would say nothing new."""
+    """The writer of one data directory's marker, on a thread of its own.
 
-    def __init__(self, data_dir: Path) -> None:
+    Sealing only hands over the newest head; the thread writes it, at most once per
+    `interval`, so the two fsyncs of a marker write (about as costly as the journal's own
+    commit) never sit on the sealing path, and a burst of blocks costs one write. The marker lags
+    by design (by at most `interval` plus one write), which is safe: it only ever understates
+    the journal. A clean exit waits for the newest head to be written (atexit)."""
+
+    def __init__(self, data_dir: Path, interval: float = MARKER_INTERVAL_SECONDS) -> None:
         self.path = data_dir / MARKER_FILE
-        self._written: tuple[int, str | None] | None = None
+        self.interval = interval
+        self._cond = threading.Condition()
+        self._pending: HeadMark | None = None
+        self._busy = False
+        self._flushing = False
+        self._failing = False
+        self._latest: tuple[int, str | None] | None = None
+        self._thread: threading.Thread | None = None
 
     def record(self, number: int, block_hash: bytes, access_contract: str | None) -> None:
-        # Monotone: a late caller with an older block must not move the marker back.
-        if self._written is not None and (number, access_contract) == self._written:
-            return
-        if self._written is not None and number < self._written[0]:
-            return
-        try:
-            write_marker(self.path, HeadMark(number, block_hash, access_contract))
-        except OSError as exc:
-            # A lagging marker is safe (it only ever understates the journal), so the block
-            # stands; the next block tries again.
-            log.error("could not update the head marker %s: %s", self.path, exc)
-            return
-        self._written = (number, access_contract)
+        with self._cond:
+            latest = self._latest
+            # Monotone: a late caller with an older block must not move the marker back.
+            if latest is not None and ((number, access_contract) == latest or number < latest[0]):
+                return
+            self._pending = HeadMark(number, block_hash, access_contract)
+            self._latest = (number, access_contract)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="head-marker", daemon=True)
+                self._thread.start()
+                atexit.register(self.flush)
+            self._cond.notify_all()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until the newest recorded head is on disk; False if it is not within timeout."""
+        with self._cond:
+            self._flushing = True
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(
+                    lambda: (self._pending is None or self._failing) and not self._busy,
+                    timeout=timeout,
+                )
+            finally:
+                self._flushing = False
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending is not None)
+                mark, self._pending, self._busy = self._pending, None, True
+            try:
+                write_marker(self.path, mark)
+                failed = False
+            except OSError as exc:
+                failed = True
+                if not self._failing:
+                    log.error("could not update the head marker %s: %s", self.path, exc)
+            with self._cond:
+                self._busy = False
+                if failed and self._pending is None:
+                    self._pending = mark  # tried again after the interval
+                elif self._failing and not failed:
+                    log.info("the head marker %s is written again", self.path)
+                self._failing = failed
+                self._cond.notify_all()
+                self._cond.wait_for(lambda: self._flushing, timeout=self.interval)
 
 
 def write_marker(path: Path, mark: HeadMark) -> None:

@@ -59,10 +59,6 @@ def small_chain(node: NodeProcess, member_txs: int) -> dict:
     return {"rpc": rpc, "access": access, "member": member, "acked": acked}
 
 
-def block_time(rpc: Rpc, number: int) -> int:
-    return int(rpc.result("eth_getBlockByNumber", [hex(number), False])["timestamp"], 16)
-
-
 def wait_past(timestamp: int) -> None:
     """Sleep until the wall clock has passed `timestamp`: from then on an engine whose clock
     comes from the wall clock refuses to mine a block at that recorded time."""
@@ -126,7 +122,7 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
     tmp_path, how, snapshot_every
 ):
     """Break 1: a block sealed after the newest snapshot, a stop, a pause past that block's
-    time, then a start: the node must come back at the same head (twice over)."""
+    time, then a start: the node must come back at the same head."""
     node = new_node(tmp_path, "node", block_period=0, snapshot_every=snapshot_every)
     chain = small_chain(node, member_txs=1)  # blocks 1 (deploy), 2 (onboard), 3 (member tx)
     rpc = chain["rpc"]
@@ -134,9 +130,12 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
     assert head["number"] == "0x3"
     if snapshot_every == 2:
         assert rpc.status()["lastSnapshot"] == "0x2"  # block 3 comes after the newest snapshot
-    after_snapshot = block_time(rpc, 3)
     stop(node, how)
-    wait_past(after_snapshot)
+    # The pause, spent verifying the stopped data directory.
+    result = run("verify", "--data-dir", node.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"head {head['hash']}" in result.stdout.splitlines()
+    wait_past(int(head["timestamp"], 16))
     node = restart(node)
     try:
         rpc = Rpc(node.url)
@@ -147,10 +146,10 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
         more = member_tx(chain["member"], chain["access"])
         assert rpc.send(more.raw)["result"] == more.hash
         head = rpc.head()
-        assert head["number"] == "0x4" and rpc.status()["lastSnapshot"] in ("0x4", None)
-        if snapshot_every == 2:  # and a second stop, at a snapshot this time, comes back too
+        assert head["number"] == "0x4"
+        if snapshot_every == 2:  # a second stop, at a snapshot this time, comes back too
+            assert rpc.status()["lastSnapshot"] == "0x4"
             stop(node, how)
-            wait_past(int(head["timestamp"], 16))
             node = restart(node)
             rpc = Rpc(node.url)
             assert rpc.head()["hash"] == head["hash"]
@@ -159,9 +158,12 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
         node.stop()
     log = log_path(node).read_text()
     assert "trying an older one" not in log, log[-600:]  # the snapshot itself was used
-    result = run("verify", "--data-dir", node.data_dir)
-    assert result.returncode == 0, result.stderr
-    assert f"head {head['hash']}" in result.stdout.splitlines()
+    if snapshot_every == 2:
+        # Block 4 was sealed by an engine restored from a snapshot: a replay from genesis
+        # must reproduce it.
+        result = run("verify", "--data-dir", node.data_dir)
+        assert result.returncode == 0, result.stderr
+        assert f"head {head['hash']}" in result.stdout.splitlines()
 
 
 def test_restart_with_snapshots_keeps_a_dev_clock_days_ahead(tmp_path):
@@ -337,8 +339,13 @@ def test_head_marker_follows_every_sealed_block(sealed, tmp_path):
         sealed["member"].nonce -= 1  # the fixture's member is shared: keep its nonce
         assert rpc.send(signed.raw)["result"] == signed.hash
         head = rpc.head()
-        marker = json.loads((data_dir / "journal.head").read_text())
-        assert (marker["block"], marker["hash"]) == (6, head["hash"])
+
+        def marker() -> tuple[int, str]:
+            written = json.loads((data_dir / "journal.head").read_text())
+            return written["block"], written["hash"]
+
+        # Written off the sealing path, at most a fraction of a second behind.
+        wait_until(lambda: marker() == (6, head["hash"]), timeout=2)
     finally:
         node.kill()
     assert run("verify", "--data-dir", data_dir).returncode == 0
