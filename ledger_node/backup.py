@@ -186,7 +186,9 @@ def _copy_journal(
         ).fetchone()
         snapshots = [
             (int(block), str(path))
-            for block, path in target.execute("SELECT block, path FROM snapshots")
+            for block, path in target.execute(
+                "SELECT block, path FROM snapshots ORDER BY block DESC"
+            )
         ]
         copied = target.execute(
             "SELECT number, hash FROM blocks ORDER BY number DESC LIMIT 1"

@@ -183,7 +183,7 @@ def check_journal_present(data_dir: Path) -> None:
     if mark is not None:
         raise IntegrityError(
             f"the journal is missing: {data_dir / JOURNAL_FILE} does not exist, but the head "
-            f"marker records block {mark.block} sealed here; {RESTORE}"
+            f"marker records block {mark.block} (the node has run here); {RESTORE}"
         )
     snapshots = snapshot_files(data_dir)
     if snapshots:

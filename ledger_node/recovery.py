@@ -65,6 +65,8 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
         except IntegrityError as exc:
             raise RecoveryError(f"refusing to start: {exc}") from exc
     head_hash = head.hash if head else bytes.fromhex((await engine.block(0))["hash"][2:])
+    if check.mark is None and head is not None:
+        log.warning("the data directory has no head marker yet (an older version): writing one")
     mark_journal(journal)
     node.head_marker.record(head.number if head else 0, head_hash, access)
     pending = journal.pending_txs()
