@@ -36,7 +36,7 @@ MARKER_FORMAT = 1
 # At most this often (seconds) the marker is rewritten: the most it lags a running journal.
 MARKER_INTERVAL_SECONDS = 0.2
 ACCESS_META = "access_contract"
-# Set in the journal once a marker exists: from then on a missing marker is damage, not an
+# Set in the journal once a marker file exists: from then on a missing marker is damage, not an
 # older data directory that never had one.
 MARKER_META = "head_marker"
 SNAPSHOT_NAME = re.compile(r"^state-(\d{12})\.json$")
@@ -87,6 +87,13 @@ class HeadMarker:
                 self._thread.start()
                 atexit.register(self.flush)
             self._cond.notify_all()
+
+    def write_now(self, number: int, block_hash: bytes, access_contract: str | None) -> None:
+        """Write at once, on the caller's thread (at start, before the journal notes that it has
+        a marker: the note must never exist without the file)."""
+        with self._cond:
+            write_marker(self.path, HeadMark(number, block_hash, access_contract))
+            self._latest = (number, access_contract)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the newest recorded head is on disk; False if it is not within timeout."""
@@ -231,11 +238,6 @@ def check_journal(data_dir: Path, journal: Journal) -> JournalCheck:
             f"the journal is empty (deleted or replaced), but the head marker records block "
             f"{mark.block}; {RESTORE}"
         )
-    if journal.get_meta(MARKER_META) is None:
-        raise IntegrityError(
-            f"the journal was replaced: it is not the one the head marker {MARKER_FILE} was "
-            f"written for (it lacks the {MARKER_META} note); {RESTORE}"
-        )
     if head_number < mark.block:
         raise IntegrityError(
             f"the journal was shortened: it ends at block {head_number}, but the head marker "
@@ -258,7 +260,7 @@ def check_journal(data_dir: Path, journal: Journal) -> JournalCheck:
 
 
 def mark_journal(journal: Journal) -> None:
-    """Note in the journal that it has a marker (once)."""
+    """Note in the journal that it has a marker (once, after the marker file is written)."""
     if journal.get_meta(MARKER_META) is None:
         journal.set_meta(MARKER_META, MARKER_FILE)
 

@@ -67,8 +67,14 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
     head_hash = head.hash if head else bytes.fromhex((await engine.block(0))["hash"][2:])
     if check.mark is None and head is not None:
         log.warning("the data directory has no head marker yet (an older version): writing one")
+    try:
+        node.head_marker.write_now(head.number if head else 0, head_hash, access)
+    except OSError as exc:
+        raise RecoveryError(
+            f"refusing to start: cannot write the head marker {node.head_marker.path} "
+            f"({exc.strerror}); make the data directory writable and free some space"
+        ) from exc
     mark_journal(journal)
-    node.head_marker.record(head.number if head else 0, head_hash, access)
     pending = journal.pending_txs()
     if pending:
         replies = await engine.batch(

@@ -102,11 +102,13 @@ async def verify_data_dir(
             )
         report.head_hash = "0x" + parent.hex()
         if check.mark is None:
-            report.lines.append("no head marker (a data directory from before markers)")
+            report.lines.append(
+                "journal.head: no head marker (a data directory from before markers)"
+            )
         else:
             report.lines.append(
-                f"head marker: block {check.mark.block} 0x{check.mark.hash.hex()} is in the "
-                f"journal; permission contract {access or 'none'}"
+                f"journal.head: the marker's block {check.mark.block} 0x{check.mark.hash.hex()} "
+                f"is in the journal; permission contract {access or 'none'}"
             )
         report.lines.append(
             f"verified {report.blocks} blocks and {report.transactions} transactions: every hash reproduced by "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -135,6 +136,11 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
     result = run("verify", "--data-dir", node.data_dir)
     assert result.returncode == 0, result.stderr
     assert f"head {head['hash']}" in result.stdout.splitlines()
+    marked = re.search(r"journal.head: the marker's block (\d+) (0x[0-9a-f]{64})", result.stdout)
+    assert marked, result.stdout
+    if how == "sigterm":  # a clean exit writes the last block; after kill -9 it may lag
+        assert marked.groups() == ("3", head["hash"])
+    assert int(marked.group(1)) <= 3
     wait_past(int(head["timestamp"], 16))
     node = restart(node)
     try:
@@ -328,6 +334,21 @@ def test_data_directory_from_before_markers_starts_and_gets_one(sealed, tmp_path
     marker = json.loads((data_dir / "journal.head").read_text())
     assert (marker["block"], marker["hash"]) == (5, sealed["head"]["hash"])
     assert marker["access_contract"] == sealed["access"].address
+
+
+def test_start_accepts_a_marker_whose_journal_note_was_not_yet_written(sealed, tmp_path):
+    """A crash on the first start between writing journal.head and noting it in the journal."""
+    data_dir = damaged(sealed, tmp_path, lambda db: db.execute(
+        "DELETE FROM meta WHERE key = 'head_marker'"
+    ))  # fmt: skip
+    node = NodeProcess(data_dir, PASSWORD).start()
+    try:
+        assert Rpc(node.url).head()["hash"] == sealed["head"]["hash"]
+    finally:
+        assert node.stop() == 0
+    with journal_db(data_dir) as db:
+        note = db.execute("SELECT value FROM meta WHERE key = 'head_marker'").fetchone()
+    assert note == ("journal.head",)
 
 
 def test_head_marker_follows_every_sealed_block(sealed, tmp_path):
