@@ -1,10 +1,12 @@
-"""`ledger-node`: init, start, status, verify and export-besu for the CityPass permissioned ledger."""
+"""`ledger-node`: init, start, status, verify, backup and export-besu for the CityPass permissioned
+ledger."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -217,8 +219,12 @@ def start(
     logs.configure(log_level)
     if dev_clock and admin_port is None:
         raise Abort("--dev-clock needs --admin-port: the clock is moved through the admin listener")
+    from ledger_node.integrity import IntegrityError, check_journal_present
+
     try:
         config = load_config(data_dir)
+        # Before the node opens (and so creates) the journal.
+        check_journal_present(data_dir)
         authority = load_authority(data_dir, resolve_password(password_file))
         admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
         supervision = SupervisionSettings(
@@ -227,6 +233,8 @@ def start(
             max_backoff=max(30.0, engine_restart_backoff),
         )
         supervision.validate()
+    except IntegrityError as exc:
+        raise Abort(f"refusing to start: {exc}") from exc
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
     _run(
@@ -369,6 +377,60 @@ def verify(data_dir: Path) -> None:
         report = _run(verify_data_dir(data_dir, progress))
     for line in report.lines:
         click.echo(line)
+
+
+@main.command(short_help="Copy a data directory consistently, even while the node runs.")
+@data_dir_option
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A new or empty directory for the copy (outside the data directory).",
+)
+def backup(data_dir: Path, target: Path) -> None:
+    """Copy the journal (SQLite's online backup, one consistent instant), the snapshots it
+    refers to, config, genesis, keystore and a head marker for the copy.
+
+    The node may keep running and sealing. Start a node on the copy, or run verify on it, to
+    restore; the keystore stays encrypted with the same password."""
+    from ledger_node.backup import backup_data_dir
+
+    current: dict[str, Any] = {}
+
+    def finish() -> None:
+        if current:
+            current.pop("bar").__exit__(None, None, None)
+            current.clear()
+
+    def progress(label: str, done: int, total: int) -> None:
+        if current.get("label") != label:
+            finish()
+            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+            current.update(label=label, bar=bar.__enter__())
+        bar = current["bar"]
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
+
+    try:
+        report = backup_data_dir(data_dir, target, progress)
+    except (LedgerNodeError, OSError, sqlite3.Error) as exc:
+        raise Abort(_one_line(exc)) from exc
+    finally:
+        finish()
+    snapshots = ", ".join(str(n) for n in report.snapshots or []) or "none"
+    click.echo(f"backed up {data_dir} to {target}")
+    click.echo(f"  head        block {report.head} {report.head_hash}")
+    click.echo(f"  journal     {report.transactions} transactions")
+    click.echo(f"  snapshots   {snapshots}")
+    click.echo(f"  copied      {report.bytes_copied / 1e6:.1f} MB")
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}: the backup was not made"
+    return " ".join(str(exc).split())
 
 
 @main.command("export-besu", short_help="Write a Hyperledger Besu QBFT network of the same chain.")

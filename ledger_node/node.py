@@ -33,6 +33,7 @@ from ledger_node.errors import (
     RecoveryError,
     RpcError,
 )
+from ledger_node.integrity import HeadMarker
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
 from ledger_node.rpc_policy import engine_refusal
@@ -64,6 +65,7 @@ class LedgerNode:
         self.config = config
         self.authority = authority
         self.journal = Journal(data_dir / JOURNAL_FILE)
+        self.head_marker = HeadMarker(data_dir)
         self.engine = Engine(
             data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id
         )
@@ -405,7 +407,9 @@ class LedgerNode:
         self.head_number = block.number
         # Still under the lock: no transaction is accepted until the gate has seen this
         # block's membership events (a suspension must bite at once).
-        return await self._update_gate(engine_block, block)
+        logs = await self._update_gate(engine_block, block)
+        self.head_marker.record(block.number, block.hash, self.gate.access_address)
+        return logs
 
     # ---------------------------------------------------------------------------- disk alarm
 

@@ -1,14 +1,22 @@
-"""Recovery on start: newest good snapshot, then replay of the journal after it, then the
-accepted-but-unsealed transactions go back to the engine."""
+"""Recovery on start: the journal is checked against the head marker, then the newest good
+snapshot is loaded and the journal after it replayed, then the accepted-but-unsealed
+transactions go back to the engine."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ledger_node.config import SNAPSHOT_DIR
 from ledger_node.errors import EngineError, RecoveryError
+from ledger_node.integrity import (
+    IntegrityError,
+    check_journal,
+    confirm_access_on_chain,
+    mark_journal,
+)
 from ledger_node.journal import JournalBlock
 from ledger_node.replay import ReplayMismatch, replay_block
 from ledger_node.seal import seal_signer
@@ -22,7 +30,12 @@ ACCESS_META = "access_contract"
 
 async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None = None) -> None:
     journal, engine = node.journal, node.engine
-    node.gate.set_access_contract(journal.get_meta(ACCESS_META))
+    try:
+        check = check_journal(node.data_dir, journal)
+    except IntegrityError as exc:
+        raise RecoveryError(f"refusing to start: {exc}") from exc
+    access = journal.get_meta(ACCESS_META)
+    node.gate.set_access_contract(access)
     head = journal.head()
     replay_from = 0
     if head is not None:
@@ -43,6 +56,25 @@ async def recover(node: LedgerNode, progress: Callable[[int, int], None] | None 
                 progress(done, total)
         node.last_timestamp = head.timestamp
         node.head_number = head.number
+        if node.dev_clock:
+            # A simulation that had moved block time ahead goes on from where it was.
+            node.clock_offset = max(0, head.timestamp - int(time.time()))
+    if check.access_unconfirmed:
+        try:
+            await confirm_access_on_chain(engine, node.config.authority, access)
+        except IntegrityError as exc:
+            raise RecoveryError(f"refusing to start: {exc}") from exc
+    head_hash = head.hash if head else bytes.fromhex((await engine.block(0))["hash"][2:])
+    if check.mark is None and head is not None:
+        log.warning("the data directory has no head marker yet (an older version): writing one")
+    try:
+        node.head_marker.write_now(head.number if head else 0, head_hash, access)
+    except OSError as exc:
+        raise RecoveryError(
+            f"refusing to start: cannot write the head marker {node.head_marker.path} "
+            f"({exc.strerror}); make the data directory writable and free some space"
+        ) from exc
+    mark_journal(journal)
     pending = journal.pending_txs()
     if pending:
         replies = await engine.batch(

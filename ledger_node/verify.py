@@ -1,5 +1,6 @@
 """`ledger-node verify`: an auditor re-executes the whole journal on a scratch engine and checks
-every block hash, every parent link and every authority seal."""
+every block hash, every parent link and every authority seal, the journal against the data
+directory's head marker and snapshots, and the recorded permission contract against the chain."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from pathlib import Path
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, load_config, load_genesis
 from ledger_node.engine import Engine
 from ledger_node.errors import ConfigError, VerificationError
+from ledger_node.integrity import (
+    ACCESS_META,
+    IntegrityError,
+    access_contract_in_block,
+    check_journal,
+    check_journal_present,
+)
 from ledger_node.journal import Journal
 from ledger_node.replay import ReplayMismatch, replay_block
 from ledger_node.seal import seal_signer
@@ -31,9 +39,18 @@ async def verify_data_dir(
     config = load_config(data_dir)
     load_genesis(data_dir)
     journal_path = data_dir / JOURNAL_FILE
+    try:
+        check_journal_present(data_dir)
+    except IntegrityError as exc:
+        raise VerificationError(str(exc)) from exc
     if not journal_path.exists():
         raise ConfigError(f"{journal_path} is missing: there is nothing to verify")
     journal = Journal(journal_path, readonly=True)
+    try:
+        check = check_journal(data_dir, journal)
+    except IntegrityError as exc:
+        journal.close()
+        raise VerificationError(str(exc)) from exc
     engine = Engine(data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id)
     report = VerifyReport(authority=config.authority, chain_id=config.chain_id)
     await engine.start()
@@ -45,6 +62,7 @@ async def verify_data_dir(
         )
         total = journal.block_count_after(0)
         expected_number = 1
+        access: str | None = None
         for block in journal.blocks_after(0):
             if block.number != expected_number:
                 raise VerificationError(
@@ -66,13 +84,32 @@ async def verify_data_dir(
                 await replay_block(engine, journal, block)
             except ReplayMismatch as exc:
                 raise VerificationError(str(exc)) from exc
+            if access is None:
+                access = await access_contract_in_block(engine, config.authority, block.tx_hashes)
             parent = block.hash
             report.blocks += 1
             report.transactions += len(block.tx_hashes)
             expected_number += 1
             if progress is not None:
                 progress(report.blocks, total)
+        recorded = journal.get_meta(ACCESS_META)
+        if recorded != access:
+            raise VerificationError(
+                f"the journal's access_contract was altered: it names {recorded or 'none'}, but "
+                f"re-execution finds {access or 'none'} (the authority's first deployment that "
+                "answers transactionAllowed); restore the data directory from a backup "
+                "(ledger-node backup)"
+            )
         report.head_hash = "0x" + parent.hex()
+        if check.mark is None:
+            report.lines.append(
+                "journal.head: no head marker (a data directory from before markers)"
+            )
+        else:
+            report.lines.append(
+                f"journal.head: the marker's block {check.mark.block} 0x{check.mark.hash.hex()} "
+                f"is in the journal; permission contract {access or 'none'}"
+            )
         report.lines.append(
             f"verified {report.blocks} blocks and {report.transactions} transactions: every hash reproduced by "
             f"re-execution, every parent link intact, every seal signed by {config.authority}"
