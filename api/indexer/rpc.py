@@ -11,6 +11,9 @@ import requests
 from api.indexer.errors import IndexerError, NodeUnreachableError
 
 RETRIES = 4
+# EIP-1474 "limit exceeded": the node asks to retry later (its engine is restarting after a crash,
+# or a read limit was hit). Transient, like an unreachable node, never a reason to stop.
+RETRY_LATER = -32005
 # The ledger node serves at most 1000 requests per batch.
 MAX_BATCH = 1000
 
@@ -45,15 +48,21 @@ class RpcClient:
                 reply = self._session.post(self.url, json=payload, timeout=self.timeout)
                 reply.raise_for_status()
                 answers = reply.json()
-                break
+                busy = _retry_later(answers)
+                if busy is None:
+                    break
+                if attempt == RETRIES:
+                    raise NodeUnreachableError(
+                        f"the ledger node at {self.url} asks to retry later ({busy})"
+                    )
             except (requests.RequestException, ValueError) as exc:
                 if attempt == RETRIES:
                     raise NodeUnreachableError(
                         f"the ledger node at {self.url} did not answer ({exc}); check that it "
                         "runs and --rpc-url is right"
                     ) from exc
-                time.sleep(delay)
-                delay *= 2
+            time.sleep(delay)
+            delay *= 2
         if not isinstance(answers, list):
             raise IndexerError(f"the ledger node at {self.url} refused a batch: {answers}")
         by_id = {answer.get("id"): answer for answer in answers}
@@ -70,3 +79,13 @@ class RpcClient:
                 )
             results.append(answer["result"])
         return results
+
+
+def _retry_later(answers: Any) -> str | None:
+    """The node's message when any answer of the batch says "retry later" (-32005)."""
+    entries = answers if isinstance(answers, list) else [answers]
+    for answer in entries:
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if isinstance(error, dict) and error.get("code") == RETRY_LATER:
+            return str(error.get("message", "limit exceeded"))
+    return None
