@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from citypass.json_nesting import nesting_exceeds
+
 if TYPE_CHECKING:
     from oracles.daemon import OracleDaemon
 
@@ -42,20 +44,6 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _error(
             503, "unavailable", "internal error (logged); retry, and report it if it lasts"
         )
-
-
-def nesting_exceeds(value: object, limit: int) -> bool:
-    """Whether parsed JSON nests deeper than `limit` (iteratively: no recursion to exhaust)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            if depth > limit:
-                return True
-            stack.extend((inner, depth + 1) for inner in item)
-    return False
 
 
 def build_app(daemon: OracleDaemon) -> web.Application:

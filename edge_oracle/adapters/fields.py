@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from citypass.json_nesting import nesting_exceeds
 from edge_oracle.errors import ReadingError
 
 # Keys that may carry personal data (DESIGN §6). They are never copied into a reading; the
@@ -30,23 +31,10 @@ def load_json_line(line: str) -> Any:
         obj = None
         too_deep = True
     else:
-        too_deep = _nesting_exceeds(obj, MAX_JSON_DEPTH)
+        too_deep = nesting_exceeds(obj, MAX_JSON_DEPTH)
     if too_deep:
         raise ReadingError("bad_json", f"JSON nested too deep (more than {MAX_JSON_DEPTH} levels)")
     return obj
-
-
-def _nesting_exceeds(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            if depth > limit:
-                return True
-            stack.extend((inner, depth + 1) for inner in item)
-    return False
 
 
 def personal_fields(value: Any, path: str = "") -> list[str]:
