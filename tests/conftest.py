@@ -33,6 +33,25 @@ def isolation(fn_isolation):
     pass
 
 
+# The longest files start first: with two workers taking whole files (--dist loadfile), a long
+# file handed out last leaves one worker idle while the other finishes it.
+SLOWEST_FILES = (
+    "test_demo_browser.py",
+    "test_stateful_market.py",
+    "test_stateful_mobility.py",
+    "test_api_fuzz.py",
+    "test_demo_mobility.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)  # stable: the order within and between the other files is kept
+
+
 _unfrozen_module: object = None
 
 
