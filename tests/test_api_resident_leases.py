@@ -11,11 +11,11 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from api.ledger import CLOCK_CACHE_SECONDS
-from tests.api_helpers import World, clock_moving_world
+from tests.api_helpers import World, sqlite_clock_moving_world
 from tests.oracle_helpers import wait_until
 
 # This module moves the ledger clock: it gets a world of its own (see clock_moving_world).
-world = clock_moving_world
+world = sqlite_clock_moving_world
 
 LEASE_STATUS = ["NONE", "BOOKED", "CHECKED_IN", "SETTLED", "CANCELLED", "NO_SHOW"]
 

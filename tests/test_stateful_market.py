@@ -16,6 +16,7 @@ predictions (cancellation refunds, check-in windows, overstay steps) are exact.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -283,6 +284,9 @@ class MarketMachine:
         cls.stranger = stranger
 
     def setup(self):
+        # brownie's revert before each run makes a full gc.collect(): freeze what exists now,
+        # so it sees only what one run makes (as tests/conftest.py does per test).
+        gc.freeze()
         self.now = head_time()
         self.slots = [ModelSlot(**vars(s)) for s in self.world.slots]
         self.leases: list[ModelLease] = []

@@ -22,6 +22,7 @@ Every transaction is pinned to the model's clock, so fares and windows are predi
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -141,6 +142,9 @@ class MobilityMachine:
         cls.ops = [mob.scooter, mob.car, mob.bus]
 
     def setup(self):
+        # brownie's revert before each run makes a full gc.collect(): freeze what exists now,
+        # so it sees only what one run makes (as tests/conftest.py does per test).
+        gc.freeze()
         system = self.mob.system
         self.now = head_time()
         self.trips: list[ModelTrip] = []
