@@ -53,6 +53,7 @@ from ledger_node.launcher import CLI, NodeProcess, init_data_dir  # noqa: E402
 FULL_BLOCKS = 100_000
 QUICK_BLOCKS = 2_000
 RESTART_GOAL_SECONDS = 30.0
+STALL_SECONDS = 1.0
 TRANSFER_GAS = 21_000
 MAX_BATCH = 1000  # the node's JSON-RPC batch limit
 SNAPSHOT_EVERY = 1000  # the node's default, on purpose: the soak runs what operators run
@@ -294,6 +295,7 @@ class Sampler:
             "snapshot_bytes": tree_bytes(self.data_dir / SNAPSHOT_DIR),
             "engine_states_bytes": tree_bytes(self.data_dir / STATES_DIR),
             "blocks_per_s": rate,
+            "node_pid": node_pid,
         }
         self.samples.append(sample)
         return sample
@@ -325,6 +327,8 @@ class Soak:
         self.errors: list[str] = []
         self.restarts: list[dict[str, Any]] = []
         self.sealing_seconds = 0.0  # wall time spent sealing, restarts and samples excluded
+        # Answers more than STALL_SECONDS apart: the sealer held up (a snapshot being written).
+        self.stalls: list[dict[str, float]] = []
 
     async def status(self) -> dict[str, Any]:
         assert self.node is not None
@@ -395,7 +399,7 @@ class Soak:
             try:
                 while confirmed < args.blocks:
                     stop_at = marks[0] if marks else args.blocks
-                    began = time.perf_counter()
+                    began = last_answer = time.perf_counter()
                     sent = confirmed
                     # Each request is one block: stop sending at the next restart mark, so the
                     # node is stopped with nothing in flight.
@@ -404,7 +408,14 @@ class Soak:
                             pipe.send(block_request(signer, args.txs_per_block))
                             sent += 1
                         await pipe.writer.drain()
-                        problem = refusal(await pipe.answer())
+                        answer = await pipe.answer()
+                        answered = time.perf_counter()
+                        if answered - last_answer > STALL_SECONDS and confirmed > 0:
+                            self.stalls.append(
+                                {"block": confirmed + 1, "s": round(answered - last_answer, 2)}
+                            )
+                        last_answer = answered
+                        problem = refusal(answer)
                         if problem is not None:
                             raise RuntimeError(
                                 f"block {confirmed + 1}'s request refused: {problem}"
@@ -471,7 +482,10 @@ async def bench(args: argparse.Namespace, tmp: Path, cleanup: list) -> dict[str,
     except (RuntimeError, ConnectionError, OSError) as exc:
         soak.errors.append(f"sealing stopped: {exc}")
         progress(f"sealing stopped: {exc}")
-    status = await soak.status()
+    try:
+        status = await soak.status()
+    except (OSError, ValueError, KeyError) as exc:  # requests' errors are OSErrors
+        raise SystemExit(f"the node does not answer after sealing ({exc}); see {soak.log}") from exc
     head = int(status["head"], 16)
     if head != args.blocks:
         soak.errors.append(f"the head is {head}, {args.blocks} blocks were requested")
@@ -501,19 +515,21 @@ def report(
     load_at_start: list[float],
 ) -> dict[str, Any]:
     samples = [s for s in sampler.samples if s["block"] > 0]
+    # Growth is fitted over the longest stretch one node process ran (a restart resets RSS).
+    pids = [s["node_pid"] for s in samples]
+    longest = max(set(pids), key=pids.count) if pids else None
+    fitted_samples = [s for s in samples if s["node_pid"] == longest]
 
     def series(key: str) -> list[float]:
         return [s[key] for s in samples if s[key] is not None]
 
-    def per_10k(key: str, since: int = 0) -> float | None:
-        fitted = slope(
-            [(s["block"], s[key]) for s in samples if s[key] is not None and s["block"] >= since]
-        )
+    def per_10k(key: str) -> float | None:
+        fitted = slope([(s["block"], s[key]) for s in fitted_samples if s[key] is not None])
         return round(fitted * 10_000, 2) if fitted is not None else None
 
     # The WAL grows to its checkpoint size (about 4 MB) early and then stays: the growth per
-    # block is fitted on the second half of the run.
-    marginal = per_10k("journal_bytes", since=args.blocks // 2)
+    # block is that of journal.sqlite itself.
+    marginal = per_10k("journal_db_bytes")
 
     sigterm = [r for r in soak.restarts if r["kind"] == "sigterm"]
     kill9 = [r for r in soak.restarts if r["kind"] == "kill9"]
@@ -536,6 +552,11 @@ def report(
         "journal_wal_bytes": final["journal_wal_bytes"],
         "journal_bytes_per_block_marginal": round(marginal / 10_000, 1) if marginal else None,
         "snapshot_bytes": final["snapshot_bytes"],
+        "snapshot_bytes_per_block": round(final["snapshot_bytes"] / head, 1) if head else None,
+        "engine_states_bytes_max": max(series("engine_states_bytes"), default=0),
+        "stalls_over_1s": len(soak.stalls),
+        "longest_stall": max(soak.stalls, key=lambda stall: stall["s"], default=None),
+        "stalls": soak.stalls[-20:],
         "restart_s": {str(r["at_block"]): r["restart_s"] for r in sigterm},
         "restart_s_at_end": at_end["restart_s"] if at_end else None,
         "kill9_restart_s": kill9[0]["restart_s"] if kill9 else None,
