@@ -393,6 +393,9 @@ class Soak:
         confirmed = 0
         pipe = await Pipeline.open(self.node.port)
         sampler.take(self.node.process.pid, 0, 0.0)
+        # click draws the bar only on a terminal: into a file, a line every tenth of the run.
+        quiet_bar = sys.stderr.isatty()
+        report_every = max(args.blocks // 10 // args.sample_every, 1) * args.sample_every
         with click.progressbar(
             length=args.blocks, label="Sealing", file=sys.stderr, show_pos=True
         ) as bar:
@@ -424,7 +427,11 @@ class Soak:
                         bar.update(1)
                         if confirmed % args.sample_every == 0:
                             self.sealing_seconds += time.perf_counter() - began
-                            sampler.take(self.node.process.pid, confirmed, self.sealing_seconds)
+                            sample = sampler.take(
+                                self.node.process.pid, confirmed, self.sealing_seconds
+                            )
+                            if not quiet_bar and confirmed % report_every == 0:
+                                progress(_progress_line(sample, args.blocks))
                             began = time.perf_counter()
                     self.sealing_seconds += time.perf_counter() - began
                     if marks and confirmed == marks[0]:
@@ -597,6 +604,14 @@ def report(
     result["misses"] = misses
     result["errors"] = soak.errors
     return result
+
+
+def _progress_line(sample: dict[str, Any], total: int) -> str:
+    return (
+        f"block {sample['block']:,}/{total:,}: {sample['blocks_per_s']} blocks/s, node "
+        f"{sample['node_rss_mb']} MB, engine {sample['engine_rss_mb']} MB, journal "
+        f"{sample['journal_bytes_per_block']} B/block, snapshots {sample['snapshot_bytes'] / 1e6:.0f} MB"
+    )
 
 
 def _spread(values: list[float]) -> dict[str, float | None]:
