@@ -15,7 +15,8 @@ so each is exactly one block and the nonces never race). Along the way:
     python bench/soak.py                # 100,000 blocks: the full soak (long)
     python bench/soak.py --quick        # 2,000 blocks: a smoke run
 
-Only the JSON goes to stdout; progress goes to stderr.
+Only the JSON goes to stdout; progress goes to stderr. SIGTERM or Ctrl-C stops sealing (or
+verify) and still reports what was measured, with the restarts at the height reached.
 """
 
 from __future__ import annotations
@@ -329,6 +330,9 @@ class Soak:
         self.sealing_seconds = 0.0  # wall time spent sealing, restarts and samples excluded
         # Answers more than STALL_SECONDS apart: the sealer held up (a snapshot being written).
         self.stalls: list[dict[str, float]] = []
+        # SIGTERM/SIGINT: stop sealing (or stop verify) and report what was measured.
+        self.stop_requested = asyncio.Event()
+        self.interrupted_at: int | None = None
 
     async def status(self) -> dict[str, Any]:
         assert self.node is not None
@@ -407,7 +411,13 @@ class Soak:
                     # Each request is one block: stop sending at the next restart mark, so the
                     # node is stopped with nothing in flight.
                     while confirmed < stop_at:
-                        while sent < stop_at and sent - confirmed < args.pipeline:
+                        if self.stop_requested.is_set() and confirmed == sent:
+                            break  # the requests in flight are answered
+                        while (
+                            sent < stop_at
+                            and sent - confirmed < args.pipeline
+                            and not self.stop_requested.is_set()
+                        ):
                             pipe.send(block_request(signer, args.txs_per_block))
                             sent += 1
                         await pipe.writer.drain()
@@ -434,6 +444,10 @@ class Soak:
                                 progress(_progress_line(sample, args.blocks))
                             began = time.perf_counter()
                     self.sealing_seconds += time.perf_counter() - began
+                    if self.stop_requested.is_set():
+                        self.interrupted_at = confirmed
+                        progress(f"interrupted: sealing stopped at block {confirmed:,}")
+                        break
                     if marks and confirmed == marks[0]:
                         marks.pop(0)
                         await pipe.close()
@@ -443,24 +457,37 @@ class Soak:
                 await pipe.close()
         return confirmed
 
-    async def verify(self) -> dict[str, Any]:
-        progress("ledger-node verify (the node is stopped)")
+    async def verify(self, blocks: int) -> dict[str, Any]:
+        progress("ledger-node verify (the node is stopped); SIGTERM stops it")
         started = time.perf_counter()
-        verified = await asyncio.to_thread(
-            subprocess.run,
-            [*CLI, "verify", "--data-dir", str(self.data_dir)],
-            capture_output=True,
-            text=True,
-            timeout=6 * 3600,
+        process = await asyncio.create_subprocess_exec(
+            *CLI,
+            "verify",
+            "--data-dir",
+            str(self.data_dir),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
+        finished = asyncio.ensure_future(process.communicate())
+        stop = asyncio.ensure_future(self.stop_requested.wait())
+        await asyncio.wait([finished, stop], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not finished.done():
+            process.kill()  # its engine goes with it (PR_SET_PDEATHSIG)
+            await finished
+            seconds = round(time.perf_counter() - started, 2)
+            progress(f"  verify interrupted after {seconds} s")
+            self.errors.append(f"ledger-node verify interrupted after {seconds} s")
+            return {"ok": None, "interrupted_after_s": seconds}
+        out, err = (part.decode(errors="replace") for part in finished.result())
         seconds = time.perf_counter() - started
-        ok = verified.returncode == 0
+        ok = process.returncode == 0
         report = {
             "ok": ok,
             "seconds": round(seconds, 2),
-            "blocks_per_s": round(self.args.blocks / seconds, 1) if ok else None,
-            "summary": (verified.stdout.strip().splitlines() or [""])[-2 if ok else -1][:400],
-            "error": None if ok else (verified.stderr.strip().splitlines() or ["?"])[-1][:400],
+            "blocks_per_s": round(blocks / seconds, 1) if ok else None,
+            "summary": (out.strip().splitlines() or [""])[-2 if ok else -1][:400],
+            "error": None if ok else (err.strip().splitlines() or ["?"])[-1][:400],
         }
         if not ok:
             self.errors.append(f"ledger-node verify failed: {report['error']}")
@@ -471,6 +498,19 @@ class Soak:
 async def bench(args: argparse.Namespace, tmp: Path, cleanup: list) -> dict[str, Any]:
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     soak = Soak(args, tmp)
+    main_task = asyncio.current_task()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        soak.stop_requested.set()
+        if signals >= 3 and main_task is not None:  # a third one: no report, just clean up
+            main_task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal)
     progress(f"initialising {soak.data_dir} (block period 0, snapshot every {SNAPSHOT_EVERY})")
     init_data_dir(soak.data_dir, soak.password, block_period=0, snapshot_every=SNAPSHOT_EVERY)
     config = load_config(soak.data_dir)
@@ -494,6 +534,8 @@ async def bench(args: argparse.Namespace, tmp: Path, cleanup: list) -> dict[str,
     except (OSError, ValueError, KeyError) as exc:  # requests' errors are OSErrors
         raise SystemExit(f"the node does not answer after sealing ({exc}); see {soak.log}") from exc
     head = int(status["head"], 16)
+    if soak.interrupted_at is not None:
+        soak.errors.append(f"interrupted at block {soak.interrupted_at:,} of {args.blocks:,}")
     if head != args.blocks:
         soak.errors.append(f"the head is {head}, {args.blocks} blocks were requested")
     if int(status["journalTransactions"]) != head * args.txs_per_block:
@@ -501,12 +543,22 @@ async def bench(args: argparse.Namespace, tmp: Path, cleanup: list) -> dict[str,
             f"the journal holds {status['journalTransactions']} transactions, "
             f"{head * args.txs_per_block} were sealed"
         )
-    if confirmed == args.blocks:
+    interrupted = soak.interrupted_at is not None and confirmed > 0
+    reached_end = confirmed == args.blocks or interrupted
+    if reached_end and not any(r["at_block"] == confirmed for r in soak.restarts):
+        await soak.restart("sigterm")  # interrupted: the SIGTERM restart at the height reached
+    if reached_end:
         await soak.restart("kill9")
     assert soak.node is not None
     final = sampler.take(soak.node.process.pid, head, soak.sealing_seconds)
     await asyncio.to_thread(soak.node.stop, 120.0)
-    verify = None if args.no_verify else await soak.verify()
+    verify: dict[str, Any] | None = None
+    if args.no_verify:
+        pass
+    elif soak.stop_requested.is_set():
+        verify = {"ok": None, "skipped": "interrupted before verify"}
+    else:
+        verify = await soak.verify(head)
     wall = time.perf_counter() - started
     return report(args, soak, sampler, head, final, verify, wall, load_at_start)
 
@@ -540,11 +592,12 @@ def report(
 
     sigterm = [r for r in soak.restarts if r["kind"] == "sigterm"]
     kill9 = [r for r in soak.restarts if r["kind"] == "kill9"]
-    at_end = next((r for r in sigterm if r["at_block"] == args.blocks), None)
+    at_end = next((r for r in sigterm if r["at_block"] == head), None)
     seconds = soak.sealing_seconds
     result: dict[str, Any] = {
         "blocks_requested": args.blocks,
         "blocks_sealed": head,
+        "interrupted": soak.interrupted_at is not None,
         "transactions": head * args.txs_per_block,
         "blocks_per_s": round(head / seconds, 1) if seconds else None,
         "txs_per_s": round(head * args.txs_per_block / seconds, 1) if seconds else None,
@@ -593,7 +646,7 @@ def report(
     }
     result["goals"] = {
         "restart_s_at_end": f"<= {RESTART_GOAL_SECONDS:g} (SIGTERM → same head answered, at "
-        f"block {args.blocks:,})",
+        f"block {head:,})",
         "kill9_restart_s": f"<= {RESTART_GOAL_SECONDS:g} (kill -9 → same head answered)",
     }
     misses = []
