@@ -58,6 +58,7 @@ STALL_SECONDS = 1.0
 TRANSFER_GAS = 21_000
 MAX_BATCH = 1000  # the node's JSON-RPC batch limit
 SNAPSHOT_EVERY = 1000  # the node's default, on purpose: the soak runs what operators run
+HIDDEN_PREFIX = ".soak-hidden-"  # the newest snapshot, moved aside for the worst-case restart
 
 
 def progress(message: str) -> None:
@@ -116,6 +117,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="blocks between RSS/journal samples (default --blocks/100, at least 10)",
     )
     parser.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=SNAPSHOT_EVERY,
+        help=f"the node's snapshot interval in blocks (default {SNAPSHOT_EVERY}, the node's own)",
+    )
+    parser.add_argument(
         "--no-verify", action="store_true", help="skip `ledger-node verify` at the end"
     )
     parser.add_argument(
@@ -128,6 +135,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--blocks {args.blocks} is out of range: use 10 … 10000000")
     if not 1 <= args.txs_per_block <= MAX_BATCH:
         parser.error(f"--txs-per-block {args.txs_per_block} is out of range: use 1 … {MAX_BATCH}")
+    if not 1 <= args.snapshot_every <= 1_000_000:
+        parser.error(f"--snapshot-every {args.snapshot_every} is out of range: use 1 … 1000000")
     if not 1 <= args.pipeline <= 256:
         parser.error(f"--pipeline {args.pipeline} is out of range: use 1 … 256")
     if args.sample_every is None:
@@ -343,19 +352,27 @@ class Soak:
         self.node = NodeProcess(self.data_dir, self.password, port=port, log_path=self.log)
         self.node.start(timeout=600)
 
+    def snapshot_files(self) -> list[Path]:
+        """The snapshot files, newest first (their names carry the block number)."""
+        return sorted((self.data_dir / SNAPSHOT_DIR).glob("state-*.json"), reverse=True)
+
     async def restart(self, kind: str) -> dict[str, Any]:
         """Stop (SIGTERM, or kill -9), start `ledger-node start` again on the same port, and
-        time until it answers ledger_status with the head it had."""
+        time until it answers ledger_status with the head it had.
+
+        kind "sigterm-older-snapshot" is the worst case of a SIGTERM restart: the newest
+        snapshot is moved aside while the node is down, so recovery starts from the one before
+        and replays a whole snapshot interval (as just before the next snapshot is due)."""
         assert self.node is not None
         before = await self.status()
         port = self.node.port
         progress(f"{kind} restart at block {int(before['head'], 16):,}")
         started = time.perf_counter()
-        if kind == "sigterm":
-            exit_code = await asyncio.to_thread(self.node.stop, 120.0)
-        else:
+        if kind == "kill9":
             await asyncio.to_thread(self.node.kill)
             exit_code = -9
+        else:
+            exit_code = await asyncio.to_thread(self.node.stop, 120.0)
         stopped = time.perf_counter()
         entry: dict[str, Any] = {
             "kind": kind,
@@ -364,6 +381,12 @@ class Soak:
             "stop_s": round(stopped - started, 2),
             "last_snapshot": int(before["lastSnapshot"], 16) if before["lastSnapshot"] else 0,
         }
+        hidden: tuple[Path, Path] | None = None
+        if kind == "sigterm-older-snapshot":
+            newest, older = self.snapshot_files()[:2]
+            hidden = (newest, newest.with_name(HIDDEN_PREFIX + newest.name))
+            newest.rename(hidden[1])
+            entry["last_snapshot"] = int(older.stem.split("-")[1])
         entry["replayed_blocks"] = entry["at_block"] - entry["last_snapshot"]
         try:
             await asyncio.to_thread(self.start_node, port)
@@ -372,6 +395,9 @@ class Soak:
             entry["same_head"] = after["head"] == before["head"] and after["pending"] == 0
         except (RuntimeError, OSError, KeyError) as exc:
             entry.update(head_after=None, same_head=False, error=str(exc)[:400])
+        finally:
+            if hidden is not None:  # back in place: the data directory stays complete
+                hidden[1].rename(hidden[0])
         ready = time.perf_counter()
         entry["start_s"] = round(ready - stopped, 2)
         entry["restart_s"] = round(ready - started, 2)
@@ -511,8 +537,12 @@ async def bench(args: argparse.Namespace, tmp: Path, cleanup: list) -> dict[str,
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal)
-    progress(f"initialising {soak.data_dir} (block period 0, snapshot every {SNAPSHOT_EVERY})")
-    init_data_dir(soak.data_dir, soak.password, block_period=0, snapshot_every=SNAPSHOT_EVERY)
+    progress(f"initialising {soak.data_dir} (block period 0, snapshot every {args.snapshot_every})")
+    init_data_dir(soak.data_dir, soak.password, block_period=0, snapshot_every=args.snapshot_every)
+    if args.keep:  # a throwaway key; kept so the kept data directory can be started again
+        password_file = tmp / "password"
+        password_file.write_text(soak.password + "\n")
+        password_file.chmod(0o600)
     config = load_config(soak.data_dir)
     signer = Signer(bytes(load_authority(soak.data_dir, soak.password).key), config.chain_id)
     soak.start_node()
@@ -549,6 +579,8 @@ async def bench(args: argparse.Namespace, tmp: Path, cleanup: list) -> dict[str,
         await soak.restart("sigterm")  # interrupted: the SIGTERM restart at the height reached
     if reached_end:
         await soak.restart("kill9")
+    if reached_end and len(soak.snapshot_files()) >= 2:
+        await soak.restart("sigterm-older-snapshot")
     assert soak.node is not None
     final = sampler.take(soak.node.process.pid, head, soak.sealing_seconds)
     await asyncio.to_thread(soak.node.stop, 120.0)
@@ -592,6 +624,7 @@ def report(
 
     sigterm = [r for r in soak.restarts if r["kind"] == "sigterm"]
     kill9 = [r for r in soak.restarts if r["kind"] == "kill9"]
+    worst = [r for r in soak.restarts if r["kind"] == "sigterm-older-snapshot"]
     at_end = next((r for r in sigterm if r["at_block"] == head), None)
     seconds = soak.sealing_seconds
     result: dict[str, Any] = {
@@ -620,6 +653,8 @@ def report(
         "restart_s": {str(r["at_block"]): r["restart_s"] for r in sigterm},
         "restart_s_at_end": at_end["restart_s"] if at_end else None,
         "kill9_restart_s": kill9[0]["restart_s"] if kill9 else None,
+        "restart_s_worst_case": worst[0]["restart_s"] if worst else None,
+        "worst_case_replayed_blocks": worst[0]["replayed_blocks"] if worst else None,
         "restarts": soak.restarts,
         "verify": verify,
         "samples": sampler.samples,
@@ -630,7 +665,7 @@ def report(
             "restart_at": args.restart_at,
             "sample_every": args.sample_every,
             "block_period": 0,
-            "snapshot_every": SNAPSHOT_EVERY,
+            "snapshot_every": args.snapshot_every,
             "transaction": "0-value self-transfer of the authority (21,000 gas, gas price 0)",
             "quick": args.quick,
         },
@@ -648,12 +683,17 @@ def report(
         "restart_s_at_end": f"<= {RESTART_GOAL_SECONDS:g} (SIGTERM → same head answered, at "
         f"block {head:,})",
         "kill9_restart_s": f"<= {RESTART_GOAL_SECONDS:g} (kill -9 → same head answered)",
+        "restart_s_worst_case": f"<= {RESTART_GOAL_SECONDS:g} (SIGTERM with the newest snapshot "
+        "moved aside: a whole snapshot interval replayed; measured when 2 snapshots exist)",
     }
     misses = []
     for name in ("restart_s_at_end", "kill9_restart_s"):
         value = result[name]
         if value is None or value > RESTART_GOAL_SECONDS:
             misses.append(name)
+    worst_case = result["restart_s_worst_case"]
+    if worst_case is not None and worst_case > RESTART_GOAL_SECONDS:
+        misses.append("restart_s_worst_case")
     result["misses"] = misses
     result["errors"] = soak.errors
     return result
