@@ -17,7 +17,7 @@ export PATH              := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help setup compile test lint format demo gas bench-ledger bench-oracle bench-api clean
+.PHONY: help setup compile test lint format demo gas bench-ledger bench-oracle bench-api bench-soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ bench-oracle: compile ## oracle daemon ingest rate, sensor-to-chain latency and 
 
 bench-api: compile ## API slot search, relayed bookings and indexer lag, as JSON (QUICK=1)
 	python bench/api.py $(if $(QUICK),--quick,)
+
+bench-soak: compile ## 100,000 blocks on one node: RSS, journal growth, restart times, as JSON (QUICK=1)
+	python bench/soak.py $(if $(QUICK),--quick,)
 
 clean: ## remove build output (keeps the venv and node_modules)
 	rm -rf build reports
