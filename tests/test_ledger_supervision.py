@@ -63,9 +63,13 @@ def chain(tmp_path_factory):
 
 
 def kill_engine(node: NodeProcess) -> float:
+    """SIGKILL the engine and return once it is gone: a /health read before the signal landed
+    would see the old engine still running."""
     (pid,) = anvil_processes_for(node.data_dir)
     os.kill(pid, signal.SIGKILL)
-    return time.monotonic()
+    killed = time.monotonic()
+    wait_until(lambda: pid not in anvil_processes_for(node.data_dir), timeout=5, interval=0.001)
+    return killed
 
 
 def health(url: str, session: requests.Session | None = None) -> tuple[int, dict]:
