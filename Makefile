@@ -53,7 +53,7 @@ $(FUZZ_VENV)/.stamp: requirements-fuzz.lock
 	@touch $@
 
 $(TOOLS)/.networks: $(VENV)/.stamp brownie-config.yaml
-	@$(VENV)/bin/python -m citypass.toolchain.networks
+	@$(VENV)/bin/python -m citypass.chain.networks
 	@touch $@
 
 setup: $(VENV)/.stamp $(SOLC_FRONT) $(TOOLS)/bin/anvil $(TOOLS)/.networks $(FUZZ_VENV)/.stamp ## install everything (idempotent)

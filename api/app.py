@@ -20,8 +20,6 @@ from api.access_log import RequestMetrics
 from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard, pages
 from api.explorer import routes as explorer
-from api.indexer import Indexer
-from api.indexer.search_index import SearchIndex
 from api.keystore import load_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
@@ -50,6 +48,8 @@ from api.siwe.service import SiweService
 from api.siwe.store import NonceStore, SessionStore
 from api.siwe.tables import create_tables
 from api.state import AppState
+from indexer import Indexer
+from indexer.search_index import SearchIndex
 
 log = logging.getLogger("api")
 
@@ -85,7 +85,7 @@ def build_siwe(settings: Settings, state: AppState) -> SiweService:
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     state = state or build_state(settings)
-    # Slot search answers from memory (api/indexer/search_index.py); built on the first search.
+    # Slot search answers from memory (indexer/search_index.py); built on the first search.
     search_index = SearchIndex(state.engine)
 
     @asynccontextmanager

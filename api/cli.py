@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from api.errors import ApiError
-from api.indexer.errors import IndexerError
 from api.settings import FOLLOW_MODES, PASSWORD_ENV, Settings
-from citypass import jsonlogs
+from citypass.core import jsonlogs
+from indexer.errors import IndexerError
 
 
 def _abort(exc: Exception) -> None:
@@ -53,7 +53,7 @@ def main() -> None:
 )  # fmt: skip
 @click.option(
     "--follow/--no-follow", default=None,
-    help="keep the read model following the chain (default) or rely on `python -m api.indexer run`",
+    help="keep the read model following the chain (default) or rely on `python -m indexer run`",
 )  # fmt: skip
 @click.option(
     "--follow-mode", type=click.Choice(FOLLOW_MODES), default=None,

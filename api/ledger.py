@@ -14,7 +14,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from api.errors import LedgerUnavailable
-from api.indexer.registry import BUILD, Deployment, Registry
+from indexer.registry import BUILD, Deployment, Registry
 
 CLOCK_CACHE_SECONDS = 1.0
 

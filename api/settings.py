@@ -31,7 +31,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Keep the read model following the chain from this API (False: another process does).
     follow: bool = True
-    # "process": the follower is a child `python -m api.indexer run` with its own interpreter,
+    # "process": the follower is a child `python -m indexer run` with its own interpreter,
     # so indexing never competes with request handling for the GIL; "thread": a thread here.
     follow_mode: str = "process"
     # Seconds between head polls; a newHeads subscription wakes the follower sooner.

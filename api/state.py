@@ -13,14 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from api.indexer import Indexer
 from api.ledger import Ledger
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
 from api.settings import Settings
+from indexer import Indexer
 
-log = logging.getLogger("api.indexer")
+log = logging.getLogger("indexer")
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_TIMEOUT_S = 30.0
@@ -66,7 +66,7 @@ class AppState:
     def _start_process(self) -> None:
         settings = self.settings
         command = [
-            sys.executable, "-m", "api.indexer", "run", "--db", settings.db,
+            sys.executable, "-m", "indexer", "run", "--db", settings.db,
             "--rpc-url", settings.rpc_url, "--deployment", str(Path(settings.deployment).resolve()),
             "--poll-interval", str(settings.poll_interval), "--parent-pid", str(os.getpid()),
             "--log-level", logging.getLevelName(logging.getLogger().level),

@@ -45,9 +45,9 @@ from http_load import run_load  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from websockets.sync.client import connect as ws_connect  # noqa: E402
 
-from api.indexer.db import make_engine  # noqa: E402
-from api.indexer.heads import ws_url_for  # noqa: E402
-from api.indexer.models import Cursor  # noqa: E402
+from indexer.db import make_engine  # noqa: E402
+from indexer.heads import ws_url_for  # noqa: E402
+from indexer.models import Cursor  # noqa: E402
 from ledger_node.config import load_config, save_config  # noqa: E402
 from tests.api_helpers import ApiServer, start_api_server  # noqa: E402
 from tests.indexer_helpers import CENTER  # noqa: E402

@@ -28,19 +28,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from eth_account import Account  # noqa: E402
 
-from citypass.chain import disconnect, head_time, load_project, mine_at, silence_transactions  # noqa: E402
-from citypass.deploy_mobility import DISPUTE_WINDOW_SECONDS  # noqa: E402
-from citypass.deployment import Stakeholders, deploy_system  # noqa: E402
-from citypass.roles import ROLES  # noqa: E402
-from citypass.signing import (  # noqa: E402
+from citypass.chain.deploy_mobility import DISPUTE_WINDOW_SECONDS  # noqa: E402
+from citypass.chain.deployment import Stakeholders, deploy_system  # noqa: E402
+from citypass.chain.session import (  # noqa: E402
+    disconnect,
+    head_time,
+    load_project,
+    mine_at,
+    silence_transactions,
+)
+from citypass.core.timeunits import next_local_midnight  # noqa: E402
+from citypass.core.windows import EVERY_DAY, Window  # noqa: E402
+from citypass.protocol.roles import ROLES  # noqa: E402
+from citypass.protocol.signing import (  # noqa: E402
     forward_request,
     request_data_tuple,
     sign_forward_request,
     sign_permit,
 )
-from citypass.timeunits import next_local_midnight  # noqa: E402
-from citypass.trip_reports import sign_trip_end  # noqa: E402
-from citypass.windows import EVERY_DAY, Window  # noqa: E402
+from citypass.protocol.trip_reports import sign_trip_end  # noqa: E402
 
 GOALS = {"book": 80_000, "check_out_settle": 70_000, "trip_end_settle": 70_000}
 # A kick-scooter operator's trips in one KST day in the bench; a real operator's day has far

@@ -38,9 +38,9 @@ import requests  # noqa: E402
 from eth_abi import encode  # noqa: E402
 from eth_utils import to_bytes  # noqa: E402
 
-from api.indexer import Deployment, Indexer  # noqa: E402
 from bench._ledger_workload import Signer, selector  # noqa: E402
 from bench.api import BlockWatch, percentile, seed_slots, switch_to_block_period  # noqa: E402
+from indexer import Deployment, Indexer  # noqa: E402
 from tests.api_helpers import start_api_server  # noqa: E402
 from tests.indexer_helpers import CENTER  # noqa: E402
 from tests.oracle_helpers import Chain, start_chain, wait_until  # noqa: E402

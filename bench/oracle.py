@@ -101,7 +101,7 @@ class ReportWatcher(threading.Thread):
         self.from_block = chain.w3.eth.block_number + 1
 
     def run(self) -> None:
-        from citypass.occupancy_report import OccupancyReport
+        from citypass.protocol.occupancy_report import OccupancyReport
 
         w3 = self.chain.w3
         while not self.stop.is_set():

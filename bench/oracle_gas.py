@@ -24,18 +24,24 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from citypass.chain import disconnect, head_time, load_project, mine_at, silence_transactions  # noqa: E402
-from citypass.deploy_sensors import MARGIN_SECONDS  # noqa: E402
-from citypass.deployment import Stakeholders, deploy_system  # noqa: E402
-from citypass.occupancy_report import (  # noqa: E402
+from citypass.chain.deploy_sensors import MARGIN_SECONDS  # noqa: E402
+from citypass.chain.deployment import Stakeholders, deploy_system  # noqa: E402
+from citypass.chain.session import (  # noqa: E402
+    disconnect,
+    head_time,
+    load_project,
+    mine_at,
+    silence_transactions,
+)
+from citypass.core.timeunits import next_local_midnight  # noqa: E402
+from citypass.core.windows import EVERY_DAY, Window  # noqa: E402
+from citypass.protocol.occupancy_report import (  # noqa: E402
     OccupancyReport,
     ReportDomain,
     report_args,
     sign_report_quorum,
     signer_address,
 )
-from citypass.timeunits import next_local_midnight  # noqa: E402
-from citypass.windows import EVERY_DAY, Window  # noqa: E402
 
 GOALS = {"gas_per_slot_change": 1_000}
 # Throwaway benchmark keys (never used outside tests and benchmarks).

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 from eth_utils import is_address, to_checksum_address
 
-from citypass.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, EventDomain
+from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, EventDomain
 from edge_oracle.errors import ConfigError
 
 ENV_PREFIX = "CITYPASS_EDGE_"

@@ -11,7 +11,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from citypass.sensor_events import EventDomain
+from citypass.protocol.sensor_events import EventDomain
 from edge_oracle.adapters.camera import parse_camera_line
 from edge_oracle.adapters.slot_sensors import parse_slot_line
 from edge_oracle.adapters.sources import Line, LineSource

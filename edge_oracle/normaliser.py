@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from citypass.sensor_events import SOURCE_TYPES, ZERO_HASH, evidence_hash
+from citypass.protocol.sensor_events import SOURCE_TYPES, ZERO_HASH, evidence_hash
 from edge_oracle.adapters.camera import INCIDENT_EVENTS, OCCUPANCY_EVENTS
 from edge_oracle.readings import CameraDetection, Reading, SlotReading
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from citypass.sensor_events import EventDomain, SensorEvent, SignedEvent, sign_event
+from citypass.protocol.sensor_events import EventDomain, SensorEvent, SignedEvent, sign_event
 from edge_oracle.devices import KeyRing
 from edge_oracle.errors import OutboxError
 from edge_oracle.normaliser import Draft, SensorState

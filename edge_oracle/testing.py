@@ -15,7 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
-from citypass.sensor_events import EventDomain, SensorEventError, parse_event, recover_signer
+from citypass.protocol.sensor_events import (
+    EventDomain,
+    SensorEventError,
+    parse_event,
+    recover_signer,
+)
 
 
 def free_port() -> int:

@@ -72,7 +72,7 @@ RPC_TIMEOUT_SECONDS = 15
 LOG_WINDOW_BLOCKS = 5_000
 
 # The CityAccess events that name an account (topic index of the account), and the one view
-# that decides membership. tests/test_besu_export.py checks these against the compiled ABI.
+# that decides membership. tests/ledger_node/test_besu_export.py checks these against the compiled ABI.
 ACCOUNT_EVENTS: dict[str, int] = {
     "MemberOnboarded(address,address)": 1,
     "MemberSuspended(address,address,bytes32)": 1,

@@ -1,5 +1,5 @@
-"""Structured logging: the shared JSON-line shape of every CityPass daemon (citypass/jsonlogs.py)."""
+"""Structured logging: the shared JSON-line shape of every CityPass daemon (citypass/core/jsonlogs.py)."""
 
-from citypass.jsonlogs import JsonFormatter, configure
+from citypass.core.jsonlogs import JsonFormatter, configure
 
 __all__ = ["JsonFormatter", "configure"]

@@ -16,6 +16,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from citypass.protocol.seals import sign_seal
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig, fsync_dir
 from ledger_node.disk_guard import (
     CHECK_INTERVAL_SECONDS,
@@ -37,7 +38,6 @@ from ledger_node.integrity import HeadMarker
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
 from ledger_node.permission import PermissionGate, allowed_call_data
 from ledger_node.rpc_policy import engine_refusal
-from ledger_node.seal import sign_seal
 from ledger_node.supervisor import EngineSupervisor, SupervisionSettings
 from ledger_node.txcodec import DecodedTx, decode_raw_tx, intrinsic_gas
 

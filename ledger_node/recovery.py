@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from citypass.protocol.seals import seal_signer
 from ledger_node.config import SNAPSHOT_DIR
 from ledger_node.errors import EngineError, RecoveryError
 from ledger_node.integrity import (
@@ -19,7 +20,6 @@ from ledger_node.integrity import (
 )
 from ledger_node.journal import JournalBlock
 from ledger_node.replay import ReplayMismatch, replay_block
-from ledger_node.seal import seal_signer
 
 if TYPE_CHECKING:
     from ledger_node.node import LedgerNode

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from citypass.protocol.seals import seal_signer
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, load_config, load_genesis
 from ledger_node.engine import Engine
 from ledger_node.errors import ConfigError, VerificationError
@@ -20,7 +21,6 @@ from ledger_node.integrity import (
 )
 from ledger_node.journal import Journal
 from ledger_node.replay import ReplayMismatch, replay_block
-from ledger_node.seal import seal_signer
 
 
 @dataclass

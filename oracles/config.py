@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from eth_utils import is_address, to_checksum_address
 
-from citypass.occupancy_report import MAX_REPORT_WORDS
-from citypass.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
+from citypass.protocol.occupancy_report import MAX_REPORT_WORDS
+from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
 from oracles.errors import ConfigError
 
 ENV_PREFIX = "CITYPASS_ORACLE_"
@@ -194,11 +194,11 @@ def validate(s: OracleSettings) -> None:
     need(0 < s.max_past_seconds <= 30 * 86400, "max_past_seconds must be in (0, 30 days]")
     need(
         1 <= s.max_batch_events <= MAX_BATCH_EVENTS,
-        f"max_batch_events must be 1..{MAX_BATCH_EVENTS} (citypass.sensor_events limit)",
+        f"max_batch_events must be 1..{MAX_BATCH_EVENTS} (citypass.protocol.sensor_events limit)",
     )
     need(
         1024 <= s.max_batch_bytes <= MAX_BATCH_BYTES,
-        f"max_batch_bytes must be 1024..{MAX_BATCH_BYTES} (citypass.sensor_events limit)",
+        f"max_batch_bytes must be 1024..{MAX_BATCH_BYTES} (citypass.protocol.sensor_events limit)",
     )
     need(
         1 <= s.max_report_words <= MAX_REPORT_WORDS,

@@ -16,7 +16,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
-from citypass.sensor_events import EventDomain
+from citypass.protocol.sensor_events import EventDomain
 from oracles.aggregate.aggregator import Aggregator
 from oracles.config import OracleSettings
 from oracles.devices import DeviceCache

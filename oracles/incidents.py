@@ -7,7 +7,7 @@ import logging
 
 from eth_account.signers.local import LocalAccount
 
-from citypass.sensor_events import ZERO_HASH
+from citypass.protocol.sensor_events import ZERO_HASH
 from oracles.errors import SubmissionError
 from oracles.inbox import Inbox, InboxEvent
 from oracles.ledger import Ledger

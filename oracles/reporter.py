@@ -15,7 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
-from citypass.occupancy_report import (
+from citypass.protocol.occupancy_report import (
     OccupancyReport,
     ReportDomain,
     build_report,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from citypass.json_nesting import nesting_exceeds
+from citypass.core.json_nesting import nesting_exceeds
 
 if TYPE_CHECKING:
     from oracles.daemon import OracleDaemon

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from citypass.sensor_events import (
+from citypass.protocol.sensor_events import (
     EventDomain,
     SensorEventError,
     SignedEvent,

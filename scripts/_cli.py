@@ -33,9 +33,9 @@ from typing import Any
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
-from citypass import deployment
-from citypass.roles import ROLE_NAMES, ROLES
-from citypass.windows import MAX_WINDOWS, Window
+from citypass.chain import deployment
+from citypass.core.windows import MAX_WINDOWS, Window
+from citypass.protocol.roles import ROLE_NAMES, ROLES
 
 USAGE_ERROR = 2  # the command line is wrong
 FAILED = 1  # the deployment, the keystore or the ledger refused

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from citypass import deployment
+from citypass.chain import deployment
+from citypass.protocol.contracts import CONTRACT_NAMES
 
 from ._cli import (
     STAKEHOLDERS,
@@ -102,7 +103,7 @@ def deploy(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
     addresses = system.addresses()
     print(
         table(
-            [(key, deployment.CONTRACT_NAMES[key], value) for key, value in addresses.items()],
+            [(key, CONTRACT_NAMES[key], value) for key, value in addresses.items()],
             ("key", "contract", "address"),
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from citypass.roles import ROLE_NAMES, ROLES
+from citypass.protocol.roles import ROLE_NAMES, ROLES
 
 from ._cli import ACCOUNT_HELP, Context, add_common, add_signer, new_parser, role_name, run_script
 

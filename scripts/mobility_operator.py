@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from citypass.roles import ROLES
+from citypass.protocol.roles import ROLES
 
 from ._cli import (
     ACCOUNT_HELP,

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from citypass.roles import ROLE_NAMES, ROLES
+from citypass.protocol.roles import ROLE_NAMES, ROLES
 
 from ._cli import (
     CATEGORIES,

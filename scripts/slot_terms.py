@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from citypass.timeunits import local_day
+from citypass.core.timeunits import local_day
 
 from ._cli import (
     CliError,

@@ -11,11 +11,11 @@ import gc
 import brownie
 import pytest
 
-from citypass import brownie_fixes
-from citypass.chain import use_private_engine_port
-from citypass.deployment import Stakeholders, deploy_system
-from citypass.testing import mine_at, next_day_start
-from citypass.windows import EVERY_DAY, Window
+from citypass.chain import brownie_fixes
+from citypass.chain.deployment import Stakeholders, deploy_system
+from citypass.chain.session import use_private_engine_port
+from citypass.core.windows import EVERY_DAY, Window
+from tests.contract_helpers import mine_at, next_day_start
 
 # Runs before brownie's plugin starts the engine: every test run gets its own anvil port, and
 # brownie's false "dropped transaction" verdicts under anvil are re-checked.

@@ -26,9 +26,9 @@ from web3.logs import DISCARD
 
 from api.app import build_state, create_app
 from api.explorer.contracts import ALL_CONTRACTS
-from api.indexer.registry import CONTRACTS, Deployment
 from api.settings import Settings
-from citypass.roles import ROLES
+from citypass.protocol.roles import ROLES
+from indexer.registry import CONTRACTS, Deployment
 from ledger_node.engine import free_port
 from tests.api_helpers import DATABASES, read_model_url
 from tests.indexer_helpers import Scenario, build_scenario

@@ -1,4 +1,4 @@
-"""The world of the standard-feeds tests (tests/test_feeds.py), on a REAL ledger node.
+"""The world of the standard-feeds tests (tests/api/test_feeds.py), on a REAL ledger node.
 
 Monday 08:00 KST of a fresh chain: four slots, a lease on the shared one checked in and out by
 two signed OccupancyOracle reports (the sensor, not the lessee, drives it), a resident-priority
@@ -18,10 +18,15 @@ from typing import Any
 import requests
 from eth_account.signers.local import LocalAccount
 
-from citypass.occupancy_report import ReportDomain, build_report, report_args, sign_report_quorum
-from citypass.roles import ROLES
-from citypass.timeunits import next_weekday_midnight
-from citypass.windows import EVERY_DAY, Window
+from citypass.core.timeunits import next_weekday_midnight
+from citypass.core.windows import EVERY_DAY, Window
+from citypass.protocol.occupancy_report import (
+    ReportDomain,
+    build_report,
+    report_args,
+    sign_report_quorum,
+)
+from citypass.protocol.roles import ROLES
 from tests.api_helpers import ApiServer, start_api_server
 from tests.oracle_helpers import MAX_UINT, Chain, start_chain, wait_until
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from citypass.timeunits import local_day, next_weekday_midnight
-from citypass.windows import EVERY_DAY, WEEKDAYS, Window
+from citypass.core.timeunits import local_day, next_weekday_midnight
+from citypass.core.windows import EVERY_DAY, WEEKDAYS, Window
 from ledger_node.engine import free_port
 from tests.oracle_helpers import Chain
 

@@ -15,9 +15,9 @@ import pytest
 from brownie import chain
 from eth_account import Account
 
-from citypass.roles import ROLES
-from citypass.testing import head_time, mine_at, next_day_start
-from citypass.trip_reports import sign_trip_end
+from citypass.protocol.roles import ROLES
+from citypass.protocol.trip_reports import sign_trip_end
+from tests.contract_helpers import head_time, mine_at, next_day_start
 
 MAX_UINT = 2**256 - 1
 HOUR = 3600

@@ -1,7 +1,7 @@
 """Shared helpers of the oracle daemon tests (tests/test_oracle_*.py) and bench/oracle.py.
 
 A REAL ledger node (ledger_node.launcher, instant sealing, development clock), the whole system
-deployed through its public gateway by `citypass.deployment.deploy_system` itself (driven here
+deployed through its public gateway by `citypass.chain.deployment.deploy_system` itself (driven here
 through web3.py and the compiled artifacts in build/contracts, so the test process's brownie
 stays on its own engine), and the daemon as a real child process (`python -m oracles.cli run`).
 Keys here are throwaway test keys generated per run.
@@ -25,15 +25,15 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from citypass.deployment import Stakeholders, deploy_system
-from citypass.sensor_events import (
+from citypass.chain.deployment import Stakeholders, deploy_system
+from citypass.core.windows import EVERY_DAY, Window
+from citypass.protocol.sensor_events import (
     SOURCE_TYPES,
     EventDomain,
     SensorEvent,
     SignedEvent,
     sign_event,
 )
-from citypass.windows import EVERY_DAY, Window
 from ledger_node.engine import free_port
 from ledger_node.launcher import NodeProcess, init_data_dir
 

@@ -14,8 +14,8 @@ from api.deps import get_state
 from api.explorer.contracts import ContractBook, deployment_addresses
 from api.explorer.formatting import short
 from api.explorer.seals import SealChecker
-from api.indexer import models as m
 from api.state import AppState
+from indexer import models as m
 
 _LOCK = threading.Lock()
 

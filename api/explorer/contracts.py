@@ -1,6 +1,6 @@
 """Every contract of a deployment by address, and the decoding of their raw logs.
 
-The indexer's registry (api.indexer.registry.CONTRACTS) may not list every contract yet (the
+The indexer's registry (indexer.registry.CONTRACTS) may not list every contract yet (the
 mobility contracts arrive there on their own schedule), so the explorer reads the deployment
 record itself and decodes the logs of every contract it names, keyed by contract name.
 """
@@ -15,7 +15,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
 from web3._utils.events import get_event_data
 
-from api.indexer.registry import CONTRACTS, DecodedEvent, load_abi
+from indexer.registry import CONTRACTS, DecodedEvent, load_abi
 
 # Every contract a deployment record names (the indexer registry lists them all).
 ALL_CONTRACTS = CONTRACTS

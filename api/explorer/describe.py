@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.explorer.formatting import hexify, kst, kst_date, kst_window, short, won
-from api.indexer.handlers import (
+from indexer.handlers import (
     CATEGORIES,
     DEVICE_KINDS,
     INCIDENT_KINDS,
@@ -20,8 +20,8 @@ from api.indexer.handlers import (
     PAYEES,
     ROLE_BY_ID,
 )
-from api.indexer.registry import DecodedEvent
-from api.indexer.windows import unpack_windows
+from indexer.registry import DecodedEvent
+from indexer.windows import unpack_windows
 
 OPERATOR_KINDS = ("NONE", "CAR_SHARE", "KICK_SCOOTER", "VALET", "TRANSIT")
 ZERO = "0x0000000000000000000000000000000000000000"

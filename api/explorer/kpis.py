@@ -2,7 +2,7 @@
 chain, with the inputs it used named in the answer.
 
 - supply ratio before/after sharing: the village's demand and pre-pilot spaces (DESIGN §1,
-  citypass.demo.village) and the shared spaces the read model holds;
+  demo.village) and the shared spaces the read model holds;
 - utilisation by hour of day (KST): leased or sensed-occupied slot-hours / shared slot-hours;
 - illegal-parking incidents per KST day, read model and IncidentRegistry.dailyCounts side by side;
 - revenue per stakeholder (RevenueAllocated + FareAllocated);
@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from api.explorer.context import Explorer
 from api.explorer.formatting import kst_datetime
 from api.explorer.revenue import earned_in, raw_log_dict
-from api.indexer import models as m
-from citypass.demo.village import (
+from citypass.core.pilot import (
     PILOT_SHARED_SPACES,
     SPACES_BEFORE_SHARING,
     VILLAGE_VEHICLES,
 )
+from indexer import models as m
 
 DAY = 86400
 KST_OFFSET = 9 * 3600
@@ -70,7 +70,7 @@ def supply(session: Session) -> dict[str, Any]:
             "spacesBeforeSharing": SPACES_BEFORE_SHARING,
             "sharedSpaces": "active slots with sharing windows in the read model",
             "formula": "(spacesBeforeSharing + sharedSpaces) / vehicles",
-            "source": "DESIGN §1 demand and pre-pilot spaces (citypass/demo/village.py)",
+            "source": "DESIGN §1 demand and pre-pilot spaces (demo/village.py)",
         },
         "seed": {
             **SEED_SUPPLY,

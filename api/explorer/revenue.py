@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.explorer.context import Explorer
 from api.explorer.formatting import epoch_of_month, month_bounds
-from api.indexer import models as m
+from indexer import models as m
 
 
 @dataclass

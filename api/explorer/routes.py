@@ -21,7 +21,7 @@ from api.explorer.formatting import kst, month_of
 from api.explorer.pages import NotFoundPage, html_errors, render
 from api.explorer.revenue import statement
 from api.explorer.search import target
-from api.indexer import models as m
+from indexer import models as m
 
 router = APIRouter(prefix="/explorer", tags=["explorer"], include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """A block's seal status from the node's `ledger_getSeal`, verified here, not taken on trust.
 
 The node answers {number, hash, parentHash, chainId, authority, signature} or null (no seal in
-its journal); api/indexer/seals.py verifies it against the block the read model holds. Verified
+its journal); indexer/seals.py verifies it against the block the read model holds. Verified
 seals are final (the ledger has no forks) and cached. The indexer stores the same verdict in
 blocks.seal_status when it indexes a block.
 """
@@ -12,7 +12,7 @@ import threading
 
 from web3 import Web3
 
-from api.indexer.seals import SealStatus, verify_seal
+from indexer.seals import SealStatus, verify_seal
 
 CACHE_LIMIT = 4096
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.explorer import inputs
 from api.explorer.pages import BadInput, NotFoundPage
-from api.indexer import models as m
+from indexer import models as m
 
 KEYWORD = re.compile(r"^(slot|lease|block|tx|address)?\s*#?\s*(\S+)$", re.IGNORECASE)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.feeds import ids
 from api.feeds.parking import ON_STREET_CATEGORIES, SpotState
 from api.feeds.timefmt import millis
-from api.indexer import models as m
+from indexer import models as m
 
 CDS_VERSION = "1.0"
 MEDIA_TYPE = f"application/vnd.cds+json;version={CDS_VERSION}"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.feeds.chain_reads import call_many
-from api.indexer import models as m
 from api.ledger import Ledger
+from indexer import models as m
 
 # OccupancyOracle.SlotOccupancy → FIWARE ParkingSpot status.
 OCCUPANCY_STATUS = ("free", "occupied", "unknown")

@@ -18,7 +18,7 @@ from api.deps import SessionDep
 from api.errors import NotAcceptable, NotFound, ValidationFailed
 from api.feeds import cds
 from api.feeds.service import FeedsDep
-from api.indexer import models as m
+from indexer import models as m
 
 router = APIRouter(prefix="/v1/cds", tags=["feeds"])
 

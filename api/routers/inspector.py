@@ -19,7 +19,6 @@ from web3.logs import DISCARD
 
 from api.deps import ClientIpDep, LedgerDep, SessionDep, StateDep
 from api.errors import Conflict, LedgerUnavailable, NotFound, PermissionDenied, ValidationFailed
-from api.indexer import models as m
 from api.ledger import Ledger, decode_revert, revert_data
 from api.rawtx import decode_raw
 from api.relayer import node_refusal
@@ -34,6 +33,7 @@ from api.schemas.staff import (
 )
 from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
+from indexer import models as m
 
 router = APIRouter(prefix="/v1/inspector", tags=["inspectors (SIWE)"])
 

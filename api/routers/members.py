@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import or_, select
 
 from api.deps import SessionDep
-from api.indexer import models as m
 from api.schemas.common import Address
 from api.schemas.members import BalancePublic, CreditEntryPublic, LeasePublic, LeasesPublic
+from indexer import models as m
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
-from api.indexer import models_mobility as mm
 from api.routers.members import _indexed_block
 from api.schemas.common import Address
 from api.schemas.mobility import (
@@ -26,6 +25,7 @@ from api.schemas.mobility import (
     ValetRequestPublic,
     ValetRequestsPublic,
 )
+from indexer import models_mobility as mm
 
 router = APIRouter(tags=["mobility"])
 

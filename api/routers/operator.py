@@ -9,8 +9,6 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
-from api.indexer import models as m
-from api.indexer import models_mobility as mm
 from api.months import month_text
 from api.routers.members import _indexed_block
 from api.routers.mobility import trip_public
@@ -23,6 +21,8 @@ from api.schemas.staff import (
 )
 from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
+from indexer import models as m
+from indexer import models_mobility as mm
 
 router = APIRouter(prefix="/v1/operator", tags=["operators (SIWE)"])
 

@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
 from api.errors import NotFound, ValidationFailed
-from api.indexer import models as m
-from api.indexer.search_index import SearchIndex, Snapshot
 from api.ledger import Ledger
 from api.schemas.slots import SlotPublic, SlotSearchPublic, SlotWindowPublic
 from api.state import AppState
-from citypass.deployment import MAX_LEASE_UNITS
+from citypass.protocol.contracts import MAX_LEASE_UNITS
+from indexer import models as m
+from indexer.search_index import SearchIndex, Snapshot
 
 router = APIRouter(prefix="/v1/slots", tags=["slots"])
 

@@ -28,7 +28,7 @@ def health(state: StateDep) -> JSONResponse:
         "stopped: " + state.follower_error if state.follower_error else
         ("running" if state.settings.follow else "external")
     )  # fmt: skip
-    # thread (inside this process), process (a child `python -m api.indexer run`) or external.
+    # thread (inside this process), process (a child `python -m indexer run`) or external.
     body["followMode"] = state.settings.follow_mode if state.settings.follow else "external"
     body["relayer"] = state.relayer.address if state.relayer else None
     ok = body["ledger"] == "ok" and state.follower_error is None

@@ -12,7 +12,7 @@ from api.errors import PermissionDenied
 from api.schemas.common import Address, HexData, hex_bytes
 from api.schemas.relay import UINT256_MAX
 from api.schemas.typed_data import TypedDataPublic
-from citypass.signing import FORWARD_REQUEST_TYPES, PERMIT_TYPES
+from citypass.protocol.signing import FORWARD_REQUEST_TYPES, PERMIT_TYPES
 
 router = APIRouter(prefix="/v1/typed-data", tags=["typed data"])
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.errors import LedgerUnavailable
-from citypass.roles import ROLES
+from citypass.protocol.roles import ROLES
 
 # The roles that may sign in (staff). MEMBER and VALET are residents' and workers' roles and
 # use the wallet flows instead.

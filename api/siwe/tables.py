@@ -1,5 +1,5 @@
 """The staff-session tables: in the read-model database, so sessions and used nonces survive an
-API restart, but in a MetaData of their own. The indexer's schema (api/indexer/models.py) is a
+API restart, but in a MetaData of their own. The indexer's schema (indexer/models.py) is a
 projection of the chain that may be dropped and rebuilt from it; these rows are not on chain."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import binascii
 from pathlib import Path
 from typing import Any
 
-from citypass.sensor_events import MAX_EVIDENCE_BYTES, VEHICLE_TYPES
+from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES, VEHICLE_TYPES
 from edge_oracle.adapters.fields import (
     load_json_line,
     personal_fields,

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from citypass.json_nesting import nesting_exceeds
+from citypass.core.json_nesting import nesting_exceeds
 from edge_oracle.errors import ReadingError
 
 # Keys that may carry personal data (DESIGN §6). They are never copied into a reading; the

@@ -1,5 +1,5 @@
 """Split observations so each OccupancyOracle report stays within the contract's word limit
-(citypass.occupancy_report.MAX_REPORT_WORDS): whole 256-slot words, ascending."""
+(citypass.protocol.occupancy_report.MAX_REPORT_WORDS): whole 256-slot words, ascending."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from citypass.sensor_events import MAX_EVIDENCE_BYTES
+from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES
 from oracles.evidence.backends import Backend, KuboStore, LocalDirectoryStore
 from oracles.evidence.cid import Cid, parse_cid
 from oracles.evidence.errors import (

@@ -1,4 +1,4 @@
-// An ethers v6 wallet against a ledger node, driven by tests/test_ledger_wallets.py.
+// An ethers v6 wallet against a ledger node, driven by tests/ledger_node/test_ledger_wallets.py.
 //
 //   node tests/js/ethers_wallet.js journey URL KEY TO DATA CYCLES [configured|stock]
 //     CYCLES back-to-back sendTransaction -> wait() -> sendTransaction, as a dapp does.

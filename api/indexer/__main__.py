@@ -1,3 +1,0 @@
-from api.indexer.cli import main
-
-main()

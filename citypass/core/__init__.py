@@ -1,0 +1,1 @@
+"""Shared core: what every layer may use (no brownie, no services)."""

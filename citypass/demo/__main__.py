@@ -1,3 +1,0 @@
-from citypass.demo.cli import main
-
-main()

@@ -1,0 +1,1 @@
+"""Wire formats and on-chain constants shared by the edge, the oracles, the API and the indexer."""

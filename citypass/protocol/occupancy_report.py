@@ -1,0 +1,201 @@
+"""OccupancyOracle reports: build the bit-packed report from observed slot states, hash and sign it.
+
+A report lists, for each 256-slot word it touches (slot `s` is word `s >> 8`, bit `s & 255`), a
+mask of the slots observed and their values (1 = occupied). The oracle daemon builds one per
+block period and the registered oracle signers sign its EIP-712 digest; the contract
+(contracts/sensors/OccupancyOracle.sol) recomputes the same digest in `reportDigest`.
+
+Hashing and signing use keccak and libsecp256k1 (coincurve) directly, as citypass/protocol/sensor_events.py
+does, because the daemon signs on its hot path; tests cross-check against eth-account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import coincurve
+from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
+
+# Slot ids are 1..MAX_SLOT_ID, so the bitmap has 256 words (bit 0 of word 0 is never used).
+MAX_SLOT_ID = 65_535
+WORD_COUNT = (MAX_SLOT_ID >> 8) + 1
+# Words per report: bounds a report's gas (~25k per fresh word) well under a block's limit.
+MAX_REPORT_WORDS = 64
+
+DOMAIN_NAME = "CityPass OccupancyOracle"
+DOMAIN_VERSION = "1"
+REPORT_TYPE_STRING = (
+    "OccupancyReport(uint64 sequence,uint64 observedAt,uint256[] wordIndexes,"
+    "uint256[] masks,uint256[] values)"
+)
+REPORT_TYPEHASH = keccak(REPORT_TYPE_STRING.encode())
+REPORT_TYPES = {
+    "OccupancyReport": [
+        {"name": "sequence", "type": "uint64"},
+        {"name": "observedAt", "type": "uint64"},
+        {"name": "wordIndexes", "type": "uint256[]"},
+        {"name": "masks", "type": "uint256[]"},
+        {"name": "values", "type": "uint256[]"},
+    ]
+}
+_DOMAIN_TYPEHASH = keccak(
+    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_UINT64_MAX = (1 << 64) - 1
+
+
+class OccupancyReportError(ValueError):
+    """A report that cannot be built or signed; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class OccupancyReport:
+    """One report, exactly as the contract's `OccupancyReport` struct."""
+
+    sequence: int
+    observed_at: int
+    word_indexes: tuple[int, ...]
+    masks: tuple[int, ...]
+    values: tuple[int, ...]
+
+    def struct_hash(self) -> bytes:
+        return keccak(
+            REPORT_TYPEHASH
+            + self.sequence.to_bytes(32, "big")
+            + self.observed_at.to_bytes(32, "big")
+            + _array_hash(self.word_indexes)
+            + _array_hash(self.masks)
+            + _array_hash(self.values)
+        )
+
+    def message(self) -> dict[str, Any]:
+        """The typed-data message, as eth-account's `encode_typed_data` expects it."""
+        return {
+            "sequence": self.sequence,
+            "observedAt": self.observed_at,
+            "wordIndexes": list(self.word_indexes),
+            "masks": list(self.masks),
+            "values": list(self.values),
+        }
+
+    def slot_states(self) -> dict[int, bool]:
+        """Slot id → occupied for every observed slot (the inverse of `build_report`)."""
+        states: dict[int, bool] = {}
+        for word, mask, value in zip(self.word_indexes, self.masks, self.values, strict=True):
+            bits = mask
+            while bits:
+                low = bits & -bits
+                bit = low.bit_length() - 1
+                states[(word << 8) | bit] = bool(value & low)
+                bits ^= low
+        return states
+
+
+@dataclass(frozen=True)
+class ReportDomain:
+    """The EIP-712 domain: which chain and which OccupancyOracle the report is for."""
+
+    chain_id: int
+    oracle_address: str
+
+    def as_typed_data(self) -> dict[str, Any]:
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": to_checksum_address(self.oracle_address),
+        }
+
+    @property
+    def separator(self) -> bytes:
+        return keccak(
+            _DOMAIN_TYPEHASH
+            + keccak(DOMAIN_NAME.encode())
+            + keccak(DOMAIN_VERSION.encode())
+            + self.chain_id.to_bytes(32, "big")
+            + bytes(12)
+            + bytes.fromhex(to_checksum_address(self.oracle_address)[2:])
+        )
+
+
+def build_report(sequence: int, observed_at: int, observed: Mapping[int, bool]) -> OccupancyReport:
+    """Pack slot id → occupied into a report: words ascending, mask = observed, value = occupied.
+
+    Raises OccupancyReportError for a slot outside 1..MAX_SLOT_ID, no slots, more than
+    MAX_REPORT_WORDS words (split the observations over several reports), or a sequence or
+    time that does not fit a uint64."""
+    if not 0 < sequence <= _UINT64_MAX:
+        raise OccupancyReportError(f"sequence {sequence} must be 1..2**64-1 (reports count from 1)")
+    if not 0 < observed_at <= _UINT64_MAX:
+        raise OccupancyReportError(f"observed_at {observed_at} must be a Unix time in seconds")
+    if not observed:
+        raise OccupancyReportError("a report needs at least one observed slot")
+    masks: dict[int, int] = {}
+    values: dict[int, int] = {}
+    for slot, occupied in observed.items():
+        if isinstance(slot, bool) or not isinstance(slot, int) or not 0 < slot <= MAX_SLOT_ID:
+            raise OccupancyReportError(f"slot id {slot!r} is outside 1..{MAX_SLOT_ID}")
+        word, bit = slot >> 8, 1 << (slot & 255)
+        masks[word] = masks.get(word, 0) | bit
+        if occupied:
+            values[word] = values.get(word, 0) | bit
+    if len(masks) > MAX_REPORT_WORDS:
+        raise OccupancyReportError(
+            f"the slots span {len(masks)} words; a report carries at most {MAX_REPORT_WORDS}: "
+            "split them over several reports"
+        )
+    words = tuple(sorted(masks))
+    return OccupancyReport(
+        sequence=sequence,
+        observed_at=observed_at,
+        word_indexes=words,
+        masks=tuple(masks[w] for w in words),
+        values=tuple(values.get(w, 0) for w in words),
+    )
+
+
+def report_digest(report: OccupancyReport, domain: ReportDomain) -> bytes:
+    """The EIP-712 digest the signers sign and the contract's `reportDigest` returns."""
+    return keccak(b"\x19\x01" + domain.separator + report.struct_hash())
+
+
+def sign_report(report: OccupancyReport, private_key: bytes, domain: ReportDomain) -> bytes:
+    """65-byte r‖s‖v signature (v 27/28, low s) of the report's digest."""
+    if len(private_key) != 32:
+        raise OccupancyReportError("private key must be 32 bytes")
+    raw = coincurve.PrivateKey(private_key).sign_recoverable(
+        report_digest(report, domain), hasher=None
+    )
+    return raw[:64] + bytes([raw[64] + 27])
+
+
+def signer_address(private_key: bytes) -> str:
+    """The checksummed address of a signing key (to sort co-signatures by signer)."""
+    public = coincurve.PrivateKey(private_key).public_key.format(compressed=False)[1:]
+    return to_checksum_address(keccak(public)[-20:])
+
+
+def sign_report_quorum(
+    report: OccupancyReport, private_keys: list[bytes], domain: ReportDomain
+) -> list[bytes]:
+    """Signatures by several signers, ordered by signer address ascending as the contract needs."""
+    ordered = sorted(private_keys, key=lambda key: int(signer_address(key), 16))
+    return [sign_report(report, key, domain) for key in ordered]
+
+
+def report_args(report: OccupancyReport) -> tuple:
+    """The struct tuple for brownie/web3 calls: (sequence, observedAt, words, masks, values)."""
+    return (
+        report.sequence,
+        report.observed_at,
+        list(report.word_indexes),
+        list(report.masks),
+        list(report.values),
+    )
+
+
+def _array_hash(items: tuple[int, ...]) -> bytes:
+    return keccak(b"".join(item.to_bytes(32, "big") for item in items))

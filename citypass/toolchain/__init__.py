@@ -1,1 +1,0 @@
-"""Toolchain bootstrap helpers run by `make setup`."""

@@ -1,0 +1,165 @@
+"""`citypass-demo` / `make demo`: the Sangsalmi village on the ledger node, one simulated day."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from citypass.chain.session import head_time, silence_transactions
+from citypass.core.pilot import VILLAGE_VEHICLES
+from citypass.core.timeunits import next_weekday_midnight
+from demo.day import plan_day, plan_intruders, run_day
+from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
+from demo.mobility_day import (
+    MobilityResult,
+    build_mobility,
+    mobility_payees,
+    plan_mobility,
+    render_mobility,
+)
+from demo.sensors import start_sensor_rig, street_camera_detections
+from demo.serve import start_api, wait_for_interrupt
+from demo.summary import render
+from demo.world import build_world
+
+TUESDAY = 1
+HOUR = 3600
+
+
+@click.command(
+    short_help="Seed the Sangsalmi village on the ledger node and simulate one day.",
+    help=(
+        "Initialise a ledger node under WORKDIR/demo-node and start it (or, with --engine "
+        "anvil, a bare development chain), deploy the CityPass contracts through its permission "
+        "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
+        "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
+        "with the day's mobility (scooter, car-share and bus trips, journeys with transfer "
+        "discounts, valet jobs) and print a summary. With the ledger node it then serves the "
+        "whole stack (ledger node, oracle daemon, edge oracle, indexer and the API with its "
+        "explorer and dashboard), prints their URLs and keeps running until Ctrl-C; on the way "
+        "out it verifies the node's journal."
+    ),
+)
+@click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
+@click.option(
+    "--vehicles",
+    default=VILLAGE_VEHICLES,
+    show_default=True,
+    type=click.IntRange(20, 2000),
+    help="Member vehicles to onboard.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["node", "anvil"]),
+    default="node",
+    show_default=True,
+    help="node: the permissioned ledger node; anvil: a bare development engine.",
+)
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="After the day, serve the API, explorer and dashboard until Ctrl-C (node engine only).",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEMO_WORKDIR,
+    show_default=True,
+    help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
+)
+def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> None:
+    # SIGTERM (a service manager, `timeout`, `kill`) must stop the children as Ctrl-C does:
+    # Python's default would end the demo at once and leave the node and daemons running.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    rng = random.Random(seed)
+    started = time.monotonic()
+    click.echo(
+        f"Starting the {'ledger node' if engine == 'node' else 'development chain'}…", err=True
+    )
+    chain = start_ledger_node(workdir) if engine == "node" else start_anvil()
+    if engine == "node":
+        click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
+    silence_transactions()
+    rig = api = None
+    try:
+        from brownie import accounts
+
+        # brownie prints every transaction; keep the terminal for progress bars and the summary.
+        with contextlib.redirect_stdout(io.StringIO()):
+            world = build_world(chain.project, accounts, chain.signers, rng, vehicles)
+            day = next_weekday_midnight(head_time(), TUESDAY)
+            chain.advance_to(day + 5 * HOUR)
+            plans = plan_day(world, day, rng)
+            load = Counter(plan.slot.slot_id for plan in plans)
+            mobility, moved = (
+                build_mobility(world, accounts, rng, parking_load=load),
+                MobilityResult(),
+            )
+            steps = plan_mobility(world, mobility, day, rng, moved)
+            intruders, cameras = [], []
+            if engine == "node":
+                # Occupancy and incidents come from sensors through the oracle daemon.
+                rig = start_sensor_rig(
+                    world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
+                )
+                intruders = plan_intruders(world, day, plans, rng)
+                cameras = street_camera_detections(day, seed, len(world.slots))
+            result = run_day(
+                world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps
+            )
+        click.echo(render(world, result, mobility_payees(world, mobility)))
+        click.echo(render_mobility(world, mobility, moved))
+        if engine == "node":
+            click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
+        if engine == "node" and serve:
+            api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
+            for name, url in api.urls().items():
+                click.echo(f"{name + ':':10} {url}")
+            click.echo(f"Serving the whole stack; logs in {chain.data_dir.parent}. Ctrl-C stops.")
+            children = {"ledger node": chain.process, "API": api.process, **rig.processes}
+            why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
+            click.echo(f"Stopping ({why})…", err=True)
+    finally:
+        if api is not None:
+            api.stop()
+        if rig is not None:
+            rig.stop()
+        chain.stop()
+    if engine == "node":
+        verify = subprocess.run(
+            [sys.executable, "-m", "ledger_node.cli", "verify", "--data-dir", str(chain.data_dir)],
+            capture_output=True,
+            text=True,
+        )
+        click.echo(
+            "Auditor's check (ledger-node verify): "
+            + (verify.stdout.strip().splitlines() or ["?"])[-2 if verify.returncode == 0 else -1]
+        )
+        if verify.returncode != 0:
+            click.echo(verify.stderr.strip(), err=True)
+            raise SystemExit(1)
+    click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _chain_id() -> int:
+    from brownie import chain
+
+    return chain.id
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Where the demo runs: the permissioned ledger node (default) or a bare development anvil."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import secrets
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from citypass.chain.session import ROOT, load_project, mine_at
+
+DEMO_WORKDIR = ROOT / ".citypass"  # git-ignored
+PREFERRED_PORT = 8545
+
+
+@dataclass
+class DemoChain:
+    project: Any
+    signers: list[Any]  # seven stakeholders (admin first) and the Technopark lot's owner
+    advance_to: Callable[[int], None]
+    rpc_url: str
+    stop: Callable[[], None]
+    data_dir: Path | None = None
+    # The node's process, watched while the demo keeps serving (None for in-process anvil).
+    process: subprocess.Popen | None = None
+
+
+def start_anvil() -> DemoChain:
+    from citypass.chain.session import disconnect
+
+    project, _ = load_project()
+    from brownie import accounts
+
+    return DemoChain(project, list(accounts[:8]), mine_at, "(in-process anvil)", disconnect)
+
+
+def _quiet_brownie_deployment_records() -> None:
+    """brownie 1.22 (compiled build) raises a TypeError in a background thread while saving the
+    record of every contract deployed on a live network; the deployment itself is fine, so keep
+    that known traceback off the demo's terminal and let any other thread error through."""
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is TypeError and "Sources" in str(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
+
+
+def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
+    """A fresh ledger node under <workdir>/demo-node: instant sealing, a development clock so a
+    whole day can be simulated, brownie connected through the public gateway."""
+    from brownie import network, project
+    from brownie._config import CONFIG
+
+    from citypass.chain import brownie_fixes
+    from ledger_node.engine import free_port
+    from ledger_node.launcher import NodeProcess, init_data_dir
+
+    brownie_fixes.apply()
+    _quiet_brownie_deployment_records()
+    data_dir = workdir / "demo-node"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Made for this run and never stored in clear: the keystore stays encrypted on disk.
+    password = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(24)
+    init_data_dir(data_dir, password, block_period=0, snapshot_every=500)
+    port = PREFERRED_PORT if port_is_free(PREFERRED_PORT) else free_port()
+    node = NodeProcess(data_dir, password, port=port, admin_token=token, dev_clock=True).start()
+    keystore = json.loads((data_dir / "keystore" / "authority.json").read_text())
+    # brownie keeps artifacts of live deployments by chain id; the demo's chain is new each run,
+    # so earlier runs' records would point at contracts that no longer exist.
+    shutil.rmtree(ROOT / "build" / "deployments", ignore_errors=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        loaded = project.load(ROOT, name="CityPassLedger")
+        CONFIG.networks["citypass-local"]["host"] = node.url
+        network.connect("citypass-local")
+    from brownie import accounts
+
+    admin = accounts.add(Account.decrypt(keystore, password))
+    others = [accounts.add(Account.create().key) for _ in range(7)]
+
+    def advance_to(timestamp: int) -> None:
+        # Seals an empty block at that time; a refusal only means the clock is already later.
+        node.admin("admin_setClock", [int(timestamp)])
+
+    def stop() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            if network.is_connected():
+                network.disconnect()
+        node.stop()
+
+    return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, data_dir, node.process)
+
+
+def port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -1,0 +1,351 @@
+"""The demo's sensor side: magnetometers on the 280 shared spaces and AI cameras on the streets,
+an edge oracle (`citypass-edge run`) reading their output, and the oracle daemon
+(`citypass-oracle run`) turning it into OccupancyOracle reports and incidents on the ledger.
+
+The demo writes what the sensors would see (arrivals, departures, 3 h heartbeats, camera
+detections) into the edge's input files as the simulated day advances, then waits until the
+oracle has put it on chain before moving the clock on, so occupancy drives the lease market
+exactly as it would live: arrivals check leases in, departures settle them (overstay included),
+and parking on a shared space without a lease becomes an incident.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+from eth_account import Account
+
+from citypass.chain.session import free_port
+from citypass.protocol.sensor_events import INCIDENT_TYPES
+from demo.world import World
+from edge_oracle.devices import create_devices_file
+from edge_oracle.readings import CameraDetection
+from edge_oracle.simulator.layout import village_layout
+
+MAGNETOMETER_LATENCY_S = 6  # DESIGN §4: 5–7 s from a car arriving to "occupied"
+STREET_BAYS = 40  # camera-watched street bays where illegal parking is seen
+STREET_BAY_FIRST_ID = 10_000  # the edge simulator numbers street bays from here
+STARTUP_TIMEOUT_S = 60
+CATCH_UP_TIMEOUT_S = 60
+
+
+@dataclass
+class SensorStats:
+    readings: int = 0
+    camera_detections: int = 0
+    waits: int = 0
+    slow_waits: int = 0
+    incidents_by_kind: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class SensorRig:
+    root: Path
+    world: World
+    oracle_url: str
+    edge_url: str
+    processes: dict[str, subprocess.Popen]
+    magnetometers: dict[int, str]  # slot id → sensor id
+    cameras: dict[str, tuple[int, ...]]
+    stats: SensorStats = field(default_factory=SensorStats)
+    state: dict[int, bool] = field(default_factory=dict)
+    _emitted_ms: int = 0
+
+    @property
+    def sensors_file(self) -> Path:
+        return self.root / "input" / "magnetometer.jsonl"
+
+    @property
+    def cameras_file(self) -> Path:
+        return self.root / "input" / "camera.jsonl"
+
+    def slot_changed(self, slot_id: int, occupied: bool, when: int) -> None:
+        """A car arrived at (or left) a shared space at `when`; the magnetometer says so a few
+        seconds later."""
+        self.state[slot_id] = occupied
+        self._write_reading(slot_id, occupied, when + MAGNETOMETER_LATENCY_S, heartbeat=False)
+
+    def heartbeat(self, when: int) -> None:
+        """Every magnetometer's 3-hourly report of its current state."""
+        for slot_id in self.magnetometers:
+            self._write_reading(slot_id, self.state.get(slot_id, False), when, heartbeat=True)
+
+    def camera(self, detection: CameraDetection, when: int) -> None:
+        line = {
+            "sensor": {"id": detection.sensor},
+            "place": {"id": str(detection.slot)},
+            "object": {"vehicle": {"type": detection.vehicle_type or "car"}},
+            "event": {"type": detection.event},
+            "confidence": detection.confidence_bps / 10_000,
+            "@timestamp": when * 1000,
+            "image": base64.b64encode(detection.image or b"").decode(),
+        }
+        self._append(self.cameras_file, line, when)
+        self.stats.camera_detections += 1
+
+    def _write_reading(self, slot_id: int, occupied: bool, when: int, heartbeat: bool) -> None:
+        line = {
+            "sensor": self.magnetometers[slot_id],
+            "slot": slot_id,
+            "occupied": occupied,
+            "ts": when * 1000,
+            "kind": "magnetometer",
+            "heartbeat": heartbeat,
+        }
+        self._append(self.sensors_file, line, when)
+        self.stats.readings += 1
+
+    def _append(self, path: Path, line: dict[str, Any], when: int) -> None:
+        with path.open("a") as handle:
+            handle.write(json.dumps(line, separators=(",", ":")) + "\n")
+        self._emitted_ms = max(self._emitted_ms, when * 1000)
+
+    def wait_until_on_chain(self) -> None:
+        """Block until the edge has delivered everything written so far and the oracle has
+        reported it, so the next step of the day sees the lease market the sensors drove."""
+        if not self._emitted_ms:
+            return
+        self.stats.waits += 1
+        deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self._check_alive()
+            if self._edge_drained() and self._oracle_drained():
+                return
+            time.sleep(0.1)
+        self.stats.slow_waits += 1
+
+    def _edge_drained(self) -> bool:
+        health = _get_json(self.edge_url + "/health")
+        return bool(health) and health.get("outboxDepth") == 0 and self._edge_read_everything()
+
+    def _edge_read_everything(self) -> bool:
+        # The edge has taken every line we wrote once its readings counter caught up.
+        metrics = _get_text(self.edge_url + "/metrics")
+        read = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("citypass_edge_readings_total{")
+        )
+        return read >= self.stats.readings + self.stats.camera_detections
+
+    def _oracle_drained(self) -> bool:
+        health = _get_json(self.oracle_url + "/health")
+        if not health:
+            return False
+        return (
+            health.get("ready") is True
+            and health.get("inboxDepth") == 0
+            and health.get("pendingReports") == 0
+            and health.get("incidentBacklog") == 0
+        )
+
+    def _check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise click.ClickException(
+                    f"the {name} stopped (exit {process.returncode}); see {self.root / (name + '.log')}"
+                )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start_sensor_rig(world: World, rpc_url: str, chain_id: int, root: Path) -> SensorRig:
+    """Register the devices on chain, flag the shared spaces as market slots, start the oracle
+    daemon and the edge oracle as child processes."""
+    system, people = world.system, world.people
+    # A new chain each run: the previous run's outbox, inbox and keys belong to a dead chain.
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "input").mkdir(parents=True, exist_ok=True)
+    for name in ("magnetometer.jsonl", "camera.jsonl"):
+        (root / "input" / name).touch()
+    slot_ids = sorted(slot.slot_id for slot in world.slots)
+    layout = village_layout(slots=len(slot_ids), street_bays=STREET_BAYS, first_slot=slot_ids[0])
+    if tuple(slot_ids) != layout.shared_slots:
+        raise click.ClickException(
+            "the shared spaces are not numbered 1…N as the sensor layout expects"
+        )
+    # Keys made for this run, kept only in encrypted form on disk (the password lives in memory
+    # and in the children's environment).
+    edge_password = secrets.token_urlsafe(24)
+    oracle_password = secrets.token_urlsafe(24)
+    entries = [
+        {"sensor": sensor, "kind": "magnetometer", "slots": [slot]}
+        for sensor, slot in layout.magnetometers.items()
+    ] + [
+        {"sensor": sensor, "kind": "camera", "slots": list(bays)}
+        for sensor, bays in layout.cameras.items()
+    ]
+    devices_file = root / "devices.json"
+    keyring = create_devices_file(devices_file, entries, edge_password)
+    operator = {"from": people.operator}
+    bindings = keyring.bindings()
+    with click.progressbar(
+        bindings, label="Registering sensors and cameras", file=sys.stderr
+    ) as bar:
+        for binding in bar:
+            system.devices.registerDevice(
+                binding["address"], binding["kindId"], binding["slots"], operator
+            )
+    for word in sorted({slot >> 8 for slot in slot_ids}):
+        mask = sum(1 << (slot & 255) for slot in slot_ids if slot >> 8 == word)
+        system.occupancy.setMarketSlots(word, mask, operator)
+
+    oracle_dir = root / "oracle"
+    keystore = oracle_dir / "keystore" / "submitter.json"
+    keystore.parent.mkdir(parents=True, exist_ok=True)
+    keystore.write_text(json.dumps(Account.encrypt(people.oracle.private_key, oracle_password)))
+    keystore.chmod(0o600)
+    deployment = root / "deployment.json"
+    deployment.write_text(
+        json.dumps({"network": "demo", "chainId": chain_id, "contracts": system.addresses()})
+    )
+    oracle_port, edge_port = free_port(), free_port()
+    env = dict(os.environ)
+    env["CITYPASS_ORACLE_PASSWORD"] = oracle_password
+    env["CITYPASS_EDGE_PASSWORD"] = edge_password
+    processes = {
+        "oracle daemon": _spawn(
+            [
+                "oracles.cli",
+                "run",
+                "--data-dir",
+                str(oracle_dir),
+                "--rpc-url",
+                rpc_url,
+                "--deployment",
+                str(deployment),
+                "--keystore",
+                str(keystore),
+                "--port",
+                str(oracle_port),
+                "--report-interval",
+                "0.5",
+                "--debounce-seconds",
+                "2",
+                "--clock",
+                "chain",
+            ],
+            env,
+            root / "oracle daemon.log",
+        )
+    }
+    oracle_url = f"http://127.0.0.1:{oracle_port}"
+    _wait_healthy(oracle_url, processes["oracle daemon"], "oracle daemon", root)
+    processes["edge oracle"] = _spawn(
+        [
+            "edge_oracle.cli",
+            "run",
+            "--data-dir",
+            str(root / "edge"),
+            "--oracle-url",
+            oracle_url,
+            "--chain-id",
+            str(chain_id),
+            "--registry",
+            system.devices.address,
+            "--devices-file",
+            str(devices_file),
+            "--sensors",
+            str(root / "input" / "magnetometer.jsonl"),
+            "--cameras",
+            str(root / "input" / "camera.jsonl"),
+            "--follow",
+            "--listen-port",
+            str(edge_port),
+        ],
+        env,
+        root / "edge oracle.log",
+    )
+    edge_url = f"http://127.0.0.1:{edge_port}"
+    _wait_healthy(edge_url, processes["edge oracle"], "edge oracle", root)
+    return SensorRig(
+        root,
+        world,
+        oracle_url,
+        edge_url,
+        processes,
+        {slot: sensor for sensor, slot in layout.magnetometers.items()},
+        dict(layout.cameras),
+    )
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    handle = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", *args], env=env, stdout=handle, stderr=handle, start_new_session=True
+    )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, name: str, root: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise click.ClickException(
+                f"the {name} did not start (exit {process.returncode}); see {root / (name + '.log')}"
+            )
+        if _get_json(url + "/health") is not None:
+            return
+        time.sleep(0.2)
+    raise click.ClickException(f"the {name} did not answer /health within {STARTUP_TIMEOUT_S} s")
+
+
+def _get_json(url: str) -> dict[str, Any] | None:
+    try:
+        response = requests.get(url, timeout=5)
+        return response.json() if response.status_code in (200, 503) else None
+    except (requests.RequestException, ValueError):
+        return None
+
+
+def _get_text(url: str) -> str:
+    try:
+        return requests.get(url, timeout=5).text
+    except requests.RequestException:
+        return ""
+
+
+def street_camera_detections(day: int, seed: int, slots: int) -> list[CameraDetection]:
+    """The AI cameras' incidents of the day from the edge simulator: illegal parking on the
+    camera-watched street bays, illegal dumping and jaywalking (each with a generated still).
+    Detections on the shared spaces themselves are left to the magnetometers."""
+    from edge_oracle.simulator.day import SimConfig, plan_day
+
+    kst = timezone(timedelta(hours=9))
+    simulated = plan_day(
+        SimConfig(
+            seed=seed,
+            start=datetime.fromtimestamp(day, kst),
+            slots=slots,
+            street_bays=STREET_BAYS,
+        )
+    )
+    return [
+        reading
+        for reading in simulated.readings
+        if isinstance(reading, CameraDetection)
+        and reading.event in INCIDENT_TYPES
+        and (reading.slot == 0 or reading.slot >= STREET_BAY_FIRST_ID)
+    ]

@@ -1,0 +1,105 @@
+"""Build the village on chain: deploy, onboard the vehicles' accounts, register and open the lots."""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from eth_account import Account
+
+from citypass.chain.deployment import Stakeholders, System, deploy_system
+from demo.village import LOTS, VILLAGE_VEHICLES, LotPlan
+
+STARTING_CREDIT = 100_000  # ₩ each member tops up before the day
+
+
+@dataclass
+class Slot:
+    slot_id: int
+    lot: LotPlan
+    owner: Any
+
+
+@dataclass
+class World:
+    system: System
+    people: Stakeholders
+    members: list[Any]
+    member_keys: dict[str, bytes]
+    slots: list[Slot] = field(default_factory=list)
+
+    def slots_of(self, lot_id: int) -> list[Slot]:
+        return [slot for slot in self.slots if slot.lot.lot_id == lot_id]
+
+
+def build_world(
+    containers: Any,
+    accounts: Any,
+    signers: list[Any],
+    rng: random.Random,
+    vehicles: int = VILLAGE_VEHICLES,
+) -> World:
+    """`signers`: the seven stakeholders (admin first) and the Technopark lot's owner."""
+    people = Stakeholders(*signers[:7])
+    system = deploy_system(containers, people)
+    admin = {"from": people.admin}
+    members: list[Any] = []
+    keys: dict[str, bytes] = {}
+    # Throwaway keys made for this run only: each stands for one vehicle's wallet.
+    with click.progressbar(
+        range(vehicles), label="Onboarding member vehicles", file=sys.stderr
+    ) as bar:
+        for _ in bar:
+            local = Account.create(extra_entropy=str(rng.random()))
+            member = accounts.add(local.key)
+            system.access.onboard(member, admin)
+            system.credit.mint(
+                member, STARTING_CREDIT, b"top-up".ljust(32, b"\0"), {"from": people.treasury}
+            )
+            members.append(member)
+            keys[member.address] = local.key
+    world = World(system, people, members, keys)
+    _register_lots(world, signers[7])
+    return world
+
+
+def _register_lots(world: World, technopark_owner: Any) -> None:
+    system, people = world.system, world.people
+    operator = {"from": people.operator}
+    # Public and resident-priority space belongs to the city; the Technopark lot to its operator;
+    # personal spaces to residents who share them (members of their own).
+    city_owner = people.city_fund
+    system.access.onboard(technopark_owner, {"from": people.admin})
+    total = sum(lot.spaces for lot in LOTS)
+    with click.progressbar(
+        length=total, label="Registering the 280 shared spaces", file=sys.stderr
+    ) as bar:
+        for lot in LOTS:
+            owners = _owners_for(lot, world, city_owner, technopark_owner)
+            for index in range(lot.spaces):
+                owner = owners[index % len(owners)]
+                lat = lot.lat_e6 + (index % 10) * 15
+                lon = lot.lon_e6 + (index // 10) * 15
+                registered = system.slots.registerSlot(
+                    owner, lot.category, lot.lot_id, lat, lon, operator
+                )
+                slot_id = registered.events["SlotRegistered"]["slotId"]
+                system.slots.setWindows(
+                    slot_id, [w.as_tuple() for w in lot.windows], {"from": owner}
+                )
+                if (lot.price_per_30min, lot.overage_per_10min) != (600, 200):
+                    system.slots.setTerms(
+                        slot_id, lot.price_per_30min, lot.overage_per_10min, {"from": owner}
+                    )
+                world.slots.append(Slot(slot_id, lot, owner))
+                bar.update(1)
+
+
+def _owners_for(lot: LotPlan, world: World, city_owner: Any, technopark_owner: Any) -> list[Any]:
+    if lot.owners == 1:
+        return [technopark_owner if lot.category == 1 else city_owner]
+    # Personal spaces: the first members of the village share their own spaces.
+    return world.members[: lot.owners]

@@ -1,0 +1,392 @@
+"""The follower: backfill the read model from the chain in block ranges, then follow new blocks.
+
+Every block range is one database transaction that also moves the cursor (last block + hash),
+so a crash leaves the read model at a block boundary and a restart continues from the cursor.
+Our ledger is final (no forks), so a cursor hash that differs from the chain's block means the
+node was re-initialised: the follower stops and the operator re-indexes into an empty database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+from web3 import Web3
+
+from indexer import models as m
+from indexer.db import make_engine
+from indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
+from indexer.handlers import LogContext, apply_event
+from indexer.heads import HeadWatcher, ws_url_for
+from indexer.registry import Deployment, Registry, checksum
+from indexer.rpc import RpcClient
+from indexer.seals import verify_seal
+
+log = logging.getLogger("indexer")
+
+NO_BLOCK = -1
+# Pause before trying an unreachable node again (on top of the RPC client's own retries).
+NODE_RETRY_S = 1.0
+
+
+@dataclass
+class IndexStats:
+    blocks: int = 0
+    transactions: int = 0
+    logs: int = 0
+    events: int = 0  # logs applied to a domain table
+    seconds: float = 0.0
+    last_block: int = NO_BLOCK
+
+    def add(self, other: IndexStats) -> None:
+        self.blocks += other.blocks
+        self.transactions += other.transactions
+        self.logs += other.logs
+        self.events += other.events
+        self.last_block = max(self.last_block, other.last_block)
+
+    def as_dict(self) -> dict[str, Any]:
+        rate = self.seconds or 1e-9
+        return {
+            "blocks": self.blocks, "transactions": self.transactions, "logs": self.logs,
+            "events": self.events, "seconds": round(self.seconds, 3),
+            "blocks_per_s": round(self.blocks / rate, 1), "logs_per_s": round(self.logs / rate, 1),
+            "events_per_s": round(self.events / rate, 1),
+            "last_block": self.last_block,
+        }  # fmt: skip
+
+
+@dataclass
+class _Fetched:
+    block: dict[str, Any]
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    seal: dict[str, Any] | None = None  # ledger_getSeal's answer; None: none or not served
+
+
+class Indexer:
+    """Builds and keeps the read model of one deployment on one chain."""
+
+    def __init__(
+        self,
+        engine_url: str,
+        rpc_url: str,
+        deployment: Deployment | Path | str,
+        *,
+        chunk_size: int = 200,
+        poll_interval: float = 1.0,
+        ws_url: str | None = None,
+        progress: bool = False,
+    ) -> None:
+        if not isinstance(deployment, Deployment):
+            deployment = Deployment.load(Path(deployment))
+        self.deployment = deployment
+        self.engine = make_engine(engine_url)
+        self.rpc = RpcClient(rpc_url)
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.registry = Registry(self.w3, deployment)
+        self.chunk_size = chunk_size
+        self.poll_interval = poll_interval
+        # None: the node's WebSocket on the RPC address; "": poll only.
+        self.ws_url = ws_url_for(rpc_url) if ws_url is None else ws_url
+        self.heads: HeadWatcher | None = None
+        self.progress = progress
+        self._stop = threading.Event()
+        # Set by a newHeads notification or stop(): the follower looks for blocks at once.
+        self._wake = threading.Event()
+
+    # ------------------------------------------------------------------ cursor and checks
+
+    def cursor(self) -> tuple[int, str]:
+        """(last indexed block, its hash); (-1, "") before the first block."""
+        with Session(self.engine) as session:
+            row = session.get(m.Cursor, 1)
+            return (row.block_number, row.block_hash) if row else (NO_BLOCK, "")
+
+    def head(self) -> int:
+        return int(self.rpc.call("eth_blockNumber", []), 16)
+
+    def verify_chain(self) -> None:
+        """Refuse a different chain: wrong chain id, or the cursor block's hash changed."""
+        chain_id = int(self.rpc.call("eth_chainId", []), 16)
+        if chain_id != self.deployment.chain_id:
+            raise ChainMismatchError(
+                f"the node serves chain {chain_id} but the deployment record is for chain "
+                f"{self.deployment.chain_id}: point --rpc-url at the right node"
+            )
+        with Session(self.engine) as session:
+            cursor = session.get(m.Cursor, 1)
+            if cursor is None:
+                return
+            if cursor.chain_id != chain_id:
+                raise ChainMismatchError(
+                    f"the read model was built from chain {cursor.chain_id}, the node serves "
+                    f"{chain_id}: use another database or re-index into an empty one"
+                )
+            self._check_block_hash(cursor.block_number, cursor.block_hash)
+
+    def _check_block_hash(self, number: int, stored: str) -> None:
+        if number == NO_BLOCK:
+            return
+        block = self.rpc.call("eth_getBlockByNumber", [hex(number), False])
+        actual = block["hash"] if block else None
+        if actual != stored:
+            raise ChainMismatchError(
+                f"block {number} is {actual or 'missing'} on the node but {stored} in the read "
+                "model: the node was re-initialised (our ledger never reorganises). Stop the API, "
+                "drop the read-model database and re-index from block 0"
+            )
+
+    def _house_payees(self) -> dict[str, str]:
+        split = self.registry.contracts["split"].functions
+        return {
+            "village_enterprise": split.villageEnterprise().call(),
+            "city_fund": split.cityFund().call(),
+            "platform": split.platform().call(),
+        }
+
+    # ---------------------------------------------------------------------------- backfill
+
+    def backfill(self, to_block: int | None = None) -> IndexStats:
+        """Index every block after the cursor up to `to_block` (default: the head)."""
+        started = time.monotonic()
+        self.verify_chain()
+        target = self.head() if to_block is None else to_block
+        first = max(self.cursor()[0] + 1, self.deployment.start_block)
+        total = IndexStats(last_block=self.cursor()[0])
+        bar = tqdm(
+            total=max(0, target - first + 1), unit="block", desc="indexing",
+            disable=not self.progress, mininterval=0.5,
+        )  # fmt: skip
+        with bar:
+            for low in range(first, target + 1, self.chunk_size):
+                if self._stop.is_set():
+                    break
+                high = min(low + self.chunk_size - 1, target)
+                stats = self.index_range(low, high)
+                total.add(stats)
+                bar.update(high - low + 1)
+        total.seconds = time.monotonic() - started
+        return total
+
+    def index_range(self, first: int, last: int) -> IndexStats:
+        """Index blocks first..last in one database transaction (with the cursor)."""
+        fetched = self._fetch(first, last)
+        stats = IndexStats()
+        with Session(self.engine) as session, session.begin():
+            cursor = session.get(m.Cursor, 1)
+            if cursor is None:
+                cursor = m.Cursor(
+                    id=1, chain_id=self.deployment.chain_id, block_number=NO_BLOCK, block_hash="",
+                    **self._house_payees(),
+                )  # fmt: skip
+                session.add(cursor)
+            known = dict(
+                session.execute(
+                    select(m.Block.number, m.Block.hash).where(m.Block.number.between(first, last))
+                ).all()
+            )
+            ctx_payees = (cursor.village_enterprise, cursor.city_fund, cursor.platform)
+            previous_hash = cursor.block_hash
+            rows = _ChainRows()
+            hold_rows(session)
+            for item in fetched:
+                number = int(item.block["number"], 16)
+                block_hash = item.block["hash"]
+                if number in known:
+                    # Already indexed (a forced re-run): never apply its events twice.
+                    if known[number] != block_hash:
+                        self._check_block_hash(number, known[number])
+                    previous_hash = block_hash
+                    continue
+                if (
+                    previous_hash
+                    and number == cursor.block_number + 1
+                    and item.block["parentHash"] != previous_hash
+                ):
+                    raise ChainMismatchError(
+                        f"block {number}'s parent is {item.block['parentHash']} but the read model "
+                        f"holds {previous_hash} for block {number - 1}: the node was re-initialised; "
+                        "drop the read-model database and re-index"
+                    )
+                self._index_block(session, item, ctx_payees, stats, rows)
+                cursor.block_number, cursor.block_hash = number, block_hash
+                previous_hash = block_hash
+                stats.blocks += 1
+                stats.last_block = number
+            rows.insert(session)
+        return stats
+
+    def _fetch(self, first: int, last: int) -> list[_Fetched]:
+        calls: list[tuple[str, list[Any]]] = []
+        for number in range(first, last + 1):
+            calls.append(("eth_getBlockByNumber", [hex(number), False]))
+            calls.append(("eth_getBlockReceipts", [hex(number)]))
+            # The authority's seal, verified when the block is indexed (blocks.seal_status);
+            # optional: a plain engine without our node's journal has none.
+            calls.append(("ledger_getSeal", [number]))
+        answers = self.rpc.batch(calls, optional=frozenset({"ledger_getSeal"}))
+        fetched = []
+        for i in range(0, len(answers), 3):
+            block, receipts, seal = answers[i], answers[i + 1], answers[i + 2]
+            if block is None:
+                raise IndexerError(
+                    f"block {first + i // 3} is not on the node yet (head moved back?); retry"
+                )
+            fetched.append(_Fetched(block, receipts or [], seal))
+        return fetched
+
+    def _index_block(
+        self,
+        session: Session,
+        item: _Fetched,
+        payees: tuple[str, str, str],
+        stats: IndexStats,
+        rows: _ChainRows,
+    ) -> None:
+        block = item.block
+        number = int(block["number"], 16)
+        timestamp = int(block["timestamp"], 16)
+        rows.blocks.append(
+            {
+                "number": number, "hash": block["hash"], "parent_hash": block["parentHash"],
+                "timestamp": timestamp, "tx_count": len(block["transactions"]),
+                "seal_status": _seal_column(self.deployment.chain_id, block, item.seal),
+            }
+        )  # fmt: skip
+        for receipt in item.receipts:
+            rows.transactions.append(
+                {
+                    "hash": receipt["transactionHash"], "block_number": number,
+                    "tx_index": int(receipt["transactionIndex"], 16),
+                    "sender": checksum(receipt["from"]),
+                    "to": checksum(receipt["to"]) if receipt.get("to") else None,
+                    "contract_address": (
+                        checksum(receipt["contractAddress"])
+                        if receipt.get("contractAddress") else None
+                    ),
+                    "status": int(receipt["status"], 16), "gas_used": int(receipt["gasUsed"], 16),
+                }
+            )  # fmt: skip
+            stats.transactions += 1
+        decode = self.registry.decode_raw
+        for receipt in item.receipts:
+            tx_hash = receipt["transactionHash"]
+            for raw in receipt["logs"]:
+                stats.logs += 1
+                log_index = int(raw["logIndex"], 16)
+                event = decode(raw)
+                topics = [t.lower() for t in raw["topics"]] + [None] * 4
+                rows.logs.append(
+                    {
+                        "block_number": number, "tx_hash": tx_hash, "log_index": log_index,
+                        "address": checksum(raw["address"]),
+                        "topic0": topics[0], "topic1": topics[1], "topic2": topics[2],
+                        "topic3": topics[3], "data": bytes.fromhex(raw["data"][2:]),
+                        "contract": event.contract if event else None,
+                        "event": event.event if event else None,
+                    }
+                )  # fmt: skip
+                if event is None:
+                    continue
+                # Later events read what earlier ones wrote through session.get: autoflush
+                # sends pending rows first whenever a key is not already in the session.
+                ctx = LogContext(number, timestamp, tx_hash, log_index, *payees)
+                if apply_event(session, ctx, event):
+                    stats.events += 1
+
+    # ------------------------------------------------------------------------------ follow
+
+    def follow(self, max_blocks: int | None = None) -> IndexStats:
+        """Backfill, then index each new block as it appears until stop() (or max_blocks).
+
+        A newHeads subscription wakes the loop as soon as a block is sealed; polling every
+        poll_interval goes on regardless, so a lost socket only delays, never skips."""
+        total = IndexStats()
+        started = time.monotonic()
+        log.info(
+            "following",
+            extra={"rpc": self.rpc.url, "ws": self.ws_url or None, "cursor": self.cursor()[0]},
+        )
+        if self.ws_url:
+            self.heads = HeadWatcher(self.ws_url, self._wake).start()
+        try:
+            while not self._stop.is_set():
+                # Cleared before looking, so a head sealed during the range wakes the next one.
+                self._wake.clear()
+                try:
+                    stats = self.backfill()
+                except NodeUnreachableError as exc:
+                    # A node restart: the cursor is at a block boundary, so just try again.
+                    log.warning("ledger node unreachable; retrying", extra={"error": str(exc)})
+                    self._stop.wait(max(self.poll_interval, NODE_RETRY_S))
+                    continue
+                total.add(stats)
+                if stats.blocks:
+                    log.info("indexed", extra=stats.as_dict())
+                if max_blocks is not None and total.blocks >= max_blocks:
+                    break
+                self._wake.wait(self.poll_interval)
+        finally:
+            if self.heads is not None:
+                self.heads.stop()
+        total.seconds = time.monotonic() - started
+        log.info("stopped", extra={"cursor": self.cursor()[0]})
+        return total
+
+    def stop(self) -> None:
+        """Ask follow()/backfill() to return after the block range under way (thread-safe)."""
+        self._stop.set()
+        self._wake.set()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass
+class _ChainRows:
+    """Blocks, transactions and raw logs of a block range, inserted in bulk at its end: plain
+    Core executemany, since nothing in the range reads them back."""
+
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+
+    def insert(self, session: Session) -> None:
+        connection = session.connection()
+        # Parents first (foreign keys): blocks, then transactions, then logs.
+        for table, rows in (
+            (m.Block.__table__, self.blocks),
+            (m.Transaction.__table__, self.transactions),
+            (m.RawLog.__table__, self.logs),
+        ):
+            if rows:
+                connection.execute(insert(table), rows)
+
+
+def hold_rows(session: Session) -> None:
+    """Keep every row the session loads or writes strongly referenced until it closes.
+
+    The session's identity map is weak: a flushed, unmodified row (a member's credit balance,
+    say) would be dropped and read again by the next event that touches it. Held, the next
+    session.get finds it without SQL, and autoflush runs only when a key is truly new."""
+    held: list[Any] = []
+    session.info["held_rows"] = held
+    event.listen(session, "loaded_as_persistent", lambda _s, row: held.append(row))
+    event.listen(session, "pending_to_persistent", lambda _s, row: held.append(row))
+
+
+def _seal_column(chain_id: int, block: dict[str, Any], seal: dict[str, Any] | None) -> str | None:
+    """blocks.seal_status: "sealed" or "invalid" as verified now; None (not verified yet) when
+    the node gave no seal — a poller may see a block a moment before the node journals its seal,
+    and the explorer verifies such blocks itself when shown."""
+    if seal is None:
+        return None
+    number = int(block["number"], 16)
+    return verify_seal(chain_id, number, block["hash"], block["parentHash"], seal).status

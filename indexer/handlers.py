@@ -1,0 +1,479 @@
+"""Apply one decoded event to the domain tables (inside the caller's block-range transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from citypass.protocol.roles import ROLES
+from indexer import models as m
+from indexer.errors import IndexerError
+from indexer.handlers_mobility import MOBILITY_HANDLERS
+from indexer.registry import DecodedEvent
+from indexer.windows import unpack_windows
+
+MEMBER_STATUS = ("NONE", "ACTIVE", "SUSPENDED")
+CATEGORIES = ("PUBLIC_LOT", "PRIVATE_LOT", "RESIDENT_PRIORITY", "PERSONAL")
+PAYEES = ("OWNER", "VILLAGE_ENTERPRISE", "CITY_FUND", "PLATFORM")
+DEVICE_KINDS = ("MAGNETOMETER", "ULTRASONIC", "CAMERA")
+INCIDENT_KINDS = ("ILLEGAL_PARKING", "UNAUTHORISED_OCCUPANCY", "ILLEGAL_DUMPING", "JAYWALKING")
+INCIDENT_STATUS = ("NONE", "OPEN", "CONFIRMED", "DISMISSED")
+ROLE_BY_ID = {"0x" + v.hex(): k for k, v in ROLES.items()} | {"0x" + "00" * 32: "DEFAULT_ADMIN"}
+ZERO = "0x0000000000000000000000000000000000000000"
+INT64 = 2**63 - 1
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class LogContext:
+    """Where an event happened, and the RevenueSplit house payees (for claimable balances)."""
+
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    log_index: int
+    village_enterprise: str
+    city_fund: str
+    platform: str
+
+    def ref(self) -> dict[str, Any]:
+        return {
+            "block_number": self.block_number,
+            "tx_hash": self.tx_hash,
+            "log_index": self.log_index,
+        }
+
+
+def i64(value: int) -> int:
+    if not 0 <= value <= INT64:
+        raise IndexerError(
+            f"value {value} does not fit the read model's 64-bit columns; the indexer supports "
+            "KRW amounts and ids below 2**63 — report this event to the maintainers"
+        )
+    return value
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _get_or_new(session: Session, model: type[T], key: Any, **defaults: Any) -> T:
+    """The row of `model` at `key`, created (pending) when there is none.
+
+    Rows made here are remembered in the session, so looking one up again needs neither SQL
+    nor a flush: session.get on a key not yet in the identity map autoflushes every pending row
+    first — a flush per new resident in a block of bookings. Without autoflush the lookup is
+    safe because every row of these models is created here (never added elsewhere)."""
+    made: dict[tuple[type, Any], Any] = session.info.setdefault("made_rows", {})
+    row = made.get((model, key))
+    if row is not None:
+        return row
+    with session.no_autoflush:
+        row = session.get(model, key)
+    if row is None:
+        row = model(**defaults)  # type: ignore[call-arg]
+        session.add(row)
+        made[(model, key)] = row
+    return row
+
+
+# -------------------------------------------------------------------------------- access
+
+
+def _member(session: Session, ctx: LogContext, account: str) -> m.Member:
+    return _get_or_new(
+        session, m.Member, account, address=account, status="NONE", updated_block=ctx.block_number
+    )
+
+
+def member_onboarded(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    member = _member(s, ctx, a["account"])
+    member.status, member.onboarded_block, member.updated_block = (
+        "ACTIVE",
+        ctx.block_number,
+        ctx.block_number,
+    )
+
+
+def member_suspended(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    member = _member(s, ctx, a["account"])
+    member.status, member.updated_block = "SUSPENDED", ctx.block_number
+    member.suspension_reason = hex32(a["reason"])
+
+
+def member_reinstated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    member = _member(s, ctx, a["account"])
+    member.status, member.updated_block, member.suspension_reason = "ACTIVE", ctx.block_number, None
+
+
+def role_granted(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    role = hex32(a["role"])
+    key = (a["account"], role)
+    if s.get(m.MemberRole, key) is None:
+        s.add(
+            m.MemberRole(
+                address=a["account"], role=role, role_name=ROLE_BY_ID.get(role, "UNKNOWN"),
+                granted_block=ctx.block_number,
+            )
+        )  # fmt: skip
+
+
+def role_revoked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    row = s.get(m.MemberRole, (a["account"], hex32(a["role"])))
+    if row is not None:
+        s.delete(row)
+
+
+# --------------------------------------------------------------------------------- credit
+
+
+def _balance(s: Session, account: str) -> m.CreditBalance:
+    return _get_or_new(s, m.CreditBalance, account, account=account, balance=0)
+
+
+def credit_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    amount = i64(a["value"])
+    s.add(m.CreditTransfer(**ctx.ref(), sender=a["from"], recipient=a["to"], amount=amount))
+    if a["from"] != ZERO:
+        _balance(s, a["from"]).balance -= amount
+    if a["to"] != ZERO:
+        _balance(s, a["to"]).balance += amount
+
+
+def credit_movement(kind: str) -> Callable[[Session, LogContext, dict[str, Any]], None]:
+    def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+        s.add(
+            m.CreditMovement(
+                **ctx.ref(), kind=kind, account=a["account"], amount=i64(a["amount"]),
+                receipt=hex32(a["receipt"]),
+            )
+        )  # fmt: skip
+
+    return apply
+
+
+# ---------------------------------------------------------------------------------- slots
+
+
+def slot_registered(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.Slot(
+            slot_id=i64(a["slotId"]), owner=a["owner"], lot_id=a["lotId"],
+            category=CATEGORIES[a["category"]], lat_e6=a["latE6"], lon_e6=a["lonE6"],
+            windows_packed="0x0", terms_version=0, price_per_unit=0, overage_per_10min=0,
+            active=True, registered_block=ctx.block_number,
+        )
+    )  # fmt: skip
+
+
+def _slot(s: Session, slot_id: int) -> m.Slot:
+    slot = s.get(m.Slot, slot_id)
+    if slot is None:
+        raise IndexerError(
+            f"event for slot {slot_id} before its SlotRegistered: the backfill must start at or "
+            "before the deployment block (lower startBlock in the deployment record)"
+        )
+    return slot
+
+
+def terms_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    slot = _slot(s, a["slotId"])
+    slot.terms_version = a["version"]
+    slot.price_per_unit, slot.overage_per_10min = a["pricePerUnit"], a["overagePer10Min"]
+    s.add(
+        m.SlotTermsVersion(
+            slot_id=slot.slot_id, version=a["version"], price_per_unit=a["pricePerUnit"],
+            overage_per_10min=a["overagePer10Min"], set_block=ctx.block_number,
+        )
+    )  # fmt: skip
+
+
+def windows_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    slot = _slot(s, a["slotId"])
+    slot.windows_packed = hex(a["windows"])
+    s.execute(delete(m.SlotWindow).where(m.SlotWindow.slot_id == slot.slot_id))
+    for position, (days, start, end) in enumerate(unpack_windows(a["windows"])):
+        s.add(
+            m.SlotWindow(
+                slot_id=slot.slot_id,
+                position=position,
+                days_mask=days,
+                start_unit=start,
+                end_unit=end,
+            )
+        )
+
+
+def blackout_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    key = (a["slotId"], a["localDay"])
+    row = s.get(m.SlotBlackout, key)
+    if a["blackedOut"] and row is None:
+        s.add(m.SlotBlackout(slot_id=a["slotId"], local_day=i64(a["localDay"])))
+    elif not a["blackedOut"] and row is not None:
+        s.delete(row)
+
+
+def slot_active_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    _slot(s, a["slotId"]).active = a["active"]
+
+
+def slot_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    # ERC-721 Transfer: the mint right after SlotRegistered, or a later change of owner.
+    if a["to"] != ZERO:
+        _slot(s, a["tokenId"]).owner = a["to"]
+
+
+# --------------------------------------------------------------------------------- leases
+
+
+def _lease(s: Session, lease_id: int) -> m.Lease:
+    lease = s.get(m.Lease, lease_id)
+    if lease is None:
+        raise IndexerError(
+            f"event for lease {lease_id} before its LeaseBooked: re-index from the deployment block"
+        )
+    return lease
+
+
+def lease_booked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.Lease(
+            lease_id=i64(a["leaseId"]), slot_id=a["slotId"], lessee=a["lessee"], start=a["start"],
+            end=a["end"], price=i64(a["price"]), status="BOOKED", booked_at=ctx.timestamp,
+            booked_block=ctx.block_number, overstay_charge=0, overstay_debt=0,
+        )
+    )  # fmt: skip
+
+
+def lease_cancelled(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    lease = _lease(s, a["leaseId"])
+    lease.status, lease.closed_by = "CANCELLED", a["by"]
+    lease.refund, lease.retained = i64(a["refund"]), i64(a["retained"])
+
+
+def lease_checked_in(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    lease = _lease(s, a["leaseId"])
+    lease.status, lease.checked_in_at = "CHECKED_IN", a["at"]
+
+
+def lease_settled(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    lease = _lease(s, a["leaseId"])
+    lease.status, lease.checked_out_at, lease.closed_by = "SETTLED", a["at"], a["by"]
+    lease.overstay_charge, lease.overstay_paid = i64(a["overstayCharge"]), a["overstayPaid"]
+
+
+def lease_no_show(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    lease = _lease(s, a["leaseId"])
+    lease.status, lease.closed_by = "NO_SHOW", a["by"]
+
+
+def overstay_debt_recorded(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    _lease(s, a["leaseId"]).overstay_debt += i64(a["amount"])
+
+
+def overstay_debt_paid(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    lease = _lease(s, a["leaseId"])
+    lease.overstay_debt -= i64(a["amount"])
+    lease.overstay_paid = True
+
+
+# -------------------------------------------------------------------------------- revenue
+
+
+def _payee(s: Session, payee: str) -> m.PayeeBalance:
+    return _get_or_new(
+        s, m.PayeeBalance, payee, payee=payee, earned=0, deferred_refunds=0, claimed=0, claimable=0
+    )
+
+
+def _earn(s: Session, payee: str, amount: int) -> None:
+    if amount:
+        row = _payee(s, payee)
+        row.earned += amount
+        row.claimable += amount
+
+
+def revenue_allocated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    shares = [i64(a[k]) for k in ("ownerShare", "villageShare", "cityShare", "platformShare")]
+    s.add(
+        m.RevenueAllocation(
+            **ctx.ref(), source=a["source"], owner=a["owner"], category=CATEGORIES[a["category"]],
+            amount=i64(a["amount"]), owner_share=shares[0], village_share=shares[1],
+            city_share=shares[2], platform_share=shares[3], timestamp=ctx.timestamp,
+        )
+    )  # fmt: skip
+    for payee, share in zip(
+        (a["owner"], ctx.village_enterprise, ctx.city_fund, ctx.platform), shares, strict=True
+    ):
+        _earn(s, payee, share)
+
+
+def fare_allocated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    # Mobility fares (TripSettlement day releases) and valet fees credit the same claimable
+    # balances as parking revenue; the logs themselves are read by the explorer (revenue.py).
+    for payee, key in (
+        (a["payee"], "payeeShare"), (ctx.village_enterprise, "villageShare"),
+        (ctx.platform, "platformShare"),
+    ):  # fmt: skip
+        _earn(s, payee, i64(a[key]))
+
+
+def claimed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    amount = i64(a["amount"])
+    s.add(m.RevenueClaim(**ctx.ref(), payee=a["payee"], amount=amount))
+    row = _payee(s, a["payee"])
+    # claim() pays everything claimable, deferred refunds included.
+    row.claimed += amount
+    row.claimable = 0
+
+
+def escrow_refunded(deferred: bool) -> Callable[[Session, LogContext, dict[str, Any]], None]:
+    def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+        amount = i64(a["amount"])
+        s.add(m.EscrowRefund(**ctx.ref(), recipient=a["to"], amount=amount, deferred=deferred))
+        if deferred:
+            row = _payee(s, a["to"])
+            row.deferred_refunds += amount
+            row.claimable += amount
+
+    return apply
+
+
+def monthly_statement(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.MonthlyStatement(
+            **ctx.ref(), payee=a["payee"], epoch=a["epoch"], kind=PAYEES[a["kind"]],
+            earned=i64(a["earned"]), claimed=i64(a["claimed"]),
+            closing_balance=i64(a["closingBalance"]),
+        )
+    )  # fmt: skip
+
+
+# -------------------------------------------------------------------------------- sensors
+
+
+def device_registered(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.Device(
+            address=a["device"], kind=DEVICE_KINDS[a["kind"]], operator=a["operator"],
+            active=True, registered_block=ctx.block_number,
+        )
+    )  # fmt: skip
+
+
+def device_slot_added(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    if s.get(m.DeviceSlot, (a["device"], a["slotId"])) is None:
+        s.add(m.DeviceSlot(device=a["device"], slot_id=i64(a["slotId"])))
+
+
+def device_slot_removed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    row = s.get(m.DeviceSlot, (a["device"], a["slotId"]))
+    if row is not None:
+        s.delete(row)
+
+
+def device_active_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    device = s.get(m.Device, a["device"])
+    if device is not None:
+        device.active = a["active"]
+
+
+def occupancy_reported(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.OccupancyReport(
+            **ctx.ref(), sequence=a["sequence"], observed_at=a["observedAt"], words=a["words"],
+            observed=a["observed"], changed=a["changed"], digest=hex32(a["digest"]),
+        )
+    )  # fmt: skip
+
+
+def slot_occupancy_changed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.SlotOccupancyChange(
+            **ctx.ref(),
+            slot_id=i64(a["slotId"]),
+            occupied=a["occupied"],
+            observed_at=a["observedAt"],
+        )
+    )
+
+
+def incident_reported(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    s.add(
+        m.Incident(
+            incident_id=i64(a["incidentId"]), kind=INCIDENT_KINDS[a["kind"]], slot_id=i64(a["slotId"]),
+            lat_e6=a["latE6"], lon_e6=a["lonE6"], observed_at=a["observedAt"],
+            confidence_bps=a["confidenceBps"], source_event_id=hex32(a["sourceEventId"]),
+            content_hash=hex32(a["contentHash"]), evidence_cid_hex=bytes(a["evidenceCid"]).hex(),
+            reporter=a["reporter"], status="OPEN", reported_block=ctx.block_number,
+        )
+    )  # fmt: skip
+
+
+def incident_reviewed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    incident = s.get(m.Incident, a["incidentId"])
+    if incident is None:
+        raise IndexerError(
+            f"IncidentReviewed for unknown incident {a['incidentId']}: re-index from the deployment block"
+        )
+    incident.status = INCIDENT_STATUS[a["status"]]
+    incident.reviewed_by, incident.review_reason = a["inspector"], a["reason"]
+
+
+Handler = Callable[[Session, LogContext, dict[str, Any]], None]
+
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("CityAccess", "MemberOnboarded"): member_onboarded,
+    ("CityAccess", "MemberSuspended"): member_suspended,
+    ("CityAccess", "MemberReinstated"): member_reinstated,
+    ("CityAccess", "RoleGranted"): role_granted,
+    ("CityAccess", "RoleRevoked"): role_revoked,
+    ("CityCredit", "Transfer"): credit_transfer,
+    ("CityCredit", "TopUp"): credit_movement("TOP_UP"),
+    ("CityCredit", "CashOut"): credit_movement("CASH_OUT"),
+    ("ParkingSlots", "SlotRegistered"): slot_registered,
+    ("ParkingSlots", "TermsSet"): terms_set,
+    ("ParkingSlots", "WindowsSet"): windows_set,
+    ("ParkingSlots", "BlackoutSet"): blackout_set,
+    ("ParkingSlots", "SlotActiveSet"): slot_active_set,
+    ("ParkingSlots", "Transfer"): slot_transfer,
+    ("LeaseMarket", "LeaseBooked"): lease_booked,
+    ("LeaseMarket", "LeaseCancelled"): lease_cancelled,
+    ("LeaseMarket", "LeaseCheckedIn"): lease_checked_in,
+    ("LeaseMarket", "LeaseSettled"): lease_settled,
+    ("LeaseMarket", "LeaseNoShow"): lease_no_show,
+    ("LeaseMarket", "OverstayDebtRecorded"): overstay_debt_recorded,
+    ("LeaseMarket", "OverstayDebtPaid"): overstay_debt_paid,
+    ("RevenueSplit", "RevenueAllocated"): revenue_allocated,
+    ("RevenueSplit", "FareAllocated"): fare_allocated,
+    ("RevenueSplit", "Claimed"): claimed,
+    ("RevenueSplit", "EscrowRefunded"): escrow_refunded(deferred=False),
+    ("RevenueSplit", "RefundDeferred"): escrow_refunded(deferred=True),
+    ("RevenueSplit", "MonthlyStatement"): monthly_statement,
+    ("DeviceRegistry", "DeviceRegistered"): device_registered,
+    ("DeviceRegistry", "DeviceSlotAdded"): device_slot_added,
+    ("DeviceRegistry", "DeviceSlotRemoved"): device_slot_removed,
+    ("DeviceRegistry", "DeviceActiveSet"): device_active_set,
+    ("OccupancyOracle", "OccupancyReported"): occupancy_reported,
+    ("OccupancyOracle", "SlotOccupancyChanged"): slot_occupancy_changed,
+    ("IncidentRegistry", "IncidentReported"): incident_reported,
+    ("IncidentRegistry", "IncidentReviewed"): incident_reviewed,
+}
+
+
+# Mobility tables live in their own module (models_mobility.py / handlers_mobility.py).
+HANDLERS.update(MOBILITY_HANDLERS)
+
+
+def apply_event(session: Session, ctx: LogContext, event: DecodedEvent) -> bool:
+    """Apply a decoded event; False when the event has no domain table (configuration events)."""
+    handler = HANDLERS.get((event.contract, event.event))
+    if handler is None:
+        return False
+    handler(session, ctx, event.args)
+    return True

@@ -1,0 +1,184 @@
+"""Which contract lives at which address, and how to decode its logs (ABIs from build/contracts)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import event_abi_to_log_topic, to_checksum_address
+from hexbytes import HexBytes
+from web3 import Web3
+from web3._utils.events import get_event_data
+
+from citypass.protocol.contracts import CONTRACT_NAMES
+from indexer.errors import IndexerError
+
+BUILD = Path(__file__).resolve().parents[1] / "build" / "contracts"
+# Deployment record key → contract name: the one map scripts/deploy.py writes records with
+CONTRACTS = CONTRACT_NAMES
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    addresses: dict[str, str]  # deployment key → checksummed address
+    start_block: int = 0
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        try:
+            record = json.loads(Path(path).read_text())
+            addresses = {key: to_checksum_address(record["contracts"][key]) for key in CONTRACTS}
+            return cls(int(record["chainId"]), addresses, int(record.get("startBlock", 0)))
+        except FileNotFoundError as exc:
+            raise IndexerError(
+                f"deployment record {path} not found: pass the deployments/<network>.json "
+                "written by scripts/deploy.py"
+            ) from exc
+        except (KeyError, ValueError, TypeError) as exc:
+            raise IndexerError(
+                f"{path} is not a deployment record (missing or bad {exc}); it needs chainId "
+                f"and contracts.{{{', '.join(CONTRACTS)}}}"
+            ) from exc
+
+    def write(self, path: Path) -> Path:
+        payload = {
+            "chainId": self.chain_id,
+            "startBlock": self.start_block,
+            "contracts": self.addresses,
+        }
+        Path(path).write_text(json.dumps(payload, indent=2) + "\n")
+        return Path(path)
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    contract: str  # contract name, e.g. "LeaseMarket"
+    event: str
+    args: dict[str, Any]
+
+
+# Types decoded here with eth_abi directly; an event with any other (tuples, address arrays) goes
+# through web3's slower get_event_data, which normalises nested values.
+_FAST_TYPE = re.compile(r"^(address|bool|string|bytes\d*|u?int\d*|u?int\d*\[\])$")
+
+
+@lru_cache(maxsize=65_536)
+def checksum(address: str) -> str:
+    """EIP-55 form of an address; cached because the same few accounts recur in every block."""
+    return to_checksum_address(address)
+
+
+@dataclass(frozen=True)
+class _EventLayout:
+    """How to decode one event of one contract from its topics and data."""
+
+    contract: str
+    event: str
+    abi: dict[str, Any]
+    indexed: tuple[tuple[str, str], ...]  # (name, type), in topic order
+    data_names: tuple[str, ...]
+    data_types: tuple[str, ...]
+    fast: bool
+
+    @classmethod
+    def of(cls, contract: str, abi: dict[str, Any]) -> _EventLayout:
+        inputs = abi["inputs"]
+        types = [item["type"] for item in inputs]
+        return cls(
+            contract, abi["name"], abi,
+            tuple((item["name"], item["type"]) for item in inputs if item["indexed"]),
+            tuple(item["name"] for item in inputs if not item["indexed"]),
+            tuple(item["type"] for item in inputs if not item["indexed"]),
+            all(_FAST_TYPE.match(t) for t in types),
+        )  # fmt: skip
+
+    def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for (name, kind), topic in zip(self.indexed, topics[1:], strict=True):
+            # Only static types occur indexed in our contracts; a dynamic one would be a hash.
+            args[name] = _normalise(kind, abi_decode([kind], topic)[0])
+        values = abi_decode(self.data_types, data) if self.data_types else ()
+        for name, kind, value in zip(self.data_names, self.data_types, values, strict=True):
+            args[name] = _normalise(kind, value)
+        return args
+
+
+def _normalise(kind: str, value: Any) -> Any:
+    # web3 returns checksummed addresses; the read model stores them that way.
+    return checksum(value) if kind == "address" else value
+
+
+def load_abi(name: str) -> list[dict[str, Any]]:
+    path = BUILD / f"{name}.json"
+    if not path.exists():
+        raise IndexerError(f"{path} missing: run `brownie compile` so the ABIs exist")
+    return json.loads(path.read_text())["abi"]
+
+
+class Registry:
+    """Decodes a raw log of any known contract into its event name and arguments."""
+
+    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.names: dict[str, str] = {}
+        self.contracts: dict[str, Any] = {}
+        # (lower-case address, topic0 as 0x-hex) → layout: the key a JSON-RPC log gives as is.
+        self._events: dict[tuple[str, str], _EventLayout] = {}
+        for key, address in deployment.addresses.items():
+            name = CONTRACTS[key]
+            abi = load_abi(name)
+            self.names[address] = name
+            self.contracts[key] = w3.eth.contract(address=address, abi=abi)
+            for item in abi:
+                if item.get("type") == "event" and not item.get("anonymous"):
+                    topic0 = "0x" + event_abi_to_log_topic(item).hex()
+                    self._events[(address.lower(), topic0)] = _EventLayout.of(name, item)
+
+    def decode(self, log: dict[str, Any]) -> DecodedEvent | None:
+        """The event a web3 log (HexBytes topics and data) stands for, or None when it is not
+        from a known contract."""
+        topics = [bytes(t) for t in log["topics"]]
+        return self._decode(str(log["address"]).lower(), topics, bytes(log["data"]), log)
+
+    def decode_raw(self, log: dict[str, Any]) -> DecodedEvent | None:
+        """The same for a log exactly as JSON-RPC returns it (0x-hex strings): the follower's
+        hot path, so nothing is converted before we know the log is ours."""
+        topics = log["topics"]
+        if not topics:
+            return None
+        layout = self._events.get((log["address"].lower(), topics[0].lower()))
+        if layout is None:
+            return None
+        as_bytes = [bytes.fromhex(t[2:]) for t in topics]
+        return self._decode_with(layout, as_bytes, bytes.fromhex(log["data"][2:]), log)
+
+    def _decode(
+        self, address: str, topics: list[bytes], data: bytes, log: dict[str, Any]
+    ) -> DecodedEvent | None:
+        if not topics:
+            return None
+        layout = self._events.get((address, "0x" + topics[0].hex()))
+        if layout is None:
+            return None
+        return self._decode_with(layout, topics, data, log)
+
+    def _decode_with(
+        self, layout: _EventLayout, topics: list[bytes], data: bytes, log: dict[str, Any]
+    ) -> DecodedEvent:
+        if layout.fast:
+            return DecodedEvent(layout.contract, layout.event, layout.decode(topics, data))
+        entry = {
+            "address": checksum(str(log["address"])), "topics": [HexBytes(t) for t in topics],
+            "data": HexBytes(data), "logIndex": 0, "transactionIndex": 0,
+            "transactionHash": HexBytes(b"\0" * 32), "blockHash": HexBytes(b"\0" * 32),
+            "blockNumber": 0,
+        }  # fmt: skip
+        decoded = get_event_data(self.w3.codec, layout.abi, entry)
+        return DecodedEvent(layout.contract, layout.event, dict(decoded["args"]))
