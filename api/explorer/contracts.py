@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from eth_typing import ABIEvent
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
 from web3._utils.events import get_event_data
 
+from api.errors import NotFound
 from indexer.registry import CONTRACTS, DecodedEvent, load_abi
 
 # Every contract a deployment record names (the indexer registry lists them all).
@@ -48,14 +50,21 @@ class ContractBook:
             self.handles[key] = w3.eth.contract(address=address, abi=abi)
             for item in abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
-                    self._events[(address, event_abi_to_log_topic(item))] = item
+                    self._events[(address, event_abi_to_log_topic(cast(ABIEvent, item)))] = item
 
     def name_of(self, address: str | None) -> str | None:
         if not address:
             return None
         return self.names.get(to_checksum_address(address))
 
-    def handle(self, key: str) -> Any | None:
+    def handle(self, key: str) -> Any:
+        """The web3 contract `key` of the deployment; NotFound if this deployment lacks it."""
+        contract = self.handles.get(key)
+        if contract is None:
+            raise NotFound(f"this deployment has no {key} contract", code="no_contract")
+        return contract
+
+    def optional_handle(self, key: str) -> Any | None:
         return self.handles.get(key)
 
     def decode(self, log: dict[str, Any]) -> DecodedEvent | None:
