@@ -37,7 +37,7 @@ from citypass.chain.session import (  # noqa: E402
     mine_at,
     silence_transactions,
 )
-from citypass.core.timeunits import next_local_midnight  # noqa: E402
+from citypass.core.timeunits import local_day, next_local_midnight  # noqa: E402
 from citypass.core.windows import EVERY_DAY, Window  # noqa: E402
 from citypass.protocol.roles import ROLES  # noqa: E402
 from citypass.protocol.signing import (  # noqa: E402
@@ -220,7 +220,7 @@ def run_mobility(system, people, accounts, chain, day, owner, rider) -> dict[str
     next_day = day + 24 * HOUR
     mine_at(next_day + 3 * HOUR)
     for name in ("scooter", "bus"):
-        system.trips.releaseDay(ops[name][0], kst_day(base), {"from": people.operator})
+        system.trips.releaseDay(ops[name][0], local_day(base), {"from": people.operator})
     system.split.claim({"from": ops["scooter"][0]})
 
     base = next_day + 7 * HOUR
@@ -249,7 +249,7 @@ def run_mobility(system, people, accounts, chain, day, owner, rider) -> dict[str
 
     mine_at(next_day + 24 * HOUR + 3 * HOUR)  # after the measured day's dispute window
     scooter = ops["scooter"][0]
-    release = system.trips.releaseDay(scooter, kst_day(base), {"from": people.operator})
+    release = system.trips.releaseDay(scooter, local_day(base), {"from": people.operator})
     assert release.events["DayReleased"]["legs"] == TRIPS_PER_DAY
     assert system.split.claimable(scooter) > 0
     gas["trip_release_day"] = release.gas_used
@@ -290,10 +290,6 @@ def run_valet(system, people, accounts, day, owner, rider) -> dict[str, int]:
     gas["valet_request"] = requested.gas_used
     gas["valet_complete"] = completed.gas_used
     return gas
-
-
-def kst_day(timestamp: int) -> int:
-    return (timestamp + 9 * HOUR) // 86400
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import click
 from eth_account import Account
 
 from citypass.chain.deploy_mobility import DISPUTE_WINDOW_SECONDS, VALET_FEE
-from citypass.core.timeunits import UNIT_SECONDS
+from citypass.core.timeunits import UNIT_SECONDS, local_day
 from citypass.protocol.roles import ROLES
 from citypass.protocol.signing import sign_permit
 from citypass.protocol.trip_reports import sign_trip_end
@@ -281,7 +281,7 @@ def _release_steps(world: World, mobility: Mobility, day: int) -> list[Step]:
     """After the day's dispute window: the keeper releases each operator's day to the revenue
     split (where the operators claim), and the app returns the riders' unused deposits."""
     system = world.system
-    kst_day = (day + 9 * HOUR) // 86400
+    kst_day = local_day(day)
 
     def release() -> None:
         for operator in mobility.operators:

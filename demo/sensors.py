@@ -22,7 +22,6 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import requests
 from eth_account import Account
 
 from citypass.chain.session import free_port
+from citypass.core.timeunits import kst
 from citypass.protocol.sensor_events import INCIDENT_TYPES
 from demo.world import World
 from edge_oracle.devices import create_devices_file
@@ -335,11 +335,10 @@ def street_camera_detections(day: int, seed: int, slots: int) -> list[CameraDete
     Detections on the shared spaces themselves are left to the magnetometers."""
     from edge_oracle.simulator.day import SimConfig, plan_day
 
-    kst = timezone(timedelta(hours=9))
     simulated = plan_day(
         SimConfig(
             seed=seed,
-            start=datetime.fromtimestamp(day, kst),
+            start=kst(day),
             slots=slots,
             street_bays=STREET_BAYS,
         )

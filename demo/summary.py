@@ -7,6 +7,7 @@ from collections import Counter
 
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
 from citypass.core.timeunits import kst
+from citypass.core.windows import format_window
 from demo.day import DayResult
 from demo.village import CATEGORY_NAMES, LOTS, supply_ratio
 from demo.world import World
@@ -33,7 +34,7 @@ def render(world: World, result: DayResult, more_payees: tuple[tuple[str, int], 
     out("")
     out("Shared spaces by kind")
     for lot in LOTS:
-        windows = ", ".join(_window_text(w) for w in lot.windows)
+        windows = ", ".join(format_window(w) for w in lot.windows)
         out(
             f"  {lot.name:<36} {CATEGORY_NAMES[lot.category]:<18} {lot.spaces:>4}  {won(lot.price_per_30min)}/30 min  {windows}"
         )
@@ -105,25 +106,3 @@ def render(world: World, result: DayResult, more_payees: tuple[tuple[str, int], 
     )
     out("")
     return "\n".join(lines)
-
-
-def _window_text(window) -> str:
-    days = _days_text(window.days_mask)
-    start = f"{window.start_unit // 2:02d}:{'30' if window.start_unit % 2 else '00'}"
-    end_unit = window.end_unit
-    end = f"{end_unit // 2:02d}:{'30' if end_unit % 2 else '00'}"
-    if (window.start_unit, end_unit) == (0, 48):
-        return f"{days} all day"
-    return f"{days} {start}–{end}"
-
-
-def _days_text(mask: int) -> str:
-    names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    chosen = [names[i] for i in range(7) if mask >> i & 1]
-    if mask == 0b0011111:
-        return "Mon–Fri"
-    if mask == 0b1100000:
-        return "Sat–Sun"
-    if mask == 0b1111111:
-        return "daily"
-    return ",".join(chosen)

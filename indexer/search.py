@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from citypass.core.timeunits import UNIT_SECONDS, local_day_unit
+from citypass.core.windows import Window, covers
 from indexer import models as m
 from indexer.errors import IndexerError
-from indexer.windows import UNIT_SECONDS, covers, local_day_of_unit
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 E6 = 1_000_000
@@ -91,7 +92,7 @@ def search_slots(
     if not candidates:
         return []
     ids = [slot.slot_id for slot in candidates]
-    windows: dict[int, list[tuple[int, int, int]]] = {i: [] for i in ids}
+    windows: dict[int, list[Window]] = {i: [] for i in ids}
     for slot_id, days_mask, start_unit, end_unit in session.execute(
         select(
             m.SlotWindow.slot_id, m.SlotWindow.days_mask, m.SlotWindow.start_unit,
@@ -100,9 +101,9 @@ def search_slots(
         .where(m.SlotWindow.slot_id.in_(ids))
         .order_by(m.SlotWindow.slot_id, m.SlotWindow.position)
     ):  # fmt: skip
-        windows[slot_id].append((days_mask, start_unit, end_unit))
-    first_day = local_day_of_unit(start // UNIT_SECONDS)
-    last_day = local_day_of_unit(end // UNIT_SECONDS - 1)
+        windows[slot_id].append(Window(days_mask, start_unit, end_unit))
+    first_day, _ = local_day_unit(start // UNIT_SECONDS)
+    last_day, _ = local_day_unit(end // UNIT_SECONDS - 1)
     blackouts: dict[int, set[int]] = {i: set() for i in ids}
     for slot_id, day in session.execute(
         select(m.SlotBlackout.slot_id, m.SlotBlackout.local_day).where(
@@ -128,7 +129,7 @@ def search_slots(
         distance = distance_m(lat, lon, lat_s, lon_s)
         if distance > radius_m or slot.slot_id in leased:
             continue
-        if not covers(windows[slot.slot_id], blackouts[slot.slot_id], start, end):
+        if not covers(windows[slot.slot_id], start, end, blackouts[slot.slot_id]):
             continue
         offers.append(
             SlotOffer(

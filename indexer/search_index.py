@@ -39,16 +39,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select
 
+from citypass.core.timeunits import UNIT_SECONDS, day_weekday, local_day_unit
+from citypass.core.windows import Window, allowed_units
 from indexer import models as m
 from indexer.search import E6, EARTH_RADIUS_M, SlotOffer, bounding_box_e6, check_query
-from indexer.windows import (
-    EPOCH_WEEKDAY,
-    LOCAL_OFFSET_SECONDS,
-    UNIT_SECONDS,
-    UNITS_PER_DAY,
-    Window,
-    allowed_units,
-)
 
 log = logging.getLogger("indexer.search")
 
@@ -183,9 +177,9 @@ def _needed_units(start: int, end: int) -> list[tuple[int, int, int]]:
     windows.covers as masks, so a slot is checked with one AND per day instead of per unit."""
     days: dict[int, int] = {}
     for unit in range(start // UNIT_SECONDS, -(-end // UNIT_SECONDS)):
-        day, offset = divmod(unit + LOCAL_OFFSET_SECONDS // UNIT_SECONDS, UNITS_PER_DAY)
+        day, offset = local_day_unit(unit)
         days[day] = days.get(day, 0) | 1 << offset
-    return [(day, (day + EPOCH_WEEKDAY) % 7, mask) for day, mask in days.items()]
+    return [(day, day_weekday(day), mask) for day, mask in days.items()]
 
 
 # ------------------------------------------------------------------------------- loading
@@ -251,7 +245,7 @@ def _load_slots(conn: Connection, ids: Iterable[int] | None) -> dict[int, Indexe
             leases_q = leases_q.where(m.Lease.slot_id.in_(chunk))
         rows.extend(conn.execute(slots_q))
         for slot_id, days_mask, start_unit, end_unit in conn.execute(windows_q):
-            windows.setdefault(slot_id, []).append((days_mask, start_unit, end_unit))
+            windows.setdefault(slot_id, []).append(Window(days_mask, start_unit, end_unit))
         for slot_id, day in conn.execute(blackouts_q):
             blackouts.setdefault(slot_id, set()).add(day)
         for slot_id, start, end in conn.execute(leases_q):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.explorer.formatting import hexify, kst, kst_date, kst_window, short, won
+from citypass.core.windows import format_window, unpack_windows
 from indexer.handlers import (
     CATEGORIES,
     DEVICE_KINDS,
@@ -21,7 +22,6 @@ from indexer.handlers import (
     ROLE_BY_ID,
 )
 from indexer.registry import DecodedEvent
-from indexer.windows import unpack_windows
 
 OPERATOR_KINDS = ("NONE", "CAR_SHARE", "KICK_SCOOTER", "VALET", "TRANSIT")
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -52,20 +52,11 @@ def _e6(value: int) -> str:
 
 
 def windows_text(packed: int) -> str:
-    """'MTWTF·· 09:00–18:00; ······S 00:00–00:00' (KST half-hour windows)."""
+    """'Mon-Fri 09:00-18:00; Sun 00:00-24:00' (KST half-hour windows, as slot_terms takes them)."""
     windows = unpack_windows(packed)
     if not windows:
         return "no sharing windows (not shared)"
-    days = "MTWTFSS"
-    parts = []
-    for mask, start, end in windows:
-        day_text = "".join(d if mask >> i & 1 else "·" for i, d in enumerate(days))
-        parts.append(f"{day_text} {_unit(start)}–{_unit(end)}")
-    return "; ".join(parts)
-
-
-def _unit(unit: int) -> str:
-    return f"{unit // 2:02d}:{30 * (unit % 2):02d}"
+    return "; ".join(format_window(window) for window in windows)
 
 
 # ------------------------------------------------------------------------------ sentences

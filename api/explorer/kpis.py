@@ -19,33 +19,28 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.explorer.context import Explorer
-from api.explorer.formatting import kst_datetime
+from api.explorer.formatting import kst_date
 from api.explorer.revenue import earned_in, raw_log_dict
 from citypass.core.pilot import (
     PILOT_SHARED_SPACES,
     SPACES_BEFORE_SHARING,
     VILLAGE_VEHICLES,
 )
+from citypass.core.timeunits import DAY_SECONDS, kst, local_day, next_local_midnight
 from indexer import models as m
 
-DAY = 86400
-KST_OFFSET = 9 * 3600
 SEED_INCIDENTS = {"beforePerDay": 266, "afterPerDay": 156, "source": "DESIGN §1 (pilot, 2019)"}
 SEED_SUPPLY = {"before": 0.37, "after": 1.09, "sharedSpaces": 280, "source": "DESIGN §1"}
 ILLEGAL_PARKING = 0
 VALET_EVENTS = ("ValetRequested", "ValetAccepted", "ValetReturned", "ValetCancelled")
 
 
-def kst_day(timestamp: int) -> int:
-    return (int(timestamp) + KST_OFFSET) // DAY
-
-
 def period(session: Session, days: int) -> tuple[int, int, int]:
     """[start, end) of the `days` KST days ending with the indexed head's day, and that head's
     timestamp (the read model's 'now')."""
     head = session.scalar(select(func.max(m.Block.timestamp))) or 0
-    end = (kst_day(head) + 1) * DAY - KST_OFFSET
-    return end - days * DAY, end, int(head)
+    end = next_local_midnight(int(head))
+    return end - days * DAY_SECONDS, end, int(head)
 
 
 def shared_slots(session: Session) -> int:
@@ -157,7 +152,7 @@ def _spread(a: int, b: int, seconds: list[int]) -> None:
     """Add [a, b) to the KST hour-of-day buckets."""
     while a < b:
         hour_end = (a // 3600 + 1) * 3600
-        seconds[kst_datetime(a).hour] += min(b, hour_end) - a
+        seconds[kst(a).hour] += min(b, hour_end) - a
         a = hour_end
 
 
@@ -171,14 +166,14 @@ def incidents(explorer: Explorer, session: Session, days: int) -> dict[str, Any]
             m.Incident.observed_at < end,
         )
     ):
-        counts[kst_day(observed)] += 1
+        counts[local_day(int(observed))] += 1
     registry = explorer.book.handle("incidents")
     series = []
-    for day in range(kst_day(start), kst_day(end - 1) + 1):
+    for day in range(local_day(start), local_day(end - 1) + 1):
         reported, confirmed, dismissed = registry.functions.dailyCounts(ILLEGAL_PARKING, day).call()
         series.append(
             {
-                "day": kst_datetime(day * DAY - KST_OFFSET).strftime("%Y-%m-%d"),
+                "day": kst_date(day),
                 "readModel": counts.get(day, 0),
                 "chainReported": int(reported),
                 "chainConfirmed": int(confirmed),

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.explorer.context import Explorer
-from api.explorer.formatting import epoch_of_month, month_bounds
+from citypass.core.timeunits import epoch_of_month, month_bounds
 from indexer import models as m
 
 

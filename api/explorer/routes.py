@@ -17,10 +17,11 @@ from api.deps import SessionDep
 from api.explorer import inputs
 from api.explorer.context import ExplorerDep
 from api.explorer.describe import describe, generic, windows_text
-from api.explorer.formatting import kst, month_of
+from api.explorer.formatting import kst, kst_date
 from api.explorer.pages import NotFoundPage, html_errors, render
 from api.explorer.revenue import statement
 from api.explorer.search import target
+from citypass.core.timeunits import month_of
 from indexer import models as m
 
 router = APIRouter(prefix="/explorer", tags=["explorer"], include_in_schema=False)
@@ -152,7 +153,7 @@ def slot(
     return render(
         request, "slot.html", slot=row, leases=leases, occupancy=occupancy, incidents=incidents,
         terms=terms, windows=windows_text(int(row.windows_packed, 16)),
-        blackouts=[kst(day * 86400 - 9 * 3600)[:10] for day in blackouts],
+        blackouts=[kst_date(day) for day in blackouts],
         label=explorer.labeller(session),
     )  # fmt: skip
 

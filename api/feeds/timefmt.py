@@ -3,9 +3,9 @@ integer milliseconds since the Unix epoch."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
-KST = timezone(timedelta(hours=9))
+from citypass.core.timeunits import KST
 
 
 def rfc3339(unix_seconds: int | float) -> str:

@@ -9,7 +9,7 @@ and submits it. Nothing else can be sent through this endpoint.
 from __future__ import annotations
 
 import base64
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -33,6 +33,7 @@ from api.schemas.staff import (
 )
 from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
+from citypass.core.timeunits import day_number, day_start
 from indexer import models as m
 
 router = APIRouter(prefix="/v1/inspector", tags=["inspectors (SIWE)"])
@@ -42,7 +43,6 @@ IncidentPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id"
 KINDS = Literal["ILLEGAL_PARKING", "UNAUTHORISED_OCCUPANCY", "ILLEGAL_DUMPING", "JAYWALKING"]
 STATUSES = Literal["OPEN", "CONFIRMED", "DISMISSED"]
 ACTIONS = ("confirm", "dismiss")
-KST_SECONDS = 9 * 3600
 # Incident struct (contracts/types/SensorTypes.sol): (kind, status, ...); IncidentStatus.OPEN = 1.
 INCIDENT_STATUS_FIELD = 1
 OPEN = 1
@@ -83,7 +83,7 @@ def queue(
     if kind is not None:
         query = query.where(m.Incident.kind == kind)
     if day is not None:
-        start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) - KST_SECONDS
+        start = day_start(day_number(day))
         query = query.where(m.Incident.observed_at >= start, m.Incident.observed_at < start + 86400)
     rows = session.scalars(
         query.order_by(m.Incident.observed_at, m.Incident.incident_id).limit(limit)

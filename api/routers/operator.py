@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
-from api.months import month_text
 from api.routers.members import _indexed_block
 from api.routers.mobility import trip_public
 from api.schemas.staff import (
@@ -21,6 +20,7 @@ from api.schemas.staff import (
 )
 from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
+from citypass.core.timeunits import month_text
 from indexer import models as m
 from indexer import models_mobility as mm
 

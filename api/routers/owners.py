@@ -11,7 +11,6 @@ from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from api.deps import SessionDep
-from api.months import epoch_of, month_text
 from api.routers.members import _indexed_block
 from api.schemas.common import Address
 from api.schemas.owners import (
@@ -23,6 +22,7 @@ from api.schemas.owners import (
     StatementPublic,
 )
 from api.schemas.slots import SlotWindowPublic
+from citypass.core.timeunits import epoch_of, month_text
 from indexer import models as m
 
 router = APIRouter(prefix="/v1/owners", tags=["owners"])

@@ -15,13 +15,13 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
+from citypass.core.timeunits import KST
 from edge_oracle.readings import CameraDetection, Reading, SlotReading
 from edge_oracle.simulator.layout import Layout, village_layout
 from edge_oracle.simulator.png import generated_still
 
-KST = timezone(timedelta(hours=9))
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 HEARTBEAT_MS = 3 * HOUR_MS

@@ -7,8 +7,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from citypass.core.timeunits import KST
 from edge_oracle.readings import CameraDetection, SlotReading
-from edge_oracle.simulator.day import KST, SimulatedDay
+from edge_oracle.simulator.day import SimulatedDay
 
 SLOT_FILE = "magnetometer.jsonl"
 CAMERA_FILE = "camera.jsonl"

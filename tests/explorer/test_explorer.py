@@ -12,9 +12,10 @@ from html import unescape
 import pytest
 import requests
 
-from api.explorer.formatting import kst_window, month_of, won
+from api.explorer.formatting import kst_window, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
+from citypass.core.timeunits import month_of
 from tests.explorer_helpers import ExplorerWorld, explorer_world  # noqa: F401
 
 ZERO_HASH = "0x" + "ab" * 32
@@ -99,7 +100,7 @@ def test_slot_page_shows_leases_incidents_and_terms(explorer_world):
     incidents = re.search(r'<table id="incidents">(.*?)</table>', reply.text, re.S).group(1)
     assert incidents.count("illegal parking") == 5 and "confirmed: towed" in incidents
     windows = by_id(reply, "windows")
-    assert windows == "MTWTFSS 00:00–24:00"
+    assert windows == "daily 00:00-24:00"
     c = explorer_world.get(f"/explorer/slot/{s.slots['C']}")
     assert f"{won(1000)} per half-hour" in text(c)
 

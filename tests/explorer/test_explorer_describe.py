@@ -10,7 +10,8 @@ from web3 import Web3
 
 from api.explorer.contracts import ALL_CONTRACTS, ContractBook
 from api.explorer.describe import describe, described_events
-from api.explorer.formatting import kst_window, month_bounds, won
+from api.explorer.formatting import kst_window, won
+from citypass.core.timeunits import month_bounds
 from indexer.registry import BUILD
 from tests.explorer_logs import make_log
 
