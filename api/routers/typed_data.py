@@ -12,16 +12,9 @@ from api.errors import PermissionDenied
 from api.schemas.common import Address, HexData, hex_bytes
 from api.schemas.relay import UINT256_MAX
 from api.schemas.typed_data import TypedDataPublic
-from citypass.protocol.signing import FORWARD_REQUEST_TYPES, PERMIT_TYPES
+from citypass.protocol.signing import EIP712_DOMAIN_TYPE, FORWARD_REQUEST_TYPES, PERMIT_TYPES
 
 router = APIRouter(prefix="/v1/typed-data", tags=["typed data"])
-
-EIP712_DOMAIN = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 
 
 @router.get(
@@ -52,7 +45,7 @@ def forward_request(
     }  # fmt: skip
     return TypedDataPublic(
         domain=relayer.domain(),
-        types={"EIP712Domain": EIP712_DOMAIN, **FORWARD_REQUEST_TYPES},
+        types={"EIP712Domain": EIP712_DOMAIN_TYPE, **FORWARD_REQUEST_TYPES},
         primaryType="ForwardRequest",
         message=message,
     )
@@ -77,7 +70,7 @@ def permit(
     }  # fmt: skip
     return TypedDataPublic(
         domain=ledger.eip712_domain("credit"),
-        types={"EIP712Domain": EIP712_DOMAIN, **PERMIT_TYPES},
+        types={"EIP712Domain": EIP712_DOMAIN_TYPE, **PERMIT_TYPES},
         primaryType="Permit",
         message=message,
     )

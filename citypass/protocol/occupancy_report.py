@@ -5,19 +5,23 @@ mask of the slots observed and their values (1 = occupied). The oracle daemon bu
 block period and the registered oracle signers sign its EIP-712 digest; the contract
 (contracts/sensors/OccupancyOracle.sol) recomputes the same digest in `reportDigest`.
 
-Hashing and signing use keccak and libsecp256k1 (coincurve) directly, as citypass/protocol/sensor_events.py
-does, because the daemon signs on its hot path; tests cross-check against eth-account.
+The report's struct hash and the signing use keccak and libsecp256k1 (coincurve) directly, as
+citypass/protocol/sensor_events.py does, because the daemon signs on its hot path; the domain
+separator is eth-account's (citypass/protocol/signing.py). Tests cross-check against eth-account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import coincurve
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
+
+from citypass.protocol.signing import domain, domain_separator
 
 # Slot ids are 1..MAX_SLOT_ID, so the bitmap has 256 words (bit 0 of word 0 is never used).
 MAX_SLOT_ID = 65_535
@@ -41,9 +45,6 @@ REPORT_TYPES = {
         {"name": "values", "type": "uint256[]"},
     ]
 }
-_DOMAIN_TYPEHASH = keccak(
-    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 _UINT64_MAX = (1 << 64) - 1
 
 
@@ -102,23 +103,13 @@ class ReportDomain:
     oracle_address: str
 
     def as_typed_data(self) -> dict[str, Any]:
-        return {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": self.chain_id,
-            "verifyingContract": to_checksum_address(self.oracle_address),
-        }
-
-    @property
-    def separator(self) -> bytes:
-        return keccak(
-            _DOMAIN_TYPEHASH
-            + keccak(DOMAIN_NAME.encode())
-            + keccak(DOMAIN_VERSION.encode())
-            + self.chain_id.to_bytes(32, "big")
-            + bytes(12)
-            + bytes.fromhex(to_checksum_address(self.oracle_address)[2:])
+        return domain(
+            DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, to_checksum_address(self.oracle_address)
         )
+
+    @cached_property
+    def separator(self) -> bytes:
+        return domain_separator(self.as_typed_data())
 
 
 def build_report(sequence: int, observed_at: int, observed: Mapping[int, bool]) -> OccupancyReport:

@@ -7,9 +7,10 @@ plus our incident types (DESIGN §4). Nothing personal is in an event (DESIGN §
 a vehicle type, never a plate, and an image travels beside the event, bound to it by its
 SHA-256 (`evidenceHash`), never inside the signed fields.
 
-Hashing and recovery are done here with keccak and libsecp256k1 (coincurve) directly, because
-the oracle daemon must verify thousands of events per second; tests cross-check the digests
-against eth-account's generic `encode_typed_data`.
+The event's struct hash and the recovery are done here with keccak and libsecp256k1 (coincurve)
+directly, because the oracle daemon must verify thousands of events per second; the domain
+separator is eth-account's (citypass/protocol/signing.py), hashed once per domain. Tests
+cross-check the digests against eth-account's generic `encode_typed_data`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import coincurve
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
+
+from citypass.protocol.signing import domain, domain_separator
 
 # Curb Data Specification event types, then our incident types.
 CDS_EVENT_TYPES = (
@@ -78,9 +82,6 @@ SENSOR_EVENT_FIELDS: tuple[tuple[str, str], ...] = (
 SENSOR_EVENT_TYPES = {"SensorEvent": [{"name": n, "type": t} for n, t in SENSOR_EVENT_FIELDS]}
 _TYPE_STRING = "SensorEvent(" + ",".join(f"{t} {n}" for n, t in SENSOR_EVENT_FIELDS) + ")"
 SENSOR_EVENT_TYPEHASH = keccak(_TYPE_STRING.encode())
-_DOMAIN_TYPEHASH = keccak(
-    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 ZERO_HASH = b"\x00" * 32
 
@@ -102,23 +103,13 @@ class EventDomain:
     registry: str
 
     def as_typed_data(self) -> dict[str, Any]:
-        return {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": self.chain_id,
-            "verifyingContract": to_checksum_address(self.registry),
-        }
-
-    @property
-    def separator(self) -> bytes:
-        return keccak(
-            _DOMAIN_TYPEHASH
-            + keccak(DOMAIN_NAME.encode())
-            + keccak(DOMAIN_VERSION.encode())
-            + self.chain_id.to_bytes(32, "big")
-            + bytes(12)
-            + bytes.fromhex(self.registry[2:])
+        return domain(
+            DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, to_checksum_address(self.registry)
         )
+
+    @cached_property
+    def separator(self) -> bytes:
+        return domain_separator(self.as_typed_data())
 
 
 @dataclass(frozen=True)

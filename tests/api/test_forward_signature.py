@@ -10,13 +10,8 @@ from eth_account.messages import encode_typed_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.forward_signature import (
-    SECP256K1_N,
-    domain_separator,
-    forward_request_digest,
-    recover_signer,
-)
-from citypass.protocol.signing import FORWARD_REQUEST_TYPES
+from api.forward_signature import SECP256K1_N, forward_request_digest, recover_signer
+from citypass.protocol.signing import FORWARD_REQUEST_TYPES, domain_separator
 
 ADDRESSES = [Account.create().address for _ in range(4)]
 KEYS = [Account.create() for _ in range(3)]
