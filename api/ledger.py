@@ -1,9 +1,8 @@
-"""What the API reads from the ledger node: contracts, the forwarder's EIP-712 domain, the
-ledger's clock and custom-error decoding (every error of every ABI in build/contracts)."""
+"""What the API reads from the ledger node: contracts, the forwarder's EIP-712 domain and the
+ledger's clock. Reverts are decoded by citypass/protocol/reverts.py."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -11,73 +10,15 @@ from typing import Any
 
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import Web3RPCError
 
 from api.errors import LedgerUnavailable
-from indexer.registry import BUILD, Deployment, Registry
+
+# Re-exported for api/relayer.py until it imports citypass.protocol.reverts itself.
+from citypass.protocol.reverts import decode_revert as decode_revert
+from indexer.registry import Deployment, Registry
 
 CLOCK_CACHE_SECONDS = 1.0
-
-
-def _error_table() -> dict[bytes, tuple[str, list[str]]]:
-    """4-byte selector → (error name, argument types) over every compiled ABI."""
-    table: dict[bytes, tuple[str, list[str]]] = {}
-    for path in sorted(BUILD.glob("*.json")):
-        for item in json.loads(path.read_text()).get("abi", []):
-            if item.get("type") == "error":
-                types = [_abi_type(arg) for arg in item.get("inputs", [])]
-                selector = Web3.keccak(text=f"{item['name']}({','.join(types)})")[:4]
-                table[bytes(selector)] = (item["name"], types)
-    return table
-
-
-def _abi_type(arg: dict[str, Any]) -> str:
-    if arg["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in arg["components"])
-        return f"({inner}){arg['type'][5:]}"
-    return arg["type"]
-
-
-ERRORS = _error_table()
-
-
-def decode_revert(data: bytes | str | None) -> tuple[str, list[Any]]:
-    """(name, args) of revert data: a custom error, Error(string), Panic(uint256), or unknown."""
-    if isinstance(data, str):
-        data = bytes.fromhex(data.removeprefix("0x")) if data.startswith("0x") else b""
-    if not data or len(data) < 4:
-        return "Reverted", []
-    selector, body = bytes(data[:4]), bytes(data[4:])
-    codec = Web3().codec
-    if selector == bytes.fromhex("08c379a0"):
-        return "Error", list(codec.decode(["string"], body))
-    if selector == bytes.fromhex("4e487b71"):
-        return "Panic", list(codec.decode(["uint256"], body))
-    if selector in ERRORS:
-        name, types = ERRORS[selector]
-        try:
-            return name, [_jsonable(v) for v in codec.decode(types, body)]
-        except Exception:  # malformed arguments: the name is still the useful part
-            return name, []
-    return f"unknown error 0x{selector.hex()}", []
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def revert_data(exc: Exception) -> bytes | None:
-    """The raw revert data web3 attached to a failed eth_call/estimate, if any."""
-    data = getattr(exc, "data", None)
-    if isinstance(exc, ContractCustomError | ContractLogicError) and isinstance(data, str):
-        return bytes.fromhex(data.removeprefix("0x")) if data.startswith("0x") else None
-    if isinstance(data, str) and data.startswith("0x"):
-        return bytes.fromhex(data[2:])
-    return None
 
 
 class Ledger:
@@ -148,4 +89,4 @@ def selector_of(abi_item: dict[str, Any]) -> bytes:
     return bytes(function_abi_to_4byte_selector(abi_item))
 
 
-__all__ = ["Ledger", "Web3RPCError", "decode_revert", "revert_data", "selector_of"]
+__all__ = ["Ledger", "Web3RPCError", "decode_revert", "selector_of"]

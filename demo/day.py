@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
-from eth_typing import HexStr
 
 from citypass.chain.session import head_time
 from demo.world import Slot, World
@@ -23,6 +22,7 @@ from demo.world import Slot, World
 if TYPE_CHECKING:
     from demo.sensors import SensorRig
 from citypass.core.timeunits import UNIT_SECONDS
+from citypass.protocol.reverts import revert_text
 from citypass.protocol.signing import sign_permit
 
 HOUR = 3600
@@ -340,15 +340,13 @@ def _logs(contract: Any, event: str, first_block: int) -> list[Any]:
 def _reason(exc: Exception) -> str:
     """The custom error, decoded: on the ledger node a revert surfaces at gas estimation as the
     raw error data rather than brownie's decoded revert message."""
-    from brownie.exceptions import decode_typed_error
-
     message = getattr(exc, "revert_msg", None)
     if message:
         return message
     for arg in exc.args:
         for part in arg if isinstance(arg, tuple) else (arg,):
             if isinstance(part, str) and part.startswith("0x") and len(part) >= 10:
-                return decode_typed_error(HexStr(part))
+                return revert_text(part)
     return str(exc)
 
 

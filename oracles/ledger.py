@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -14,17 +13,17 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
+from citypass.protocol.contracts import ARTIFACTS_DIR
+from citypass.protocol.reverts import revert_data, revert_text
 from oracles.errors import ConfigError, LedgerUnavailable, SubmissionError
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "build" / "contracts"
 GAS_MARGIN = 1.25
 RECEIPT_TIMEOUT = 60.0
 CONNECTION_ERRORS = (requests.RequestException, ConnectionError, OSError, TimeExhausted)
 
 
 def abi(name: str) -> list[dict[str, Any]]:
-    path = ARTIFACTS / f"{name}.json"
+    path = ARTIFACTS_DIR / f"{name}.json"
     try:
         return json.loads(path.read_text())["abi"]
     except (OSError, ValueError, KeyError) as exc:
@@ -103,9 +102,9 @@ class Ledger:
             try:
                 estimate = function.estimate_gas(base)
             except (ContractCustomError, ContractLogicError) as exc:
-                raise SubmissionError(
-                    f"the chain refuses the call: {_describe(exc)}", _revert_data(exc)
-                ) from exc
+                data = revert_data(exc)
+                reason = revert_text(data) if data else _describe(exc)
+                raise SubmissionError(f"the chain refuses the call: {reason}", data or b"") from exc
             tx = function.build_transaction({**base, "gas": int(estimate * GAS_MARGIN) + 50_000})
             signed = account.sign_transaction(tx)
             return "0x" + bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction)).hex()
@@ -132,15 +131,3 @@ class Ledger:
 def _describe(exc: Exception) -> str:
     data = getattr(exc, "data", None) or getattr(exc, "message", None)
     return f"{exc} {data!r}" if data and str(data) not in str(exc) else str(exc)
-
-
-def _revert_data(exc: Exception) -> bytes:
-    data = getattr(exc, "data", None)
-    if isinstance(data, tuple | list) and data:
-        data = data[0]
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return b""
-    return bytes(data) if isinstance(data, bytes | bytearray) else b""

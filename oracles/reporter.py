@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_hash.auto import keccak
 
 from citypass.protocol.occupancy_report import (
     OccupancyReport,
@@ -22,6 +21,7 @@ from citypass.protocol.occupancy_report import (
     report_args,
     sign_report_quorum,
 )
+from citypass.protocol.reverts import decode_revert
 from oracles.aggregate.aggregator import Aggregator
 from oracles.aggregate.words import split_by_words
 from oracles.errors import SubmissionError
@@ -30,7 +30,6 @@ from oracles.ledger import Ledger
 from oracles.metrics import Metrics
 
 log = logging.getLogger("oracles.reporter")
-STALE_REPORT = keccak(b"OccupancyOracleStaleReport(uint64,uint64)")[:4]
 STALE_MARGIN_SECONDS = 300
 
 
@@ -147,13 +146,15 @@ class Reporter:
         try:
             tx_hash = self._submit(report)
         except SubmissionError as exc:
-            if exc.data[:4] != STALE_REPORT:
+            error, args = decode_revert(exc.data)
+            if error != "OccupancyOracleStaleReport" or len(args) != 2:
                 raise
             # Pending for longer than the contract's maximum report age (a long ledger outage):
             # the same observations, same sequence, with observedAt moved up to the oldest time
             # the contract still takes. Nothing is dropped; freshness counts from the later time.
             # notBefore moves with every block; leave a margin, but never pass the clock.
-            not_before = int.from_bytes(exc.data[36:68], "big") + STALE_MARGIN_SECONDS
+            _observed_at, not_before = args
+            not_before += STALE_MARGIN_SECONDS
             not_before = min(not_before, self.ledger.now_ms() // 1000)
             record.payload["observedAt"] = max(record.payload["observedAt"], not_before)
             self.inbox.report_payload(record.sequence, record.payload)

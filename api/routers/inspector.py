@@ -19,7 +19,7 @@ from web3.logs import DISCARD
 
 from api.deps import ClientIpDep, LedgerDep, SessionDep, StateDep
 from api.errors import Conflict, LedgerUnavailable, NotFound, PermissionDenied, ValidationFailed
-from api.ledger import Ledger, decode_revert, revert_data
+from api.ledger import Ledger
 from api.rawtx import decode_raw
 from api.relayer import node_refusal
 from api.routers.members import _indexed_block
@@ -34,6 +34,7 @@ from api.schemas.staff import (
 from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
 from citypass.core.timeunits import day_number, day_start
+from citypass.protocol.reverts import decode_revert, revert_data
 from indexer import models as m
 
 router = APIRouter(prefix="/v1/inspector", tags=["inspectors (SIWE)"])

@@ -6,6 +6,11 @@ a plain module, so the services need not import brownie.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+# The compiled contracts (`brownie compile` writes them): ABIs for the services and the decoders.
+ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "build" / "contracts"
+
 # Booking limits fixed at deployment (LeaseMarket immutables): 30 days ahead, 7 days long.
 MAX_ADVANCE_SECONDS = 30 * 86400
 MAX_LEASE_UNITS = 7 * 48
