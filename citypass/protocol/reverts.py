@@ -58,6 +58,7 @@ def decode_revert(data: bytes | str | None) -> tuple[str, list[Any]]:
     if not data or len(data) < 4:
         return NO_REASON, []
     selector, body = bytes(data[:4]), bytes(data[4:])
+    types: tuple[str, ...]
     if selector == ERROR_STRING:
         name, types = "Error", ("string",)
     elif selector == PANIC:
