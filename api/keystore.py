@@ -16,7 +16,7 @@ from citypass.core import keystore
 def create_keystore(path: Path, password: str) -> LocalAccount:
     """A new random relayer key, encrypted under `password`; refuses to overwrite."""
     return keystore.create_keystore(
-        path, password, error=RelayerKeyError, password_hint=f"set {PASSWORD_ENV}",
+        path, password, error=RelayerKeyError, password_env=PASSWORD_ENV,
         exists_hint="remove it or use another --data-dir",
     )  # fmt: skip
 

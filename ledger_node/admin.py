@@ -29,10 +29,11 @@ log = logging.getLogger("ledger_node.admin")
 
 def resolve_token(token_file: Path | None) -> str:
     """The admin bearer token from --admin-token-file, else $LEDGER_NODE_ADMIN_TOKEN."""
-    return resolve_secret(
+    token = resolve_secret(
         token_file, TOKEN_ENV, error=KeystoreError, what="admin token",
         file_option="--admin-token-file", min_length=MIN_TOKEN_LENGTH,
     )  # fmt: skip
+    return token.strip()  # as the Authorization header it is compared with
 
 
 def build_admin_app(node: LedgerNode, token: str) -> web.Application:

@@ -60,17 +60,19 @@ def create_keystore(
     *,
     error: type[Exception],
     exists_hint: str = "remove it or choose another path",
-    password_hint: str = "",
+    password_env: str | None = None,
     private_key: bytes | None = None,
 ) -> LocalAccount:
     """Encrypt a new key (or `private_key`) under `password` into a new 0600 file at `path`.
 
-    Refuses a password shorter than MIN_PASSWORD_LENGTH and an existing file; the file and its
-    directory are fsync'd before the account is returned."""
+    Refuses a password shorter than MIN_PASSWORD_LENGTH (naming `password_env` when that is
+    the only place it comes from) and an existing file; the file and its directory are fsync'd
+    before the account is returned."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise error(
-            f"the keystore password must have at least {MIN_PASSWORD_LENGTH} characters"
-            + (f": {password_hint}" if password_hint else "")
+            f"set {password_env} to a password of at least {MIN_PASSWORD_LENGTH} characters"
+            if password_env
+            else f"the keystore password must have at least {MIN_PASSWORD_LENGTH} characters"
         )
     account = Account.from_key(private_key) if private_key else Account.create()
     try:

@@ -129,8 +129,8 @@ def _describe(
     where = f"{before}{shown}{after}"
     if field is None:
         return f"unknown setting {where}; known: {', '.join(sorted(model.model_fields))}"
-    if item["type"] == "value_error":
-        return f"{where}: {item['ctx']['error']}"
+    if item["type"] == "value_error":  # a field validator's own words
+        return f"{where}: {item.get('ctx', {}).get('error', item['msg'])}"
     return f"{where} is not a valid {_expected(field)}"
 
 

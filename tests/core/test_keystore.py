@@ -87,8 +87,14 @@ def test_create_writes_a_private_keystore_that_loads_back(tmp_path, monkeypatch)
 
 def test_create_refuses_a_short_password_with_the_hint(tmp_path):
     short = "x" * (MIN_PASSWORD_LENGTH - 1)
-    with pytest.raises(DaemonError, match=f"at least {MIN_PASSWORD_LENGTH} characters: set X"):
-        create_keystore(tmp_path / "key.json", short, error=DaemonError, password_hint="set X")
+    with pytest.raises(
+        DaemonError, match=f"^the keystore password must have at least {MIN_PASSWORD_LENGTH}"
+    ):
+        create_keystore(tmp_path / "key.json", short, error=DaemonError)
+    with pytest.raises(
+        DaemonError, match=f"^set X to a password of at least {MIN_PASSWORD_LENGTH}"
+    ):
+        create_keystore(tmp_path / "key.json", short, error=DaemonError, password_env="X")
     assert not (tmp_path / "key.json").exists()
 
 
