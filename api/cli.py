@@ -3,8 +3,6 @@ line (exit 1), never a traceback."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,8 +10,9 @@ from typing import Any
 import click
 
 from api.errors import ApiError
-from api.settings import FOLLOW_MODES, PASSWORD_ENV, Settings
+from api.settings import FOLLOW_MODES, Settings
 from citypass.core import jsonlogs
+from citypass.core.daemon import stop_signals
 from indexer.errors import IndexerError
 
 
@@ -22,13 +21,8 @@ def _abort(exc: Exception) -> None:
     sys.exit(1)
 
 
-def _stopped(_signum: int, _frame: object) -> None:
-    """The signal already stopped the server gracefully; nothing left to do."""
-
-
 def _settings(**options: Any) -> Settings:
-    overrides = {k: v for k, v in options.items() if v is not None}
-    return Settings.from_env(password=os.environ.get(PASSWORD_ENV, ""), **overrides)
+    return Settings.from_env(**options)
 
 
 @click.group(help="CityPass API for residents' wallet apps (FastAPI).")
@@ -76,13 +70,12 @@ def serve(log_level: str, **options: Any) -> None:
         return
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to whatever
     # handler was installed before it: a no-op one makes a clean stop exit 0, as our daemons do.
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, _stopped)
-    # log_config=None keeps our JSON-line handler; uvicorn's access log is replaced by ours.
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-        timeout_graceful_shutdown=10,
-    )  # fmt: skip
+    with stop_signals(lambda _signum: None):
+        # log_config=None keeps our JSON-line handler; uvicorn's access log is replaced by ours.
+        uvicorn.run(
+            app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+            timeout_graceful_shutdown=10,
+        )  # fmt: skip
 
 
 @main.command("init-relayer", short_help="Create the relayer keystore; prints its address.")

@@ -1,25 +1,26 @@
 """The API's one settings class: every field comes from `CITYPASS_API_<FIELD>` (or the CLI).
 
-pydantic-settings is not installed, so this is a frozen dataclass with an explicit env reader;
-the field names are the env names (upper-cased, prefixed).
+A frozen pydantic model filled by citypass/core/settings.py (which says why not
+pydantic-settings); the field names are the env names (upper-cased, prefixed).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, model_validator
+
 from api.errors import SettingsError
+from citypass.core.settings import CommaList, FrozenSettings, load_settings
 
 ENV_PREFIX = "CITYPASS_API_"
 PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
 FOLLOW_MODES = ("process", "thread")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(FrozenSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     db: str = "sqlite:///.citypass/api/readmodel.db"
     deployment: Path = Path("deployments/development.json")
@@ -28,7 +29,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     # Comma-separated in the env. Empty means the API's own origin only (see cors_allowed).
-    cors_origins: tuple[str, ...] = ()
+    cors_origins: CommaList = ()
     # Keep the read model following the chain from this API (False: another process does).
     follow: bool = True
     # "process": the follower is a child `python -m indexer run` with its own interpreter,
@@ -57,40 +58,35 @@ class Settings:
     # model at most once per this many seconds; also the GBFS `ttl` clients are told.
     feeds_ttl_seconds: int = 10
     # Never printed: the keystore password (CITYPASS_API_PASSWORD).
-    password: str = field(default="", repr=False)
+    password: str = Field(default="", repr=False)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then `CITYPASS_API_*`, then explicit overrides (CLI options, not None)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for item in fields(cls):
-            raw = env.get(ENV_PREFIX + item.name.upper())
-            if raw is not None:
-                values[item.name] = _parse(item.name, item.type, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)
-        settings.validate()
-        return settings
+        return load_settings(
+            cls, env_prefix=ENV_PREFIX, error=SettingsError, environ=environ, overrides=overrides
+        )
 
-    def validate(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
         if "*" in self.cors_origins:
-            raise SettingsError(
+            raise ValueError(
                 f"{ENV_PREFIX}CORS_ORIGINS must list explicit origins, not '*': wallet apps "
                 "send credentials"
             )
         if self.follow_mode not in FOLLOW_MODES:
-            raise SettingsError(
+            raise ValueError(
                 f"{ENV_PREFIX}FOLLOW_MODE={self.follow_mode!r}: use one of {', '.join(FOLLOW_MODES)}"
             )
         if self.poll_interval <= 0:
-            raise SettingsError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
+            raise ValueError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
         for name in (
             "signer_rate", "ip_rate", "signer_burst", "ip_burst", "siwe_nonce_ttl_seconds",
             "session_ttl_seconds",
         ):  # fmt: skip
             if getattr(self, name) <= 0:
-                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
+                raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        return self
 
     @property
     def cors_allowed(self) -> list[str]:
@@ -108,25 +104,3 @@ class Settings:
     @property
     def keystore_path(self) -> Path:
         return Path(self.data_dir) / "keystore" / "relayer.json"
-
-
-def _parse(name: str, kind: Any, raw: str) -> Any:
-    kind = str(kind)
-    try:
-        if "tuple" in kind:
-            return tuple(part.strip() for part in raw.split(",") if part.strip())
-        if kind == "bool":
-            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                raise ValueError(raw)
-            return raw.lower() in ("1", "true", "yes")
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "Path":
-            return Path(raw)
-        return raw
-    except ValueError as exc:
-        raise SettingsError(
-            f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}; fix the variable"
-        ) from exc

@@ -17,6 +17,7 @@ from typing import Any
 from eth_account import Account
 
 from citypass.chain.session import ROOT, load_project, mine_at
+from citypass.core.net import free_port, port_is_free
 
 DEMO_WORKDIR = ROOT / ".citypass"  # git-ignored
 PREFERRED_PORT = 8545
@@ -65,7 +66,6 @@ def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
     from brownie._config import CONFIG
 
     from citypass.chain import brownie_fixes
-    from ledger_node.engine import free_port
     from ledger_node.launcher import NodeProcess, init_data_dir
 
     brownie_fixes.apply()
@@ -104,14 +104,3 @@ def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
         node.stop()
 
     return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, data_dir, node.process)
-
-
-def port_is_free(port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

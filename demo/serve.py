@@ -22,7 +22,8 @@ from typing import Any
 import click
 
 from citypass.chain.session import ROOT
-from demo.engines import port_is_free
+from citypass.core.daemon import stop_signals
+from citypass.core.net import free_port, port_is_free
 from demo.world import World
 
 PREFERRED_API_PORT = 8080
@@ -59,7 +60,6 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
     key made for this run (encrypted; the password only in memory and the child's environment)
     and onboarded as a member, and a fresh SQLite read model."""
     from indexer.registry import CONTRACTS, Deployment
-    from ledger_node.engine import free_port
 
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob("readmodel.db*"):
@@ -125,20 +125,16 @@ def wait_for_interrupt(children: dict[str, subprocess.Popen]) -> str:
     stop = threading.Event()
     reason = {"why": "interrupted"}
 
-    def on_signal(signum: int, _frame: Any) -> None:
+    def on_signal(signum: int) -> None:
         reason["why"] = signal.Signals(signum).name
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_signals(on_signal):
         while not stop.wait(1.0):
             for name, process in children.items():
                 if process.poll() is not None:
                     return f"the {name} stopped (exit {process.returncode})"
         return reason["why"]
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _get_json(url: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from edge_oracle import logs
+from citypass.core import jsonlogs
 from edge_oracle.errors import EdgeOracleError
 
 password_file_option = click.option(
@@ -150,7 +150,7 @@ def run(
 
     if not sensors and not cameras:
         raise Abort("no inputs: give --sensors PATH and/or --cameras PATH (- for stdin)")
-    logs.configure(log_level)
+    jsonlogs.configure(log_level)
     try:
         settings = _settings(
             {"data_dir": data_dir, "listen_host": listen_host, "listen_port": listen_port, **chain}
@@ -248,7 +248,7 @@ def simulate(
         return
     from edge_oracle.simulator.deliver import deliver_day
 
-    logs.configure("WARNING")
+    jsonlogs.configure("WARNING")
     try:
         settings = _settings({"data_dir": data_dir, **chain})
         if settings.devices_file is None:

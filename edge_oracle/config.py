@@ -1,16 +1,17 @@
-"""The edge daemon's settings: one dataclass, read from CITYPASS_EDGE_* variables with CLI flags
-overriding, every value validated with a message that names the setting to fix."""
+"""The edge daemon's settings: one frozen pydantic model, read from CITYPASS_EDGE_* variables with
+CLI flags overriding (citypass/core/settings.py), every value validated with a message that
+names the setting to fix."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from eth_utils import is_address, to_checksum_address
+from pydantic import ValidationInfo, model_validator
 
+from citypass.core.settings import FrozenSettings, load_settings
 from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, EventDomain
 from edge_oracle.errors import ConfigError
 
@@ -20,8 +21,7 @@ ENV_PREFIX = "CITYPASS_EDGE_"
 DEFAULT_COMMS_LOST_AFTER_S = 3 * 3600 + 15 * 60
 
 
-@dataclass(frozen=True)
-class EdgeSettings:
+class EdgeSettings(FrozenSettings):
     data_dir: Path = Path(".citypass/edge")
     oracle_url: str = "http://127.0.0.1:8600"
     chain_id: int = 0
@@ -42,61 +42,55 @@ class EdgeSettings:
         cls, overrides: dict[str, Any] | None = None, *, need_chain: bool = True
     ) -> EdgeSettings:
         """Defaults ← CITYPASS_EDGE_<NAME> ← overrides (CLI flags; None means "not given")."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None and raw != "":
-                values[f.name] = _convert(f.name, f.type, raw, ENV_PREFIX + f.name.upper())
-        for name, value in (overrides or {}).items():
-            if value is not None:
-                values[name] = value
-        settings = cls(**values)
-        settings.validate(need_chain=need_chain)
-        return settings
+        return load_settings(
+            cls, env_prefix=ENV_PREFIX, error=ConfigError, overrides=overrides,
+            context={"need_chain": need_chain},
+        )  # fmt: skip
 
-    def validate(self, *, need_chain: bool = True) -> None:
+    @model_validator(mode="after")
+    def _check(self, info: ValidationInfo) -> EdgeSettings:
+        need_chain = (info.context or {}).get("need_chain", True)
         url = urlparse(self.oracle_url)
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise ConfigError(
+            raise ValueError(
                 f"oracle_url {self.oracle_url!r} is not an http(s) URL: set "
                 f"{ENV_PREFIX}ORACLE_URL or --oracle-url like http://127.0.0.1:8600"
             )
         if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise ConfigError(f"data_dir {self.data_dir} exists and is not a directory")
+            raise ValueError(f"data_dir {self.data_dir} exists and is not a directory")
         if need_chain:
             if not 1 <= self.chain_id < 2**64:
-                raise ConfigError(
+                raise ValueError(
                     f"chain_id {self.chain_id} is not set or out of range: set "
                     f"{ENV_PREFIX}CHAIN_ID or --chain-id to the ledger's chain id"
                 )
             if not is_address(self.registry):
-                raise ConfigError(
+                raise ValueError(
                     f"registry {self.registry!r} is not an address: set {ENV_PREFIX}REGISTRY "
                     "or --registry to the DeviceRegistry contract address"
                 )
         if not 1 <= self.listen_port <= 65535:
-            raise ConfigError(f"listen_port {self.listen_port} is out of range: use 1 … 65535")
+            raise ValueError(f"listen_port {self.listen_port} is out of range: use 1 … 65535")
         if not 1 <= self.batch_events <= MAX_BATCH_EVENTS:
-            raise ConfigError(
+            raise ValueError(
                 f"batch_events {self.batch_events} is out of range: use 1 … {MAX_BATCH_EVENTS}"
             )
         if not 4096 <= self.batch_bytes <= MAX_BATCH_BYTES:
-            raise ConfigError(
+            raise ValueError(
                 f"batch_bytes {self.batch_bytes} is out of range: use 4096 … {MAX_BATCH_BYTES}"
             )
         for name in ("comms_lost_after_s", "backoff_initial_s", "backoff_max_s"):
             if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive, not {getattr(self, name)}")
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
         if self.backoff_max_s < self.backoff_initial_s:
-            raise ConfigError("backoff_max_s must not be smaller than backoff_initial_s")
+            raise ValueError("backoff_max_s must not be smaller than backoff_initial_s")
         if not 0 < self.request_timeout_s <= 600:
-            raise ConfigError(
-                f"request_timeout_s {self.request_timeout_s} is out of range: 0 … 600"
-            )
+            raise ValueError(f"request_timeout_s {self.request_timeout_s} is out of range: 0 … 600")
         if not 0 < self.poll_interval_s <= 60:
-            raise ConfigError(f"poll_interval_s {self.poll_interval_s} is out of range: 0 … 60")
+            raise ValueError(f"poll_interval_s {self.poll_interval_s} is out of range: 0 … 60")
         if self.devices_file is not None and not self.devices_file.is_file():
-            raise ConfigError(f"devices_file {self.devices_file} does not exist")
+            raise ValueError(f"devices_file {self.devices_file} does not exist")
+        return self
 
     @property
     def domain(self) -> EventDomain:
@@ -109,17 +103,3 @@ class EdgeSettings:
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite"
-
-
-def _convert(name: str, kind: Any, raw: str, source: str) -> Any:
-    kind = str(kind)
-    try:
-        if "Path" in kind:
-            return Path(raw)
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{source}={raw!r} is not a valid {kind} for {name}") from exc
-    return raw

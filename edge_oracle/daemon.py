@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from aiohttp import web
 
+from citypass.core.daemon import run_until_stopped
 from edge_oracle.adapters.sources import LineSource
 from edge_oracle.config import EdgeSettings
 from edge_oracle.delivery import Deliverer
@@ -56,22 +56,30 @@ async def run_daemon(
             f"cannot listen on {settings.listen_host}:{settings.listen_port} ({exc.strerror});"
             " choose another --listen-port"
         ) from exc
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    threads.start()
-    log.info(
-        f"edge daemon delivering to {settings.events_url}; health and metrics on "
-        f"http://{settings.listen_host}:{settings.listen_port}"
-    )
-    print(f"edge daemon ready: http://{settings.listen_host}:{settings.listen_port}", flush=True)
-    try:
-        await deliverer.run(stop, until_empty=inputs_done if exit_when_done else None)
-    finally:
-        log.info("stopping")
+
+    def ready() -> None:
+        threads.start()
+        log.info(
+            f"edge daemon delivering to {settings.events_url}; health and metrics on "
+            f"http://{settings.listen_host}:{settings.listen_port}"
+        )
+        print(
+            f"edge daemon ready: http://{settings.listen_host}:{settings.listen_port}", flush=True
+        )
+
+    async def shutdown() -> None:
         # The ingest thread finishes its current transaction; nothing committed is lost, and
         # nothing half-written is committed.
         await asyncio.to_thread(threads.close)
         await runner.cleanup()
         outbox.close()
+
+    await run_until_stopped(
+        ready=ready,
+        work=lambda stop: deliverer.run(stop, until_empty=inputs_done if exit_when_done else None),
+        shutdown=shutdown,
+        stop=stop,
+        log=log,
+    )
     if threads.error is not None:
         raise EdgeOracleError(f"ingest stopped: {threads.error}")

@@ -21,8 +21,9 @@ from typing import Any
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from citypass.core.files import create_exclusively
 from edge_oracle.errors import DevicesFileError, KeystoreError
-from edge_oracle.keystore import decrypt, write_private_file
+from edge_oracle.keystore import decrypt
 
 FORMAT = "citypass-edge-devices/1"
 # DeviceRegistry's DeviceKind enum (contracts/types/SensorTypes.sol).
@@ -103,7 +104,7 @@ def create_devices_file(
             )
         )
     document = {"format": FORMAT, "throwawayTestKeys": password is None, "devices": entries}
-    write_private_file(path, json.dumps(document, indent=1))
+    create_exclusively(path, json.dumps(document, indent=1))
     return KeyRing(devices)
 
 

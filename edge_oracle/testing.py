@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -15,18 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from citypass.core.net import free_port
 from citypass.protocol.sensor_events import (
     EventDomain,
     SensorEventError,
     parse_event,
     recover_signer,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ContractReceiver:

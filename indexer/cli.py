@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +13,8 @@ from typing import Any
 
 import click
 
-from indexer import logs
+from citypass.core import jsonlogs
+from citypass.core.daemon import stop_signals
 from indexer.consistency import check_consistency
 from indexer.errors import IndexerError
 from indexer.follower import Indexer
@@ -89,18 +89,17 @@ def run(
     ws_url: str | None,
     parent_pid: int | None,
 ) -> None:
-    logs.configure(log_level)
+    jsonlogs.configure(log_level)
     try:
         indexer = _indexer(
             db, rpc_url, deployment, chunk_size, poll_interval=poll_interval, ws_url=ws_url
         )
-        # Stop after the block range under way: the cursor then matches the committed rows.
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: indexer.stop())
         if parent_pid is not None:
             _stop_with_parent(parent_pid, indexer)
-        indexer.follow()
-        indexer.close()
+        # Stop after the block range under way: the cursor then matches the committed rows.
+        with stop_signals(lambda _signum: indexer.stop()):
+            indexer.follow()
+            indexer.close()
     except IndexerError as exc:
         log.error("stopped on error", extra={"error": str(exc)})
         raise Abort(str(exc)) from exc
@@ -125,7 +124,7 @@ def _stop_with_parent(parent_pid: int, indexer: Indexer) -> None:
 def backfill(
     db: str, rpc_url: str, deployment: Path, chunk_size: int, log_level: str, to_block: int | None
 ) -> None:
-    logs.configure(log_level)
+    jsonlogs.configure(log_level)
     try:
         indexer = _indexer(db, rpc_url, deployment, chunk_size, progress=True)
         stats = indexer.backfill(to_block)
@@ -141,7 +140,7 @@ def backfill(
 def check(
     db: str, rpc_url: str, deployment: Path, chunk_size: int, log_level: str, sample: int | None
 ) -> None:
-    logs.configure(log_level)
+    jsonlogs.configure(log_level)
     try:
         indexer = _indexer(db, rpc_url, deployment, chunk_size)
         report = check_consistency(indexer, sample=sample)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import ujson
 from aiohttp import web
 
+from citypass.core.keystore import resolve_secret
 from ledger_node.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
@@ -28,20 +28,12 @@ log = logging.getLogger("ledger_node.admin")
 
 
 def resolve_token(token_file: Path | None) -> str:
-    if token_file is not None:
-        try:
-            token = token_file.read_text().strip()
-        except OSError as exc:
-            raise KeystoreError(
-                f"cannot read the admin token file {token_file}: {exc.strerror}"
-            ) from exc
-    else:
-        token = os.environ.get(TOKEN_ENV, "")
-    if len(token) < MIN_TOKEN_LENGTH:
-        raise KeystoreError(
-            f"the admin listener needs a token of at least {MIN_TOKEN_LENGTH} characters: set {TOKEN_ENV} or pass --admin-token-file"
-        )
-    return token
+    """The admin bearer token from --admin-token-file, else $LEDGER_NODE_ADMIN_TOKEN."""
+    token = resolve_secret(
+        token_file, TOKEN_ENV, error=KeystoreError, what="admin token",
+        file_option="--admin-token-file", min_length=MIN_TOKEN_LENGTH,
+    )  # fmt: skip
+    return token.strip()  # as the Authorization header it is compared with
 
 
 def build_admin_app(node: LedgerNode, token: str) -> web.Application:

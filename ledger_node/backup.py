@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from citypass.core.files import fsync_dir, fsync_file
 from ledger_node.config import (
     CONFIG_FILE,
     GENESIS_FILE,
     JOURNAL_FILE,
     KEYSTORE_DIR,
     SNAPSHOT_DIR,
-    fsync_dir,
     load_config,
 )
 from ledger_node.errors import LedgerNodeError
@@ -200,7 +200,7 @@ def _copy_journal(
         target.close()
     if copied != row:
         raise BackupError("the copied journal's head differs from the one read: try again")
-    _fsync_file(staging / JOURNAL_FILE)
+    fsync_file(staging / JOURNAL_FILE)
     if row is None:
         # No block yet: the marker stands at genesis, whose hash is not in the journal.
         return 0, b"\x00" * 32, access_row[0] if access_row else None, snapshots
@@ -219,14 +219,6 @@ def _copy_file(source: Path, target: Path, progress: Callable[[int], object] | N
         os.fsync(writer.fileno())
     shutil.copymode(source, target)
     return copied
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _size(path: Path) -> int:

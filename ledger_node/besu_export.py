@@ -36,9 +36,9 @@ from eth_utils import is_address, keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 
+from citypass.core.keystore import MIN_PASSWORD_LENGTH
 from ledger_node.config import NodeConfig, load_config, load_genesis
 from ledger_node.errors import ConfigError, LedgerNodeError
-from ledger_node.keystore import MIN_PASSWORD_LENGTH
 from ledger_node.qbft import encode_extra_data
 
 MIN_VALIDATORS = 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sqlite3
 import sys
 import time
@@ -15,7 +14,8 @@ from typing import Any
 import click
 import requests
 
-from ledger_node import logs
+from citypass.core import jsonlogs
+from citypass.core.files import write_json_atomically
 from ledger_node.config import (
     DEFAULT_CHAIN_ID,
     DEFAULT_GAS_LIMIT,
@@ -23,7 +23,6 @@ from ledger_node.config import (
     genesis_document,
     load_config,
     save_config,
-    write_json_atomically,
 )
 from ledger_node.disk_guard import DEFAULT_MIN_FREE_MB, MAX_MIN_FREE_MB, MB
 from ledger_node.errors import LedgerNodeError
@@ -215,8 +214,9 @@ def start(
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
     from ledger_node.admin import resolve_token
+    from ledger_node.daemon import serve_node
 
-    logs.configure(log_level)
+    jsonlogs.configure(log_level)
     if dev_clock and admin_port is None:
         raise Abort("--dev-clock needs --admin-port: the clock is moved through the admin listener")
     from ledger_node.integrity import IntegrityError, check_journal_present
@@ -238,7 +238,7 @@ def start(
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
     _run(
-        _serve(
+        serve_node(
             data_dir,
             config,
             authority,
@@ -251,86 +251,6 @@ def start(
             min_free_mb * MB,
         )
     )
-
-
-async def _serve(
-    data_dir: Path,
-    config: NodeConfig,
-    authority: Any,
-    host: str,
-    port: int,
-    admin: tuple[int, str] | None,
-    dev_clock: bool,
-    supervision: SupervisionSettings,
-    limits: NodeLimits | None,
-    min_free_bytes: int,
-) -> None:
-    from aiohttp import web
-
-    from ledger_node.admin import build_admin_app
-    from ledger_node.node import LedgerNode
-    from ledger_node.server import RpcGateway, build_app
-
-    node = LedgerNode(
-        data_dir,
-        config,
-        authority,
-        dev_clock=dev_clock,
-        supervision=supervision,
-        min_free_bytes=min_free_bytes,
-    )
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Replaying the journal", file=sys.stderr)
-            bar.__enter__()
-        bar.update(1)
-        if done == total:
-            bar.__exit__(None, None, None)
-
-    try:
-        await node.start(progress)
-    except BaseException:
-        await node.engine.stop()
-        raise
-    gateway = RpcGateway(node, limits.reads, limits.ws) if limits else RpcGateway(node)
-    runner = web.AppRunner(build_app(gateway), access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        await node.stop()
-        raise LedgerNodeError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); choose another --rpc-port"
-        ) from exc
-    admin_runner = None
-    if admin is not None:
-        admin_runner = web.AppRunner(build_admin_app(node, admin[1]), access_log=None)
-        await admin_runner.setup()
-        try:
-            await web.TCPSite(admin_runner, "127.0.0.1", admin[0]).start()
-        except OSError as exc:
-            await runner.cleanup()
-            await node.stop()
-            raise LedgerNodeError(
-                f"cannot listen on admin port {admin[0]} ({exc.strerror})"
-            ) from exc
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    log.info(
-        f"ledger node serving JSON-RPC on http://{host}:{port} (chain {config.chain_id}, head {node.head_number})"
-    )
-    print(f"ledger node ready: http://{host}:{port} ws://{host}:{port}", flush=True)
-    await stop.wait()
-    log.info("stopping")
-    await runner.cleanup()
-    if admin_runner is not None:
-        await admin_runner.cleanup()
-    await node.stop()
 
 
 @main.command(short_help="Show head, pending, journal size, last snapshot and peers.")

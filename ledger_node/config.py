@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_utils import is_checksum_address
 
+from citypass.core.files import write_json_atomically
 from ledger_node.errors import ConfigError
 
 CONFIG_FILE = "config.json"
@@ -54,30 +53,6 @@ class NodeConfig:
             raise ConfigError(f"authority {self.authority!r} is not a checksummed address")
         if self.genesis_timestamp <= 0:
             raise ConfigError("genesis_timestamp must be a positive Unix time")
-
-
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write, fsync and rename, so a crash leaves either the old or the new file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def save_config(data_dir: Path, config: NodeConfig) -> None:

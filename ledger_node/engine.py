@@ -13,7 +13,6 @@ import ctypes
 import os
 import shutil
 import signal
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import aiohttp
 import ujson
 
+from citypass.core.net import free_port
 from ledger_node.errors import EngineError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +43,6 @@ def anvil_binary() -> Path:
     raise EngineError(
         "the anvil binary is missing: run `make setup` (it comes from the npm package @foundry-rs/anvil)"
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _die_with_parent() -> None:

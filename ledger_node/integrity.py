@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ from typing import Any
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from ledger_node.config import JOURNAL_FILE, SNAPSHOT_DIR, fsync_dir
+from citypass.core.files import write_atomically
+from ledger_node.config import JOURNAL_FILE, SNAPSHOT_DIR
 from ledger_node.engine import Engine
 from ledger_node.errors import LedgerNodeError
 from ledger_node.journal import Journal
@@ -141,15 +141,7 @@ def write_marker(path: Path, mark: HeadMark) -> None:
             "access_contract": mark.access_contract,
         }
     ).encode()
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, body + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-    fsync_dir(path.parent)
+    write_atomically(path, body + b"\n")
 
 
 def read_marker(data_dir: Path) -> HeadMark | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from ledger_node.engine import free_port
+from citypass.core.net import free_port
 
 CLI = [sys.executable, "-m", "ledger_node.cli"]
 

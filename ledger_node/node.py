@@ -16,8 +16,9 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from citypass.core.files import fsync_dir
 from citypass.protocol.seals import sign_seal
-from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig, fsync_dir
+from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig
 from ledger_node.disk_guard import (
     CHECK_INTERVAL_SECONDS,
     DEFAULT_MIN_FREE_MB,

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import requests
 
-from oracles import logs
+from citypass.core import jsonlogs
 from oracles.config import DEFAULT_PASSWORD_ENV, load_settings
 from oracles.errors import OracleError
 from oracles.keystore import create_keystore, load_keystore, resolve_password
@@ -109,7 +109,7 @@ def init(
 def run(config_file: Path | None, **flags: Any) -> None:
     try:
         settings = load_settings(config_file, overrides=flags)
-        logs.configure(settings.log_level)
+        jsonlogs.configure(settings.log_level)
         password = resolve_password(settings.password_file, settings.password_env)
         submitter = load_keystore(settings.submitter_keystore, password)
         signers = [bytes(load_keystore(p, password).key) for p in settings.signer_keystores]

@@ -1,19 +1,19 @@
-"""The daemon's settings: one dataclass, filled from defaults, an optional TOML/YAML file, then
-environment variables `CITYPASS_ORACLE_<NAME>`, then CLI flags (later wins). Every value is
-validated with an error naming the setting and what to write instead."""
+"""The daemon's settings: one frozen pydantic model, filled from defaults, an optional TOML/YAML
+file, then environment variables `CITYPASS_ORACLE_<NAME>`, then CLI flags (later wins; the
+loader is citypass/core/settings.py). Every value is validated with an error naming the setting
+and what to write instead."""
 
 from __future__ import annotations
 
 import json
-import os
-import tomllib
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from eth_utils import is_address, to_checksum_address
+from pydantic import model_validator
 
+from citypass.core import settings as core_settings
+from citypass.core.settings import CommaPaths, FrozenSettings
 from citypass.protocol.occupancy_report import MAX_REPORT_WORDS
 from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
 from oracles.errors import ConfigError
@@ -23,8 +23,7 @@ DEFAULT_PASSWORD_ENV = "CITYPASS_ORACLE_PASSWORD"
 DEFAULT_MAX_REPORT_WORDS = MAX_REPORT_WORDS
 
 
-@dataclass(frozen=True)
-class OracleSettings:
+class OracleSettings(FrozenSettings):
     host: str = "127.0.0.1"
     port: int = 8740
     data_dir: Path = Path(".citypass/oracle")
@@ -36,7 +35,7 @@ class OracleSettings:
     incident_registry: str = ""
     # The ORACLE account that sends transactions (and signs reports); extra report co-signers.
     keystore: Path | None = None
-    signer_keystores: tuple[Path, ...] = ()
+    signer_keystores: CommaPaths = ()
     password_env: str = DEFAULT_PASSWORD_ENV
     password_file: Path | None = None
     report_interval: float = 2.0
@@ -57,6 +56,32 @@ class OracleSettings:
     evidence_dir: Path | None = None
     log_level: str = "INFO"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _addresses_from_deployment(cls, values: Any) -> Any:
+        """Fill the contract addresses from a deployment record; explicit addresses win."""
+        if not isinstance(values, dict) or not values.get("deployment"):
+            return values
+        path = Path(values["deployment"])
+        try:
+            record = json.loads(path.read_text())["contracts"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"deployment {path} is not a deployments/<network>.json record ({exc}); deploy "
+                "first or give the three contract addresses"
+            ) from exc
+        found = {
+            "device_registry": record.get("devices", ""),
+            "occupancy_oracle": record.get("occupancy", ""),
+            "incident_registry": record.get("incidents", ""),
+        }
+        return {**values, **{k: values.get(k) or v for k, v in found.items()}}
+
+    @model_validator(mode="after")
+    def _check(self) -> OracleSettings:
+        validate(self)
+        return self
+
     @property
     def inbox_path(self) -> Path:
         return self.data_dir / "inbox.sqlite"
@@ -70,109 +95,24 @@ class OracleSettings:
         return self.keystore or self.data_dir / "keystore" / "submitter.json"
 
 
-_NAMES = {f.name for f in fields(OracleSettings)}
-
-
 def load_settings(
     config_file: Path | None = None,
     env: dict[str, str] | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> OracleSettings:
     """Defaults ← file ← environment ← flags (None flags are ignored), validated."""
-    raw: dict[str, Any] = {}
-    if config_file is not None:
-        raw.update(_read_file(config_file))
-    environ = os.environ if env is None else env
-    for name in _NAMES:
-        key = ENV_PREFIX + name.upper()
-        if key in environ and key != DEFAULT_PASSWORD_ENV:
-            raw[name] = environ[key]
-    for name, value in (overrides or {}).items():
-        if value is not None and value != ():
-            raw[name] = value
-    unknown = set(raw) - _NAMES
-    if unknown:
-        raise ConfigError(
-            f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(_NAMES))}"
-        )
-    settings = OracleSettings(**{k: _coerce(k, v) for k, v in raw.items()})
-    settings = _resolve_deployment(settings)
-    validate(settings)
-    return settings
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from exc
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"the config file {path} is not valid TOML/YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"the config file {path} must hold a table of settings")
-    data = data.get("oracle", data)  # a [oracle] section, or the settings at top level
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
-
-
-_TYPES: dict[str, type] = {
-    "port": int,
-    "camera_min_confidence_bps": int,
-    "max_batch_events": int,
-    "max_batch_bytes": int,
-    "max_report_words": int,
-    "incident_batch": int,
-    "report_interval": float,
-    "debounce_seconds": float,
-    "reconcile_seconds": float,
-    "max_future_seconds": float,
-    "max_past_seconds": float,
-    "device_refresh_seconds": float,
-}
-_PATHS = {"data_dir", "deployment", "keystore", "password_file", "evidence_dir"}
-
-
-def _coerce(name: str, value: Any) -> Any:
-    try:
-        if name in _TYPES:
-            if isinstance(value, bool):
-                raise ValueError("a boolean")
-            return _TYPES[name](value)
-        if name in _PATHS:
-            return Path(value) if value not in ("", None) else None
-        if name == "signer_keystores":
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(Path(str(v).strip()) for v in items if str(v).strip())
-        return str(value)
-    except (TypeError, ValueError) as exc:
-        want = _TYPES.get(name, str).__name__
-        raise ConfigError(f"setting {name}={value!r} must be a {want}") from exc
-
-
-def _resolve_deployment(settings: OracleSettings) -> OracleSettings:
-    if settings.deployment is None:
-        return settings
-    try:
-        record = json.loads(settings.deployment.read_text())["contracts"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ConfigError(
-            f"deployment {settings.deployment} is not a deployments/<network>.json record "
-            f"({exc}); deploy first or give the three contract addresses"
-        ) from exc
-    found = {
-        "device_registry": record.get("devices", ""),
-        "occupancy_oracle": record.get("occupancy", ""),
-        "incident_registry": record.get("incidents", ""),
-    }
-    # Explicit addresses win over the record.
-    return replace(settings, **{k: getattr(settings, k) or v for k, v in found.items()})
+    return core_settings.load_settings(
+        OracleSettings, env_prefix=ENV_PREFIX, error=ConfigError, environ=env,
+        config_file=config_file, file_section="oracle", overrides=overrides,
+    )  # fmt: skip
 
 
 def validate(s: OracleSettings) -> None:
+    """The rules across settings; ValueError (pydantic reports it) names the one to fix."""
+
     def need(ok: bool, message: str) -> None:
         if not ok:
-            raise ConfigError(message)
+            raise ValueError(message)
 
     need(1 <= s.port <= 65535, f"port={s.port} must be 1..65535")
     need(bool(s.host), "host must not be empty (127.0.0.1 keeps the ingest on loopback)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
+from citypass.core.daemon import run_until_stopped
 from citypass.protocol.sensor_events import EventDomain
 from oracles.aggregate.aggregator import Aggregator
 from oracles.config import OracleSettings
@@ -77,27 +77,27 @@ class OracleDaemon:
     # ------------------------------------------------------------------------------ running
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
+        """Serve ingest, /health and /metrics and work the ledger until SIGTERM/SIGINT (or
+        until `stopping` is set)."""
         runner = await serve(build_app(self), self.settings.host, self.settings.port)
         log.info(
             "oracle daemon listening",
             extra={"host": self.settings.host, "port": self.settings.port},
         )
         self.tasks = [asyncio.create_task(self._main())]
-        await self.stopping.wait()
-        log.info("stopping")
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await runner.cleanup()  # lets requests in flight finish and commit
-        self.chain_pool.shutdown(wait=True)
-        self.ingest_pool.shutdown(wait=True)
-        self.inbox.close()
-        if self.evidence is not None:
-            self.evidence.close()
-        log.info("stopped")
+
+        async def shutdown() -> None:
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+            await runner.cleanup()  # lets requests in flight finish and commit
+            self.chain_pool.shutdown(wait=True)
+            self.ingest_pool.shutdown(wait=True)
+            self.inbox.close()
+            if self.evidence is not None:
+                self.evidence.close()
+
+        await run_until_stopped(shutdown=shutdown, stop=self.stopping, log=log)
 
     async def _chain(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.chain_pool, fn, *args)

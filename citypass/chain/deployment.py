@@ -8,14 +8,13 @@ attributes: the `brownie` module inside a brownie project, or a loaded `Project`
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from citypass.chain.deploy_mobility import deploy_mobility
 from citypass.chain.deploy_sensors import deploy_sensors
+from citypass.core.files import write_json_atomically
 from citypass.protocol.contracts import CONTRACT_NAMES, MAX_ADVANCE_SECONDS, MAX_LEASE_UNITS
 from citypass.protocol.roles import ROLES
 
@@ -98,17 +97,11 @@ def deployment_file(network: str) -> Path:
 
 
 def save_deployment(network: str, system: System, chain_id: int) -> Path:
-    """Write the addresses atomically (temp file, fsync, rename)."""
+    """Write the addresses atomically (temp file, fsync, rename, fsync of the directory)."""
     path = deployment_file(network)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"network": network, "chainId": chain_id, "contracts": system.addresses()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    write_json_atomically(path, payload)
     return path
 
 

@@ -9,24 +9,15 @@ build crashes on `cmd_settings` in a project file. So `make setup` copies:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from citypass.core.files import write_atomically
+
 LIVE_ID = "citypass-local"
 LIVE_GROUP = "CityPass"
-
-
-def _write_atomically(path: Path, data: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        yaml.safe_dump(data, handle, sort_keys=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def apply(project_config: dict[str, Any], registry: dict[str, Any]) -> bool:
@@ -68,7 +59,7 @@ def main() -> int:
     path = brownie_config._get_data_folder() / "network-config.yaml"
     registry = yaml.safe_load(path.read_text()) or {}
     if apply(project_config, registry):
-        _write_atomically(path, registry)
+        write_atomically(path, yaml.safe_dump(registry, sort_keys=False))
         print(f"updated brownie network registry {path}")
     return 0
 

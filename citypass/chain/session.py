@@ -5,20 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 from web3.types import RPCEndpoint
 
+from citypass.core.net import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def use_private_engine_port(port: int | None = None) -> int:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from citypass.core.files import write_atomically
 from oracles.evidence.cid import KUBO_CHUNKER, Cid, cid_for_bytes, parse_cid
 from oracles.evidence.errors import (
     CidError,
@@ -64,20 +63,13 @@ class LocalDirectoryStore:
         path = self.path_of(cid)
         if path.exists():
             return cid
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomically(path, data)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise EvidenceBackendError(
                 f"cannot write evidence to {path}: {exc.strerror}; check free space and permissions"
             ) from exc
-        _fsync_dir(path.parent)
         return cid
 
     def get(self, cid: Cid) -> bytes:
@@ -190,11 +182,3 @@ class KuboStore:
         except self._errors.Error as exc:
             raise EvidenceBackendError(f"Kubo at {self.api} failed pin/ls: {exc}") from exc
         return True
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from Crypto.Cipher import AES
 
+from citypass.core.files import create_exclusively
 from oracles.evidence.errors import EvidenceConfigError, EvidenceIntegrityError
 
 MAGIC = b"CPEV"
@@ -45,23 +46,13 @@ def load_or_create_key(path: Path) -> bytes:
     without it."""
     path = Path(path)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_exclusively(path, os.urandom(KEY_SIZE))
     except FileExistsError:
         return _read_key(path)
     except OSError as exc:
         raise EvidenceConfigError(
-            f"cannot create the evidence key file {path}: {exc.strerror}; check the directory"
+            f"cannot create the evidence key file {path}: {exc.strerror or exc}; check the directory"
         ) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(os.urandom(KEY_SIZE))
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise EvidenceConfigError(f"cannot write the evidence key file {path}: {exc}") from exc
-    _fsync_dir(path.parent)
     return _read_key(path)
 
 
@@ -83,14 +74,6 @@ def _read_key(path: Path) -> bytes:
             " restore it from your backup"
         )
     return key
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def seal(key: bytes, plaintext: bytes) -> bytes:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import socket
 import threading
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from citypass.core.net import free_port
 from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES, evidence_hash
 from oracles.evidence import (
     EvidenceBackendError,
@@ -220,7 +220,7 @@ class FakeKubo:
         self.ignore_chunker = False
         self.corrupt_cat = False
         self.loop = asyncio.new_event_loop()
-        self.port = _free_port()
+        self.port = free_port()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     @property
@@ -307,12 +307,6 @@ def go_bool(text: str | None, default: bool) -> bool:
     raise ValueError(f"invalid boolean {text!r}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def kubo():
     node = FakeKubo()
@@ -378,6 +372,6 @@ def test_kubo_too_old_or_unreachable_is_a_clear_error(tmp_path):
     finally:
         old.stop()
     with pytest.raises(EvidenceBackendError, match="unset CITYPASS_IPFS_API"):
-        open_store(EvidenceConfig(tmp_path, ipfs_api=f"/ip4/127.0.0.1/tcp/{_free_port()}/http"))
+        open_store(EvidenceConfig(tmp_path, ipfs_api=f"/ip4/127.0.0.1/tcp/{free_port()}/http"))
     with pytest.raises(EvidenceConfigError, match="multiaddr"):
         open_store(EvidenceConfig(tmp_path, ipfs_api="localhost:5001"))

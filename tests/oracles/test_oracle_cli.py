@@ -63,7 +63,7 @@ def test_run_without_addresses_names_the_setting():
 def test_run_with_a_bad_env_value_names_it(tmp_path):
     result = cli("run", "--data-dir", str(tmp_path), *ADDRESS_FLAGS,
                  env={"CITYPASS_ORACLE_DEBOUNCE_SECONDS": "soon"})  # fmt: skip
-    assert_one_line_error(result, "debounce_seconds", "float")
+    assert_one_line_error(result, "CITYPASS_ORACLE_DEBOUNCE_SECONDS='soon'", "not a valid number")
 
 
 def test_run_without_a_keystore_says_how_to_create_it(tmp_path):

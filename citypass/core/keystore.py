@@ -1,0 +1,127 @@
+"""Encrypted (V3, scrypt) keystores and the secrets that unlock them, for every daemon.
+
+Each daemon passes its own error class (so its CLI prints one `error:` line) and its own hints
+(what to run or restore), and keeps its own variable names; the reading, writing and wording
+are the same everywhere. A secret is never echoed: no message here includes one."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from citypass.core.files import create_exclusively
+
+MIN_PASSWORD_LENGTH = 8
+# What eth-account raises when the password does not open the key (the MAC check fails).
+_WRONG_PASSWORD = "MAC mismatch"
+
+
+def resolve_secret(
+    file: Path | None,
+    env_name: str,
+    *,
+    error: type[Exception],
+    what: str = "keystore password",
+    file_option: str = "--password-file",
+    min_length: int = 1,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The secret from `file` if given (its trailing newline dropped), else from $env_name.
+
+    Raises `error` naming the variable and the option when it is missing or too short."""
+    if file is not None:
+        try:
+            secret = file.read_text().rstrip("\r\n")
+        except OSError as exc:
+            # "the password file", "the admin token file": named as the option the user gave.
+            given_as = file_option.removeprefix("--").replace("-", " ")
+            raise error(f"cannot read the {given_as} {file}: {exc.strerror or exc}") from exc
+    else:
+        secret = (os.environ if environ is None else environ).get(env_name, "")
+    if not secret:
+        raise error(f"no {what}: set {env_name} or pass {file_option}")
+    if len(secret) < min_length:
+        raise error(
+            f"the {what} must have at least {min_length} characters: set {env_name} or pass "
+            f"{file_option}"
+        )
+    return secret
+
+
+def create_keystore(
+    path: Path,
+    password: str,
+    *,
+    error: type[Exception],
+    exists_hint: str = "remove it or choose another path",
+    password_env: str | None = None,
+    private_key: bytes | None = None,
+) -> LocalAccount:
+    """Encrypt a new key (or `private_key`) under `password` into a new 0600 file at `path`.
+
+    Refuses a password shorter than MIN_PASSWORD_LENGTH (naming `password_env` when that is
+    the only place it comes from) and an existing file; the file and its directory are fsync'd
+    before the account is returned."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise error(
+            f"set {password_env} to a password of at least {MIN_PASSWORD_LENGTH} characters"
+            if password_env
+            else f"the keystore password must have at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    account = Account.from_key(private_key) if private_key else Account.create()
+    try:
+        create_exclusively(path, json.dumps(Account.encrypt(account.key, password)))
+    except FileExistsError as exc:
+        raise error(f"{path} already exists: {exists_hint}") from exc
+    return account
+
+
+def load_keystore(
+    path: Path,
+    password: str,
+    *,
+    error: type[Exception],
+    name: str = "the keystore",
+    missing_hint: str,
+    damaged_hint: str = "",
+    password_name: str = "password",
+) -> LocalAccount:
+    """The account in the keystore at `path`. `name` says whose it is in messages ("the
+    authority keystore"); `missing_hint` says how to create or restore it."""
+    try:
+        keystore = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise error(f"{name} {path} is missing: {missing_hint}") from exc
+    except (OSError, ValueError) as exc:
+        raise error(
+            f"{name} {path} is unreadable ({exc})" + (f"; {damaged_hint}" if damaged_hint else "")
+        ) from exc
+    return decrypt_keystore(
+        keystore, password, f"{name} {path}", error=error, password_name=password_name
+    )
+
+
+def decrypt_keystore(
+    keystore: Any,
+    password: str,
+    where: str,
+    *,
+    error: type[Exception],
+    password_name: str = "password",
+) -> LocalAccount:
+    """The account in a parsed keystore document; `where` names it in messages."""
+    try:
+        return Account.from_key(Account.decrypt(keystore, password))
+    except ValueError as exc:
+        if str(exc) == _WRONG_PASSWORD:
+            raise error(f"wrong {password_name} for {where}") from exc
+        raise error(f"{where} is not a usable V3 keystore ({exc})") from exc
+    except (KeyError, TypeError, AttributeError, NotImplementedError) as exc:
+        # A damaged or foreign document: a missing field, a wrong type, another version.
+        raise error(f"{where} is not a usable V3 keystore ({type(exc).__name__}: {exc})") from exc

@@ -1,0 +1,129 @@
+"""citypass/core/keystore.py: secrets from a file or the environment, creating and loading V3
+keystores, and messages that name the file, the variable and the fix but never the secret."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from citypass.core.keystore import (
+    MIN_PASSWORD_LENGTH,
+    create_keystore,
+    decrypt_keystore,
+    load_keystore,
+    resolve_secret,
+)
+
+PASSWORD = "correct horse battery"
+ENV = "CITYPASS_TEST_PASSWORD"
+
+
+class DaemonError(Exception):
+    """Stands in for a daemon's own error class."""
+
+
+def cheap_keystore(path: Path, password: str = PASSWORD) -> str:
+    """A keystore with a tiny scrypt cost, so loading it in a test takes no time."""
+    account = Account.create()
+    path.write_text(json.dumps(Account.encrypt(account.key, password, iterations=2)))
+    return account.address
+
+
+def load(path: Path, password: str = PASSWORD):
+    return load_keystore(
+        path, password, error=DaemonError, name="the test keystore", missing_hint="run `init`"
+    )
+
+
+def test_a_secret_comes_from_the_file_without_its_newline_else_from_the_variable(tmp_path):
+    file = tmp_path / "password"
+    file.write_text(" spaced secret \n")
+    assert resolve_secret(file, ENV, error=DaemonError, environ={ENV: "ignored"}) == (
+        " spaced secret "
+    )
+    assert resolve_secret(None, ENV, error=DaemonError, environ={ENV: "from-env"}) == "from-env"
+
+
+def test_a_missing_secret_names_the_variable_and_the_option(tmp_path):
+    with pytest.raises(
+        DaemonError, match=f"no keystore password: set {ENV} or pass --password-file"
+    ):
+        resolve_secret(None, ENV, error=DaemonError, environ={})
+    with pytest.raises(DaemonError, match="cannot read the password file .*nope: No such file"):
+        resolve_secret(tmp_path / "nope", ENV, error=DaemonError, environ={})
+
+
+def test_a_short_secret_is_refused_without_echoing_it():
+    with pytest.raises(DaemonError) as refused:
+        resolve_secret(
+            None, "TOKEN", error=DaemonError, what="admin token", file_option="--token-file",
+            min_length=16, environ={"TOKEN": "short-token"},
+        )  # fmt: skip
+    assert "at least 16 characters: set TOKEN or pass --token-file" in str(refused.value)
+    assert "short-token" not in str(refused.value)
+
+
+def test_create_writes_a_private_keystore_that_loads_back(tmp_path, monkeypatch):
+    encrypt = Account.encrypt
+    # The production scrypt cost takes seconds; the file is the same with a tiny one.
+    monkeypatch.setattr(
+        Account, "encrypt", lambda key, password: encrypt(key, password, iterations=2)
+    )
+    path = tmp_path / "keystore" / "key.json"
+    account = create_keystore(path, PASSWORD, error=DaemonError, private_key=b"\x01" * 32)
+    assert account.address == Account.from_key(b"\x01" * 32).address
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert PASSWORD not in path.read_text()
+    assert load(path).address == account.address
+    with pytest.raises(DaemonError, match="already exists: remove it or use another path"):
+        create_keystore(
+            path, PASSWORD, error=DaemonError, exists_hint="remove it or use another path"
+        )
+
+
+def test_create_refuses_a_short_password_with_the_hint(tmp_path):
+    short = "x" * (MIN_PASSWORD_LENGTH - 1)
+    with pytest.raises(
+        DaemonError, match=f"^the keystore password must have at least {MIN_PASSWORD_LENGTH}"
+    ):
+        create_keystore(tmp_path / "key.json", short, error=DaemonError)
+    with pytest.raises(
+        DaemonError, match=f"^set X to a password of at least {MIN_PASSWORD_LENGTH}"
+    ):
+        create_keystore(tmp_path / "key.json", short, error=DaemonError, password_env="X")
+    assert not (tmp_path / "key.json").exists()
+
+
+def test_load_opens_a_keystore(tmp_path):
+    address = cheap_keystore(tmp_path / "key.json")
+    assert load(tmp_path / "key.json").address == address
+
+
+def test_a_wrong_password_names_the_keystore_but_not_the_password(tmp_path):
+    cheap_keystore(tmp_path / "key.json")
+    with pytest.raises(DaemonError) as refused:
+        load(tmp_path / "key.json", "not-the-password")
+    message = str(refused.value)
+    assert message == f"wrong password for the test keystore {tmp_path / 'key.json'}"
+    assert "not-the-password" not in message
+
+
+def test_a_missing_keystore_says_how_to_make_one(tmp_path):
+    with pytest.raises(DaemonError, match=r"the test keystore .*nope\.json is missing: run `init`"):
+        load(tmp_path / "nope.json")
+
+
+def test_a_damaged_keystore_is_unreadable_or_unusable_not_a_wrong_password(tmp_path):
+    path = tmp_path / "key.json"
+    path.write_text("{not json")
+    with pytest.raises(DaemonError, match="is unreadable"):
+        load(path)
+    path.write_text(json.dumps({"address": "00"}))
+    with pytest.raises(DaemonError, match="is not a usable V3 keystore"):
+        load(path)
+    with pytest.raises(DaemonError, match="device #3 is not a usable V3 keystore"):
+        decrypt_keystore([], PASSWORD, "device #3", error=DaemonError)
