@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
+from eth_typing import ChecksumAddress
 from eth_utils import is_address, keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
@@ -64,21 +66,19 @@ def current_members(
         )
     candidates = _rpc(rpc_url, "read the CityAccess logs", lambda: _log_accounts(w3, access, head))
     contract = w3.eth.contract(address=access, abi=IS_ALLOWED_ABI)
+
+    def is_allowed(account: str) -> bool:
+        return bool(contract.functions.isAllowed(account).call(block_identifier=head))
+
     allowed = [
         account
         for account in sorted(candidates)
-        if _rpc(
-            rpc_url,
-            "call CityAccess.isAllowed",
-            lambda account=account: contract.functions.isAllowed(account).call(
-                block_identifier=head
-            ),
-        )
+        if _rpc(rpc_url, "call CityAccess.isAllowed", functools.partial(is_allowed, account))
     ]
     return allowed, f"CityAccess {access} at block {head}: {len(allowed)} allowed members"
 
 
-def _log_accounts(w3: Web3, access: str, head: int) -> set[str]:
+def _log_accounts(w3: Web3, access: ChecksumAddress, head: int) -> set[str]:
     """Every account a membership or role event ever named; isAllowed() decides which count."""
     topic_index = {"0x" + keccak(text=sig).hex(): index for sig, index in ACCOUNT_EVENTS.items()}
     accounts: set[str] = set()
