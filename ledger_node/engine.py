@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ from typing import Any
 import aiohttp
 import ujson
 
+from citypass.core.process import die_with_parent
 from ledger_node.errors import EngineError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,6 @@ ANVIL_CANDIDATES = (
     ROOT / ".tools" / "bin" / "anvil",
     ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil",
 )
-PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 15.0
 # anvil refuses request bodies over 2 MiB; stay well under it.
 MAX_BODY_BYTES = 1_500_000
@@ -49,11 +48,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 # anvil keeps recent per-block states in memory and writes older ones to disk (by default under
@@ -119,7 +113,7 @@ class Engine:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         connector = aiohttp.TCPConnector(limit=16)
         self._session = aiohttp.ClientSession(connector=connector, json_serialize=ujson.dumps)
