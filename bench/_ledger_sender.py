@@ -57,9 +57,9 @@ async def send_and_confirm(
             )
         hashes = list(waiting)
         for start in range(0, len(hashes), 500):
-            chunk = hashes[start : start + 500]
-            replies = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in chunk])
-            for tx_hash, reply in zip(chunk, replies, strict=True):
+            some = hashes[start : start + 500]
+            replies = await rpc.batch([("eth_getTransactionReceipt", [h]) for h in some])
+            for tx_hash, reply in zip(some, replies, strict=True):
                 receipt = reply.get("result")
                 if receipt is None:
                     continue
@@ -204,8 +204,8 @@ async def run_workload(
     failed = 0
     try:
         for start in range(0, len(blocks_used), 4):
-            chunk = blocks_used[start : start + 4]
-            replies = await watcher.batch([("eth_getBlockReceipts", [hex(n)]) for n in chunk])
+            numbers = blocks_used[start : start + 4]
+            replies = await watcher.batch([("eth_getBlockReceipts", [hex(n)]) for n in numbers])
             for reply in replies:
                 for receipt in reply.get("result") or []:
                     if receipt["transactionHash"] in wanted and int(receipt["status"], 16) != 1:

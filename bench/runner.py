@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import psutil
 from ledger_node.engine import anvil_binary
 
 Cleanup = list[Callable[[], Any]]
-Bench = Callable[[argparse.Namespace, Path, Cleanup], Awaitable[dict[str, Any]]]
+Bench = Callable[[argparse.Namespace, Path, Cleanup], Coroutine[Any, Any, dict[str, Any]]]
 
 
 def progress_printer(tag: str) -> Callable[[str], None]:
