@@ -84,19 +84,19 @@ demo: compile ## the main job: seed the Sangsalmi village and run one simulated 
 	citypass-demo
 
 gas: compile ## gas used per operation, as JSON
-	python bench/gas.py
+	python -m bench.gas
 
 bench-ledger: compile ## ledger node vs raw anvil throughput, as JSON (QUICK=1 for a smoke run)
-	python bench/ledger.py $(if $(QUICK),--quick,)
+	python -m bench.ledger $(if $(QUICK),--quick,)
 
 bench-oracle: compile ## oracle daemon ingest rate, sensor-to-chain latency and report gas, as JSON (QUICK=1)
-	python bench/oracle.py $(if $(QUICK),--quick,)
+	python -m bench.oracle $(if $(QUICK),--quick,)
 
 bench-api: compile ## API slot search, relayed bookings and indexer lag, as JSON (QUICK=1)
-	python bench/api.py $(if $(QUICK),--quick,)
+	python -m bench.api $(if $(QUICK),--quick,)
 
 bench-soak: compile ## 100,000 blocks on one node: RSS, journal growth, restart times, as JSON (QUICK=1)
-	python bench/soak.py $(if $(QUICK),--quick,)
+	python -m bench.soak $(if $(QUICK),--quick,)
 
 clean: ## remove build output (keeps the venv and node_modules)
 	rm -rf build reports

@@ -16,7 +16,7 @@ bookings and the indexer lag are measured under.
   notification to the read model's cursor first holding it (read every 10 ms; goal ≤ 1 block
   period).
 
-    python bench/api.py [--quick]
+    python -m bench.api [--quick]
 """
 
 from __future__ import annotations
@@ -29,29 +29,27 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import aiohttp
+import requests
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from sqlalchemy import select
+from websockets.sync.client import connect as ws_connect
 
-import aiohttp  # noqa: E402
-import requests  # noqa: E402
-from eth_account import Account  # noqa: E402
-from eth_account.messages import encode_typed_data  # noqa: E402
-from http_load import run_load  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from websockets.sync.client import connect as ws_connect  # noqa: E402
-
-from indexer.db import make_engine  # noqa: E402
-from indexer.heads import ws_url_for  # noqa: E402
-from indexer.models import Cursor  # noqa: E402
-from ledger_node.config import load_config, save_config  # noqa: E402
-from tests.api_helpers import ApiServer, start_api_server  # noqa: E402
-from tests.indexer_helpers import CENTER  # noqa: E402
-from tests.oracle_helpers import Chain, restart_node, start_chain, wait_until  # noqa: E402
+from bench.http_load import run_load
+from bench.threads import BackgroundThreads
+from indexer.db import make_engine
+from indexer.heads import ws_url_for
+from indexer.models import Cursor
+from ledger_node.config import load_config, save_config
+from tests.api_helpers import ApiServer, start_api_server
+from tests.indexer_helpers import CENTER
+from tests.oracle_helpers import Chain, restart_node, start_chain, wait_until
 
 BLOCK_PERIOD_S = 1.0
 # The follower polls four times per block period, so a block is indexed within a quarter period
@@ -193,19 +191,15 @@ def signed_bookings(
     return everyone
 
 
-class BlockWatch:
+class BlockWatch(BackgroundThreads):
     """When each block was sealed (the node's newHeads notification over its WebSocket) and when
     the read model first had it (its cursor, read straight from the database every 10 ms — not
     through the API, so measuring puts no load on the process under test)."""
 
     def __init__(self, chain: Chain, api: ApiServer) -> None:
+        super().__init__(self._heads, self._cursor)
         self.head_seen: dict[int, float] = {}
         self.indexed_seen: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._heads, daemon=True),
-            threading.Thread(target=self._cursor, daemon=True),
-        ]
         self.ws_url = ws_url_for(chain.node.url)
         self._engine = make_engine(api.db_url)
 
@@ -214,7 +208,7 @@ class BlockWatch:
             socket.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe",
                                     "params": ["newHeads"]}))  # fmt: skip
             socket.recv(timeout=10)
-            while not self._stop.is_set():
+            while not self.stopping.is_set():
                 try:
                     message = json.loads(socket.recv(timeout=0.1))
                 except TimeoutError:
@@ -226,7 +220,7 @@ class BlockWatch:
     def _cursor(self) -> None:
         last = None
         with self._engine.connect() as connection:
-            while not self._stop.is_set():
+            while not self.stopping.is_set():
                 number = connection.execute(select(Cursor.block_number)).scalar()
                 connection.rollback()  # a fresh snapshot for the next read
                 now = time.perf_counter()
@@ -235,17 +229,9 @@ class BlockWatch:
                     for block in range(start, number + 1):
                         self.indexed_seen.setdefault(block, now)
                     last = number if last is None else max(last, number)
-                self._stop.wait(0.01)
+                self.stopping.wait(0.01)
 
-    def __enter__(self) -> BlockWatch:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
+    def stopped(self) -> None:
         self._engine.dispose()
 
     def lags(self, first_block: int) -> list[float]:

@@ -14,39 +14,27 @@ pays the day book's fresh word and is included), trip_end_settle_trips (that TRI
 journey_leg_with_discount, valet_request (finds a free slot, books its lease) and
 valet_complete (the return: check-out and the fee split).
 
-    python bench/gas.py
+    python -m bench.gas
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import sys
-from pathlib import Path
+from eth_account import Account
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from eth_account import Account  # noqa: E402
-
-from citypass.chain.deploy_mobility import DISPUTE_WINDOW_SECONDS  # noqa: E402
-from citypass.chain.deployment import Stakeholders, deploy_system  # noqa: E402
-from citypass.chain.session import (  # noqa: E402
-    disconnect,
-    head_time,
-    load_project,
-    mine_at,
-    silence_transactions,
-)
-from citypass.core.timeunits import local_day, next_local_midnight  # noqa: E402
-from citypass.core.windows import EVERY_DAY, Window  # noqa: E402
-from citypass.protocol.roles import ROLES  # noqa: E402
-from citypass.protocol.signing import (  # noqa: E402
+from bench._gas import run_gas_bench
+from citypass.chain.deploy_mobility import DISPUTE_WINDOW_SECONDS
+from citypass.chain.deployment import Stakeholders, deploy_system
+from citypass.chain.session import head_time, mine_at
+from citypass.core.timeunits import next_local_midnight
+from citypass.core.windows import EVERY_DAY, Window
+from citypass.protocol.roles import ROLES
+from citypass.protocol.signing import (
     forward_request,
     request_data_tuple,
     sign_forward_request,
     sign_permit,
 )
-from citypass.protocol.trip_reports import sign_trip_end  # noqa: E402
+from citypass.protocol.trip_reports import sign_trip_end
 
 GOALS = {"book": 80_000, "check_out_settle": 70_000, "trip_end_settle": 70_000}
 # A kick-scooter operator's trips in one KST day in the bench; a real operator's day has far
@@ -58,18 +46,7 @@ HOUR = 3600
 
 
 def main() -> int:
-    project, network = load_project()
-    silence_transactions()
-    try:
-        # brownie prints each transaction; keep stdout for the JSON alone.
-        with contextlib.redirect_stdout(sys.stderr):
-            result = run_scenario(project, network)
-    finally:
-        disconnect()
-    result["goals"] = GOALS
-    result["misses"] = {k: result[k] for k, goal in GOALS.items() if result[k] > goal}
-    print(json.dumps(result, indent=2))
-    return 0
+    return run_gas_bench(run_scenario, GOALS)
 
 
 def run_scenario(project, network) -> dict:
@@ -220,7 +197,7 @@ def run_mobility(system, people, accounts, chain, day, owner, rider) -> dict[str
     next_day = day + 24 * HOUR
     mine_at(next_day + 3 * HOUR)
     for name in ("scooter", "bus"):
-        system.trips.releaseDay(ops[name][0], local_day(base), {"from": people.operator})
+        system.trips.releaseDay(ops[name][0], kst_day(base), {"from": people.operator})
     system.split.claim({"from": ops["scooter"][0]})
 
     base = next_day + 7 * HOUR
@@ -249,7 +226,7 @@ def run_mobility(system, people, accounts, chain, day, owner, rider) -> dict[str
 
     mine_at(next_day + 24 * HOUR + 3 * HOUR)  # after the measured day's dispute window
     scooter = ops["scooter"][0]
-    release = system.trips.releaseDay(scooter, local_day(base), {"from": people.operator})
+    release = system.trips.releaseDay(scooter, kst_day(base), {"from": people.operator})
     assert release.events["DayReleased"]["legs"] == TRIPS_PER_DAY
     assert system.split.claimable(scooter) > 0
     gas["trip_release_day"] = release.gas_used
@@ -290,6 +267,10 @@ def run_valet(system, people, accounts, day, owner, rider) -> dict[str, int]:
     gas["valet_request"] = requested.gas_used
     gas["valet_complete"] = completed.gas_used
     return gas
+
+
+def kst_day(timestamp: int) -> int:
+    return (timestamp + 9 * HOUR) // 86400
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ answer is read, so the rate and the latencies are measured at the same load. Req
 taken in order from one shared queue; a connection the server closes is reopened. Answers may
 use Content-Length or chunked encoding. No TLS, no redirects, no cookies: a benchmark tool.
 
-Also a command line: `python bench/http_load.py URL PATH [-n N] [-c C]` prints a JSON summary.
+Also a command line: `python -m bench.http_load URL PATH [-n N] [-c C]` prints a JSON summary.
 """
 
 from __future__ import annotations

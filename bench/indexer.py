@@ -13,13 +13,14 @@ follower in the chosen --follow-mode.
 - backfill_*: afterwards a fresh in-process Indexer backfills the whole chain into a new SQLite
   file (blocks/s, logs/s, events/s), so the blocks full of bookings are indexed in bulk.
 
-    python bench/indexer.py [--quick] [--follow-mode thread|process] [--profile]
+    python -m bench.indexer [--quick] [--follow-mode thread|process] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import json
 import pstats
@@ -27,23 +28,21 @@ import random
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import requests
+from eth_abi import encode
+from eth_utils import to_bytes
 
-import requests  # noqa: E402
-from eth_abi import encode  # noqa: E402
-from eth_utils import to_bytes  # noqa: E402
-
-from bench._ledger_workload import Signer, selector  # noqa: E402
-from bench.api import BlockWatch, percentile, seed_slots, switch_to_block_period  # noqa: E402
-from indexer import Deployment, Indexer  # noqa: E402
-from tests.api_helpers import start_api_server  # noqa: E402
-from tests.indexer_helpers import CENTER  # noqa: E402
-from tests.oracle_helpers import Chain, start_chain, wait_until  # noqa: E402
+from bench.api import BlockWatch, percentile, seed_slots, switch_to_block_period
+from bench.signing import Sender, selector
+from bench.threads import BackgroundThreads
+from indexer import Deployment, Indexer
+from tests.api_helpers import start_api_server
+from tests.indexer_helpers import CENTER
+from tests.oracle_helpers import Chain, start_chain, wait_until
 
 BLOCK_PERIOD_S = 1.0
 GOALS = {"indexer_lag_ms": 1000}
@@ -66,7 +65,7 @@ def signed_bookings(
     market = to_bytes(hexstr=chain.system.market.address)
     signers = []
     for resident in residents:
-        signer = Signer(bytes(resident.key), chain.chain_id)
+        signer = Sender(bytes(resident.key), chain.chain_id)
         signer.nonce = chain.w3.eth.get_transaction_count(resident.address, "pending")
         signers.append(signer)
     raws = []
@@ -76,8 +75,7 @@ def signed_bookings(
         data = BOOK + encode(
             ["uint256", "uint64", "uint64", "uint256"], [slot, start, start + HALF_HOUR, 10**9]
         )
-        raw, _hash = signers[index % len(signers)].sign(market, data, BOOK_GAS)
-        raws.append(raw)
+        raws.append(signers[index % len(signers)].sign(market, data, BOOK_GAS).raw)
     return raws
 
 
@@ -108,20 +106,19 @@ def send_at_rate(rpc_url: str, raws: list[str], rate: float) -> dict[str, Any]:
     }
 
 
-class SearchLoad:
+class SearchLoad(BackgroundThreads):
     """`clients` threads querying /v1/slots/search back to back: the API busy serving, as it
     is while relaying bookings, so a follower thread has to share the interpreter with it."""
 
     def __init__(self, api_url: str, clients: int, day: int) -> None:
+        super().__init__(*(functools.partial(self._run, seed) for seed in range(clients)))
         self.api_url, self.day = api_url, day
         self.requests = 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
 
     def _run(self, seed: int) -> None:
         rng = random.Random(seed)
         session = requests.Session()
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             start = self.day + rng.randrange(0, 44) * HALF_HOUR
             params = {
                 "lat": CENTER[0] + rng.uniform(-0.005, 0.005),
@@ -133,16 +130,6 @@ class SearchLoad:
                 self.requests += 1
             except requests.RequestException:
                 pass
-
-    def __enter__(self) -> SearchLoad:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join()
 
 
 def measure_follow(

@@ -13,8 +13,8 @@ gets CityAccess and a few onboarded members. Then:
 
 The goal: members' p99 submit → receipt under the flood within two block periods.
 
-    python bench/ledger_flood.py            # 6 flood connections, 30 s of flood
-    python bench/ledger_flood.py --quick    # 6 flood connections, 8 s: a smoke run
+    python -m bench.ledger_flood            # 6 flood connections, 30 s of flood
+    python -m bench.ledger_flood --quick    # 6 flood connections, 8 s: a smoke run
 
 Only the JSON goes to stdout; progress goes to stderr.
 """
@@ -38,18 +38,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import aiohttp
+import ujson
+from eth_abi import encode
+from eth_account import Account
+from eth_hash.auto import keccak
+from eth_utils import to_checksum_address
 
-import aiohttp  # noqa: E402
-import ujson  # noqa: E402
-from eth_abi import encode  # noqa: E402
-from eth_account import Account  # noqa: E402
-from eth_hash.auto import keccak  # noqa: E402
-from eth_utils import to_checksum_address  # noqa: E402
-
-from ledger_node.config import load_config  # noqa: E402
-from ledger_node.keystore import load_authority  # noqa: E402
-from ledger_node.launcher import NodeProcess, init_data_dir  # noqa: E402
+from ledger_node.config import load_config
+from ledger_node.keystore import load_authority
+from ledger_node.launcher import NodeProcess, init_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 INFINITE_LOOP = "0x5b600056"  # JUMPDEST PUSH1 0 JUMP, run as init code: never returns
@@ -67,7 +65,7 @@ def progress(message: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python bench/ledger_flood.py",
+        prog="python -m bench.ledger_flood",
         description="Members' submit→receipt latency on ledger-node under a keyless eth_call "
         "flood (infinite loops at the block gas limit). Prints one JSON object.",
     )

@@ -11,7 +11,7 @@ real child process on loopback, like tests/test_oracle_*.py (it reuses tests/ora
 - report_gas / gas_per_slot_change: the receipt of a report that flips all 256 slots of one warm
   word, sent by the daemon (goal ≤ 1,000 gas per slot change).
 
-    python bench/oracle.py [--quick]
+    python -m bench.oracle [--quick]
 """
 
 from __future__ import annotations
@@ -26,11 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import requests
 
-import requests  # noqa: E402
-
-from tests.oracle_helpers import OracleProcess, start_chain, wait_until  # noqa: E402
+from tests.oracle_helpers import OracleProcess, start_chain, wait_until
 
 BLOCK_PERIOD_S = 1.0
 GOALS = {"ingest_eps": 2_000, "gas_per_slot_change": 1_000}

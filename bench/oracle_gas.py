@@ -8,7 +8,7 @@ Deploys on a fresh development chain (anvil) and prints:
 - report_gas_2of3: the same flip co-signed by two of three signers;
 - market_arrival_gas: one market-slot arrival that checks a lease in.
 
-    python bench/oracle_gas.py
+    python -m bench.oracle_gas
 
 `measure_report_gas(project)` is the library entry point (bench/oracle.py folds it in); it
 needs a connected development network.
@@ -16,26 +16,15 @@ needs a connected development network.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from citypass.chain.deploy_sensors import MARGIN_SECONDS  # noqa: E402
-from citypass.chain.deployment import Stakeholders, deploy_system  # noqa: E402
-from citypass.chain.session import (  # noqa: E402
-    disconnect,
-    head_time,
-    load_project,
-    mine_at,
-    silence_transactions,
-)
-from citypass.core.timeunits import next_local_midnight  # noqa: E402
-from citypass.core.windows import EVERY_DAY, Window  # noqa: E402
-from citypass.protocol.occupancy_report import (  # noqa: E402
+from bench._gas import run_gas_bench
+from citypass.chain.deploy_sensors import MARGIN_SECONDS
+from citypass.chain.deployment import Stakeholders, deploy_system
+from citypass.chain.session import head_time, mine_at
+from citypass.core.timeunits import next_local_midnight
+from citypass.core.windows import EVERY_DAY, Window
+from citypass.protocol.occupancy_report import (
     OccupancyReport,
     ReportDomain,
     report_args,
@@ -108,18 +97,7 @@ def measure_report_gas(project: Any) -> dict[str, int]:
 
 
 def main() -> int:
-    project, _network = load_project()
-    silence_transactions()
-    try:
-        # brownie prints each transaction; keep stdout for the JSON alone.
-        with contextlib.redirect_stdout(sys.stderr):
-            result: dict[str, Any] = dict(measure_report_gas(project))
-    finally:
-        disconnect()
-    result["goals"] = GOALS
-    result["misses"] = {k: result[k] for k, goal in GOALS.items() if result[k] > goal}
-    print(json.dumps(result, indent=2))
-    return 0
+    return run_gas_bench(lambda project, _network: measure_report_gas(project), GOALS)
 
 
 if __name__ == "__main__":

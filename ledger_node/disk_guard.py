@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.core import Metric
+
+from citypass.core.prometheus import counter_value, gauge_value
 from ledger_node.errors import LIMIT_EXCEEDED, RpcError
 
 log = logging.getLogger("ledger_node.disk")
@@ -158,21 +161,32 @@ class DiskGuard:
             "minFreeBytes": self.min_free_bytes,
         }
 
-    def metrics_lines(self) -> list[str]:
+    def metric_families(self) -> list[Metric]:
+        """The disk guard's share of /metrics, read at scrape time."""
         return [
-            "# HELP ledger_disk_alarm 1 while the NOSPACE alarm is up (writes refused, no sealing).",
-            "# TYPE ledger_disk_alarm gauge",
-            f"ledger_disk_alarm {int(self.alarmed)}",
-            "# HELP ledger_disk_free_bytes Free space in the data directory at the last check.",
-            "# TYPE ledger_disk_free_bytes gauge",
-            f"ledger_disk_free_bytes {self.free_bytes}",
-            "# HELP ledger_disk_min_free_bytes The free-space floor (--min-free-mb).",
-            "# TYPE ledger_disk_min_free_bytes gauge",
-            f"ledger_disk_min_free_bytes {self.min_free_bytes}",
-            "# HELP ledger_disk_alarms_total Times the NOSPACE alarm was raised.",
-            "# TYPE ledger_disk_alarms_total counter",
-            f"ledger_disk_alarms_total {self.alarms_raised}",
-            "# HELP ledger_disk_refused_transactions_total Transactions refused by the alarm.",
-            "# TYPE ledger_disk_refused_transactions_total counter",
-            f"ledger_disk_refused_transactions_total {self.refused}",
+            gauge_value(
+                "ledger_disk_alarm",
+                "1 while the NOSPACE alarm is up (writes refused, no sealing).",
+                int(self.alarmed),
+            ),
+            gauge_value(
+                "ledger_disk_free_bytes",
+                "Free space in the data directory at the last check.",
+                self.free_bytes,
+            ),
+            gauge_value(
+                "ledger_disk_min_free_bytes",
+                "The free-space floor (--min-free-mb).",
+                self.min_free_bytes,
+            ),
+            counter_value(
+                "ledger_disk_alarms_total",
+                "Times the NOSPACE alarm was raised.",
+                self.alarms_raised,
+            ),
+            counter_value(
+                "ledger_disk_refused_transactions_total",
+                "Transactions refused by the alarm.",
+                self.refused,
+            ),
         ]

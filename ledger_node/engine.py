@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ import aiohttp
 import ujson
 
 from citypass.core.net import free_port
+from citypass.core.process import die_with_parent
 from ledger_node.errors import EngineError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,6 @@ ANVIL_CANDIDATES = (
     ROOT / ".tools" / "bin" / "anvil",
     ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil",
 )
-PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 15.0
 # anvil refuses request bodies over 2 MiB; stay well under it.
 MAX_BODY_BYTES = 1_500_000
@@ -43,11 +42,6 @@ def anvil_binary() -> Path:
     raise EngineError(
         "the anvil binary is missing: run `make setup` (it comes from the npm package @foundry-rs/anvil)"
     )
-
-
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 # anvil keeps recent per-block states in memory and writes older ones to disk (by default under
@@ -113,7 +107,7 @@ class Engine:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         connector = aiohttp.TCPConnector(limit=16)
         self._session = aiohttp.ClientSession(connector=connector, json_serialize=ujson.dumps)

@@ -27,7 +27,9 @@ from typing import Any
 
 import aiohttp
 import ujson
+from prometheus_client.core import Metric
 
+from citypass.core.prometheus import counter_by, counter_value, gauge_value
 from ledger_node.errors import INVALID_PARAMS, LIMIT_EXCEEDED, RpcError
 
 GAS_CAPPED = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList", "debug_traceCall"})
@@ -432,34 +434,40 @@ class ReadLimiter:
 
     # -------------------------------------------------------------------------------- metrics
 
-    def metric_lines(self) -> list[str]:
+    def metric_families(self) -> list[Metric]:
+        """The read limits' share of /metrics, read at scrape time."""
         c = self.counters
         waiting = sum(state.waiting for state in self._clients.values())
-        lines = [
-            "# HELP ledger_rpc_reads_served_total Engine reads answered, by kind (heavy: with a slot).",
-            "# TYPE ledger_rpc_reads_served_total counter",
-            f'ledger_rpc_reads_served_total{{kind="heavy"}} {c.served_heavy}',
-            f'ledger_rpc_reads_served_total{{kind="light"}} {c.served_light}',
-            "# HELP ledger_rpc_reads_refused_total Engine reads refused or given up, by limit.",
-            "# TYPE ledger_rpc_reads_refused_total counter",
-            *(
-                f'ledger_rpc_reads_refused_total{{reason="{reason}"}} {count}'
-                for reason, count in c.refused.items()
+        return [
+            counter_by(
+                "ledger_rpc_reads_served_total",
+                "Engine reads answered, by kind (heavy: with a slot).",
+                "kind",
+                {"heavy": c.served_heavy, "light": c.served_light},
             ),
-            "# HELP ledger_rpc_reads_gas_capped_total Calls run with the read gas cap.",
-            "# TYPE ledger_rpc_reads_gas_capped_total counter",
-            f"ledger_rpc_reads_gas_capped_total {c.gas_capped}",
-            "# HELP ledger_rpc_reads_in_flight Heavy reads holding a slot (abandoned ones too).",
-            "# TYPE ledger_rpc_reads_in_flight gauge",
-            f"ledger_rpc_reads_in_flight {self._in_flight}",
-            "# HELP ledger_rpc_reads_abandoned Heavy reads past the time limit the engine still runs.",
-            "# TYPE ledger_rpc_reads_abandoned gauge",
-            f"ledger_rpc_reads_abandoned {self._abandoned}",
-            "# HELP ledger_rpc_reads_waiting Heavy reads queued for a slot.",
-            "# TYPE ledger_rpc_reads_waiting gauge",
-            f"ledger_rpc_reads_waiting {waiting}",
+            counter_by(
+                "ledger_rpc_reads_refused_total",
+                "Engine reads refused or given up, by limit.",
+                "reason",
+                c.refused,
+            ),
+            counter_value(
+                "ledger_rpc_reads_gas_capped_total",
+                "Calls run with the read gas cap.",
+                c.gas_capped,
+            ),
+            gauge_value(
+                "ledger_rpc_reads_in_flight",
+                "Heavy reads holding a slot (abandoned ones too).",
+                self._in_flight,
+            ),
+            gauge_value(
+                "ledger_rpc_reads_abandoned",
+                "Heavy reads past the time limit the engine still runs.",
+                self._abandoned,
+            ),
+            gauge_value("ledger_rpc_reads_waiting", "Heavy reads queued for a slot.", waiting),
         ]
-        return lines
 
 
 def _explain_out_of_gas(reply: dict[str, Any], method: str, cap: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ledger_node.errors import (
     EngineError,
     RpcError,
 )
+from ledger_node.metrics import metrics_handler
 from ledger_node.node import LedgerNode
 from ledger_node.read_limits import ReadLimiter, ReadLimits
 from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, pending_count_account, route
@@ -384,7 +385,7 @@ def _normalise_filter(log_filter: dict[str, Any]) -> dict[str, Any]:
     raw_topics = log_filter.get("topics") or []
     if not isinstance(raw_topics, list):
         raise RpcError(INVALID_PARAMS, "the logs filter's topics must be a list")
-    topics = []
+    topics: list[set[str] | None] = []
     for topic in raw_topics:
         if topic is None:
             topics.append(None)
@@ -432,49 +433,6 @@ async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
     return web.json_response(status, status=200 if status["ok"] else 503, dumps=ujson.dumps)
 
 
-async def metrics(gateway: RpcGateway, _: web.Request) -> web.Response:
-    node = gateway.node
-    lines = [
-        "# HELP ledger_head_block Number of the newest sealed block.",
-        "# TYPE ledger_head_block gauge",
-        f"ledger_head_block {node.head_number}",
-        "# HELP ledger_pending_transactions Accepted transactions not yet sealed.",
-        "# TYPE ledger_pending_transactions gauge",
-        f"ledger_pending_transactions {node._pending}",
-        "# HELP ledger_journal_bytes Size of the journal on disk.",
-        "# TYPE ledger_journal_bytes gauge",
-        f"ledger_journal_bytes {node.journal.size_bytes()}",
-        "# HELP ledger_rpc_requests_total JSON-RPC requests received.",
-        "# TYPE ledger_rpc_requests_total counter",
-        f"ledger_rpc_requests_total {gateway.requests}",
-        "# HELP ledger_rpc_refused_total Requests for methods this node does not serve.",
-        "# TYPE ledger_rpc_refused_total counter",
-        f"ledger_rpc_refused_total {gateway.refused}",
-        "# HELP ledger_permission_cache_hits_total Permission answers served from the cache.",
-        "# TYPE ledger_permission_cache_hits_total counter",
-        f"ledger_permission_cache_hits_total {node.gate.hits}",
-        "# HELP ledger_permission_cache_misses_total Permission answers asked of CityAccess.",
-        "# TYPE ledger_permission_cache_misses_total counter",
-        f"ledger_permission_cache_misses_total {node.gate.misses}",
-        "# HELP ledger_engine_up 1 while the engine runs; 0 while it restarts or is down.",
-        "# TYPE ledger_engine_up gauge",
-        f"ledger_engine_up {int(node.supervisor.available())}",
-        "# HELP ledger_engine_restarts_total Times the engine was restored after it died.",
-        "# TYPE ledger_engine_restarts_total counter",
-        f"ledger_engine_restarts_total {node.supervisor.restarts}",
-        "# HELP ledger_engine_exits_total Times the engine died (noticed by the supervisor).",
-        "# TYPE ledger_engine_exits_total counter",
-        f"ledger_engine_exits_total {node.supervisor.exits}",
-        "# HELP ledger_rpc_internal_errors_total Requests answered -32603 by a bug of the node.",
-        "# TYPE ledger_rpc_internal_errors_total counter",
-        f"ledger_rpc_internal_errors_total {gateway.internal_errors}",
-        *gateway.reads.metric_lines(),
-        *gateway.ws.metric_lines(),
-        *node.disk.metrics_lines(),
-    ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
-
-
 HTTP_HINTS = {
     404: "no such path: JSON-RPC is POST / (or a WebSocket on /); GET /health, GET /metrics",
     405: "method not allowed: JSON-RPC is POST /; /health and /metrics are GET",
@@ -505,7 +463,7 @@ def build_app(gateway: RpcGateway) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     app.router.add_route("*", "/", gateway.http)
     app.router.add_get("/health", lambda request: health(gateway, request))
-    app.router.add_get("/metrics", lambda request: metrics(gateway, request))
+    app.router.add_get("/metrics", metrics_handler(gateway))
 
     async def close_reads(_: web.Application) -> None:
         await gateway.reads.close()

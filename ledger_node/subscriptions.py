@@ -16,7 +16,9 @@ import socket as sockets
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client.core import Metric
 
+from citypass.core.prometheus import counter_value, gauge_value
 from ledger_node.errors import LIMIT_EXCEEDED, RpcError
 
 log = logging.getLogger("ledger_node.ws")
@@ -94,34 +96,46 @@ class WsRegistry:
                 f"{self.limits.max_subscriptions}, --ws-max-subscriptions); unsubscribe one first",
             )
 
-    def metric_lines(self) -> list[str]:
+    def metric_families(self) -> list[Metric]:
+        """The WebSocket share of /metrics, read at scrape time."""
         depths = [outbox.depth for outbox in self.outboxes]
         subscriptions = sum(outbox.subscriptions for outbox in self.outboxes)
+        queued_bytes = sum(outbox.queued_bytes for outbox in self.outboxes)
         return [
-            "# HELP ledger_ws_connections Open WebSocket connections.",
-            "# TYPE ledger_ws_connections gauge",
-            f"ledger_ws_connections {len(self.outboxes)}",
-            "# HELP ledger_ws_connections_refused_total WebSocket connections refused at the limit.",
-            "# TYPE ledger_ws_connections_refused_total counter",
-            f"ledger_ws_connections_refused_total {self.refused_connections}",
-            "# HELP ledger_ws_subscriptions Active eth_subscribe subscriptions.",
-            "# TYPE ledger_ws_subscriptions gauge",
-            f"ledger_ws_subscriptions {subscriptions}",
-            "# HELP ledger_ws_subscriptions_refused_total Subscriptions refused at the limit.",
-            "# TYPE ledger_ws_subscriptions_refused_total counter",
-            f"ledger_ws_subscriptions_refused_total {self.refused_subscriptions}",
-            "# HELP ledger_ws_subscribers_dropped_total Connections closed for reading too slowly.",
-            "# TYPE ledger_ws_subscribers_dropped_total counter",
-            f"ledger_ws_subscribers_dropped_total {self.dropped}",
-            "# HELP ledger_ws_queued_messages Notifications queued, over all connections.",
-            "# TYPE ledger_ws_queued_messages gauge",
-            f"ledger_ws_queued_messages {sum(depths)}",
-            "# HELP ledger_ws_queued_messages_max Notifications queued for the slowest connection.",
-            "# TYPE ledger_ws_queued_messages_max gauge",
-            f"ledger_ws_queued_messages_max {max(depths, default=0)}",
-            "# HELP ledger_ws_queued_bytes Bytes of notifications queued, over all connections.",
-            "# TYPE ledger_ws_queued_bytes gauge",
-            f"ledger_ws_queued_bytes {sum(outbox.queued_bytes for outbox in self.outboxes)}",
+            gauge_value("ledger_ws_connections", "Open WebSocket connections.", len(self.outboxes)),
+            counter_value(
+                "ledger_ws_connections_refused_total",
+                "WebSocket connections refused at the limit.",
+                self.refused_connections,
+            ),
+            gauge_value(
+                "ledger_ws_subscriptions", "Active eth_subscribe subscriptions.", subscriptions
+            ),
+            counter_value(
+                "ledger_ws_subscriptions_refused_total",
+                "Subscriptions refused at the limit.",
+                self.refused_subscriptions,
+            ),
+            counter_value(
+                "ledger_ws_subscribers_dropped_total",
+                "Connections closed for reading too slowly.",
+                self.dropped,
+            ),
+            gauge_value(
+                "ledger_ws_queued_messages",
+                "Notifications queued, over all connections.",
+                sum(depths),
+            ),
+            gauge_value(
+                "ledger_ws_queued_messages_max",
+                "Notifications queued for the slowest connection.",
+                max(depths, default=0),
+            ),
+            gauge_value(
+                "ledger_ws_queued_bytes",
+                "Bytes of notifications queued, over all connections.",
+                queued_bytes,
+            ),
         ]
 
 

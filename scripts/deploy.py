@@ -12,18 +12,14 @@ from typing import Any
 from citypass.chain import deployment
 from citypass.protocol.contracts import CONTRACT_NAMES
 
-from ._cli import (
-    STAKEHOLDERS,
-    CliError,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    new_parser,
-    record_state,
-    run_script,
-    table,
-)
+from ._cli.accounts import STAKEHOLDERS
+from ._cli.context import Context
+from ._cli.deployments import record_state
+from ._cli.entry import run_script
+from ._cli.errors import CliError, UsageError
+from ._cli.output import table
+from ._cli.parsing import add_signer, add_verbose, new_parser
+from ._cli.reverts import describe_revert, is_revert
 
 _PAYEES = ("treasury", "village-enterprise", "city-fund", "platform", "operator", "oracle")
 
@@ -60,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an existing deployments/<network>.json record (also: force=yes)",
     )
-    add_common(parser)
+    add_verbose(parser)
     return parser
 
 
@@ -94,9 +90,7 @@ def deploy(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
         with ctx.quiet():
             system = deployment.deploy_system(ctx.containers(), people)
     except Exception as exc:
-        from ._cli import _is_revert, describe_revert
-
-        if _is_revert(exc):
+        if is_revert(exc):
             raise CliError(f"the deployment was refused: {describe_revert(exc)}") from exc
         raise
     written = deployment.save_deployment(network, system, ctx.chain_id())

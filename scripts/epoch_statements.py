@@ -10,22 +10,13 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from ._cli import (
-    ACCOUNT_HELP,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    day_number,
-    local_date,
-    new_parser,
-    non_negative_int,
-    progress,
-    run_script,
-    scan_events,
-    table,
-    won,
-)
+from ._cli.context import Context
+from ._cli.days import day_label, day_number, local_date
+from ._cli.entry import run_script
+from ._cli.errors import UsageError
+from ._cli.events import head_block, head_timestamp, scan_events
+from ._cli.output import progress, table, won
+from ._cli.parsing import ACCOUNT_HELP, add_from_block, add_transaction_options, new_parser
 
 FIELDS = ("legs", "gross", "discounts", "fees", "villageShare", "net")
 
@@ -54,21 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ACCOUNT",
         help=f"only this operator (repeatable); {ACCOUNT_HELP}",
     )
-    parser.add_argument(
-        "--from-block",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="scan events from this block",
-    )
-    add_signer(parser, "operator", "the closeEpoch transactions")
-    add_common(parser)
+    add_from_block(parser, help="scan events from this block")
+    add_transaction_options(parser, "operator", "the closeEpoch transactions")
     return parser
 
 
 def epoch_statements(args: argparse.Namespace, ctx: Context) -> list[dict[str, Any]]:
-    from brownie import web3
-
     system = ctx.system()
     journeys = system.journeys
     today = int(journeys.currentEpoch())
@@ -82,14 +64,14 @@ def epoch_statements(args: argparse.Namespace, ctx: Context) -> list[dict[str, A
         if len(days) != 1:
             raise UsageError("day= takes one date, not a range")
         epoch = day_number(days[0])
-    label = (dt.date(1970, 1, 1) + dt.timedelta(days=epoch)).isoformat()
+    label = day_label(epoch)
     if epoch >= today:
         raise UsageError(
             f"{label} is not over yet on the ledger's clock; close it from tomorrow on"
         )
     # the close also releases the day's fares, so it waits until no trip of it can be disputed
     final_at = int(system.trips.dayFinalAt(epoch))
-    if int(web3.eth.get_block("latest")["timestamp"]) <= final_at:
+    if head_timestamp() <= final_at:
         kst = dt.datetime.fromtimestamp(final_at, dt.timezone(dt.timedelta(hours=9)))
         raise UsageError(
             f"trips of {label} may still be disputed until {kst:%Y-%m-%d %H:%M} KST; "
@@ -111,7 +93,7 @@ def epoch_statements(args: argparse.Namespace, ctx: Context) -> list[dict[str, A
         if journeys.isClosed(operator, epoch):
             logs = journeys.events.EpochStatement.get_logs(
                 from_block=args.from_block,
-                to_block=int(web3.eth.block_number),
+                to_block=head_block(),
                 argument_filters={"operator": operator, "epoch": epoch},
             )
             values = dict(logs[-1]["args"]) if logs else {}

@@ -11,7 +11,10 @@ from typing import Any
 
 from citypass.protocol.roles import ROLE_NAMES, ROLES
 
-from ._cli import ACCOUNT_HELP, Context, add_common, add_signer, new_parser, role_name, run_script
+from ._cli.arg_types import role_name
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.parsing import ACCOUNT_HELP, add_transaction_options, new_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,8 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--revoke", action="store_true", help="take the role away instead (also: revoke=yes)"
     )
-    add_signer(parser, "admin", "the grant")
-    add_common(parser)
+    add_transaction_options(parser, "admin", "the grant")
     return parser
 
 

@@ -9,20 +9,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._cli import (
-    ACCOUNT_HELP,
-    CliError,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    bytes32_text,
-    new_parser,
-    progress,
-    run_script,
-    show_bytes32,
-    table,
-)
+from ._cli.arg_types import bytes32_text
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.errors import UsageError, after_partial_work
+from ._cli.output import progress, show_bytes32, table
+from ._cli.parsing import ACCOUNT_HELP, add_action, add_transaction_options, new_parser
 
 STATUS = ("none", "active", "suspended")
 _GERUND = {"onboard": "onboarding", "suspend": "suspending", "reinstate": "reinstating"}
@@ -41,20 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
             "brownie run scripts/member.py main status 0xAb… --network citypass-local",
         ),
     )
-    parser.add_argument(
-        "action",
-        choices=("onboard", "suspend", "reinstate", "status"),
-        metavar="ACTION",
-        help="onboard | suspend | reinstate | status",
-    )
+    add_action(parser, ("onboard", "suspend", "reinstate", "status"))
     parser.add_argument("accounts", nargs="+", metavar="ACCOUNT", help=ACCOUNT_HELP)
     parser.add_argument(
         "--reason",
         type=bytes32_text("reason"),
         help="suspend only: an opaque code of at most 32 characters (e.g. LOST-CARD, T-2025-114)",
     )
-    add_signer(parser, "operator", "the transactions")
-    add_common(parser)
+    add_transaction_options(parser, "operator", "the transactions")
     return parser
 
 
@@ -79,23 +65,14 @@ def member(args: argparse.Namespace, ctx: Context) -> dict[str, str]:
         if args.action == "onboard" and status != 0 and len(targets) > 1:
             skipped.append(account)
             continue
-        try:
-            if args.action == "onboard":
-                ctx.send(access.onboard, account, signer=signer, what=f"onboarding {account}")
-            elif args.action == "suspend":
-                ctx.send(
-                    access.suspend,
-                    account,
-                    args.reason,
-                    signer=signer,
-                    what=f"suspending {account}",
-                )
-            else:
-                ctx.send(access.reinstate, account, signer=signer, what=f"reinstating {account}")
-        except CliError as exc:
-            if done:
-                raise CliError(f"{exc} ({len(done)} account(s) before it were done)") from exc
-            raise
+        with after_partial_work(done, lambda: f" ({len(done)} account(s) before it were done)"):
+            ctx.send(
+                getattr(access, args.action),
+                account,
+                *((args.reason,) if args.action == "suspend" else ()),
+                signer=signer,
+                what=f"{_GERUND[args.action]} {account}",
+            )
         done.append(account)
 
     verb = {"onboard": "onboarded", "suspend": "suspended", "reinstate": "reinstated"}[args.action]

@@ -11,22 +11,12 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from ._cli import (
-    ACCOUNT_HELP,
-    CliError,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    bytes32_text,
-    krw,
-    new_parser,
-    progress,
-    run_script,
-    show_bytes32,
-    table,
-    won,
-)
+from ._cli.arg_types import bytes32_text, krw
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.errors import UsageError, after_partial_work
+from ._cli.output import progress, show_bytes32, table, won
+from ._cli.parsing import ACCOUNT_HELP, add_transaction_options, new_parser
 
 _receipt = bytes32_text("receipt reference")
 
@@ -53,8 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="mint many: a CSV file of account,amount,receipt lines (a header line is allowed)",
     )
-    add_signer(parser, "treasury", "the mint")
-    add_common(parser)
+    add_transaction_options(parser, "treasury", "the mint")
     return parser
 
 
@@ -94,7 +83,7 @@ def mint_credits(args: argparse.Namespace, ctx: Context) -> list[dict[str, Any]]
     signer = ctx.signer(what="the mint")
     done: list[dict[str, Any]] = []
     for account, amount, receipt in progress(mints, "minting"):
-        try:
+        with after_partial_work(done, lambda: f" ({len(done)} mint(s) before it went through)"):
             tx = ctx.send(
                 credit.mint,
                 account,
@@ -103,10 +92,6 @@ def mint_credits(args: argparse.Namespace, ctx: Context) -> list[dict[str, Any]]
                 signer=signer,
                 what=f"minting {won(amount)} KRW to {account}",
             )
-        except CliError as exc:
-            if done:
-                raise CliError(f"{exc} ({len(done)} mint(s) before it went through)") from exc
-            raise
         done.append(
             {
                 "account": account,

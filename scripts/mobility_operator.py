@@ -12,22 +12,12 @@ from typing import Any
 
 from citypass.protocol.roles import ROLES
 
-from ._cli import (
-    ACCOUNT_HELP,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    compact_ids,
-    krw,
-    new_parser,
-    non_negative_int,
-    positive_int,
-    progress,
-    run_script,
-    table,
-    won,
-)
+from ._cli.arg_types import krw, non_negative_int, positive_int
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.errors import UsageError
+from ._cli.output import compact_ids, progress, table, won
+from ._cli.parsing import ACCOUNT_HELP, add_action, add_transaction_options, new_parser
 
 KINDS = ("NONE", "CAR_SHARE", "KICK_SCOOTER", "VALET", "TRANSIT")
 _KIND_NAMES = {
@@ -73,12 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
             "brownie run scripts/mobility_operator.py main show 0xAb… --network citypass-local",
         ),
     )
-    parser.add_argument(
-        "action",
-        choices=("register", "assets", "plan", "show"),
-        metavar="ACTION",
-        help="register | assets | plan | show",
-    )
+    add_action(parser, ("register", "assets", "plan", "show"))
     parser.add_argument("account", nargs="?", metavar="ACCOUNT", help=ACCOUNT_HELP)
     parser.add_argument(
         "--kind", type=operator_kind, help="register: car-share, kick-scooter, valet or transit"
@@ -110,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KRW",
         help="plan: the daily cap, the most a trip costs (required)",
     )
-    add_signer(parser, None, "the transactions", shown="admin for register, the operator otherwise")
-    add_common(parser)
+    add_transaction_options(
+        parser, None, "the transactions", shown="admin for register, the operator otherwise"
+    )
     return parser
 
 

@@ -8,22 +8,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._cli import (
-    PAYEE_KINDS,
-    CliError,
-    Context,
-    add_common,
-    add_signer,
-    epoch_label,
-    new_parser,
-    non_negative_int,
-    positive_int,
-    progress,
-    run_script,
-    scan_events,
-    table,
-    won,
-)
+from ._cli.arg_types import positive_int
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.errors import after_partial_work
+from ._cli.events import scan_events
+from ._cli.output import epoch_label, progress, table, won
+from ._cli.parsing import add_from_block, add_transaction_options, new_parser
+from ._cli.terms import PAYEE_KINDS
 
 ZERO = "0x" + "0" * 40
 
@@ -41,13 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--network citypass-local",
         ),
     )
-    parser.add_argument(
-        "--from-block",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="scan events from this block (default 0, the whole chain)",
-    )
+    add_from_block(parser)
     parser.add_argument(
         "--batch",
         type=positive_int,
@@ -55,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="payees per closeStatements transaction (default 150)",
     )
-    add_signer(parser, "operator", "the closeStatements transactions")
-    add_common(parser)
+    add_transaction_options(parser, "operator", "the closeStatements transactions")
     return parser
 
 
@@ -92,19 +77,15 @@ def month_end(args: argparse.Namespace, ctx: Context) -> list[dict[str, Any]]:
     batches = [payees[i : i + args.batch] for i in range(0, len(payees), args.batch)]
     statements: list[dict[str, Any]] = []
     for number, batch in enumerate(progress(batches, "closing"), start=1):
-        try:
+        with after_partial_work(
+            statements, lambda: " (earlier batches closed; re-run month_end to finish)"
+        ):
             tx = ctx.send(
                 split.closeStatements,
                 batch,
                 signer=signer,
                 what=f"closeStatements batch {number} of {len(batches)}",
             )
-        except CliError as exc:
-            if statements:
-                raise CliError(
-                    f"{exc} (earlier batches closed; re-run month_end to finish)"
-                ) from exc
-            raise
         if "MonthlyStatement" in tx.events:
             for event in tx.events["MonthlyStatement"]:
                 statements.append(

@@ -10,42 +10,27 @@ import argparse
 import math
 from typing import Any
 
-from ._cli import (
-    ACCOUNT_HELP,
-    CATEGORIES,
-    CliError,
-    Context,
-    add_common,
-    add_signer,
-    category,
-    compact_ids,
-    degrees,
-    new_parser,
-    non_negative_int,
-    positive_int,
-    progress,
-    run_script,
-)
+from ._cli.arg_types import capped, category, degrees, non_negative_int, positive_int
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.errors import CliError, after_partial_work
+from ._cli.output import compact_ids, progress
+from ._cli.parsing import ACCOUNT_HELP, add_transaction_options, new_parser
+from ._cli.terms import CATEGORIES
 
 MAX_LOT_ID = 2**32 - 1
 MAX_COUNT = 500
 METRES_PER_DEGREE = 111_320.0
 
 
-def _lot_id(text: str) -> int:
-    value = non_negative_int(text)
-    if value > MAX_LOT_ID:
-        raise argparse.ArgumentTypeError(f"lot id {text} is above {MAX_LOT_ID:,} (uint32)")
-    return value
-
-
-def _count(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_COUNT:
-        raise argparse.ArgumentTypeError(
-            f"{value} slots at once is too many; register at most {MAX_COUNT} per run"
-        )
-    return value
+_lot_id = capped(
+    non_negative_int, MAX_LOT_ID, lambda text, _: f"lot id {text} is above {MAX_LOT_ID:,} (uint32)"
+)
+_count = capped(
+    positive_int,
+    MAX_COUNT,
+    lambda _, value: f"{value} slots at once is too many; register at most {MAX_COUNT} per run",
+)
 
 
 def _metres(text: str) -> float:
@@ -95,8 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="METRES",
         help="place the slots in a row running east, this many metres apart (default 0)",
     )
-    add_signer(parser, "operator", "the registrations")
-    add_common(parser)
+    add_transaction_options(parser, "operator", "the registrations")
     return parser
 
 
@@ -125,7 +109,13 @@ def register_lot(args: argparse.Namespace, ctx: Context) -> list[int]:
     print(f"registering {args.count} {name} slot(s) of lot {args.lot} for {owner} …")
     registered: list[int] = []
     for lat_e6, lon_e6 in progress(positions, "registering slots"):
-        try:
+        with after_partial_work(
+            registered,
+            lambda: (
+                f"; slots {compact_ids(registered)} were registered before it, so "
+                f"re-run with count={args.count - len(registered)} for the rest"
+            ),
+        ):
             tx = ctx.send(
                 system.slots.registerSlot,
                 owner,
@@ -136,13 +126,6 @@ def register_lot(args: argparse.Namespace, ctx: Context) -> list[int]:
                 signer=signer,
                 what=f"registering slot {len(registered) + 1} of {args.count}",
             )
-        except CliError as exc:
-            if registered:
-                raise CliError(
-                    f"{exc}; slots {compact_ids(registered)} were registered before it, so "
-                    f"re-run with count={args.count - len(registered)} for the rest"
-                ) from exc
-            raise
         registered.append(int(tx.events["SlotRegistered"]["slotId"]))
     print(f"registered {len(registered)} slot(s) in lot {args.lot} ({name}) for {owner}")
     print(f"slot ids: {' '.join(str(i) for i in registered)}")

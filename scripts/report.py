@@ -13,18 +13,12 @@ from typing import Any
 
 from citypass.protocol.roles import ROLE_NAMES, ROLES
 
-from ._cli import (
-    CATEGORIES,
-    LEASE_STATUSES,
-    Context,
-    epoch_label,
-    new_parser,
-    non_negative_int,
-    run_script,
-    scan_events,
-    table,
-    won,
-)
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.events import head_block, scan_events
+from ._cli.output import epoch_label, table, won
+from ._cli.parsing import add_from_block, new_parser
+from ._cli.terms import CATEGORIES, LEASE_STATUSES
 
 _LEASE_EVENTS = {
     "LeaseBooked": "BOOKED",
@@ -51,13 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
             "brownie run scripts/report.py main json=yes --network citypass-local",
         ),
     )
-    parser.add_argument(
-        "--from-block",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="scan events from this block (default 0, the whole chain)",
-    )
+    add_from_block(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     return parser
 
@@ -138,7 +126,7 @@ def collect(ctx: Context, from_block: int) -> dict[str, Any]:
     claimable = owners_claimable + village + city + platform
     return {
         "network": ctx.network,
-        "block": _head(),
+        "block": head_block(),
         "slots": {"total": int(slots.slotCount()), **{c: per_category[c] for c in CATEGORIES}},
         "members": {
             "active": members["ACTIVE"],
@@ -170,88 +158,47 @@ def collect(ctx: Context, from_block: int) -> dict[str, Any]:
     }
 
 
-def _head() -> int:
-    from brownie import web3
-
-    return int(web3.eth.block_number)
-
-
 def render(data: dict[str, Any]) -> str:
-    out = [f"CityPass ledger report: {data['network']} at block {data['block']}", ""]
-    slots = data["slots"]
-    out.append(
-        table(
-            [(c, slots[c]) for c in CATEGORIES] + [("total", slots["total"])],
+    """Two-column tables (a name, a number), one per part of the report."""
+    slots, members, leases = data["slots"], data["members"], data["leases"]
+    revenue, vault = data["revenue"], data["vault"]
+    sections: list[tuple[tuple[str, str], list[tuple[str, Any]]]] = [
+        (
             ("slot category", "slots"),
-            right=(1,),
-        )
-    )
-    members = data["members"]
-    out += [
-        "",
-        table(
-            [(k, members[k]) for k in ("active", "suspended", "total")],
-            ("members", "count"),
-            right=(1,),
+            [(c, slots[c]) for c in CATEGORIES] + [("total", slots["total"])],
         ),
-    ]
-    out += [
-        "",
-        table(
-            [(name, len(holders)) for name, holders in data["roles"].items()],
-            ("role", "holders"),
-            right=(1,),
-        ),
-    ]
-    leases = data["leases"]
-    out += [
-        "",
-        table(
-            [(s, leases[s]) for s in LEASE_STATUSES[1:]] + [("total", leases["total"])],
+        (("members", "count"), [(k, members[k]) for k in ("active", "suspended", "total")]),
+        (("role", "holders"), [(name, len(holders)) for name, holders in data["roles"].items()]),
+        (
             ("lease status", "leases"),
-            right=(1,),
+            [(s, leases[s]) for s in LEASE_STATUSES[1:]] + [("total", leases["total"])],
         ),
-    ]
-    revenue = data["revenue"]
-    out += [
-        "",
-        table(
+        (
+            ("revenue to", "KRW"),
             [
                 (k, won(revenue[k]))
                 for k in ("owners", "village enterprise", "city fund", "platform")
             ]
             + [("total settled", won(revenue["total"]))],
-            ("revenue to", "KRW"),
-            right=(1,),
         ),
     ]
     if revenue["byOwner"]:
-        out += [
-            "",
-            table(
-                [(owner, won(amount)) for owner, amount in revenue["byOwner"].items()],
-                ("slot owner", "earned KRW"),
-                right=(1,),
-            ),
-        ]
-    vault = data["vault"]
-    out += [
-        "",
-        table(
-            [
-                ("escrow (open leases)", won(vault["escrow"])),
-                ("claimable by owners", won(vault["claimableOwners"])),
-                ("claimable by village enterprise", won(vault["claimableVillage"])),
-                ("claimable by city fund", won(vault["claimableCity"])),
-                ("claimable by platform", won(vault["claimablePlatform"])),
-                ("vault balance", won(vault["balance"])),
-                ("credit total supply", won(data["credit"]["totalSupply"])),
-            ],
-            ("money", "KRW"),
-            right=(1,),
-        ),
+        earned = [(owner, won(amount)) for owner, amount in revenue["byOwner"].items()]
+        sections.append((("slot owner", "earned KRW"), earned))
+    money = [
+        ("escrow (open leases)", vault["escrow"]),
+        ("claimable by owners", vault["claimableOwners"]),
+        ("claimable by village enterprise", vault["claimableVillage"]),
+        ("claimable by city fund", vault["claimableCity"]),
+        ("claimable by platform", vault["claimablePlatform"]),
+        ("vault balance", vault["balance"]),
+        ("credit total supply", data["credit"]["totalSupply"]),
     ]
-    return "\n".join(out)
+    sections.append((("money", "KRW"), [(name, won(amount)) for name, amount in money]))
+    tables = [table(rows, header, right=(1,)) for header, rows in sections]
+    return "\n\n".join(
+        [f"CityPass ledger report: {data['network']} at block {data['block']}", *tables]
+    )
 
 
 def report(args: argparse.Namespace, ctx: Context) -> dict[str, Any]:

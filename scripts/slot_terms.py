@@ -8,50 +8,35 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from citypass.core.timeunits import local_day
 
-from ._cli import (
-    CliError,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    check_windows,
-    compact_ids,
-    day_number,
-    format_window,
-    local_date,
-    new_parser,
-    non_negative_int,
-    parse_window,
-    positive_int,
-    progress,
-    resolve_signer,
-    run_script,
-    slot_ids,
-)
+from ._cli.accounts import resolve_signer
+from ._cli.arg_types import capped, non_negative_int, positive_int, slot_ids
+from ._cli.context import Context
+from ._cli.days import day_label, day_number, local_date
+from ._cli.entry import run_script
+from ._cli.errors import UsageError, after_partial_work
+from ._cli.events import head_timestamp
+from ._cli.output import compact_ids, progress
+from ._cli.parsing import add_transaction_options, new_parser
+from ._cli.windows import check_windows, format_window, parse_window
 
 MAX_PRICE = 1_000_000
 MAX_BLACKOUT_AHEAD_DAYS = 731
 
 
-def _price(text: str) -> int:
-    value = positive_int(text)
-    if value > MAX_PRICE:
-        raise argparse.ArgumentTypeError(f"price {value:,} is above the {MAX_PRICE:,} KRW ceiling")
-    return value
-
-
-def _overage(text: str) -> int:
-    value = non_negative_int(text)
-    if value > MAX_PRICE:
-        raise argparse.ArgumentTypeError(
-            f"overage {value:,} is above the {MAX_PRICE:,} KRW ceiling"
-        )
-    return value
+_price = capped(
+    positive_int,
+    MAX_PRICE,
+    lambda _, value: f"price {value:,} is above the {MAX_PRICE:,} KRW ceiling",
+)
+_overage = capped(
+    non_negative_int,
+    MAX_PRICE,
+    lambda _, value: f"overage {value:,} is above the {MAX_PRICE:,} KRW ceiling",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,36 +96,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD[..YYYY-MM-DD]",
         help="undo a blackout; repeatable",
     )
-    add_signer(
+    add_transaction_options(
         parser,
         None,
         "the changes",
         shown="the slot's owner on development; on live networks name the owner's keystore",
     )
-    add_common(parser)
     return parser
-
-
-def _chain_today() -> int:
-    from brownie import web3
-
-    return local_day(int(web3.eth.get_block("latest")["timestamp"]))
-
-
-def _date_of(day: int) -> str:
-    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
 
 
 def _check_days(days: list[int], today: int) -> None:
     for day in days:
         if day < today:
             raise UsageError(
-                f"{_date_of(day)} is in the past (today in Korea is {_date_of(today)})"
+                f"{day_label(day)} is in the past (today in Korea is {day_label(today)})"
             )
         if day > today + MAX_BLACKOUT_AHEAD_DAYS:
             raise UsageError(
-                f"{_date_of(day)} is more than {MAX_BLACKOUT_AHEAD_DAYS} days ahead "
-                f"(latest: {_date_of(today + MAX_BLACKOUT_AHEAD_DAYS)})"
+                f"{day_label(day)} is more than {MAX_BLACKOUT_AHEAD_DAYS} days ahead "
+                f"(latest: {day_label(today + MAX_BLACKOUT_AHEAD_DAYS)})"
             )
 
 
@@ -178,7 +152,7 @@ def slot_terms(args: argparse.Namespace, ctx: Context) -> dict[int, dict[str, An
         known = f"slots are numbered 1-{count}" if count else "no slots are registered yet"
         raise UsageError(f"unknown slot {compact_ids(unknown)}: {known}")
     if blackouts or reopens:
-        _check_days(blackouts + reopens, _chain_today())
+        _check_days(blackouts + reopens, local_day(head_timestamp()))
 
     owners = {slot: str(slots.ownerOf(slot)) for slot in slot_list}
     signers: dict[str, Any] = {}
@@ -189,7 +163,9 @@ def slot_terms(args: argparse.Namespace, ctx: Context) -> dict[int, dict[str, An
         if owner not in signers:
             signers[owner] = _signer_for(ctx, owner, slot)
         signer = signers[owner]
-        try:
+        with after_partial_work(
+            summary, lambda: f" (slots {compact_ids(list(summary))} were already updated)"
+        ):
             if windows or args.clear_windows:
                 ctx.send(
                     slots.setWindows,
@@ -219,13 +195,8 @@ def slot_terms(args: argparse.Namespace, ctx: Context) -> dict[int, dict[str, An
                     day,
                     blacked,
                     signer=signer,
-                    what=f"{'blacking out' if blacked else 'reopening'} {_date_of(day)} on slot {slot}",
+                    what=f"{'blacking out' if blacked else 'reopening'} {day_label(day)} on slot {slot}",
                 )
-        except CliError as exc:
-            done = [s for s in slot_list if s in summary]
-            if done:
-                raise CliError(f"{exc} (slots {compact_ids(done)} were already updated)") from exc
-            raise
         summary[slot] = _describe(slots, slot)
 
     for slot, info in summary.items():
@@ -235,9 +206,9 @@ def slot_terms(args: argparse.Namespace, ctx: Context) -> dict[int, dict[str, An
             f"{info['overage']:,} KRW/10 min overage (terms v{info['version']})"
         )
         if blackouts:
-            print(f"  blacked out: {', '.join(_date_of(d) for d in blackouts)}")
+            print(f"  blacked out: {', '.join(day_label(d) for d in blackouts)}")
         if reopens:
-            print(f"  reopened: {', '.join(_date_of(d) for d in reopens)}")
+            print(f"  reopened: {', '.join(day_label(d) for d in reopens)}")
     return summary
 
 

@@ -10,20 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._cli import (
-    CliError,
-    Context,
-    UsageError,
-    add_common,
-    add_signer,
-    bytes32_text,
-    krw,
-    new_parser,
-    run_script,
-    show_bytes32,
-    table,
-    won,
-)
+from ._cli.arg_types import bytes32_text, krw
+from ._cli.context import Context
+from ._cli.entry import run_script
+from ._cli.errors import CliError, UsageError
+from ._cli.output import show_bytes32, table, won
+from ._cli.parsing import add_action, add_transaction_options, new_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,9 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
             "brownie run scripts/subsidy_pool.py main status --network citypass-local",
         ),
     )
-    parser.add_argument(
-        "action", choices=("top-up", "status"), metavar="ACTION", help="top-up | status"
-    )
+    add_action(parser, ("top-up", "status"))
     parser.add_argument(
         "amount", nargs="?", type=krw, metavar="AMOUNT", help="top-up: KRW, e.g. 500000"
     )
@@ -51,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=bytes32_text("receipt reference"),
         help="top-up: mint the amount to the signer first, against this budget reference",
     )
-    add_signer(parser, "treasury", "the top-up")
-    add_common(parser)
+    add_transaction_options(parser, "treasury", "the top-up")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""bench/soak.py as an operator runs it: a short soak on a real node, its JSON checked."""
+"""`python -m bench.soak` as an operator runs it: a short soak on a real node, its JSON checked."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from tests.ledger_helpers import ROOT, anvil_processes_for
 
-SOAK = ROOT / "bench" / "soak.py"
 BLOCKS = 100
 TXS_PER_BLOCK = 3
 SNAPSHOT_EVERY = 25
@@ -20,7 +19,7 @@ def run_soak(*args: str, tmp: Path, timeout: float = 120) -> subprocess.Complete
     # TMPDIR puts the soak's data directory under the test's own directory.
     env = {**os.environ, "TMPDIR": str(tmp)}
     return subprocess.run(
-        [sys.executable, str(SOAK), *args],
+        [sys.executable, "-m", "bench.soak", *args],
         env=env,
         capture_output=True,
         text=True,
