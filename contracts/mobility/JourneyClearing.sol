@@ -3,13 +3,11 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IJourneyClearing} from "../interfaces/IJourneyClearing.sol";
 import {IMobilityOperators} from "../interfaces/IMobilityOperators.sol";
 import {ITripSettlement} from "../interfaces/ITripSettlement.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {FareMath} from "../libraries/FareMath.sol";
 import {Journey, OperatorDay, OperatorKind, Trip, TripStatus} from "../types/MobilityTypes.sol";
@@ -21,7 +19,7 @@ import {Journey, OperatorDay, OperatorKind, Trip, TripStatus} from "../types/Mob
 /// trips: rider payments + subsidies = operators' shares + platform fees + village shares.
 /// The pool is this contract's own count of the credits topped up and not yet granted, so stray
 /// transfers to the contract never count as subsidy.
-contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyClearing {
+contract JourneyClearing is CityContext, IJourneyClearing {
     using SafeERC20 for IERC20;
 
     uint256 private constant BPS = 10_000;
@@ -53,7 +51,7 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
         uint256 transferWindow_,
         uint256 discountBps_,
         uint256 riderDailyCap_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (address(credit_) == address(0) || address(trips_) == address(0) || address(operators_) == address(0)) {
             revert JourneyClearingZeroAddress();
         }
@@ -183,17 +181,5 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {
         return a < b ? a : b;
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

@@ -4,15 +4,13 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IMobilityOperators} from "../interfaces/IMobilityOperators.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {ITripSettlement} from "../interfaces/ITripSettlement.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {FareMath} from "../libraries/FareMath.sol";
 import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.sol";
@@ -32,7 +30,7 @@ import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.s
 /// what the previous two-step settlement spent; the rider's balance and the day's release take
 /// their place. Trips longer than the timeout cost the daily cap, which the deposit must cover,
 /// so a fare never exceeds the deposit.
-contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSettlement {
+contract TripSettlement is CityContext, EIP712, ITripSettlement {
     using SafeERC20 for IERC20;
 
     /// @dev A rider's deposit balance: unused deposits and dispute refunds, held in the vault.
@@ -77,7 +75,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         uint256 tripTimeout_,
         uint256 platformFeeBps_,
         uint256 villageBps_
-    ) ERC2771Context(trustedForwarder) EIP712("CityPassTripSettlement", "1") CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) EIP712("CityPassTripSettlement", "1") {
         if (address(credit_) == address(0) || address(vault_) == address(0) || address(operators_) == address(0)) {
             revert TripSettlementZeroAddress();
         }
@@ -354,17 +352,5 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     function _statusOf(TripStatus stored, uint256 closedAt) private view returns (TripStatus) {
         if (stored == TripStatus.ENDED && block.timestamp > closedAt + disputeWindow) return TripStatus.SETTLED;
         return stored;
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

@@ -3,13 +3,11 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {IValetService} from "../interfaces/IValetService.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
 import {ValetRequest, ValetStatus} from "../types/MobilityTypes.sol";
@@ -23,7 +21,7 @@ import {ValetRequest, ValetStatus} from "../types/MobilityTypes.sol";
 /// the market; every contract it calls (credit, market, vault) is a fixed platform contract.
 /// An overstay charge at the return is the lease market's: the service holds no credits, so the
 /// market records it as that lease's debt.
-contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
+contract ValetService is CityContext, IValetService {
     using SafeERC20 for IERC20;
 
     uint256 private constant BPS = 10_000;
@@ -49,7 +47,7 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
         address trustedForwarder,
         uint256 valetFee_,
         uint256 workerBps_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (address(credit_) == address(0) || address(market_) == address(0) || address(vault_) == address(0)) {
             revert ValetServiceZeroAddress();
         }
@@ -209,17 +207,5 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
     function _requireRider(uint256 requestId, ValetRequest storage request) private view returns (address caller) {
         caller = _msgSender();
         if (caller != request.rider) revert ValetServiceNotRider(requestId, caller);
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

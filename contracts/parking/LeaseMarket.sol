@@ -4,13 +4,11 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {BookingCalendar} from "../libraries/BookingCalendar.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
@@ -22,7 +20,7 @@ import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms, SlotCategory, SlotTer
 /// of a slot at once; escrows the price in the revenue split's vault; cancels by the DESIGN §4
 /// policy; checks in and out (the lessee, or the ORACLE from sensors); charges overstay; settles
 /// no-shows; and pays everything out through the revenue split.
-contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
+contract LeaseMarket is CityContext, ILeaseMarket {
     using SafeERC20 for IERC20;
 
     uint256 private constant BPS = 10_000;
@@ -57,7 +55,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         address trustedForwarder,
         uint256 maxAdvance_,
         uint256 maxLeaseUnits_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (address(credit_) == address(0) || address(slots_) == address(0) || address(vault_) == address(0)) {
             revert LeaseMarketZeroAddress();
         }
@@ -447,17 +445,5 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     function _canPay(address payer, uint256 amount) private view returns (bool) {
         return access.isAllowed(payer) && credit.balanceOf(payer) >= amount
             && credit.allowance(payer, address(this)) >= amount;
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

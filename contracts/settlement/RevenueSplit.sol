@@ -3,11 +3,9 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {CivilMonth} from "../libraries/CivilMonth.sol";
 import {Payee, SlotCategory} from "../types/ParkingTypes.sol";
@@ -21,7 +19,7 @@ import {Payee, SlotCategory} from "../types/ParkingTypes.sol";
 /// `balanceOf(this) == escrow of open leases + sum of claimable`, an invariant the tests check.
 /// The three fixed payees share one "house" storage word, so a settlement writes at most two
 /// words (the owner's account and the house word) whatever the split.
-contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
+contract RevenueSplit is CityContext, IRevenueSplit {
     using SafeERC20 for IERC20;
 
     uint256 private constant BPS = 10_000;
@@ -63,7 +61,7 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         address villageEnterprise_,
         address cityFund_,
         address platform_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (villageEnterprise_ == address(0) || cityFund_ == address(0) || platform_ == address(0)) {
             revert RevenueSplitZeroAddress();
         }
@@ -418,17 +416,5 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
 
     function _row(SlotCategory category) private view returns (uint256) {
         return (_splitTable >> (ROW_BITS * uint256(category))) & ((1 << ROW_BITS) - 1);
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }
