@@ -3,13 +3,15 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IJourneyClearing} from "../interfaces/IJourneyClearing.sol";
 import {IMobilityOperators} from "../interfaces/IMobilityOperators.sol";
 import {ITripSettlement} from "../interfaces/ITripSettlement.sol";
 import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
-import {FareMath} from "../libraries/FareMath.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
 import {Journey, OperatorDay, OperatorKind, Trip, TripStatus} from "../types/MobilityTypes.sol";
 
 /// @title JourneyClearing
@@ -21,8 +23,6 @@ import {Journey, OperatorDay, OperatorKind, Trip, TripStatus} from "../types/Mob
 /// transfers to the contract never count as subsidy.
 contract JourneyClearing is CityContext, IJourneyClearing {
     using SafeERC20 for IERC20;
-
-    uint256 private constant BPS = 10_000;
 
     IERC20 public immutable credit;
     ITripSettlement public immutable trips;
@@ -56,7 +56,7 @@ contract JourneyClearing is CityContext, IJourneyClearing {
             revert JourneyClearingZeroAddress();
         }
         if (transferWindow_ == 0 || transferWindow_ > 1 days) revert JourneyClearingInvalidConfig("transferWindow");
-        if (discountBps_ > BPS) revert JourneyClearingInvalidConfig("discountBps");
+        if (discountBps_ > BasisPoints.FULL) revert JourneyClearingInvalidConfig("discountBps");
         credit = credit_;
         trips = trips_;
         operators = operators_;
@@ -91,10 +91,10 @@ contract JourneyClearing is CityContext, IJourneyClearing {
             revert JourneyClearingLegOutOfOrder(journeyId, tripId, trip.startedAt, journey.lastEnd);
         }
         uint256 eligible;
-        uint32 rideDay = FareMath.localDay(trip.startedAt);
+        uint32 rideDay = HalfHours.localDay(trip.startedAt);
         if (journey.legs != 0 && trip.startedAt <= uint256(journey.lastEnd) + transferWindow) {
-            eligible = uint256(trip.fare) * discountBps / BPS;
-            discount = _min(_min(eligible, riderDailyCap - _used[journey.rider][rideDay]), pool);
+            eligible = BasisPoints.share(trip.fare, discountBps);
+            discount = Math.min(Math.min(eligible, riderDailyCap - _used[journey.rider][rideDay]), pool);
         }
         _legOf[tripId] = journeyId;
         _journeys[journeyId] =
@@ -102,7 +102,7 @@ contract JourneyClearing is CityContext, IJourneyClearing {
         if (discount != 0) {
             _used[journey.rider][rideDay] += discount;
             pool -= discount;
-            _discounts[trip.operator][FareMath.localDay(block.timestamp)] += discount;
+            _discounts[trip.operator][HalfHours.localDay(block.timestamp)] += discount;
         }
         emit LegAdded(journeyId, tripId, trip.operator, journey.legs, eligible, discount);
         if (discount != 0) credit.safeTransfer(journey.rider, discount);
@@ -126,7 +126,7 @@ contract JourneyClearing is CityContext, IJourneyClearing {
     /// current day, so a closed day never changes afterwards.
     function closeEpoch(address operator, uint32 epoch) external {
         if (operators.operatorOf(operator).kind == OperatorKind.NONE) revert JourneyClearingUnknownOperator(operator);
-        uint32 today = FareMath.localDay(block.timestamp);
+        uint32 today = HalfHours.localDay(block.timestamp);
         if (epoch >= today) revert JourneyClearingEpochNotOver(epoch, today);
         uint256 finalAt = trips.dayFinalAt(epoch);
         if (block.timestamp <= finalAt) revert JourneyClearingEpochNotFinal(epoch, finalAt);
@@ -176,10 +176,6 @@ contract JourneyClearing is CityContext, IJourneyClearing {
 
     /// @inheritdoc IJourneyClearing
     function currentEpoch() external view returns (uint32) {
-        return FareMath.localDay(block.timestamp);
-    }
-
-    function _min(uint256 a, uint256 b) private pure returns (uint256) {
-        return a < b ? a : b;
+        return HalfHours.localDay(block.timestamp);
     }
 }

@@ -12,7 +12,9 @@ import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {ITripSettlement} from "../interfaces/ITripSettlement.sol";
 import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {FareMath} from "../libraries/FareMath.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
 import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.sol";
 
 /// @title TripSettlement
@@ -41,7 +43,6 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
         uint32 trips;
     }
 
-    uint256 private constant BPS = 10_000;
     /// @notice The longest distance an end report may give (1,000 km).
     uint256 public constant MAX_DISTANCE_METERS = 1_000_000;
     bytes32 public constant TRIP_END_TYPEHASH =
@@ -81,7 +82,7 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
         }
         if (disputeWindow_ > 7 days) revert TripSettlementInvalidConfig("disputeWindow");
         if (tripTimeout_ == 0 || tripTimeout_ > 1 days) revert TripSettlementInvalidConfig("tripTimeout");
-        if (platformFeeBps_ + villageBps_ > BPS) revert TripSettlementInvalidConfig("shares");
+        if (platformFeeBps_ + villageBps_ > BasisPoints.FULL) revert TripSettlementInvalidConfig("shares");
         credit = credit_;
         vault = vault_;
         operators = operators_;
@@ -210,7 +211,7 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
         trip.duration = uint32(endedAt - trip.startedAt);
         delete _openTripOf[trip.assetId];
         (, uint256 villageShare, uint256 platformFee) = _split(fare, trip.villageZone);
-        _book(operator, FareMath.localDay(block.timestamp), fare, villageShare, platformFee);
+        _book(operator, HalfHours.localDay(block.timestamp), fare, villageShare, platformFee);
         uint256 riderRefund = uint256(trip.deposit) - fare;
         if (riderRefund != 0) _riders[rider].balance += uint64(riderRefund);
         emit TripEnded(tripId, rider, operator, endedAt, distance, fare, forced, riderRefund);
@@ -232,7 +233,7 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
         trip.status = TripStatus.DISPUTED;
         uint256 fare = trip.fare;
         (, uint256 villageShare, uint256 platformFee) = _split(fare, trip.villageZone);
-        uint32 day = FareMath.localDay(closedAt);
+        uint32 day = HalfHours.localDay(closedAt);
         OperatorDay storage book = _days[trip.operator][day];
         book.legs -= 1;
         book.gross -= uint72(fare);
@@ -254,7 +255,7 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
         trip.fare = uint32(paid);
         if (refund != 0) _riders[trip.rider].balance += uint64(refund);
         (uint256 operatorShare, uint256 villageShare, uint256 platformFee) = _split(paid, trip.villageZone);
-        uint32 day = FareMath.localDay(block.timestamp);
+        uint32 day = HalfHours.localDay(block.timestamp);
         _book(trip.operator, day, paid, villageShare, platformFee);
         emit DisputeResolved(tripId, _msgSender(), day, refund, paid, operatorShare, villageShare, platformFee);
     }
@@ -326,7 +327,7 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
     /// @inheritdoc ITripSettlement
     /// @dev A trip booked on `day` ended before the day ends, so its window closes by then.
     function dayFinalAt(uint32 day) public view returns (uint256) {
-        return FareMath.localDayEnd(day) + disputeWindow;
+        return HalfHours.localDayEnd(day) + disputeWindow;
     }
 
     /// @inheritdoc ITripSettlement

@@ -9,6 +9,7 @@ import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {IValetService} from "../interfaces/IValetService.sol";
 import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
 import {ValetRequest, ValetStatus} from "../types/MobilityTypes.sol";
 
@@ -24,7 +25,6 @@ import {ValetRequest, ValetStatus} from "../types/MobilityTypes.sol";
 contract ValetService is CityContext, IValetService {
     using SafeERC20 for IERC20;
 
-    uint256 private constant BPS = 10_000;
     uint256 public constant MAX_LOT_SLOTS = 32;
 
     IERC20 public immutable credit;
@@ -52,7 +52,7 @@ contract ValetService is CityContext, IValetService {
             revert ValetServiceZeroAddress();
         }
         if (valetFee_ > type(uint48).max) revert ValetServiceInvalidConfig("valetFee");
-        if (workerBps_ > BPS) revert ValetServiceInvalidConfig("workerBps");
+        if (workerBps_ > BasisPoints.FULL) revert ValetServiceInvalidConfig("workerBps");
         credit = credit_;
         market = market_;
         vault = vault_;
@@ -133,7 +133,7 @@ contract ValetService is CityContext, IValetService {
         ValetRequest storage request = _load(requestId, ValetStatus.RETURN_REQUESTED);
         address worker = _requireWorker(requestId, request);
         uint256 fee = request.fee;
-        uint256 workerShare = fee * workerBps / BPS;
+        uint256 workerShare = BasisPoints.share(fee, workerBps);
         uint256 villageShare = fee - workerShare;
         request.status = ValetStatus.RETURNED;
         emit ValetReturned(requestId, worker, fee, workerShare, villageShare);
