@@ -160,17 +160,9 @@ def build_workload(
     admin_tx(None, _deploy_data("CityAccess", ["address"], [a]), DEPLOY_GAS)
     addresses["forwarder"] = contract_address(a, admin.nonce)
     admin_tx(None, _deploy_data("CityForwarder", [], []), DEPLOY_GAS)
-    addresses["split"] = contract_address(a, admin.nonce)
-    admin_tx(
-        None,
-        _deploy_data(
-            "RevenueSplit",
-            ["address"] * 5,
-            [addresses["access"], addresses["forwarder"], village, city, platform],
-        ),
-        DEPLOY_GAS,
-    )
+    # The credit token and the split fix each other's address (as deploy_system does).
     addresses["credit"] = contract_address(a, admin.nonce)
+    addresses["split"] = contract_address(a, admin.nonce + 1)
     admin_tx(
         None,
         _deploy_data(
@@ -178,7 +170,22 @@ def build_workload(
         ),
         DEPLOY_GAS,
     )
-    admin_tx(addresses["split"], _call("setCredit(address)", ["address"], [addresses["credit"]]))
+    admin_tx(
+        None,
+        _deploy_data(
+            "RevenueSplit",
+            ["address"] * 6,
+            [
+                addresses["access"],
+                addresses["credit"],
+                addresses["forwarder"],
+                village,
+                city,
+                platform,
+            ],
+        ),
+        DEPLOY_GAS,
+    )
     addresses["slots"] = contract_address(a, admin.nonce)
     admin_tx(
         None,

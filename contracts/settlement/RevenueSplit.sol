@@ -39,7 +39,9 @@ contract RevenueSplit is CityContext, IRevenueSplit {
     address public immutable villageEnterprise;
     address public immutable cityFund;
     address public immutable platform;
-    IERC20 public credit;
+    /// @notice The CityCredit token this vault holds. CityCredit fixes this vault's address in
+    /// turn, so the deployment gives each the other's address (the second one's is computed).
+    IERC20 public immutable credit;
 
     /// @dev Per category (64 bits each): ownerBps | villageBps << 16 | cityBps << 32 | dustParty << 48.
     /// The platform takes the remaining basis points.
@@ -57,14 +59,17 @@ contract RevenueSplit is CityContext, IRevenueSplit {
 
     constructor(
         ICityAccess access_,
+        IERC20 credit_,
         address trustedForwarder,
         address villageEnterprise_,
         address cityFund_,
         address platform_
     ) CityContext(access_, trustedForwarder) {
-        if (villageEnterprise_ == address(0) || cityFund_ == address(0) || platform_ == address(0)) {
-            revert RevenueSplitZeroAddress();
-        }
+        if (
+            address(credit_) == address(0) || villageEnterprise_ == address(0) || cityFund_ == address(0)
+                || platform_ == address(0)
+        ) revert RevenueSplitZeroAddress();
+        credit = credit_;
         villageEnterprise = villageEnterprise_;
         cityFund = cityFund_;
         platform = platform_;
@@ -79,15 +84,6 @@ contract RevenueSplit is CityContext, IRevenueSplit {
     modifier onlySource() {
         if (!_sources[msg.sender]) revert RevenueSplitNotSource(msg.sender);
         _;
-    }
-
-    /// @notice Set the CityCredit token once. It is deployed after this vault because it fixes
-    /// the vault's address as an immutable.
-    function setCredit(IERC20 credit_) external onlyCityRole(CityRoles.CITY_ADMIN) {
-        if (address(credit_) == address(0)) revert RevenueSplitZeroAddress();
-        if (address(credit) != address(0)) revert RevenueSplitCreditAlreadySet();
-        credit = credit_;
-        emit CreditSet(address(credit_));
     }
 
     /// @inheritdoc IRevenueSplit
@@ -111,7 +107,7 @@ contract RevenueSplit is CityContext, IRevenueSplit {
             return;
         }
         emit EscrowRefunded(msg.sender, to, amount);
-        _credit().safeTransfer(to, amount);
+        credit.safeTransfer(to, amount);
     }
 
     /// @inheritdoc IRevenueSplit
@@ -135,7 +131,7 @@ contract RevenueSplit is CityContext, IRevenueSplit {
         amount = fromAccount + fromHouse + fromRefunds;
         if (amount == 0) revert RevenueSplitNothingToClaim(payee);
         emit Claimed(payee, amount);
-        _credit().safeTransfer(payee, amount);
+        credit.safeTransfer(payee, amount);
     }
 
     /// @inheritdoc IRevenueSplit
@@ -389,11 +385,6 @@ contract RevenueSplit is CityContext, IRevenueSplit {
 
     function _field(uint256 word, uint256 index) private pure returns (uint256) {
         return (word >> (index * HOUSE_BITS)) & HOUSE_MASK;
-    }
-
-    function _credit() private view returns (IERC20 token) {
-        token = credit;
-        if (address(token) == address(0)) revert RevenueSplitCreditNotSet();
     }
 
     function _writeSplit(
