@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -15,6 +14,7 @@ import {CityRoles} from "../access/CityRoles.sol";
 import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {FareMath} from "../libraries/FareMath.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
+import {Permits} from "../libraries/Permits.sol";
 import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.sol";
 
 /// @title TripSettlement
@@ -100,7 +100,7 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
     }
 
     /// @inheritdoc ITripSettlement
-    /// @dev As LeaseMarket.bookWithPermit: a front-run permit still leaves the allowance.
+    /// @dev A front-run permit still leaves the allowance (Permits.tryPermit).
     function startTripWithPermit(
         uint256 assetId,
         uint256 planId,
@@ -111,10 +111,8 @@ contract TripSettlement is CityContext, EIP712, ITripSettlement {
         bytes32 s
     ) external returns (uint256) {
         address rider = _msgSender();
-        try IERC20Permit(address(credit)).permit(rider, address(this), deposit, deadline, v, r, s) {}
-        catch (bytes memory reason) {
-            if (credit.allowance(rider, address(this)) < deposit) revert TripSettlementPermitFailed(reason);
-        }
+        (bool allowed, bytes memory reason) = Permits.tryPermit(credit, rider, deposit, deadline, v, r, s);
+        if (!allowed) revert TripSettlementPermitFailed(reason);
         return _start(rider, assetId, planId, deposit);
     }
 

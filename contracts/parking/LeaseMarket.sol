@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
@@ -14,6 +13,7 @@ import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {BookingCalendar} from "../libraries/BookingCalendar.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
 import {LeaseIds} from "../libraries/LeaseIds.sol";
+import {Permits} from "../libraries/Permits.sol";
 import {SharingWindows} from "../libraries/SharingWindows.sol";
 import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms, SlotCategory, SlotTerms} from "../types/ParkingTypes.sol";
 
@@ -87,8 +87,8 @@ contract LeaseMarket is CityContext, ILeaseMarket {
     }
 
     /// @inheritdoc ILeaseMarket
-    /// @dev The permit runs in a try: if someone front-ran it, the allowance it set still lets
-    /// the booking through; otherwise its revert reason is returned.
+    /// @dev A front-run permit still leaves the allowance (Permits.tryPermit); any other failed
+    /// permit reverts the booking with the permit's revert data.
     function bookWithPermit(
         uint256 slotId,
         uint64 start,
@@ -100,10 +100,8 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         bytes32 s
     ) external returns (uint256) {
         address lessee = _msgSender();
-        try IERC20Permit(address(credit)).permit(lessee, address(this), maxPrice, deadline, v, r, s) {}
-        catch (bytes memory reason) {
-            if (credit.allowance(lessee, address(this)) < maxPrice) revert LeaseMarketPermitFailed(reason);
-        }
+        (bool allowed, bytes memory reason) = Permits.tryPermit(credit, lessee, maxPrice, deadline, v, r, s);
+        if (!allowed) revert LeaseMarketPermitFailed(reason);
         return _book(lessee, slotId, start, end, maxPrice);
     }
 
