@@ -91,18 +91,21 @@ class _AdminSetup:
 
 
 def _deploy_and_wire(setup: _AdminSetup) -> dict[str, bytes]:
-    """CityAccess, CityForwarder, RevenueSplit, CityCredit, ParkingSlots and LeaseMarket, wired
+    """CityAccess, CityForwarder, CityCredit, RevenueSplit, ParkingSlots and LeaseMarket, wired
     as citypass.chain.deployment wires them, with the admin holding TREASURY and OPERATOR."""
     a = setup.admin.address
     # Payees of the revenue split: fixed throwaway addresses (they only receive).
     village, city, platform = (keccak(f"ledger-bench {n}".encode())[12:] for n in "vcp")
     access = setup.deploy("access", "CityAccess", ["address"], [a])
     forwarder = setup.deploy("forwarder", "CityForwarder", [], [])
-    split = setup.deploy(
-        "split", "RevenueSplit", ["address"] * 5, [access, forwarder, village, city, platform]
-    )
-    credit = setup.deploy("credit", "CityCredit", ["address", "address"], [access, split])
-    setup.call("split", "setCredit(address)", ["address"], [credit])
+    # The credit token and the split fix each other's address (as deploy_system does): the
+    # token is deployed first with the split's address-to-be (the admin's next nonce).
+    split_to_be = contract_address(a, setup.admin.nonce + 1)
+    credit = setup.deploy("credit", "CityCredit", ["address", "address"], [access, split_to_be])
+    split_args = [access, credit, forwarder, village, city, platform]
+    split = setup.deploy("split", "RevenueSplit", ["address"] * 6, split_args)
+    if split != split_to_be:
+        raise SystemExit("the split did not land at the address the credit token was given")
     slots = setup.deploy("slots", "ParkingSlots", ["address", "address"], [access, forwarder])
     market_args = [access, credit, slots, split, forwarder, MAX_ADVANCE_SECONDS, MAX_LEASE_UNITS]
     market = setup.deploy("market", "LeaseMarket", ["address"] * 5 + ["uint256"] * 2, market_args)

@@ -27,7 +27,7 @@ _PAYEES = ("treasury", "village-enterprise", "city-fund", "platform", "operator"
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser(
         "deploy",
-        "Deploy CityAccess, CityForwarder, RevenueSplit, CityCredit, ParkingSlots, "
+        "Deploy CityAccess, CityForwarder, CityCredit, RevenueSplit, ParkingSlots, "
         "LeaseMarket and the mobility contracts (MobilityOperators, TripSettlement, "
         "JourneyClearing, ValetService), wire them, grant the stakeholders their roles, and write "
         "deployments/<network>.json. The signer becomes CITY_ADMIN.",

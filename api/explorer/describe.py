@@ -208,7 +208,6 @@ D: dict[tuple[str, str], Describer] = {
         f"{L(a['source'])} "
         + ("may now escrow and allocate" if a["allowed"] else "may no longer escrow")
     ),
-    ("RevenueSplit", "CreditSet"): lambda a, L: f"Credit token set to {L(a['credit'])}",
     # DeviceRegistry
     ("DeviceRegistry", "DeviceRegistered"): lambda a, L: (
         f"Device {L(a['device'])} ({_enum(DEVICE_KINDS, a['kind'])}) registered by operator "

@@ -63,12 +63,19 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     tx = {"from": people.admin}
     access = containers.CityAccess.deploy(people.admin, tx)
     forwarder = containers.CityForwarder.deploy(tx)
-    # The vault comes before the credit token, which fixes the vault's address as an immutable.
+    # The credit token and the vault fix each other's address as an immutable: the token is
+    # deployed first with the address the vault will get from the admin's next nonce.
+    vault_address = people.admin.get_deployment_address(people.admin.nonce + 1)
+    credit = containers.CityCredit.deploy(access, vault_address, tx)
     split = containers.RevenueSplit.deploy(
-        access, forwarder, people.village_enterprise, people.city_fund, people.platform, tx
+        access, credit, forwarder, people.village_enterprise, people.city_fund, people.platform, tx
     )
-    credit = containers.CityCredit.deploy(access, split, tx)
-    split.setCredit(credit, tx)
+    if split.address != vault_address:
+        raise DeploymentError(
+            f"the revenue split landed at {split.address}, not at {vault_address} where the "
+            "credit token expects it (another transaction from the admin came in between): "
+            "deploy again"
+        )
     slots = containers.ParkingSlots.deploy(access, forwarder, tx)
     market = containers.LeaseMarket.deploy(
         access, credit, slots, split, forwarder, MAX_ADVANCE_SECONDS, MAX_LEASE_UNITS, tx

@@ -29,8 +29,4 @@ abstract contract CityAccessControlled is Context {
         return access.hasActiveRole(role, account)
             || (role != CityRoles.CITY_ADMIN && access.hasActiveRole(CityRoles.CITY_ADMIN, account));
     }
-
-    function _requireActiveMember(address account) internal view {
-        if (!access.isActiveMember(account)) revert ICityAccess.CityAccessInactiveMember(account);
-    }
 }

@@ -26,10 +26,6 @@ interface IRevenueSplit {
     /// @notice The account has nothing to claim.
     /// @param account the account
     error RevenueSplitNothingToClaim(address account);
-    /// @notice The credit token was already set; it is set once at deployment.
-    error RevenueSplitCreditAlreadySet();
-    /// @notice The credit token is not set yet.
-    error RevenueSplitCreditNotSet();
     /// @notice An amount does not fit the accounting fields.
     /// @param amount the amount
     error RevenueSplitAmountTooLarge(uint256 amount);
@@ -76,8 +72,6 @@ interface IRevenueSplit {
         uint16 platformBps,
         Payee dustParty
     );
-    /// @notice The credit token this vault holds was set.
-    event CreditSet(address indexed credit);
     /// @notice A contract was allowed (or no longer allowed) to escrow and allocate.
     event SourceSet(address indexed source, bool allowed);
 

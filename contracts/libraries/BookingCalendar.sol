@@ -16,45 +16,28 @@ library BookingCalendar {
         internal
         returns (bool)
     {
-        uint256 unit = startUnit;
         uint256 end = startUnit + units;
-        bool first = true;
-        while (unit < end) {
-            uint256 wordIndex = unit / UNITS_PER_WORD;
-            uint256 offset = unit % UNITS_PER_WORD;
-            uint256 take = UNITS_PER_WORD - offset;
-            if (take > end - unit) take = end - unit;
-            uint256 bits = _range(offset, take);
+        uint256 startMark = _startMark(startUnit);
+        for (uint256 unit = startUnit; unit < end;) {
+            (uint256 wordIndex, uint256 bits, uint256 next) = _chunk(unit, end);
             uint256 word = calendar[wordIndex];
             if (word & bits != 0) return false;
-            word |= bits;
-            if (first) {
-                word |= 1 << (START_SHIFT + offset);
-                first = false;
-            }
-            calendar[wordIndex] = word;
-            unit += take;
+            calendar[wordIndex] = word | bits | startMark;
+            startMark = 0;
+            unit = next;
         }
         return true;
     }
 
     /// @notice Frees [startUnit, startUnit + units) and its start mark (on cancellation).
     function release(mapping(uint256 => uint256) storage calendar, uint256 startUnit, uint256 units) internal {
-        uint256 unit = startUnit;
         uint256 end = startUnit + units;
-        bool first = true;
-        while (unit < end) {
-            uint256 wordIndex = unit / UNITS_PER_WORD;
-            uint256 offset = unit % UNITS_PER_WORD;
-            uint256 take = UNITS_PER_WORD - offset;
-            if (take > end - unit) take = end - unit;
-            uint256 clear = _range(offset, take);
-            if (first) {
-                clear |= 1 << (START_SHIFT + offset);
-                first = false;
-            }
-            calendar[wordIndex] &= ~clear;
-            unit += take;
+        uint256 startMark = _startMark(startUnit);
+        for (uint256 unit = startUnit; unit < end;) {
+            (uint256 wordIndex, uint256 bits, uint256 next) = _chunk(unit, end);
+            calendar[wordIndex] &= ~(bits | startMark);
+            startMark = 0;
+            unit = next;
         }
     }
 
@@ -64,14 +47,11 @@ library BookingCalendar {
         view
         returns (bool)
     {
-        uint256 unit = startUnit;
         uint256 end = startUnit + units;
-        while (unit < end) {
-            uint256 offset = unit % UNITS_PER_WORD;
-            uint256 take = UNITS_PER_WORD - offset;
-            if (take > end - unit) take = end - unit;
-            if (calendar[unit / UNITS_PER_WORD] & _range(offset, take) != 0) return false;
-            unit += take;
+        for (uint256 unit = startUnit; unit < end;) {
+            (uint256 wordIndex, uint256 bits, uint256 next) = _chunk(unit, end);
+            if (calendar[wordIndex] & bits != 0) return false;
+            unit = next;
         }
         return true;
     }
@@ -101,7 +81,19 @@ library BookingCalendar {
         return (false, 0);
     }
 
-    function _range(uint256 offset, uint256 count) private pure returns (uint256) {
-        return ((1 << count) - 1) << offset;
+    /// @dev The part of [unit, end) that lies in unit's word: the word, the units' bits in it, and
+    /// the unit after it.
+    function _chunk(uint256 unit, uint256 end) private pure returns (uint256 wordIndex, uint256 bits, uint256 next) {
+        wordIndex = unit / UNITS_PER_WORD;
+        uint256 offset = unit % UNITS_PER_WORD;
+        uint256 take = UNITS_PER_WORD - offset;
+        if (take > end - unit) take = end - unit;
+        bits = ((1 << take) - 1) << offset;
+        next = unit + take;
+    }
+
+    /// @dev The mark of a lease starting at `unit`, in the high half of the unit's word.
+    function _startMark(uint256 unit) private pure returns (uint256) {
+        return 1 << (START_SHIFT + unit % UNITS_PER_WORD);
     }
 }

@@ -2,12 +2,11 @@
 pragma solidity 0.8.30;
 
 import {FareTerms} from "../types/MobilityTypes.sol";
+import {BasisPoints} from "./BasisPoints.sol";
 
 /// @title FareMath
 /// @notice Fares of shared-mobility trips and the three-way split of a settled fare.
 library FareMath {
-    uint256 internal constant BPS = 10_000;
-
     /// @notice unlock + per started minute + per started 100 m, never above the daily cap.
     function fare(FareTerms memory terms, uint256 durationSeconds, uint256 distanceMeters)
         internal
@@ -28,18 +27,8 @@ library FareMath {
         pure
         returns (uint256 operatorShare, uint256 villageShare, uint256 platformFee)
     {
-        platformFee = amount * feeBps / BPS;
-        villageShare = amount * villageBps / BPS;
+        platformFee = BasisPoints.share(amount, feeBps);
+        villageShare = BasisPoints.share(amount, villageBps);
         operatorShare = amount - platformFee - villageShare;
-    }
-
-    /// @notice The KST day number of a timestamp (days since 1970-01-01 in Korea Standard Time).
-    function localDay(uint256 timestamp) internal pure returns (uint32) {
-        return uint32((timestamp + 9 hours) / 1 days);
-    }
-
-    /// @notice When KST day `day` ends (the first second of the next day, as a timestamp).
-    function localDayEnd(uint32 day) internal pure returns (uint256) {
-        return (uint256(day) + 1) * 1 days - 9 hours;
     }
 }

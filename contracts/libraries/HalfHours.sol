@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 /// @title HalfHours
-/// @notice Time arithmetic for 30-minute booking units in Korea Standard Time.
+/// @notice Time arithmetic in Korea Standard Time: 30-minute booking units and local (KST) days.
 /// @dev Korea has no daylight saving, so local time is a fixed +9 h offset. Unit n covers
 /// [n * 1800, (n + 1) * 1800) seconds since the Unix epoch; +9 h is a whole number of units, so
 /// UTC and local units share boundaries.
@@ -28,6 +28,16 @@ library HalfHours {
 
     function localDayOfUnit(uint256 unit) internal pure returns (uint256) {
         return toLocalUnit(unit) / UNITS_PER_DAY;
+    }
+
+    /// @notice The KST day number of a timestamp (days since 1970-01-01 in Korea Standard Time).
+    function localDay(uint256 timestamp) internal pure returns (uint32) {
+        return uint32((timestamp + LOCAL_OFFSET_SECONDS) / 1 days);
+    }
+
+    /// @notice When KST day `day` ends (the first second of the next day, as a timestamp).
+    function localDayEnd(uint32 day) internal pure returns (uint256) {
+        return (uint256(day) + 1) * 1 days - LOCAL_OFFSET_SECONDS;
     }
 
     /// @return Monday = 0 … Sunday = 6

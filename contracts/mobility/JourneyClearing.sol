@@ -3,15 +3,15 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IJourneyClearing} from "../interfaces/IJourneyClearing.sol";
 import {IMobilityOperators} from "../interfaces/IMobilityOperators.sol";
 import {ITripSettlement} from "../interfaces/ITripSettlement.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
-import {FareMath} from "../libraries/FareMath.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
 import {Journey, OperatorDay, OperatorKind, Trip, TripStatus} from "../types/MobilityTypes.sol";
 
 /// @title JourneyClearing
@@ -21,10 +21,8 @@ import {Journey, OperatorDay, OperatorKind, Trip, TripStatus} from "../types/Mob
 /// trips: rider payments + subsidies = operators' shares + platform fees + village shares.
 /// The pool is this contract's own count of the credits topped up and not yet granted, so stray
 /// transfers to the contract never count as subsidy.
-contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyClearing {
+contract JourneyClearing is CityContext, IJourneyClearing {
     using SafeERC20 for IERC20;
-
-    uint256 private constant BPS = 10_000;
 
     IERC20 public immutable credit;
     ITripSettlement public immutable trips;
@@ -53,12 +51,12 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
         uint256 transferWindow_,
         uint256 discountBps_,
         uint256 riderDailyCap_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (address(credit_) == address(0) || address(trips_) == address(0) || address(operators_) == address(0)) {
             revert JourneyClearingZeroAddress();
         }
         if (transferWindow_ == 0 || transferWindow_ > 1 days) revert JourneyClearingInvalidConfig("transferWindow");
-        if (discountBps_ > BPS) revert JourneyClearingInvalidConfig("discountBps");
+        if (discountBps_ > BasisPoints.FULL) revert JourneyClearingInvalidConfig("discountBps");
         credit = credit_;
         trips = trips_;
         operators = operators_;
@@ -93,10 +91,10 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
             revert JourneyClearingLegOutOfOrder(journeyId, tripId, trip.startedAt, journey.lastEnd);
         }
         uint256 eligible;
-        uint32 rideDay = FareMath.localDay(trip.startedAt);
+        uint32 rideDay = HalfHours.localDay(trip.startedAt);
         if (journey.legs != 0 && trip.startedAt <= uint256(journey.lastEnd) + transferWindow) {
-            eligible = uint256(trip.fare) * discountBps / BPS;
-            discount = _min(_min(eligible, riderDailyCap - _used[journey.rider][rideDay]), pool);
+            eligible = BasisPoints.share(trip.fare, discountBps);
+            discount = Math.min(Math.min(eligible, riderDailyCap - _used[journey.rider][rideDay]), pool);
         }
         _legOf[tripId] = journeyId;
         _journeys[journeyId] =
@@ -104,7 +102,7 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
         if (discount != 0) {
             _used[journey.rider][rideDay] += discount;
             pool -= discount;
-            _discounts[trip.operator][FareMath.localDay(block.timestamp)] += discount;
+            _discounts[trip.operator][HalfHours.localDay(block.timestamp)] += discount;
         }
         emit LegAdded(journeyId, tripId, trip.operator, journey.legs, eligible, discount);
         if (discount != 0) credit.safeTransfer(journey.rider, discount);
@@ -128,7 +126,7 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
     /// current day, so a closed day never changes afterwards.
     function closeEpoch(address operator, uint32 epoch) external {
         if (operators.operatorOf(operator).kind == OperatorKind.NONE) revert JourneyClearingUnknownOperator(operator);
-        uint32 today = FareMath.localDay(block.timestamp);
+        uint32 today = HalfHours.localDay(block.timestamp);
         if (epoch >= today) revert JourneyClearingEpochNotOver(epoch, today);
         uint256 finalAt = trips.dayFinalAt(epoch);
         if (block.timestamp <= finalAt) revert JourneyClearingEpochNotFinal(epoch, finalAt);
@@ -178,22 +176,6 @@ contract JourneyClearing is ERC2771Context, CityAccessControlled, IJourneyCleari
 
     /// @inheritdoc IJourneyClearing
     function currentEpoch() external view returns (uint32) {
-        return FareMath.localDay(block.timestamp);
-    }
-
-    function _min(uint256 a, uint256 b) private pure returns (uint256) {
-        return a < b ? a : b;
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
+        return HalfHours.localDay(block.timestamp);
     }
 }

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IMobilityOperators} from "../interfaces/IMobilityOperators.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {FarePlan, FareTerms, MobilityAsset, MobilityOperator, OperatorKind} from "../types/MobilityTypes.sol";
 
@@ -13,7 +11,7 @@ import {FarePlan, FareTerms, MobilityAsset, MobilityOperator, OperatorKind} from
 /// @notice The registry of mobility operators: CITY_ADMIN registers accounts holding the OPERATOR
 /// role with a kind; each operator registers its assets and publishes fare plans. A new plan
 /// supersedes the old one for new trips; old plans stay readable for trips started under them.
-contract MobilityOperators is ERC2771Context, CityAccessControlled, IMobilityOperators {
+contract MobilityOperators is CityContext, IMobilityOperators {
     /// @notice Ceiling of any single price in a plan (₩1,000,000), to catch a mistyped plan.
     uint256 public constant MAX_PRICE = 1_000_000;
 
@@ -24,8 +22,7 @@ contract MobilityOperators is ERC2771Context, CityAccessControlled, IMobilityOpe
     uint256 public planCount;
 
     constructor(ICityAccess access_, address trustedForwarder)
-        ERC2771Context(trustedForwarder)
-        CityAccessControlled(access_)
+        CityContext(access_, trustedForwarder)
     {}
 
     /// @inheritdoc IMobilityOperators
@@ -130,17 +127,5 @@ contract MobilityOperators is ERC2771Context, CityAccessControlled, IMobilityOpe
         record = _operators[account];
         if (record.kind == OperatorKind.NONE) revert MobilityOperatorsUnknownOperator(account);
         if (!record.active) revert MobilityOperatorsOperatorInactive(account);
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

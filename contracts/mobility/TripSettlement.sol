@@ -2,19 +2,19 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IMobilityOperators} from "../interfaces/IMobilityOperators.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {ITripSettlement} from "../interfaces/ITripSettlement.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {FareMath} from "../libraries/FareMath.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
+import {Permits} from "../libraries/Permits.sol";
 import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.sol";
 
 /// @title TripSettlement
@@ -32,7 +32,7 @@ import {FareTerms, OperatorDay, Trip, TripStatus} from "../types/MobilityTypes.s
 /// what the previous two-step settlement spent; the rider's balance and the day's release take
 /// their place. Trips longer than the timeout cost the daily cap, which the deposit must cover,
 /// so a fare never exceeds the deposit.
-contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSettlement {
+contract TripSettlement is CityContext, EIP712, ITripSettlement {
     using SafeERC20 for IERC20;
 
     /// @dev A rider's deposit balance: unused deposits and dispute refunds, held in the vault.
@@ -43,7 +43,6 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         uint32 trips;
     }
 
-    uint256 private constant BPS = 10_000;
     /// @notice The longest distance an end report may give (1,000 km).
     uint256 public constant MAX_DISTANCE_METERS = 1_000_000;
     bytes32 public constant TRIP_END_TYPEHASH =
@@ -77,13 +76,13 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         uint256 tripTimeout_,
         uint256 platformFeeBps_,
         uint256 villageBps_
-    ) ERC2771Context(trustedForwarder) EIP712("CityPassTripSettlement", "1") CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) EIP712("CityPassTripSettlement", "1") {
         if (address(credit_) == address(0) || address(vault_) == address(0) || address(operators_) == address(0)) {
             revert TripSettlementZeroAddress();
         }
         if (disputeWindow_ > 7 days) revert TripSettlementInvalidConfig("disputeWindow");
         if (tripTimeout_ == 0 || tripTimeout_ > 1 days) revert TripSettlementInvalidConfig("tripTimeout");
-        if (platformFeeBps_ + villageBps_ > BPS) revert TripSettlementInvalidConfig("shares");
+        if (platformFeeBps_ + villageBps_ > BasisPoints.FULL) revert TripSettlementInvalidConfig("shares");
         credit = credit_;
         vault = vault_;
         operators = operators_;
@@ -101,7 +100,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     }
 
     /// @inheritdoc ITripSettlement
-    /// @dev As LeaseMarket.bookWithPermit: a front-run permit still leaves the allowance.
+    /// @dev A front-run permit still leaves the allowance (Permits.tryPermit).
     function startTripWithPermit(
         uint256 assetId,
         uint256 planId,
@@ -112,10 +111,8 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         bytes32 s
     ) external returns (uint256) {
         address rider = _msgSender();
-        try IERC20Permit(address(credit)).permit(rider, address(this), deposit, deadline, v, r, s) {}
-        catch (bytes memory reason) {
-            if (credit.allowance(rider, address(this)) < deposit) revert TripSettlementPermitFailed(reason);
-        }
+        (bool allowed, bytes memory reason) = Permits.tryPermit(credit, rider, deposit, deadline, v, r, s);
+        if (!allowed) revert TripSettlementPermitFailed(reason);
         return _start(rider, assetId, planId, deposit);
     }
 
@@ -212,7 +209,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         trip.duration = uint32(endedAt - trip.startedAt);
         delete _openTripOf[trip.assetId];
         (, uint256 villageShare, uint256 platformFee) = _split(fare, trip.villageZone);
-        _book(operator, FareMath.localDay(block.timestamp), fare, villageShare, platformFee);
+        _book(operator, HalfHours.localDay(block.timestamp), fare, villageShare, platformFee);
         uint256 riderRefund = uint256(trip.deposit) - fare;
         if (riderRefund != 0) _riders[rider].balance += uint64(riderRefund);
         emit TripEnded(tripId, rider, operator, endedAt, distance, fare, forced, riderRefund);
@@ -234,7 +231,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         trip.status = TripStatus.DISPUTED;
         uint256 fare = trip.fare;
         (, uint256 villageShare, uint256 platformFee) = _split(fare, trip.villageZone);
-        uint32 day = FareMath.localDay(closedAt);
+        uint32 day = HalfHours.localDay(closedAt);
         OperatorDay storage book = _days[trip.operator][day];
         book.legs -= 1;
         book.gross -= uint72(fare);
@@ -256,7 +253,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
         trip.fare = uint32(paid);
         if (refund != 0) _riders[trip.rider].balance += uint64(refund);
         (uint256 operatorShare, uint256 villageShare, uint256 platformFee) = _split(paid, trip.villageZone);
-        uint32 day = FareMath.localDay(block.timestamp);
+        uint32 day = HalfHours.localDay(block.timestamp);
         _book(trip.operator, day, paid, villageShare, platformFee);
         emit DisputeResolved(tripId, _msgSender(), day, refund, paid, operatorShare, villageShare, platformFee);
     }
@@ -328,7 +325,7 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     /// @inheritdoc ITripSettlement
     /// @dev A trip booked on `day` ended before the day ends, so its window closes by then.
     function dayFinalAt(uint32 day) public view returns (uint256) {
-        return FareMath.localDayEnd(day) + disputeWindow;
+        return HalfHours.localDayEnd(day) + disputeWindow;
     }
 
     /// @inheritdoc ITripSettlement
@@ -354,17 +351,5 @@ contract TripSettlement is ERC2771Context, EIP712, CityAccessControlled, ITripSe
     function _statusOf(TripStatus stored, uint256 closedAt) private view returns (TripStatus) {
         if (stored == TripStatus.ENDED && block.timestamp > closedAt + disputeWindow) return TripStatus.SETTLED;
         return stored;
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

@@ -3,14 +3,13 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {IValetService} from "../interfaces/IValetService.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
 import {ValetRequest, ValetStatus} from "../types/MobilityTypes.sol";
 
@@ -23,10 +22,9 @@ import {ValetRequest, ValetStatus} from "../types/MobilityTypes.sol";
 /// the market; every contract it calls (credit, market, vault) is a fixed platform contract.
 /// An overstay charge at the return is the lease market's: the service holds no credits, so the
 /// market records it as that lease's debt.
-contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
+contract ValetService is CityContext, IValetService {
     using SafeERC20 for IERC20;
 
-    uint256 private constant BPS = 10_000;
     uint256 public constant MAX_LOT_SLOTS = 32;
 
     IERC20 public immutable credit;
@@ -49,12 +47,12 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
         address trustedForwarder,
         uint256 valetFee_,
         uint256 workerBps_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (address(credit_) == address(0) || address(market_) == address(0) || address(vault_) == address(0)) {
             revert ValetServiceZeroAddress();
         }
         if (valetFee_ > type(uint48).max) revert ValetServiceInvalidConfig("valetFee");
-        if (workerBps_ > BPS) revert ValetServiceInvalidConfig("workerBps");
+        if (workerBps_ > BasisPoints.FULL) revert ValetServiceInvalidConfig("workerBps");
         credit = credit_;
         market = market_;
         vault = vault_;
@@ -135,7 +133,7 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
         ValetRequest storage request = _load(requestId, ValetStatus.RETURN_REQUESTED);
         address worker = _requireWorker(requestId, request);
         uint256 fee = request.fee;
-        uint256 workerShare = fee * workerBps / BPS;
+        uint256 workerShare = BasisPoints.share(fee, workerBps);
         uint256 villageShare = fee - workerShare;
         request.status = ValetStatus.RETURNED;
         emit ValetReturned(requestId, worker, fee, workerShare, villageShare);
@@ -209,17 +207,5 @@ contract ValetService is ERC2771Context, CityAccessControlled, IValetService {
     function _requireRider(uint256 requestId, ValetRequest storage request) private view returns (address caller) {
         caller = _msgSender();
         if (caller != request.rider) revert ValetServiceNotRider(requestId, caller);
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

@@ -2,18 +2,18 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {BookingCalendar} from "../libraries/BookingCalendar.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
+import {LeaseIds} from "../libraries/LeaseIds.sol";
+import {Permits} from "../libraries/Permits.sol";
 import {SharingWindows} from "../libraries/SharingWindows.sol";
 import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms, SlotCategory, SlotTerms} from "../types/ParkingTypes.sol";
 
@@ -22,14 +22,10 @@ import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms, SlotCategory, SlotTer
 /// of a slot at once; escrows the price in the revenue split's vault; cancels by the DESIGN §4
 /// policy; checks in and out (the lessee, or the ORACLE from sensors); charges overstay; settles
 /// no-shows; and pays everything out through the revenue split.
-contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
+contract LeaseMarket is CityContext, ILeaseMarket {
     using SafeERC20 for IERC20;
 
-    uint256 private constant BPS = 10_000;
     uint256 private constant OVERAGE_STEP = 10 minutes;
-    uint256 private constant SLOT_BITS = 32;
-    uint256 private constant START_BITS = 40;
-    uint256 private constant GENERATION_BITS = 8;
     /// @notice Hard ceilings for the policy (14 days, one year, 2 hours, ₩1,000,000).
     uint256 public constant MAX_LEASE_UNITS_CEILING = 672;
     uint256 public constant MAX_ADVANCE_CEILING = 365 days;
@@ -57,7 +53,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         address trustedForwarder,
         uint256 maxAdvance_,
         uint256 maxLeaseUnits_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
+    ) CityContext(access_, trustedForwarder) {
         if (address(credit_) == address(0) || address(slots_) == address(0) || address(vault_) == address(0)) {
             revert LeaseMarketZeroAddress();
         }
@@ -91,8 +87,8 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     }
 
     /// @inheritdoc ILeaseMarket
-    /// @dev The permit runs in a try: if someone front-ran it, the allowance it set still lets
-    /// the booking through; otherwise its revert reason is returned.
+    /// @dev A front-run permit still leaves the allowance (Permits.tryPermit); any other failed
+    /// permit reverts the booking with the permit's revert data.
     function bookWithPermit(
         uint256 slotId,
         uint64 start,
@@ -104,10 +100,8 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         bytes32 s
     ) external returns (uint256) {
         address lessee = _msgSender();
-        try IERC20Permit(address(credit)).permit(lessee, address(this), maxPrice, deadline, v, r, s) {}
-        catch (bytes memory reason) {
-            if (credit.allowance(lessee, address(this)) < maxPrice) revert LeaseMarketPermitFailed(reason);
-        }
+        (bool allowed, bytes memory reason) = Permits.tryPermit(credit, lessee, maxPrice, deadline, v, r, s);
+        if (!allowed) revert LeaseMarketPermitFailed(reason);
         return _book(lessee, slotId, start, end, maxPrice);
     }
 
@@ -130,13 +124,13 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         if (!BookingCalendar.reserve(_calendars[slotId], startUnit, units)) {
             revert LeaseMarketOverlap(slotId, start, end);
         }
-        uint256 key = (slotId << START_BITS) | startUnit;
+        uint256 key = LeaseIds.key(slotId, startUnit);
         Lease storage lease = _leases[key];
         uint256 generation;
         if (lease.status != LeaseStatus.NONE) {
             // The start is free again only because the earlier lease there was cancelled.
             generation = uint256(lease.generation) + 1;
-            if (generation == 1 << GENERATION_BITS) revert LeaseMarketRebookLimit(slotId, start);
+            if (generation == 1 << LeaseIds.GENERATION_BITS) revert LeaseMarketRebookLimit(slotId, start);
         }
         _leases[key] = Lease({
             lessee: lessee,
@@ -146,7 +140,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
             bookedAt: uint32(block.timestamp),
             termsVersion: termsVersion
         });
-        leaseId = (key << GENERATION_BITS) | generation;
+        leaseId = LeaseIds.id(key, generation);
         emit LeaseBooked(leaseId, slotId, lessee, start, end, price);
         credit.safeTransferFrom(lessee, address(vault), price);
     }
@@ -167,7 +161,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         if (start > block.timestamp + maxAdvance) revert LeaseMarketTooFarAhead(start, block.timestamp + maxAdvance);
         units = (end - start) / HalfHours.UNIT_SECONDS;
         if (units > maxLeaseUnits) revert LeaseMarketTooLong(units, maxLeaseUnits);
-        if (slotId >> SLOT_BITS != 0) revert LeaseMarketUnknownSlot(slotId);
+        if (slotId >> LeaseIds.SLOT_BITS != 0) revert LeaseMarketUnknownSlot(slotId);
         SlotBookingTerms memory terms = slots.bookingTerms(slotId);
         if (!terms.exists) revert LeaseMarketUnknownSlot(slotId);
         if (!terms.active) revert LeaseMarketSlotUnavailable(slotId);
@@ -196,7 +190,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         address caller = _msgSender();
         if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
         if (caller != lease.lessee) revert LeaseMarketNotAuthorized(leaseId, caller);
-        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 start = startUnit * HalfHours.UNIT_SECONDS;
         if (block.timestamp >= start) revert LeaseMarketAlreadyStarted(leaseId);
         (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
@@ -207,7 +201,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
             || !slots.isAvailable(
                 slotId, HalfHours.localDayOfUnit(startUnit), HalfHours.localDayOfUnit(startUnit + lease.units - 1)
             );
-        uint256 refund = free ? price : price * policy_.lateCancelRefundBps / BPS;
+        uint256 refund = free ? price : BasisPoints.share(price, policy_.lateCancelRefundBps);
         _closeCancelled(key, leaseId, lease, caller, owner, category, refund, price - refund);
     }
 
@@ -218,7 +212,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         (uint256 key, Lease memory lease) = _load(leaseId);
         address caller = _msgSender();
         if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
-        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
         if (block.timestamp >= end) revert LeaseMarketOutsideLeaseTime(leaseId, block.timestamp);
         (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
@@ -239,7 +233,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         uint256 refund,
         uint256 retained
     ) private {
-        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         _leases[key].status = LeaseStatus.CANCELLED;
         BookingCalendar.release(_calendars[slotId], startUnit, lease.units);
         emit LeaseCancelled(leaseId, caller, refund, retained);
@@ -254,7 +248,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         (uint256 key, Lease memory lease) = _load(leaseId);
         address caller = _requireLesseeOrOracle(leaseId, lease);
         if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
-        (, uint256 startUnit) = _decodeKey(key);
+        (, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 start = startUnit * HalfHours.UNIT_SECONDS;
         uint256 end = start + uint256(lease.units) * HalfHours.UNIT_SECONDS;
         if (block.timestamp + _policy.checkInEarly < start || block.timestamp >= end) {
@@ -272,7 +266,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         (uint256 key, Lease memory lease) = _load(leaseId);
         address caller = _requireLesseeOrOracle(leaseId, lease);
         if (lease.status != LeaseStatus.CHECKED_IN) revert LeaseMarketWrongStatus(leaseId, lease.status);
-        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
         uint256 price = uint256(lease.units) * terms.pricePerUnit;
         uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
@@ -301,7 +295,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     function settleNoShow(uint256 leaseId) external {
         (uint256 key, Lease memory lease) = _load(leaseId);
         if (lease.status != LeaseStatus.BOOKED) revert LeaseMarketWrongStatus(leaseId, lease.status);
-        (uint256 slotId, uint256 startUnit) = _decodeKey(key);
+        (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
         if (block.timestamp < end) revert LeaseMarketNotEnded(leaseId, end);
         (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
@@ -316,7 +310,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         (uint256 key,) = _load(leaseId);
         uint256 debt = _overstayDebt[key];
         if (debt == 0) revert LeaseMarketNoDebt(leaseId);
-        (uint256 slotId,) = _decodeKey(key);
+        (uint256 slotId,) = LeaseIds.decodeKey(key);
         (address owner, SlotCategory category,) = slots.settlementTerms(slotId, _leases[key].termsVersion);
         address payer = _msgSender();
         delete _overstayDebt[key];
@@ -335,7 +329,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     function _setPolicy(LeasePolicy memory newPolicy) private {
         if (newPolicy.freeCancelCutoff > 7 days) revert LeaseMarketInvalidPolicy("freeCancelCutoff");
         if (newPolicy.bookingGracePeriod > 1 days) revert LeaseMarketInvalidPolicy("bookingGracePeriod");
-        if (newPolicy.lateCancelRefundBps > BPS) revert LeaseMarketInvalidPolicy("lateCancelRefundBps");
+        if (newPolicy.lateCancelRefundBps > BasisPoints.FULL) revert LeaseMarketInvalidPolicy("lateCancelRefundBps");
         if (newPolicy.overstayPenalty > MAX_PENALTY) revert LeaseMarketInvalidPolicy("overstayPenalty");
         if (newPolicy.checkInEarly > MAX_CHECK_IN_EARLY) revert LeaseMarketInvalidPolicy("checkInEarly");
         if (keccak256(abi.encode(newPolicy)) == keccak256(abi.encode(_policy))) return;
@@ -363,7 +357,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         returns (uint256 slotId, uint64 start, uint64 end, uint8 generation)
     {
         (uint256 key, Lease memory lease) = _load(leaseId);
-        (uint256 slot, uint256 startUnit) = _decodeKey(key);
+        (uint256 slot, uint256 startUnit) = LeaseIds.decodeKey(key);
         return (
             slot,
             uint64(startUnit * HalfHours.UNIT_SECONDS),
@@ -383,7 +377,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     /// @inheritdoc ILeaseMarket
     function currentLeaseId(uint256 slotId) public view returns (uint256) {
         (bool found, uint256 key, Lease memory lease) = _activeLeaseAt(slotId, block.timestamp);
-        return found ? (key << GENERATION_BITS) | lease.generation : 0;
+        return found ? LeaseIds.id(key, lease.generation) : 0;
     }
 
     /// @inheritdoc ILeaseMarket
@@ -396,7 +390,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     function userExpires(uint256 slotId) external view returns (uint256) {
         (bool found, uint256 key, Lease memory lease) = _activeLeaseAt(slotId, block.timestamp);
         if (!found) return 0;
-        (, uint256 startUnit) = _decodeKey(key);
+        (, uint256 startUnit) = LeaseIds.decodeKey(key);
         return (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
     }
 
@@ -415,7 +409,7 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
         uint256 startUnit;
         (found, startUnit) = BookingCalendar.leaseStartOf(_calendars[slotId], unit, MAX_LEASE_UNITS_CEILING);
         if (!found) return (false, 0, lease);
-        key = (slotId << START_BITS) | startUnit;
+        key = LeaseIds.key(slotId, startUnit);
         lease = _leases[key];
         found = lease.status == LeaseStatus.BOOKED || lease.status == LeaseStatus.CHECKED_IN;
     }
@@ -423,17 +417,12 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     // ---------------------------------------------------------------------------- helpers
 
     function _load(uint256 leaseId) private view returns (uint256 key, Lease memory lease) {
-        key = leaseId >> GENERATION_BITS;
+        key = leaseId >> LeaseIds.GENERATION_BITS;
         lease = _leases[key];
         if (
             lease.status == LeaseStatus.NONE || uint8(leaseId) != lease.generation
-                || key >> (SLOT_BITS + START_BITS) != 0
+                || key >> (LeaseIds.SLOT_BITS + LeaseIds.START_BITS) != 0
         ) revert LeaseMarketUnknownLease(leaseId);
-    }
-
-    function _decodeKey(uint256 key) private pure returns (uint256 slotId, uint256 startUnit) {
-        slotId = key >> START_BITS;
-        startUnit = key & ((1 << START_BITS) - 1);
     }
 
     function _requireLesseeOrOracle(uint256 leaseId, Lease memory lease) private view returns (address caller) {
@@ -447,17 +436,5 @@ contract LeaseMarket is ERC2771Context, CityAccessControlled, ILeaseMarket {
     function _canPay(address payer, uint256 amount) private view returns (bool) {
         return access.isAllowed(payer) && credit.balanceOf(payer) >= amount
             && credit.allowance(payer, address(this)) >= amount;
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

@@ -2,13 +2,12 @@
 pragma solidity 0.8.30;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IERC4907} from "../interfaces/IERC4907.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
 import {SharingWindows} from "../libraries/SharingWindows.sol";
@@ -19,7 +18,7 @@ import {SharingWindow, SlotBookingTerms, SlotCategory, SlotTerms} from "../types
 /// and resident-priority space) sets weekly sharing windows, blackout days and prices. ERC-4907
 /// `userOf`/`userExpires` are answered live from the lease market, so no transaction is needed
 /// when a lease ends.
-contract ParkingSlots is ERC721, ERC2771Context, CityAccessControlled, IParkingSlots, IERC4907 {
+contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
     /// @notice Defaults from DESIGN §4 (모두의주차장-like): ₩600 per 30 min, ₩200 per started 10 min.
     uint32 public constant DEFAULT_PRICE_PER_UNIT = 600;
     uint32 public constant DEFAULT_OVERAGE_PER_10_MIN = 200;
@@ -45,8 +44,7 @@ contract ParkingSlots is ERC721, ERC2771Context, CityAccessControlled, IParkingS
 
     constructor(ICityAccess access_, address trustedForwarder)
         ERC721("CityPass Parking Slot", "CPSLOT")
-        ERC2771Context(trustedForwarder)
-        CityAccessControlled(access_)
+        CityContext(access_, trustedForwarder)
     {}
 
     /// @notice Wire the lease market once, at deployment (it is deployed after this contract).
@@ -234,15 +232,17 @@ contract ParkingSlots is ERC721, ERC2771Context, CityAccessControlled, IParkingS
         if (!_isAuthorized(_ownerOf(slotId), caller, slotId)) revert ParkingSlotsNotSlotOwner(slotId, caller);
     }
 
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
+    // ERC721 brings in Context a second time, so the compiler wants CityContext's choice restated.
+
+    function _msgSender() internal view override(Context, CityContext) returns (address) {
+        return CityContext._msgSender();
     }
 
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
+    function _msgData() internal view override(Context, CityContext) returns (bytes calldata) {
+        return CityContext._msgData();
     }
 
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
+    function _contextSuffixLength() internal view override(Context, CityContext) returns (uint256) {
+        return CityContext._contextSuffixLength();
     }
 }

@@ -5,6 +5,8 @@ import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IIncidentRegistry} from "../interfaces/IIncidentRegistry.sol";
 import {CityAccessControlled} from "../access/CityAccessControlled.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
 import {Incident, IncidentInput, IncidentStatus, IncidentType} from "../types/SensorTypes.sol";
 
 /// @title IncidentRegistry
@@ -13,8 +15,6 @@ import {Incident, IncidentInput, IncidentStatus, IncidentType} from "../types/Se
 /// INSPECTOR. Storage keeps the compact `Incident`; the evidence CID lives only in the
 /// IncidentReported event. Filing is idempotent by `sourceEventId`.
 contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
-    uint256 private constant BPS = 10_000;
-    uint256 private constant KST_OFFSET = 9 hours;
     uint256 private constant CID_LENGTH = 36; // 0x01, codec, 0x12, 0x20, 32-byte sha2-256 digest
     uint256 private constant COUNT_BITS = 32;
     uint256 private constant COUNT_MASK = (1 << COUNT_BITS) - 1;
@@ -108,7 +108,7 @@ contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
 
     /// @notice The KST day (days since 1970-01-01 in Korea Standard Time) of a Unix time.
     function kstDayOf(uint256 timestamp) public pure returns (uint32) {
-        return uint32((timestamp + KST_OFFSET) / 1 days);
+        return HalfHours.localDay(timestamp);
     }
 
     function _file(IncidentInput calldata input) private returns (uint256 incidentId) {
@@ -149,7 +149,7 @@ contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
         }
         if (kind > uint8(type(IncidentType).max)) revert IncidentRegistryInvalidType(kind);
         if (input.sourceEventId == bytes32(0)) revert IncidentRegistryZeroSource();
-        if (input.confidenceBps > BPS) revert IncidentRegistryInvalidConfidence(input.confidenceBps);
+        if (input.confidenceBps > BasisPoints.FULL) revert IncidentRegistryInvalidConfidence(input.confidenceBps);
         if (input.observedAt == 0 || input.observedAt > block.timestamp + maxClockSkew) {
             revert IncidentRegistryInvalidTime(input.observedAt);
         }

@@ -11,6 +11,9 @@ import {IOccupancyOracle} from "../interfaces/IOccupancyOracle.sol";
 import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
 import {CityAccessControlled} from "../access/CityAccessControlled.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
+import {HalfHours} from "../libraries/HalfHours.sol";
+import {LeaseIds} from "../libraries/LeaseIds.sol";
 import {OccupancyBits} from "../libraries/OccupancyBits.sol";
 import {Lease, LeaseStatus} from "../types/ParkingTypes.sol";
 import {IncidentInput, IncidentType, OccupancyReport, SlotOccupancy} from "../types/SensorTypes.sol";
@@ -30,11 +33,8 @@ contract OccupancyOracle is CityAccessControlled, EIP712, IOccupancyOracle {
     );
     uint256 public constant MAX_SLOT_ID = OccupancyBits.MAX_SLOT_ID;
     uint256 public constant MAX_REPORT_WORDS = OccupancyBits.MAX_REPORT_WORDS;
-    uint16 private constant SENSOR_CONFIDENCE_BPS = 10_000;
-    // LeaseMarket's lease id layout: (slotId << 48) | (startUnit << 8) | generation.
-    uint256 private constant LEASE_SLOT_SHIFT = 48;
-    uint256 private constant LEASE_START_SHIFT = 8;
-    uint256 private constant HALF_HOUR = 1800;
+    /// @dev A sensor-derived incident is certain: the occupancy bit is the evidence.
+    uint16 private constant SENSOR_CONFIDENCE_BPS = uint16(BasisPoints.FULL);
 
     IIncidentRegistry public immutable incidents;
     ILeaseMarket public immutable market;
@@ -231,8 +231,7 @@ contract OccupancyOracle is CityAccessControlled, EIP712, IOccupancyOracle {
         if (leaseId != 0) {
             status = market.leaseOf(leaseId).status;
         } else {
-            uint256 nextUnit = block.timestamp / HALF_HOUR + 1;
-            uint256 candidate = (slotId << LEASE_SLOT_SHIFT) | (nextUnit << LEASE_START_SHIFT);
+            uint256 candidate = LeaseIds.id(LeaseIds.key(slotId, HalfHours.toUnit(block.timestamp) + 1), 0);
             try market.leaseOf(candidate) returns (Lease memory lease) {
                 if (lease.status == LeaseStatus.BOOKED) (leaseId, status) = (candidate, LeaseStatus.BOOKED);
             } catch {}

@@ -3,12 +3,11 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
-import {CityAccessControlled} from "../access/CityAccessControlled.sol";
+import {CityContext} from "../access/CityContext.sol";
 import {CityRoles} from "../access/CityRoles.sol";
+import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {CivilMonth} from "../libraries/CivilMonth.sol";
 import {Payee, SlotCategory} from "../types/ParkingTypes.sol";
 
@@ -21,10 +20,9 @@ import {Payee, SlotCategory} from "../types/ParkingTypes.sol";
 /// `balanceOf(this) == escrow of open leases + sum of claimable`, an invariant the tests check.
 /// The three fixed payees share one "house" storage word, so a settlement writes at most two
 /// words (the owner's account and the house word) whatever the split.
-contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
+contract RevenueSplit is CityContext, IRevenueSplit {
     using SafeERC20 for IERC20;
 
-    uint256 private constant BPS = 10_000;
     uint256 private constant ROW_BITS = 64;
     uint256 private constant HOUSE_BITS = 72;
     uint256 private constant HOUSE_MASK = (1 << HOUSE_BITS) - 1;
@@ -41,7 +39,9 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     address public immutable villageEnterprise;
     address public immutable cityFund;
     address public immutable platform;
-    IERC20 public credit;
+    /// @notice The CityCredit token this vault holds. CityCredit fixes this vault's address in
+    /// turn, so the deployment gives each the other's address (the second one's is computed).
+    IERC20 public immutable credit;
 
     /// @dev Per category (64 bits each): ownerBps | villageBps << 16 | cityBps << 32 | dustParty << 48.
     /// The platform takes the remaining basis points.
@@ -59,14 +59,17 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
 
     constructor(
         ICityAccess access_,
+        IERC20 credit_,
         address trustedForwarder,
         address villageEnterprise_,
         address cityFund_,
         address platform_
-    ) ERC2771Context(trustedForwarder) CityAccessControlled(access_) {
-        if (villageEnterprise_ == address(0) || cityFund_ == address(0) || platform_ == address(0)) {
-            revert RevenueSplitZeroAddress();
-        }
+    ) CityContext(access_, trustedForwarder) {
+        if (
+            address(credit_) == address(0) || villageEnterprise_ == address(0) || cityFund_ == address(0)
+                || platform_ == address(0)
+        ) revert RevenueSplitZeroAddress();
+        credit = credit_;
         villageEnterprise = villageEnterprise_;
         cityFund = cityFund_;
         platform = platform_;
@@ -81,15 +84,6 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
     modifier onlySource() {
         if (!_sources[msg.sender]) revert RevenueSplitNotSource(msg.sender);
         _;
-    }
-
-    /// @notice Set the CityCredit token once. It is deployed after this vault because it fixes
-    /// the vault's address as an immutable.
-    function setCredit(IERC20 credit_) external onlyCityRole(CityRoles.CITY_ADMIN) {
-        if (address(credit_) == address(0)) revert RevenueSplitZeroAddress();
-        if (address(credit) != address(0)) revert RevenueSplitCreditAlreadySet();
-        credit = credit_;
-        emit CreditSet(address(credit_));
     }
 
     /// @inheritdoc IRevenueSplit
@@ -113,7 +107,7 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
             return;
         }
         emit EscrowRefunded(msg.sender, to, amount);
-        _credit().safeTransfer(to, amount);
+        credit.safeTransfer(to, amount);
     }
 
     /// @inheritdoc IRevenueSplit
@@ -137,7 +131,7 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         amount = fromAccount + fromHouse + fromRefunds;
         if (amount == 0) revert RevenueSplitNothingToClaim(payee);
         emit Claimed(payee, amount);
-        _credit().safeTransfer(payee, amount);
+        credit.safeTransfer(payee, amount);
     }
 
     /// @inheritdoc IRevenueSplit
@@ -231,7 +225,7 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         ownerBps = uint16(row);
         villageBps = uint16(row >> 16);
         cityBps = uint16(row >> 32);
-        platformBps = uint16(BPS - ownerBps - villageBps - cityBps);
+        platformBps = uint16(BasisPoints.FULL - ownerBps - villageBps - cityBps);
         dustParty = Payee(uint8(row >> 48));
     }
 
@@ -287,10 +281,11 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         uint256 ownerBps = row & 0xFFFF;
         uint256 villageBps = (row >> 16) & 0xFFFF;
         uint256 cityBps = (row >> 32) & 0xFFFF;
-        ownerShare = amount * ownerBps / BPS;
-        villageShare = amount * villageBps / BPS;
-        cityShare = amount * cityBps / BPS;
-        platformShare = amount * (BPS - ownerBps - villageBps - cityBps) / BPS;
+        // BasisPoints.share written out: on this path (every settlement) the optimizer does better.
+        ownerShare = amount * ownerBps / BasisPoints.FULL;
+        villageShare = amount * villageBps / BasisPoints.FULL;
+        cityShare = amount * cityBps / BasisPoints.FULL;
+        platformShare = amount * (BasisPoints.FULL - ownerBps - villageBps - cityBps) / BasisPoints.FULL;
         uint256 dust = amount - ownerShare - villageShare - cityShare - platformShare;
         if (dust != 0) {
             Payee dustParty = Payee(uint8(row >> 48));
@@ -392,11 +387,6 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         return (word >> (index * HOUSE_BITS)) & HOUSE_MASK;
     }
 
-    function _credit() private view returns (IERC20 token) {
-        token = credit;
-        if (address(token) == address(0)) revert RevenueSplitCreditNotSet();
-    }
-
     function _writeSplit(
         SlotCategory category,
         uint16 ownerBps,
@@ -406,7 +396,7 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
         Payee dustParty
     ) private {
         uint256 total = uint256(ownerBps) + villageBps + cityBps + platformBps;
-        if (total != BPS) revert RevenueSplitInvalidShares(total);
+        if (total != BasisPoints.FULL) revert RevenueSplitInvalidShares(total);
         uint256 shift = ROW_BITS * uint256(category);
         uint256 row = uint256(ownerBps) | (uint256(villageBps) << 16) | (uint256(cityBps) << 32)
             | (uint256(uint8(dustParty)) << 48);
@@ -418,17 +408,5 @@ contract RevenueSplit is ERC2771Context, CityAccessControlled, IRevenueSplit {
 
     function _row(SlotCategory category) private view returns (uint256) {
         return (_splitTable >> (ROW_BITS * uint256(category))) & ((1 << ROW_BITS) - 1);
-    }
-
-    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
-        return ERC2771Context._msgSender();
-    }
-
-    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
-        return ERC2771Context._msgData();
-    }
-
-    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
-        return ERC2771Context._contextSuffixLength();
     }
 }

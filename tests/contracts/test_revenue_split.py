@@ -116,13 +116,29 @@ def test_constructor_reverts_on_zero_payee(RevenueSplit, system, people, positio
     payees = [people.village_enterprise, people.city_fund, people.platform]
     payees[position] = ZERO
     with reverts_with("RevenueSplitZeroAddress"):
-        RevenueSplit.deploy(system.access, system.forwarder, *payees, {"from": people.admin})
+        RevenueSplit.deploy(
+            system.access, system.credit, system.forwarder, *payees, {"from": people.admin}
+        )
+
+
+def test_constructor_reverts_on_zero_credit(RevenueSplit, system, people):
+    with reverts_with("RevenueSplitZeroAddress"):
+        RevenueSplit.deploy(
+            system.access,
+            ZERO,
+            system.forwarder,
+            people.village_enterprise,
+            people.city_fund,
+            people.platform,
+            {"from": people.admin},
+        )
 
 
 def test_constructor_reverts_on_zero_access(RevenueSplit, system, people):
     with reverts_with("CityAccessZeroAddress"):
         RevenueSplit.deploy(
             ZERO,
+            system.credit,
             system.forwarder,
             people.village_enterprise,
             people.city_fund,
@@ -134,6 +150,7 @@ def test_constructor_reverts_on_zero_access(RevenueSplit, system, people):
 def test_constructor_emits_the_default_splits(RevenueSplit, system, people):
     fresh = RevenueSplit.deploy(
         system.access,
+        system.credit,
         system.forwarder,
         people.village_enterprise,
         people.city_fund,
@@ -151,7 +168,7 @@ def test_constructor_emits_the_default_splits(RevenueSplit, system, people):
             event["platformBps"],
         ) == bps
         assert event["dustParty"] == VILLAGE_KIND
-    assert fresh.credit() == ZERO
+    assert fresh.credit() == system.credit
 
 
 # -------------------------------------------------------------------------- split table
@@ -386,32 +403,11 @@ def test_allocate_reverts_when_house_balance_overflows(split, direct_source, own
 # ---------------------------------------------------------------------------------- credit
 
 
-def test_set_credit_reverts_when_already_set(split, system, people):
-    with reverts_with("RevenueSplitCreditAlreadySet"):
-        split.setCredit(system.credit, {"from": people.admin})
-
-
-def test_set_credit_once_on_fresh_split(RevenueSplit, system, people, accounts):
-    fresh = RevenueSplit.deploy(
-        system.access,
-        system.forwarder,
-        people.village_enterprise,
-        people.city_fund,
-        people.platform,
-        {"from": people.admin},
-    )
-    with reverts_with("RevenueSplitZeroAddress"):
-        fresh.setCredit(ZERO, {"from": people.admin})
-    with reverts_with("CityAccessMissingRole", people.operator, ROLES["CITY_ADMIN"]):
-        fresh.setCredit(system.credit, {"from": people.operator})
-    fresh.setSource(accounts[13], True, {"from": people.admin})
-    with reverts_with("RevenueSplitCreditNotSet"):
-        fresh.refund(people.platform, 1, {"from": accounts[13]})
-    tx = fresh.setCredit(system.credit, {"from": people.admin})
-    assert tx.events["CreditSet"]["credit"] == system.credit
-    assert fresh.credit() == system.credit
-    with reverts_with("RevenueSplitCreditAlreadySet"):
-        fresh.setCredit(system.credit, {"from": people.admin})
+def test_credit_is_fixed_at_deployment(split, system):
+    # An immutable of the constructor: there is no setter to call, or to call twice.
+    assert split.credit() == system.credit
+    assert system.credit.escrowVault() == split
+    assert not any(e.get("name") == "setCredit" for e in split.abi)
 
 
 # ----------------------------------------------------------------------------------- claim
