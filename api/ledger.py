@@ -14,7 +14,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from api.errors import LedgerUnavailable
-from indexer.registry import BUILD, Deployment, Registry
+from citypass.protocol.abi import BUILD, Registry
+from citypass.protocol.deployment_record import Deployment
 
 CLOCK_CACHE_SECONDS = 1.0
 
@@ -87,7 +88,7 @@ class Ledger:
         self.rpc_url = rpc_url
         self.deployment = deployment
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
-        self.registry = Registry(self.w3, deployment)
+        self.registry = Registry(self.w3, deployment.addresses)
         self.contracts = self.registry.contracts
         self._clock = (0.0, 0)
         self._lock = threading.Lock()

@@ -1,6 +1,6 @@
 """Every contract of a deployment by address, and the decoding of their raw logs.
 
-The indexer's registry (indexer.registry.CONTRACTS) may not list every contract yet (the
+The indexer's registry (citypass.protocol.deployment_record.CONTRACTS) may not list every contract yet (the
 mobility contracts arrive there on their own schedule), so the explorer reads the deployment
 record itself and decodes the logs of every contract it names, keyed by contract name.
 """
@@ -15,7 +15,8 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
 from web3._utils.events import get_event_data
 
-from indexer.registry import CONTRACTS, DecodedEvent, load_abi
+from citypass.protocol.abi import DecodedEvent, load_abi
+from citypass.protocol.deployment_record import CONTRACTS
 
 # Every contract a deployment record names (the indexer registry lists them all).
 ALL_CONTRACTS = CONTRACTS

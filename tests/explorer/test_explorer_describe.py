@@ -11,7 +11,7 @@ from web3 import Web3
 from api.explorer.contracts import ALL_CONTRACTS, ContractBook
 from api.explorer.describe import describe, described_events
 from api.explorer.formatting import kst_window, month_bounds, won
-from indexer.registry import BUILD
+from citypass.protocol.abi import BUILD
 from tests.explorer_logs import make_log
 
 # 2026-03-02 (a Monday) 18:00 and 22:00 KST.
