@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api.explorer.formatting import hexify, kst, kst_date, kst_window, short, won
+from citypass.protocol.abi import DecodedEvent
 from indexer.handlers import (
     CATEGORIES,
     DEVICE_KINDS,
@@ -20,7 +21,6 @@ from indexer.handlers import (
     PAYEES,
     ROLE_BY_ID,
 )
-from indexer.registry import DecodedEvent
 from indexer.windows import unpack_windows
 
 OPERATOR_KINDS = ("NONE", "CAR_SHARE", "KICK_SCOOTER", "VALET", "TRANSIT")
