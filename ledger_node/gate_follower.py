@@ -8,12 +8,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eth_utils import to_checksum_address
-
 from ledger_node.engine import Engine
+from ledger_node.integrity import ACCESS_META, access_contract_in_block
 from ledger_node.journal import Journal, JournalBlock
-from ledger_node.permission import PermissionGate, allowed_call_data
-from ledger_node.recovery import ACCESS_META
+from ledger_node.permission import PermissionGate
 
 log = logging.getLogger("ledger_node")
 
@@ -56,30 +54,8 @@ class GateFollower:
         return logs
 
     async def _discover(self, block: JournalBlock) -> None:
-        address = await find_access_contract(self.engine, self.authority, block)
+        address = await access_contract_in_block(self.engine, self.authority, block.tx_hashes)
         if address is not None:
             self.journal.set_meta(ACCESS_META, address)
             self.gate.set_access_contract(address)
             log.info("permission contract discovered at %s", address)
-
-
-async def find_access_contract(engine: Engine, authority: str, block: JournalBlock) -> str | None:
-    """The permission contract among those the authority created in `block`, or None."""
-    replies = await engine.batch(
-        [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in block.tx_hashes]
-    )
-    for reply in replies:
-        receipt = reply.get("result") or {}
-        created = receipt.get("contractAddress")
-        if not created or to_checksum_address(receipt["from"]) != authority:
-            continue
-        if await _answers_transaction_allowed(engine, authority, created):
-            return to_checksum_address(created)
-    return None
-
-
-async def _answers_transaction_allowed(engine: Engine, authority: str, address: str) -> bool:
-    data = allowed_call_data(bytes.fromhex(authority[2:]), None, 0, 0, 0, b"")
-    reply = (await engine.batch([("eth_call", [{"to": address, "data": data}, "latest"])]))[0]
-    result = reply.get("result")
-    return isinstance(result, str) and len(result) == 66 and int(result, 16) == 1

@@ -18,6 +18,7 @@ from ledger_node.config import SNAPSHOT_DIR, NodeConfig
 from ledger_node.engine import Engine
 from ledger_node.errors import EngineError, RecoveryError
 from ledger_node.integrity import (
+    ACCESS_META,
     HeadMarker,
     IntegrityError,
     check_journal,
@@ -29,7 +30,6 @@ from ledger_node.permission import PermissionGate
 from ledger_node.replay import ReplayMismatch, replay_block
 
 log = logging.getLogger("ledger_node.recovery")
-ACCESS_META = "access_contract"  # journal meta key: the discovered permission contract
 
 
 @dataclass(frozen=True)
