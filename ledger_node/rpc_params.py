@@ -56,6 +56,18 @@ def _opt(name: str, check: Check) -> Param:
 NONE: tuple[Param, ...] = ()
 _BLOCK = _opt("block", block_id)
 _AT_BLOCK = _p("block", block_id)  # required for state reads, as by geth and anvil
+_ADDRESS = _p("address", address)
+_BLOCK_NUMBER = _p("block", block_number)
+_BLOCK_HASH = _p("blockHash", hash32)
+_INDEX = _p("index", uint64)
+_TX_HASH = _p("transactionHash", hash32)
+_CALL = _p("call", call)
+_FILTER = _p("filter", filter_object)
+_FILTER_ID = _p("filterId", filter_id)
+_LEDGER_BLOCK = _p("block", plain_block_number)
+_OTS_BLOCK = _p("block", otterscan_number)
+_OTS_PAGE_SIZE = _p("pageSize", otterscan_number)
+_TRACE_CONFIG = _opt("config", trace_config)
 
 SCHEMAS: dict[str, tuple[Param, ...]] = {
     **dict.fromkeys(
@@ -68,70 +80,72 @@ SCHEMAS: dict[str, tuple[Param, ...]] = {
         ),
         NONE,
     ),
-    "eth_getBalance": (_p("address", address), _AT_BLOCK),
-    "eth_getCode": (_p("address", address), _AT_BLOCK),
-    "eth_getTransactionCount": (_p("address", address), _AT_BLOCK),
-    "eth_getStorageAt": (_p("address", address), _p("slot", storage_key), _AT_BLOCK),
-    "ethcall": (
-        _p("call", call), _BLOCK,
-        _opt("stateOverrides", state_overrides), _opt("blockOverrides", block_overrides),
+    # Account state at a block.
+    **dict.fromkeys(("eth_getBalance", "eth_getCode", "eth_getTransactionCount"), (_ADDRESS, _AT_BLOCK)),
+    "eth_getStorageAt": (_ADDRESS, _p("slot", storage_key), _AT_BLOCK),
+    "eth_getProof": (_ADDRESS, _p("storageKeys", list_of(hash32, at_most=1000)), _AT_BLOCK),
+    # Calls.
+    "eth_call": (
+        _CALL, _BLOCK, _opt("stateOverrides", state_overrides),
+        _opt("blockOverrides", block_overrides),
     ),
-    "eth_estimateGas": (_p("call", call), _BLOCK, _opt("stateOverrides", state_overrides)),
-    "eth_createAccessList": (_p("call", call), _BLOCK),
+    "eth_estimateGas": (_CALL, _BLOCK, _opt("stateOverrides", state_overrides)),
+    "eth_createAccessList": (_CALL, _BLOCK),
     "eth_feeHistory": (
         _p("blockCount", fee_history_count), _p("newestBlock", block_number),
         _opt("rewardPercentiles", percentiles),
     ),
-    "eth_getBlockByNumber": (_p("block", block_number), _p("fullTransactions", boolean)),
-    "eth_getBlockByHash": (_p("blockHash", hash32), _p("fullTransactions", boolean)),
+    # Blocks and transactions.
+    "eth_getBlockByNumber": (_BLOCK_NUMBER, _p("fullTransactions", boolean)),
+    "eth_getBlockByHash": (_BLOCK_HASH, _p("fullTransactions", boolean)),
     "eth_getBlockReceipts": (_p("block", block_or_hash),),
-    "eth_getBlockTransactionCountByNumber": (_p("block", block_number),),
-    "eth_getBlockTransactionCountByHash": (_p("blockHash", hash32),),
-    "eth_getUncleCountByBlockNumber": (_p("block", block_number),),
-    "eth_getUncleCountByBlockHash": (_p("blockHash", hash32),),
-    "eth_getUncleByBlockNumberAndIndex": (_p("block", block_number), _p("index", uint64)),
-    "eth_getUncleByBlockHashAndIndex": (_p("blockHash", hash32), _p("index", uint64)),
-    "eth_getTransactionByHash": (_p("transactionHash", hash32),),
-    "eth_getTransactionByBlockNumberAndIndex": (_p("block", block_number), _p("index", uint64)),
-    "eth_getTransactionByBlockHashAndIndex": (_p("blockHash", hash32), _p("index", uint64)),
-    "eth_getTransactionReceipt": (_p("transactionHash", hash32),),
-    "eth_getLogs": (_p("filter", filter_object),),
-    "eth_newFilter": (_p("filter", filter_object),),
-    "eth_getFilterChanges": (_p("filterId", filter_id),),
-    "eth_getFilterLogs": (_p("filterId", filter_id),),
-    "eth_uninstallFilter": (_p("filterId", filter_id),),
-    "eth_getProof": (
-        _p("address", address), _p("storageKeys", list_of(hash32, at_most=1000)), _AT_BLOCK,
+    **dict.fromkeys(
+        ("eth_getBlockTransactionCountByNumber", "eth_getUncleCountByBlockNumber", "trace_block"),
+        (_BLOCK_NUMBER,),
     ),
-    "web3_sha3": (_p("data", data),),
-    "debug_traceTransaction": (_p("transactionHash", hash32), _opt("config", trace_config)),
-    "debug_traceCall": (_p("call", call), _BLOCK, _opt("config", trace_config)),
-    "trace_transaction": (_p("transactionHash", hash32),),
-    "trace_block": (_p("block", block_number),),
+    **dict.fromkeys(
+        ("eth_getBlockTransactionCountByHash", "eth_getUncleCountByBlockHash"), (_BLOCK_HASH,)
+    ),
+    **dict.fromkeys(
+        ("eth_getUncleByBlockNumberAndIndex", "eth_getTransactionByBlockNumberAndIndex"),
+        (_BLOCK_NUMBER, _INDEX),
+    ),
+    **dict.fromkeys(
+        ("eth_getUncleByBlockHashAndIndex", "eth_getTransactionByBlockHashAndIndex"),
+        (_BLOCK_HASH, _INDEX),
+    ),
+    **dict.fromkeys(
+        (
+            "eth_getTransactionByHash", "eth_getTransactionReceipt", "trace_transaction",
+            "ots_getInternalOperations", "ots_getTransactionError", "ots_traceTransaction",
+        ),
+        (_TX_HASH,),
+    ),
     "eth_sendRawTransaction": (_p("transaction", data),),
-    "ledger_getSeal": (_p("block", plain_block_number),),
-    "ledger_getJournalEntry": (_p("block", plain_block_number),),
+    "web3_sha3": (_p("data", data),),
+    # Logs, filters and subscriptions.
+    **dict.fromkeys(("eth_getLogs", "eth_newFilter"), (_FILTER,)),
+    **dict.fromkeys(
+        ("eth_getFilterChanges", "eth_getFilterLogs", "eth_uninstallFilter"), (_FILTER_ID,)
+    ),
     "eth_subscribe": (_p("kind", subscription_kind), _opt("filter", filter_object)),
     "eth_unsubscribe": (_p("subscriptionId", text),),
+    # Traces.
+    "debug_traceTransaction": (_TX_HASH, _TRACE_CONFIG),
+    "debug_traceCall": (_CALL, _BLOCK, _TRACE_CONFIG),
+    # The ledger's own.
+    **dict.fromkeys(("ledger_getSeal", "ledger_getJournalEntry"), (_LEDGER_BLOCK,)),
     # Otterscan's API, as anvil serves it.
-    "ots_getInternalOperations": (_p("transactionHash", hash32),),
-    "ots_hasCode": (_p("address", address), _p("block", otterscan_number)),
-    "ots_getTransactionError": (_p("transactionHash", hash32),),
-    "ots_traceTransaction": (_p("transactionHash", hash32),),
-    "ots_getBlockDetails": (_p("block", otterscan_number),),
-    "ots_getBlockDetailsByHash": (_p("blockHash", hash32),),
-    "ots_getBlockTransactions": (
-        _p("block", otterscan_number), _p("page", otterscan_number),
-        _p("pageSize", otterscan_number),
+    "ots_hasCode": (_ADDRESS, _OTS_BLOCK),
+    "ots_getBlockDetails": (_OTS_BLOCK,),
+    "ots_getBlockDetailsByHash": (_BLOCK_HASH,),
+    "ots_getBlockTransactions": (_OTS_BLOCK, _p("page", otterscan_number), _OTS_PAGE_SIZE),
+    **dict.fromkeys(
+        ("ots_searchTransactionsBefore", "ots_searchTransactionsAfter"),
+        (_ADDRESS, _OTS_BLOCK, _OTS_PAGE_SIZE),
     ),
-    "ots_searchTransactionsBefore": (
-        _p("address", address), _p("block", otterscan_number), _p("pageSize", otterscan_number),
-    ),
-    "ots_searchTransactionsAfter": (
-        _p("address", address), _p("block", otterscan_number), _p("pageSize", otterscan_number),
-    ),
-    "ots_getTransactionBySenderAndNonce": (_p("address", address), _p("nonce", otterscan_number)),
-    "ots_getContractCreator": (_p("address", address),),
+    "ots_getTransactionBySenderAndNonce": (_ADDRESS, _p("nonce", otterscan_number)),
+    "ots_getContractCreator": (_ADDRESS,),
 }  # fmt: skip
 
 
