@@ -70,9 +70,11 @@ TEST_WORKERS ?= 2
 test: compile ## run the whole test suite (TEST_WORKERS=1 for one process)
 	pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=20 tests
 
-lint: setup ## ruff check + ruff format --check
+lint: setup ## ruff, the import rules (docs/architecture.md) and the type checker
 	ruff check .
 	ruff format --check .
+	lint-imports
+	mypy
 
 format: setup ## format the Python code
 	ruff format .

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,7 +39,7 @@ class RequestMetrics:
         finally:
             self._record(scope, status["code"], time.perf_counter() - started)
 
-    def _record(self, scope: dict[str, Any], status: int, elapsed: float) -> None:
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         # The route template, not the path, so label values stay bounded.
         template = getattr(scope.get("route"), "path", "unmatched")
         method = scope["method"]

@@ -10,6 +10,7 @@ from eth_account import Account
 from eth_account._utils.legacy_transactions import Transaction
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils import to_checksum_address
+from hexbytes import HexBytes
 
 from api.errors import ValidationFailed
 
@@ -25,7 +26,7 @@ def decode_raw(raw: bytes) -> RawTransaction:
     try:
         sender = Account.recover_transaction(raw)
         if raw and raw[0] <= 0x7F:  # EIP-2718 typed envelope
-            fields = TypedTransaction.from_bytes(raw).as_dict()
+            fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
             to, data = fields.get("to"), bytes(fields.get("data") or b"")
         else:
             legacy = rlp.decode(raw, Transaction)

@@ -90,12 +90,16 @@ class RelayAccount:
     on_batch: Callable[[int, float], None]  # (requests sent together, seconds they took)
 
 
+# What an item calls before its precheck, which sets it before anything reads it.
+_NOT_CHECKED = Allowed("?", "?")
+
+
 @dataclass
 class _Item:
     request: ForwardRequestCreate
     admit: Admit
     future: Future = field(default_factory=Future)
-    allowed: Allowed | None = None
+    allowed: Allowed = _NOT_CHECKED
     nonce: int = -1
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from web3.types import TxParams
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
 from api.forward_signature import domain_separator, forward_request_digest, recover_signer
@@ -88,7 +90,9 @@ class ForwardChecks:
     def estimate_inner_gas(self, sender: str, target: str, data: bytes) -> int | None:
         """Gas of the forwarded call as the forwarder makes it, or None when it would revert."""
         try:
-            used = self.ledger.w3.eth.estimate_gas(self._inner_call(sender, target, data))
+            used = self.ledger.w3.eth.estimate_gas(
+                cast(TxParams, self._inner_call(sender, target, data))
+            )
         except Exception:
             return None
         return int(used * 1.25) + 10_000

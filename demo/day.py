@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
+from eth_typing import HexStr
 
 from citypass.chain.session import head_time
 from demo.world import Slot, World
@@ -347,7 +348,7 @@ def _reason(exc: Exception) -> str:
     for arg in exc.args:
         for part in arg if isinstance(arg, tuple) else (arg,):
             if isinstance(part, str) and part.startswith("0x") and len(part) >= 10:
-                return decode_typed_error(part)
+                return decode_typed_error(HexStr(part))
     return str(exc)
 
 

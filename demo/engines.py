@@ -40,7 +40,8 @@ def start_anvil() -> DemoChain:
     project, _ = load_project()
     from brownie import accounts
 
-    return DemoChain(project, list(accounts[:8]), mine_at, "(in-process anvil)", disconnect)
+    first_eight = [accounts[i] for i in range(8)]
+    return DemoChain(project, first_eight, mine_at, "(in-process anvil)", disconnect)
 
 
 def _quiet_brownie_deployment_records() -> None:

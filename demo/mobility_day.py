@@ -184,7 +184,9 @@ def plan_mobility(
                 return asset
         return None
 
-    def trip(operator, rider, start, minutes, metres_per_minute) -> Trip | None:
+    def trip(
+        operator: MobilityOperator, rider: Any, start: int, minutes: int, metres_per_minute: int
+    ) -> Trip | None:
         end = start + minutes * MINUTE
         asset = free_asset(operator, start, end)
         if asset is None:

@@ -131,7 +131,9 @@ class SensorRig:
 
     def _edge_drained(self) -> bool:
         health = _get_json(self.edge_url + "/health")
-        return bool(health) and health.get("outboxDepth") == 0 and self._edge_read_everything()
+        return (
+            health is not None and health.get("outboxDepth") == 0 and self._edge_read_everything()
+        )
 
     def _edge_read_everything(self) -> bool:
         # The edge has taken every line we wrote once its readings counter caught up.

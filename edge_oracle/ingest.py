@@ -52,6 +52,7 @@ class Ingestor:
         try:
             if line.text is None:
                 raise ReadingError("bad_encoding", "the line is not UTF-8 text")
+            reading: Reading | None
             if source.format == "slot":
                 reading, dropped = parse_slot_line(line.text)
             else:

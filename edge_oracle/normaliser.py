@@ -133,7 +133,7 @@ class Normaliser:
         )
 
     def _camera(self, state: SensorState, detection: CameraDetection) -> list[Draft]:
-        common = {
+        common: dict[str, Any] = {
             "sensor": detection.sensor,
             "source_type": state.source_type,
             "slot_id": detection.slot,

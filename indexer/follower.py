@@ -13,9 +13,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 from web3 import Web3
@@ -372,7 +372,7 @@ class _ChainRows:
             (m.RawLog.__table__, self.logs),
         ):
             if rows:
-                connection.execute(insert(table), rows)
+                connection.execute(insert(cast(Table, table)), rows)
 
 
 def hold_rows(session: Session) -> None:

@@ -78,7 +78,7 @@ def get_or_new(session: Session, model: type[T], key: Any, **defaults: Any) -> T
     with session.no_autoflush:
         row = session.get(model, key)
     if row is None:
-        row = model(**defaults)  # type: ignore[call-arg]
+        row = model(**defaults)
         session.add(row)
         made[(model, key)] = row
     return row

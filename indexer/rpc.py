@@ -66,7 +66,7 @@ class RpcClient:
         if not isinstance(answers, list):
             raise IndexerError(f"the ledger node at {self.url} refused a batch: {answers}")
         by_id = {answer.get("id"): answer for answer in answers}
-        results = []
+        results: list[Any] = []
         for i, (method, _params) in enumerate(calls):
             answer = by_id.get(i, {})
             if "error" in answer or "result" not in answer:

@@ -223,7 +223,7 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 def _load_slots(conn: Connection, ids: Iterable[int] | None) -> dict[int, IndexedSlot]:
     """The active slots among `ids` (every slot when None), with everything search reads."""
-    selections = [None] if ids is None else list(_chunks(ids))
+    selections: list[list[int] | None] = [None] if ids is None else list(_chunks(ids))
     rows: list[Row[Any]] = []
     windows: dict[int, list[Window]] = {}
     blackouts: dict[int, set[int]] = {}
@@ -303,11 +303,11 @@ def _touched_slots(conn: Connection, after: int, upto: int) -> set[int] | None:
     cancelled: set[int] = set()
     for contract, event, topic1, topic2 in logs:
         if contract == "ParkingSlots" and event in SLOT_EVENTS:
-            slots.add(int(topic1, 16))
+            slots.add(_topic_int(topic1))
         elif contract == "LeaseMarket" and event == "LeaseBooked":
-            slots.add(int(topic2, 16))
+            slots.add(_topic_int(topic2))
         elif contract == "LeaseMarket" and event == "LeaseCancelled":
-            cancelled.add(int(topic1, 16))
+            cancelled.add(_topic_int(topic1))
     for chunk in _chunks(cancelled):
         slots.update(conn.scalars(select(m.Lease.slot_id).where(m.Lease.lease_id.in_(chunk))).all())
     return slots
@@ -429,3 +429,10 @@ class SearchIndex:
                 self.refresh()
             except Exception as exc:  # keep the previous snapshot; requests retry when stale
                 log.warning("search index refresh failed", extra={"error": str(exc)})
+
+
+def _topic_int(topic: str | None) -> int:
+    """An indexed uint topic (0x-hex) as an int; these events always carry it."""
+    if topic is None:
+        raise ValueError("an indexed topic is missing from a slot or lease event")
+    return int(topic, 16)

@@ -113,6 +113,7 @@ class HeadMarker:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending is not None)
                 mark, self._pending, self._busy = self._pending, None, True
+            assert mark is not None  # the wait above returns only with a pending mark
             try:
                 write_marker(self.path, mark)
                 failed = False

@@ -88,7 +88,7 @@ class PermissionGate:
             for sender, reply in zip(misses, replies, strict=True):
                 result = reply.get("result")
                 self._cache[sender] = (
-                    bool(result)
+                    isinstance(result, str)
                     and len(result) >= 66
                     and decode(["bool"], bytes.fromhex(result[2:]))[0]
                 )

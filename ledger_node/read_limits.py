@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,11 +202,11 @@ class ReadLimiter:
             self.counters.refused["rate_limit"] += len(calls) - admitted
         light = [i for i in range(admitted) if not is_heavy(calls[i][0])]
         heavy = [i for i in range(admitted) if is_heavy(calls[i][0])]
-        jobs = []
+        jobs: list[Coroutine[Any, Any, Any]] = []
         if light:
             jobs.append(self._light([calls[i] for i in light]))
         jobs.extend(self._heavy(client, *calls[i]) for i in heavy)
-        results = await asyncio.gather(*jobs)
+        results: list[Any] = list(await asyncio.gather(*jobs))
         if light:
             for index, answer in zip(light, results[0], strict=True):
                 answers[index] = answer

@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
@@ -88,7 +89,7 @@ class Ledger:
 
     # ------------------------------------------------------------------------- transactions
 
-    def send(self, function: Any, account: LocalAccount) -> dict[str, Any]:
+    def send(self, function: Any, account: LocalAccount) -> str:
         """Sign and send a contract call as `account`; returns the tx hash (hex) at once."""
 
         def build() -> str:
@@ -114,7 +115,7 @@ class Ledger:
     def receipt(self, tx_hash: str, timeout: float = RECEIPT_TIMEOUT) -> dict[str, Any]:
         receipt = self.guard(
             lambda: self.w3.eth.wait_for_transaction_receipt(
-                tx_hash, timeout=timeout, poll_latency=0.05
+                HexStr(tx_hash), timeout=timeout, poll_latency=0.05
             )
         )
         return dict(receipt)
@@ -123,7 +124,7 @@ class Ledger:
         from web3.exceptions import TransactionNotFound
 
         try:
-            return dict(self.guard(lambda: self.w3.eth.get_transaction_receipt(tx_hash)))
+            return dict(self.guard(lambda: self.w3.eth.get_transaction_receipt(HexStr(tx_hash))))
         except TransactionNotFound:
             return None
 

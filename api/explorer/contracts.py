@@ -13,10 +13,11 @@ from typing import Any
 from eth_utils import to_checksum_address
 from web3 import Web3
 
+from api.errors import NotFound
 from citypass.protocol.abi import DecodedEvent, Registry
 from citypass.protocol.deployment_record import CONTRACTS
 
-# Every contract a deployment record names (the indexer registry lists them all).
+# Every contract a deployment record names.
 ALL_CONTRACTS = CONTRACTS
 
 
@@ -49,7 +50,14 @@ class ContractBook:
             return None
         return self.names.get(to_checksum_address(address))
 
-    def handle(self, key: str) -> Any | None:
+    def handle(self, key: str) -> Any:
+        """The web3 contract `key` of the deployment; NotFound if this deployment lacks it."""
+        contract = self.handles.get(key)
+        if contract is None:
+            raise NotFound(f"this deployment has no {key} contract", code="no_contract")
+        return contract
+
+    def optional_handle(self, key: str) -> Any | None:
         return self.handles.get(key)
 
     def decode(self, log: dict[str, Any]) -> DecodedEvent | None:

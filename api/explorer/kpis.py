@@ -237,7 +237,7 @@ def valet(explorer: Explorer, session: Session) -> dict[str, Any]:
 
 
 def _valet_events(explorer: Explorer, session: Session) -> list[tuple[str, dict]] | None:
-    contract = explorer.book.handle("valet")
+    contract = explorer.book.optional_handle("valet")
     if contract is None:
         return None
     rows = session.scalars(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import encode
+from eth_typing import ABIEvent
 from eth_utils import event_abi_to_log_topic
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -96,8 +97,11 @@ def raw_log_dict(row: m.RawLog) -> dict[str, Any]:
     }
 
 
-def _event_abi(contract: Any, name: str) -> dict[str, Any]:
-    return next(i for i in contract.abi if i.get("type") == "event" and i["name"] == name)
+def _event_abi(contract: Any, name: str) -> ABIEvent:
+    return cast(
+        ABIEvent,
+        next(i for i in contract.abi if i.get("type") == "event" and i["name"] == name),
+    )
 
 
 def _month_blocks(session: Session, start: int, end: int) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from indexer.seals import SealStatus, verify_seal
 
@@ -30,7 +31,7 @@ class SealChecker:
         if cached is not None:
             return cached
         try:
-            reply = self.w3.provider.make_request("ledger_getSeal", [number])
+            reply = self.w3.provider.make_request(RPCEndpoint("ledger_getSeal"), [number])
         except Exception as exc:  # the page still renders; the auditor sees why
             return SealStatus("unavailable", detail=f"node did not answer ({type(exc).__name__})")
         if "error" in reply:

@@ -83,9 +83,11 @@ class FleetReader:
         self._trips: Any = None
         if addresses is not None:
             self._operators = w3.eth.contract(
-                addresses["operators"], abi=load_abi("MobilityOperators")
+                to_checksum_address(addresses["operators"]), abi=load_abi("MobilityOperators")
             )
-            self._trips = w3.eth.contract(addresses["trips"], abi=load_abi("TripSettlement"))
+            self._trips = w3.eth.contract(
+                to_checksum_address(addresses["trips"]), abi=load_abi("TripSettlement")
+            )
 
     def read(self) -> Fleet:
         if self._operators is None:
@@ -110,7 +112,7 @@ class FleetReader:
         plan_ids = [int(r[2]) for r in records]
         plans = call_many(self.w3, [views.planOf(p) for p in plan_ids if p], what="fare plans")
         plan_iter = iter(plans)
-        operators = {}
+        operators: dict[str, ScooterOperator] = {}
         for address, record, plan_id in zip(addresses, records, plan_ids, strict=True):
             plan = None
             if plan_id:

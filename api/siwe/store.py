@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import ApiError
-from api.siwe.tables import siwe_nonces, staff_sessions
+from api.siwe.tables import NONCE_MAX_LENGTH, siwe_nonces, staff_sessions
 
 NONCE_BYTES = 12  # 96 bits, rendered as 24 hex digits (EIP-4361 needs >= 8 alphanumerics)
 TOKEN_BYTES = 32
@@ -29,7 +29,6 @@ MAX_OPEN_NONCES = 100_000
 SWEEP_INTERVAL_SECONDS = 30.0
 # Expired sessions are kept this long so a late request still hears "expired", not "unknown".
 EXPIRED_SESSION_GRACE_SECONDS = 3600
-_LONGEST_NONCE = siwe_nonces.c.nonce.type.length
 
 
 class SessionStoreUnavailable(ApiError):
@@ -101,7 +100,7 @@ class NonceStore:
 
     def status(self, nonce: str) -> str:
         """'open', 'used' or 'unknown' (never issued, or expired and swept)."""
-        if len(nonce) > _LONGEST_NONCE:
+        if len(nonce) > NONCE_MAX_LENGTH:
             return "unknown"  # longer than any nonce we issue
         with _transaction(self._engine, "check the nonce") as conn:
             row = conn.execute(

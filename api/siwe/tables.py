@@ -9,11 +9,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 metadata = MetaData()
 
+NONCE_MAX_LENGTH = 64
+
 # Issued nonces: open until used_at is set (once, atomically) or expires_at passes.
 siwe_nonces = Table(
     "siwe_nonces",
     metadata,
-    Column("nonce", String(64), primary_key=True),
+    Column("nonce", String(NONCE_MAX_LENGTH), primary_key=True),
     Column("expires_at", Float, nullable=False, index=True),
     Column("used_at", Float, nullable=True),
 )

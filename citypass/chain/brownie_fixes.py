@@ -11,6 +11,7 @@ receipt again for a short while and, when it is there, let brownie finish the co
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 RECHECK_SECONDS = 3.0
@@ -27,7 +28,7 @@ def apply() -> None:
     from hexbytes import HexBytes
     from web3.exceptions import TransactionNotFound
 
-    original = transaction.TransactionReceipt._await_confirmation
+    original: Callable[..., None] = transaction.TransactionReceipt._await_confirmation
 
     def _receipt_appears(txid: str) -> bool:
         deadline = time.monotonic() + RECHECK_SECONDS
@@ -76,5 +77,6 @@ def apply() -> None:
         if guard.retry:
             original(self, None, required_confs)
 
-    transaction.TransactionReceipt._await_confirmation = _await_confirmation
+    # a monkeypatch by design (see the module docstring)
+    transaction.TransactionReceipt._await_confirmation = _await_confirmation  # type: ignore[method-assign]
     _applied = True

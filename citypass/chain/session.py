@@ -9,6 +9,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from web3.types import RPCEndpoint
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -72,7 +74,9 @@ def mine_at(timestamp: int) -> None:
     anvil's own form and then let brownie re-read the head's time."""
     from brownie import chain, web3
 
-    response = web3.provider.make_request("evm_mine", [{"timestamp": int(timestamp), "blocks": 1}])
+    response = web3.provider.make_request(
+        RPCEndpoint("evm_mine"), [{"timestamp": int(timestamp), "blocks": 1}]
+    )
     if "error" in response:
         raise RuntimeError(f"evm_mine at {timestamp} failed: {response['error']}")
     chain._set_time_offset_from_block()

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
+from eth_typing import ABIEvent
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
@@ -110,10 +111,10 @@ class Registry:
             name = CONTRACT_NAMES[key]
             abi = load_abi(name)
             self.names[address] = name
-            self.contracts[key] = w3.eth.contract(address=address, abi=abi)
+            self.contracts[key] = w3.eth.contract(address=to_checksum_address(address), abi=abi)
             for item in abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
-                    topic0 = "0x" + event_abi_to_log_topic(item).hex()
+                    topic0 = "0x" + event_abi_to_log_topic(cast(ABIEvent, item)).hex()
                     self._events[(address.lower(), topic0)] = _EventLayout.of(name, item)
 
     def decode(self, log: dict[str, Any]) -> DecodedEvent | None:

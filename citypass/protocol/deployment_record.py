@@ -29,7 +29,9 @@ class Deployment:
     def load(cls, path: Path) -> Deployment:
         try:
             record = json.loads(Path(path).read_text())
-            addresses = {key: to_checksum_address(record["contracts"][key]) for key in CONTRACTS}
+            addresses: dict[str, str] = {
+                key: to_checksum_address(record["contracts"][key]) for key in CONTRACTS
+            }
             return cls(int(record["chainId"]), addresses, int(record.get("startBlock", 0)))
         except FileNotFoundError as exc:
             raise ArtefactError(

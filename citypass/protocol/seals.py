@@ -6,6 +6,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
+from eth_typing import Hash32
 
 
 def seal_digest(chain_id: int, number: int, block_hash: bytes, parent_hash: bytes) -> bytes:
@@ -20,7 +21,9 @@ def seal_digest(chain_id: int, number: int, block_hash: bytes, parent_hash: byte
 def sign_seal(
     authority: LocalAccount, chain_id: int, number: int, block_hash: bytes, parent_hash: bytes
 ) -> bytes:
-    signed = authority.unsafe_sign_hash(seal_digest(chain_id, number, block_hash, parent_hash))
+    signed = authority.unsafe_sign_hash(
+        Hash32(seal_digest(chain_id, number, block_hash, parent_hash))
+    )
     return bytes(signed.signature)
 
 

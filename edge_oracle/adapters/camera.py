@@ -109,6 +109,7 @@ def _location(obj: dict[str, Any]) -> tuple[int, int]:
     for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > limit:
             raise ReadingError("bad_field", f"location.{name} must be degrees within ±{limit}")
+    assert isinstance(lat, (int, float)) and isinstance(lon, (int, float))  # checked above
     return int(round(lat * 1e6)), int(round(lon * 1e6))
 
 
