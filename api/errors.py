@@ -6,78 +6,68 @@ domain errors below; they never build HTTP responses for errors themselves.
 
 from __future__ import annotations
 
+from typing import Any
 
-class ApiError(Exception):
-    """Root of every citypass-api error; `message` says what the caller should do."""
+from citypass.core.errors import CodedError
+
+
+class ApiError(CodedError, code="internal"):
+    """Root of every citypass-api error; `message` says what the caller should do. A subclass
+    states its HTTP status and code in its class line."""
 
     status = 500
-    code = "internal"
+
+    def __init_subclass__(cls, status: int | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+        super().__init__(message, code)
 
 
-class SettingsError(ApiError):
+class SettingsError(ApiError, code="settings"):
     """A setting (env or CLI) is malformed; raised before the app starts."""
 
-    code = "settings"
 
-
-class RelayerKeyError(ApiError):
+class RelayerKeyError(ApiError, code="relayer_key"):
     """The relayer keystore is missing, unreadable or the password is wrong."""
 
-    code = "relayer_key"
+
+class ValidationFailed(ApiError, status=422, code="validation"):
+    """The request is malformed or asks for something that cannot be: fix it as said."""
 
 
-class ValidationFailed(ApiError):
-    status = 422
-    code = "validation"
-
-
-class Unauthenticated(ApiError):
+class Unauthenticated(ApiError, status=401, code="unauthenticated"):
     """No session, or an unknown or expired one: sign in again (SIWE)."""
 
-    status = 401
-    code = "unauthenticated"
+
+class PermissionDenied(ApiError, status=403, code="forbidden"):
+    """The caller may not do this (role, membership or ownership)."""
 
 
-class PermissionDenied(ApiError):
-    status = 403
-    code = "forbidden"
+class NotFound(ApiError, status=404, code="not_found"):
+    """Nothing by that id or address."""
 
 
-class NotFound(ApiError):
-    status = 404
-    code = "not_found"
-
-
-class NotAcceptable(ApiError):
+class NotAcceptable(ApiError, status=406, code="not_acceptable"):
     """The Accept header names no media type this endpoint serves (CDS requires 406)."""
 
-    status = 406
-    code = "not_acceptable"
+
+class Conflict(ApiError, status=409, code="conflict"):
+    """The ledger's state does not allow it now (a used nonce, a taken slot, ...)."""
 
 
-class Conflict(ApiError):
-    status = 409
-    code = "conflict"
-
-
-class RateLimited(ApiError):
-    status = 429
-    code = "rate_limited"
+class RateLimited(ApiError, status=429, code="rate_limited"):
+    """Over the signer's or the address's request rate: retry after `retry_after` seconds."""
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 
 
-class LedgerUnavailable(ApiError):
-    status = 503
-    code = "ledger_unavailable"
+class LedgerUnavailable(ApiError, status=503, code="ledger_unavailable"):
+    """The ledger node did not answer: retry later."""
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:

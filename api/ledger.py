@@ -13,10 +13,8 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from api.errors import LedgerUnavailable
-
-# Re-exported for api/relayer.py until it imports citypass.protocol.reverts itself.
-from citypass.protocol.reverts import decode_revert as decode_revert
-from indexer.registry import Deployment, Registry
+from citypass.protocol.abi import Registry
+from citypass.protocol.deployment_record import Deployment
 
 CLOCK_CACHE_SECONDS = 1.0
 
@@ -28,7 +26,7 @@ class Ledger:
         self.rpc_url = rpc_url
         self.deployment = deployment
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
-        self.registry = Registry(self.w3, deployment)
+        self.registry = Registry(self.w3, deployment.addresses)
         self.contracts = self.registry.contracts
         self._clock = (0.0, 0)
         self._lock = threading.Lock()
@@ -89,4 +87,4 @@ def selector_of(abi_item: dict[str, Any]) -> bytes:
     return bytes(function_abi_to_4byte_selector(abi_item))
 
 
-__all__ = ["Ledger", "Web3RPCError", "decode_revert", "selector_of"]
+__all__ = ["Ledger", "Web3RPCError", "selector_of"]

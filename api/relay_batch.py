@@ -5,7 +5,7 @@ Relaying one request at a time cost ~6 node round trips and one relayer-signed t
 booking; at hundreds of bookings a second the API's threads and the node's gateway spent their
 time on HTTP overhead. Here a preparing thread (two of them, so one prepares while the node
 answers the other) takes whatever requests arrived meanwhile (up to a gas budget) and:
-1. checks each request locally (value, allowlist, domain, deadline: Relayer.precheck);
+1. checks each request locally (value, allowlist, domain, deadline: ForwardChecks.precheck);
 2. reads every signer's forwarder nonce and simulates every forwarded call (as the forwarder,
    with the ERC-2771 sender suffix) in ONE JSON-RPC batch;
 3. recovers each signature at its signer's current nonce (older nonces → a replay), charges the
@@ -16,6 +16,10 @@ answers the other) takes whatever requests arrived meanwhile (up to a gas budget
 5. hands the receipt wait to a small pool, so the next batch is prepared while this one is
    mined, and answers each request with its own logs (those emitted before its
    ExecutedForwardRequest).
+
+The batcher depends on the checks (api/relay_checks.py) and on a RelayAccount: the few things
+of the relayer it needs (its address, how to sign and send, wait for a receipt, answer one
+request); the relayer (api/relayer.py) builds both and owns the batcher.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 from eth_abi import encode as abi_encode
@@ -37,11 +41,9 @@ from hexbytes import HexBytes
 
 from api.errors import ApiError, Conflict, LedgerUnavailable
 from api.receipts import ReceiptTimeout
+from api.relay_checks import Allowed, ForwardChecks, request_tuple
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
-
-if TYPE_CHECKING:
-    from api.relayer import Allowed, Relayer
 
 log = logging.getLogger("api.relayer")
 
@@ -67,6 +69,29 @@ EXECUTED_TOPIC = "0x" + keccak(text="ExecutedForwardRequest(address,uint256,bool
 # Called with the request once its signature is known to be the signer's; raises RateLimited
 # to refuse it (the signer's quota is charged only then, so forged requests drain nobody's).
 Admit = Callable[[ForwardRequestCreate], None]
+# The answer for one request of a mined batch, from its own logs:
+# (tx hash, receipt, request, signer's nonce, what it called, its logs) → the relay outcome.
+Outcome = Callable[
+    [bytes, dict[str, Any], ForwardRequestCreate, int, Allowed, list[Any]], dict[str, Any]
+]
+
+
+@dataclass(frozen=True)
+class RelayAccount:
+    """The relayer's side of a batch: who pays, how its transaction goes out and comes back."""
+
+    address: str  # the relayer account; also executeBatch's refund receiver
+    chain_id: int
+    rpc_url: str  # where a batch's node reads go, as one JSON-RPC batch
+    pending_nonce: Callable[[], int]  # the account's next nonce as the node counts it
+    send: Callable[[dict[str, Any]], bytes]  # sign and send; ApiError when the node refuses
+    wait_receipt: Callable[[bytes, float], dict[str, Any]]  # ReceiptTimeout after the timeout
+    outcome: Outcome
+    on_batch: Callable[[int, float], None]  # (requests sent together, seconds they took)
+
+
+# What an item calls before its precheck, which sets it before anything reads it.
+_NOT_CHECKED = Allowed("?", "?")
 
 
 @dataclass
@@ -74,13 +99,14 @@ class _Item:
     request: ForwardRequestCreate
     admit: Admit
     future: Future = field(default_factory=Future)
-    allowed: Allowed | None = None
+    allowed: Allowed = _NOT_CHECKED
     nonce: int = -1
 
 
 class RelayBatcher:
-    def __init__(self, relayer: Relayer) -> None:
-        self._relayer = relayer
+    def __init__(self, checks: ForwardChecks, account: RelayAccount) -> None:
+        self._checks = checks
+        self._account = account
         self._queue: queue.Queue[_Item] = queue.Queue()
         self._receipts_pool = ThreadPoolExecutor(RECEIPT_WORKERS, thread_name_prefix="receipts")
         self._stop = threading.Event()
@@ -146,7 +172,7 @@ class RelayBatcher:
                     if not item.future.done():
                         item.future.set_exception(error)
             seconds = time.perf_counter() - began
-            self._relayer.on_batch(len(batch), seconds)
+            self._account.on_batch(len(batch), seconds)
             log.debug("relay batch", extra={"requests": len(batch), "ms": round(seconds * 1000, 1)})
 
     def _collect(self, first: _Item) -> list[_Item]:
@@ -162,35 +188,35 @@ class RelayBatcher:
         return batch
 
     def _process(self, batch: list[_Item]) -> None:
-        relayer = self._relayer
+        checks = self._checks
         checked: list[_Item] = []
         for item in batch:
             try:
-                item.allowed = relayer.precheck(item.request)
+                item.allowed = checks.precheck(item.request)
             except ApiError as exc:
                 item.future.set_exception(exc)
                 continue
             checked.append(item)
         if not checked:
             return
-        domain = relayer.domain()
+        domain = checks.domain()
         # A signer whose next nonce we know (from our own earlier relays) and whose signature
         # matches it needs no nonce read; everybody else's nonce is read from the chain.
         hits = {
             id(item): known for item in checked
             if (known := self._nonces.get(item.request.from_)) is not None
-            and relayer.is_signed_at(item.request, domain, known)
+            and checks.is_signed_at(item.request, domain, known)
         }  # fmt: skip
         signers = sorted({item.request.from_ for item in checked if id(item) not in hits})
         calls: list[tuple[str, list[Any]]] = [
             (
                 "eth_call",
-                [{"to": relayer.forwarder.address, "data": _nonces_call(signer)}, "latest"],
+                [{"to": checks.forwarder.address, "data": _nonces_call(signer)}, "latest"],
             )
             for signer in signers
         ]
         calls += [
-            ("eth_call", [relayer.inner_call(item.request), "latest"]) for item in checked
+            ("eth_call", [checks.inner_call(item.request), "latest"]) for item in checked
         ]  # fmt: skip
         answers = self._rpc_batch(calls)
         nonces = {}
@@ -206,7 +232,7 @@ class RelayBatcher:
             try:
                 item.nonce = (
                     hits[id(item)] if id(item) in hits
-                    else relayer.signed_nonce(request, domain, nonces[request.from_])
+                    else checks.signed_nonce(request, domain, nonces[request.from_])
                 )  # fmt: skip
             except ApiError as exc:
                 if exc.code == "replayed":
@@ -219,7 +245,7 @@ class RelayBatcher:
                 continue
             if "error" in answer:
                 item.future.set_exception(
-                    relayer.revert_error(
+                    checks.revert_error(
                         _error_data(answer["error"]), answer["error"].get("message", ""),
                         f"{item.allowed.contract}.{item.allowed.function}",
                     )
@@ -247,24 +273,22 @@ class RelayBatcher:
             self._send(accepted, BATCH_GAS_BUDGET - gas_left)
 
     def _send(self, items: list[_Item], gas: int) -> None:
-        relayer = self._relayer
+        account = self._account
         # Encoded with eth_abi directly (web3's build_transaction spends ~30 ms on 60 requests),
         # and before taking the lock: only the nonce, the signature and the send are serial.
         data = EXECUTE_BATCH_SELECTOR + abi_encode(
             ["(address,address,uint256,uint256,uint48,bytes,bytes)[]", "address"],
-            [[relayer.request_tuple(item.request) for item in items], relayer.address],
+            [[request_tuple(item.request) for item in items], account.address],
         )
         with self._send_lock:
             if self._next_nonce is None:
-                self._next_nonce = relayer.ledger.w3.eth.get_transaction_count(
-                    relayer.address, "pending"
-                )
+                self._next_nonce = account.pending_nonce()
             tx = {
-                "to": relayer.forwarder.address, "data": data, "value": 0, "gas": gas,
-                "gasPrice": 0, "nonce": self._next_nonce, "chainId": relayer.ledger.chain_id,
+                "to": self._checks.forwarder.address, "data": data, "value": 0, "gas": gas,
+                "gasPrice": 0, "nonce": self._next_nonce, "chainId": account.chain_id,
             }  # fmt: skip
             try:
-                tx_hash = relayer.send_signed(tx)
+                tx_hash = account.send(tx)
             except ApiError as exc:
                 self._next_nonce = None
                 for item in items:
@@ -274,9 +298,9 @@ class RelayBatcher:
         self._receipts_pool.submit(self._answer, HexBytes(tx_hash), items)
 
     def _answer(self, tx_hash: HexBytes, items: list[_Item]) -> None:
-        relayer = self._relayer
+        account = self._account
         try:
-            receipt = relayer.wait_receipt(tx_hash, RECEIPT_TIMEOUT)
+            receipt = account.wait_receipt(tx_hash, RECEIPT_TIMEOUT)
         except ReceiptTimeout:
             error = Conflict(
                 f"transaction {tx_hash.to_0x_hex()} was accepted but not mined within "
@@ -292,7 +316,7 @@ class RelayBatcher:
                     LedgerUnavailable(f"lost the ledger node while waiting for the receipt: {exc}")
                 )
             return
-        by_request = _logs_by_request(receipt["logs"], relayer.forwarder.address)
+        by_request = _logs_by_request(receipt["logs"], self._checks.forwarder.address)
         for item in items:
             key = (item.request.from_, item.nonce)
             self._remember_nonce(item.request.from_, item.nonce + 1 if key in by_request else None)
@@ -307,7 +331,7 @@ class RelayBatcher:
                 )
                 continue
             item.future.set_result(
-                relayer.outcome(tx_hash, receipt, item.request, item.nonce, item.allowed,
+                account.outcome(tx_hash, receipt, item.request, item.nonce, item.allowed,
                                 by_request.get(key, []))
             )  # fmt: skip
 
@@ -327,7 +351,7 @@ class RelayBatcher:
             {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
             for i, (method, params) in enumerate(calls)
         ]
-        url = self._relayer.ledger.rpc_url
+        url = self._account.rpc_url
         try:
             session = getattr(self._sessions, "session", None)
             if session is None:  # one keep-alive connection per preparing thread

@@ -59,7 +59,7 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
     """`citypass-api serve` as a child process with its in-process indexer follower, a relayer
     key made for this run (encrypted; the password only in memory and the child's environment)
     and onboarded as a member, and a fresh SQLite read model."""
-    from indexer.registry import CONTRACTS, Deployment
+    from citypass.protocol.deployment_record import CONTRACTS, Deployment
 
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob("readmodel.db*"):

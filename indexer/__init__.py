@@ -4,10 +4,10 @@
 compares the read model with the contracts, `search_slots` answers slot search from it.
 """
 
+from citypass.protocol.deployment_record import Deployment
 from indexer.consistency import ConsistencyReport, Mismatch, check_consistency
 from indexer.errors import ChainMismatchError, IndexerError
 from indexer.follower import Indexer, IndexStats
-from indexer.registry import Deployment
 from indexer.search import SlotOffer, search_slots
 
 __all__ = [

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -21,6 +21,7 @@ from indexer.follower import Indexer
 
 log = logging.getLogger("indexer")
 PARENT_CHECK_S = 0.5
+T = TypeVar("T")
 
 
 class Abort(click.ClickException):
@@ -56,6 +57,19 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _indexer(db: str, rpc_url: str, deployment: Path, chunk_size: int, **extra: Any) -> Indexer:
     return Indexer(db, rpc_url, deployment, chunk_size=chunk_size, **extra)
+
+
+def _once(run: Callable[[Indexer], T], log_level: str, **options: Any) -> T:
+    """A one-shot command: `run` on an indexer opened with the _common `options` (and any
+    more), closed after; an IndexerError ends the command with its message."""
+    jsonlogs.configure(log_level)
+    try:
+        indexer = _indexer(**options)
+        result = run(indexer)
+        indexer.close()
+    except IndexerError as exc:
+        raise Abort(str(exc)) from exc
+    return result
 
 
 @click.group(help="The CityPass chain indexer: builds the read model the API queries.")
@@ -121,32 +135,16 @@ def _stop_with_parent(parent_pid: int, indexer: Indexer) -> None:
 @main.command(short_help="Index up to the head (or --to-block) once, with a progress bar.")
 @_common
 @click.option("--to-block", type=int, default=None, help="Last block to index (default: the head).")
-def backfill(
-    db: str, rpc_url: str, deployment: Path, chunk_size: int, log_level: str, to_block: int | None
-) -> None:
-    jsonlogs.configure(log_level)
-    try:
-        indexer = _indexer(db, rpc_url, deployment, chunk_size, progress=True)
-        stats = indexer.backfill(to_block)
-        indexer.close()
-    except IndexerError as exc:
-        raise Abort(str(exc)) from exc
+def backfill(to_block: int | None, **common: Any) -> None:
+    stats = _once(lambda indexer: indexer.backfill(to_block), progress=True, **common)
     click.echo(json.dumps(stats.as_dict()))
 
 
 @main.command(short_help="Compare the read model with chain state; exit 1 on any mismatch.")
 @_common
 @click.option("--sample", type=int, default=None, help="Rows per kind to check (default: all).")
-def check(
-    db: str, rpc_url: str, deployment: Path, chunk_size: int, log_level: str, sample: int | None
-) -> None:
-    jsonlogs.configure(log_level)
-    try:
-        indexer = _indexer(db, rpc_url, deployment, chunk_size)
-        report = check_consistency(indexer, sample=sample)
-        indexer.close()
-    except IndexerError as exc:
-        raise Abort(str(exc)) from exc
+def check(sample: int | None, **common: Any) -> None:
+    report = _once(lambda indexer: check_consistency(indexer, sample=sample), **common)
     click.echo(json.dumps(report.as_dict(), default=str))
     if not report.ok:
         raise Abort(f"{len(report.mismatches)} mismatches between the read model and the chain")

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 from web3 import Web3
 
+from citypass.protocol.abi import ArtefactError, Registry, checksum
+from citypass.protocol.deployment_record import Deployment
 from indexer import models as m
 from indexer.db import make_engine
 from indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
-from indexer.handlers import LogContext, apply_event
+from indexer.handler_base import LogContext
+from indexer.handlers import apply_event
 from indexer.heads import HeadWatcher, ws_url_for
-from indexer.registry import Deployment, Registry, checksum
 from indexer.rpc import RpcClient
 from indexer.seals import verify_seal
 
@@ -84,13 +86,16 @@ class Indexer:
         ws_url: str | None = None,
         progress: bool = False,
     ) -> None:
-        if not isinstance(deployment, Deployment):
-            deployment = Deployment.load(Path(deployment))
-        self.deployment = deployment
-        self.engine = make_engine(engine_url)
-        self.rpc = RpcClient(rpc_url)
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
-        self.registry = Registry(self.w3, deployment)
+        try:
+            if not isinstance(deployment, Deployment):
+                deployment = Deployment.load(Path(deployment))
+            self.deployment = deployment
+            self.engine = make_engine(engine_url)
+            self.rpc = RpcClient(rpc_url)
+            self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+            self.registry = Registry(self.w3, deployment.addresses)
+        except ArtefactError as exc:  # the indexer's callers catch its own root error
+            raise IndexerError(str(exc)) from exc
         self.chunk_size = chunk_size
         self.poll_interval = poll_interval
         # None: the node's WebSocket on the RPC address; "": poll only.

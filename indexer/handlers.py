@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from citypass.core.windows import unpack_windows
+from citypass.protocol.abi import DecodedEvent
 from citypass.protocol.roles import ROLES
 from indexer import models as m
-from indexer.errors import IndexerError
+from indexer.handler_base import (
+    ZERO,
+    Handler,
+    LogContext,
+    existing,
+    get_or_new,
+    hex32,
+    i64,
+)
 from indexer.handlers_mobility import MOBILITY_HANDLERS
-from indexer.registry import DecodedEvent
-from indexer.windows import unpack_windows
 
 MEMBER_STATUS = ("NONE", "ACTIVE", "SUSPENDED")
 CATEGORIES = ("PUBLIC_LOT", "PRIVATE_LOT", "RESIDENT_PRIORITY", "PERSONAL")
@@ -23,70 +29,13 @@ DEVICE_KINDS = ("MAGNETOMETER", "ULTRASONIC", "CAMERA")
 INCIDENT_KINDS = ("ILLEGAL_PARKING", "UNAUTHORISED_OCCUPANCY", "ILLEGAL_DUMPING", "JAYWALKING")
 INCIDENT_STATUS = ("NONE", "OPEN", "CONFIRMED", "DISMISSED")
 ROLE_BY_ID = {"0x" + v.hex(): k for k, v in ROLES.items()} | {"0x" + "00" * 32: "DEFAULT_ADMIN"}
-ZERO = "0x0000000000000000000000000000000000000000"
-INT64 = 2**63 - 1
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class LogContext:
-    """Where an event happened, and the RevenueSplit house payees (for claimable balances)."""
-
-    block_number: int
-    timestamp: int
-    tx_hash: str
-    log_index: int
-    village_enterprise: str
-    city_fund: str
-    platform: str
-
-    def ref(self) -> dict[str, Any]:
-        return {
-            "block_number": self.block_number,
-            "tx_hash": self.tx_hash,
-            "log_index": self.log_index,
-        }
-
-
-def i64(value: int) -> int:
-    if not 0 <= value <= INT64:
-        raise IndexerError(
-            f"value {value} does not fit the read model's 64-bit columns; the indexer supports "
-            "KRW amounts and ids below 2**63 — report this event to the maintainers"
-        )
-    return value
-
-
-def hex32(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
-def _get_or_new(session: Session, model: type[T], key: Any, **defaults: Any) -> T:
-    """The row of `model` at `key`, created (pending) when there is none.
-
-    Rows made here are remembered in the session, so looking one up again needs neither SQL
-    nor a flush: session.get on a key not yet in the identity map autoflushes every pending row
-    first — a flush per new resident in a block of bookings. Without autoflush the lookup is
-    safe because every row of these models is created here (never added elsewhere)."""
-    made: dict[tuple[type, Any], Any] = session.info.setdefault("made_rows", {})
-    row = made.get((model, key))
-    if row is not None:
-        return row
-    with session.no_autoflush:
-        row = session.get(model, key)
-    if row is None:
-        row = model(**defaults)  # type: ignore[call-arg]
-        session.add(row)
-        made[(model, key)] = row
-    return row
 
 
 # -------------------------------------------------------------------------------- access
 
 
 def _member(session: Session, ctx: LogContext, account: str) -> m.Member:
-    return _get_or_new(
+    return get_or_new(
         session, m.Member, account, address=account, status="NONE", updated_block=ctx.block_number
     )
 
@@ -133,7 +82,7 @@ def role_revoked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def _balance(s: Session, account: str) -> m.CreditBalance:
-    return _get_or_new(s, m.CreditBalance, account, account=account, balance=0)
+    return get_or_new(s, m.CreditBalance, account, account=account, balance=0)
 
 
 def credit_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
@@ -145,7 +94,7 @@ def credit_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         _balance(s, a["to"]).balance += amount
 
 
-def credit_movement(kind: str) -> Callable[[Session, LogContext, dict[str, Any]], None]:
+def credit_movement(kind: str) -> Handler:
     def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         s.add(
             m.CreditMovement(
@@ -172,13 +121,11 @@ def slot_registered(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def _slot(s: Session, slot_id: int) -> m.Slot:
-    slot = s.get(m.Slot, slot_id)
-    if slot is None:
-        raise IndexerError(
-            f"event for slot {slot_id} before its SlotRegistered: the backfill must start at or "
-            "before the deployment block (lower startBlock in the deployment record)"
-        )
-    return slot
+    return existing(
+        s, m.Slot, slot_id,
+        f"event for slot {slot_id} before its SlotRegistered: the backfill must start at or "
+        "before the deployment block (lower startBlock in the deployment record)",
+    )  # fmt: skip
 
 
 def terms_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
@@ -232,12 +179,10 @@ def slot_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def _lease(s: Session, lease_id: int) -> m.Lease:
-    lease = s.get(m.Lease, lease_id)
-    if lease is None:
-        raise IndexerError(
-            f"event for lease {lease_id} before its LeaseBooked: re-index from the deployment block"
-        )
-    return lease
+    return existing(
+        s, m.Lease, lease_id,
+        f"event for lease {lease_id} before its LeaseBooked: re-index from the deployment block",
+    )  # fmt: skip
 
 
 def lease_booked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
@@ -286,7 +231,7 @@ def overstay_debt_paid(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def _payee(s: Session, payee: str) -> m.PayeeBalance:
-    return _get_or_new(
+    return get_or_new(
         s, m.PayeeBalance, payee, payee=payee, earned=0, deferred_refunds=0, claimed=0, claimable=0
     )
 
@@ -332,7 +277,7 @@ def claimed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     row.claimable = 0
 
 
-def escrow_refunded(deferred: bool) -> Callable[[Session, LogContext, dict[str, Any]], None]:
+def escrow_refunded(deferred: bool) -> Handler:
     def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         amount = i64(a["amount"])
         s.add(m.EscrowRefund(**ctx.ref(), recipient=a["to"], amount=amount, deferred=deferred))
@@ -416,16 +361,13 @@ def incident_reported(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def incident_reviewed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    incident = s.get(m.Incident, a["incidentId"])
-    if incident is None:
-        raise IndexerError(
-            f"IncidentReviewed for unknown incident {a['incidentId']}: re-index from the deployment block"
-        )
+    incident = existing(
+        s, m.Incident, a["incidentId"],
+        f"IncidentReviewed for unknown incident {a['incidentId']}: re-index from the deployment block",
+    )  # fmt: skip
     incident.status = INCIDENT_STATUS[a["status"]]
     incident.reviewed_by, incident.review_reason = a["inspector"], a["reason"]
 
-
-Handler = Callable[[Session, LogContext, dict[str, Any]], None]
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("CityAccess", "MemberOnboarded"): member_onboarded,

@@ -1,33 +1,28 @@
 """Log handlers for the mobility tables (models_mobility.py); merged into handlers.HANDLERS.
 
-Kept apart from handlers.py so the parking read model stays as it was; the helpers are passed
-the same (session, LogContext, args) as every other handler.
+Kept apart from handlers.py so the parking read model stays as it was; both build on
+handler_base.py (the same (session, LogContext, args) signature and row helpers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from citypass.core.timeunits import local_day
 from indexer import models_mobility as mm
-from indexer.errors import IndexerError
-
-if TYPE_CHECKING:
-    from indexer.handlers import LogContext
+from indexer.handler_base import Handler, LogContext, existing, get_or_new
 
 # OperatorKind, TripStatus and ValetStatus (contracts/types/MobilityTypes.sol), by value.
 OPERATOR_KINDS = ("NONE", "CAR_SHARE", "KICK_SCOOTER", "VALET", "TRANSIT")
 
 
 def _row(s: Session, model: type, key: int, what: str) -> Any:
-    row = s.get(model, key)
-    if row is None:
-        raise IndexerError(f"{what} {key} was never indexed: re-index from the deployment block")
-    return row
+    return existing(
+        s, model, key, f"{what} {key} was never indexed: re-index from the deployment block"
+    )
 
 
 # ------------------------------------------------------------------------------ operators
@@ -76,10 +71,9 @@ def asset_updated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def _balance(s: Session, ctx: LogContext, rider: str) -> mm.RiderDepositBalance:
-    row = s.get(mm.RiderDepositBalance, rider)
-    if row is None:
-        row = mm.RiderDepositBalance(rider=rider, balance=0, updated_block=ctx.block_number)
-        s.add(row)
+    row = get_or_new(
+        s, mm.RiderDepositBalance, rider, rider=rider, balance=0, updated_block=ctx.block_number
+    )
     row.updated_block = ctx.block_number
     return row
 
@@ -187,7 +181,7 @@ def valet_requested(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     )  # fmt: skip
 
 
-def valet_status(status: str) -> Callable[[Session, LogContext, dict[str, Any]], None]:
+def valet_status(status: str) -> Handler:
     def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         request = _row(s, mm.ValetRequest, a["requestId"], "valet request")
         request.status = status
@@ -201,7 +195,7 @@ def valet_status(status: str) -> Callable[[Session, LogContext, dict[str, Any]],
     return apply
 
 
-MOBILITY_HANDLERS: dict[tuple[str, str], Callable[[Session, Any, dict[str, Any]], None]] = {
+MOBILITY_HANDLERS: dict[tuple[str, str], Handler] = {
     ("MobilityOperators", "OperatorRegistered"): operator_registered,
     ("MobilityOperators", "OperatorActiveSet"): operator_active_set,
     ("MobilityOperators", "FarePlanPublished"): plan_published,

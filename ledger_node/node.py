@@ -1,12 +1,16 @@
-"""The ledger node: permission gateway, sequencer and journal around a private anvil engine."""
+"""The ledger node: permission gateway, sequencer and journal around a private anvil engine.
+
+Here: accepting transactions (journal first, then the engine), sealing blocks, and the disk
+alarm around both. Apart: the admission checks (admission.py), recovery (recovery.py), engine
+supervision (supervisor.py), snapshots (snapshots.py), keeping the permission gate
+current (gate_follower.py) and the journal's JSON views (journal_views.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -14,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 
-from citypass.core.files import fsync_dir
 from citypass.protocol.seals import sign_seal
-from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig
+from ledger_node.admission import NonceTracker, check_envelope, nonce_refusal, not_permitted
+from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, NodeConfig
 from ledger_node.disk_guard import (
     CHECK_INTERVAL_SECONDS,
     DEFAULT_MIN_FREE_MB,
@@ -31,20 +34,22 @@ from ledger_node.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     LIMIT_EXCEEDED,
-    TRANSACTION_REJECTED,
     RecoveryError,
     RpcError,
 )
+from ledger_node.gate_follower import GateFollower
 from ledger_node.integrity import HeadMarker
 from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
-from ledger_node.permission import PermissionGate, allowed_call_data
+from ledger_node.journal_views import journal_entry_view, seal_view
+from ledger_node.permission import PermissionGate
+from ledger_node.recovery import RecoveryParts, recover
 from ledger_node.rpc_policy import engine_refusal
+from ledger_node.snapshots import SnapshotWriter
 from ledger_node.supervisor import EngineSupervisor, SupervisionSettings
-from ledger_node.txcodec import DecodedTx, decode_raw_tx, intrinsic_gas
+from ledger_node.txcodec import DecodedTx, decode_raw_tx
 
 log = logging.getLogger("ledger_node")
 BlockListener = Callable[[dict[str, Any], list[dict[str, Any]]], Awaitable[None]]
-ACCESS_META = "access_contract"  # journal meta key, shared with recovery
 
 
 class LedgerNode:
@@ -71,13 +76,18 @@ class LedgerNode:
             data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id
         )
         self.gate = PermissionGate(self.engine, config.authority)
-        self.supervisor = EngineSupervisor(self, supervision or SupervisionSettings())
+        self.gate_follower = GateFollower(self.engine, self.gate, self.journal, config.authority)
+        self.supervisor = EngineSupervisor(
+            self.engine,
+            self.restore_engine,
+            lambda: (self.head_number, self._pending),
+            supervision or SupervisionSettings(),
+        )
         self._lock = asyncio.Lock()  # accepting transactions and sealing never interleave
         self._wake = asyncio.Event()
         self._pending = 0
-        self._nonces: dict[bytes, int] = {}
+        self._nonces = NonceTracker(self.engine)
         self._listeners: list[BlockListener] = []
-        self._discovery_backlog: list[JournalBlock] = []
         self._stopping = False
         self._sequencer: asyncio.Task | None = None
         self.last_timestamp = config.genesis_timestamp
@@ -89,6 +99,7 @@ class LedgerNode:
         self.dev_clock = dev_clock
         self.clock_offset = 0
         self.disk = DiskGuard(data_dir, min_free_bytes)
+        self.snapshots = SnapshotWriter(data_dir, self.journal, self.disk)
         # A block the engine mined but the journal could not record: it is recorded (this very
         # block) before anything else is mined, so the journal never has a gap.
         self._unrecorded: tuple[dict[str, Any], JournalBlock] | None = None
@@ -100,9 +111,7 @@ class LedgerNode:
 
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
         await self.engine.start()
-        from ledger_node.recovery import recover
-
-        await recover(self, progress)
+        await self._recover(progress)
         self.disk.check()
         self._sequencer = asyncio.create_task(self._run_sequencer(), name="sequencer")
         self._disk_watch = asyncio.create_task(self._watch_disk(), name="disk-watch")
@@ -112,17 +121,35 @@ class LedgerNode:
         """After the engine died: a new one, restored from snapshot and journal as on start
         (the journaled but unsealed transactions go back to it). Nothing is accepted or sealed
         meanwhile."""
-        from ledger_node.recovery import recover
-
         async with self._lock:
             await self.engine.stop()
             self.engine.load_state_path = None
             await self.engine.start()
-            self._nonces.clear()  # the journal decides them again
+            self._nonces.clear()
             # A mined block the journal could not record died with the engine; its
             # transactions are still pending in the journal and are sealed again.
             self._unrecorded = None
-            await recover(self)
+            await self._recover()
+
+    async def _recover(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Engine and journal as they were (recovery.py); the node's head, clock and pending
+        count from what recovery found."""
+        parts = RecoveryParts(
+            self.data_dir, self.config, self.journal, self.engine, self.gate, self.head_marker
+        )
+        recovered = await recover(parts, progress)
+        head = recovered.head
+        if head is not None:
+            self.last_timestamp = head.timestamp
+            self.head_number = head.number
+            if self.dev_clock:
+                # A simulation that had moved block time ahead goes on from where it was.
+                self.clock_offset = max(0, head.timestamp - int(time.time()))
+        if recovered.refused:
+            self._forget(recovered.refused)
+        self._pending = len(recovered.pending)
+        if recovered.pending:
+            self._wake.set()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -156,22 +183,7 @@ class LedgerNode:
         for index, raw in enumerate(raw_txs):
             try:
                 tx = decode_raw_tx(raw)
-                if tx.chain_id != self.config.chain_id:
-                    raise RpcError(
-                        TRANSACTION_REJECTED,
-                        f"wrong chain id {tx.chain_id}: this ledger is chain {self.config.chain_id}; re-sign for it",
-                    )
-                if tx.gas < intrinsic_gas(tx):
-                    raise RpcError(
-                        TRANSACTION_REJECTED,
-                        f"intrinsic gas too low: gas {tx.gas} does not cover the {intrinsic_gas(tx)} "
-                        "the transaction costs before it runs",
-                    )
-                if tx.gas > self.config.gas_limit:
-                    raise RpcError(
-                        TRANSACTION_REJECTED,
-                        f"gas {tx.gas} exceeds the block gas limit {self.config.gas_limit}",
-                    )
+                check_envelope(tx, self.config)
                 decoded.append((index, tx))
             except RpcError as error:
                 results[index] = error
@@ -185,29 +197,17 @@ class LedgerNode:
             seen_in_batch: dict[bytes, int] = {}
             for (index, tx), ok in zip(decoded, allowed, strict=True):
                 if not ok:
-                    results[index] = RpcError(
-                        TRANSACTION_REJECTED,
-                        f"account {to_checksum_address(tx.sender)} is not permitted to transact on this ledger "
-                        "(not an active member or role holder of CityAccess)",
-                    )
+                    results[index] = not_permitted(tx)
                     continue
                 if self.journal.has_tx(tx.hash):
                     results[index] = "0x" + tx.hash.hex()  # idempotent resubmission
                     continue
                 expected = seen_in_batch.get(tx.sender)
                 if expected is None:
-                    expected = await self._next_nonce(tx.sender)
-                if tx.nonce < expected:
-                    results[index] = RpcError(
-                        TRANSACTION_REJECTED,
-                        f"nonce {tx.nonce} too low (replay): the next nonce of this account is {expected}",
-                    )
-                    continue
-                if tx.nonce > expected:
-                    results[index] = RpcError(
-                        TRANSACTION_REJECTED,
-                        f"nonce gap: nonce {tx.nonce} given, the next nonce of this account is {expected}",
-                    )
+                    expected = await self._nonces.next_nonce(tx.sender)
+                refusal = nonce_refusal(tx, expected)
+                if refusal is not None:
+                    results[index] = refusal
                     continue
                 seen_in_batch[tx.sender] = expected + 1
                 to_send.append((index, tx))
@@ -259,7 +259,7 @@ class LedgerNode:
                 results[index] = engine_refusal(tx.gas_price, message)
                 refused.append(tx.hash)
                 continue
-            self._nonces[tx.sender] = tx.nonce + 1
+            self._nonces.accepted(tx.sender, tx.nonce)
             results[index] = "0x" + tx.hash.hex()
             accepted += 1
         if refused:
@@ -286,38 +286,10 @@ class LedgerNode:
         self.disk.trip(exc, doing)
 
     async def pending_nonces(self, senders: list[bytes]) -> list[int | None]:
-        """eth_getTransactionCount(sender, "pending"): the nonce the node accepts next, from the
-        tracking that accepts it (set in the same step as the journal write), so it never counts
-        a transaction the journal does not hold; None where the engine could not answer.
-        Read-only: only submit_raw, under the lock, fills the tracking (a read racing a
-        submission must not put back an older count). Senders not tracked yet are asked of the
-        engine in one batch."""
-        counts: list[int | None] = [self._nonces.get(sender) for sender in senders]
-        unknown = [i for i, count in enumerate(counts) if count is None]
-        if unknown:
-            replies = await self.engine.batch(
-                [
-                    ("eth_getTransactionCount", [to_checksum_address(senders[i]), "pending"])
-                    for i in unknown
-                ]
-            )
-            for i, reply in zip(unknown, replies, strict=True):
-                result = reply.get("result")
-                counts[i] = int(result, 16) if isinstance(result, str) else None
-        return counts
-
-    async def _next_nonce(self, sender: bytes) -> int:
-        cached = self._nonces.get(sender)
-        if cached is not None:
-            return cached
-        count = int(
-            await self.engine.call(
-                "eth_getTransactionCount", [to_checksum_address(sender), "pending"]
-            ),
-            16,
-        )
-        self._nonces[sender] = count
-        return count
+        """eth_getTransactionCount(sender, "pending"): the nonce the node accepts next (never
+        counting a transaction the journal does not hold); None where the engine could not
+        answer."""
+        return await self._nonces.pending(senders)
 
     # ---------------------------------------------------------------------------- sequencing
 
@@ -408,7 +380,7 @@ class LedgerNode:
         self.head_number = block.number
         # Still under the lock: no transaction is accepted until the gate has seen this
         # block's membership events (a suspension must bite at once).
-        logs = await self._update_gate(engine_block, block)
+        logs = await self.gate_follower.after_block(engine_block, block)
         self.head_marker.record(block.number, block.hash, self.gate.access_address)
         return logs
 
@@ -442,32 +414,6 @@ class LedgerNode:
             await self._after_block(*finished)
         self._wake.set()
 
-    async def _update_gate(
-        self, engine_block: dict[str, Any], block: JournalBlock
-    ) -> list[dict[str, Any]]:
-        logs: list[dict[str, Any]] = []
-        if block.tx_hashes:
-            try:
-                logs = (
-                    await self.engine.call("eth_getLogs", [{"blockHash": engine_block["hash"]}])
-                    or []
-                )
-            except Exception:
-                log.exception(
-                    "could not read block %d's logs; dropping every cached permission", block.number
-                )
-                self.gate.set_access_contract(self.gate.access_address)
-        self.gate.invalidate_from_logs(logs)
-        if self.gate.access_address is None and block.tx_hashes:
-            self._discovery_backlog.append(block)
-            try:
-                while self._discovery_backlog and self.gate.access_address is None:
-                    await self._discover_access_contract(self._discovery_backlog[0])
-                    self._discovery_backlog.pop(0)
-            except Exception:  # retried with the next block
-                log.exception("looking for the permission contract failed; will retry")
-        return logs
-
     def _journal_block(self, engine_block: dict[str, Any]) -> JournalBlock:
         number = int(engine_block["number"], 16)
         block_hash = bytes.fromhex(engine_block["hash"][2:])
@@ -497,32 +443,6 @@ class LedgerNode:
             except Exception:  # a broken subscriber must not stop the chain
                 log.exception("a block listener failed")
 
-    async def _discover_access_contract(self, block: JournalBlock) -> None:
-        """The first contract the authority deploys that answers transactionAllowed(authority)
-        with true becomes the permission contract (recorded in the journal for restarts)."""
-        replies = await self.engine.batch(
-            [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in block.tx_hashes]
-        )
-        for reply in replies:
-            receipt = reply.get("result") or {}
-            created = receipt.get("contractAddress")
-            if not created or to_checksum_address(receipt["from"]) != self.config.authority:
-                continue
-            if await self._answers_transaction_allowed(created):
-                address = to_checksum_address(created)
-                self.journal.set_meta(ACCESS_META, address)
-                self.gate.set_access_contract(address)
-                log.info("permission contract discovered at %s", address)
-                return
-
-    async def _answers_transaction_allowed(self, address: str) -> bool:
-        data = allowed_call_data(bytes.fromhex(self.config.authority[2:]), None, 0, 0, 0, b"")
-        reply = (
-            await self.engine.batch([("eth_call", [{"to": address, "data": data}, "latest"])])
-        )[0]
-        result = reply.get("result")
-        return isinstance(result, str) and len(result) == 66 and int(result, 16) == 1
-
     async def set_clock(self, timestamp: int) -> int:
         """Development clock: move block time forward to `timestamp` and seal an (empty) block
         there, so calls and gas estimates see the new time at once. Returns the block number."""
@@ -551,52 +471,7 @@ class LedgerNode:
                 )
             state = await self.engine.dump_state()
             head = await self.engine.block("latest")
-        number = int(head["number"], 16)
-        directory = self.data_dir / SNAPSHOT_DIR
-        final = directory / f"state-{number:012d}.json"
-        temporary = directory / f".state-{number:012d}.json.tmp"
-        try:
-            directory.mkdir(exist_ok=True)
-            for stale in directory.glob(".state-*.json.tmp"):  # left by a crash
-                stale.unlink(missing_ok=True)
-            # anvil_dumpState answers gzip'd JSON in hex; anvil --load-state reads the plain JSON.
-            with open(temporary, "wb") as handle:
-                handle.write(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, final)
-            fsync_dir(directory)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            raise self._snapshot_failed(exc, number) from exc
-        snapshot = Snapshot(number, final.name, bytes.fromhex(head["hash"][2:]))
-        try:
-            self.journal.record_snapshot(snapshot)
-        except sqlite3.Error as exc:
-            if all(s.block != number for s in self.journal.snapshots()):
-                final.unlink(missing_ok=True)  # unrecorded, it would only take space
-            raise self._snapshot_failed(exc, number) from exc
-        self._prune_snapshots(keep=3)
-        return snapshot
-
-    def _snapshot_failed(self, exc: BaseException, number: int) -> RpcError:
-        """The older snapshots stay; a full disk raises the alarm (lowered once space is back)."""
-        if not is_disk_error(exc):
-            log.exception("the snapshot at block %d failed", number)
-            return RpcError(INTERNAL_ERROR, f"the snapshot at block {number} failed: {exc}")
-        self.disk.trip(exc, f"writing the snapshot at block {number}")
-        return RpcError(
-            LIMIT_EXCEEDED,
-            f"the snapshot at block {number} could not be written ({exc}): free space in the "
-            "data directory; the older snapshots are kept",
-            self.disk.describe(),
-        )
-
-    def _prune_snapshots(self, keep: int) -> None:
-        for old in self.journal.snapshots()[keep:]:
-            path = self.data_dir / SNAPSHOT_DIR / old.path
-            if path.exists():
-                path.unlink()
+        return self.snapshots.write(state, head)
 
     # -------------------------------------------------------------------------- node methods
 
@@ -617,29 +492,7 @@ class LedgerNode:
         }
 
     def seal_of(self, number: int) -> dict[str, Any] | None:
-        block = self.journal.block(number)
-        if block is None:
-            return None
-        return {
-            "number": hex(block.number),
-            "hash": "0x" + block.hash.hex(),
-            "parentHash": "0x" + block.parent_hash.hex(),
-            "chainId": hex(self.config.chain_id),
-            "authority": self.config.authority,
-            "signature": "0x" + block.seal.hex(),
-        }
+        return seal_view(self.journal, self.config, number)
 
     def journal_entry(self, number: int) -> dict[str, Any] | None:
-        block = self.journal.block(number)
-        if block is None:
-            return None
-        raws = self.journal.raw_txs(block.tx_hashes)
-        return {
-            "number": hex(block.number),
-            "timestamp": hex(block.timestamp),
-            "hash": "0x" + block.hash.hex(),
-            "parentHash": "0x" + block.parent_hash.hex(),
-            "transactions": ["0x" + h.hex() for h in block.tx_hashes],
-            "rawTransactions": ["0x" + r.hex() for r in raws],
-            "seal": "0x" + block.seal.hex(),
-        }
+        return journal_entry_view(self.journal, number)

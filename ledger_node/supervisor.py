@@ -14,9 +14,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ledger_node.engine import Engine
 from ledger_node.errors import (
     INTERNAL_ERROR,
     LIMIT_EXCEEDED,
@@ -24,9 +26,6 @@ from ledger_node.errors import (
     RecoveryError,
     RpcError,
 )
-
-if TYPE_CHECKING:
-    from ledger_node.node import LedgerNode
 
 log = logging.getLogger("ledger_node.supervisor")
 
@@ -64,9 +63,21 @@ class SupervisionSettings:
 
 
 class EngineSupervisor:
-    def __init__(self, node: LedgerNode, settings: SupervisionSettings) -> None:
+    """Watches `engine`; after its death awaits `restore` (the node's: a new engine restored from
+    snapshot and journal, RecoveryError when the journal does not replay). `position` gives
+    (head block, pending transactions) for the log line of a successful restart."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        restore: Callable[[], Awaitable[None]],
+        position: Callable[[], tuple[int, int]],
+        settings: SupervisionSettings,
+    ) -> None:
         settings.validate()
-        self.node = node
+        self.engine = engine
+        self._restore = restore
+        self._position = position
         self.settings = settings
         self.state = RUNNING
         self.restarts = 0  # successful restarts
@@ -97,7 +108,7 @@ class EngineSupervisor:
     # ------------------------------------------------------------------------------- queries
 
     def available(self) -> bool:
-        return self.state == RUNNING and self.node.engine.exit_code() is None
+        return self.state == RUNNING and self.engine.exit_code() is None
 
     def unavailable_error(self) -> RpcError:
         if self.state == DOWN:
@@ -117,7 +128,7 @@ class EngineSupervisor:
 
     def current_state(self) -> str:
         """The state, counting a death the watcher has not noticed yet (≤ 100 ms)."""
-        if self.state == RUNNING and self.node.engine.exit_code() is not None:
+        if self.state == RUNNING and self.engine.exit_code() is not None:
             return RESTARTING
         return self.state
 
@@ -137,14 +148,14 @@ class EngineSupervisor:
 
     async def _watch(self) -> None:
         while True:
-            while self.node.engine.exit_code() is None:
+            while self.engine.exit_code() is None:
                 await asyncio.sleep(WATCH_INTERVAL)
             await self._recover_from_exit()
             if self.state == DOWN:
                 return
 
     async def _recover_from_exit(self) -> None:
-        engine = self.node.engine
+        engine = self.engine
         self.exits += 1
         self.last_exit = engine.exit_description()
         if self.restarts and time.monotonic() - self._up_since < STABLE_SECONDS:
@@ -167,7 +178,7 @@ class EngineSupervisor:
             attempt += 1
             started = time.monotonic()
             try:
-                await self.node.restore_engine()
+                await self._restore()
             except RecoveryError as exc:  # the journal does not replay: retrying cannot help
                 self._set(DOWN, f"recovery refused: {exc}")
                 log.critical("the engine is down: %s", self.reason)
@@ -180,12 +191,13 @@ class EngineSupervisor:
             self.restarts += 1
             self._up_since = time.monotonic()
             self._set(RUNNING, None)
+            head, pending = self._position()
             log.warning(
                 "engine restored in %.2f s (restart %d): head %d, %d transactions pending",
                 time.monotonic() - started,
                 self.restarts,
-                self.node.head_number,
-                self.node.status()["pending"],
+                head,
+                pending,
             )
             return
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from citypass.core.json_nesting import nesting_exceeds
-
-if TYPE_CHECKING:
-    from oracles.daemon import OracleDaemon
+from oracles.config import OracleSettings
+from oracles.metrics import Metrics
 
 log = logging.getLogger("oracles.server")
 # A batch is {"events": [{...}]}: three levels, a few more inside an event. Deeper JSON is not
@@ -46,7 +45,21 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         )
 
 
-def build_app(daemon: OracleDaemon) -> web.Application:
+class IngestService(Protocol):
+    """What the HTTP layer serves: the daemon (oracles/daemon.py), which runs this server, so
+    the server names only what it calls and does not import the daemon."""
+
+    settings: OracleSettings
+    metrics: Metrics
+
+    async def ingest(self, wires: list[Any]) -> dict[str, Any]: ...
+
+    async def health(self) -> dict[str, Any]: ...
+
+    async def refresh_gauges(self) -> None: ...
+
+
+def build_app(daemon: IngestService) -> web.Application:
     settings = daemon.settings
     metrics = daemon.metrics
     max_bytes = settings.max_batch_bytes

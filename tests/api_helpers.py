@@ -22,7 +22,7 @@ import pytest
 import requests
 from eth_account import Account
 
-from indexer.registry import CONTRACTS, Deployment
+from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from ledger_node.engine import free_port
 from tests.indexer_helpers import PostgresServer, Scenario, build_scenario
 from tests.oracle_helpers import ROOT, Chain, start_chain, wait_until

@@ -27,8 +27,8 @@ from web3.logs import DISCARD
 from api.app import build_state, create_app
 from api.explorer.contracts import ALL_CONTRACTS
 from api.settings import Settings
+from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from citypass.protocol.roles import ROLES
-from indexer.registry import CONTRACTS, Deployment
 from ledger_node.engine import free_port
 from tests.api_helpers import DATABASES, read_model_url
 from tests.indexer_helpers import Scenario, build_scenario

@@ -8,7 +8,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import event_abi_to_log_topic, keccak
 
-from indexer.registry import load_abi
+from citypass.protocol.abi import load_abi
 
 
 def _type(arg: dict[str, Any]) -> str:

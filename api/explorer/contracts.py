@@ -1,25 +1,23 @@
 """Every contract of a deployment by address, and the decoding of their raw logs.
 
-The indexer's registry (indexer.registry.CONTRACTS) may not list every contract yet (the
-mobility contracts arrive there on their own schedule), so the explorer reads the deployment
-record itself and decodes the logs of every contract it names, keyed by contract name.
+The explorer reads the deployment record itself and decodes the logs of every contract it names
+(with citypass.protocol.abi.Registry, as the indexer and the relayer do), keyed by contract name.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from eth_typing import ABIEvent
-from eth_utils import event_abi_to_log_topic, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import Web3
-from web3._utils.events import get_event_data
 
 from api.errors import NotFound
-from indexer.registry import CONTRACTS, DecodedEvent, load_abi
+from citypass.protocol.abi import DecodedEvent, Registry
+from citypass.protocol.deployment_record import CONTRACTS
 
-# Every contract a deployment record names (the indexer registry lists them all).
+# Every contract a deployment record names.
 ALL_CONTRACTS = CONTRACTS
 
 
@@ -37,20 +35,15 @@ def deployment_addresses(path: Path, known: dict[str, str]) -> dict[str, str]:
 
 
 class ContractBook:
-    """Names, web3 handles and event ABIs of one deployment's contracts."""
+    """Names, web3 handles and event decoding of one deployment's contracts (a Registry of
+    every contract the record names)."""
 
     def __init__(self, w3: Web3, addresses: dict[str, str]) -> None:
         self.w3 = w3
         self.addresses = {key: to_checksum_address(a) for key, a in addresses.items()}
-        self.names = {a: ALL_CONTRACTS[key] for key, a in self.addresses.items()}
-        self.handles: dict[str, Any] = {}
-        self._events: dict[tuple[str, bytes], dict[str, Any]] = {}
-        for key, address in self.addresses.items():
-            abi = load_abi(ALL_CONTRACTS[key])
-            self.handles[key] = w3.eth.contract(address=address, abi=abi)
-            for item in abi:
-                if item.get("type") == "event" and not item.get("anonymous"):
-                    self._events[(address, event_abi_to_log_topic(cast(ABIEvent, item)))] = item
+        self._registry = Registry(w3, self.addresses)
+        self.names = self._registry.names
+        self.handles: dict[str, Any] = self._registry.contracts
 
     def name_of(self, address: str | None) -> str | None:
         if not address:
@@ -69,24 +62,15 @@ class ContractBook:
 
     def decode(self, log: dict[str, Any]) -> DecodedEvent | None:
         """The event a raw log (web3 receipt log or read-model row as a dict) stands for."""
-        address = to_checksum_address(log["address"])
-        topics = [_bytes(t) for t in log["topics"] if t is not None]
-        if not topics:
-            return None
-        abi = self._events.get((address, topics[0]))
-        if abi is None:
-            return None
         entry = {
-            "address": address, "topics": topics, "data": _bytes(log["data"]),
-            "logIndex": log.get("logIndex", 0), "transactionIndex": 0,
-            "transactionHash": log.get("transactionHash", b"\0" * 32),
-            "blockHash": b"\0" * 32, "blockNumber": log.get("blockNumber", 0),
-        }  # fmt: skip
+            "address": log["address"],
+            "topics": [_bytes(t) for t in log["topics"] if t is not None],
+            "data": _bytes(log["data"]),
+        }
         try:
-            data = get_event_data(self.w3.codec, abi, entry)
+            return self._registry.decode(entry)
         except Exception:  # a log that does not fit its ABI: shown raw rather than hidden
             return None
-        return DecodedEvent(self.names[address], data["event"], dict(data["args"]))
 
 
 def _bytes(value: Any) -> bytes:

@@ -8,11 +8,14 @@ caller's `label` knows it). An event without a sentence yet falls back to
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from typing import Any
 
 from api.explorer.formatting import hexify, kst, kst_date, kst_window, short, won
 from citypass.core.windows import format_window, unpack_windows
+from citypass.protocol.abi import DecodedEvent
+from indexer.handler_base import ZERO
 from indexer.handlers import (
     CATEGORIES,
     DEVICE_KINDS,
@@ -21,10 +24,7 @@ from indexer.handlers import (
     PAYEES,
     ROLE_BY_ID,
 )
-from indexer.registry import DecodedEvent
-
-OPERATOR_KINDS = ("NONE", "CAR_SHARE", "KICK_SCOOTER", "VALET", "TRANSIT")
-ZERO = "0x0000000000000000000000000000000000000000"
+from indexer.handlers_mobility import OPERATOR_KINDS
 
 Label = Callable[[str], str]
 Describer = Callable[[dict[str, Any], Label], str]
@@ -61,305 +61,284 @@ def windows_text(packed: int) -> str:
 
 # ------------------------------------------------------------------------------ sentences
 
-D: dict[tuple[str, str], Describer] = {
-    # CityAccess
-    ("CityAccess", "MemberOnboarded"): lambda a, L: (
-        f"Member {L(a['account'])} onboarded by {L(a['by'])}"
-    ),
-    ("CityAccess", "MemberSuspended"): lambda a, L: (
-        f"Member {L(a['account'])} suspended by {L(a['by'])}, reason {_bytes32_text(a['reason'])}"
-    ),
-    ("CityAccess", "MemberReinstated"): lambda a, L: (
-        f"Member {L(a['account'])} reinstated by {L(a['by'])}"
-    ),
-    ("CityAccess", "RoleGranted"): lambda a, L: (
-        f"Role {_role(a['role'])} granted to {L(a['account'])} by {L(a['sender'])}"
-    ),
-    ("CityAccess", "RoleRevoked"): lambda a, L: (
-        f"Role {_role(a['role'])} revoked from {L(a['account'])} by {L(a['sender'])}"
-    ),
-    ("CityAccess", "RoleAdminChanged"): lambda a, L: (
-        f"Role {_role(a['role'])} now administered by {_role(a['newAdminRole'])}"
-    ),
-    # CityForwarder
-    ("CityForwarder", "ExecutedForwardRequest"): lambda a, L: (
-        f"Relayed request #{a['nonce']} signed by {L(a['signer'])} "
-        + ("executed" if a["success"] else "failed")
-    ),
-    # CityCredit
-    ("CityCredit", "Transfer"): lambda a, L: (
-        f"{won(a['value'])} credits minted to {L(a['to'])}"
-        if a["from"] == ZERO
-        else f"{won(a['value'])} credits burned from {L(a['from'])}"
-        if a["to"] == ZERO
-        else f"{won(a['value'])} credits moved from {L(a['from'])} to {L(a['to'])}"
-    ),
-    ("CityCredit", "TopUp"): lambda a, L: (
-        f"Top-up of {won(a['amount'])} for {L(a['account'])} (payment receipt "
-        f"{short('0x' + bytes(a['receipt']).hex())})"
-    ),
-    ("CityCredit", "CashOut"): lambda a, L: (
-        f"Cash-out of {won(a['amount'])} by {L(a['account'])} (payout receipt "
-        f"{short('0x' + bytes(a['receipt']).hex())})"
-    ),
-    ("CityCredit", "Approval"): lambda a, L: (
-        f"{L(a['owner'])} allows {L(a['spender'])} to spend up to "
-        + ("any amount" if a["value"] >= 2**255 else won(a["value"]))
-    ),
-    ("CityCredit", "PlatformContractSet"): lambda a, L: (
-        f"{L(a['platformContract'])} "
-        + (
-            "may now move credits as a platform contract"
-            if a["allowed"]
-            else "is no longer a platform contract"
-        )
-    ),
-    # ParkingSlots
-    ("ParkingSlots", "SlotRegistered"): lambda a, L: (
-        f"Slot {a['slotId']} registered ({_enum(CATEGORIES, a['category'])}, lot {a['lotId']}) "
-        f"for owner {L(a['owner'])} at {_e6(a['latE6'])}, {_e6(a['lonE6'])}"
-    ),
-    ("ParkingSlots", "TermsSet"): lambda a, L: (
-        f"Slot {a['slotId']} terms v{a['version']}: {won(a['pricePerUnit'])} per half-hour, "
-        f"overstay {won(a['overagePer10Min'])} per 10 min"
-    ),
-    ("ParkingSlots", "WindowsSet"): lambda a, L: (
-        f"Slot {a['slotId']} sharing windows (KST): {windows_text(a['windows'])}"
-    ),
-    ("ParkingSlots", "BlackoutSet"): lambda a, L: (
-        f"Slot {a['slotId']} "
-        + ("not shared" if a["blackedOut"] else "shared again")
-        + f" on {kst_date(a['localDay'])}"
-    ),
-    ("ParkingSlots", "SlotActiveSet"): lambda a, L: (
-        f"Slot {a['slotId']} "
-        + ("reactivated" if a["active"] else "withdrawn from sharing")
-        + f" by {L(a['by'])}"
-    ),
-    ("ParkingSlots", "Transfer"): lambda a, L: (
-        f"Slot {a['tokenId']} token minted to {L(a['to'])}"
-        if a["from"] == ZERO
-        else f"Slot {a['tokenId']} handed from {L(a['from'])} to {L(a['to'])}"
-    ),
-    ("ParkingSlots", "UpdateUser"): lambda a, L: (
-        f"Slot {a['tokenId']} user cleared"
-        if a["user"] == ZERO
-        else f"Slot {a['tokenId']} used by {L(a['user'])} until {kst(a['expires'])}"
-    ),
-    ("ParkingSlots", "LeaseMarketSet"): lambda a, L: f"Lease market set to {L(a['leaseMarket'])}",
-    # LeaseMarket
-    ("LeaseMarket", "LeaseBooked"): lambda a, L: (
+# A sentence is a template: {arg} is the argument as is (or with a format spec like {arg:,});
+# {arg:NAME} formats it with FORMATS[NAME] ("who" names an account through the caller's
+# label); {arg:?yes|no} says "yes" when the argument is true, "no" otherwise. Sentences whose
+# shape depends on the arguments beyond that are functions.
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "won": won,
+    "kst": kst,
+    "day": kst_date,
+    "epoch": lambda epoch: _epoch(epoch),
+    "role": lambda role: _role(role),
+    "text32": lambda value: _bytes32_text(value),
+    "hash": lambda value: short("0x" + bytes(value).hex()),
+    "hex": lambda value: "0x" + bytes(value).hex(),
+    "e6": lambda value: _e6(value),
+    "pct": lambda bps: f"{bps / 100:g}%",
+    "bits": lambda mask: str(bin(mask).count("1")),
+    "from1": lambda index: str(index + 1),
+    "list": lambda items: ", ".join(str(item) for item in items),
+    "windows": lambda packed: windows_text(packed),
+    "allowance": lambda value: "any amount" if value >= 2**255 else won(value),
+    "category": lambda value: _enum(CATEGORIES, value),
+    "payee_kind": lambda value: _enum(PAYEES, value),
+    "device_kind": lambda value: _enum(DEVICE_KINDS, value),
+    "incident_kind": lambda value: _enum(INCIDENT_KINDS, value),
+    "incident_status": lambda value: _enum(INCIDENT_STATUS, value),
+    "operator_kind": lambda value: _enum(OPERATOR_KINDS, value),
+}
+
+
+class _Sentence(string.Formatter):
+    def __init__(self, label: Label) -> None:
+        self.label = label
+
+    def format_field(self, value: Any, spec: str) -> str:
+        if spec == "who":
+            return self.label(value)
+        if spec.startswith("?"):
+            yes, _, no = spec[1:].partition("|")
+            return yes if value else no
+        if spec in FORMATS:
+            return FORMATS[spec](value)
+        return format(value, spec)
+
+
+def _credit_transfer(a: dict[str, Any], L: Label) -> str:
+    amount = won(a["value"])
+    if a["from"] == ZERO:
+        return f"{amount} credits minted to {L(a['to'])}"
+    if a["to"] == ZERO:
+        return f"{amount} credits burned from {L(a['from'])}"
+    return f"{amount} credits moved from {L(a['from'])} to {L(a['to'])}"
+
+
+def _slot_transfer(a: dict[str, Any], L: Label) -> str:
+    if a["from"] == ZERO:
+        return f"Slot {a['tokenId']} token minted to {L(a['to'])}"
+    return f"Slot {a['tokenId']} handed from {L(a['from'])} to {L(a['to'])}"
+
+
+def _slot_user(a: dict[str, Any], L: Label) -> str:
+    if a["user"] == ZERO:
+        return f"Slot {a['tokenId']} user cleared"
+    return f"Slot {a['tokenId']} used by {L(a['user'])} until {kst(a['expires'])}"
+
+
+def _lease_booked(a: dict[str, Any], L: Label) -> str:
+    return (
         f"Lease #{a['leaseId']} booked on slot {a['slotId']}, {kst_window(a['start'], a['end'])}, "
         f"{won(a['price'])} by {L(a['lessee'])}"
-    ),
-    ("LeaseMarket", "LeaseCancelled"): lambda a, L: (
-        f"Lease #{a['leaseId']} cancelled by {L(a['by'])}: {won(a['refund'])} refunded, "
-        f"{won(a['retained'])} kept"
-    ),
-    ("LeaseMarket", "LeaseCheckedIn"): lambda a, L: (
-        f"Lease #{a['leaseId']} checked in at {kst(a['at'])} by {L(a['by'])}"
-    ),
-    ("LeaseMarket", "LeaseSettled"): lambda a, L: (
-        f"Lease #{a['leaseId']} checked out and settled at {kst(a['at'])}: {won(a['price'])}"
-        + (
-            f" plus overstay {won(a['overstayCharge'])} "
-            + ("paid" if a["overstayPaid"] else "recorded as debt")
-            if a["overstayCharge"]
-            else ""
-        )
-    ),
-    ("LeaseMarket", "LeaseNoShow"): lambda a, L: (
-        f"Lease #{a['leaseId']} marked no-show by {L(a['by'])}; {won(a['price'])} kept"
-    ),
-    ("LeaseMarket", "OverstayDebtRecorded"): lambda a, L: (
-        f"Lease #{a['leaseId']}: overstay debt of {won(a['amount'])} recorded for {L(a['lessee'])}"
-    ),
-    ("LeaseMarket", "OverstayDebtPaid"): lambda a, L: (
-        f"Lease #{a['leaseId']}: overstay debt of {won(a['amount'])} paid by {L(a['payer'])}"
-    ),
-    # RevenueSplit
-    ("RevenueSplit", "RevenueAllocated"): lambda a, L: (
-        f"{won(a['amount'])} from a {_enum(CATEGORIES, a['category'])} slot split: owner "
-        f"{L(a['owner'])} {won(a['ownerShare'])}, village enterprise {won(a['villageShare'])}, "
-        f"city fund {won(a['cityShare'])}, platform {won(a['platformShare'])}"
-    ),
-    ("RevenueSplit", "FareAllocated"): lambda a, L: (
-        f"{won(a['amount'])} fare split: {L(a['payee'])} {won(a['payeeShare'])}, "
-        f"village enterprise {won(a['villageShare'])}, platform {won(a['platformShare'])}"
-    ),
-    ("RevenueSplit", "Claimed"): lambda a, L: f"{L(a['payee'])} claimed {won(a['amount'])}",
-    ("RevenueSplit", "EscrowRefunded"): lambda a, L: (
-        f"{won(a['amount'])} refunded from escrow to {L(a['to'])}"
-    ),
-    ("RevenueSplit", "RefundDeferred"): lambda a, L: (
-        f"{won(a['amount'])} refund held for {L(a['to'])} (suspended; claimable later)"
-    ),
-    ("RevenueSplit", "MonthlyStatement"): lambda a, L: (
-        f"Statement {_epoch(a['epoch'])} for {L(a['payee'])} ({_enum(PAYEES, a['kind'])}): "
-        f"earned {won(a['earned'])}, claimed {won(a['claimed'])}, closing balance "
-        f"{won(a['closingBalance'])}"
-    ),
-    ("RevenueSplit", "SplitSet"): lambda a, L: (
-        f"Split for {_enum(CATEGORIES, a['category'])} slots: owner {a['ownerBps'] / 100:g}%, "
-        f"village {a['villageBps'] / 100:g}%, city {a['cityBps'] / 100:g}%, platform "
-        f"{a['platformBps'] / 100:g}%"
-    ),
-    ("RevenueSplit", "SourceSet"): lambda a, L: (
-        f"{L(a['source'])} "
-        + ("may now escrow and allocate" if a["allowed"] else "may no longer escrow")
-    ),
-    # DeviceRegistry
-    ("DeviceRegistry", "DeviceRegistered"): lambda a, L: (
-        f"Device {L(a['device'])} ({_enum(DEVICE_KINDS, a['kind'])}) registered by operator "
-        f"{L(a['operator'])}"
-    ),
-    ("DeviceRegistry", "DeviceSlotAdded"): lambda a, L: (
-        f"Device {L(a['device'])} now watches slot {a['slotId']}"
-    ),
-    ("DeviceRegistry", "DeviceSlotRemoved"): lambda a, L: (
-        f"Device {L(a['device'])} no longer watches slot {a['slotId']}"
-    ),
-    ("DeviceRegistry", "DeviceActiveSet"): lambda a, L: (
-        f"Device {L(a['device'])} "
-        + ("activated" if a["active"] else "deactivated")
-        + f" by {L(a['by'])}"
-    ),
-    # OccupancyOracle
-    ("OccupancyOracle", "OccupancyReported"): lambda a, L: (
-        f"Occupancy report #{a['sequence']} observed {kst(a['observedAt'])}: {a['observed']} "
-        f"slots observed, {a['changed']} changed"
-    ),
-    ("OccupancyOracle", "SlotOccupancyChanged"): lambda a, L: (
-        f"Slot {a['slotId']} became "
-        + ("occupied" if a["occupied"] else "free")
-        + f" at {kst(a['observedAt'])}"
-    ),
-    ("OccupancyOracle", "LeaseDriven"): lambda a, L: (
-        "Sensors "
-        + ("checked in" if a["checkedIn"] else "checked out")
-        + f" lease #{a['leaseId']} on slot {a['slotId']}"
-    ),
-    ("OccupancyOracle", "LeaseDriveFailed"): lambda a, L: (
-        f"Sensors could not drive lease #{a['leaseId']} on slot {a['slotId']} (error "
-        f"0x{bytes(a['errorSelector']).hex()})"
-    ),
-    ("OccupancyOracle", "IncidentFilingFailed"): lambda a, L: (
-        f"Unauthorised-occupancy incident for slot {a['slotId']} could not be filed (error "
-        f"0x{bytes(a['errorSelector']).hex()})"
-    ),
-    ("OccupancyOracle", "MarketSlotsSet"): lambda a, L: (
-        f"Market slots of word {a['wordIndex']} set ({bin(a['mask']).count('1')} slots)"
-    ),
-    ("OccupancyOracle", "QuorumSet"): lambda a, L: f"Oracle quorum set to {a['quorum']}",
-    ("OccupancyOracle", "SignerSet"): lambda a, L: (
-        f"Oracle signer {L(a['signer'])} " + ("registered" if a["registered"] else "removed")
-    ),
-    # IncidentRegistry
-    ("IncidentRegistry", "IncidentReported"): lambda a, L: (
+    )
+
+
+def _lease_settled(a: dict[str, Any], L: Label) -> str:
+    text = f"Lease #{a['leaseId']} checked out and settled at {kst(a['at'])}: {won(a['price'])}"
+    if a["overstayCharge"]:
+        paid = "paid" if a["overstayPaid"] else "recorded as debt"
+        text += f" plus overstay {won(a['overstayCharge'])} {paid}"
+    return text
+
+
+def _incident_reported(a: dict[str, Any], L: Label) -> str:
+    return (
         f"Incident #{a['incidentId']}: {_enum(INCIDENT_KINDS, a['kind'])}"
         + (f" at slot {a['slotId']}" if a["slotId"] else "")
         + f", observed {kst(a['observedAt'])}, confidence {a['confidenceBps'] / 100:g}%"
         + (", evidence anchored" if a["evidenceCid"] else ", sensor-derived")
-    ),
-    ("IncidentRegistry", "IncidentReviewed"): lambda a, L: (
-        f"Incident #{a['incidentId']} {_enum(INCIDENT_STATUS, a['status'])} by inspector "
-        f"{L(a['inspector'])}: “{a['reason']}”"
-    ),
-    ("IncidentRegistry", "OccupancyOracleSet"): lambda a, L: (
-        f"Occupancy oracle set to {L(a['occupancyOracle'])}"
-    ),
-    # MobilityOperators
-    ("MobilityOperators", "OperatorRegistered"): lambda a, L: (
-        f"Mobility operator {L(a['operator'])} registered ({_enum(OPERATOR_KINDS, a['kind'])})"
-    ),
-    ("MobilityOperators", "OperatorActiveSet"): lambda a, L: (
-        f"Mobility operator {L(a['operator'])} " + ("activated" if a["active"] else "deactivated")
-    ),
-    ("MobilityOperators", "AssetRegistered"): lambda a, L: (
-        f"Asset #{a['assetId']} ({_enum(OPERATOR_KINDS, a['kind'])}) registered by "
-        f"{L(a['operator'])}" + (" in the village zone" if a["villageZone"] else "")
-    ),
-    ("MobilityOperators", "AssetUpdated"): lambda a, L: (
-        f"Asset #{a['assetId']} of {L(a['operator'])} now "
-        + ("active" if a["active"] else "inactive")
-        + (", in the village zone" if a["villageZone"] else ", outside the village zone")
-    ),
-    ("MobilityOperators", "FarePlanPublished"): lambda a, L: (
-        f"Fare plan #{a['planId']} of {L(a['operator'])}: unlock {won(a['unlockFee'])}, "
-        f"{won(a['perMinute'])}/min, {won(a['per100m'])}/100 m, daily cap {won(a['dailyCap'])}"
-    ),
-    # TripSettlement
-    ("TripSettlement", "TripStarted"): lambda a, L: (
-        f"Trip #{a['tripId']} started on asset #{a['assetId']} (plan #{a['planId']}) with "
-        f"operator {L(a['operator'])}, deposit {won(a['deposit'])}"
-    ),
-    ("TripSettlement", "TripEnded"): lambda a, L: (
-        f"Trip #{a['tripId']} ended at {kst(a['endedAt'])}: {a['distanceMeters']:,} m, fare "
-        f"{won(a['fare'])}"
-        + (" (closed by timeout)" if a["forced"] else "")
-        + f", booked on {L(a['operator'])}'s day; {won(a['riderRefund'])} of the deposit back to "
-        "the rider's deposit balance"
-    ),
-    ("TripSettlement", "TripDisputed"): lambda a, L: (
-        f"Trip #{a['tripId']} disputed by rider {L(a['rider'])}: its fare leaves the day book of "
-        f"{kst_date(a['day'])}"
-    ),
-    ("TripSettlement", "DisputeResolved"): lambda a, L: (
-        f"Dispute on trip #{a['tripId']} resolved by inspector {L(a['inspector'])}: "
-        f"{won(a['refund'])} refunded to the rider's deposit balance, fare {won(a['fare'])} booked "
-        f"on {kst_date(a['day'])} (operator {won(a['operatorShare'])}, village enterprise "
-        f"{won(a['villageShare'])}, platform {won(a['platformFee'])})"
-    ),
-    ("TripSettlement", "DayReleased"): lambda a, L: (
-        f"Trip fares of {kst_date(a['day'])} released for {L(a['operator'])}: {a['legs']} legs, "
-        f"gross {won(a['gross'])}; operator {won(a['operatorShare'])}, village enterprise "
-        f"{won(a['villageShare'])}, platform {won(a['platformFee'])} credited to the revenue split"
-    ),
-    ("TripSettlement", "DepositWithdrawn"): lambda a, L: (
-        f"Rider {L(a['rider'])} withdrew {won(a['amount'])} from the trip deposit balance"
-    ),
-    # JourneyClearing
-    ("JourneyClearing", "JourneyOpened"): lambda a, L: (
-        f"Journey #{a['journeyId']} opened by rider {L(a['rider'])}"
-    ),
-    ("JourneyClearing", "LegAdded"): lambda a, L: (
-        f"Journey #{a['journeyId']} leg {a['legIndex'] + 1}: trip #{a['tripId']} with "
-        f"{L(a['operator'])}, transfer discount {won(a['discount'])} on {won(a['eligible'])}"
-    ),
-    ("JourneyClearing", "EpochStatement"): lambda a, L: (
-        f"Clearing statement {kst_date(a['epoch'])} for {L(a['operator'])}: {a['legs']} legs, "
-        f"gross {won(a['gross'])}, discounts {won(a['discounts'])}, fees {won(a['fees'])}, "
-        f"village {won(a['villageShare'])}, net {won(a['net'])}"
-    ),
-    ("JourneyClearing", "SubsidyToppedUp"): lambda a, L: (
-        f"Transfer subsidy pool topped up by {won(a['amount'])} from {L(a['by'])} "
-        f"(pool {won(a['pool'])})"
-    ),
-    # ValetService
-    ("ValetService", "ValetRequested"): lambda a, L: (
+    )
+
+
+def _valet_requested(a: dict[str, Any], L: Label) -> str:
+    return (
         f"Valet request #{a['requestId']} for lot {a['lotId']}, {kst_window(a['start'], a['end'])}: "
         f"lease #{a['leaseId']} at {won(a['parkingPrice'])} plus valet fee {won(a['fee'])}"
-    ),
-    ("ValetService", "ValetAccepted"): lambda a, L: (
-        f"Valet request #{a['requestId']} accepted by worker {L(a['worker'])}"
-    ),
-    ("ValetService", "ValetParked"): lambda a, L: (
-        f"Valet request #{a['requestId']}: car parked by {L(a['worker'])} under lease "
-        f"#{a['leaseId']}"
-    ),
-    ("ValetService", "ValetReturnRequested"): lambda a, L: (
-        f"Valet request #{a['requestId']}: return requested by {L(a['rider'])}"
-    ),
-    ("ValetService", "ValetReturned"): lambda a, L: (
-        f"Valet request #{a['requestId']}: car returned by {L(a['worker'])}; fee {won(a['fee'])}, "
-        f"worker {won(a['workerShare'])}, village enterprise {won(a['villageShare'])}"
-    ),
-    ("ValetService", "ValetCancelled"): lambda a, L: (
-        f"Valet request #{a['requestId']} cancelled by {L(a['rider'])}: {won(a['refund'])} refunded"
-    ),
-    ("ValetService", "ValetLotSet"): lambda a, L: (
-        f"Valet lot {a['lotId']} serves slots {', '.join(str(s) for s in a['slotIds'])}"
-    ),
+    )
+
+
+SENTENCES: dict[str, dict[str, str | Describer]] = {
+    "CityAccess": {
+        "MemberOnboarded": "Member {account:who} onboarded by {by:who}",
+        "MemberSuspended": "Member {account:who} suspended by {by:who}, reason {reason:text32}",
+        "MemberReinstated": "Member {account:who} reinstated by {by:who}",
+        "RoleGranted": "Role {role:role} granted to {account:who} by {sender:who}",
+        "RoleRevoked": "Role {role:role} revoked from {account:who} by {sender:who}",
+        "RoleAdminChanged": "Role {role:role} now administered by {newAdminRole:role}",
+    },
+    "CityForwarder": {
+        "ExecutedForwardRequest": (
+            "Relayed request #{nonce} signed by {signer:who} {success:?executed|failed}"
+        ),
+    },
+    "CityCredit": {
+        "Transfer": _credit_transfer,
+        "TopUp": "Top-up of {amount:won} for {account:who} (payment receipt {receipt:hash})",
+        "CashOut": "Cash-out of {amount:won} by {account:who} (payout receipt {receipt:hash})",
+        "Approval": "{owner:who} allows {spender:who} to spend up to {value:allowance}",
+        "PlatformContractSet": (
+            "{platformContract:who} {allowed:?may now move credits as a platform contract"
+            "|is no longer a platform contract}"
+        ),
+    },
+    "ParkingSlots": {
+        "SlotRegistered": (
+            "Slot {slotId} registered ({category:category}, lot {lotId}) for owner {owner:who} "
+            "at {latE6:e6}, {lonE6:e6}"
+        ),
+        "TermsSet": (
+            "Slot {slotId} terms v{version}: {pricePerUnit:won} per half-hour, overstay "
+            "{overagePer10Min:won} per 10 min"
+        ),
+        "WindowsSet": "Slot {slotId} sharing windows (KST): {windows:windows}",
+        "BlackoutSet": "Slot {slotId} {blackedOut:?not shared|shared again} on {localDay:day}",
+        "SlotActiveSet": "Slot {slotId} {active:?reactivated|withdrawn from sharing} by {by:who}",
+        "Transfer": _slot_transfer,
+        "UpdateUser": _slot_user,
+        "LeaseMarketSet": "Lease market set to {leaseMarket:who}",
+    },
+    "LeaseMarket": {
+        "LeaseBooked": _lease_booked,
+        "LeaseCancelled": (
+            "Lease #{leaseId} cancelled by {by:who}: {refund:won} refunded, {retained:won} kept"
+        ),
+        "LeaseCheckedIn": "Lease #{leaseId} checked in at {at:kst} by {by:who}",
+        "LeaseSettled": _lease_settled,
+        "LeaseNoShow": "Lease #{leaseId} marked no-show by {by:who}; {price:won} kept",
+        "OverstayDebtRecorded": (
+            "Lease #{leaseId}: overstay debt of {amount:won} recorded for {lessee:who}"
+        ),
+        "OverstayDebtPaid": "Lease #{leaseId}: overstay debt of {amount:won} paid by {payer:who}",
+    },
+    "RevenueSplit": {
+        "RevenueAllocated": (
+            "{amount:won} from a {category:category} slot split: owner {owner:who} "
+            "{ownerShare:won}, village enterprise {villageShare:won}, city fund {cityShare:won}, "
+            "platform {platformShare:won}"
+        ),
+        "FareAllocated": (
+            "{amount:won} fare split: {payee:who} {payeeShare:won}, village enterprise "
+            "{villageShare:won}, platform {platformShare:won}"
+        ),
+        "Claimed": "{payee:who} claimed {amount:won}",
+        "EscrowRefunded": "{amount:won} refunded from escrow to {to:who}",
+        "RefundDeferred": "{amount:won} refund held for {to:who} (suspended; claimable later)",
+        "MonthlyStatement": (
+            "Statement {epoch:epoch} for {payee:who} ({kind:payee_kind}): earned {earned:won}, "
+            "claimed {claimed:won}, closing balance {closingBalance:won}"
+        ),
+        "SplitSet": (
+            "Split for {category:category} slots: owner {ownerBps:pct}, village {villageBps:pct}, "
+            "city {cityBps:pct}, platform {platformBps:pct}"
+        ),
+        "SourceSet": "{source:who} {allowed:?may now escrow and allocate|may no longer escrow}",
+        "CreditSet": "Credit token set to {credit:who}",
+    },
+    "DeviceRegistry": {
+        "DeviceRegistered": (
+            "Device {device:who} ({kind:device_kind}) registered by operator {operator:who}"
+        ),
+        "DeviceSlotAdded": "Device {device:who} now watches slot {slotId}",
+        "DeviceSlotRemoved": "Device {device:who} no longer watches slot {slotId}",
+        "DeviceActiveSet": "Device {device:who} {active:?activated|deactivated} by {by:who}",
+    },
+    "OccupancyOracle": {
+        "OccupancyReported": (
+            "Occupancy report #{sequence} observed {observedAt:kst}: {observed} slots observed, "
+            "{changed} changed"
+        ),
+        "SlotOccupancyChanged": "Slot {slotId} became {occupied:?occupied|free} at {observedAt:kst}",
+        "LeaseDriven": "Sensors {checkedIn:?checked in|checked out} lease #{leaseId} on slot {slotId}",
+        "LeaseDriveFailed": (
+            "Sensors could not drive lease #{leaseId} on slot {slotId} (error {errorSelector:hex})"
+        ),
+        "IncidentFilingFailed": (
+            "Unauthorised-occupancy incident for slot {slotId} could not be filed (error "
+            "{errorSelector:hex})"
+        ),
+        "MarketSlotsSet": "Market slots of word {wordIndex} set ({mask:bits} slots)",
+        "QuorumSet": "Oracle quorum set to {quorum}",
+        "SignerSet": "Oracle signer {signer:who} {registered:?registered|removed}",
+    },
+    "IncidentRegistry": {
+        "IncidentReported": _incident_reported,
+        "IncidentReviewed": (
+            "Incident #{incidentId} {status:incident_status} by inspector {inspector:who}: "
+            "“{reason}”"
+        ),
+        "OccupancyOracleSet": "Occupancy oracle set to {occupancyOracle:who}",
+    },
+    "MobilityOperators": {
+        "OperatorRegistered": "Mobility operator {operator:who} registered ({kind:operator_kind})",
+        "OperatorActiveSet": "Mobility operator {operator:who} {active:?activated|deactivated}",
+        "AssetRegistered": (
+            "Asset #{assetId} ({kind:operator_kind}) registered by {operator:who}"
+            "{villageZone:? in the village zone|}"
+        ),
+        "AssetUpdated": (
+            "Asset #{assetId} of {operator:who} now {active:?active|inactive}"
+            "{villageZone:?, in the village zone|, outside the village zone}"
+        ),
+        "FarePlanPublished": (
+            "Fare plan #{planId} of {operator:who}: unlock {unlockFee:won}, {perMinute:won}/min, "
+            "{per100m:won}/100 m, daily cap {dailyCap:won}"
+        ),
+    },
+    "TripSettlement": {
+        "TripStarted": (
+            "Trip #{tripId} started on asset #{assetId} (plan #{planId}) with operator "
+            "{operator:who}, deposit {deposit:won}"
+        ),
+        "TripEnded": (
+            "Trip #{tripId} ended at {endedAt:kst}: {distanceMeters:,} m, fare {fare:won}"
+            "{forced:? (closed by timeout)|}, booked on {operator:who}'s day; {riderRefund:won} "
+            "of the deposit back to the rider's deposit balance"
+        ),
+        "TripDisputed": (
+            "Trip #{tripId} disputed by rider {rider:who}: its fare leaves the day book of "
+            "{day:day}"
+        ),
+        "DisputeResolved": (
+            "Dispute on trip #{tripId} resolved by inspector {inspector:who}: {refund:won} "
+            "refunded to the rider's deposit balance, fare {fare:won} booked on {day:day} "
+            "(operator {operatorShare:won}, village enterprise {villageShare:won}, platform "
+            "{platformFee:won})"
+        ),
+        "DayReleased": (
+            "Trip fares of {day:day} released for {operator:who}: {legs} legs, gross {gross:won}; "
+            "operator {operatorShare:won}, village enterprise {villageShare:won}, platform "
+            "{platformFee:won} credited to the revenue split"
+        ),
+        "DepositWithdrawn": "Rider {rider:who} withdrew {amount:won} from the trip deposit balance",
+    },
+    "JourneyClearing": {
+        "JourneyOpened": "Journey #{journeyId} opened by rider {rider:who}",
+        "LegAdded": (
+            "Journey #{journeyId} leg {legIndex:from1}: trip #{tripId} with {operator:who}, "
+            "transfer discount {discount:won} on {eligible:won}"
+        ),
+        "EpochStatement": (
+            "Clearing statement {epoch:day} for {operator:who}: {legs} legs, gross {gross:won}, "
+            "discounts {discounts:won}, fees {fees:won}, village {villageShare:won}, net {net:won}"
+        ),
+        "SubsidyToppedUp": (
+            "Transfer subsidy pool topped up by {amount:won} from {by:who} (pool {pool:won})"
+        ),
+    },
+    "ValetService": {
+        "ValetRequested": _valet_requested,
+        "ValetAccepted": "Valet request #{requestId} accepted by worker {worker:who}",
+        "ValetParked": (
+            "Valet request #{requestId}: car parked by {worker:who} under lease #{leaseId}"
+        ),
+        "ValetReturnRequested": "Valet request #{requestId}: return requested by {rider:who}",
+        "ValetReturned": (
+            "Valet request #{requestId}: car returned by {worker:who}; fee {fee:won}, worker "
+            "{workerShare:won}, village enterprise {villageShare:won}"
+        ),
+        "ValetCancelled": "Valet request #{requestId} cancelled by {rider:who}: {refund:won} refunded",
+        "ValetLotSet": "Valet lot {lotId} serves slots {slotIds:list}",
+    },
 }
 
 
@@ -384,14 +363,16 @@ def _plain(value: Any) -> str:
 def describe(event: DecodedEvent, label: Label = short) -> str:
     """The domain sentence of a decoded event; the generic form when it has none (or when its
     arguments do not fit the sentence, which a changed ABI could cause)."""
-    sentence = D.get((event.contract, event.event))
+    sentence = SENTENCES.get(event.contract, {}).get(event.event)
     if sentence is None:
         return generic(event)
     try:
+        if isinstance(sentence, str):
+            return _Sentence(label).vformat(sentence, (), event.args)
         return sentence(event.args, label)
     except (KeyError, IndexError, TypeError, ValueError):
         return generic(event)
 
 
 def described_events() -> set[tuple[str, str]]:
-    return set(D)
+    return {(contract, event) for contract, events in SENTENCES.items() for event in events}

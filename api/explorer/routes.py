@@ -21,6 +21,7 @@ from api.explorer.formatting import kst, kst_date
 from api.explorer.pages import NotFoundPage, html_errors, render
 from api.explorer.revenue import statement
 from api.explorer.search import target
+from api.read_model import indexed_block, rows
 from citypass.core.timeunits import month_of
 from indexer import models as m
 
@@ -28,11 +29,6 @@ router = APIRouter(prefix="/explorer", tags=["explorer"], include_in_schema=Fals
 
 PAGE = 20
 Limit = Annotated[int, Query(ge=1, le=200)]
-
-
-def _cursor(session: SessionDep) -> int:
-    row = session.get(m.Cursor, 1)
-    return row.block_number if row else -1
 
 
 @router.get("", response_class=HTMLResponse)
@@ -45,12 +41,12 @@ def home(
     if before is not None:
         query = query.where(m.Block.number < before)
     blocks = session.scalars(query).all()
-    rows = [
+    listed = [
         {"block": b, "seal": explorer.seals.status(b.number, b.hash, b.parent_hash)} for b in blocks
     ]
     older = blocks[-1].number if blocks and blocks[-1].number > 0 else None
     return render(
-        request, "home.html", rows=rows, indexed=_cursor(session), older=older, limit=limit,
+        request, "home.html", rows=listed, indexed=indexed_block(session), older=older, limit=limit,
         chain_id=explorer.state.ledger.chain_id,
     )  # fmt: skip
 
@@ -68,7 +64,7 @@ def block(request: Request, session: SessionDep, explorer: ExplorerDep, number: 
     row = session.get(m.Block, n)
     if row is None:
         raise NotFoundPage(
-            f"block {n} is not indexed (the read model is at block {_cursor(session)}); "
+            f"block {n} is not indexed (the read model is at block {indexed_block(session)}); "
             "try again once the indexer has caught up"
         )
     seal = explorer.seals.status(row.number, row.hash, row.parent_hash)
@@ -123,36 +119,19 @@ def slot(
     row = session.get(m.Slot, n)
     if row is None:
         raise NotFoundPage(f"slot {n} is not registered (no SlotRegistered seen)")
-    leases = session.scalars(
-        select(m.Lease).where(m.Lease.slot_id == n).order_by(m.Lease.start.desc()).limit(limit)
-    ).all()
-    occupancy = session.scalars(
-        select(m.SlotOccupancyChange)
-        .where(m.SlotOccupancyChange.slot_id == n)
-        .order_by(m.SlotOccupancyChange.observed_at.desc())
-        .limit(limit)
-    ).all()
-    incidents = session.scalars(
-        select(m.Incident)
-        .where(m.Incident.slot_id == n)
-        .order_by(m.Incident.observed_at.desc())
-        .limit(limit)
-    ).all()
-    terms = session.scalars(
-        select(m.SlotTermsVersion)
-        .where(m.SlotTermsVersion.slot_id == n)
-        .order_by(m.SlotTermsVersion.version.desc())
-    ).all()
-    # Every bounded list names its order: PostgreSQL, unlike SQLite, promises none without one.
-    blackouts = session.scalars(
-        select(m.SlotBlackout.local_day)
-        .where(m.SlotBlackout.slot_id == n)
-        .order_by(m.SlotBlackout.local_day.desc())
-        .limit(limit)
-    ).all()
+    leases = rows(session, m.Lease, m.Lease.slot_id == n, m.Lease.start.desc(), limit=limit)
+    change = m.SlotOccupancyChange
+    occupancy = rows(session, change, change.slot_id == n, change.observed_at.desc(), limit=limit)
+    incidents = rows(
+        session, m.Incident, m.Incident.slot_id == n, m.Incident.observed_at.desc(), limit=limit
+    )
+    terms = m.SlotTermsVersion
+    versions = rows(session, terms, terms.slot_id == n, terms.version.desc())
+    day = m.SlotBlackout.local_day
+    blackouts = rows(session, day, m.SlotBlackout.slot_id == n, day.desc(), limit=limit)
     return render(
         request, "slot.html", slot=row, leases=leases, occupancy=occupancy, incidents=incidents,
-        terms=terms, windows=windows_text(int(row.windows_packed, 16)),
+        terms=versions, windows=windows_text(int(row.windows_packed, 16)),
         blackouts=[kst_date(day) for day in blackouts],
         label=explorer.labeller(session),
     )  # fmt: skip
@@ -180,12 +159,8 @@ def address(
     credit = explorer.book.handle("credit")
     chain_balance = int(credit.functions.balanceOf(who).call())
     claimable = int(explorer.book.handle("split").functions.claimable(who).call())
-    slots = session.scalars(
-        select(m.Slot).where(m.Slot.owner == who).order_by(m.Slot.slot_id).limit(limit)
-    ).all()
-    leases = session.scalars(
-        select(m.Lease).where(m.Lease.lessee == who).order_by(m.Lease.start.desc()).limit(limit)
-    ).all()
+    slots = rows(session, m.Slot, m.Slot.owner == who, m.Slot.slot_id, limit=limit)
+    leases = rows(session, m.Lease, m.Lease.lessee == who, m.Lease.start.desc(), limit=limit)
     return render(
         request, "address.html", who=who, contract=explorer.book.name_of(who),
         role=explorer.house(session).get(who), member=member, roles=sorted(roles), txs=txs,
@@ -211,7 +186,7 @@ def statements(
     lines = statement(explorer, session, chosen)
     return render(
         request, "statements.html", month=chosen, lines=lines,
-        all_agree=all(line.agrees for line in lines), indexed=_cursor(session),
+        all_agree=all(line.agrees for line in lines), indexed=indexed_block(session),
     )  # fmt: skip
 
 

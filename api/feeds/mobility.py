@@ -17,7 +17,7 @@ from web3 import Web3
 
 from api.errors import NotFound
 from api.feeds.chain_reads import call_many
-from indexer.registry import load_abi
+from citypass.protocol.abi import load_abi
 
 KICK_SCOOTER = 2  # OperatorKind.KICK_SCOOTER
 

@@ -21,8 +21,8 @@ from api.deps import ClientIpDep, LedgerDep, SessionDep, StateDep
 from api.errors import Conflict, LedgerUnavailable, NotFound, PermissionDenied, ValidationFailed
 from api.ledger import Ledger
 from api.rawtx import decode_raw
+from api.read_model import indexed_block
 from api.relayer import node_refusal
-from api.routers.members import _indexed_block
 from api.schemas.common import hex_bytes
 from api.schemas.staff import (
     IncidentPublic,
@@ -90,7 +90,7 @@ def queue(
         query.order_by(m.Incident.observed_at, m.Incident.incident_id).limit(limit)
     )
     return IncidentQueuePublic(
-        indexedBlock=_indexed_block(session), incidents=[incident_public(i) for i in rows]
+        indexedBlock=indexed_block(session), incidents=[incident_public(i) for i in rows]
     )
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from api.deps import SessionDep
+from api.read_model import indexed_block, rows
 from api.schemas.common import Address
 from api.schemas.members import BalancePublic, CreditEntryPublic, LeasePublic, LeasesPublic
 from indexer import models as m
@@ -19,21 +20,14 @@ AddressPath = Annotated[Address, Path(description="the member's 0x address")]
 Limit = Annotated[int, Query(ge=1, le=500, description="newest entries first, at most 500")]
 
 
-def _indexed_block(session: SessionDep) -> int:
-    cursor = session.get(m.Cursor, 1)
-    return cursor.block_number if cursor else -1
-
-
 @router.get("/{address}/leases", response_model=LeasesPublic, summary="A member's leases")
 def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> LeasesPublic:
-    rows = session.scalars(
-        select(m.Lease)
-        .where(m.Lease.lessee == address)
-        .order_by(m.Lease.start.desc(), m.Lease.lease_id.desc())
-        .limit(limit)
-    ).all()
+    leases = rows(
+        session, m.Lease, m.Lease.lessee == address, m.Lease.start.desc(), m.Lease.lease_id.desc(),
+        limit=limit,
+    )  # fmt: skip
     return LeasesPublic(
-        address=address, indexedBlock=_indexed_block(session),
+        address=address, indexedBlock=indexed_block(session),
         leases=[
             LeasePublic(
                 leaseId=r.lease_id, slotId=r.slot_id, lessee=r.lessee, start=r.start, end=r.end,
@@ -41,7 +35,7 @@ def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> Lea
                 checkedInAt=r.checked_in_at, checkedOutAt=r.checked_out_at,
                 overstayCharge=r.overstay_charge, overstayDebt=r.overstay_debt, refund=r.refund,
             )
-            for r in rows
+            for r in leases
         ],
     )  # fmt: skip
 
@@ -52,12 +46,11 @@ def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> Lea
 def balance(session: SessionDep, address: AddressPath, limit: Limit = 50) -> BalancePublic:
     row = session.get(m.CreditBalance, address)
     history: list[CreditEntryPublic] = []
-    for t in session.scalars(
-        select(m.CreditTransfer)
-        .where(or_(m.CreditTransfer.sender == address, m.CreditTransfer.recipient == address))
-        .order_by(m.CreditTransfer.block_number.desc(), m.CreditTransfer.log_index.desc())
-        .limit(limit)
-    ):
+    for t in rows(
+        session, m.CreditTransfer,
+        or_(m.CreditTransfer.sender == address, m.CreditTransfer.recipient == address),
+        m.CreditTransfer.block_number.desc(), m.CreditTransfer.log_index.desc(), limit=limit,
+    ):  # fmt: skip
         incoming = t.recipient == address
         history.append(
             CreditEntryPublic(
@@ -67,7 +60,7 @@ def balance(session: SessionDep, address: AddressPath, limit: Limit = 50) -> Bal
         )  # fmt: skip
     return BalancePublic(
         address=address,
-        indexedBlock=_indexed_block(session),
+        indexedBlock=indexed_block(session),
         balance=row.balance if row else 0,
         history=history,
     )

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
-from api.routers.members import _indexed_block
+from api.read_model import grouped, indexed_block, rows
 from api.schemas.common import Address
 from api.schemas.mobility import (
     FarePlanPublic,
@@ -63,7 +63,7 @@ def operators(session: SessionDep) -> OperatorsPublic:
                 assets=counts[op.address][0], villageZoneAssets=counts[op.address][1],
             )
         )  # fmt: skip
-    return OperatorsPublic(indexedBlock=_indexed_block(session), operators=answer)
+    return OperatorsPublic(indexedBlock=indexed_block(session), operators=answer)
 
 
 def _plan(plan: mm.FarePlan) -> FarePlanPublic:
@@ -94,7 +94,7 @@ def member_trips(
     rows = session.scalars(query.order_by(mm.Trip.trip_id.desc()).limit(limit))
     balance = session.get(mm.RiderDepositBalance, address)
     return TripsPublic(
-        indexedBlock=_indexed_block(session),
+        indexedBlock=indexed_block(session),
         depositBalance=balance.balance if balance else 0,
         trips=[trip_public(t) for t in rows],
     )
@@ -108,26 +108,23 @@ def member_trips(
 def member_journeys(
     session: SessionDep, address: AddressPath, limit: Limit = 100
 ) -> JourneysPublic:
-    journeys = session.scalars(
-        select(mm.Journey)
-        .where(mm.Journey.rider == address)
-        .order_by(mm.Journey.journey_id.desc())
-        .limit(limit)
-    ).all()
-    legs: dict[int, list[LegPublic]] = defaultdict(list)
-    for leg in session.scalars(
-        select(mm.JourneyLeg)
-        .where(mm.JourneyLeg.journey_id.in_([j.journey_id for j in journeys]))
-        .order_by(mm.JourneyLeg.journey_id, mm.JourneyLeg.leg_index)
-    ):
-        legs[leg.journey_id].append(
-            LegPublic(
-                legIndex=leg.leg_index, tripId=leg.trip_id, operator=leg.operator,
-                eligible=leg.eligible, discount=leg.discount,
-            )
-        )  # fmt: skip
+    journeys = rows(
+        session, mm.Journey, mm.Journey.rider == address, mm.Journey.journey_id.desc(), limit=limit
+    )
+    leg = mm.JourneyLeg
+    legs = grouped(
+        rows(
+            session, leg, leg.journey_id.in_([j.journey_id for j in journeys]), leg.journey_id,
+            leg.leg_index,
+        ),
+        lambda row: row.journey_id,
+        lambda row: LegPublic(
+            legIndex=row.leg_index, tripId=row.trip_id, operator=row.operator,
+            eligible=row.eligible, discount=row.discount,
+        ),
+    )  # fmt: skip
     return JourneysPublic(
-        address=address, indexedBlock=_indexed_block(session),
+        address=address, indexedBlock=indexed_block(session),
         journeys=[
             JourneyPublic(
                 journeyId=j.journey_id, rider=j.rider, openedAt=j.opened_at,
@@ -156,7 +153,7 @@ def valet_requests(
         query = query.where(mm.ValetRequest.status == status)
     rows = session.scalars(query.order_by(mm.ValetRequest.request_id.desc()).limit(limit))
     return ValetRequestsPublic(
-        indexedBlock=_indexed_block(session),
+        indexedBlock=indexed_block(session),
         requests=[
             ValetRequestPublic(
                 requestId=r.request_id, rider=r.rider, lotId=r.lot_id, leaseId=r.lease_id,

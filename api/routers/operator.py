@@ -9,18 +9,16 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
-from api.routers.members import _indexed_block
+from api.read_model import indexed_block, revenue_statements, rows
 from api.routers.mobility import trip_public
 from api.schemas.staff import (
     EpochStatementPublic,
     OperatorStatementsPublic,
     OperatorTripsPublic,
-    RevenueStatementPublic,
     SettlementDayPublic,
 )
 from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
-from citypass.core.timeunits import month_text
 from indexer import models as m
 from indexer import models_mobility as mm
 
@@ -37,10 +35,8 @@ OperatorSession = Annotated[StaffSession, Depends(require_role("OPERATOR", "VILL
 )
 def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatementsPublic:
     me = staff.address
-    epochs = session.scalars(
-        select(mm.EpochStatement)
-        .where(mm.EpochStatement.operator == me)
-        .order_by(mm.EpochStatement.epoch)
+    epochs = rows(
+        session, mm.EpochStatement, mm.EpochStatement.operator == me, mm.EpochStatement.epoch
     )
     # Booked fares per day from the trips (a disputed trip is on no day), and the chain's own
     # figures for the days already paid out.
@@ -49,19 +45,13 @@ def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatement
         .where(mm.Trip.operator == me, mm.Trip.booked_day.is_not(None))
         .group_by(mm.Trip.booked_day)
     )
-    releases = {
-        r.day: r for r in session.scalars(select(mm.DayRelease).where(mm.DayRelease.operator == me))
-    }
-    days = {day: (n, fares or 0) for day, n, fares in booked}
+    releases = {r.day: r for r in rows(session, mm.DayRelease, mm.DayRelease.operator == me)}
+    # (booked_day is never null here: the query skips disputed trips; the test says so to mypy)
+    days = {day: (n, fares or 0) for day, n, fares in booked if day is not None}
     days.update({day: (r.legs, r.gross) for day, r in releases.items()})
-    revenue = session.scalars(
-        select(m.MonthlyStatement)
-        .where(m.MonthlyStatement.payee == me)
-        .order_by(m.MonthlyStatement.epoch, m.MonthlyStatement.block_number)
-    )
     balance = session.get(m.PayeeBalance, me)
     return OperatorStatementsPublic(
-        address=me, indexedBlock=_indexed_block(session),
+        address=me, indexedBlock=indexed_block(session),
         mobilityEpochs=[
             EpochStatementPublic(
                 epoch=e.epoch, legs=e.legs, gross=e.gross, discounts=e.discounts, fees=e.fees,
@@ -71,14 +61,7 @@ def statements(session: SessionDep, staff: OperatorSession) -> OperatorStatement
             for e in epochs
         ],
         settlementDays=[_day(day, *days[day], releases.get(day)) for day in sorted(days)],
-        revenueStatements=[
-            RevenueStatementPublic(
-                epoch=r.epoch, month=month_text(r.epoch), kind=r.kind, earned=r.earned,
-                claimed=r.claimed, closingBalance=r.closing_balance,
-                blockNumber=r.block_number, txHash=r.tx_hash,
-            )
-            for r in revenue
-        ],
+        revenueStatements=revenue_statements(session, me),
         claimable=balance.claimable if balance else 0,
     )  # fmt: skip
 
@@ -100,13 +83,10 @@ def trips(
     staff: OperatorSession,
     limit: Annotated[int, Query(ge=1, le=500, description="newest first")] = 100,
 ) -> OperatorTripsPublic:
-    rows = session.scalars(
-        select(mm.Trip)
-        .where(mm.Trip.operator == staff.address)
-        .order_by(mm.Trip.trip_id.desc())
-        .limit(limit)
+    trips = rows(
+        session, mm.Trip, mm.Trip.operator == staff.address, mm.Trip.trip_id.desc(), limit=limit
     )
     return OperatorTripsPublic(
-        address=staff.address, indexedBlock=_indexed_block(session),
-        trips=[trip_public(t) for t in rows],
+        address=staff.address, indexedBlock=indexed_block(session),
+        trips=[trip_public(t) for t in trips],
     )  # fmt: skip

@@ -8,10 +8,9 @@ from collections import defaultdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from sqlalchemy import select
 
 from api.deps import SessionDep
-from api.routers.members import _indexed_block
+from api.read_model import grouped, indexed_block, revenue_statements, rows
 from api.schemas.common import Address
 from api.schemas.owners import (
     MonthEarningsPublic,
@@ -19,7 +18,6 @@ from api.schemas.owners import (
     OwnerSlotPublic,
     OwnerSlotsPublic,
     PriceVersionPublic,
-    StatementPublic,
 )
 from api.schemas.slots import SlotWindowPublic
 from citypass.core.timeunits import epoch_of, month_text
@@ -36,38 +34,37 @@ OwnerPath = Annotated[Address, Path(description="the owner's 0x address")]
     summary="The owner's slots with terms, sharing windows, blackout days and price history",
 )
 def owner_slots(session: SessionDep, address: OwnerPath) -> OwnerSlotsPublic:
-    slots = session.scalars(
-        select(m.Slot).where(m.Slot.owner == address).order_by(m.Slot.slot_id)
-    ).all()
+    slots = rows(session, m.Slot, m.Slot.owner == address, m.Slot.slot_id)
     ids = [s.slot_id for s in slots]
-    windows: dict[int, list[SlotWindowPublic]] = defaultdict(list)
-    for w in session.scalars(
-        select(m.SlotWindow).where(m.SlotWindow.slot_id.in_(ids)).order_by(m.SlotWindow.position)
-    ):
-        windows[w.slot_id].append(
-            SlotWindowPublic(daysMask=w.days_mask, startUnit=w.start_unit, endUnit=w.end_unit)
-        )
-    blackouts: dict[int, list[int]] = defaultdict(list)
-    for b in session.scalars(
-        select(m.SlotBlackout)
-        .where(m.SlotBlackout.slot_id.in_(ids))
-        .order_by(m.SlotBlackout.local_day)
-    ):
-        blackouts[b.slot_id].append(b.local_day)
-    prices: dict[int, list[PriceVersionPublic]] = defaultdict(list)
-    for t in session.scalars(
-        select(m.SlotTermsVersion)
-        .where(m.SlotTermsVersion.slot_id.in_(ids))
-        .order_by(m.SlotTermsVersion.version)
-    ):
-        prices[t.slot_id].append(
-            PriceVersionPublic(
-                version=t.version, pricePerUnit=t.price_per_unit,
-                overagePer10Min=t.overage_per_10min, setBlock=t.set_block,
-            )
-        )  # fmt: skip
+
+    def slot_id(row: m.SlotWindow | m.SlotBlackout | m.SlotTermsVersion) -> int:
+        return row.slot_id
+
+    windows = grouped(
+        rows(session, m.SlotWindow, m.SlotWindow.slot_id.in_(ids), m.SlotWindow.position),
+        slot_id,
+        lambda w: SlotWindowPublic(
+            daysMask=w.days_mask, startUnit=w.start_unit, endUnit=w.end_unit
+        ),
+    )
+    blackouts = grouped(
+        rows(session, m.SlotBlackout, m.SlotBlackout.slot_id.in_(ids), m.SlotBlackout.local_day),
+        slot_id,
+        lambda b: b.local_day,
+    )
+    prices = grouped(
+        rows(
+            session, m.SlotTermsVersion, m.SlotTermsVersion.slot_id.in_(ids),
+            m.SlotTermsVersion.version,
+        ),
+        slot_id,
+        lambda t: PriceVersionPublic(
+            version=t.version, pricePerUnit=t.price_per_unit,
+            overagePer10Min=t.overage_per_10min, setBlock=t.set_block,
+        ),
+    )  # fmt: skip
     return OwnerSlotsPublic(
-        owner=address, indexedBlock=_indexed_block(session),
+        owner=address, indexedBlock=indexed_block(session),
         slots=[
             OwnerSlotPublic(
                 slotId=s.slot_id, owner=s.owner, lotId=s.lot_id, category=s.category,
@@ -88,21 +85,14 @@ def owner_slots(session: SessionDep, address: OwnerPath) -> OwnerSlotsPublic:
 )
 def owner_earnings(session: SessionDep, address: OwnerPath) -> OwnerEarningsPublic:
     months: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for a in session.scalars(
-        select(m.RevenueAllocation).where(m.RevenueAllocation.owner == address)
-    ):
+    for a in rows(session, m.RevenueAllocation, m.RevenueAllocation.owner == address):
         month = months[epoch_of(a.timestamp)]
         month[0] += 1
         month[1] += a.amount
         month[2] += a.owner_share
-    statements = session.scalars(
-        select(m.MonthlyStatement)
-        .where(m.MonthlyStatement.payee == address)
-        .order_by(m.MonthlyStatement.epoch, m.MonthlyStatement.block_number)
-    ).all()
     balance = session.get(m.PayeeBalance, address)
     return OwnerEarningsPublic(
-        owner=address, indexedBlock=_indexed_block(session),
+        owner=address, indexedBlock=indexed_block(session),
         earned=balance.earned if balance else 0, claimed=balance.claimed if balance else 0,
         claimable=balance.claimable if balance else 0,
         months=[
@@ -112,12 +102,5 @@ def owner_earnings(session: SessionDep, address: OwnerPath) -> OwnerEarningsPubl
             )
             for epoch, (count, gross, share) in sorted(months.items())
         ],
-        statements=[
-            StatementPublic(
-                epoch=s.epoch, month=month_text(s.epoch), kind=s.kind, earned=s.earned,
-                claimed=s.claimed, closingBalance=s.closing_balance,
-                blockNumber=s.block_number, txHash=s.tx_hash,
-            )
-            for s in statements
-        ],
+        statements=revenue_statements(session, address),
     )  # fmt: skip

@@ -31,20 +31,23 @@ def forward_request(
     data: Annotated[HexData, Query(description="0x calldata of the call to relay")],
 ) -> TypedDataPublic:
     calldata = hex_bytes(data)
-    allowed = relayer.allowed.get((to, calldata[:4]))
+    allowed = relayer.checks.allowed.get((to, calldata[:4]))
     if allowed is None:
         raise PermissionDenied(
             f"selector 0x{calldata[:4].hex()} on {to} is not on the relayer allowlist "
-            f"({relayer.allowlist_text()})",
+            f"({relayer.checks.allowlist_text()})",
             code="not_allowlisted",
         )
-    gas = relayer.estimate_inner_gas(sender, to, calldata) or state.settings.default_forward_gas
+    gas = (
+        relayer.checks.estimate_inner_gas(sender, to, calldata)
+        or state.settings.default_forward_gas
+    )
     message = {
-        "from": sender, "to": to, "value": 0, "gas": gas, "nonce": relayer.nonce(sender),
+        "from": sender, "to": to, "value": 0, "gas": gas, "nonce": relayer.checks.nonce(sender),
         "deadline": ledger.now() + state.settings.deadline_seconds, "data": data,
     }  # fmt: skip
     return TypedDataPublic(
-        domain=relayer.domain(),
+        domain=relayer.checks.domain(),
         types={"EIP712Domain": EIP712_DOMAIN_TYPE, **FORWARD_REQUEST_TYPES},
         primaryType="ForwardRequest",
         message=message,

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.schemas.mobility import TripPublic
+from api.schemas.owners import StatementPublic
 
 
 class EpochStatementPublic(BaseModel):
@@ -38,17 +39,6 @@ class SettlementDayPublic(BaseModel):
     releaseTxHash: str | None
 
 
-class RevenueStatementPublic(BaseModel):
-    epoch: int
-    month: str
-    kind: str
-    earned: int
-    claimed: int
-    closingBalance: int
-    blockNumber: int
-    txHash: str
-
-
 class OperatorStatementsPublic(BaseModel):
     address: str
     indexedBlock: int
@@ -56,7 +46,7 @@ class OperatorStatementsPublic(BaseModel):
     settlementDays: list[SettlementDayPublic] = Field(
         description="TripSettlement day books, per KST day, released or not yet"
     )
-    revenueStatements: list[RevenueStatementPublic] = Field(
+    revenueStatements: list[StatementPublic] = Field(
         description="RevenueSplit monthly statements of this payee (parking, fares, valet)"
     )
     claimable: int

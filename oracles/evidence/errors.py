@@ -2,43 +2,35 @@
 
 from __future__ import annotations
 
+from citypass.core.errors import CodedError
 
-class EvidenceError(Exception):
+
+class EvidenceError(CodedError, code="evidence_error"):
     """Root of the evidence store's errors. `reason` is a short label for metrics and logs."""
 
-    reason = "evidence_error"
-
     def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason is not None:
-            self.reason = reason
+        super().__init__(message, reason)
+
+    @property
+    def reason(self) -> str:
+        return self.code
 
 
-class CidError(EvidenceError):
+class CidError(EvidenceError, code="bad_cid"):
     """A CID (text or binary) that cannot be parsed or is not one the store accepts."""
 
-    reason = "bad_cid"
 
-
-class EvidenceConfigError(EvidenceError):
+class EvidenceConfigError(EvidenceError, code="config"):
     """The key file, data directory or Kubo address is missing, malformed or unusable."""
 
-    reason = "config"
 
-
-class EvidenceNotFound(EvidenceError):
+class EvidenceNotFound(EvidenceError, code="not_found"):
     """No object with this CID is in the store."""
 
-    reason = "not_found"
 
-
-class EvidenceIntegrityError(EvidenceError):
+class EvidenceIntegrityError(EvidenceError, code="integrity"):
     """Stored bytes that do not check out: tampered, truncated, or sealed under another key."""
 
-    reason = "integrity"
 
-
-class EvidenceBackendError(EvidenceError):
+class EvidenceBackendError(EvidenceError, code="backend"):
     """The backend (a directory or a Kubo node) failed or disagreed with our CID."""
-
-    reason = "backend"

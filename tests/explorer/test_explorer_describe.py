@@ -12,7 +12,7 @@ from api.explorer.contracts import ALL_CONTRACTS, ContractBook
 from api.explorer.describe import describe, described_events
 from api.explorer.formatting import kst_window, won
 from citypass.core.timeunits import month_bounds
-from indexer.registry import BUILD
+from citypass.protocol.abi import BUILD
 from tests.explorer_logs import make_log
 
 # 2026-03-02 (a Monday) 18:00 and 22:00 KST.

@@ -22,6 +22,8 @@ from api.app import build_state
 from api.routers.system import health
 from api.settings import Settings
 from api.state import AppState
+from citypass.protocol.abi import Registry
+from citypass.protocol.deployment_record import CONTRACTS
 from indexer import (
     ChainMismatchError,
     Deployment,
@@ -32,7 +34,6 @@ from indexer import (
 )
 from indexer import models as m
 from indexer.db import make_engine
-from indexer.registry import CONTRACTS, Registry
 from indexer.seals import verify_seal
 from ledger_node.engine import free_port
 from tests.indexer_helpers import CENTER, PostgresServer, Scenario, build_scenario
@@ -199,7 +200,7 @@ def test_fast_log_decoder_agrees_with_web3_on_every_log(scenario: Scenario, depl
     """decode_raw (eth_abi by topic0, on JSON-RPC hex) gives what web3's event ABI processing
     gives, for every log of the deployed system; logs of unknown contracts decode to None."""
     w3 = scenario.chain.w3
-    registry = Registry(w3, Deployment.load(deployment_file))
+    registry = Registry(w3, Deployment.load(deployment_file).addresses)
     head = w3.eth.block_number
     raw_logs = w3.provider.make_request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head)}])
     by_address = {c.address: c for c in registry.contracts.values()}

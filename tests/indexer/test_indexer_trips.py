@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from citypass.core.timeunits import local_day
 from indexer import models_mobility as mm
 from indexer.db import make_engine
-from indexer.handlers import HANDLERS, LogContext
+from indexer.handler_base import LogContext
+from indexer.handlers import HANDLERS
 
 RIDER = "0x" + "a1" * 20
 OPERATOR = "0x" + "b2" * 20

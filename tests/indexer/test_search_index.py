@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from citypass.core.timeunits import local_day
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, WEEKEND, Window
+from citypass.protocol.deployment_record import CONTRACTS
 from indexer import Deployment, Indexer, IndexerError, search_slots
-from indexer.registry import CONTRACTS
 from indexer.search_index import (
     SearchIndex,
     Snapshot,

@@ -1,59 +1,34 @@
-"""Which contract lives at which address, and how to decode its logs (ABIs from build/contracts)."""
+"""Our contracts' ABIs (the build/contracts artefacts) and the decoding of their event logs.
+
+Below the API and the indexer: the API's write path decodes the outcome of what it relayed and
+the indexer decodes every block with the same Registry, so neither depends on the other for it.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
+from eth_typing import ABIEvent
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
 
 from citypass.protocol.contracts import CONTRACT_NAMES
-from indexer.errors import IndexerError
 
-BUILD = Path(__file__).resolve().parents[1] / "build" / "contracts"
-# Deployment record key → contract name: the one map scripts/deploy.py writes records with
-CONTRACTS = CONTRACT_NAMES
+BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
 
 
-@dataclass(frozen=True)
-class Deployment:
-    chain_id: int
-    addresses: dict[str, str]  # deployment key → checksummed address
-    start_block: int = 0
-
-    @classmethod
-    def load(cls, path: Path) -> Deployment:
-        try:
-            record = json.loads(Path(path).read_text())
-            addresses = {key: to_checksum_address(record["contracts"][key]) for key in CONTRACTS}
-            return cls(int(record["chainId"]), addresses, int(record.get("startBlock", 0)))
-        except FileNotFoundError as exc:
-            raise IndexerError(
-                f"deployment record {path} not found: pass the deployments/<network>.json "
-                "written by scripts/deploy.py"
-            ) from exc
-        except (KeyError, ValueError, TypeError) as exc:
-            raise IndexerError(
-                f"{path} is not a deployment record (missing or bad {exc}); it needs chainId "
-                f"and contracts.{{{', '.join(CONTRACTS)}}}"
-            ) from exc
-
-    def write(self, path: Path) -> Path:
-        payload = {
-            "chainId": self.chain_id,
-            "startBlock": self.start_block,
-            "contracts": self.addresses,
-        }
-        Path(path).write_text(json.dumps(payload, indent=2) + "\n")
-        return Path(path)
+class ArtefactError(Exception):
+    """A build artefact or the deployment record is missing or malformed; the message says
+    what to run or pass."""
 
 
 @dataclass(frozen=True)
@@ -117,28 +92,29 @@ def _normalise(kind: str, value: Any) -> Any:
 def load_abi(name: str) -> list[dict[str, Any]]:
     path = BUILD / f"{name}.json"
     if not path.exists():
-        raise IndexerError(f"{path} missing: run `brownie compile` so the ABIs exist")
+        raise ArtefactError(f"{path} missing: run `brownie compile` so the ABIs exist")
     return json.loads(path.read_text())["abi"]
 
 
 class Registry:
-    """Decodes a raw log of any known contract into its event name and arguments."""
+    """Web3 handles of one deployment's contracts, and the decoding of a raw log of any of them
+    into its event name and arguments."""
 
-    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+    def __init__(self, w3: Web3, addresses: Mapping[str, str]) -> None:
+        """`addresses`: deployment key (CONTRACT_NAMES) → checksummed address."""
         self.w3 = w3
-        self.deployment = deployment
         self.names: dict[str, str] = {}
         self.contracts: dict[str, Any] = {}
         # (lower-case address, topic0 as 0x-hex) → layout: the key a JSON-RPC log gives as is.
         self._events: dict[tuple[str, str], _EventLayout] = {}
-        for key, address in deployment.addresses.items():
-            name = CONTRACTS[key]
+        for key, address in addresses.items():
+            name = CONTRACT_NAMES[key]
             abi = load_abi(name)
             self.names[address] = name
-            self.contracts[key] = w3.eth.contract(address=address, abi=abi)
+            self.contracts[key] = w3.eth.contract(address=to_checksum_address(address), abi=abi)
             for item in abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
-                    topic0 = "0x" + event_abi_to_log_topic(item).hex()
+                    topic0 = "0x" + event_abi_to_log_topic(cast(ABIEvent, item)).hex()
                     self._events[(address.lower(), topic0)] = _EventLayout.of(name, item)
 
     def decode(self, log: dict[str, Any]) -> DecodedEvent | None:

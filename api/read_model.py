@@ -1,0 +1,57 @@
+"""Reads of the indexer's read model that the routers and the explorer pages share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.months import month_text
+from api.schemas.owners import StatementPublic
+from indexer import models as m
+
+Row = TypeVar("Row")
+Item = TypeVar("Item")
+
+
+def indexed_block(session: Session) -> int:
+    """The last block the read model holds (-1 before the first): what an answer is as of."""
+    cursor = session.get(m.Cursor, 1)
+    return cursor.block_number if cursor else -1
+
+
+def rows(session: Session, what: Any, where: Any, *order_by: Any, limit: int | None = None) -> list:
+    """`what` (a model or a column) where `where`, in the order given (a bounded list always
+    names its order: PostgreSQL, unlike SQLite, promises none without one)."""
+    query = select(what).where(where).order_by(*order_by)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def grouped(
+    items: Iterable[Row], key: Callable[[Row], Hashable], make: Callable[[Row], Item]
+) -> defaultdict[Any, list[Item]]:
+    """`make(item)` for each item, in lists by `key(item)` (order kept); a missing key is []."""
+    groups: defaultdict[Any, list[Item]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(make(item))
+    return groups
+
+
+def revenue_statements(session: Session, payee: str) -> list[StatementPublic]:
+    """RevenueSplit's monthly statements of `payee`, oldest first."""
+    return [
+        StatementPublic(
+            epoch=s.epoch, month=month_text(s.epoch), kind=s.kind, earned=s.earned,
+            claimed=s.claimed, closingBalance=s.closing_balance, blockNumber=s.block_number,
+            txHash=s.tx_hash,
+        )
+        for s in rows(
+            session, m.MonthlyStatement, m.MonthlyStatement.payee == payee,
+            m.MonthlyStatement.epoch, m.MonthlyStatement.block_number,
+        )
+    ]  # fmt: skip

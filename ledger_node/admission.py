@@ -1,0 +1,103 @@
+"""The node's checks of a raw transaction before it is journaled: chain, gas, permission and
+nonce, each refusal a JSON-RPC error that says what to change; and the nonce tracking they use.
+"""
+
+from __future__ import annotations
+
+from eth_utils import to_checksum_address
+
+from ledger_node.config import NodeConfig
+from ledger_node.engine import Engine
+from ledger_node.errors import TRANSACTION_REJECTED, RpcError
+from ledger_node.txcodec import DecodedTx, intrinsic_gas
+
+
+def check_envelope(tx: DecodedTx, config: NodeConfig) -> None:
+    """What needs no state: the chain id, the intrinsic gas and the block gas limit."""
+    if tx.chain_id != config.chain_id:
+        raise RpcError(
+            TRANSACTION_REJECTED,
+            f"wrong chain id {tx.chain_id}: this ledger is chain {config.chain_id}; re-sign for it",
+        )
+    if tx.gas < intrinsic_gas(tx):
+        raise RpcError(
+            TRANSACTION_REJECTED,
+            f"intrinsic gas too low: gas {tx.gas} does not cover the {intrinsic_gas(tx)} "
+            "the transaction costs before it runs",
+        )
+    if tx.gas > config.gas_limit:
+        raise RpcError(
+            TRANSACTION_REJECTED,
+            f"gas {tx.gas} exceeds the block gas limit {config.gas_limit}",
+        )
+
+
+def not_permitted(tx: DecodedTx) -> RpcError:
+    return RpcError(
+        TRANSACTION_REJECTED,
+        f"account {to_checksum_address(tx.sender)} is not permitted to transact on this ledger "
+        "(not an active member or role holder of CityAccess)",
+    )
+
+
+def nonce_refusal(tx: DecodedTx, expected: int) -> RpcError | None:
+    """None when `tx` has the sender's next nonce; else why it is refused (replay or gap)."""
+    if tx.nonce < expected:
+        return RpcError(
+            TRANSACTION_REJECTED,
+            f"nonce {tx.nonce} too low (replay): the next nonce of this account is {expected}",
+        )
+    if tx.nonce > expected:
+        return RpcError(
+            TRANSACTION_REJECTED,
+            f"nonce gap: nonce {tx.nonce} given, the next nonce of this account is {expected}",
+        )
+    return None
+
+
+class NonceTracker:
+    """The nonce the node accepts next per sender, set in the same step as the journal write (so
+    it never counts a transaction the journal does not hold); the engine is asked for senders
+    not tracked yet."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._next: dict[bytes, int] = {}
+
+    def accepted(self, sender: bytes, nonce: int) -> None:
+        self._next[sender] = nonce + 1
+
+    def clear(self) -> None:
+        """After the engine was restored: the journal decides the nonces again."""
+        self._next.clear()
+
+    async def next_nonce(self, sender: bytes) -> int:
+        cached = self._next.get(sender)
+        if cached is not None:
+            return cached
+        count = int(
+            await self.engine.call(
+                "eth_getTransactionCount", [to_checksum_address(sender), "pending"]
+            ),
+            16,
+        )
+        self._next[sender] = count
+        return count
+
+    async def pending(self, senders: list[bytes]) -> list[int | None]:
+        """eth_getTransactionCount(sender, "pending"); None where the engine could not answer.
+        Read-only: only accepting a transaction fills the tracking (a read racing a
+        submission must not put back an older count). Untracked senders cost one batch."""
+        counts: list[int | None] = [self._next.get(sender) for sender in senders]
+        unknown = [i for i, count in enumerate(counts) if count is None]
+        if unknown:
+            replies = await self.engine.batch(
+                [
+                    ("eth_getTransactionCount", [to_checksum_address(senders[i]), "pending"])
+                    for i in unknown
+                ]
+            )
+            for i, reply in zip(unknown, replies, strict=True):
+                result = reply.get("result")
+                counts[i] = int(result, 16) if isinstance(result, str) else None
+        return counts
