@@ -29,7 +29,7 @@ from demo.mobility_day import (
 from demo.sensors import start_sensor_rig, street_camera_detections
 from demo.serve import start_api, wait_for_interrupt
 from demo.summary import render
-from demo.world import build_world
+from demo.world import build_world, scaled
 
 TUESDAY = 1
 HOUR = 3600
@@ -58,6 +58,14 @@ HOUR = 3600
     help="Member vehicles to onboard.",
 )
 @click.option(
+    "--share",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Percent of the village's shared spaces and of the day's demand to simulate, for a "
+    "smaller and quicker run; the supply ratio then counts only the spaces seeded.",
+)
+@click.option(
     "--engine",
     type=click.Choice(["node", "anvil"]),
     default="node",
@@ -77,11 +85,12 @@ HOUR = 3600
     show_default=True,
     help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
 )
-def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> None:
+def main(seed: int, vehicles: int, share: int, engine: str, serve: bool, workdir: Path) -> None:
     # SIGTERM (a service manager, `timeout`, `kill`) must stop the children as Ctrl-C does:
     # Python's default would end the demo at once and leave the node and daemons running.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     rng = random.Random(seed)
+    part = share / 100
     started = time.monotonic()
     click.echo(
         f"Starting the {'ledger node' if engine == 'node' else 'development chain'}…", err=True
@@ -96,23 +105,23 @@ def main(seed: int, vehicles: int, engine: str, serve: bool, workdir: Path) -> N
 
         # brownie prints every transaction; keep the terminal for progress bars and the summary.
         with contextlib.redirect_stdout(io.StringIO()):
-            world = build_world(chain.project, accounts, chain.signers, rng, vehicles)
+            world = build_world(chain.project, accounts, chain.signers, rng, vehicles, part)
             day = next_weekday_midnight(head_time(), TUESDAY)
             chain.advance_to(day + 5 * HOUR)
-            plans = plan_day(world, day, rng)
+            plans = plan_day(world, day, rng, part)
             load = Counter(plan.slot.slot_id for plan in plans)
             mobility, moved = (
                 build_mobility(world, accounts, rng, parking_load=load),
                 MobilityResult(),
             )
-            steps = plan_mobility(world, mobility, day, rng, moved)
+            steps = plan_mobility(world, mobility, day, rng, moved, part)
             intruders, cameras = [], []
             if engine == "node":
                 # Occupancy and incidents come from sensors through the oracle daemon.
                 rig = start_sensor_rig(
                     world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
                 )
-                intruders = plan_intruders(world, day, plans, rng)
+                intruders = plan_intruders(world, day, plans, rng, scaled(12, part))
                 cameras = street_camera_detections(day, seed, len(world.slots))
             result = run_day(
                 world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps

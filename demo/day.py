@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from citypass.chain.session import head_time
-from demo.world import Slot, World
+from demo.world import Slot, World, scaled
 
 if TYPE_CHECKING:
     from demo.sensors import SensorRig
@@ -83,9 +83,10 @@ class Calendar:
         self._busy[slot_id].append((start, end))
 
 
-def plan_day(world: World, day: int, rng: random.Random) -> list[Plan]:
+def plan_day(world: World, day: int, rng: random.Random, share: float = 1.0) -> list[Plan]:
     """Demand for one weekday (`day` = 00:00 KST): commuters' overnight parking at Technopark,
-    visitors and residents in the public lots, daytime use of resident-priority and personal space."""
+    visitors and residents in the public lots, daytime use of resident-priority and personal
+    space; `share` of it (see demo.world.scaled)."""
     calendar = Calendar()
     plans: list[Plan] = []
 
@@ -105,18 +106,18 @@ def plan_day(world: World, day: int, rng: random.Random) -> list[Plan]:
     rng.shuffle(members)
     vehicles = itertools.cycle(members)
     # Overnight at Technopark: 19:00–20:00 until 07:00–08:00 the next morning.
-    for _ in range(105):
+    for _ in range(scaled(105, share)):
         start = day + rng.choice([19, 19.5, 20]) * HOUR
         end = day + 24 * HOUR + rng.choice([7, 7.5, 8]) * HOUR
         add(1, int(start), int(end), next(vehicles))
     # Public lots, 07:00–24:00, 1–5 hours.
-    for _ in range(150):
+    for _ in range(scaled(150, share)):
         start = day + _half_hours(rng, 7, 21)
         end = min(start + rng.randint(2, 10) * UNIT_SECONDS, day + 24 * HOUR)
         add(rng.choice([2, 3]), start, end, next(vehicles))
     # Resident-priority and personal spaces, 09:00–18:00, 1–4 hours.
     for lot_id, count in ((4, 70), (5, 45)):
-        for _ in range(count):
+        for _ in range(scaled(count, share)):
             start = day + _half_hours(rng, 9, 16)
             end = min(start + rng.randint(2, 8) * UNIT_SECONDS, day + 18 * HOUR)
             add(lot_id, start, end, next(vehicles))

@@ -25,7 +25,7 @@ from citypass.core.timeunits import UNIT_SECONDS, local_day
 from citypass.protocol.roles import ROLES
 from citypass.protocol.signing import sign_permit
 from citypass.protocol.trip_reports import sign_trip_end
-from demo.world import World
+from demo.world import World, scaled
 
 HOUR = 3600
 MINUTE = 60
@@ -169,10 +169,16 @@ Step = tuple[int, str, Callable[[], None]]
 
 
 def plan_mobility(
-    world: World, mobility: Mobility, day: int, rng: random.Random, result: MobilityResult
+    world: World,
+    mobility: Mobility,
+    day: int,
+    rng: random.Random,
+    result: MobilityResult,
+    share: float = 1.0,
 ) -> list[Step]:
     """The day's mobility, as steps for run_day: about 60 scooter and 12 car-share trips, 20
-    journeys of a scooter leg then a bus leg, and 12 valet requests (some cancelled)."""
+    journeys of a scooter leg then a bus leg, and 12 valet requests (some cancelled); `share`
+    of them (see demo.world.scaled)."""
     scooter, car, bus = mobility.operators
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     steps: list[Step] = []
@@ -196,14 +202,14 @@ def plan_mobility(
         steps.extend(_trip_steps(world, mobility, planned, result))
         return planned
 
-    for _ in range(60):
+    for _ in range(scaled(60, share)):
         start = day + rng.randint(7 * 60, 22 * 60) * MINUTE
         trip(scooter, rng.choice(mobility.riders), start, rng.randint(4, 25), 220)
-    for _ in range(12):
+    for _ in range(scaled(12, share)):
         start = day + rng.randint(8 * 60, 19 * 60) * MINUTE
         trip(car, rng.choice(mobility.riders), start, rng.randint(30, 180), 450)
     # Park at Technopark, kick-scooter to the bus stop, then the bus; a few miss the window.
-    for _ in range(20):
+    for _ in range(scaled(20, share)):
         rider = rng.choice(mobility.riders)
         start = day + rng.randint(7 * 60, 20 * 60) * MINUTE
         first = trip(scooter, rider, start, rng.randint(5, 15), 220)
@@ -214,7 +220,7 @@ def plan_mobility(
         if second is None:
             continue
         steps.extend(_journey_steps(world, first, second, result))
-    for _ in range(12):
+    for _ in range(scaled(12, share)):
         steps.extend(_valet_steps(world, mobility, day, rng, result))
     steps.extend(_release_steps(world, mobility, day))
     return steps

@@ -33,10 +33,11 @@ def render(world: World, result: DayResult, more_payees: tuple[tuple[str, int], 
     )
     out("")
     out("Shared spaces by kind")
+    seeded = Counter(slot.lot.lot_id for slot in world.slots)  # all of each lot unless --share
     for lot in LOTS:
         windows = ", ".join(format_window(w) for w in lot.windows)
         out(
-            f"  {lot.name:<36} {CATEGORY_NAMES[lot.category]:<18} {lot.spaces:>4}  {won(lot.price_per_30min)}/30 min  {windows}"
+            f"  {lot.name:<36} {CATEGORY_NAMES[lot.category]:<18} {seeded[lot.lot_id]:>4}  {won(lot.price_per_30min)}/30 min  {windows}"
         )
     out("")
     booked_by_kind = Counter(

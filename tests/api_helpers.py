@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,17 @@ from typing import Any
 import pytest
 import requests
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 
-from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from ledger_node.engine import free_port
-from tests.indexer_helpers import PostgresServer, Scenario, build_scenario
+from tests.indexer_helpers import (
+    DATABASES,
+    Scenario,
+    build_scenario,
+    read_model_url,
+    session_world,
+    write_deployment,
+)
 from tests.oracle_helpers import ROOT, Chain, start_chain, wait_until
 
 API_PASSWORD = "throwaway-api-password-do-not-use"
@@ -32,7 +40,6 @@ ALLOWED_ORIGIN = "https://wallet.citypass.example"
 # Small signer buckets so the 429 test needs few requests; a roomy IP bucket for the rest.
 SIGNER_BURST = 3
 # The read-model databases the API suites run on (the ids of the world fixtures' params).
-DATABASES = ("sqlite", "postgresql")
 
 
 @dataclass
@@ -111,28 +118,6 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
-_POSTGRES: list[PostgresServer] = []
-
-
-def shared_postgres(config: pytest.Config) -> PostgresServer:
-    """This test process's one PostgreSQL server, started on first use and stopped at the end of
-    the session; every world gets a database of its own on it."""
-    if not _POSTGRES:
-        server = PostgresServer().start()
-        _POSTGRES.append(server)
-        config.add_cleanup(server.stop)
-    return _POSTGRES[0]
-
-
-def read_model_url(database: str, base: Path, config: pytest.Config) -> str:
-    """A fresh, empty read model of kind `database` (one of DATABASES)."""
-    if database == "sqlite":
-        return f"sqlite:///{base / 'readmodel.db'}"
-    if database == "postgresql":
-        return shared_postgres(config).new_database()
-    raise ValueError(f"unknown read-model database {database!r}: use one of {DATABASES}")
-
-
 def start_world(base: Path, db_url: str | None = None) -> World:
     chain = start_chain(base / "chain")
     scenario = build_scenario(chain)
@@ -158,8 +143,7 @@ def start_api_server(
     read model at `db_url` (default a fresh SQLite file in `base`); `settings` are CITYPASS_API_*
     variables. Returns once /health says the read model has caught up."""
     system = chain.system
-    addresses = {key: getattr(system, key).address for key in CONTRACTS}
-    deployment = Deployment(chain.chain_id, addresses).write(base / "deployment.json")
+    deployment = write_deployment(chain, base / "deployment.json")
     data_dir = base / "api"
     env = {"CITYPASS_API_PASSWORD": API_PASSWORD}
     made = cli("init-relayer", "--data-dir", str(data_dir), env=env)
@@ -191,35 +175,32 @@ def _launch(command: list[str], env: dict[str, str], log_path: Path) -> subproce
         )  # fmt: skip
 
 
-def _wait_ready(api: ApiServer) -> None:
-    def ready() -> bool:
+def wait_healthy(api: ApiServer, condition: Callable[[dict], Any]) -> None:
+    """Wait until the API's /health answer meets `condition`; fail at once if it exited."""
+
+    def met() -> bool:
         if api.process.poll() is not None:
             raise AssertionError(f"citypass-api exited: {api.log_path.read_text()[-3000:]}")
         try:
             health = requests.get(api.url + "/health", timeout=2).json()
         except requests.RequestException:
             return False
-        return health.get("ok") and health.get("indexerLag", 99) <= 1
+        return bool(condition(health))
 
-    wait_until(ready, timeout=60, interval=0.1)
+    wait_until(met, timeout=60, interval=0.1)
 
 
-_WORLDS: dict[str, World] = {}
+def _wait_ready(api: ApiServer) -> None:
+    wait_healthy(api, lambda health: health.get("ok") and health.get("indexerLag", 99) <= 1)
+
+
+def stop_world(world: World) -> None:
+    world.api.stop()
+    world.chain.node.stop()
 
 
 def _session_world(database: str, request: pytest.FixtureRequest) -> World:
-    """One world per database per session, however many test modules import the fixtures."""
-    if database not in _WORLDS:
-        base = request.getfixturevalue("tmp_path_factory").mktemp(f"api-world-{database}")
-        built = start_world(base, read_model_url(database, base, request.config))
-        _WORLDS[database] = built
-
-        def stop() -> None:
-            built.api.stop()
-            built.chain.node.stop()
-
-        request.config.add_cleanup(stop)
-    return _WORLDS[database]
+    return session_world("api", database, request, start_world, stop_world)
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -237,12 +218,7 @@ def sqlite_world(request: pytest.FixtureRequest) -> World:
 def _own_world(database: str, request: pytest.FixtureRequest) -> World:
     base = request.getfixturevalue("tmp_path_factory").mktemp(f"api-world-own-{database}")
     built = start_world(base, read_model_url(database, base, request.config))
-
-    def stop() -> None:
-        built.api.stop()
-        built.chain.node.stop()
-
-    request.addfinalizer(stop)
+    request.addfinalizer(lambda: stop_world(built))
     return built
 
 
@@ -259,6 +235,22 @@ def sqlite_clock_moving_world(request: pytest.FixtureRequest) -> World:
     """The same on SQLite only, for modules whose subject is not the read model's queries
     (those run on both databases elsewhere): a second world costs half a minute."""
     return _own_world("sqlite", request)
+
+
+def relay_signed(world: World, account: Any, typed: dict) -> dict:
+    """Sign the ForwardRequest typed data the API served with `account`'s key and have the API
+    relay it; the relayed call must succeed. Returns the API's answer."""
+    signed = Account.sign_message(encode_typed_data(full_message=typed), account.key)
+    message = {k: v for k, v in typed["message"].items() if k != "nonce"}
+    reply = world.api.post(
+        "/v1/relay/forward",
+        json={**message, "signature": "0x" + signed.signature.hex().removeprefix("0x"),
+              "chainId": typed["domain"]["chainId"],
+              "verifyingContract": typed["domain"]["verifyingContract"]},
+    )  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["success"], reply.json()
+    return reply.json()
 
 
 def relayer_private_key(world: World) -> str:

@@ -14,17 +14,14 @@ import pytest
 from citypass.chain import brownie_fixes
 from citypass.chain.deployment import Stakeholders, deploy_system
 from citypass.chain.session import use_private_engine_port
-from citypass.core.windows import EVERY_DAY, Window
-from tests.contract_helpers import mine_at, next_day_start
+from tests.contract_helpers import member, mine_at, next_day_start, part_fixture, shared_slot
 
 # Runs before brownie's plugin starts the engine: every test run gets its own anvil port, and
 # brownie's false "dropped transaction" verdicts under anvil are re-checked.
 use_private_engine_port()
 brownie_fixes.apply()
 
-PERSONAL = 3
 STARTING_CREDIT = 1_000_000
-MAX_UINT = 2**256 - 1
 HOUR = 3600
 
 
@@ -82,62 +79,30 @@ def system(people):
     return deploy_system(brownie.project.get_loaded_projects()[0], people)
 
 
-@pytest.fixture(scope="module")
-def access(system):
-    return system.access
+def _contract(name: str, key: str | None = None) -> object:
+    return part_fixture(name, "system", key or name)
 
 
-@pytest.fixture(scope="module")
-def credit(system):
-    return system.credit
-
-
-@pytest.fixture(scope="module")
-def slots(system):
-    return system.slots
-
-
-@pytest.fixture(scope="module")
-def split(system):
-    return system.split
-
-
-@pytest.fixture(scope="module")
-def market(system):
-    return system.market
-
-
-@pytest.fixture(scope="module")
-def forwarder(system):
-    return system.forwarder
-
-
-@pytest.fixture(scope="module")
-def admin(people):
-    return people.admin
+access, credit, slots, split = map(_contract, ("access", "credit", "slots", "split"))
+market, forwarder, devices, incidents = map(
+    _contract, ("market", "forwarder", "devices", "incidents")
+)
+oracle = _contract("oracle", "occupancy")
+admin, operator = (part_fixture(name, "people", name) for name in ("admin", "operator"))
 
 
 @pytest.fixture(scope="module")
 def owner(accounts, system, people):
-    account = accounts[7]
-    system.access.onboard(account, {"from": people.admin})
-    return account
+    return member(system, people, accounts[7])
 
 
 @pytest.fixture(scope="module")
 def residents(accounts, system, people):
     """Two onboarded residents with credits and a standing approval for the market."""
-    chosen = [accounts[8], accounts[9]]
-    for resident in chosen:
-        system.access.onboard(resident, {"from": people.admin})
-        system.credit.mint(resident, STARTING_CREDIT, b"\x00" * 32, {"from": people.treasury})
-        system.credit.approve(system.market, MAX_UINT, {"from": resident})
-    return chosen
+    return [member(system, people, a, STARTING_CREDIT, approve=True) for a in accounts[8:10]]
 
 
-@pytest.fixture(scope="module")
-def resident(residents):
-    return residents[0]
+resident = part_fixture("resident", "residents", 0)
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +113,7 @@ def stranger(accounts):
 @pytest.fixture(scope="module")
 def slot_id(system, people, owner):
     """A personal slot shared every day, all day, at the default ₩600 / ₩200."""
-    tx = system.slots.registerSlot(
-        owner, PERSONAL, 1, 37_503_000, 126_787_000, {"from": people.operator}
-    )
-    slot = tx.return_value
-    system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": owner})
-    return slot
+    return shared_slot(system, people, owner)
 
 
 @pytest.fixture(scope="module")

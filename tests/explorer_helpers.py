@@ -30,8 +30,7 @@ from api.settings import Settings
 from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from citypass.protocol.roles import ROLES
 from ledger_node.engine import free_port
-from tests.api_helpers import DATABASES, read_model_url
-from tests.indexer_helpers import Scenario, build_scenario
+from tests.indexer_helpers import DATABASES, Scenario, build_scenario, session_world
 from tests.oracle_helpers import start_chain, wait_until
 
 VALET_LOT = 7
@@ -155,17 +154,9 @@ def start_explorer_world(base: Path, db_url: str | None = None) -> ExplorerWorld
     return world
 
 
-_WORLDS: dict[str, ExplorerWorld] = {}
-
-
 def _session_world(database: str, request: pytest.FixtureRequest) -> ExplorerWorld:
-    """One world per database per session, shared by the explorer and browser test modules."""
-    if database not in _WORLDS:
-        base = request.getfixturevalue("tmp_path_factory").mktemp(f"explorer-world-{database}")
-        built = start_explorer_world(base, read_model_url(database, base, request.config))
-        _WORLDS[database] = built
-        request.config.add_cleanup(built.stop)
-    return _WORLDS[database]
+    """Shared by the explorer and browser test modules."""
+    return session_world("explorer", database, request, start_explorer_world, ExplorerWorld.stop)
 
 
 @pytest.fixture(scope="session", params=DATABASES)

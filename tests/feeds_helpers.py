@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
 
 from citypass.core.timeunits import next_weekday_midnight
@@ -27,8 +26,8 @@ from citypass.protocol.occupancy_report import (
     sign_report_quorum,
 )
 from citypass.protocol.roles import ROLES
-from tests.api_helpers import ApiServer, start_api_server
-from tests.oracle_helpers import MAX_UINT, Chain, start_chain, wait_until
+from tests.api_helpers import ApiServer, start_api_server, wait_healthy
+from tests.oracle_helpers import MAX_UINT, Chain, start_chain
 
 HOUR = 3600
 RESIDENT_PRIORITY = 2
@@ -149,17 +148,7 @@ def start_api(chain: Chain, base: Path, db_url: str | None) -> ApiServer:
 
 def wait_indexed(api: ApiServer, chain: Chain) -> None:
     head = chain.w3.eth.block_number
-
-    def caught_up() -> bool:
-        if api.process.poll() is not None:
-            raise AssertionError(f"citypass-api exited: {api.log_path.read_text()[-3000:]}")
-        try:
-            health = requests.get(api.url + "/health", timeout=2).json()
-        except requests.RequestException:
-            return False
-        return bool(health.get("ok")) and health.get("indexedBlock", -1) >= head
-
-    wait_until(caught_up, timeout=60, interval=0.1)
+    wait_healthy(api, lambda health: health.get("ok") and health.get("indexedBlock", -1) >= head)
 
 
 def start_feeds_world(base: Path, db_url: str | None = None) -> FeedsWorld:

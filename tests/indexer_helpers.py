@@ -12,9 +12,12 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from indexer.registry import CONTRACTS, Deployment
 
 from citypass.core.timeunits import local_day, next_weekday_midnight
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, Window
@@ -109,6 +112,57 @@ class PostgresServer:
             log = self.base / "pg.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"{command[0]} failed: {result.stderr.strip()}\n{tail}")
+
+
+DATABASES = ("sqlite", "postgresql")
+_POSTGRES: list[PostgresServer] = []
+
+
+def shared_postgres(config: Any) -> PostgresServer:
+    """This test process's one PostgreSQL server, started on first use and stopped at the end of
+    the session (`config` is pytest's); every read model gets a database of its own on it."""
+    if not _POSTGRES:
+        server = PostgresServer().start()
+        _POSTGRES.append(server)
+        config.add_cleanup(server.stop)
+    return _POSTGRES[0]
+
+
+def read_model_url(database: str, base: Path, config: Any) -> str:
+    """A fresh, empty read model of kind `database` (one of DATABASES)."""
+    if database == "sqlite":
+        return f"sqlite:///{base / 'readmodel.db'}"
+    if database == "postgresql":
+        return shared_postgres(config).new_database()
+    raise ValueError(f"unknown read-model database {database!r}: use one of {DATABASES}")
+
+
+_SESSION_WORLDS: dict[tuple[str, str], Any] = {}
+
+
+def session_world(
+    kind: str,
+    database: str,
+    request: Any,
+    start: Callable[[Path, str], Any],
+    stop: Callable[[Any], None],
+) -> Any:
+    """One world of `kind` per read-model database in this test process, however many test
+    modules ask for it: `start(base directory, read-model URL)` builds it on first use and
+    `stop(world)` ends it with the session (`request` is pytest's)."""
+    key = (kind, database)
+    if key not in _SESSION_WORLDS:
+        base = request.getfixturevalue("tmp_path_factory").mktemp(f"{kind}-world-{database}")
+        built = start(base, read_model_url(database, base, request.config))
+        _SESSION_WORLDS[key] = built
+        request.config.add_cleanup(lambda: stop(built))
+    return _SESSION_WORLDS[key]
+
+
+def write_deployment(chain: Chain, path: Path) -> Path:
+    """The indexer's deployment file for the contracts of `chain`, written at `path`."""
+    addresses = {key: getattr(chain.system, key).address for key in CONTRACTS}
+    return Deployment(chain.chain_id, addresses).write(path)
 
 
 def _unprivileged_account() -> pwd.struct_passwd:

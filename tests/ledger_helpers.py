@@ -13,7 +13,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ BUILD = ROOT / "build" / "contracts"
 PASSWORD = "throwaway-test-password-do-not-use"
 PASSWORD_ENV = "LEDGER_NODE_PASSWORD"
 CLI = [sys.executable, "-m", "ledger_node.cli"]
+LEDGER_NODE = Path(sys.executable).parent / "ledger-node"  # the installed executable
 CALL_GAS = 300_000
 DEPLOY_GAS = 8_000_000
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -101,6 +104,51 @@ def cli(*args: object, env: dict[str, str] | None = None, timeout: float = 120):
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+def run_ledger_node(
+    *args: object, password: str | None = PASSWORD, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess:
+    """Run the installed `ledger-node ARGS` with `password` (none if None) in its environment."""
+    environment = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    if password is not None:
+        environment[PASSWORD_ENV] = password
+    environment.update(env)
+    return subprocess.run(
+        [str(LEDGER_NODE), *(str(a) for a in args)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def error_line(result: subprocess.CompletedProcess) -> str:
+    """Exactly one `error: …` line on stderr, no traceback, a non-zero exit."""
+    assert result.returncode != 0, result
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]
+
+
+def refused_start(data_dir: Path) -> str:
+    """Start a node that must refuse (exit 1, no engine left behind); returns the one
+    `error:` line of its log, which holds no traceback."""
+    import pytest
+
+    process = NodeProcess(data_dir, PASSWORD)
+    try:
+        with pytest.raises(RuntimeError, match="exited with 1"):
+            process.start(timeout=60)
+    finally:
+        process.kill()
+    assert not anvil_processes_for(data_dir)
+    log = log_path(data_dir).read_text()
+    errors = [line for line in log.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in log, log[-800:]
+    return errors[0]
 
 
 def anvil_processes_for(data_dir: Path) -> list[int]:
@@ -325,12 +373,96 @@ class Access:
         return self.view("memberStatus(address)", account)[-1]
 
 
+def access_with_members(rpc: Rpc, data_dir: Path, count: int) -> tuple[Access, list[Signer]]:
+    """CityAccess deployed by the node's authority and `count` new members onboarded, the last
+    onboarding sealed."""
+    chain_id = int(rpc.result("eth_chainId"), 16)
+    access = Access.deploy(rpc, Signer(authority_key(data_dir), chain_id))
+    members = [Signer(None, chain_id) for _ in range(count)]
+    onboarded = [access.onboard(member.address) for member in members]
+    rpc.receipt(onboarded[-1].hash)
+    return access, members
+
+
 def member_tx(member: Signer, access: Access) -> Signed:
     """A harmless transaction of a member: a read-only call to CityAccess, sent as a transaction."""
     return member.sign(access.address_bytes, call_data("isAllowed(address)", member.address))
 
 
 # ----------------------------------------------------------------------------- journal
+
+
+def batch_payload(signed: list[Signed]) -> list[dict[str, Any]]:
+    """One JSON-RPC batch sending each of `signed`, the answer's id its index."""
+    return [
+        {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [s.raw]}
+        for i, s in enumerate(signed)
+    ]
+
+
+class BatchSender(threading.Thread):
+    """Members sending batches (`per_member` transactions each) as fast as the node answers.
+
+    Records the hashes the node acknowledged (each checked against what was sent), every HTTP
+    status, the replies that were not JSON, and every error answer as (code, message). The
+    members' nonces are read again after a reply with an error or one that was not JSON, until
+    a read succeeds (the engine may be restarting)."""
+
+    def __init__(
+        self, url: str, members: list[Signer], access: Access, per_member: int, timeout: float
+    ) -> None:
+        super().__init__(daemon=True)
+        self.url, self.members, self.access = url, members, access
+        self.per_member, self.timeout = per_member, timeout
+        self.acked: list[str] = []
+        self.statuses: Counter[int] = Counter()
+        self.not_json = 0
+        self.errors: Counter[tuple[int, str]] = Counter()
+        self.halt = threading.Event()
+
+    def __enter__(self) -> BatchSender:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.halt.set()
+        self.join(timeout=30)
+
+    def refused(self, code: int) -> int:
+        """How many transactions the node refused with error `code`."""
+        return sum(n for (error, _), n in self.errors.items() if error == code)
+
+    def run(self) -> None:
+        rpc = Rpc(self.url)
+        synced = False
+        while not self.halt.is_set():
+            if not synced:
+                try:
+                    for member in self.members:
+                        member.sync_nonce(rpc)
+                    synced = True
+                except AssertionError:  # the engine is restarting: try again
+                    time.sleep(0.02)
+                    continue
+            signed = [
+                member_tx(m, self.access) for _ in range(self.per_member) for m in self.members
+            ]
+            reply = rpc.post(batch_payload(signed), timeout=self.timeout)
+            self.statuses[reply.status_code] += 1
+            try:
+                answers = reply.json()
+            except ValueError:
+                self.not_json += 1
+                synced = False
+                continue
+            for answer in answers:
+                if "result" in answer:
+                    assert answer["result"] == signed[answer["id"]].hash, answer
+                    self.acked.append(answer["result"])
+                else:
+                    self.errors[(answer["error"]["code"], answer["error"]["message"])] += 1
+                    synced = False
+            time.sleep(0.02)
 
 
 @contextlib.contextmanager

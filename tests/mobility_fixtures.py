@@ -1,4 +1,4 @@
-"""Fixtures and helpers shared by the mobility tests (imported by name into each test module).
+"""Constants and helpers shared by the mobility tests (the `mob` fixture is tests/contracts/conftest.py's).
 
 On top of tests/conftest.py's accounts (0..6 stakeholders, 7 slot owner, 8 and 9 residents,
 10 stranger), the mobility world adds three operators with keys of their own (a kick-scooter,
@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from brownie import chain
 from eth_account import Account
 
 from citypass.protocol.roles import ROLES
 from citypass.protocol.trip_reports import sign_trip_end
-from tests.contract_helpers import head_time, mine_at, next_day_start
+from tests.contract_helpers import head_time, mine_at
 
 MAX_UINT = 2**256 - 1
 HOUR = 3600
@@ -99,25 +98,6 @@ def make_operator(system, people, accounts, kind, terms) -> Operator:
     return Operator(account, key, kind, plan, terms, village_asset, town_asset)
 
 
-@pytest.fixture(scope="module")
-def mob(system, people, accounts, residents):
-    scooter = make_operator(system, people, accounts, KICK_SCOOTER, SCOOTER_PLAN)
-    car = make_operator(system, people, accounts, CAR_SHARE, CAR_PLAN)
-    bus = make_operator(system, people, accounts, TRANSIT, BUS_PLAN)
-    admin = {"from": people.admin}
-    inspector = accounts[11]
-    system.access.grantRole(ROLES["INSPECTOR"], inspector, admin)
-    workers = [accounts[12], accounts[13]]
-    for worker in workers:
-        system.access.grantRole(ROLES["VALET"], worker, admin)
-    for rider in residents:
-        system.credit.approve(system.trips, MAX_UINT, {"from": rider})
-        system.credit.approve(system.valet, MAX_UINT, {"from": rider})
-    # 08:00 KST of a fresh day, so a test's trips, settlements and statements share one KST day
-    mine_at(next_day_start() + 8 * HOUR)
-    return Mobility(system, people, scooter, car, bus, inspector, workers)
-
-
 def start_trip(mob, rider, operator, *, village=True, deposit=None):
     asset = operator.village_asset if village else operator.town_asset
     amount = operator.terms[3] if deposit is None else deposit
@@ -125,15 +105,20 @@ def start_trip(mob, rider, operator, *, village=True, deposit=None):
     return tx.return_value, tx
 
 
-def end_signature(mob, operator_key, trip_id, ended_at, distance) -> bytes:
+def signed_trip_end(trips, operator_key, trip_id, ended_at, distance) -> bytes:
+    """The operator's signature over a trip's end report for the TripSettlement `trips`."""
     return sign_trip_end(
         operator_key,
-        settlement_address=mob.system.trips.address,
+        settlement_address=trips.address,
         chain_id=chain.id,
         trip_id=trip_id,
         ended_at=ended_at,
         distance_meters=distance,
     ).signature
+
+
+def end_signature(mob, operator_key, trip_id, ended_at, distance) -> bytes:
+    return signed_trip_end(mob.system.trips, operator_key, trip_id, ended_at, distance)
 
 
 def end_trip(mob, operator, trip_id, ended_at, distance, sender=None):

@@ -15,7 +15,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from citypass.protocol.sensor_events import (
 )
 from ledger_node.engine import free_port
 from ledger_node.launcher import NodeProcess, init_data_dir
+from tests import ledger_helpers
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "contracts"
@@ -49,14 +49,8 @@ KINDS = {"magnetometer": 0, "ultrasonic": 1, "camera": 2}
 
 
 def wait_until(predicate: Any, timeout: float = 20.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
-        time.sleep(interval)
+    """tests.ledger_helpers.wait_until, with more time by default (daemons start slower)."""
+    return ledger_helpers.wait_until(predicate, timeout, interval)
 
 
 # ------------------------------------------------------------------ brownie-like containers

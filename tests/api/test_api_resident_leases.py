@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import time
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-
 from api.ledger import CLOCK_CACHE_SECONDS
-from tests.api_helpers import World, sqlite_clock_moving_world
+from tests.api_helpers import World, relay_signed, sqlite_clock_moving_world
 from tests.oracle_helpers import wait_until
 
 # This module moves the ledger clock: it gets a world of its own (see clock_moving_world).
@@ -28,18 +25,7 @@ def _relay(world: World, resident, function: str, *args) -> dict:
         params={"from": resident.address, "to": market.address, "data": data},
     )
     assert typed.status_code == 200, typed.text
-    typed = typed.json()
-    signed = Account.sign_message(encode_typed_data(full_message=typed), resident.key)
-    body = {k: v for k, v in typed["message"].items() if k != "nonce"}
-    reply = world.api.post(
-        "/v1/relay/forward",
-        json={**body, "signature": "0x" + signed.signature.hex().removeprefix("0x"),
-              "chainId": typed["domain"]["chainId"],
-              "verifyingContract": typed["domain"]["verifyingContract"]},
-    )  # fmt: skip
-    assert reply.status_code == 200, reply.text
-    assert reply.json()["success"], reply.json()
-    return reply.json()
+    return relay_signed(world, resident, typed.json())
 
 
 def _move_clock(world: World, timestamp: int) -> None:

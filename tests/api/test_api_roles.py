@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_defunct, encode_typed_data
+from eth_account.messages import encode_defunct
 from web3.logs import DISCARD
 
 from api.siwe.message import SiweMessage, render_message
@@ -22,7 +22,7 @@ from citypass.chain.deploy_mobility import PLATFORM_FEE_BPS, TRIP_TIMEOUT_SECOND
 from citypass.protocol.contracts import MAX_LEASE_UNITS
 from citypass.protocol.roles import ROLES
 from citypass.protocol.trip_reports import sign_trip_end
-from tests.api_helpers import World, clock_moving_world
+from tests.api_helpers import World, clock_moving_world, relay_signed
 from tests.indexer_helpers import EVERY_DAY, PERSONAL, Window
 from tests.oracle_helpers import wait_until
 
@@ -92,17 +92,7 @@ def _relay(world: World, account, to: str, data: str) -> dict:
         return body if body["message"]["deadline"] >= head + DEADLINE_SECONDS else None
 
     typed = wait_until(served, timeout=10, interval=0.2)
-    signed = Account.sign_message(encode_typed_data(full_message=typed), account.key)
-    message = {k: v for k, v in typed["message"].items() if k != "nonce"}
-    reply = world.api.post(
-        "/v1/relay/forward",
-        json={**message, "signature": "0x" + signed.signature.hex(),
-              "chainId": typed["domain"]["chainId"],
-              "verifyingContract": typed["domain"]["verifyingContract"]},
-    )  # fmt: skip
-    assert reply.status_code == 200, reply.text
-    assert reply.json()["success"], reply.json()
-    return reply.json()
+    return relay_signed(world, account, typed)
 
 
 def _event(contract, name: str, receipt) -> dict:

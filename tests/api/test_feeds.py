@@ -16,8 +16,8 @@ from gbfs_validator.validate import validate_file
 from api.feeds.cache import TtlCache
 from api.feeds.ids import curb_space_id, curb_zone_id
 from citypass.protocol.trip_reports import sign_trip_end
-from tests.api_helpers import DATABASES, read_model_url
 from tests.feeds_helpers import FEED_TTL, SCOOTER_PLAN, FeedsWorld, start_feeds_world
+from tests.indexer_helpers import DATABASES, read_model_url
 from tests.oracle_helpers import wait_until
 
 NGSI = "/v1/feeds/ngsi-ld/v1/entities"

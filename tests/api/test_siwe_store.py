@@ -21,7 +21,7 @@ from api.siwe.store import (
 )
 from api.siwe.tables import create_tables, siwe_nonces, staff_sessions
 from indexer.db import make_engine
-from tests.api_helpers import DATABASES, read_model_url
+from tests.indexer_helpers import DATABASES, read_model_url
 
 TTL = 300
 T0 = 1_800_000_000.0

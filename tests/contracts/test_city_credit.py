@@ -10,7 +10,7 @@ from eth_account.messages import encode_typed_data
 
 from citypass.protocol.roles import ROLES
 from citypass.protocol.signing import PERMIT_TYPES, domain, permit_message, sign_permit
-from tests.contract_helpers import head_time, reverts_with
+from tests.contract_helpers import head_time, key_member, reverts_with
 
 ZERO = "0x0000000000000000000000000000000000000000"
 RECEIPT = b"topup-2019-06-01-000123".ljust(32, b"\x00")
@@ -21,11 +21,7 @@ STARTING_CREDIT = 1_000_000
 @pytest.fixture(scope="module")
 def holder_key(accounts, system, people):
     """A throwaway key for permits: onboarded, with credits."""
-    key = Account.create()
-    account = accounts.add(key.key)
-    system.access.onboard(account, {"from": people.admin})
-    system.credit.mint(account, 50_000, b"\x00" * 32, {"from": people.treasury})
-    return key
+    return key_member(accounts, system, people, 50_000)
 
 
 @pytest.fixture(scope="module")
@@ -93,14 +89,9 @@ def test_constructor_reverts_on_zero_access(CityCredit, system, people):
 def test_mint_by_treasury_emits_top_up(credit, people, owner):
     supply = credit.totalSupply()
     tx = credit.mint(owner, 25_000, RECEIPT, {"from": people.treasury})
-    top_up = tx.events["TopUp"]
-    assert top_up["account"] == owner
-    assert top_up["amount"] == 25_000
-    assert top_up["receipt"] == "0x" + RECEIPT.hex()
-    transfer = tx.events["Transfer"]
-    assert transfer["from"] == ZERO
-    assert transfer["to"] == owner
-    assert transfer["value"] == 25_000
+    receipt = "0x" + RECEIPT.hex()
+    assert dict(tx.events["TopUp"]) == {"account": owner, "amount": 25_000, "receipt": receipt}
+    assert dict(tx.events["Transfer"]) == {"from": ZERO, "to": owner, "value": 25_000}
     assert credit.balanceOf(owner) == 25_000
     assert credit.totalSupply() == supply + 25_000
 
@@ -124,14 +115,15 @@ def test_mint_reverts_for_non_treasury(credit, people, resident, owner, who):
         credit.mint(owner, 100, RECEIPT, {"from": caller})
 
 
-def test_mint_reverts_on_zero_amount(credit, people, owner):
-    with reverts_with("CityCreditZeroAmount"):
-        credit.mint(owner, 0, RECEIPT, {"from": people.treasury})
-
-
-def test_mint_reverts_on_zero_address(credit, people):
-    with reverts_with("CityCreditZeroAddress"):
-        credit.mint(ZERO, 100, RECEIPT, {"from": people.treasury})
+@pytest.mark.parametrize("method", ["mint", "cashOut"])
+@pytest.mark.parametrize("zero", ["amount", "address"])
+def test_mint_and_cash_out_revert_on_zero_amount_or_address(credit, people, resident, method, zero):
+    account, amount, error = {
+        "amount": (resident, 0, "CityCreditZeroAmount"),
+        "address": (ZERO, 100, "CityCreditZeroAddress"),
+    }[zero]
+    with reverts_with(error):
+        getattr(credit, method)(account, amount, RECEIPT, {"from": people.treasury})
 
 
 def test_mint_reverts_for_stranger(credit, people, stranger):
@@ -152,10 +144,12 @@ def test_cash_out_with_allowance_burns_and_emits(credit, people, resident):
     credit.approve(people.treasury, 300_000, {"from": resident})
     supply = credit.totalSupply()
     tx = credit.cashOut(resident, 250_000, RECEIPT, {"from": people.treasury})
-    event = tx.events["CashOut"]
-    assert event["account"] == resident
-    assert event["amount"] == 250_000
-    assert event["receipt"] == "0x" + RECEIPT.hex()
+    receipt = "0x" + RECEIPT.hex()
+    assert dict(tx.events["CashOut"]) == {
+        "account": resident,
+        "amount": 250_000,
+        "receipt": receipt,
+    }
     assert tx.events["Transfer"]["to"] == ZERO
     assert credit.balanceOf(resident) == STARTING_CREDIT - 250_000
     assert credit.totalSupply() == supply - 250_000
@@ -183,16 +177,6 @@ def test_cash_out_reverts_for_non_treasury(credit, people, resident, owner):
     credit.approve(owner, 1_000, {"from": resident})
     with reverts_with("CityAccessMissingRole", owner, ROLES["TREASURY"]):
         credit.cashOut(resident, 1_000, RECEIPT, {"from": owner})
-
-
-def test_cash_out_reverts_on_zero_amount(credit, people, resident):
-    with reverts_with("CityCreditZeroAmount"):
-        credit.cashOut(resident, 0, RECEIPT, {"from": people.treasury})
-
-
-def test_cash_out_reverts_on_zero_address(credit, people):
-    with reverts_with("CityCreditZeroAddress"):
-        credit.cashOut(ZERO, 10, RECEIPT, {"from": people.treasury})
 
 
 def test_cash_out_reverts_for_suspended_member(credit, system, people, resident):

@@ -6,7 +6,7 @@ import brownie
 import pytest
 
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import reverts_with
+from tests.contract_helpers import reverts_with, role_holder
 
 MAGNETOMETER, ULTRASONIC, CAMERA = 0, 1, 2
 # Device ids are addresses of throwaway keys; any address will do on chain.
@@ -15,15 +15,8 @@ CAMERA_DEVICE = "0x" + "c4" * 20
 
 
 @pytest.fixture(scope="module")
-def devices(system):
-    return system.devices
-
-
-@pytest.fixture(scope="module")
 def other_operator(accounts, system, people):
-    account = accounts[11]
-    system.access.grantRole(ROLES["OPERATOR"], account, {"from": people.admin})
-    return account
+    return role_holder(system, people, accounts[11], "OPERATOR")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from brownie import chain
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from citypass.core.windows import EVERY_DAY, WEEKDAYS, Window
+from citypass.core.windows import WEEKDAYS, Window
 from citypass.protocol.signing import (
     FORWARD_REQUEST_TYPES,
     domain,
@@ -16,7 +16,7 @@ from citypass.protocol.signing import (
     request_data_tuple,
     sign_forward_request,
 )
-from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contract_helpers import head_time, key_member, mine_at, reverts_with, shared_slot
 
 ZERO = "0x0000000000000000000000000000000000000000"
 HOUR = 3600
@@ -29,20 +29,15 @@ PRICE_2H = 4 * 600
 
 
 @pytest.fixture(scope="module")
-def relayer(people):
+def relayer(operator):
     """The CityPass API's relaying account."""
-    return people.operator
+    return operator
 
 
 @pytest.fixture(scope="module")
 def signer_key(accounts, system, people):
     """A resident's wallet key: onboarded, funded, with a standing approval for the market."""
-    key = Account.create()
-    account = accounts.add(key.key)
-    system.access.onboard(account, {"from": people.admin})
-    system.credit.mint(account, 100_000, b"\x00" * 32, {"from": people.treasury})
-    system.credit.approve(system.market, MAX_UINT, {"from": account})
-    return key
+    return key_member(accounts, system, people, 100_000, approve=True)
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +48,7 @@ def signer(accounts, signer_key):
 @pytest.fixture(scope="module")
 def signer_slot(system, people, signer):
     """A personal slot owned by the signer, shared all day."""
-    tx = system.slots.registerSlot(
-        signer, PERSONAL, 7, 37_504_000, 126_788_000, {"from": people.operator}
-    )
-    slot = tx.return_value
-    system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": signer})
-    return slot
+    return shared_slot(system, people, signer, lot=7, at=(37_504_000, 126_788_000))
 
 
 def _request(forwarder, key, target, data, *, deadline=None, nonce=None, value=0, sender=None):

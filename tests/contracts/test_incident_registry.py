@@ -8,7 +8,7 @@ import brownie
 import pytest
 
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import head_time, reverts_with
+from tests.contract_helpers import head_time, reverts_with, role_holder
 
 ILLEGAL_PARKING, UNAUTHORISED_OCCUPANCY, ILLEGAL_DUMPING, JAYWALKING = 0, 1, 2, 3
 NONE, OPEN, CONFIRMED, DISMISSED = 0, 1, 2, 3
@@ -21,15 +21,8 @@ DAG_PB_CID = bytes([0x01, 0x70, 0x12, 0x20]) + CONTENT_HASH
 
 
 @pytest.fixture(scope="module")
-def incidents(system):
-    return system.incidents
-
-
-@pytest.fixture(scope="module")
 def inspector(accounts, system, people):
-    account = accounts[12]
-    system.access.grantRole(ROLES["INSPECTOR"], account, {"from": people.admin})
-    return account
+    return role_holder(system, people, accounts[12], "INSPECTOR")
 
 
 def incident(n: int = 1, **changes):

@@ -5,10 +5,9 @@ epoch statements."""
 from __future__ import annotations
 
 import pytest
-from brownie import ZERO_ADDRESS
 
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import mine_at, reverts_with
+from tests.contract_helpers import deploy_refused, mine_at, reverts_with
 from tests.mobility_fixtures import (
     DAILY_CAP,
     DISCOUNT_BPS,
@@ -17,21 +16,10 @@ from tests.mobility_fixtures import (
     TRANSFER_WINDOW,
     fund_pool,
     kst_day,
-    mob,  # noqa: F401 - fixture
     ride,
     settled_trips,
     split_of,
 )
-
-
-@pytest.fixture(scope="module")
-def rider(residents):
-    return residents[0]
-
-
-@pytest.fixture(scope="module")
-def other_rider(residents):
-    return residents[1]
 
 
 @pytest.fixture
@@ -300,40 +288,16 @@ def test_close_epoch_reverts_for_unknown_operator(mob, stranger):
 
 
 @pytest.mark.parametrize(
-    "window, bps, field",
-    [(0, 5000, "transferWindow"), (86401, 5000, "transferWindow"), (60, 10_001, "discountBps")],
+    "config, zero_at, error",
+    [
+        ((0, 5000, 1), None, ("JourneyClearingInvalidConfig", "transferWindow")),
+        ((86401, 5000, 1), None, ("JourneyClearingInvalidConfig", "transferWindow")),
+        ((60, 10_001, 1), None, ("JourneyClearingInvalidConfig", "discountBps")),
+        ((60, 1, 1), 2, ("JourneyClearingZeroAddress",)),
+    ],
+    ids=["no-window", "window-over-a-day", "bps-over-100%", "zero-trips"],
 )
-def test_constructor_rejects_bad_parameters(mob, people, window, bps, field):
-    from brownie import JourneyClearing
-
+def test_constructor_rejects_bad_parameters(mob, people, config, zero_at, error):
     s = mob.system
-    with reverts_with("JourneyClearingInvalidConfig", field):
-        JourneyClearing.deploy(
-            s.access,
-            s.credit,
-            s.trips,
-            s.operators,
-            s.forwarder,
-            window,
-            bps,
-            1,
-            {"from": people.admin},
-        )
-
-
-def test_constructor_rejects_zero_address(mob, people):
-    from brownie import JourneyClearing
-
-    s = mob.system
-    with reverts_with("JourneyClearingZeroAddress"):
-        JourneyClearing.deploy(
-            s.access,
-            s.credit,
-            ZERO_ADDRESS,
-            s.operators,
-            s.forwarder,
-            60,
-            1,
-            1,
-            {"from": people.admin},
-        )
+    wiring = [s.access, s.credit, s.trips, s.operators, s.forwarder]
+    deploy_refused("JourneyClearing", people.admin, wiring, config, zero_at, error)

@@ -14,7 +14,6 @@ from tests.mobility_fixtures import (
     SCOOTER_PLAN,
     TRANSIT,
     VALET,
-    mob,  # noqa: F401 - fixture
     new_signer,
 )
 

@@ -22,7 +22,7 @@ from citypass.protocol.occupancy_report import (
     signer_address,
 )
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contract_helpers import deploy_refused, head_time, mine_at, reverts_with
 
 # Throwaway test keys (never used outside tests).
 KEYS = [bytes([n]) * 32 for n in (0x31, 0x32, 0x33)]
@@ -31,16 +31,6 @@ FREE, OCCUPIED, UNKNOWN = 0, 1, 2
 MAX_REPORT_AGE = 24 * 3600
 HOUR = 3600
 BOOKED, CHECKED_IN, SETTLED = 1, 2, 3
-
-
-@pytest.fixture(scope="module")
-def oracle(system):
-    return system.occupancy
-
-
-@pytest.fixture(scope="module")
-def incidents(system):
-    return system.incidents
 
 
 @pytest.fixture(scope="module")
@@ -92,45 +82,21 @@ def test_deployment_wires_signer_quorum_and_roles(system, people):
 
 
 @pytest.mark.parametrize(
-    "heartbeat, margin, age, skew",
+    "config, zero_at, error",
     [
-        (HOUR, 59, HOUR, 10),  # margin below a minute
-        (7 * 1800, 1800, HOUR, 60),  # heartbeat beyond the freshness ring
-        (HOUR + 1, 1800, HOUR, 60),  # heartbeat not a multiple of the margin
-        (HOUR, 1800, 0, 60),  # no report age
-        (HOUR, 1800, HOUR, 1801),  # skew wider than a bucket
+        ((HOUR, 59, HOUR, 10), None, ("OccupancyOracleInvalidConfig",)),  # margin below a minute
+        # heartbeat beyond the freshness ring
+        ((7 * 1800, 1800, HOUR, 60), None, ("OccupancyOracleInvalidConfig",)),
+        # heartbeat not a multiple of the margin
+        ((HOUR + 1, 1800, HOUR, 60), None, ("OccupancyOracleInvalidConfig",)),
+        ((HOUR, 1800, 0, 60), None, ("OccupancyOracleInvalidConfig",)),  # no report age
+        ((HOUR, 1800, HOUR, 1801), None, ("OccupancyOracleInvalidConfig",)),  # skew over a bucket
+        ((HOUR, 1800, HOUR, 60), 4, ("OccupancyOracleZeroAddress",)),  # no oracle account
     ],
 )
-def test_constructor_reverts_on_invalid_timing(system, people, heartbeat, margin, age, skew):
-    with reverts_with("OccupancyOracleInvalidConfig"):
-        brownie.OccupancyOracle.deploy(
-            system.access,
-            system.incidents,
-            system.market,
-            system.slots,
-            people.oracle,
-            heartbeat,
-            margin,
-            age,
-            skew,
-            {"from": people.admin},
-        )
-
-
-def test_constructor_reverts_on_zero_address(system, people):
-    with reverts_with("OccupancyOracleZeroAddress"):
-        brownie.OccupancyOracle.deploy(
-            system.access,
-            system.incidents,
-            system.market,
-            system.slots,
-            brownie.ZERO_ADDRESS,
-            HOUR,
-            1800,
-            HOUR,
-            60,
-            {"from": people.admin},
-        )
+def test_constructor_rejects_bad_parameters(system, people, config, zero_at, error):
+    wiring = [system.access, system.incidents, system.market, system.slots, people.oracle]
+    deploy_refused("OccupancyOracle", people.admin, wiring, config, zero_at, error)
 
 
 # ---------------------------------------------------------------------------------- reports

@@ -4,12 +4,12 @@ ERC-721 token and the ERC-4907 views answered live from the lease market."""
 from __future__ import annotations
 
 import pytest
-from brownie import ZERO_ADDRESS, web3
+from brownie import ZERO_ADDRESS
 
 from citypass.core.timeunits import local_day
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, WEEKEND, Window
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contract_helpers import head_time, member, mine_at, plain, reverts_with, selector
 
 PUBLIC_LOT, PRIVATE_LOT, RESIDENT_PRIORITY, PERSONAL = range(4)
 HOUR = 3600
@@ -24,16 +24,6 @@ ERC4907_ID = "0xad092b5c"
 # ---------------------------------------------------------------------------- helpers
 
 
-def plain(value):
-    """A brownie return value as plain Python ints, strs and tuples (brownie's ReturnValue
-    cannot be compared with a tuple holding ints)."""
-    if isinstance(value, list | tuple):
-        return tuple(plain(v) for v in value)
-    if isinstance(value, bool | str):
-        return value
-    return int(value)
-
-
 def pack_windows(windows: list[Window]) -> int:
     """SharingWindows.pack: 19 bits per window, daysMask | startUnit << 7 | endUnit << 13."""
     packed = 0
@@ -42,24 +32,13 @@ def pack_windows(windows: list[Window]) -> int:
     return packed
 
 
-def selector(signature: str) -> bytes:
-    return bytes(web3.keccak(text=signature)[:4])
-
-
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def operator(people):
-    return people.operator
 
 
 @pytest.fixture(scope="module")
 def new_owner(accounts, system, people):
     """An onboarded member who may buy a slot token."""
-    account = accounts[11]
-    system.access.onboard(account, {"from": people.admin})
-    return account
+    return member(system, people, accounts[11])
 
 
 @pytest.fixture(scope="module")

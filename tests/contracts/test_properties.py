@@ -7,14 +7,13 @@ between examples, so every example starts from the same deployment and the same 
 from __future__ import annotations
 
 import pytest
-from brownie import web3
 from brownie.test import given, strategy
 from hypothesis import assume, event, settings
 from hypothesis import strategies as st
 
 from citypass.core.windows import MAX_WINDOWS, Window, covers
 from citypass.protocol.contracts import MAX_ADVANCE_SECONDS
-from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contract_helpers import head_time, mine_at, pin_next_block, reverts_with
 
 HOUR = 3600
 UNIT = 1800
@@ -31,6 +30,7 @@ DEFAULT_SPLITS = {
 }
 VILLAGE_ENTERPRISE = 1
 
+WITHIN_A_DAY = strategy("uint32", max_value=86400)  # seconds from the head to the next block
 windows_strategy = st.lists(
     st.builds(
         Window,
@@ -43,10 +43,17 @@ windows_strategy = st.lists(
 )
 
 
-def pin_next_block(timestamp: int) -> None:
-    """Make the next transaction's block carry exactly `timestamp`."""
-    response = web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
-    assert "error" not in response, response
+def book_at(system, slot_id, resident, now, start, end, refusal=None):
+    """Book start..end in a block mined at exactly `now`: it must revert with `refusal`
+    (error, *args) when one is given, else book (the transaction is returned)."""
+    pin_next_block(now)
+    if refusal:
+        with reverts_with(*refusal):
+            system.market.book(slot_id, start, end, 10**9, {"from": resident})
+        return None
+    tx = system.market.book(slot_id, start, end, 10**9, {"from": resident})
+    assert tx.events["LeaseBooked"]["start"] == start
+    return tx
 
 
 def expected_split(amount: int, bps: tuple[int, int, int, int], dust_party: int) -> list[int]:
@@ -272,46 +279,29 @@ def test_start_not_before_end_reverts_invalid_range(
         system.market.book(slot_id, start, end, 10**9, {"from": resident})
 
 
-@given(
-    now_offset=strategy("uint32", max_value=86400),
-    start_units_from_now=strategy("int16", min_value=-6, max_value=6),
-)
+@given(now_offset=WITHIN_A_DAY, units_from_now=strategy("int16", min_value=-6, max_value=6))
 @settings(max_examples=30)
 def test_book_accepts_the_current_half_hour_but_not_earlier(
-    system, slot_id, resident, day, now_offset, start_units_from_now
+    system, slot_id, resident, day, now_offset, units_from_now
 ):
     now = head_time() + 1 + now_offset
     current = now - now % UNIT
-    start = current + start_units_from_now * UNIT
-    end = start + 2 * UNIT
-    pin_next_block(now)
-    if start < current:
-        with reverts_with("LeaseMarketStartInPast", start, now):
-            system.market.book(slot_id, start, end, 10**9, {"from": resident})
-    else:
-        tx = system.market.book(slot_id, start, end, 10**9, {"from": resident})
-        assert tx.events["LeaseBooked"]["start"] == start
-        assert tx.timestamp == now
+    start = current + units_from_now * UNIT
+    refusal = ("LeaseMarketStartInPast", start, now) if start < current else None
+    tx = book_at(system, slot_id, resident, now, start, start + 2 * UNIT, refusal)
+    assert tx is None or tx.timestamp == now
 
 
-@given(
-    now_offset=strategy("uint32", max_value=86400),
-    units_past_horizon=strategy("int8", min_value=-3, max_value=3),
-)
+@given(now_offset=WITHIN_A_DAY, past_horizon=strategy("int8", min_value=-3, max_value=3))
 @settings(max_examples=20)
 def test_book_reverts_beyond_thirty_days_ahead(
-    system, slot_id, resident, day, now_offset, units_past_horizon
+    system, slot_id, resident, day, now_offset, past_horizon
 ):
-    now = head_time() + 1 + now_offset
-    latest = now + MAX_ADVANCE_SECONDS
-    start = latest - latest % UNIT + units_past_horizon * UNIT
-    pin_next_block(now)
-    if start > latest:
-        with reverts_with("LeaseMarketTooFarAhead", start, latest):
-            system.market.book(slot_id, start, start + UNIT, 10**9, {"from": resident})
-    else:
-        tx = system.market.book(slot_id, start, start + UNIT, 10**9, {"from": resident})
-        assert tx.events["LeaseBooked"]["start"] == start
+    latest = head_time() + 1 + now_offset + MAX_ADVANCE_SECONDS
+    now = latest - MAX_ADVANCE_SECONDS
+    start = latest - latest % UNIT + past_horizon * UNIT
+    refusal = ("LeaseMarketTooFarAhead", start, latest) if start > latest else None
+    book_at(system, slot_id, resident, now, start, start + UNIT, refusal)
 
 
 @pytest.mark.parametrize("units", [337, 672])

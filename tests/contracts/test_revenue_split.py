@@ -4,15 +4,12 @@ balanceOf(split) == escrow of open leases + sum of claimables."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 from brownie.exceptions import VirtualMachineError
 
-from citypass.core.timeunits import KST, epoch_of
-from citypass.core.windows import EVERY_DAY, Window
+from citypass.core.timeunits import epoch_of
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import mine_at, reverts_with
+from tests.contract_helpers import member, mine_at, next_month_start, reverts_with, shared_slot
 
 ZERO = "0x0000000000000000000000000000000000000000"
 HOUR = 3600
@@ -37,11 +34,14 @@ def expected_split(bps, amount, dust_party=VILLAGE_KIND):
     return tuple(shares)
 
 
-def next_month_start(timestamp):
-    """00:00 KST on the first day of the KST month after `timestamp`'s."""
-    local = datetime.fromtimestamp(timestamp, KST)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return int(datetime(year, month, 1, tzinfo=KST).timestamp())
+def fresh_split(container, system, people, access=None, credit=None, houses=None):
+    """A RevenueSplit deployed anew (with the deployment's access control, credit token and
+    houses unless given)."""
+    houses = houses or (people.village_enterprise, people.city_fund, people.platform)
+    tx = {"from": people.admin}
+    return container.deploy(
+        access or system.access, credit or system.credit, system.forwarder, *houses, tx
+    )
 
 
 # -------------------------------------------------------------------------------- fixtures
@@ -50,30 +50,21 @@ def next_month_start(timestamp):
 @pytest.fixture(scope="module")
 def public_slot(system, people, owner):
     """A public lot (owner share 0: village 30%, city 60%, platform 10%), shared all day."""
-    tx = system.slots.registerSlot(
-        owner, PUBLIC_LOT, 2, 37_503_100, 126_787_100, {"from": people.operator}
+    return shared_slot(
+        system, people, owner, category=PUBLIC_LOT, lot=2, at=(37_503_100, 126_787_100)
     )
-    slot = tx.return_value
-    system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": owner})
-    return slot
 
 
 @pytest.fixture(scope="module")
 def platform_slot(system, people):
     """A personal slot owned by the platform account, so one payee is owner and house payee."""
-    tx = system.slots.registerSlot(
-        people.platform, PERSONAL, 3, 37_503_200, 126_787_200, {"from": people.operator}
-    )
-    slot = tx.return_value
-    system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": people.platform})
-    return slot
+    return shared_slot(system, people, people.platform, lot=3, at=(37_503_200, 126_787_200))
 
 
 @pytest.fixture(scope="module")
 def direct_source(accounts, system, people):
     """An EOA registered as a source, to drive allocate/refund directly."""
-    source = accounts[12]
-    system.access.onboard(source, {"from": people.admin})
+    source = member(system, people, accounts[12])
     system.split.setSource(source, True, {"from": people.admin})
     return source
 
@@ -116,47 +107,21 @@ def test_constructor_reverts_on_zero_payee(RevenueSplit, system, people, positio
     payees = [people.village_enterprise, people.city_fund, people.platform]
     payees[position] = ZERO
     with reverts_with("RevenueSplitZeroAddress"):
-        RevenueSplit.deploy(
-            system.access, system.credit, system.forwarder, *payees, {"from": people.admin}
-        )
+        fresh_split(RevenueSplit, system, people, houses=payees)
 
 
 def test_constructor_reverts_on_zero_credit(RevenueSplit, system, people):
     with reverts_with("RevenueSplitZeroAddress"):
-        RevenueSplit.deploy(
-            system.access,
-            ZERO,
-            system.forwarder,
-            people.village_enterprise,
-            people.city_fund,
-            people.platform,
-            {"from": people.admin},
-        )
+        fresh_split(RevenueSplit, system, people, credit=ZERO)
 
 
 def test_constructor_reverts_on_zero_access(RevenueSplit, system, people):
     with reverts_with("CityAccessZeroAddress"):
-        RevenueSplit.deploy(
-            ZERO,
-            system.credit,
-            system.forwarder,
-            people.village_enterprise,
-            people.city_fund,
-            people.platform,
-            {"from": people.admin},
-        )
+        fresh_split(RevenueSplit, system, people, access=ZERO)
 
 
 def test_constructor_emits_the_default_splits(RevenueSplit, system, people):
-    fresh = RevenueSplit.deploy(
-        system.access,
-        system.credit,
-        system.forwarder,
-        people.village_enterprise,
-        people.city_fund,
-        people.platform,
-        {"from": people.admin},
-    )
+    fresh = fresh_split(RevenueSplit, system, people)
     events = fresh.tx.events["SplitSet"]
     assert len(events) == 4
     for event in events:

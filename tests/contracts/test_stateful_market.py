@@ -17,13 +17,9 @@ predictions (cancellation refunds, check-in windows, overstay steps) are exact.
 from __future__ import annotations
 
 import gc
-import importlib.util
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import pairwise
-from pathlib import Path
 
-import brownie.test
 import pytest
 from brownie import ZERO_ADDRESS, web3
 from brownie.test import strategy
@@ -32,10 +28,16 @@ from eth_utils import keccak
 from hypothesis import event
 from hypothesis import strategies as st
 
-from citypass.core.timeunits import KST, kst
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, Window, covers
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import head_time, mine_at, next_day_start, reverts_with
+from tests.contract_helpers import (
+    head_time,
+    mine_at,
+    next_day_start,
+    next_month_start,
+    pin_next_block,
+    reverts_with,
+)
 
 UNIT = 1800
 BPS = 10_000
@@ -70,29 +72,6 @@ SPLITS = {
 }
 
 
-def _brownie_state_machine_from_source():
-    """brownie's `state_machine`, run from the pure-Python stateful.py its wheel ships.
-
-    brownie 1.22.2 compiles brownie/test/stateful.py with mypyc (eth-brownie/brownie#1952), and
-    the compiled `_BrownieStateMachine` is a `@final` class whose methods reject the subclass
-    `state_machine` builds ("_BrownieStateMachine object expected; got BrownieStateMachine"),
-    so the `state_machine` fixture fails before the first step. The source module beside the
-    extension is the same code, interpreted, and works."""
-    source = Path(brownie.test.__file__).with_name("stateful.py")
-    if not source.exists():
-        return brownie.test.state_machine
-    spec = importlib.util.spec_from_file_location("_brownie_stateful_source", source)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.state_machine
-
-
-@pytest.fixture
-def state_machine():
-    """Overrides brownie's fixture of the same name (see above); same call signature."""
-    return _brownie_state_machine_from_source()
-
-
 @dataclass(frozen=True)
 class SlotSpec:
     owner_index: int
@@ -118,23 +97,6 @@ def split_of(category: int, amount: int) -> list[int]:
     parts = [amount * bps // BPS for bps in SPLITS[category]]
     parts[1] += amount - sum(parts)
     return parts
-
-
-def _as_decoded(value):
-    """An error argument as brownie 1.22.2 prints it in a decoded revert message."""
-    if hasattr(value, "address"):
-        return value.address.lower()
-    if isinstance(value, bytes | bytearray):
-        return str(bytes(value))
-    return value
-
-
-def reverts_exactly(error, *args):
-    """reverts_with, with account and bytes arguments in the form brownie decodes them.
-
-    tests.contract_helpers formats accounts checksummed and bytes as 0x-hex, but brownie decodes a
-    custom error's address arguments in lower case and bytes32 as a Python bytes literal."""
-    return reverts_with(error, *(_as_decoded(arg) for arg in args))
 
 
 @dataclass(frozen=True)
@@ -164,17 +126,6 @@ def read_batch(calls):
         else fn.decode_output(response["result"])
         for (fn, *_), response in zip(calls, responses, strict=True)
     ]
-
-
-def next_month_start(timestamp: int) -> int:
-    local = kst(timestamp)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return int(datetime(year, month, 1, tzinfo=KST).timestamp())
-
-
-def pin_next_block(timestamp: int) -> None:
-    response = web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
-    assert "error" not in response, response
 
 
 @dataclass
@@ -311,7 +262,7 @@ class MarketMachine:
 
     def _reverts(self, error, *args):
         event(f"reverts {error}")
-        return reverts_exactly(error, *args)
+        return reverts_with(error, *args)
 
     def _pick(self, index, wanted, any_lease):
         """A lease for which `wanted(lease)` holds, or (when asked) any lease ever booked."""
@@ -367,8 +318,38 @@ class MarketMachine:
             allocated["platformShare"],
         ) == expected
 
-    def _unknown(self, lease):
-        return self._reverts("LeaseMarketUnknownLease", lease.lease_id)
+    def _outcome(self, call, *args, sender, refusals=()):
+        """Send `call`; when one of `refusals` (condition, error, *error args) holds, the first
+        that does, expect exactly that error instead. Returns the transaction, or None after a
+        predicted revert."""
+        for refused, *error in refusals:
+            if refused:
+                with self._reverts(*error):
+                    self._send(call, *args, sender=sender)
+                return None
+        return self._send(call, *args, sender=sender)
+
+    def _lease_outcome(self, call, lease, sender, refusals):
+        """`_outcome` of `call(lease id)`: a superseded lease id is unknown before all else."""
+        known = (lease.superseded, "LeaseMarketUnknownLease", lease.lease_id)
+        return self._outcome(call, lease.lease_id, sender=sender, refusals=(known, *refusals))
+
+    def _pick_near(self, index, status, any_lease, when, wait, before=None):
+        """`_pick` a lease in `status` (and, with `before` "start" or "end", not yet at that
+        instant), then `_approach` it. None when there is none."""
+        lease = self._pick(
+            index,
+            lambda lease: (
+                lease.status == status and (before is None or self.now < getattr(lease, before))
+            ),
+            any_lease,
+        )
+        if lease is not None:
+            self._approach(lease, when, wait)
+        return lease
+
+    def _wrong_status(self, lease, expected):
+        return (lease.status != expected, "LeaseMarketWrongStatus", lease.lease_id, lease.status)
 
     # ------------------------------------------------------------------------------ rules
 
@@ -425,114 +406,80 @@ class MarketMachine:
         end = start + units * UNIT
         price = units * model.price
         max_price = price + slack
-        start_unit = start // UNIT
-        call = self.system.market.book
-        args = (model.slot_id, start, end, max_price)
-        if lessee == self.stranger:
-            with self._reverts("LeaseMarketNotMember", lessee):
-                self._send(call, *args, sender=lessee)
-        elif start < current:
-            with self._reverts("LeaseMarketStartInPast", start, self.now):
-                self._send(call, *args, sender=lessee)
-        elif not covers(list(model.windows), start, end):
-            with self._reverts("LeaseMarketOutsideWindow", model.slot_id, start, end):
-                self._send(call, *args, sender=lessee)
-        elif price > max_price:
-            with self._reverts("LeaseMarketPriceAboveMax", price, max_price):
-                self._send(call, *args, sender=lessee)
-        elif any(
+        balance = self.balances[lessee.address]
+        overlaps = any(
             lease.slot is model
             and lease.status != CANCELLED
             and lease.start < end
             and start < lease.end
             for lease in self.leases
-        ):
-            with self._reverts("LeaseMarketOverlap", model.slot_id, start, end):
-                self._send(call, *args, sender=lessee)
-        elif self.balances[lessee.address] < price:
-            with self._reverts(
-                "ERC20InsufficientBalance", lessee, self.balances[lessee.address], price
-            ):
-                self._send(call, *args, sender=lessee)
-        else:
-            key = (model.slot_id, start_unit)
-            generation = self.generations.get(key, -1) + 1
-            lease_id = (model.slot_id << 48) | (start_unit << 8) | generation
-            tx = self._send(call, *args, sender=lessee)
-            assert tx.return_value == lease_id
-            booked = tx.events["LeaseBooked"]
-            assert (booked["leaseId"], booked["lessee"], booked["price"]) == (
-                lease_id,
-                lessee,
-                price,
-            )
-            assert (booked["start"], booked["end"]) == (start, end)
-            for lease in self.leases:
-                if (lease.slot.slot_id, lease.start // UNIT) == key:
-                    lease.superseded = True
-            self.generations[key] = generation
-            self.leases.append(
-                ModelLease(lease_id, model, lessee, start, end, price, model.overage, self.now)
-            )
-            self._move(lessee, self.system.split, price)
-
-    def rule_cancel(
-        self,
-        index="st_index",
-        by_other="st_rarely",
-        any_lease="st_rarely",
-        when="st_when",
-        wait="st_wait",
-    ):
-        lease = self._pick(
-            index, lambda lease: lease.status == BOOKED and self.now < lease.start, any_lease
         )
-        if lease is None:
+        refusals = (
+            (lessee == self.stranger, "LeaseMarketNotMember", lessee),
+            (start < current, "LeaseMarketStartInPast", start, self.now),
+            (
+                not covers(list(model.windows), start, end),
+                "LeaseMarketOutsideWindow",
+                model.slot_id,
+                start,
+                end,
+            ),
+            (price > max_price, "LeaseMarketPriceAboveMax", price, max_price),
+            (overlaps, "LeaseMarketOverlap", model.slot_id, start, end),
+            (balance < price, "ERC20InsufficientBalance", lessee, balance, price),
+        )
+        args = (model.slot_id, start, end, max_price)
+        tx = self._outcome(self.system.market.book, *args, sender=lessee, refusals=refusals)
+        if tx is None:
             return
-        self._approach(lease, when, wait)
-        caller = self._other_resident(lease.lessee) if by_other else lease.lessee
-        call = self.system.market.cancel
-        if lease.superseded:
-            with self._unknown(lease):
-                self._send(call, lease.lease_id, sender=caller)
-        elif lease.status != BOOKED:
-            with self._reverts("LeaseMarketWrongStatus", lease.lease_id, lease.status):
-                self._send(call, lease.lease_id, sender=caller)
-        elif caller != lease.lessee:
-            with self._reverts("LeaseMarketNotAuthorized", lease.lease_id, caller):
-                self._send(call, lease.lease_id, sender=caller)
-        elif self.now >= lease.start:
-            with self._reverts("LeaseMarketAlreadyStarted", lease.lease_id):
-                self._send(call, lease.lease_id, sender=caller)
-        else:
-            free = (
-                self.now <= lease.booked_at + BOOKING_GRACE
-                or self.now + FREE_CANCEL_CUTOFF <= lease.start
-            )
-            refund = lease.price if free else lease.price * LATE_REFUND_BPS // BPS
-            retained = lease.price - refund
-            tx = self._send(call, lease.lease_id, sender=caller)
-            cancelled = tx.events["LeaseCancelled"]
-            assert (cancelled["refund"], cancelled["retained"]) == (refund, retained)
-            lease.status = CANCELLED
-            self._move(self.system.split, lease.lessee, refund)
-            if retained:
-                self._check_allocation(tx, lease.slot, retained)
-            else:
-                assert "RevenueAllocated" not in tx.events
+        key = (model.slot_id, start // UNIT)
+        generation = self.generations.get(key, -1) + 1
+        lease_id = (model.slot_id << 48) | (key[1] << 8) | generation
+        assert tx.return_value == lease_id
+        booked = tx.events["LeaseBooked"]
+        assert (booked["leaseId"], booked["lessee"], booked["price"]) == (lease_id, lessee, price)
+        assert (booked["start"], booked["end"]) == (start, end)
+        for lease in self.leases:
+            if (lease.slot.slot_id, lease.start // UNIT) == key:
+                lease.superseded = True
+        self.generations[key] = generation
+        self.leases.append(
+            ModelLease(lease_id, model, lessee, start, end, price, model.overage, self.now)
+        )
+        self._move(lessee, self.system.split, price)
 
-    def rule_owner_cancel(
-        self,
-        index="st_index",
-        choice="st_choice",
-        any_lease="st_rarely",
-        when="st_when",
-        wait="st_wait",
-    ):
-        lease = self._pick(index, lambda lease: lease.status == BOOKED, any_lease)
-        if lease is None:
+    def rule_cancel(self, index="st_index", by_other="st_rarely", any_lease="st_rarely",
+            when="st_when", wait="st_wait"):  # fmt: skip
+        if (lease := self._pick_near(index, BOOKED, any_lease, when, wait, before="start")) is None:
             return
-        self._approach(lease, when, wait)
+        caller = self._other_resident(lease.lessee) if by_other else lease.lessee
+        refusals = (
+            self._wrong_status(lease, BOOKED),
+            (caller != lease.lessee, "LeaseMarketNotAuthorized", lease.lease_id, caller),
+            (self.now >= lease.start, "LeaseMarketAlreadyStarted", lease.lease_id),
+        )
+        tx = self._lease_outcome(self.system.market.cancel, lease, caller, refusals)
+        if tx is None:
+            return
+        free = (
+            self.now <= lease.booked_at + BOOKING_GRACE
+            or self.now + FREE_CANCEL_CUTOFF <= lease.start
+        )
+        refund = lease.price if free else lease.price * LATE_REFUND_BPS // BPS
+        retained = lease.price - refund
+        cancelled = tx.events["LeaseCancelled"]
+        assert (cancelled["refund"], cancelled["retained"]) == (refund, retained)
+        lease.status = CANCELLED
+        self._move(self.system.split, lease.lessee, refund)
+        if retained:
+            self._check_allocation(tx, lease.slot, retained)
+        else:
+            assert "RevenueAllocated" not in tx.events
+
+    def rule_owner_cancel(self, index="st_index", choice="st_choice", any_lease="st_rarely",
+            when="st_when", wait="st_wait"):  # fmt: skip
+        if (lease := self._pick_near(index, BOOKED, any_lease, when, wait)) is None:
+            return
         callers = [
             lease.slot.owner,
             self.people.operator,
@@ -543,31 +490,24 @@ class MarketMachine:
         ]
         caller = callers[choice % len(callers)]
         authorised = caller in (lease.slot.owner, self.people.operator, self.people.admin)
-        call = self.system.market.ownerCancel
-        if lease.superseded:
-            with self._unknown(lease):
-                self._send(call, lease.lease_id, sender=caller)
-        elif lease.status != BOOKED:
-            with self._reverts("LeaseMarketWrongStatus", lease.lease_id, lease.status):
-                self._send(call, lease.lease_id, sender=caller)
-        elif self.now >= lease.end:
+        refusals = (
+            self._wrong_status(lease, BOOKED),
             # An unused lease that has ended is a no-show, no longer the owner's to withdraw.
-            with self._reverts("LeaseMarketOutsideLeaseTime", lease.lease_id, self.now):
-                self._send(call, lease.lease_id, sender=caller)
-        elif not authorised:
-            with self._reverts("LeaseMarketNotAuthorized", lease.lease_id, caller):
-                self._send(call, lease.lease_id, sender=caller)
-        else:
-            tx = self._send(call, lease.lease_id, sender=caller)
-            cancelled = tx.events["LeaseCancelled"]
-            assert (cancelled["by"], cancelled["refund"], cancelled["retained"]) == (
-                caller,
-                lease.price,
-                0,
-            )
-            assert "RevenueAllocated" not in tx.events
-            lease.status = CANCELLED
-            self._move(self.system.split, lease.lessee, lease.price)
+            (self.now >= lease.end, "LeaseMarketOutsideLeaseTime", lease.lease_id, self.now),
+            (not authorised, "LeaseMarketNotAuthorized", lease.lease_id, caller),
+        )
+        tx = self._lease_outcome(self.system.market.ownerCancel, lease, caller, refusals)
+        if tx is None:
+            return
+        cancelled = tx.events["LeaseCancelled"]
+        assert (cancelled["by"], cancelled["refund"], cancelled["retained"]) == (
+            caller,
+            lease.price,
+            0,
+        )
+        assert "RevenueAllocated" not in tx.events
+        lease.status = CANCELLED
+        self._move(self.system.split, lease.lessee, lease.price)
 
     def _lessee_or_oracle(self, lease, choice):
         callers = [
@@ -581,115 +521,71 @@ class MarketMachine:
         caller = callers[choice % len(callers)]
         return caller, caller in (lease.lessee, self.people.oracle)
 
-    def rule_check_in(
-        self,
-        index="st_index",
-        choice="st_choice",
-        any_lease="st_rarely",
-        when="st_when",
-        wait="st_wait",
-    ):
-        lease = self._pick(
-            index, lambda lease: lease.status == BOOKED and self.now < lease.end, any_lease
+    def rule_check_in(self, index="st_index", choice="st_choice", any_lease="st_rarely",
+            when="st_when", wait="st_wait"):  # fmt: skip
+        if (lease := self._pick_near(index, BOOKED, any_lease, when, wait, before="end")) is None:
+            return
+        caller, authorised = self._lessee_or_oracle(lease, choice)
+        outside = self.now + CHECK_IN_EARLY < lease.start or self.now >= lease.end
+        refusals = (
+            (not authorised, "LeaseMarketNotAuthorized", lease.lease_id, caller),
+            self._wrong_status(lease, BOOKED),
+            (outside, "LeaseMarketOutsideLeaseTime", lease.lease_id, self.now),
         )
-        if lease is None:
+        tx = self._lease_outcome(self.system.market.checkIn, lease, caller, refusals)
+        if tx is None:
             return
-        self._approach(lease, when, wait)
-        caller, authorised = self._lessee_or_oracle(lease, choice)
-        call = self.system.market.checkIn
-        if lease.superseded:
-            with self._unknown(lease):
-                self._send(call, lease.lease_id, sender=caller)
-        elif not authorised:
-            with self._reverts("LeaseMarketNotAuthorized", lease.lease_id, caller):
-                self._send(call, lease.lease_id, sender=caller)
-        elif lease.status != BOOKED:
-            with self._reverts("LeaseMarketWrongStatus", lease.lease_id, lease.status):
-                self._send(call, lease.lease_id, sender=caller)
-        elif self.now + CHECK_IN_EARLY < lease.start or self.now >= lease.end:
-            with self._reverts("LeaseMarketOutsideLeaseTime", lease.lease_id, self.now):
-                self._send(call, lease.lease_id, sender=caller)
-        else:
-            tx = self._send(call, lease.lease_id, sender=caller)
-            checked_in = tx.events["LeaseCheckedIn"]
-            assert (checked_in["by"], checked_in["at"]) == (caller, self.now)
-            lease.status = CHECKED_IN
+        checked_in = tx.events["LeaseCheckedIn"]
+        assert (checked_in["by"], checked_in["at"]) == (caller, self.now)
+        lease.status = CHECKED_IN
 
-    def rule_check_out(
-        self,
-        index="st_index",
-        choice="st_choice",
-        any_lease="st_rarely",
-        when="st_when",
-        wait="st_wait",
-    ):
-        lease = self._pick(index, lambda lease: lease.status == CHECKED_IN, any_lease)
-        if lease is None:
+    def rule_check_out(self, index="st_index", choice="st_choice", any_lease="st_rarely",
+            when="st_when", wait="st_wait"):  # fmt: skip
+        if (lease := self._pick_near(index, CHECKED_IN, any_lease, when, wait)) is None:
             return
-        self._approach(lease, when, wait)
         caller, authorised = self._lessee_or_oracle(lease, choice)
-        call = self.system.market.checkOut
-        if lease.superseded:
-            with self._unknown(lease):
-                self._send(call, lease.lease_id, sender=caller)
-        elif not authorised:
-            with self._reverts("LeaseMarketNotAuthorized", lease.lease_id, caller):
-                self._send(call, lease.lease_id, sender=caller)
-        elif lease.status != CHECKED_IN:
-            with self._reverts("LeaseMarketWrongStatus", lease.lease_id, lease.status):
-                self._send(call, lease.lease_id, sender=caller)
-        else:
-            late = self.now - lease.end
-            charge = 0
-            if late > 0:
-                charge = -(-late // OVERAGE_STEP) * lease.overage + OVERSTAY_PENALTY
-            paid = self.balances[lease.lessee.address] >= charge
-            tx = self._send(call, lease.lease_id, sender=caller)
-            settled = tx.events["LeaseSettled"]
-            assert (settled["price"], settled["overstayCharge"], settled["overstayPaid"]) == (
-                lease.price,
-                charge,
-                paid,
-            )
-            lease.status = SETTLED
-            if paid:
-                assert "OverstayDebtRecorded" not in tx.events
-                self._move(lease.lessee, self.system.split, charge)
-                self._check_allocation(tx, lease.slot, lease.price + charge)
-            else:
-                assert tx.events["OverstayDebtRecorded"]["amount"] == charge
-                lease.debt = charge
-                self._check_allocation(tx, lease.slot, lease.price)
-
-    def rule_settle_no_show(
-        self,
-        index="st_index",
-        choice="st_choice",
-        any_lease="st_rarely",
-        when="st_when",
-        wait="st_wait",
-    ):
-        lease = self._pick(index, lambda lease: lease.status == BOOKED, any_lease)
-        if lease is None:
+        late = self.now - lease.end
+        charge = -(-late // OVERAGE_STEP) * lease.overage + OVERSTAY_PENALTY if late > 0 else 0
+        paid = self.balances[lease.lessee.address] >= charge
+        refusals = (
+            (not authorised, "LeaseMarketNotAuthorized", lease.lease_id, caller),
+            self._wrong_status(lease, CHECKED_IN),
+        )
+        tx = self._lease_outcome(self.system.market.checkOut, lease, caller, refusals)
+        if tx is None:
             return
-        self._approach(lease, when, wait)
+        settled = tx.events["LeaseSettled"]
+        assert (settled["price"], settled["overstayCharge"], settled["overstayPaid"]) == (
+            lease.price,
+            charge,
+            paid,
+        )
+        lease.status = SETTLED
+        if paid:
+            assert "OverstayDebtRecorded" not in tx.events
+            self._move(lease.lessee, self.system.split, charge)
+            self._check_allocation(tx, lease.slot, lease.price + charge)
+        else:
+            assert tx.events["OverstayDebtRecorded"]["amount"] == charge
+            lease.debt = charge
+            self._check_allocation(tx, lease.slot, lease.price)
+
+    def rule_settle_no_show(self, index="st_index", choice="st_choice", any_lease="st_rarely",
+            when="st_when", wait="st_wait"):  # fmt: skip
+        if (lease := self._pick_near(index, BOOKED, any_lease, when, wait)) is None:
+            return
         # anyone may settle a no-show, even someone who is not a member
         caller = [self.stranger, self.people.operator, lease.slot.owner, lease.lessee][choice % 4]
-        call = self.system.market.settleNoShow
-        if lease.superseded:
-            with self._unknown(lease):
-                self._send(call, lease.lease_id, sender=caller)
-        elif lease.status != BOOKED:
-            with self._reverts("LeaseMarketWrongStatus", lease.lease_id, lease.status):
-                self._send(call, lease.lease_id, sender=caller)
-        elif self.now < lease.end:
-            with self._reverts("LeaseMarketNotEnded", lease.lease_id, lease.end):
-                self._send(call, lease.lease_id, sender=caller)
-        else:
-            tx = self._send(call, lease.lease_id, sender=caller)
-            assert tx.events["LeaseNoShow"]["price"] == lease.price
-            lease.status = NO_SHOW
-            self._check_allocation(tx, lease.slot, lease.price)
+        refusals = (
+            self._wrong_status(lease, BOOKED),
+            (self.now < lease.end, "LeaseMarketNotEnded", lease.lease_id, lease.end),
+        )
+        tx = self._lease_outcome(self.system.market.settleNoShow, lease, caller, refusals)
+        if tx is None:
+            return
+        assert tx.events["LeaseNoShow"]["price"] == lease.price
+        lease.status = NO_SHOW
+        self._check_allocation(tx, lease.slot, lease.price)
 
     def rule_pay_overstay_debt(
         self, index="st_index", by_other="st_rarely", when="st_when", wait="st_wait"
@@ -701,37 +597,30 @@ class MarketMachine:
         lease = pool[index % len(pool)]
         self._approach(lease, when, wait)
         payer = self._other_resident(lease.lessee) if by_other else lease.lessee
-        call = self.system.market.payOverstayDebt
-        if lease.superseded:
-            with self._unknown(lease):
-                self._send(call, lease.lease_id, sender=payer)
-        elif not lease.debt:
-            with self._reverts("LeaseMarketNoDebt", lease.lease_id):
-                self._send(call, lease.lease_id, sender=payer)
-        elif self.balances[payer.address] < lease.debt:
-            with self._reverts(
-                "ERC20InsufficientBalance", payer, self.balances[payer.address], lease.debt
-            ):
-                self._send(call, lease.lease_id, sender=payer)
-        else:
-            tx = self._send(call, lease.lease_id, sender=payer)
-            assert tx.events["OverstayDebtPaid"]["amount"] == lease.debt
-            self._move(payer, self.system.split, lease.debt)
-            self._check_allocation(tx, lease.slot, lease.debt)
-            lease.debt = 0
+        balance = self.balances[payer.address]
+        refusals = (
+            (not lease.debt, "LeaseMarketNoDebt", lease.lease_id),
+            (balance < lease.debt, "ERC20InsufficientBalance", payer, balance, lease.debt),
+        )
+        tx = self._lease_outcome(self.system.market.payOverstayDebt, lease, payer, refusals)
+        if tx is None:
+            return
+        assert tx.events["OverstayDebtPaid"]["amount"] == lease.debt
+        self._move(payer, self.system.split, lease.debt)
+        self._check_allocation(tx, lease.slot, lease.debt)
+        lease.debt = 0
 
     def rule_claim(self, choice="st_choice"):
         payee = self.world.payees[choice % len(self.world.payees)]
         amount = self.claimable[payee.address]
-        if amount == 0:
-            with self._reverts("RevenueSplitNothingToClaim", payee):
-                self._send(self.system.split.claim, sender=payee)
-        else:
-            tx = self._send(self.system.split.claim, sender=payee)
-            assert tx.return_value == amount
-            assert tx.events["Claimed"]["amount"] == amount
-            self.claimable[payee.address] = 0
-            self._move(self.system.split, payee, amount)
+        refusals = ((amount == 0, "RevenueSplitNothingToClaim", payee),)
+        tx = self._outcome(self.system.split.claim, sender=payee, refusals=refusals)
+        if tx is None:
+            return
+        assert tx.return_value == amount
+        assert tx.events["Claimed"]["amount"] == amount
+        self.claimable[payee.address] = 0
+        self._move(self.system.split, payee, amount)
 
     def rule_reprice(self, slot="st_slot", choice="st_choice", by_other="st_rarely"):
         model = self.slots[slot]

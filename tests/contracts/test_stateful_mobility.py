@@ -23,19 +23,14 @@ Every transaction is pinned to the model's clock, so fares and windows are predi
 from __future__ import annotations
 
 import gc
-import importlib.util
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
-import brownie.test
-import pytest
-from brownie import web3
 from brownie.test import strategy
 from hypothesis import event
 from hypothesis import strategies as st
 
-from tests.contract_helpers import head_time, reverts_with
+from tests.contract_helpers import head_time, pin_next_block, reverts_with
 from tests.mobility_fixtures import (
     DAILY_CAP,
     DISCOUNT_BPS,
@@ -52,32 +47,8 @@ from tests.mobility_fixtures import (
     end_signature,
     fare_of,
     kst_day,
-    mob,  # noqa: F401 - fixture
     split_of,
 )
-
-
-def _brownie_state_machine_from_source():
-    """brownie's `state_machine` from the pure-Python stateful.py its wheel ships (the mypyc
-    build rejects subclasses; see tests/contracts/test_stateful_market.py for the whole story)."""
-    source = Path(brownie.test.__file__).with_name("stateful.py")
-    if not source.exists():
-        return brownie.test.state_machine
-    spec = importlib.util.spec_from_file_location("_brownie_stateful_source", source)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.state_machine
-
-
-@pytest.fixture
-def state_machine():
-    return _brownie_state_machine_from_source()
-
-
-def pin_next_block(timestamp: int) -> None:
-    response = web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
-    assert "error" not in response, response
-
 
 OUTCOMES: Counter = Counter()
 
@@ -88,13 +59,9 @@ def note(outcome: str) -> None:
     event(outcome)
 
 
-def as_decoded(value):
-    return value.address.lower() if hasattr(value, "address") else value
-
-
 def reverts_exactly(error, *args):
     note(f"reverts {error}")
-    return reverts_with(error, *(as_decoded(a) for a in args))
+    return reverts_with(error, *args)
 
 
 @dataclass

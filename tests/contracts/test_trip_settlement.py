@@ -7,17 +7,21 @@ window, withdrawals, and every named revert."""
 from __future__ import annotations
 
 import pytest
-from brownie import ZERO_ADDRESS, chain, web3
+from brownie import ZERO_ADDRESS, chain
 from eth_account import Account
 
 from citypass.protocol.roles import ROLES
 from citypass.protocol.signing import (
-    forward_request,
-    request_data_tuple,
-    sign_forward_request,
     sign_permit,
 )
-from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contract_helpers import (
+    deploy_refused,
+    head_time,
+    mine_at,
+    pin_next_block,
+    relay_call,
+    reverts_with,
+)
 from tests.mobility_fixtures import (
     BUS_PLAN,
     CAR_PLAN,
@@ -37,28 +41,11 @@ from tests.mobility_fixtures import (
     end_trip,
     fare_of,
     kst_day,
-    mob,  # noqa: F401 - fixture
     new_signer,
     ride,
     split_of,
     start_trip,
 )
-
-
-def pin_next_block(timestamp: int) -> None:
-    response = web3.provider.make_request("evm_setNextBlockTimestamp", [int(timestamp)])
-    assert "error" not in response, response
-
-
-@pytest.fixture(scope="module")
-def rider(residents):
-    return residents[0]
-
-
-@pytest.fixture(scope="module")
-def other_rider(residents):
-    return residents[1]
-
 
 # ------------------------------------------------------------------------------ fare maths
 
@@ -183,19 +170,7 @@ def test_start_trip_via_forwarder_starts_for_the_signer(mob, accounts, people):
     system.credit.mint(member, 50_000, b"\x00" * 32, {"from": people.treasury})
     system.credit.approve(system.trips, 20_000, {"from": member})
     data = system.trips.startTrip.encode_input(mob.scooter.town_asset, mob.scooter.plan, 20_000)
-    request = forward_request(
-        member.address,
-        system.trips.address,
-        bytes.fromhex(data[2:]),
-        nonce=system.forwarder.nonces(member),
-        deadline=head_time() + HOUR,
-    )
-    signature = sign_forward_request(
-        key, forwarder_address=system.forwarder.address, chain_id=chain.id, request=request
-    )
-    tx = system.forwarder.execute(
-        request_data_tuple(request, signature.signature), {"from": people.operator}
-    )
+    tx = relay_call(system.forwarder, key, member.address, system.trips, data, people.operator)
     assert tx.events["TripStarted"]["rider"] == member
 
 
@@ -665,47 +640,17 @@ def test_deployment_parameters(mob):
 
 
 @pytest.mark.parametrize(
-    "window, timeout, fee, village, field",
+    "config, zero_at, error",
     [
-        (8 * 86400, HOUR, 0, 0, "disputeWindow"),
-        (HOUR, 0, 0, 0, "tripTimeout"),
-        (HOUR, 86401, 0, 0, "tripTimeout"),
-        (HOUR, HOUR, 6000, 5000, "shares"),
+        ((8 * 86400, HOUR, 0, 0), None, ("TripSettlementInvalidConfig", "disputeWindow")),
+        ((HOUR, 0, 0, 0), None, ("TripSettlementInvalidConfig", "tripTimeout")),
+        ((HOUR, 86401, 0, 0), None, ("TripSettlementInvalidConfig", "tripTimeout")),
+        ((HOUR, HOUR, 6000, 5000), None, ("TripSettlementInvalidConfig", "shares")),
+        ((1, 1, 0, 0), 1, ("TripSettlementZeroAddress",)),
     ],
+    ids=["long-window", "no-timeout", "timeout-over-a-day", "shares-over-100%", "zero-credit"],
 )
-def test_constructor_rejects_bad_parameters(mob, people, window, timeout, fee, village, field):
-    from brownie import TripSettlement
-
+def test_constructor_rejects_bad_parameters(mob, people, config, zero_at, error):
     s = mob.system
-    with reverts_with("TripSettlementInvalidConfig", field):
-        TripSettlement.deploy(
-            s.access,
-            s.credit,
-            s.split,
-            s.operators,
-            s.forwarder,
-            window,
-            timeout,
-            fee,
-            village,
-            {"from": people.admin},
-        )
-
-
-def test_constructor_rejects_zero_address(mob, people):
-    from brownie import TripSettlement
-
-    s = mob.system
-    with reverts_with("TripSettlementZeroAddress"):
-        TripSettlement.deploy(
-            s.access,
-            ZERO_ADDRESS,
-            s.split,
-            s.operators,
-            s.forwarder,
-            1,
-            1,
-            0,
-            0,
-            {"from": people.admin},
-        )
+    wiring = [s.access, s.credit, s.split, s.operators, s.forwarder]
+    deploy_refused("TripSettlement", people.admin, wiring, config, zero_at, error)

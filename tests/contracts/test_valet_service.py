@@ -5,11 +5,10 @@ the worker and the village enterprise."""
 from __future__ import annotations
 
 import pytest
-from brownie import ZERO_ADDRESS
 
 from citypass.core.windows import EVERY_DAY, Window
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contract_helpers import deploy_refused, head_time, mine_at, reverts_with
 from tests.mobility_fixtures import (
     HOUR,
     V_ACCEPTED,
@@ -20,7 +19,6 @@ from tests.mobility_fixtures import (
     V_RETURNED,
     VALET_FEE,
     WORKER_BPS,
-    mob,  # noqa: F401 - fixture
 )
 
 LOT = 9
@@ -42,11 +40,6 @@ def lot_slots(mob, owner, people):
         slots.append(slot)
     mob.system.valet.setLotSlots(LOT, slots, {"from": people.operator})
     return slots
-
-
-@pytest.fixture(scope="module")
-def rider(residents):
-    return residents[0]
 
 
 @pytest.fixture(scope="module")
@@ -349,22 +342,16 @@ def test_deployment_wires_the_service(mob):
     assert system.valet.valetFee() == VALET_FEE and system.valet.workerBps() == WORKER_BPS
 
 
-@pytest.mark.parametrize("fee, bps, field", [(2**48, 0, "valetFee"), (0, 10_001, "workerBps")])
-def test_constructor_rejects_bad_parameters(mob, people, fee, bps, field):
-    from brownie import ValetService
-
+@pytest.mark.parametrize(
+    "config, zero_at, error",
+    [
+        ((2**48, 0), None, ("ValetServiceInvalidConfig", "valetFee")),
+        ((0, 10_001), None, ("ValetServiceInvalidConfig", "workerBps")),
+        ((1, 1), 2, ("ValetServiceZeroAddress",)),
+    ],
+    ids=["fee-too-large", "bps-over-100%", "zero-market"],
+)
+def test_constructor_rejects_bad_parameters(mob, people, config, zero_at, error):
     s = mob.system
-    with reverts_with("ValetServiceInvalidConfig", field):
-        ValetService.deploy(
-            s.access, s.credit, s.market, s.split, s.forwarder, fee, bps, {"from": people.admin}
-        )
-
-
-def test_constructor_rejects_zero_address(mob, people):
-    from brownie import ValetService
-
-    s = mob.system
-    with reverts_with("ValetServiceZeroAddress"):
-        ValetService.deploy(
-            s.access, s.credit, ZERO_ADDRESS, s.split, s.forwarder, 1, 1, {"from": people.admin}
-        )
+    wiring = [s.access, s.credit, s.market, s.split, s.forwarder]
+    deploy_refused("ValetService", people.admin, wiring, config, zero_at, error)

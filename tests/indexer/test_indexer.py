@@ -36,7 +36,14 @@ from indexer import models as m
 from indexer.db import make_engine
 from indexer.seals import verify_seal
 from ledger_node.engine import free_port
-from tests.indexer_helpers import CENTER, PostgresServer, Scenario, build_scenario
+from tests.indexer_helpers import (
+    CENTER,
+    DATABASES,
+    Scenario,
+    build_scenario,
+    read_model_url,
+    write_deployment,
+)
 from tests.oracle_helpers import ROOT, start_chain, wait_until
 
 _FOLLOW_HOURS = itertools.count()
@@ -53,26 +60,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 @pytest.fixture(scope="module")
 def deployment_file(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    system = scenario.chain.system
-    addresses = {key: getattr(system, key).address for key in CONTRACTS}
-    path = tmp_path_factory.mktemp("deployment") / "ledger.json"
-    return Deployment(scenario.chain.chain_id, addresses).write(path)
+    return write_deployment(scenario.chain, tmp_path_factory.mktemp("deployment") / "ledger.json")
 
 
-@pytest.fixture(scope="session")
-def postgres() -> PostgresServer:
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'readmodel.db'}"
-    return request.getfixturevalue("postgres").new_database()
+    return read_model_url(request.param, tmp_path, request.config)
 
 
 @pytest.fixture

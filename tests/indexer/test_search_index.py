@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from citypass.core.timeunits import local_day
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, WEEKEND, Window
-from citypass.protocol.deployment_record import CONTRACTS
-from indexer import Deployment, Indexer, IndexerError, search_slots
+from indexer import Indexer, IndexerError, search_slots
 from indexer.search_index import (
     SearchIndex,
     Snapshot,
@@ -27,7 +26,15 @@ from indexer.search_index import (
     patch_snapshot,
     read_transaction,
 )
-from tests.indexer_helpers import CENTER, PERSONAL, PRIVATE_LOT, PostgresServer, Scenario
+from tests.indexer_helpers import (
+    CENTER,
+    DATABASES,
+    PERSONAL,
+    PRIVATE_LOT,
+    Scenario,
+    read_model_url,
+    write_deployment,
+)
 from tests.indexer_helpers import build_scenario as build_indexer_scenario
 from tests.oracle_helpers import start_chain, wait_until
 
@@ -101,29 +108,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
 @pytest.fixture(scope="module")
 def deployment_file(world: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    system = world.chain.system
-    addresses = {key: getattr(system, key).address for key in CONTRACTS}
-    path = tmp_path_factory.mktemp("deployment") / "ledger.json"
-    return Deployment(world.chain.chain_id, addresses).write(path)
+    return write_deployment(world.chain, tmp_path_factory.mktemp("deployment") / "ledger.json")
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=DATABASES)
 def indexer(
     request: pytest.FixtureRequest, world: Scenario, deployment_file: Path, tmp_path_factory: Any
 ) -> Iterator[Indexer]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('readmodel') / 'readmodel.db'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
+    url = read_model_url(request.param, tmp_path_factory.mktemp("readmodel"), request.config)
     built = Indexer(url, world.chain.node.url, deployment_file, chunk_size=64)
     built.backfill()
     yield built

@@ -6,12 +6,9 @@ Every command runs the installed console script as a subprocess, the way an oper
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,32 +19,15 @@ from ledger_node.launcher import NodeProcess, init_data_dir
 from tests.ledger_helpers import (
     PASSWORD,
     PASSWORD_ENV,
-    ROOT,
     Rpc,
     Signer,
     anvil_processes_for,
     authority_key,
     log_path,
     new_node,
+    run_ledger_node,
     wait_until,
 )
-
-LEDGER_NODE = Path(sys.executable).parent / "ledger-node"
-
-
-def run(*args: object, password: str | None = PASSWORD, timeout: float = 120, **env: str):
-    environment = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
-    if password is not None:
-        environment[PASSWORD_ENV] = password
-    environment.update(env)
-    return subprocess.run(
-        [str(LEDGER_NODE), *(str(a) for a in args)],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-    )
 
 
 def one_error_line(result) -> str:
@@ -84,7 +64,7 @@ def running(tmp_path_factory):
 
 
 def test_help_lists_every_subcommand():
-    result = run("--help")
+    result = run_ledger_node("--help")
     assert result.returncode == 0, result.stderr
     for name in cli_group.commands:
         assert name in result.stdout
@@ -93,7 +73,7 @@ def test_help_lists_every_subcommand():
 
 @pytest.mark.parametrize("command", sorted(cli_group.commands))
 def test_every_subcommand_help_exits_zero(command):
-    result = run(command, "--help")
+    result = run_ledger_node(command, "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Usage: ledger-node {command} ")
     assert result.stderr == ""
@@ -104,7 +84,9 @@ def test_every_subcommand_help_exits_zero(command):
 
 def test_init_writes_a_data_directory(tmp_path):
     target = tmp_path / "fresh"
-    result = run("init", "--data-dir", target, "--block-period", "0.5", "--chain-id", "4242")
+    result = run_ledger_node(
+        "init", "--data-dir", target, "--block-period", "0.5", "--chain-id", "4242"
+    )
     assert result.returncode == 0, result.stderr
     assert f"initialised {target}" in result.stdout
     config = json.loads((target / "config.json").read_text())
@@ -119,14 +101,14 @@ def test_init_refuses_an_existing_non_empty_directory(tmp_path):
     target = tmp_path / "occupied"
     target.mkdir()
     (target / "notes.txt").write_text("keep me")
-    line = one_error_line(run("init", "--data-dir", target))
+    line = one_error_line(run_ledger_node("init", "--data-dir", target))
     assert str(target) in line and "not empty" in line
     assert [p.name for p in target.iterdir()] == ["notes.txt"]
 
 
 def test_init_refuses_an_existing_data_directory(pristine):
     before = (pristine / "config.json").read_text()
-    line = one_error_line(run("init", "--data-dir", pristine))
+    line = one_error_line(run_ledger_node("init", "--data-dir", pristine))
     assert "already exists" in line
     assert (pristine / "config.json").read_text() == before
 
@@ -137,7 +119,9 @@ def test_init_refuses_an_existing_data_directory(pristine):
     ids=["none", "short"],
 )
 def test_init_refuses_a_missing_or_short_password(tmp_path, password, words):
-    line = one_error_line(run("init", "--data-dir", tmp_path / "new", password=password))
+    line = one_error_line(
+        run_ledger_node("init", "--data-dir", tmp_path / "new", password=password)
+    )
     assert words in line
 
 
@@ -175,7 +159,7 @@ CONFIG_WORDS = {
 def test_start_refuses_a_corrupt_config_in_one_line(data_dir, case):
     path = data_dir / "config.json"
     path.write_text(CORRUPT_CONFIGS[case](path.read_text()))
-    line = one_error_line(run("start", "--data-dir", data_dir, "--rpc-port", "1"))
+    line = one_error_line(run_ledger_node("start", "--data-dir", data_dir, "--rpc-port", "1"))
     assert CONFIG_WORDS[case] in line
     if case not in ("out-of-range", "bad-authority"):  # range checks name the key, not the file
         assert "config.json" in line
@@ -184,42 +168,46 @@ def test_start_refuses_a_corrupt_config_in_one_line(data_dir, case):
 
 def test_start_refuses_a_missing_keystore(data_dir):
     (data_dir / "keystore" / "authority.json").unlink()
-    line = one_error_line(run("start", "--data-dir", data_dir))
+    line = one_error_line(run_ledger_node("start", "--data-dir", data_dir))
     assert "authority.json" in line and "missing" in line
 
 
 def test_start_refuses_an_unreadable_keystore(data_dir):
     (data_dir / "keystore" / "authority.json").write_text("{not json")
-    assert "unreadable" in one_error_line(run("start", "--data-dir", data_dir))
+    assert "unreadable" in one_error_line(run_ledger_node("start", "--data-dir", data_dir))
 
 
 def test_start_refuses_a_wrong_password(data_dir):
-    line = one_error_line(run("start", "--data-dir", data_dir, password="not-the-password"))
+    line = one_error_line(
+        run_ledger_node("start", "--data-dir", data_dir, password="not-the-password")
+    )
     assert "wrong password" in line
     assert "not-the-password" not in line
 
 
 def test_start_refuses_no_password(data_dir):
-    line = one_error_line(run("start", "--data-dir", data_dir, password=None))
+    line = one_error_line(run_ledger_node("start", "--data-dir", data_dir, password=None))
     assert PASSWORD_ENV in line and "--password-file" in line
 
 
 def test_start_reads_the_password_file_and_refuses_a_missing_one(data_dir, tmp_path):
     line = one_error_line(
-        run("start", "--data-dir", data_dir, "--password-file", tmp_path / "nope", password=None)
+        run_ledger_node(
+            "start", "--data-dir", data_dir, "--password-file", tmp_path / "nope", password=None
+        )
     )
     assert "cannot read the password file" in line
 
 
 def test_start_refuses_a_missing_data_directory(tmp_path):
-    line = one_error_line(run("start", "--data-dir", tmp_path / "nowhere"))
+    line = one_error_line(run_ledger_node("start", "--data-dir", tmp_path / "nowhere"))
     assert "does not exist" in line and "ledger-node init" in line
 
 
 def test_start_refuses_a_keystore_of_another_account(data_dir):
     other = Account.encrypt(Account.create().key, PASSWORD)
     (data_dir / "keystore" / "authority.json").write_text(json.dumps(other))
-    line = one_error_line(run("start", "--data-dir", data_dir))
+    line = one_error_line(run_ledger_node("start", "--data-dir", data_dir))
     assert Account.from_key(Account.decrypt(other, PASSWORD)).address in line
     assert json.loads((data_dir / "config.json").read_text())["authority"] in line
     assert not anvil_processes_for(data_dir)
@@ -230,13 +218,13 @@ def test_start_refuses_a_port_in_use(data_dir):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        line = one_error_line(run("start", "--data-dir", data_dir, "--rpc-port", port))
+        line = one_error_line(run_ledger_node("start", "--data-dir", data_dir, "--rpc-port", port))
     assert f"127.0.0.1:{port}" in line and "--rpc-port" in line
     assert not anvil_processes_for(data_dir)
 
 
 def test_start_refuses_dev_clock_without_admin_port(data_dir):
-    line = one_error_line(run("start", "--data-dir", data_dir, "--dev-clock"))
+    line = one_error_line(run_ledger_node("start", "--data-dir", data_dir, "--dev-clock"))
     assert "--admin-port" in line
 
 
@@ -249,7 +237,7 @@ def test_status_prints_head_pending_journal_snapshot_and_peers(running):
     for _ in range(2):  # two blocks: snapshot_every is 2
         signed = authority.sign(b"\x5e" * 20, b"", 21_000)
         assert rpc.send(signed.raw)["result"] == signed.hash
-    result = run("status", "--rpc-url", running.url)
+    result = run_ledger_node("status", "--rpc-url", running.url)
     assert result.returncode == 0, result.stderr
     fields = {}
     for line in result.stdout.splitlines():
@@ -270,17 +258,17 @@ def test_status_against_a_dead_port_prints_one_error_line():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    line = one_error_line(run("status", "--rpc-url", f"http://127.0.0.1:{port}"))
+    line = one_error_line(run_ledger_node("status", "--rpc-url", f"http://127.0.0.1:{port}"))
     assert f"http://127.0.0.1:{port}" in line and "is it running" in line
 
 
 def test_status_against_something_that_is_not_a_ledger_node(running):
-    line = one_error_line(run("status", "--rpc-url", f"{running.url}/metrics"))
+    line = one_error_line(run_ledger_node("status", "--rpc-url", f"{running.url}/metrics"))
     assert "no ledger node answers" in line
 
 
 def test_verify_refuses_a_missing_data_directory(tmp_path):
-    result = run("verify", "--data-dir", tmp_path / "nowhere")
+    result = run_ledger_node("verify", "--data-dir", tmp_path / "nowhere")
     assert result.returncode == 1
     # verify opens its progress bar ("Verifying") on stderr before it looks at the directory.
     lines = [line for line in result.stderr.splitlines() if line.strip() != "Verifying"]

@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,9 +24,10 @@ from ledger_node.launcher import NodeProcess, init_data_dir
 from tests.ledger_helpers import (
     PASSWORD,
     TRANSACTION_REJECTED,
-    Access,
+    BatchSender,
     Rpc,
     Signer,
+    access_with_members,
     authority_key,
     cli,
     journal_db,
@@ -128,18 +128,6 @@ def metric(node: NodeProcess, name: str) -> float:
     raise AssertionError(f"{name} is not among the metrics")
 
 
-def deploy_members(rpc: Rpc, data_dir: Path, count: int) -> tuple[Access, list[Signer]]:
-    chain_id = int(rpc.result("eth_chainId"), 16)
-    access = Access.deploy(rpc, Signer(authority_key(data_dir), chain_id))
-    members = [Signer(None, chain_id) for _ in range(count)]
-    last = None
-    for member in members:
-        last = access.onboard(member.address)
-    assert last is not None
-    rpc.receipt(last.hash)
-    return access, members
-
-
 def journal_hashes(rpc: Rpc) -> Counter[str]:
     """How often each transaction hash appears in the journal's blocks."""
     head = int(rpc.status()["head"], 16)
@@ -158,57 +146,6 @@ def assert_disk_refusal(reply: dict) -> None:
     assert reply["error"]["data"]["alarm"] == "NOSPACE", reply
 
 
-class Sender:
-    """Batches of member transactions as fast as the node answers, recording what it answered."""
-
-    def __init__(self, url: str, members: list[Signer], access: Access) -> None:
-        self.url = url
-        self.members = members
-        self.access = access
-        self.acked: list[str] = []
-        self.disk_refusals = 0
-        self.other_errors: Counter[str] = Counter()
-        self.statuses: Counter[int] = Counter()
-        self.not_json = 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="diskfull-sender", daemon=True)
-
-    def __enter__(self) -> Sender:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=30)
-
-    def _run(self) -> None:
-        rpc = Rpc(self.url)
-        while not self.stop.is_set():
-            for member in self.members:
-                member.sync_nonce(rpc)
-            signed = [member_tx(m, self.access) for _ in range(4) for m in self.members]
-            payload = [
-                {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [s.raw]}
-                for i, s in enumerate(signed)
-            ]
-            reply = rpc.post(payload, timeout=30)
-            self.statuses[reply.status_code] += 1
-            try:
-                answers = reply.json()
-            except ValueError:
-                self.not_json += 1
-                continue
-            for answer in answers:
-                if "result" in answer:
-                    assert answer["result"] == signed[answer["id"]].hash, answer
-                    self.acked.append(answer["result"])
-                elif answer["error"]["code"] == LIMIT_EXCEEDED:
-                    self.disk_refusals += 1
-                else:
-                    self.other_errors[answer["error"]["message"][:60]] += 1
-            time.sleep(0.02)
-
-
 # ----------------------------------------------------------------------------------- tests
 
 
@@ -216,17 +153,17 @@ def test_full_disk_refuses_transactions_then_resumes_and_restarts_exactly(small_
     node = small_disk.start("node", "--min-free-mb", "0")
     with running(node):
         rpc = Rpc(node.url)
-        access, members = deploy_members(rpc, node.data_dir, 3)
+        access, members = access_with_members(rpc, node.data_dir, 3)
 
-        with Sender(node.url, members, access) as sender:
+        with BatchSender(node.url, members, access, per_member=4, timeout=30) as sender:
             wait_until(lambda: len(sender.acked) >= 40, timeout=15)
             small_disk.fill()
             wait_until(lambda: health(node)[0] == 503, timeout=15)
-            refused_before = sender.disk_refusals
-            wait_until(lambda: sender.disk_refusals > refused_before, timeout=10)
+            refused_before = sender.refused(LIMIT_EXCEEDED)
+            wait_until(lambda: sender.refused(LIMIT_EXCEEDED) > refused_before, timeout=10)
         assert sender.statuses.keys() == {200}, sender.statuses
         assert sender.not_json == 0
-        assert sender.disk_refusals > 0
+        assert sender.refused(LIMIT_EXCEEDED) > 0
 
         status, body = health(node)
         assert status == 503 and body["ok"] is False
@@ -282,7 +219,7 @@ def test_snapshot_that_does_not_fit_keeps_the_older_ones_and_raises_the_alarm(sm
     node = small_disk.start("node", "--min-free-mb", "0")
     with running(node):
         rpc = Rpc(node.url)
-        deploy_members(rpc, node.data_dir, 1)
+        access_with_members(rpc, node.data_dir, 1)
         older = node.admin("admin_snapshot")["result"]["file"]
         snapshots = node.data_dir / "snapshots"
         small_disk.fill()
@@ -306,7 +243,7 @@ def test_block_mined_on_a_full_disk_is_recorded_before_any_other(small_disk, the
     node = small_disk.start("node", "--min-free-mb", "0", block_period=SEAL_PERIOD)
     with running(node):
         rpc = Rpc(node.url)
-        access, (member,) = deploy_members(rpc, node.data_dir, 1)
+        access, (member,) = access_with_members(rpc, node.data_dir, 1)
         member.sync_nonce(rpc)
         first = member_tx(member, access)
         assert rpc.send(first.raw).get("result") == first.hash
@@ -398,7 +335,7 @@ def test_transaction_the_engine_refuses_leaves_no_journal_row_when_journaled_fir
     node = NodeProcess(data_dir, PASSWORD)
     with running(node.start()):
         rpc = Rpc(node.url)
-        access, (member,) = deploy_members(rpc, data_dir, 1)
+        access, (member,) = access_with_members(rpc, data_dir, 1)
         member.sync_nonce(rpc)
         journaled = rpc.status()["journalTransactions"]
         # Permitted by CityAccess, but the member holds no ether: the engine refuses it.

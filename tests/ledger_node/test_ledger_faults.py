@@ -18,22 +18,24 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from citypass.protocol.seals import sign_seal
-from ledger_node.launcher import NodeProcess
 from tests.ledger_helpers import (
-    PASSWORD,
     TRANSACTION_REJECTED,
     Access,
     Rpc,
     Signer,
+    access_with_members,
     anvil_processes_for,
     authority_key,
+    batch_payload,
     call_data,
     cli,
     copy_data_dir,
+    error_line,
     journal_db,
     log_path,
     member_tx,
     new_node,
+    refused_start,
     restart,
 )
 
@@ -85,16 +87,7 @@ class Load:
                     for _ in range(TXS_PER_MEMBER_PER_BATCH)
                     for member in self.members
                 ]
-                payload = [
-                    {
-                        "jsonrpc": "2.0",
-                        "id": i,
-                        "method": "eth_sendRawTransaction",
-                        "params": [s.raw],
-                    }
-                    for i, s in enumerate(signed)
-                ]
-                answers = session.post(url, json=payload, timeout=10).json()
+                answers = session.post(url, json=batch_payload(signed), timeout=10).json()
             except (requests.RequestException, ValueError, AssertionError, KeyError):
                 self.failed_posts += 1
                 synced_for = None  # the node died under us: what it kept decides the nonces
@@ -121,13 +114,7 @@ def crashed(tmp_path_factory):
     base = tmp_path_factory.mktemp("crash")
     node = new_node(base, "node", block_period=0.1, snapshot_every=5)
     rpc = Rpc(node.url)
-    chain_id = int(rpc.result("eth_chainId"), 16)
-    admin = Signer(authority_key(node.data_dir), chain_id)
-    access = Access.deploy(rpc, admin)
-    members = [Signer(None, chain_id) for _ in range(MEMBERS)]
-    for member in members:
-        access.onboard(member.address)
-    rpc.receipt(access.onboard(Signer(None, chain_id).address).hash)
+    access, members = access_with_members(rpc, node.data_dir, MEMBERS)
     load = Load(node.url, members, access)
     load.thread.start()
     rng = random.Random(20240607)
@@ -292,19 +279,10 @@ def test_journal_of_large_multi_member_batches_replays(tmp_path):
     it)."""
     node = new_node(tmp_path, "node", block_period=0)
     rpc = Rpc(node.url)
-    chain_id = int(rpc.result("eth_chainId"), 16)
-    access = Access.deploy(rpc, Signer(authority_key(node.data_dir), chain_id))
-    members = [Signer(None, chain_id) for _ in range(4)]
-    for member in members:
-        access.onboard(member.address)
+    access, members = access_with_members(rpc, node.data_dir, 4)
     for _ in range(3):
         signed = [member_tx(member, access) for _ in range(50) for member in members]
-        answers = rpc.post(
-            [
-                {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [s.raw]}
-                for i, s in enumerate(signed)
-            ]
-        ).json()
+        answers = rpc.post(batch_payload(signed)).json()
         assert sorted(a["result"] for a in answers) == sorted(s.hash for s in signed)
     head = rpc.head()
     assert node.stop() == 0
@@ -482,10 +460,7 @@ def sealed(tmp_path_factory):
     node = new_node(base, "node", block_period=0, snapshot_every=1000)
     rpc = Rpc(node.url)
     chain_id = int(rpc.result("eth_chainId"), 16)
-    admin = Signer(authority_key(node.data_dir), chain_id)
-    access = Access.deploy(rpc, admin)
-    member = Signer(None, chain_id)
-    access.onboard(member.address)
+    access, (member,) = access_with_members(rpc, node.data_dir, 1)
     sent = []
     for _ in range(4):
         signed = member_tx(member, access)
@@ -510,13 +485,6 @@ def tampered(sealed, tmp_path: Path, change) -> Path:
     with journal_db(data_dir) as db:
         change(db)
     return data_dir
-
-
-def error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 def swap_raw(sealed):
@@ -653,18 +621,6 @@ def test_verify_fails_on_a_missing_block_and_a_missing_transaction(sealed, tmp_p
     assert line.startswith(f"error: block {block}: a transaction it lists is missing"), line
 
 
-def start_refused(data_dir: Path) -> str:
-    """Start a node that must refuse; returns its log."""
-    process = NodeProcess(data_dir, PASSWORD)
-    try:
-        with pytest.raises(RuntimeError, match="exited with 1"):
-            process.start(timeout=60)
-    finally:
-        process.kill()
-    assert not anvil_processes_for(data_dir)
-    return log_path(data_dir).read_text()
-
-
 @pytest.mark.parametrize(
     "tamper",
     [swap_raw, flip_raw_byte, shift_timestamp],
@@ -673,11 +629,8 @@ def start_refused(data_dir: Path) -> str:
 def test_recovery_refuses_a_journal_whose_block_no_longer_replays(sealed, tmp_path, tamper):
     change, number = tamper(sealed)
     data_dir = tampered(sealed, tmp_path, change)
-    log = start_refused(data_dir)
-    errors = [line for line in log.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, log
-    assert errors[0].startswith(f"error: refusing to start: block {number}"), errors[0]
-    assert "Traceback" not in log
+    line = refused_start(data_dir)
+    assert line.startswith(f"error: refusing to start: block {number}"), line
 
 
 @pytest.mark.parametrize(
@@ -686,8 +639,5 @@ def test_recovery_refuses_a_journal_whose_block_no_longer_replays(sealed, tmp_pa
 def test_recovery_refuses_a_journal_with_a_forged_seal_or_broken_link(sealed, tmp_path, tamper):
     change, number = tamper(sealed)
     data_dir = tampered(sealed, tmp_path, change)
-    log = start_refused(data_dir)
-    errors = [line for line in log.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, log
-    assert errors[0].startswith(f"error: refusing to start: block {number}'s "), errors[0]
-    assert "Traceback" not in log
+    line = refused_start(data_dir)
+    assert line.startswith(f"error: refusing to start: block {number}'s "), line

@@ -63,25 +63,14 @@ MEMBER_BOUND = 2 * BLOCK_PERIOD + 1.5
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    saved = {key: os.environ.get(key) for key in LIMITS}
-    os.environ.update(LIMITS)
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # the node reads its limits when it starts
+        for key, value in LIMITS.items():
+            patch.setenv(key, value)
         process = new_node(
             tmp_path_factory.mktemp("limits"), "node", block_period=BLOCK_PERIOD, chain_id=CHAIN_ID
         )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     yield process
     assert process.stop() == 0
-
-
-@pytest.fixture(scope="module")
-def rpc(node):
-    return Rpc(node.url)
 
 
 @pytest.fixture(scope="module")

@@ -67,11 +67,6 @@ def node(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def rpc(node):
-    return Rpc(node.url)
-
-
-@pytest.fixture(scope="module")
 def w3(node):
     return Web3(Web3.HTTPProvider(node.url))
 

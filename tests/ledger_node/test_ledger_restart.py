@@ -6,12 +6,9 @@ Every node is a real `ledger-node start` child process on a throwaway data direc
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,23 +19,24 @@ import requests
 from ledger_node.launcher import NodeProcess, init_data_dir
 from tests.ledger_helpers import (
     PASSWORD,
-    PASSWORD_ENV,
-    ROOT,
     Access,
     Rpc,
     Signer,
+    access_with_members,
     anvil_processes_for,
     authority_key,
     copy_data_dir,
+    error_line,
     journal_db,
     log_path,
     member_tx,
     new_node,
+    refused_start,
     restart,
+    run_ledger_node,
     wait_until,
 )
 
-LEDGER_NODE = Path(sys.executable).parent / "ledger-node"
 DAY = 86_400
 
 
@@ -48,10 +46,7 @@ DAY = 86_400
 def small_chain(node: NodeProcess, member_txs: int) -> dict:
     """CityAccess, one member and `member_txs` of its transactions, one block each."""
     rpc = Rpc(node.url)
-    chain_id = int(rpc.result("eth_chainId"), 16)
-    access = Access.deploy(rpc, Signer(authority_key(node.data_dir), chain_id))
-    member = Signer(None, chain_id)
-    rpc.receipt(access.onboard(member.address).hash)
+    access, (member,) = access_with_members(rpc, node.data_dir, 1)
     acked = []
     for _ in range(member_txs):
         signed = member_tx(member, access)
@@ -78,42 +73,6 @@ def stop(node: NodeProcess, how: str) -> None:
     wait_until(lambda: not anvil_processes_for(node.data_dir))
 
 
-def run(*args: object, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, PASSWORD_ENV: PASSWORD}
-    return subprocess.run(
-        [str(LEDGER_NODE), *(str(a) for a in args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-    )
-
-
-def error_line(result: subprocess.CompletedProcess) -> str:
-    """Exactly one `error: …` line on stderr, no traceback, a non-zero exit."""
-    assert result.returncode != 0, result
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    return lines[0]
-
-
-def start_refused(data_dir: Path) -> str:
-    """Start a node that must refuse; returns its one `error:` line."""
-    process = NodeProcess(data_dir, PASSWORD)
-    try:
-        with pytest.raises(RuntimeError, match="exited with 1"):
-            process.start(timeout=60)
-    finally:
-        process.kill()
-    assert not anvil_processes_for(data_dir)
-    log = log_path(data_dir).read_text()
-    errors = [line for line in log.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in log, log[-800:]
-    return errors[0]
-
-
 # ------------------------------------------------------------------------------ restarts
 
 
@@ -133,7 +92,7 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
         assert rpc.status()["lastSnapshot"] == "0x2"  # block 3 comes after the newest snapshot
     stop(node, how)
     # The pause, spent verifying the stopped data directory.
-    result = run("verify", "--data-dir", node.data_dir)
+    result = run_ledger_node("verify", "--data-dir", node.data_dir)
     assert result.returncode == 0, result.stderr
     assert f"head {head['hash']}" in result.stdout.splitlines()
     marked = re.search(r"journal.head: the marker's block (\d+) (0x[0-9a-f]{64})", result.stdout)
@@ -167,7 +126,7 @@ def test_restart_keeps_head_and_every_acknowledged_tx_when_paused_after_a_stop(
     if snapshot_every == 2:
         # Block 4 was sealed by an engine restored from a snapshot: a replay from genesis
         # must reproduce it.
-        result = run("verify", "--data-dir", node.data_dir)
+        result = run_ledger_node("verify", "--data-dir", node.data_dir)
         assert result.returncode == 0, result.stderr
         assert f"head {head['hash']}" in result.stdout.splitlines()
 
@@ -207,7 +166,7 @@ def test_restart_with_snapshots_keeps_a_dev_clock_days_ahead(tmp_path):
     finally:
         assert node.stop() == 0
     assert "trying an older one" not in log_path(node).read_text()
-    assert run("verify", "--data-dir", data_dir).returncode == 0
+    assert run_ledger_node("verify", "--data-dir", data_dir).returncode == 0
 
 
 # ------------------------------------------------------------------------ journal damage
@@ -236,8 +195,8 @@ def damaged(sealed, tmp_path: Path, change=None) -> Path:
 
 
 def refused_by_start_and_verify(data_dir: Path) -> tuple[str, str]:
-    verify = error_line(run("verify", "--data-dir", data_dir))
-    start = start_refused(data_dir)
+    verify = error_line(run_ledger_node("verify", "--data-dir", data_dir))
+    start = refused_start(data_dir)
     assert start.startswith("error: refusing to start: "), start
     assert "restore the data directory from a backup (ledger-node backup)" in start
     assert "restore the data directory from a backup (ledger-node backup)" in verify
@@ -323,7 +282,7 @@ def test_data_directory_from_before_markers_starts_and_gets_one(sealed, tmp_path
     (data_dir / "journal.head").unlink()
     with journal_db(data_dir) as db:
         db.execute("DELETE FROM meta WHERE key = 'head_marker'")
-    result = run("verify", "--data-dir", data_dir)
+    result = run_ledger_node("verify", "--data-dir", data_dir)
     assert result.returncode == 0, result.stderr
     assert "no head marker" in result.stdout
     node = NodeProcess(data_dir, PASSWORD).start()
@@ -369,7 +328,7 @@ def test_head_marker_follows_every_sealed_block(sealed, tmp_path):
         wait_until(lambda: marker() == (6, head["hash"]), timeout=2)
     finally:
         node.kill()
-    assert run("verify", "--data-dir", data_dir).returncode == 0
+    assert run_ledger_node("verify", "--data-dir", data_dir).returncode == 0
 
 
 # -------------------------------------------------------------------------------- backup
@@ -407,7 +366,7 @@ def test_backup_under_write_load_starts_and_verifies(tmp_path):
         wait_until(lambda: len(writer.returned) >= 200 and chain["rpc"].status()["lastSnapshot"])
         acked_before = list(writer.returned)
         target = tmp_path / "backups" / "one"
-        result = run("backup", "--data-dir", node.data_dir, "--to", target)
+        result = run_ledger_node("backup", "--data-dir", node.data_dir, "--to", target)
         sealed_during = int(chain["rpc"].head()["number"], 16)
         writer.stop.set()
         writer.thread.join(timeout=30)
@@ -435,7 +394,7 @@ def test_backup_under_write_load_starts_and_verifies(tmp_path):
         assert rpc.result("eth_getBlockByNumber", [number, False])["hash"] == marker["hash"]
     finally:
         assert copy.stop() == 0
-    verify = run("verify", "--data-dir", target)
+    verify = run_ledger_node("verify", "--data-dir", target)
     assert verify.returncode == 0, verify.stderr
 
 
@@ -444,7 +403,7 @@ def test_backup_of_a_damaged_data_directory_is_refused(sealed, tmp_path):
         sealed, tmp_path, lambda db: db.execute("DELETE FROM blocks WHERE number > 4")
     )
     target = tmp_path / "copy"
-    line = error_line(run("backup", "--data-dir", data_dir, "--to", target))
+    line = error_line(run_ledger_node("backup", "--data-dir", data_dir, "--to", target))
     assert "the journal was shortened" in line
     assert not target.exists()
 
@@ -472,7 +431,7 @@ def test_backup_refuses_bad_input_with_one_error_line(sealed, tmp_path, case):
     else:
         data_dir = tmp_path / "plain"
         data_dir.mkdir()
-    line = error_line(run("backup", "--data-dir", data_dir, "--to", target))
+    line = error_line(run_ledger_node("backup", "--data-dir", data_dir, "--to", target))
     assert expected in line, line
     if case == "non-empty":
         assert [p.name for p in target.iterdir()] == ["keep.txt"]
@@ -480,9 +439,9 @@ def test_backup_refuses_bad_input_with_one_error_line(sealed, tmp_path, case):
 
 
 def test_backup_needs_a_target_and_has_help():
-    result = run("backup", "--data-dir", "somewhere")
+    result = run_ledger_node("backup", "--data-dir", "somewhere")
     assert result.returncode == 2 and "Missing option '--to'" in result.stderr
-    help_text = run("backup", "--help")
+    help_text = run_ledger_node("backup", "--help")
     assert (
         help_text.returncode == 0
         and "--to" in help_text.stdout
@@ -493,8 +452,8 @@ def test_backup_needs_a_target_and_has_help():
 def test_backup_into_an_existing_empty_directory(sealed, tmp_path):
     target = tmp_path / "empty"
     target.mkdir()
-    result = run("backup", "--data-dir", sealed["data_dir"], "--to", target)
+    result = run_ledger_node("backup", "--data-dir", sealed["data_dir"], "--to", target)
     assert result.returncode == 0, result.stderr
     assert json.loads((target / "journal.head").read_text())["hash"] == sealed["head"]["hash"]
-    assert run("verify", "--data-dir", target).returncode == 0
+    assert run_ledger_node("verify", "--data-dir", target).returncode == 0
     shutil.rmtree(target)

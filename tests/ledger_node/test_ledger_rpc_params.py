@@ -17,7 +17,6 @@ from tests.ledger_helpers import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     PARSE_ERROR,
-    Rpc,
     new_node,
 )
 
@@ -42,11 +41,6 @@ def node(tmp_path_factory):
     process = new_node(tmp_path_factory.mktemp("params"), "node", block_period=0)
     yield process
     assert process.stop() == 0
-
-
-@pytest.fixture(scope="module")
-def rpc(node):
-    return Rpc(node.url)
 
 
 # (method, params, the parameter the message must name)

@@ -24,11 +24,10 @@ from ledger_node.engine import anvil_binary
 from ledger_node.launcher import NodeProcess, init_data_dir
 from tests.ledger_helpers import (
     PASSWORD,
-    Access,
+    BatchSender,
     Rpc,
-    Signer,
+    access_with_members,
     anvil_processes_for,
-    authority_key,
     member_tx,
     new_node,
     wait_until,
@@ -53,11 +52,7 @@ def chain(tmp_path_factory):
         tmp_path_factory.mktemp("supervision"), "node", block_period=0.5, snapshot_every=3
     )
     rpc = Rpc(node.url)
-    chain_id = int(rpc.result("eth_chainId"), 16)
-    access = Access.deploy(rpc, Signer(authority_key(node.data_dir), chain_id))
-    members = [Signer(None, chain_id) for _ in range(MEMBERS)]
-    onboarded = [access.onboard(member.address) for member in members]
-    rpc.receipt(onboarded[-1].hash)
+    access, members = access_with_members(rpc, node.data_dir, MEMBERS)
     yield {"node": node, "rpc": rpc, "access": access, "members": members, "acked": []}
     assert node.stop() == 0
 
@@ -101,60 +96,10 @@ class HealthWatch(threading.Thread):
         return any(not ok for _, _, ok, _ in seen) and seen[-1][2]
 
 
-class Submitter(threading.Thread):
-    """Members sending batches as fast as the node answers; records what it acknowledged and
-    every answer that was not a hash (HTTP status, JSON or not, error code)."""
-
-    def __init__(self, url: str, members: list[Signer], access: Access) -> None:
-        super().__init__(daemon=True)
-        self.url, self.members, self.access = url, members, access
-        self.acked: list[str] = []
-        self.statuses: Counter[int] = Counter()
-        self.not_json = 0
-        self.errors: Counter[tuple[int, str]] = Counter()
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        rpc = Rpc(self.url)
-        synced = False
-        while not self.halt.is_set():
-            if not synced:
-                try:
-                    for member in self.members:
-                        member.sync_nonce(rpc)
-                    synced = True
-                except AssertionError:  # the engine is restarting: try again
-                    time.sleep(0.02)
-                    continue
-            signed = [
-                member_tx(m, self.access) for m in self.members for _ in range(TXS_PER_MEMBER)
-            ]
-            payload = [
-                {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [s.raw]}
-                for i, s in enumerate(signed)
-            ]
-            reply = rpc.post(payload, timeout=10)
-            self.statuses[reply.status_code] += 1
-            try:
-                answers = reply.json()
-            except ValueError:
-                self.not_json += 1
-                synced = False
-                continue
-            for answer in answers:
-                if "result" in answer:
-                    assert answer["result"] == signed[answer["id"]].hash
-                    self.acked.append(answer["result"])
-                else:
-                    self.errors[(answer["error"]["code"], answer["error"]["message"])] += 1
-                    synced = False
-            time.sleep(0.02)
-
-
 def test_engine_kill_is_noticed_and_repaired_while_members_submit(chain):
     node, rpc = chain["node"], chain["rpc"]
     watch = HealthWatch(node.url)
-    load = Submitter(node.url, chain["members"], chain["access"])
+    load = BatchSender(node.url, chain["members"], chain["access"], TXS_PER_MEMBER, timeout=10)
     with connect(node.ws_url) as ws:
         ws.send(
             json.dumps(

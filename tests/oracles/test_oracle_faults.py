@@ -77,6 +77,40 @@ def settled(daemon) -> bool:
     return health["inboxDepth"] == 0 and health["pendingReports"] == 0
 
 
+def watched_by_a_running_daemon(chain, daemon, slots) -> list:
+    """A magnetometer on each of `slots`, and the daemon started and knowing them all."""
+    mags = watched_by_a_running_daemon(chain, daemon, slots)
+    return mags
+
+
+def report_recorded_by_hand(chain, daemon, observations) -> tuple[Inbox, Reporter]:
+    """With the daemon stopped, its own code path run by hand: `observations` (magnetometer,
+    slot, time in s) committed to its inbox as park_start events and one report built from them
+    and recorded, not yet sent. Returns the open inbox and the reporter."""
+    inbox = Inbox(daemon.inbox_path)
+    ledger = Ledger(
+        chain.node.url, chain.system.devices.address, chain.system.occupancy.address,
+        chain.system.incidents.address, "chain",
+    )  # fmt: skip
+    inbox.commit_batch(
+        [
+            (
+                os.urandom(32), os.urandom(32), m.address.lower(), 10**6, "park_start",
+                "in_ground", str(s), at * 1000, 1, 10_000, 0, 0, "", b"\0" * 32, None,
+            )  # fmt: skip
+            for m, s, at in observations
+        ],
+        [], {}, [],
+    )  # fmt: skip
+    reporter = Reporter(
+        inbox, ledger, chain.people.oracle, [bytes(chain.people.oracle.key)],
+        Aggregator(0, 0, 8000), Metrics(), 64,
+    )  # fmt: skip
+    ledger.refresh_head()
+    assert reporter.build(ledger.now_ms()) == 1
+    return inbox, reporter
+
+
 # ------------------------------------------------------------------------------ the edge
 
 
@@ -195,9 +229,7 @@ def test_edge_killed_mid_delivery_loses_nothing(chain, daemon, tmp_path):
 
 def test_ledger_node_restart_loses_nothing_and_applies_no_report_twice(chain, daemon):
     slots = [FIRST_SLOT + 300 + i for i in range(5)]
-    mags = [chain.register_device("magnetometer", [s]) for s in slots]
-    daemon.start()
-    wait_until(lambda: daemon.health()["devices"] >= len(mags), timeout=20)
+    mags = watched_by_a_running_daemon(chain, daemon, slots)
     before = len(occupancy_reports(chain))
     now = chain.head_time()
     assert len(daemon.post([m.event("park_start", s, now * 1000) for m, s in zip(mags, slots, strict=True)])
@@ -222,35 +254,14 @@ def test_ledger_node_restart_loses_nothing_and_applies_no_report_twice(chain, da
 
 def test_daemon_killed_after_sending_a_report_does_not_send_it_again(chain, daemon):
     slots = [FIRST_SLOT + 400 + i for i in range(3)]
-    mags = [chain.register_device("magnetometer", [s]) for s in slots]
-    daemon.start()
-    wait_until(lambda: daemon.health()["devices"] >= len(mags), timeout=20)
+    mags = watched_by_a_running_daemon(chain, daemon, slots)
     wait_until(lambda: settled(daemon))
     daemon.stop()
     # The daemon's own code path, driven by hand to stop exactly between sending a report
     # and recording its receipt (what a kill -9 at that moment leaves behind).
     now = chain.head_time()
-    inbox = Inbox(daemon.inbox_path)
-    ledger = Ledger(
-        chain.node.url, chain.system.devices.address, chain.system.occupancy.address,
-        chain.system.incidents.address, "chain",
-    )  # fmt: skip
-    inbox.commit_batch(
-        [
-            (
-                os.urandom(32), os.urandom(32), m.address.lower(), 10**6, "park_start",
-                "in_ground", str(s), now * 1000, 1, 10_000, 0, 0, "", b"\0" * 32, None,
-            )  # fmt: skip
-            for m, s in zip(mags, slots, strict=True)
-        ],
-        [], {}, [],
-    )  # fmt: skip
-    reporter = Reporter(
-        inbox, ledger, chain.people.oracle, [bytes(chain.people.oracle.key)],
-        Aggregator(0, 0, 8000), Metrics(), 64,
-    )  # fmt: skip
-    ledger.refresh_head()
-    assert reporter.build(ledger.now_ms()) == 1
+    observations = [(m, s, now) for m, s in zip(mags, slots, strict=True)]
+    inbox, reporter = report_recorded_by_hand(chain, daemon, observations)
     pending = inbox.pending_reports()[0]
     reporter._send(pending)  # sent and sealed; the receipt is never recorded
     inbox.close()
@@ -268,9 +279,7 @@ def test_daemon_killed_after_sending_a_report_does_not_send_it_again(chain, daem
 
 def test_daemon_killed_repeatedly_while_reporting_keeps_exactly_once(chain, daemon):
     slots = [FIRST_SLOT + 500 + i for i in range(8)]
-    mags = [chain.register_device("magnetometer", [s]) for s in slots]
-    daemon.start()
-    wait_until(lambda: daemon.health()["devices"] >= len(mags), timeout=20)
+    mags = watched_by_a_running_daemon(chain, daemon, slots)
     final: dict[int, bool] = {}
     t = chain.head_time() - 120
     for round_ in range(4):
@@ -296,28 +305,11 @@ def test_report_pending_past_the_maximum_report_age_is_re_dated_and_applied(chai
     sent with the same sequence and observations, observedAt moved up. Runs last: it moves the
     chain's clock a day ahead."""
     slot = FIRST_SLOT + 600
-    mag = chain.register_device("magnetometer", [slot])
-    daemon.start()
-    wait_until(lambda: daemon.health()["devices"] >= 1, timeout=20)
+    (mag,) = watched_by_a_running_daemon(chain, daemon, [slot])
     wait_until(lambda: settled(daemon))
     daemon.stop()
     now = chain.head_time()
-    inbox = Inbox(daemon.inbox_path)
-    ledger = Ledger(
-        chain.node.url, chain.system.devices.address, chain.system.occupancy.address,
-        chain.system.incidents.address, "chain",
-    )  # fmt: skip
-    inbox.commit_batch(
-        [(os.urandom(32), os.urandom(32), mag.address.lower(), 10**6, "park_start", "in_ground",
-          str(slot), now * 1000, 1, 10_000, 0, 0, "", b"\0" * 32, None)],
-        [], {}, [],
-    )  # fmt: skip
-    reporter = Reporter(
-        inbox, ledger, chain.people.oracle, [bytes(chain.people.oracle.key)],
-        Aggregator(0, 0, 8000), Metrics(), 64,
-    )  # fmt: skip
-    ledger.refresh_head()
-    assert reporter.build(ledger.now_ms()) == 1  # recorded, never sent
+    inbox, _ = report_recorded_by_hand(chain, daemon, [(mag, slot, now)])  # never sent
     pending = inbox.pending_reports()[0]
     inbox.close()
     chain.set_clock(now + 25 * 3600)

@@ -4,45 +4,17 @@ scripts/epoch_statements.py."""
 
 from __future__ import annotations
 
-import brownie
 import pytest
 from brownie import chain
 from eth_account import Account
 
-from citypass.chain import deployment
 from citypass.protocol.roles import ROLES
-from citypass.protocol.trip_reports import sign_trip_end
 from tests.contract_helpers import head_time, mine_at
+from tests.mobility_fixtures import signed_trip_end
+from tests.scripts.helpers import fails, funded_member, script
 
 HOUR = 3600
 MAX_UINT = 2**256 - 1
-
-
-def script(name: str, *argv: object):
-    try:
-        return brownie.project.run(f"scripts/{name}.py", args=tuple(str(a) for a in argv))
-    finally:
-        brownie.project.get_loaded_projects()[0]._add_to_main_namespace()
-
-
-def fails(capsys, name: str, *argv: object) -> tuple[int, str]:
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        script(name, *argv)
-    err = capsys.readouterr().err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got {err!r}"
-    assert lines[0].startswith("error: ") and "Traceback" not in err
-    return exit_info.value.code, lines[0]
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setattr(deployment, "DEPLOYMENTS_DIR", tmp_path_factory.mktemp("deployments"))
-    script("deploy")
-    yield deployment.load_deployment(brownie.project.get_loaded_projects()[0], "development")
-    patch.undo()
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +28,7 @@ def operator(accounts, system):
 
 @pytest.fixture(scope="module")
 def rider(accounts, system):
-    account = accounts[8]
-    system.access.onboard(account, {"from": accounts[5]})
-    system.credit.mint(account, 1_000_000, b"\x00" * 32, {"from": accounts[1]})
-    system.credit.approve(system.trips, MAX_UINT, {"from": account})
-    return account
+    return funded_member(accounts, system, accounts[8], system.trips)
 
 
 # ------------------------------------------------------------------------ mobility_operator
@@ -194,14 +162,7 @@ def test_epoch_statements_close_yesterday_once(capsys, system, operator, rider, 
     started = system.trips.startTrip(assets[0], plan["plan"], 20_000, {"from": rider})
     trip_id, ended = started.return_value, started.timestamp + 600
     mine_at(ended)
-    signature = sign_trip_end(
-        key,
-        settlement_address=system.trips.address,
-        chain_id=chain.id,
-        trip_id=trip_id,
-        ended_at=ended,
-        distance_meters=1_500,
-    ).signature
+    signature = signed_trip_end(system.trips, key, trip_id, ended, 1_500)
     fare = system.trips.endTrip(trip_id, ended, 1_500, signature, {"from": rider}).events[
         "TripEnded"
     ]["fare"]

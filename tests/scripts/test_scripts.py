@@ -24,9 +24,10 @@ import yaml
 
 from citypass.chain import deployment
 from citypass.chain.session import free_port
-from citypass.core.timeunits import KST, LOCAL_OFFSET_SECONDS, epoch_of, local_day
+from citypass.core.timeunits import LOCAL_OFFSET_SECONDS, epoch_of, local_day
 from citypass.protocol.roles import ROLES
-from tests.contract_helpers import head_time, mine_at
+from tests.contract_helpers import head_time, mine_at, next_month_start
+from tests.scripts.helpers import fails, funded_member, project, script
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUR = 3600
@@ -36,67 +37,11 @@ MAX_UINT = 2**256 - 1
 # ------------------------------------------------------------------------------- helpers
 
 
-def script(name: str, *argv: object):
-    """Run scripts/<name>.py main(*argv) the way `brownie run` does; return its value.
-
-    brownie.project.run drops the project's containers from the `brownie` namespace when the
-    script ends; put them back so later test modules still find them there."""
-    try:
-        return brownie.project.run(f"scripts/{name}.py", args=tuple(str(a) for a in argv))
-    finally:
-        brownie.project.get_loaded_projects()[0]._add_to_main_namespace()
-
-
-def fails(capsys, name: str, *argv: object) -> tuple[int, str]:
-    """Run a script that must fail; return (exit code, the single stderr line)."""
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        script(name, *argv)
-    err = capsys.readouterr().err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got {err!r}"
-    assert lines[0].startswith("error: "), lines[0]
-    assert "Traceback" not in err
-    assert exit_info.value.code not in (0, None)
-    return exit_info.value.code, lines[0]
-
-
-def project():
-    return brownie.project.get_loaded_projects()[0]
-
-
 def kst_date(timestamp: int) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=local_day(timestamp))
 
 
-def next_month_start(timestamp: int) -> int:
-    """00:00 KST on the first day of the month after `timestamp`'s KST month."""
-    local = dt.datetime.fromtimestamp(timestamp, KST)
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return int(dt.datetime(year, month, 1, tzinfo=KST).timestamp())
-
-
 # ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def deployments_dir(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    path = tmp_path_factory.mktemp("deployments")
-    patch.setattr(deployment, "DEPLOYMENTS_DIR", path)
-    yield path
-    patch.undo()
-
-
-@pytest.fixture(scope="module")
-def addresses(deployments_dir):
-    """The deploy script's own run: what every other script then works against."""
-    return script("deploy")
-
-
-@pytest.fixture(scope="module")
-def system(addresses):
-    return deployment.load_deployment(project(), "development")
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +52,7 @@ def owner(accounts, system):
 
 @pytest.fixture(scope="module")
 def resident(accounts, system):
-    account = accounts[8]
-    system.access.onboard(account, {"from": accounts[5]})
-    system.credit.mint(account, 1_000_000, b"\x00" * 32, {"from": accounts[1]})
-    system.credit.approve(system.market, MAX_UINT, {"from": account})
-    return account
+    return funded_member(accounts, system, accounts[8], system.market)
 
 
 # ------------------------------------------------------------------------------- deploy
