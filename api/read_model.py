@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.months import month_text
 from api.schemas.owners import StatementPublic
+from citypass.core.timeunits import month_text
 from indexer import models as m
 
 Row = TypeVar("Row")

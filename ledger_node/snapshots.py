@@ -13,7 +13,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ledger_node.config import SNAPSHOT_DIR, fsync_dir
+from citypass.core.files import fsync_dir
+from ledger_node.config import SNAPSHOT_DIR
 from ledger_node.disk_guard import DiskGuard, is_disk_error
 from ledger_node.errors import INTERNAL_ERROR, LIMIT_EXCEEDED, RpcError
 from ledger_node.journal import Journal, Snapshot

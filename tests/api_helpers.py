@@ -24,7 +24,7 @@ import requests
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from ledger_node.engine import free_port
+from citypass.core.net import free_port
 from tests.indexer_helpers import (
     DATABASES,
     Scenario,

@@ -27,9 +27,9 @@ from web3.logs import DISCARD
 from api.app import build_state, create_app
 from api.explorer.contracts import ALL_CONTRACTS
 from api.settings import Settings
+from citypass.core.net import free_port
 from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from citypass.protocol.roles import ROLES
-from ledger_node.engine import free_port
 from tests.indexer_helpers import DATABASES, Scenario, build_scenario, session_world
 from tests.oracle_helpers import start_chain, wait_until
 

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer.registry import CONTRACTS, Deployment
-
+from citypass.core.net import free_port
 from citypass.core.timeunits import local_day, next_weekday_midnight
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, Window
-from ledger_node.engine import free_port
+from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from tests.oracle_helpers import Chain
 
 PG_BIN_DIRS = (

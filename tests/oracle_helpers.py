@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from citypass.chain.deployment import Stakeholders, deploy_system
+from citypass.core.net import free_port
 from citypass.core.windows import EVERY_DAY, Window
 from citypass.protocol.sensor_events import (
     SOURCE_TYPES,
@@ -33,7 +34,6 @@ from citypass.protocol.sensor_events import (
     SignedEvent,
     sign_event,
 )
-from ledger_node.engine import free_port
 from ledger_node.launcher import NodeProcess, init_data_dir
 from tests import ledger_helpers
 

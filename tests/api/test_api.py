@@ -275,7 +275,7 @@ def test_second_instance_without_follower_serves_and_stops_cleanly_on_sigterm(wo
 
     import requests
 
-    from ledger_node.engine import free_port
+    from citypass.core.net import free_port
     from tests.api_helpers import API_PASSWORD
     from tests.oracle_helpers import ROOT, wait_until
 

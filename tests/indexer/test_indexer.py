@@ -22,6 +22,7 @@ from api.app import build_state
 from api.routers.system import health
 from api.settings import Settings
 from api.state import AppState
+from citypass.core.net import free_port
 from citypass.protocol.abi import Registry
 from citypass.protocol.deployment_record import CONTRACTS
 from indexer import (
@@ -35,7 +36,6 @@ from indexer import (
 from indexer import models as m
 from indexer.db import make_engine
 from indexer.seals import verify_seal
-from ledger_node.engine import free_port
 from tests.indexer_helpers import (
     CENTER,
     DATABASES,
