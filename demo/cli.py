@@ -33,6 +33,10 @@ from demo.world import build_world, scaled
 
 TUESDAY = 1
 HOUR = 3600
+_SHARE = (  # --share's help
+    "Percent of the village's shared spaces and of the day's demand to simulate, for a smaller "
+    "and quicker run; the supply ratio then counts only the spaces seeded."
+)
 
 
 @click.command(
@@ -57,14 +61,7 @@ HOUR = 3600
     type=click.IntRange(20, 2000),
     help="Member vehicles to onboard.",
 )
-@click.option(
-    "--share",
-    default=100,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Percent of the village's shared spaces and of the day's demand to simulate, for a "
-    "smaller and quicker run; the supply ratio then counts only the spaces seeded.",
-)
+@click.option("--share", type=click.IntRange(1, 100), default=100, show_default=True, help=_SHARE)
 @click.option(
     "--engine",
     type=click.Choice(["node", "anvil"]),
