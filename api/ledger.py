@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from eth_typing import ABIFunction
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from web3 import Web3
 from web3.exceptions import Web3RPCError
@@ -84,7 +85,7 @@ class Ledger:
 
 
 def selector_of(abi_item: dict[str, Any]) -> bytes:
-    return bytes(function_abi_to_4byte_selector(abi_item))
+    return bytes(function_abi_to_4byte_selector(cast(ABIFunction, abi_item)))
 
 
 __all__ = ["Ledger", "Web3RPCError", "selector_of"]

@@ -115,6 +115,7 @@ def main(seed: int, vehicles: int, share: int, engine: str, serve: bool, workdir
             intruders, cameras = [], []
             if engine == "node":
                 # Occupancy and incidents come from sensors through the oracle daemon.
+                assert chain.data_dir is not None  # the node engine always has a data directory
                 rig = start_sensor_rig(
                     world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
                 )
@@ -128,6 +129,7 @@ def main(seed: int, vehicles: int, share: int, engine: str, serve: bool, workdir
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
         if engine == "node" and serve:
+            assert chain.data_dir is not None and rig is not None  # both come with the node engine
             api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
             for name, url in api.urls().items():
                 click.echo(f"{name + ':':10} {url}")

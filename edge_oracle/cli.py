@@ -338,7 +338,7 @@ def status(data_dir: Path | None, as_json: bool) -> None:
     except EdgeOracleError as exc:
         raise Abort(str(exc)) from exc
     try:
-        report = {
+        report: dict[str, Any] = {
             **outbox.counts(),
             "lastDeliveryMs": outbox.last_delivery_ms(),
             "devices": len(outbox.sequences()),

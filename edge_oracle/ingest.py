@@ -101,7 +101,9 @@ class Ingestor:
 class IngestThreads:
     """Reader threads + the ingest thread for a set of inputs."""
 
-    def __init__(self, ingestor: Ingestor, sources: list[LineSource], on_done: Callable[[], None]):
+    def __init__(
+        self, ingestor: Ingestor, sources: list[LineSource], on_done: Callable[[], object]
+    ):
         self.ingestor = ingestor
         self.sources = {s.name: s for s in sources}
         self.queue: queue.Queue[Line | str] = queue.Queue(maxsize=10_000)

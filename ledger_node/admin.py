@@ -62,13 +62,13 @@ def build_admin_app(node: LedgerNode, token: str) -> web.Application:
         except Exception as exc:  # a JSON-RPC error, never aiohttp's plain-text 500
             if node.supervisor.available():
                 log.exception("admin request failed")
-                error = RpcError(
+                failure = RpcError(
                     INTERNAL_ERROR, f"internal error: {exc}; see the node's log and retry"
                 )
             else:
-                error = node.supervisor.unavailable_error()
+                failure = node.supervisor.unavailable_error()
             return web.json_response(
-                {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}, dumps=ujson.dumps
+                {"jsonrpc": "2.0", "id": request_id, "error": failure.to_json()}, dumps=ujson.dumps
             )
 
     app = web.Application()

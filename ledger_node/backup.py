@@ -133,9 +133,7 @@ def _copy(
             copied = _copy_file(
                 data_dir / SNAPSHOT_DIR / path,
                 staging / SNAPSHOT_DIR / path,
-                lambda n, before=done: (
-                    progress and progress("Copying snapshots", before + n, total)
-                ),
+                _progress_from(progress, "Copying snapshots", done, total),
             )
         except FileNotFoundError:
             # Pruned by the node since the journal was copied: recovery falls back to an older
@@ -226,3 +224,12 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except FileNotFoundError:
         return 0
+
+
+def _progress_from(
+    progress: Progress | None, what: str, before: int, total: int
+) -> Callable[[int], object] | None:
+    """Per-file byte counts as overall progress (`before` bytes were copied before this file)."""
+    if progress is None:
+        return None
+    return lambda copied: progress(what, before + copied, total)

@@ -12,6 +12,7 @@ import base64
 from datetime import date
 from typing import Annotated, Literal
 
+from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 from web3.exceptions import TimeExhausted
@@ -138,12 +139,13 @@ def review_transaction(
             f"{action} of incident {incident_id} would revert with {name}{tuple(args)}",
             code=name,
         ) from exc
-    return UnsignedTransactionPublic(
-        from_=staff.address, to=incidents.address,
-        data=incidents.encode_abi(action, args=[incident_id, reason]),
-        nonce=int(w3.eth.get_transaction_count(staff.address, "pending")), gas=gas, gasPrice=0,
-        chainId=ledger.chain_id,
-    )  # fmt: skip
+    sender = to_checksum_address(staff.address)
+    return UnsignedTransactionPublic.model_validate({
+        "from": sender, "to": incidents.address,
+        "data": incidents.encode_abi(action, args=[incident_id, reason]),
+        "nonce": int(w3.eth.get_transaction_count(sender, "pending")), "gas": gas, "gasPrice": 0,
+        "chainId": ledger.chain_id,
+    })  # fmt: skip
 
 
 @router.post(

@@ -269,7 +269,8 @@ def _incidents(
         ("illegal_dumping", ILLEGAL_DUMPING_PER_DAY, (2.0, 22.0)),
         ("jaywalking", JAYWALKING_PER_DAY, (8.0, 18.5)),
     )
-    vehicles, weights = zip(*VEHICLE_MIX, strict=True)
+    vehicles = [name for name, _ in VEHICLE_MIX]
+    weights = [weight for _, weight in VEHICLE_MIX]
     for incident, per_day, peaks in plans:
         days = max(1, -(-(end - day0) // DAY_MS))
         for at in _incident_times(rng, _poisson(rng, per_day * scale * days), day0, peaks, days):
