@@ -117,6 +117,9 @@ class _Containers:
     def __getattr__(self, name: str) -> _Container:
         return _Container(self.chain, name)
 
+    def nonce_of(self, address: str) -> int:
+        return int(self.chain.w3.eth.get_transaction_count(address, "pending"))
+
 
 # ------------------------------------------------------------------------------ the chain
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+import rlp
+from eth_utils import keccak, to_checksum_address
+
 from citypass.chain.deploy_mobility import deploy_mobility
 from citypass.chain.deploy_sensors import deploy_sensors
 from citypass.core.files import write_json_atomically
@@ -58,6 +61,14 @@ class System:
         return {f.name: getattr(self, f.name).address for f in fields(self)}
 
 
+def next_contract_address(containers: Any, account: Any, ahead: int = 0) -> str:
+    """Where `account`'s contract creation `ahead` transactions from now will land. A brownie
+    account knows its nonce; containers over plain web3 answer `nonce_of(address)`."""
+    nonce = account.nonce if hasattr(account, "nonce") else containers.nonce_of(account.address)
+    sender = bytes.fromhex(account.address[2:])
+    return to_checksum_address(keccak(rlp.encode([sender, nonce + ahead]))[12:])
+
+
 def deploy_system(containers: Any, people: Stakeholders) -> System:
     """Deploy every contract, wire them to each other and grant the stakeholders their roles."""
     tx = {"from": people.admin}
@@ -65,7 +76,7 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     forwarder = containers.CityForwarder.deploy(tx)
     # The credit token and the vault fix each other's address as an immutable: the token is
     # deployed first with the address the vault will get from the admin's next nonce.
-    vault_address = people.admin.get_deployment_address(people.admin.nonce + 1)
+    vault_address = next_contract_address(containers, people.admin, ahead=1)
     credit = containers.CityCredit.deploy(access, vault_address, tx)
     split = containers.RevenueSplit.deploy(
         access, credit, forwarder, people.village_enterprise, people.city_fund, people.platform, tx
