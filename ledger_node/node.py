@@ -16,7 +16,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from citypass.core.files import fsync_dir
+from citypass.core.files import fsync_path
 from citypass.protocol.seals import sign_seal
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, SNAPSHOT_DIR, NodeConfig
 from ledger_node.disk_guard import (
@@ -565,7 +565,7 @@ class LedgerNode:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, final)
-            fsync_dir(directory)
+            fsync_path(directory)
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise self._snapshot_failed(exc, number) from exc
