@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from citypass.chain.session import head_time, silence_transactions
+from citypass.core.cli import shown_option
 from citypass.core.pilot import VILLAGE_VEHICLES
 from citypass.core.timeunits import next_weekday_midnight
 from demo.day import plan_day, plan_intruders, run_day
@@ -54,12 +55,8 @@ _SHARE = (  # --share's help
     ),
 )
 @click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
-@click.option(
-    "--vehicles",
-    default=VILLAGE_VEHICLES,
-    show_default=True,
-    type=click.IntRange(20, 2000),
-    help="Member vehicles to onboard.",
+@shown_option(
+    "--vehicles", VILLAGE_VEHICLES, click.IntRange(20, 2000), "Member vehicles to onboard."
 )
 @click.option("--share", type=click.IntRange(1, 100), default=100, show_default=True, help=_SHARE)
 @click.option(

@@ -12,12 +12,11 @@ from typing import Any
 import click
 
 from citypass.core import jsonlogs
+from citypass.core.cli import file_option, log_level_option, shown_option
 from edge_oracle.errors import EdgeOracleError
 
-password_file_option = click.option(
-    "--password-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the keystore password (default: $CITYPASS_EDGE_PASSWORD).",
+password_file_option = file_option(
+    "--password-file", "File holding the keystore password (default: $CITYPASS_EDGE_PASSWORD)."
 )
 data_dir_option = click.option(
     "--data-dir",
@@ -112,24 +111,18 @@ def init(data_dir: Path | None, password_file: Path | None) -> None:
 )
 @click.option("--cameras", multiple=True, help="Camera detections (DeepStream-like JSON lines).")
 @click.option("--follow", is_flag=True, help="Keep reading files as they grow (like tail -f).")
-@click.option(
+@shown_option(
     "--kind",
-    default="magnetometer",
-    show_default=True,
-    type=click.Choice(["magnetometer", "ultrasonic", "camera"]),
-    help="What this box's own key is registered as (without --devices-file).",
+    "magnetometer",
+    click.Choice(["magnetometer", "ultrasonic", "camera"]),
+    "What this box's own key is registered as (without --devices-file).",
 )
 @click.option("--listen-host", help="Address for /health and /metrics (loopback by default).")
 @click.option("--listen-port", type=int, help="Port for /health and /metrics [default 9108].")
 @click.option(
     "--exit-when-done", is_flag=True, help="Stop once the inputs end and all is delivered."
 )
-@click.option(
-    "--log-level",
-    default="INFO",
-    show_default=True,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-)
+@log_level_option()
 def run(
     data_dir: Path | None,
     password_file: Path | None,
@@ -174,30 +167,19 @@ def run(
 @click.option("--hours", default=24.0, show_default=True, type=click.FloatRange(0.01, 168))
 @click.option("--slots", default=280, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--vehicles", default=389, show_default=True, type=click.IntRange(0, 1_000_000))
-@click.option(
-    "--street-bays",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 100_000),
-    help="Non-shared bays watched by cameras.",
-)
-@click.option(
-    "--error-rate",
-    default=0.03,
-    show_default=True,
-    type=click.FloatRange(0, 0.5),
-    help="Share of sensor changes reported wrong.",
+@shown_option("--street-bays", 0, click.IntRange(0, 100_000), "Non-shared bays watched by cameras.")
+@shown_option(
+    "--error-rate", 0.03, click.FloatRange(0, 0.5), "Share of sensor changes reported wrong."
 )
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write input files here."
 )
 @click.option("--deliver", is_flag=True, help="Deliver straight to the oracle daemon instead.")
-@click.option(
+@shown_option(
     "--speed",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Simulated seconds per wall second; 0 = as fast as possible.",
+    0.0,
+    click.FloatRange(0),
+    "Simulated seconds per wall second; 0 = as fast as possible.",
 )
 @data_dir_option
 @chain_options

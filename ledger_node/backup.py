@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from citypass.core.files import fsync_dir, fsync_file
+from citypass.core.files import fsync_path
 from ledger_node.config import (
     CONFIG_FILE,
     GENESIS_FILE,
@@ -94,11 +94,11 @@ def backup_data_dir(data_dir: Path, target: Path, progress: Progress | None = No
             check_journal(staging, copy)
         finally:
             copy.close()
-        fsync_dir(staging)
+        fsync_path(staging)
         if target.exists():
             target.rmdir()  # checked empty above
         os.replace(staging, target)
-        fsync_dir(target.parent)
+        fsync_path(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -115,7 +115,7 @@ def _copy(
     for entry in sorted((data_dir / KEYSTORE_DIR).iterdir()):
         if entry.is_file():
             report.bytes_copied += _copy_file(entry, staging / KEYSTORE_DIR / entry.name)
-    fsync_dir(staging / KEYSTORE_DIR)
+    fsync_path(staging / KEYSTORE_DIR)
     head_number, head_hash, access, snapshots = _copy_journal(data_dir, staging, progress)
     if mark_before is not None and head_number < mark_before.block:
         raise BackupError(
@@ -143,7 +143,7 @@ def _copy(
         done += copied
         report.bytes_copied += copied
         report.snapshots.append(block)
-    fsync_dir(staging / SNAPSHOT_DIR)
+    fsync_path(staging / SNAPSHOT_DIR)
     write_marker(staging / MARKER_FILE, HeadMark(head_number, head_hash, access))
     report.head = head_number
     report.head_hash = "0x" + head_hash.hex()
@@ -198,7 +198,7 @@ def _copy_journal(
         target.close()
     if copied != row:
         raise BackupError("the copied journal's head differs from the one read: try again")
-    fsync_file(staging / JOURNAL_FILE)
+    fsync_path(staging / JOURNAL_FILE)
     if row is None:
         # No block yet: the marker stands at genesis, whose hash is not in the journal.
         return 0, b"\x00" * 32, access_row[0] if access_row else None, snapshots

@@ -15,6 +15,7 @@ import click
 import requests
 
 from citypass.core import jsonlogs
+from citypass.core.cli import file_option, log_level_option, shown_option
 from citypass.core.files import write_json_atomically
 from ledger_node.config import (
     DEFAULT_CHAIN_ID,
@@ -33,10 +34,8 @@ from ledger_node.supervisor import SupervisionSettings
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
 
-password_file_option = click.option(
-    "--password-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the keystore password (default: $LEDGER_NODE_PASSWORD).",
+password_file_option = file_option(
+    "--password-file", "File holding the keystore password (default: $LEDGER_NODE_PASSWORD)."
 )
 data_dir_option = click.option(
     "--data-dir",
@@ -72,32 +71,21 @@ def main() -> None:
 @click.option(
     "--chain-id", default=DEFAULT_CHAIN_ID, show_default=True, type=click.IntRange(1, 2**32 - 1)
 )
-@click.option(
+@shown_option(
     "--block-period",
-    default=1.0,
-    show_default=True,
-    type=click.FloatRange(0, 60),
-    help="Seconds between blocks; 0 seals as soon as transactions wait.",
+    1.0,
+    click.FloatRange(0, 60),
+    "Seconds between blocks; 0 seals as soon as transactions wait.",
 )
-@click.option(
+@shown_option(
     "--max-block-txs",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(1, 100_000),
-    help="Seal early when this many transactions wait.",
+    2000,
+    click.IntRange(1, 100_000),
+    "Seal early when this many transactions wait.",
 )
-@click.option(
-    "--gas-limit",
-    default=DEFAULT_GAS_LIMIT,
-    show_default=True,
-    type=click.IntRange(1_000_000, 2_000_000_000),
-)
-@click.option(
-    "--snapshot-every",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(1, 1_000_000),
-    help="Dump the engine state every K blocks.",
+@shown_option("--gas-limit", DEFAULT_GAS_LIMIT, click.IntRange(1_000_000, 2_000_000_000))
+@shown_option(
+    "--snapshot-every", 1000, click.IntRange(1, 1_000_000), "Dump the engine state every K blocks."
 )
 @password_file_option
 def init(
@@ -158,43 +146,33 @@ def init(
     type=click.IntRange(1, 65535),
     help="Serve admin_snapshot (and admin_setClock) on this loopback port, with a bearer token.",
 )
-@click.option(
-    "--admin-token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File holding the admin token (default: $LEDGER_NODE_ADMIN_TOKEN).",
+@file_option(
+    "--admin-token-file", "File holding the admin token (default: $LEDGER_NODE_ADMIN_TOKEN)."
 )
 @click.option(
     "--dev-clock",
     is_flag=True,
     help="Development only: let admin_setClock move block time forward (for simulations).",
 )
-@click.option(
+@shown_option(
     "--engine-restart-attempts",
-    default=SupervisionSettings.max_attempts,
-    show_default=True,
-    type=click.IntRange(0, 100),
-    help="Failed engine restarts in a row before /health reports the engine down (0: never restart).",
+    SupervisionSettings.max_attempts,
+    click.IntRange(0, 100),
+    "Failed engine restarts in a row before /health reports the engine down (0: never restart).",
 )
-@click.option(
+@shown_option(
     "--engine-restart-backoff",
-    default=SupervisionSettings.backoff,
-    show_default=True,
-    type=click.FloatRange(0.05, 60),
-    help="Seconds before the second engine restart attempt; doubles after each failure, up to 30 s.",
+    SupervisionSettings.backoff,
+    click.FloatRange(0.05, 60),
+    "Seconds before the second engine restart attempt; doubles after each failure, up to 30 s.",
 )
-@click.option(
-    "--log-level",
-    default="INFO",
-    show_default=True,
-    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-)
+@log_level_option()
 @limit_options
-@click.option(
+@shown_option(
     "--min-free-mb",
-    default=DEFAULT_MIN_FREE_MB,
-    show_default=True,
-    type=click.IntRange(0, MAX_MIN_FREE_MB),
-    help="Free space (MB) the data directory must keep: below it the node refuses transactions "
+    DEFAULT_MIN_FREE_MB,
+    click.IntRange(0, MAX_MIN_FREE_MB),
+    "Free space (MB) the data directory must keep: below it the node refuses transactions "
     "and stops sealing (the disk alarm) until space returns. 0 turns the floor off (then only "
     "a failed write raises the alarm).",
 )
@@ -361,13 +339,7 @@ def _one_line(exc: BaseException) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write (must be new or empty).",
 )
-@click.option(
-    "--validators",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 32),
-    help="Validator organisations.",
-)
+@shown_option("--validators", 4, click.IntRange(1, 32), "Validator organisations.")
 @click.option(
     "--rpc-url", default=None, help="A running node, to read the current CityAccess members."
 )

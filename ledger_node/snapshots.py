@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from citypass.core.files import fsync_dir
+from citypass.core.files import fsync_path
 from ledger_node.config import SNAPSHOT_DIR
 from ledger_node.disk_guard import DiskGuard, is_disk_error
 from ledger_node.errors import INTERNAL_ERROR, LIMIT_EXCEEDED, RpcError
@@ -46,7 +46,7 @@ class SnapshotWriter:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, final)
-            fsync_dir(directory)
+            fsync_path(directory)
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise self._failed(exc, number) from exc

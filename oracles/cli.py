@@ -11,6 +11,7 @@ import click
 import requests
 
 from citypass.core import jsonlogs
+from citypass.core.cli import file_option
 from oracles.config import DEFAULT_PASSWORD_ENV, load_settings
 from oracles.errors import OracleError
 from oracles.keystore import create_keystore, load_keystore, resolve_password
@@ -37,15 +38,11 @@ def main() -> None:
 
 @main.command(short_help="Create an encrypted keystore (the ORACLE submitter or a co-signer).")
 @click.option("--keystore", required=True, type=PATH, help="Where to write the keystore.")
-@click.option(
-    "--import-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File with a hex private key to import (default: generate a new key).",
+@file_option(
+    "--import-key-file", "File with a hex private key to import (default: generate a new key)."
 )
-@click.option(
-    "--password-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD).",
+@file_option(
+    "--password-file", "File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD)."
 )
 @click.option("--password-env", default=DEFAULT_PASSWORD_ENV, show_default=True)
 def init(
@@ -88,10 +85,8 @@ def init(
     type=PATH,
     help="An extra report co-signer's keystore (repeat for a quorum above 1).",
 )
-@click.option(
-    "--password-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD).",
+@file_option(
+    "--password-file", "File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD)."
 )
 @click.option("--report-interval", type=float, help="Seconds between reports (block period).")
 @click.option(

@@ -12,17 +12,9 @@ from pathlib import Path
 from typing import Any
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make the directory's entries (a create, a rename) durable."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    """Flush a file something else wrote (SQLite's backup, a copy) to the disk."""
+def fsync_path(path: Path) -> None:
+    """Flush a file something else wrote (SQLite's backup, a copy) to the disk; for a directory,
+    make its entries (a create, a rename) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -46,7 +38,7 @@ def write_atomically(path: Path, data: str | bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def write_json_atomically(path: Path, data: Any) -> None:
@@ -70,4 +62,4 @@ def create_exclusively(path: Path, data: str | bytes, mode: int = 0o600) -> None
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    fsync_path(path.parent)

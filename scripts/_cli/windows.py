@@ -1,14 +1,13 @@
 """Weekly sharing windows as operators type and read them: 'Mon-Fri 09:00-18:00'.
 
-The scripts' own parser and formatter, kept in this one module so `format_window` can be
-swapped for the single window formatter of citypass.core.windows once that exists."""
+The operators' parser; the text form it reads is the one citypass.core.windows.format_window
+writes, so a window shown by a script, the explorer or the demo can be typed back."""
 
 from __future__ import annotations
 
 import argparse
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from citypass.core.windows import MAX_WINDOWS, Window
 
@@ -89,34 +88,6 @@ def _half_hour(hours: int, minutes: str, whole: str, *, is_end: bool) -> int:
             f"window {whole!r}: hour {hours:02d} is out of range (00-23, or 24:00 as an end)"
         )
     return hours * 2 + (1 if minutes == "30" else 0)
-
-
-def format_window(window: Any) -> str:
-    mask, start, end = (int(v) for v in window)
-    return f"{format_days(mask)} {_clock(start)}-{_clock(end)}"
-
-
-def format_days(mask: int) -> str:
-    for name, group in (("daily", 0b1111111), ("Mon-Fri", 0b0011111), ("Sat-Sun", 0b1100000)):
-        if mask == group:
-            return name
-    runs: list[str] = []
-    day = 0
-    while day < 7:
-        if mask >> day & 1:
-            end = day
-            while end + 1 < 7 and mask >> (end + 1) & 1:
-                end += 1
-            first, last = DAY_NAMES[day].title(), DAY_NAMES[end].title()
-            runs.append(first if end == day else f"{first}-{last}")
-            day = end + 1
-        else:
-            day += 1
-    return ",".join(runs)
-
-
-def _clock(unit: int) -> str:
-    return f"{unit // 2:02d}:{'30' if unit % 2 else '00'}"
 
 
 def check_windows(windows: Sequence[Window]) -> None:
