@@ -2,7 +2,8 @@
 
 Used by the operators' deploy script, the tests, the benchmarks and the demo, so every one of
 them runs the same wiring. `containers` is anything with the brownie contract containers as
-attributes: the `brownie` module inside a brownie project, or a loaded `Project`.
+attributes: the `brownie` module inside a brownie project, or a loaded `Project`. The admin is
+a brownie account (or anything with its `address` and `nonce`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from web3.utils import get_create_address
 
 from citypass.chain.deploy_mobility import deploy_mobility
 from citypass.chain.deploy_sensors import deploy_sensors
@@ -66,7 +69,7 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     forwarder = containers.CityForwarder.deploy(tx)
     # The credit token and the vault fix each other's address as an immutable: the token is
     # deployed first with the address the vault will get from the admin's next nonce.
-    vault_address = people.admin.get_deployment_address(people.admin.nonce + 1)
+    vault_address = get_create_address(people.admin.address, people.admin.nonce + 1)
     credit = containers.CityCredit.deploy(access, vault_address, tx)
     split = containers.RevenueSplit.deploy(
         access, credit, forwarder, people.village_enterprise, people.city_fund, people.platform, tx
