@@ -110,15 +110,28 @@ class _Container:
         )
 
 
+class _Deployer:
+    """The node's authority key as deploy_system expects an admin account: like a brownie
+    account, it also tells the nonce of its next transaction."""
+
+    def __init__(self, account: LocalAccount, w3: Web3) -> None:
+        self._account = account
+        self._w3 = w3
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._account, name)
+
+    @property
+    def nonce(self) -> int:
+        return self._w3.eth.get_transaction_count(self._account.address, "pending")
+
+
 class _Containers:
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
 
     def __getattr__(self, name: str) -> _Container:
         return _Container(self.chain, name)
-
-    def nonce_of(self, address: str) -> int:
-        return int(self.chain.w3.eth.get_transaction_count(address, "pending"))
 
 
 # ------------------------------------------------------------------------------ the chain
@@ -261,7 +274,7 @@ def start_chain(base: Path) -> Chain:
     keystore = json.loads((data_dir / "keystore" / "authority.json").read_text())
     admin = Account.from_key(Account.decrypt(keystore, NODE_PASSWORD))
     w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
-    people = Stakeholders(admin, *(Account.create() for _ in range(6)))
+    people = Stakeholders(_Deployer(admin, w3), *(Account.create() for _ in range(6)))
     chain = Chain(node, w3, people)
     chain.system = deploy_system(_Containers(chain), people)
     return chain

@@ -2,22 +2,23 @@
 
 Used by the operators' deploy script, the tests, the benchmarks and the demo, so every one of
 them runs the same wiring. `containers` is anything with the brownie contract containers as
-attributes: the `brownie` module inside a brownie project, or a loaded `Project`.
+attributes: the `brownie` module inside a brownie project, or a loaded `Project`. The admin is
+a brownie account (or anything with its `address` and `nonce`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import rlp
-from eth_utils import keccak, to_checksum_address
+from web3.utils import get_create_address
 
 from citypass.chain.deploy_mobility import deploy_mobility
 from citypass.chain.deploy_sensors import deploy_sensors
-from citypass.core.files import write_json_atomically
 from citypass.protocol.contracts import CONTRACT_NAMES, MAX_ADVANCE_SECONDS, MAX_LEASE_UNITS
 from citypass.protocol.roles import ROLES
 
@@ -61,14 +62,6 @@ class System:
         return {f.name: getattr(self, f.name).address for f in fields(self)}
 
 
-def next_contract_address(containers: Any, account: Any, ahead: int = 0) -> str:
-    """Where `account`'s contract creation `ahead` transactions from now will land. A brownie
-    account knows its nonce; containers over plain web3 answer `nonce_of(address)`."""
-    nonce = account.nonce if hasattr(account, "nonce") else containers.nonce_of(account.address)
-    sender = bytes.fromhex(account.address[2:])
-    return to_checksum_address(keccak(rlp.encode([sender, nonce + ahead]))[12:])
-
-
 def deploy_system(containers: Any, people: Stakeholders) -> System:
     """Deploy every contract, wire them to each other and grant the stakeholders their roles."""
     tx = {"from": people.admin}
@@ -76,7 +69,7 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
     forwarder = containers.CityForwarder.deploy(tx)
     # The credit token and the vault fix each other's address as an immutable: the token is
     # deployed first with the address the vault will get from the admin's next nonce.
-    vault_address = next_contract_address(containers, people.admin, ahead=1)
+    vault_address = get_create_address(people.admin.address, people.admin.nonce + 1)
     credit = containers.CityCredit.deploy(access, vault_address, tx)
     split = containers.RevenueSplit.deploy(
         access, credit, forwarder, people.village_enterprise, people.city_fund, people.platform, tx
@@ -115,11 +108,17 @@ def deployment_file(network: str) -> Path:
 
 
 def save_deployment(network: str, system: System, chain_id: int) -> Path:
-    """Write the addresses atomically (temp file, fsync, rename, fsync of the directory)."""
+    """Write the addresses atomically (temp file, fsync, rename)."""
     path = deployment_file(network)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"network": network, "chainId": chain_id, "contracts": system.addresses()}
-    write_json_atomically(path, payload)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(payload, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
     return path
 
 
