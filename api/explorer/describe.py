@@ -232,7 +232,6 @@ SENTENCES: dict[str, dict[str, str | Describer]] = {
             "city {cityBps:pct}, platform {platformBps:pct}"
         ),
         "SourceSet": "{source:who} {allowed:?may now escrow and allocate|may no longer escrow}",
-        "CreditSet": "Credit token set to {credit:who}",
     },
     "DeviceRegistry": {
         "DeviceRegistered": (
