@@ -1,5 +1,6 @@
 """The chain indexer against a REAL ledger node with the whole system deployed, on a real SQLite
-file and a real PostgreSQL server (every test runs on both: the `db_url` fixture)."""
+file and a real PostgreSQL server (the tests of the read model run on both: the `db_url` fixture;
+`sqlite_only` marks the two whose subject is not the database)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ def deployment_file(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(params=DATABASES)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return read_model_url(request.param, tmp_path, request.config)
+
+
+# For tests whose subject is the same Python on either database (the follower process and its
+# signals, the cursor's hash check): the read model's writes and queries they go through run on
+# PostgreSQL in the backfill, restart, consistency and search tests.
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -252,6 +259,7 @@ def test_restart_continues_without_duplicates(
         fresh.close()
 
 
+@sqlite_only
 def test_follow_indexes_new_blocks_and_stops_on_sigterm(
     db_url: str, scenario: Scenario, deployment_file: Path
 ):
@@ -405,6 +413,7 @@ def test_process_follower_crash_is_reported_on_health(
 # ----------------------------------------------------------------------------- safety
 
 
+@sqlite_only
 def test_cursor_hash_mismatch_stops_the_indexer(
     indexer: Indexer, db_url: str, scenario: Scenario, deployment_file: Path
 ):

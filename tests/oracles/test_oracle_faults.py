@@ -79,7 +79,9 @@ def settled(daemon) -> bool:
 
 def watched_by_a_running_daemon(chain, daemon, slots) -> list:
     """A magnetometer on each of `slots`, and the daemon started and knowing them all."""
-    mags = watched_by_a_running_daemon(chain, daemon, slots)
+    mags = [chain.register_device("magnetometer", [s]) for s in slots]
+    daemon.start()
+    wait_until(lambda: daemon.health()["devices"] >= len(mags), timeout=20)
     return mags
 
 
