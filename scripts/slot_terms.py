@@ -11,6 +11,7 @@ import argparse
 from typing import Any
 
 from citypass.core.timeunits import local_day
+from citypass.core.windows import format_window
 
 from ._cli.accounts import resolve_signer
 from ._cli.arg_types import capped, non_negative_int, positive_int, slot_ids
@@ -21,7 +22,7 @@ from ._cli.errors import UsageError, after_partial_work
 from ._cli.events import head_timestamp
 from ._cli.output import compact_ids, progress
 from ._cli.parsing import add_transaction_options, new_parser
-from ._cli.windows import check_windows, format_window, parse_window
+from ._cli.windows import check_windows, parse_window
 
 MAX_PRICE = 1_000_000
 MAX_BLACKOUT_AHEAD_DAYS = 731
