@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import coincurve
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from citypass.protocol.signing import domain, domain_separator
+from citypass.protocol.signing import ContractDomain, typed_struct
 
 # Slot ids are 1..MAX_SLOT_ID, so the bitmap has 256 words (bit 0 of word 0 is never used).
 MAX_SLOT_ID = 65_535
@@ -36,15 +35,7 @@ REPORT_TYPE_STRING = (
     "uint256[] masks,uint256[] values)"
 )
 REPORT_TYPEHASH = keccak(REPORT_TYPE_STRING.encode())
-REPORT_TYPES = {
-    "OccupancyReport": [
-        {"name": "sequence", "type": "uint64"},
-        {"name": "observedAt", "type": "uint64"},
-        {"name": "wordIndexes", "type": "uint256[]"},
-        {"name": "masks", "type": "uint256[]"},
-        {"name": "values", "type": "uint256[]"},
-    ]
-}
+REPORT_TYPES = typed_struct(REPORT_TYPE_STRING)
 _UINT64_MAX = (1 << 64) - 1
 
 
@@ -95,21 +86,15 @@ class OccupancyReport:
         return states
 
 
-@dataclass(frozen=True)
-class ReportDomain:
+class ReportDomain(ContractDomain):
     """The EIP-712 domain: which chain and which OccupancyOracle the report is for."""
 
-    chain_id: int
-    oracle_address: str
+    NAME = DOMAIN_NAME
+    VERSION = DOMAIN_VERSION
 
-    def as_typed_data(self) -> dict[str, Any]:
-        return domain(
-            DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, to_checksum_address(self.oracle_address)
-        )
-
-    @cached_property
-    def separator(self) -> bytes:
-        return domain_separator(self.as_typed_data())
+    @property
+    def oracle_address(self) -> str:
+        return self.verifying_contract
 
 
 def build_report(sequence: int, observed_at: int, observed: Mapping[int, bool]) -> OccupancyReport:

@@ -19,14 +19,13 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 import coincurve
 from eth_hash.auto import keccak
 from eth_utils import to_checksum_address
 
-from citypass.protocol.signing import domain, domain_separator
+from citypass.protocol.signing import ContractDomain, typed_struct
 
 # Curb Data Specification event types, then our incident types.
 CDS_EVENT_TYPES = (
@@ -79,8 +78,8 @@ SENSOR_EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("vehicleType", "string"),
     ("evidenceHash", "bytes32"),
 )
-SENSOR_EVENT_TYPES = {"SensorEvent": [{"name": n, "type": t} for n, t in SENSOR_EVENT_FIELDS]}
 _TYPE_STRING = "SensorEvent(" + ",".join(f"{t} {n}" for n, t in SENSOR_EVENT_FIELDS) + ")"
+SENSOR_EVENT_TYPES = typed_struct(_TYPE_STRING)
 SENSOR_EVENT_TYPEHASH = keccak(_TYPE_STRING.encode())
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 ZERO_HASH = b"\x00" * 32
@@ -95,21 +94,15 @@ class SensorEventError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class EventDomain:
+class EventDomain(ContractDomain):
     """The EIP-712 domain: which chain and which DeviceRegistry the events are for."""
 
-    chain_id: int
-    registry: str
+    NAME = DOMAIN_NAME
+    VERSION = DOMAIN_VERSION
 
-    def as_typed_data(self) -> dict[str, Any]:
-        return domain(
-            DOMAIN_NAME, DOMAIN_VERSION, self.chain_id, to_checksum_address(self.registry)
-        )
-
-    @cached_property
-    def separator(self) -> bytes:
-        return domain_separator(self.as_typed_data())
+    @property
+    def registry(self) -> str:
+        return self.verifying_contract
 
 
 @dataclass(frozen=True)

@@ -6,43 +6,42 @@ apps."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, ClassVar
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data, hash_domain
+from eth_utils import to_checksum_address
+
+
+def typed_struct(encoded_type: str) -> dict[str, list[dict[str, str]]]:
+    """The `types` entry of EIP-712 typed data (what wallets sign with eth_signTypedData_v4) from
+    the struct's encodeType string, e.g. "Permit(address owner,uint256 value)". Each struct is
+    written once, in the form the contracts hash, so the two cannot drift apart."""
+    match = re.fullmatch(r"(\w+)\(([^()]*)\)", encoded_type)
+    if match is None:
+        raise ValueError(f"not an EIP-712 encodeType string: {encoded_type!r}")
+    name, members = match.groups()
+    fields = [member.split(" ") for member in members.split(",")] if members else []
+    return {name: [{"name": field_name, "type": field_type} for field_type, field_name in fields]}
+
 
 # The domain fields every CityPass contract signs under (OpenZeppelin's EIP712, no salt).
-EIP712_DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
+EIP712_DOMAIN_TYPE = typed_struct(
+    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)["EIP712Domain"]
 
-PERMIT_TYPES = {
-    "Permit": [
-        {"name": "owner", "type": "address"},
-        {"name": "spender", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
+PERMIT_TYPES = typed_struct(
+    "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+)
 
-FORWARD_REQUEST_TYPES = {
-    "ForwardRequest": [
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "value", "type": "uint256"},
-        {"name": "gas", "type": "uint256"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint48"},
-        {"name": "data", "type": "bytes"},
-    ]
-}
+FORWARD_REQUEST_TYPES = typed_struct(
+    "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,"
+    "uint48 deadline,bytes data)"
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,27 @@ def domain_separator(domain_data: Mapping[str, Any]) -> bytes:
 @lru_cache(maxsize=256)
 def _domain_separator(domain_items: tuple[tuple[str, Any], ...]) -> bytes:
     return bytes(hash_domain(dict(domain_items)))
+
+
+@dataclass(frozen=True)
+class ContractDomain:
+    """The EIP-712 domain of one CityPass contract: which chain and which deployment a signature is
+    for. Subclasses name the contract (`NAME`, `VERSION`) as its constructor does."""
+
+    NAME: ClassVar[str]
+    VERSION: ClassVar[str] = "1"
+
+    chain_id: int
+    verifying_contract: str
+
+    def as_typed_data(self) -> dict[str, Any]:
+        return domain(
+            self.NAME, self.VERSION, self.chain_id, to_checksum_address(self.verifying_contract)
+        )
+
+    @cached_property
+    def separator(self) -> bytes:
+        return domain_separator(self.as_typed_data())
 
 
 def sign_typed(

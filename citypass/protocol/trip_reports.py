@@ -4,15 +4,9 @@ Used by tests, the gas benchmark and the demo; a vehicle's back end signs the sa
 
 from __future__ import annotations
 
-from citypass.protocol.signing import Signature, domain, sign_typed
+from citypass.protocol.signing import Signature, domain, sign_typed, typed_struct
 
-TRIP_END_TYPES = {
-    "TripEnd": [
-        {"name": "tripId", "type": "uint256"},
-        {"name": "endedAt", "type": "uint64"},
-        {"name": "distanceMeters", "type": "int64"},
-    ]
-}
+TRIP_END_TYPES = typed_struct("TripEnd(uint256 tripId,uint64 endedAt,int64 distanceMeters)")
 
 
 def sign_trip_end(

@@ -27,7 +27,7 @@ from citypass.protocol.sensor_events import (
 # Throwaway test key (never used outside tests).
 DEVICE_KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 DEVICE = Account.from_key(DEVICE_KEY).address
-DOMAIN = EventDomain(chain_id=82032, registry="0x" + "ab" * 20)
+DOMAIN = EventDomain(82032, "0x" + "ab" * 20)
 
 
 def _event(**overrides) -> SensorEvent:

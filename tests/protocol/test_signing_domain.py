@@ -3,6 +3,7 @@ signed format (sensor events, occupancy reports, forward requests) starts its di
 
 from __future__ import annotations
 
+import pytest
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
@@ -13,6 +14,7 @@ from citypass.protocol.signing import (
     FORWARD_REQUEST_TYPES,
     domain,
     domain_separator,
+    typed_struct,
 )
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -63,3 +65,27 @@ def test_event_and_report_domains_hash_under_their_own_names():
     assert events.separator == by_hand("CityPass Sensor Events", "1", 82032, CONTRACT)
     assert reports.separator == by_hand("CityPass OccupancyOracle", "1", 82032, CONTRACT)
     assert events.as_typed_data()["verifyingContract"] == CONTRACT
+
+
+def test_typed_struct_lists_the_fields_in_the_order_the_contract_hashes_them():
+    assert typed_struct("TripEnd(uint256 tripId,uint64 endedAt,int64 distanceMeters)") == {
+        "TripEnd": [
+            {"name": "tripId", "type": "uint256"},
+            {"name": "endedAt", "type": "uint64"},
+            {"name": "distanceMeters", "type": "int64"},
+        ]
+    }
+    assert [field["name"] for field in EIP712_DOMAIN_TYPE] == [
+        "name",
+        "version",
+        "chainId",
+        "verifyingContract",
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad", ["Permit", "Permit(address owner", "(address owner)", "A(b c)(d e)"]
+)
+def test_typed_struct_refuses_what_is_not_an_encode_type_string(bad):
+    with pytest.raises(ValueError, match="not an EIP-712 encodeType string"):
+        typed_struct(bad)
