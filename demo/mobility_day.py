@@ -354,38 +354,36 @@ def _valet_steps(
         job.request_id = tx.events["ValetRequested"]["requestId"]
         result.valet_requests += 1
 
-    def accept() -> None:
-        if job.request_id:
-            system.valet.accept(job.request_id, {"from": job.worker})
+    def count_cancel() -> None:
+        result.valet_cancelled += 1
 
-    def cancel() -> None:
-        if job.request_id:
-            system.valet.cancel(job.request_id, {"from": job.rider})
-            result.valet_cancelled += 1
+    def count_job() -> None:
+        result.valet_jobs[job.worker.address] += 1
 
-    def park() -> None:
-        if job.request_id:
-            system.valet.park(job.request_id, {"from": job.worker})
+    def valet_call(
+        call: str, caller: Any, then: Callable[[], None] = lambda: None
+    ) -> Callable[[], None]:
+        """A later step of the job: the rider or the worker calls ValetService, unless the
+        request itself failed."""
 
-    def call_back() -> None:
-        if job.request_id:
-            system.valet.requestReturn(job.request_id, {"from": job.rider})
+        def step() -> None:
+            if job.request_id:
+                getattr(system.valet, call)(job.request_id, {"from": caller})
+                then()
 
-    def give_back() -> None:
-        if job.request_id:
-            system.valet.returnCar(job.request_id, {"from": job.worker})
-            result.valet_jobs[job.worker.address] += 1
+        return step
 
     steps: list[Step] = [
         (requested, "valet request", request),
-        (requested + 2 * MINUTE, "valet accept", accept),
+        (requested + 2 * MINUTE, "valet accept", valet_call("accept", job.worker)),
     ]
     if job.cancelled:
+        cancel = valet_call("cancel", job.rider, then=count_cancel)
         return steps + [(requested + 5 * MINUTE, "valet cancel", cancel)]
     return steps + [
-        (start + 2 * MINUTE, "valet park", park),
-        (end - 15 * MINUTE, "valet call", call_back),
-        (end - 5 * MINUTE, "valet return", give_back),
+        (start + 2 * MINUTE, "valet park", valet_call("park", job.worker)),
+        (end - 15 * MINUTE, "valet call", valet_call("requestReturn", job.rider)),
+        (end - 5 * MINUTE, "valet return", valet_call("returnCar", job.worker, then=count_job)),
     ]
 
 
