@@ -7,11 +7,12 @@ brownie run scripts/epoch_statements.py main day=2025-07-14 operator=0xAb… --n
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
+from citypass.core.timeunits import day_label, day_number, kst
+
 from ._cli.context import Context
-from ._cli.days import day_label, day_number, local_date
+from ._cli.days import local_date
 from ._cli.entry import run_script
 from ._cli.errors import UsageError
 from ._cli.events import head_block, head_timestamp, scan_events
@@ -72,9 +73,8 @@ def epoch_statements(args: argparse.Namespace, ctx: Context) -> list[dict[str, A
     # the close also releases the day's fares, so it waits until no trip of it can be disputed
     final_at = int(system.trips.dayFinalAt(epoch))
     if head_timestamp() <= final_at:
-        kst = dt.datetime.fromtimestamp(final_at, dt.timezone(dt.timedelta(hours=9)))
         raise UsageError(
-            f"trips of {label} may still be disputed until {kst:%Y-%m-%d %H:%M} KST; "
+            f"trips of {label} may still be disputed until {kst(final_at):%Y-%m-%d %H:%M} KST; "
             "close it after that"
         )
     if args.operator:

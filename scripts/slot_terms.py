@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from citypass.core.timeunits import local_day
+from citypass.core.timeunits import day_label, day_number, local_day
 from citypass.core.windows import format_window
 
 from ._cli.accounts import resolve_signer
 from ._cli.arg_types import capped, non_negative_int, positive_int, slot_ids
 from ._cli.context import Context
-from ._cli.days import day_label, day_number, local_date
+from ._cli.days import local_date
 from ._cli.entry import run_script
 from ._cli.errors import UsageError, after_partial_work
 from ._cli.events import head_timestamp

@@ -37,6 +37,11 @@ def day_number(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
+def day_label(day: int) -> str:
+    """A KST day number as YYYY-MM-DD (the inverse of `day_number`)."""
+    return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+
+
 def day_weekday(day: int) -> int:
     """Monday = 0 … Sunday = 6 of KST day number `day`."""
     return (day + EPOCH_WEEKDAY) % 7

@@ -1,11 +1,10 @@
-"""KST calendar days: date arguments, and the day numbers the contracts take."""
+"""KST calendar days as command-line arguments (the day numbers the contracts take are
+citypass.core.timeunits.day_number)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-
-_EPOCH_DAY = dt.date(1970, 1, 1)
 
 
 def local_date(text: str) -> list[dt.date]:
@@ -23,13 +22,3 @@ def local_date(text: str) -> list[dt.date]:
     if (last - first).days > 92:
         raise argparse.ArgumentTypeError(f"{text!r}: at most 93 days per range")
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def day_number(day: dt.date) -> int:
-    """KST days since 1970-01-01: what ParkingSlots.setBlackout takes."""
-    return (day - _EPOCH_DAY).days
-
-
-def day_label(number: int) -> str:
-    """A KST day number as YYYY-MM-DD (the inverse of day_number)."""
-    return (_EPOCH_DAY + dt.timedelta(days=number)).isoformat()
