@@ -8,7 +8,6 @@ import json
 import secrets
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,20 +44,6 @@ def start_anvil() -> DemoChain:
     return DemoChain(project, first_eight, mine_at, "(in-process anvil)", disconnect)
 
 
-def _quiet_brownie_deployment_records() -> None:
-    """brownie 1.22 (compiled build) raises a TypeError in a background thread while saving the
-    record of every contract deployed on a live network; the deployment itself is fine, so keep
-    that known traceback off the demo's terminal and let any other thread error through."""
-    previous = threading.excepthook
-
-    def hook(args: threading.ExceptHookArgs) -> None:
-        if args.exc_type is TypeError and "Sources" in str(args.exc_value):
-            return
-        previous(args)
-
-    threading.excepthook = hook
-
-
 def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
     """A fresh ledger node under <workdir>/demo-node: instant sealing, a development clock so a
     whole day can be simulated, brownie connected through the public gateway."""
@@ -69,7 +54,6 @@ def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
     from ledger_node.launcher import NodeProcess, init_data_dir
 
     brownie_fixes.apply()
-    _quiet_brownie_deployment_records()
     data_dir = workdir / "demo-node"
     if data_dir.exists():
         shutil.rmtree(data_dir)

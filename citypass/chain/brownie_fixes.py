@@ -1,11 +1,17 @@
-"""A fix for a race between brownie 1.22 and anvil that makes brownie call a mined transaction
-"dropped".
+"""Two fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
 
-brownie decides a transaction was dropped when the sender's nonce has moved past it but no
-receipt is found yet. anvil can report the new nonce a moment before the receipt is queryable,
-so roughly one transaction in a thousand raised `TransactionError: Tx dropped without known
-replacement` although it was mined and succeeded. Before accepting "dropped", we look for the
-receipt again for a short while and, when it is there, let brownie finish the confirmation.
+- **False "dropped" transactions.** brownie decides a transaction was dropped when the sender's
+  nonce has moved past it but no receipt is found yet. anvil can report the new nonce a moment
+  before the receipt is queryable, so roughly one transaction in a thousand raised
+  `TransactionError: Tx dropped without known replacement` although it was mined and succeeded.
+  Before accepting "dropped", we look for the receipt again for a short while and, when it is
+  there, let brownie finish the confirmation.
+- **Deployment records on live networks.** `ContractContainer.at()` and every deployment on a
+  live network (the ledger node) record the contract with the compiled
+  `brownie.network.state._add_deployment`, whose annotation demands a dict of sources while
+  brownie hands it its `Sources` object: a `TypeError` ("dict object expected; got ...Sources")
+  that made every operator script fail to attach to recorded contracts and the demo's deploys
+  print tracebacks. We hand it a view of the contract whose sources are that dict.
 """
 
 from __future__ import annotations
@@ -23,6 +29,12 @@ def apply() -> None:
     global _applied
     if _applied:
         return
+    _recheck_dropped_transactions()
+    _record_deployments_with_plain_sources()
+    _applied = True
+
+
+def _recheck_dropped_transactions() -> None:
     from brownie.network import transaction
     from brownie.network.web3 import web3
     from hexbytes import HexBytes
@@ -79,4 +91,27 @@ def apply() -> None:
 
     # a monkeypatch by design (see the module docstring)
     transaction.TransactionReceipt._await_confirmation = _await_confirmation  # type: ignore[method-assign]
-    _applied = True
+
+
+class _DeploymentRecordView:
+    """What `state._add_deployment` reads of a contract (`address`, `_build`, `_sources`), with
+    the sources as the plain dict (path → text) its annotation demands."""
+
+    def __init__(self, contract: Any) -> None:
+        self.address = contract.address
+        self._build = contract._build
+        paths = (contract._build.get("allSourcePaths") or {}).values()
+        # brownie reads any path missing here from disk itself
+        self._sources = {path: contract._sources.get(path) for path in paths}
+
+
+def _record_deployments_with_plain_sources() -> None:
+    from brownie.network import contract, state
+
+    original: Callable[..., None] = state._add_deployment
+
+    def _add_deployment(deployed: Any, alias: Any = None) -> None:
+        original(_DeploymentRecordView(deployed), alias)
+
+    # contract.py is plain Python and looks the function up in its module on every call
+    contract._add_deployment = _add_deployment  # type: ignore[assignment]

@@ -9,8 +9,6 @@ a brownie account (or anything with its `address` and `nonce`).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from web3.utils import get_create_address
 from citypass.chain.deploy_mobility import deploy_mobility
 from citypass.chain.deploy_sensors import deploy_sensors
 from citypass.protocol.contracts import CONTRACT_NAMES, MAX_ADVANCE_SECONDS, MAX_LEASE_UNITS
+from citypass.protocol.deployment_record import Deployment
 from citypass.protocol.roles import ROLES
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parents[2] / "deployments"
@@ -108,18 +107,10 @@ def deployment_file(network: str) -> Path:
 
 
 def save_deployment(network: str, system: System, chain_id: int) -> Path:
-    """Write the addresses atomically (temp file, fsync, rename)."""
+    """Write the record of `network` (atomically: temporary file, fsync, rename)."""
     path = deployment_file(network)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"network": network, "chainId": chain_id, "contracts": system.addresses()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
+    return Deployment(chain_id, system.addresses(), network=network).write(path)
 
 
 def load_deployment(containers: Any, network: str) -> System:

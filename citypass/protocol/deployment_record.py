@@ -12,6 +12,7 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
+from citypass.core.files import write_json_atomically
 from citypass.protocol.abi import ArtefactError
 from citypass.protocol.contracts import CONTRACT_NAMES
 
@@ -24,6 +25,7 @@ class Deployment:
     chain_id: int
     addresses: dict[str, str]  # deployment key → checksummed address
     start_block: int = 0
+    network: str | None = None  # the brownie network id it was deployed on, when recorded
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
@@ -32,7 +34,12 @@ class Deployment:
             addresses: dict[str, str] = {
                 key: to_checksum_address(record["contracts"][key]) for key in CONTRACTS
             }
-            return cls(int(record["chainId"]), addresses, int(record.get("startBlock", 0)))
+            return cls(
+                int(record["chainId"]),
+                addresses,
+                int(record.get("startBlock", 0)),
+                record.get("network"),
+            )
         except FileNotFoundError as exc:
             raise ArtefactError(
                 f"deployment record {path} not found: pass the deployments/<network>.json "
@@ -46,9 +53,11 @@ class Deployment:
 
     def write(self, path: Path) -> Path:
         payload = {
+            **({"network": self.network} if self.network else {}),
             "chainId": self.chain_id,
             "startBlock": self.start_block,
             "contracts": self.addresses,
         }
-        Path(path).write_text(json.dumps(payload, indent=2) + "\n")
+        # atomically: the API, the indexer and the scripts may read it while it is rewritten
+        write_json_atomically(Path(path), payload)
         return Path(path)

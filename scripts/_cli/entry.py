@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from citypass.chain import deployment
+from citypass.chain import brownie_fixes, deployment
 
 from .context import Context
 from .errors import DEBUG_ENV, FAILED, CliError, fail, one_line
@@ -29,6 +29,7 @@ def run_script(
         args = parse_args(parser, argv)
         if args is None:
             return None
+        brownie_fixes.apply()
         return action(args, Context(args))
     except CliError as exc:
         fail(str(exc), exc.code)
