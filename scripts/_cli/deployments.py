@@ -60,11 +60,12 @@ def load_live_system(containers: Any, network: str, chain_id: int) -> deployment
         )
     if state == "stale":
         raise CliError(stale_message(path, network))
+    from brownie.exceptions import ContractNotFound
+
     try:
         return deployment.load_deployment(containers, network)
-    except deployment.DeploymentError:
-        raise
-    except Exception as exc:  # e.g. brownie's ContractNotFound for a partly stale record
+    except ContractNotFound as exc:  # a recorded address holds no contract (checked just above,
+        # so only if the chain changed meanwhile); anything else is not a mismatch and says so
         raise CliError(
             f"{path} does not match the chain ({one_line(str(exc))}); "
             "redeploy with scripts/deploy.py force=yes"
