@@ -11,6 +11,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,16 +22,18 @@ from citypass.core.timeunits import next_weekday_midnight
 from demo.day import plan_day, plan_intruders, run_day
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from demo.mobility_day import (
+    Mobility,
     MobilityResult,
     build_mobility,
     mobility_payees,
     plan_mobility,
     render_mobility,
 )
+from demo.operators import NETWORK_ID, set_up_operators
 from demo.sensors import start_sensor_rig, street_camera_detections
 from demo.serve import start_api, wait_for_interrupt
 from demo.summary import render
-from demo.world import build_world, scaled
+from demo.world import World, build_world, scaled
 
 TUESDAY = 1
 HOUR = 3600
@@ -79,7 +82,22 @@ _SHARE = (  # --share's help
     show_default=True,
     help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
 )
-def main(seed: int, vehicles: int, share: int, engine: str, serve: bool, workdir: Path) -> None:
+@click.option(
+    "--brownie-network",
+    default=NETWORK_ID,
+    show_default=True,
+    help="The brownie network id operators' scripts reach the served node by "
+    "(deployments/<id>.json is written for it).",
+)
+def main(
+    seed: int,
+    vehicles: int,
+    share: int,
+    engine: str,
+    serve: bool,
+    workdir: Path,
+    brownie_network: str,
+) -> None:
     # SIGTERM (a service manager, `timeout`, `kill`) must stop the children as Ctrl-C does:
     # Python's default would end the demo at once and leave the node and daemons running.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -130,6 +148,11 @@ def main(seed: int, vehicles: int, share: int, engine: str, serve: bool, workdir
             api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
             for name, url in api.urls().items():
                 click.echo(f"{name + ':':10} {url}")
+            keys = _operator_keys(world, mobility, chain.signers[7])
+            operators = set_up_operators(
+                workdir, chain.rpc_url, _chain_id(), world.system, keys, brownie_network
+            )
+            click.echo(operators.instructions())
             click.echo(f"Serving the whole stack; logs in {chain.data_dir.parent}. Ctrl-C stops.")
             children = {"ledger node": chain.process, "API": api.process, **rig.processes}
             why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
@@ -154,6 +177,20 @@ def main(seed: int, vehicles: int, share: int, engine: str, serve: bool, workdir
             click.echo(verify.stderr.strip(), err=True)
             raise SystemExit(1)
     click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+
+
+def _operator_keys(world: World, mobility: Mobility, technopark_owner: Any) -> dict[str, Any]:
+    """The accounts whose keys the demo hands to operators, by keystore name."""
+    people = world.people
+    return {
+        "admin": people.admin,
+        "treasury": people.treasury,
+        "village-enterprise": people.village_enterprise,
+        "city-fund": people.city_fund,  # owns the public lots' spaces (slot_terms)
+        "operator": people.operator,
+        "inspector": mobility.inspector,
+        "technopark": technopark_owner,  # owns the Technopark lot's spaces
+    }
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:

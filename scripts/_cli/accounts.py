@@ -14,6 +14,11 @@ from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 from .errors import CliError, UsageError
 
 PASSWORD_ENV = "CITYPASS_KEYSTORE_PASSWORD"
+# A file holding the password (a secrets mount, the demo's PASSWORD-DEMO-ONLY.txt), read when
+# no password variable is set.
+PASSWORD_FILE_ENV = "CITYPASS_KEYSTORE_PASSWORD_FILE"
+# Where keystore names resolve, instead of brownie's ~/.brownie/accounts (the demo's keys).
+KEYSTORE_DIR_ENV = "CITYPASS_KEYSTORE_DIR"
 
 # Development accounts by index: the same order as tests/conftest.py and Stakeholders.
 STAKEHOLDERS = {
@@ -77,6 +82,8 @@ def keystore_path(name: str) -> Path:
     candidate = Path(name).expanduser()
     if name.endswith(".json"):
         return candidate
+    if os.environ.get(KEYSTORE_DIR_ENV):
+        return Path(os.environ[KEYSTORE_DIR_ENV]).expanduser() / f"{name}.json"
     from brownie._config import _get_data_folder
 
     return _get_data_folder() / "accounts" / f"{name}.json"
@@ -98,9 +105,13 @@ def load_keystore(name: str) -> Any:
         )
     env_names = _password_env_names(name)
     password = next((os.environ[env] for env in env_names if os.environ.get(env)), None)
+    if password is None and os.environ.get(PASSWORD_FILE_ENV):
+        password = _password_from_file(Path(os.environ[PASSWORD_FILE_ENV]).expanduser())
+        env_names.append(PASSWORD_FILE_ENV)
     if password is None and not sys.stdin.isatty():
         raise CliError(
-            f"keystore {name!r} is locked: set {env_names[1]} (or {env_names[0]}) to its password"
+            f"keystore {name!r} is locked: set {env_names[1]} (or {env_names[0]}) to its "
+            f"password, or {PASSWORD_FILE_ENV} to a file holding it"
         )
     from brownie import accounts
 
@@ -110,6 +121,16 @@ def load_keystore(name: str) -> Any:
         source = next((env for env in env_names if os.environ.get(env)), "the prompt")
         raise CliError(
             f"wrong password for keystore {name!r} (from {source}); check the variable"
+        ) from None
+
+
+def _password_from_file(path: Path) -> str:
+    try:
+        return path.read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise CliError(
+            f"cannot read the keystore password file {path} ({PASSWORD_FILE_ENV}): "
+            f"{exc.strerror or exc}"
         ) from None
 
 
