@@ -33,7 +33,7 @@ def isolation(fn_isolation):
 # The longest files start first: with two workers taking whole files (--dist loadfile), a long
 # file handed out last leaves one worker idle while the other finishes it.
 SLOWEST_FILES = (
-    "test_demo_browser.py",
+    "test_demo_serving.py",
     "test_stateful_market.py",
     "test_stateful_mobility.py",
     "test_api_fuzz.py",

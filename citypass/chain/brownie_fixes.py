@@ -1,4 +1,4 @@
-"""Two fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
+"""Three fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
 
 - **False "dropped" transactions.** brownie decides a transaction was dropped when the sender's
   nonce has moved past it but no receipt is found yet. anvil can report the new nonce a moment
@@ -12,6 +12,11 @@
   brownie hands it its `Sources` object: a `TypeError` ("dict object expected; got ...Sources")
   that made every operator script fail to attach to recorded contracts and the demo's deploys
   print tracebacks. We hand it a view of the contract whose sources are that dict.
+- **No artifact cache of live deployments.** brownie also copied every contract it attached to
+  on a live network into build/deployments/<chain id>/, and on every later connection to that
+  chain asked the node for the code of each one: with the node down even `main help` failed,
+  and the folder grew by a dozen files per demo run. deployments/<network>.json is the one
+  record of what is deployed, so brownie keeps none.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ def apply() -> None:
         return
     _recheck_dropped_transactions()
     _record_deployments_with_plain_sources()
+    _keep_no_deployment_artifacts()
     _applied = True
 
 
@@ -115,3 +121,12 @@ def _record_deployments_with_plain_sources() -> None:
 
     # contract.py is plain Python and looks the function up in its module on every call
     contract._add_deployment = _add_deployment  # type: ignore[assignment]
+
+
+def _keep_no_deployment_artifacts() -> None:
+    from brownie.network import contract
+
+    def _deployment_path(self: Any) -> None:
+        return None  # brownie then neither writes nor maps an artifact
+
+    contract._DeployedContractBase._deployment_path = _deployment_path  # type: ignore[method-assign]

@@ -1,7 +1,7 @@
 """Browser: Debian's Chromium, headless, driven by Playwright (which downloads no browser here),
 loads the explorer home, a transaction page and the dashboard with no console errors and shows
 the numbers of the read model and /v1/kpis, over the explorer tests' world (quick, exact
-figures); tests/demo/test_demo_browser.py does the same after a real demo run."""
+figures); tests/demo/test_demo_serving.py does the same after a real demo run."""
 
 from __future__ import annotations
 

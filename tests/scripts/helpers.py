@@ -1,9 +1,15 @@
-"""Running scripts/*.py in-process, as `brownie run` runs them."""
+"""Running scripts/*.py in-process, as `brownie run` runs them, and a HOME of its own for the
+real `brownie run` executable."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import brownie
 import pytest
+import yaml
+
+from citypass.core.net import free_port
 
 
 def project():
@@ -42,3 +48,13 @@ def fails(capsys, name: str, *argv: object) -> tuple[int, str]:
     assert "Traceback" not in err
     assert exit_info.value.code not in (0, None)
     return exit_info.value.code, lines[0]
+
+
+def brownie_home(base: Path) -> Path:
+    """A HOME whose brownie network registry launches the development anvil on a free port."""
+    (base / ".brownie").mkdir(parents=True)
+    registry = yaml.safe_load((Path.home() / ".brownie" / "network-config.yaml").read_text())
+    for network in registry["development"]:
+        network.setdefault("cmd_settings", {})["port"] = free_port()
+    (base / ".brownie" / "network-config.yaml").write_text(yaml.safe_dump(registry))
+    return base

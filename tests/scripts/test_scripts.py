@@ -27,7 +27,7 @@ from citypass.chain.session import free_port
 from citypass.core.timeunits import LOCAL_OFFSET_SECONDS, epoch_of, local_day
 from citypass.protocol.roles import ROLES
 from tests.contract_helpers import head_time, mine_at, next_month_start
-from tests.scripts.helpers import fails, funded_member, project, script
+from tests.scripts.helpers import brownie_home, fails, funded_member, project, script
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUR = 3600
@@ -458,16 +458,6 @@ def test_keystore_signer_unlocks_with_the_password_from_the_environment(
 # --------------------------------------------------------------- the real `brownie run`
 
 
-def brownie_home(base: Path) -> Path:
-    """A HOME whose brownie network registry launches the development anvil on a free port."""
-    (base / ".brownie").mkdir(parents=True)
-    registry = yaml.safe_load((Path.home() / ".brownie" / "network-config.yaml").read_text())
-    for network in registry["development"]:
-        network.setdefault("cmd_settings", {})["port"] = free_port()
-    (base / ".brownie" / "network-config.yaml").write_text(yaml.safe_dump(registry))
-    return base
-
-
 SUBPROCESS_CASES = [
     (("grant_role.py", "main", "superuser", "0x" + "1" * 40), "unknown role 'superuser'"),
     (("slot_terms.py", "main", "1", "window=Mon-Fri 25:00-18:00"), "hour 25 is out of range"),
@@ -510,3 +500,50 @@ def test_brownie_run_reports_bad_arguments_in_one_line(tmp_path):
         assert lines[0].startswith("error: ") and words in lines[0], lines[0]
         assert "Traceback" not in out + err
         assert "Terminating local RPC client" in out  # anvil was launched and shut down
+
+
+def _brownie_run(command: list[str], home: Path) -> subprocess.CompletedProcess:
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        PATH=f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        PYTHONWARNINGS="ignore",
+    )
+    executable = Path(sys.executable).parent / "brownie"
+    return subprocess.run(
+        [str(executable), "run", *command], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_main_help_works_without_a_network_and_with_no_node_running(tmp_path):
+    """`main help` prints the usage whatever the network: without --network (brownie launches
+    its development anvil), and with --network naming a live network whose node is down."""
+    home = brownie_home(tmp_path)
+    registry_path = home / ".brownie" / "network-config.yaml"
+    registry = yaml.safe_load(registry_path.read_text())
+    for group in registry["live"]:
+        for network in group["networks"]:
+            if network["id"] == "citypass-local":
+                network["host"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    registry_path.write_text(yaml.safe_dump(registry))
+    for extra in ([], ["--network", "citypass-local"]):
+        result = _brownie_run(["scripts/slot_terms.py", "main", "help", *extra], home)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "usage: brownie run scripts/slot_terms.py main" in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+        assert "error" not in result.stderr.lower()
+
+
+def test_the_development_engine_never_listens_where_the_ledger_node_does():
+    """brownie attaches to whatever listens on the development port: had it been the ledger
+    node's (8545), `brownie run` without --network would attach to a running node and fail on
+    `evm_snapshot`."""
+    config = yaml.safe_load((ROOT / "brownie-config.yaml").read_text())["networks"]
+    development_port = config["development"]["engine_settings"]["port"]
+    node_port = int(config["citypass-local"]["host"].rsplit(":", 1)[1])
+    from ledger_node.cli import start
+
+    rpc_port = next(p for p in start.params if p.name == "rpc_port")
+    assert node_port == rpc_port.default == 8545
+    assert development_port != node_port
