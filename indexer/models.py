@@ -36,6 +36,8 @@ ChainId = Annotated[int, mapped_column(primary_key=True, autoincrement=False)]
 Int32 = Annotated[int, mapped_column(Integer)]
 # The slot a per-slot row (window, price version, blackout day) belongs to: part of its key.
 SlotKey = Annotated[int, mapped_column(ForeignKey("slots.slot_id"), primary_key=True)]
+# A KST day or month number (a statement's epoch, a fare's day), indexed: reads go by it.
+KstPeriod = Annotated[int, mapped_column(Integer, index=True)]
 # An enum's name as text (LeaseStatus, TripStatus …), indexed: the lists filter by it.
 EnumName = Annotated[str, mapped_column(String(16), index=True)]
 # True until an ...ActiveSet event clears it.
@@ -258,7 +260,7 @@ class EscrowRefund(LogRef, Base):
 class MonthlyStatement(LogRef, Base):
     __tablename__ = "monthly_statements"
     payee: Mapped[IndexedAddress]
-    epoch: Mapped[Int32] = mapped_column(index=True)
+    epoch: Mapped[KstPeriod]
     kind: Mapped[str] = mapped_column(String(24))
     earned: Mapped[int]
     claimed: Mapped[int]

@@ -24,7 +24,7 @@ from indexer.models import (
     ChainId,
     EnumName,
     IndexedAddress,
-    Int32,
+    KstPeriod,
     LogRef,
     Tally,
 )
@@ -81,7 +81,7 @@ class Trip(Base):
     dispute_refund: Mapped[int | None]
     # The KST day the fare is booked on (the end report's, or the resolution's after a dispute);
     # None while disputed, when the fare is on no day.
-    booked_day: Mapped[Int32 | None] = mapped_column(index=True)
+    booked_day: Mapped[KstPeriod | None]
     # The fare's split is stated per trip only by DisputeResolved; an undisputed trip's parts
     # are summed into its day (DayRelease).
     operator_share: Mapped[int | None]
@@ -96,7 +96,7 @@ class DayRelease(LogRef, Base):
     # One release per operator and day (instead of LogRef's one row per log).
     __table_args__ = (UniqueConstraint("operator", "day"),)
     operator: Mapped[IndexedAddress]
-    day: Mapped[Int32] = mapped_column(index=True)  # KST day number
+    day: Mapped[KstPeriod]  # KST day number
     legs: Mapped[int]
     gross: Mapped[int]
     operator_share: Mapped[int]
@@ -136,7 +136,7 @@ class EpochStatement(LogRef, Base):
 
     __tablename__ = "mobility_epoch_statements"
     operator: Mapped[IndexedAddress]
-    epoch: Mapped[Int32] = mapped_column(index=True)
+    epoch: Mapped[KstPeriod]
     legs: Mapped[int]
     gross: Mapped[int]
     discounts: Mapped[int]
