@@ -7,16 +7,13 @@ current nonce, that was a fifth of the API's time. The digest is the same by con
 tests compare it with eth_account on random requests): keccak(0x1901 ‖ domainSeparator ‖
 hashStruct(ForwardRequest)), the struct hash being keccak(typeHash ‖ the fields as 32-byte words,
 `data` as its keccak). The domain separator is eth-account's, cached per domain
-(citypass.protocol.signing.domain_separator, re-exported here for the relayer).
+(citypass.protocol.signing.domain_separator).
 """
 
 from __future__ import annotations
 
 from coincurve import PublicKey
 from eth_utils import keccak, to_checksum_address
-
-# Re-exported for api/relayer.py until it imports citypass.protocol.signing itself.
-from citypass.protocol.signing import domain_separator as domain_separator
 
 FORWARD_REQUEST_TYPE = (
     "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,"

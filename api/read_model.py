@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.schemas.owners import StatementPublic
+from api.schemas.slots import SlotPublic, SlotWindowPublic
 from citypass.core.timeunits import month_text
 from indexer import models as m
 
 Row = TypeVar("Row")
 Item = TypeVar("Item")
+SlotModel = TypeVar("SlotModel", bound=SlotPublic)
 
 
 def indexed_block(session: Session) -> int:
@@ -55,3 +57,21 @@ def revenue_statements(session: Session, payee: str) -> list[StatementPublic]:
             m.MonthlyStatement.epoch, m.MonthlyStatement.block_number,
         )
     ]  # fmt: skip
+
+
+def window_public(window: m.SlotWindow) -> SlotWindowPublic:
+    return SlotWindowPublic(
+        daysMask=window.days_mask, startUnit=window.start_unit, endUnit=window.end_unit
+    )
+
+
+def slot_public(
+    model: type[SlotModel], slot: m.Slot, windows: list[SlotWindowPublic], **more: Any
+) -> SlotModel:
+    """A slot as `model` answers it (SlotPublic, or a subclass whose extra fields are `more`)."""
+    return model(
+        slotId=slot.slot_id, owner=slot.owner, lotId=slot.lot_id, category=slot.category,
+        lat=slot.lat_e6 / 1e6, lon=slot.lon_e6 / 1e6, active=slot.active,
+        pricePerUnit=slot.price_per_unit, overagePer10Min=slot.overage_per_10min,
+        termsVersion=slot.terms_version, windows=windows, **more,
+    )  # fmt: skip

@@ -42,8 +42,8 @@ from hexbytes import HexBytes
 from api.errors import ApiError, Conflict, LedgerUnavailable
 from api.receipts import ReceiptTimeout
 from api.relay_checks import Allowed, ForwardChecks, request_tuple
-from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
+from citypass.protocol.reverts import rpc_error_data
 
 log = logging.getLogger("api.relayer")
 
@@ -246,7 +246,7 @@ class RelayBatcher:
             if "error" in answer:
                 item.future.set_exception(
                     checks.revert_error(
-                        _error_data(answer["error"]), answer["error"].get("message", ""),
+                        rpc_error_data(answer["error"]), answer["error"].get("message", ""),
                         f"{item.allowed.contract}.{item.allowed.function}",
                     )
                 )  # fmt: skip
@@ -388,18 +388,6 @@ def _charge(item: _Item, refusal: ApiError | None) -> bool:
 
 def _nonces_call(signer: str) -> str:
     return "0x" + (NONCES_SELECTOR + bytes(12) + bytes.fromhex(signer[2:])).hex()
-
-
-def _error_data(error: dict[str, Any]) -> bytes | None:
-    data = error.get("data")
-    if isinstance(data, dict):  # some nodes nest it
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return hex_bytes(data)
-        except ValueError:
-            return None
-    return None
 
 
 def _logs_by_request(logs: list[Any], forwarder: str) -> dict[tuple[str, int], list[Any]]:

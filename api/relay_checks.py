@@ -10,18 +10,18 @@ uses the allowlist, the nonce and the gas estimate to prepare a request to sign.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
 from web3.types import TxParams
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
-from api.forward_signature import domain_separator, forward_request_digest, recover_signer
+from api.forward_signature import forward_request_digest, recover_signer
 from api.ledger import Ledger, selector_of
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
 from citypass.protocol.reverts import decode_revert
+from citypass.protocol.signing import domain_separator
 
 # What residents may have relayed: their own bookings and leases, the sharing settings of their
 # own spaces (the contracts check ownership) and claims of their revenue. Admin, operator and
@@ -181,7 +181,7 @@ class ForwardChecks:
     @staticmethod
     def is_signed_at(request: ForwardRequestCreate, domain: dict[str, Any], nonce: int) -> bool:
         digest = forward_request_digest(
-            _separator(tuple(sorted(domain.items()))), request.from_, request.to, request.value,
+            domain_separator(domain), request.from_, request.to, request.value,
             request.gas, nonce, request.deadline, hex_bytes(request.data),
         )  # fmt: skip
         return recover_signer(digest, hex_bytes(request.signature)) == request.from_
@@ -215,8 +215,3 @@ def request_tuple(request: ForwardRequestCreate) -> tuple:
         request.from_, request.to, request.value, request.gas, request.deadline,
         hex_bytes(request.data), hex_bytes(request.signature),
     )  # fmt: skip
-
-
-@functools.lru_cache(maxsize=8)
-def _separator(domain_items: tuple[tuple[str, Any], ...]) -> bytes:
-    return domain_separator(dict(domain_items))

@@ -25,8 +25,25 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 ADDRESS = String(42)
 HASH = String(66)
 # Column types by annotation: Mapped[Address], Mapped[Hash]; a plain Mapped[int] is 64-bit.
+# One home for each column kind the tables repeat (a mapped_column on the right adds to it).
 Address = Annotated[str, mapped_column(ADDRESS)]
 Hash = Annotated[str, mapped_column(HASH)]
+# An address the API looks rows up by (owner, lessee, payee, rider, operator …).
+IndexedAddress = Annotated[str, mapped_column(ADDRESS, index=True)]
+# An id the contract assigned (slot, lease, trip …): the primary key, never autoincremented.
+ChainId = Annotated[int, mapped_column(primary_key=True, autoincrement=False)]
+# A value that fits 32 bits (an index in a block, a flag word, microdegrees, KST units and days).
+Int32 = Annotated[int, mapped_column(Integer)]
+# The slot a per-slot row (window, price version, blackout day) belongs to: part of its key.
+SlotKey = Annotated[int, mapped_column(ForeignKey("slots.slot_id"), primary_key=True)]
+# A KST day or month number (a statement's epoch, a fare's day), indexed: reads go by it.
+KstPeriod = Annotated[int, mapped_column(Integer, index=True)]
+# An enum's name as text (LeaseStatus, TripStatus …), indexed: the lists filter by it.
+EnumName = Annotated[str, mapped_column(String(16), index=True)]
+# True until an ...ActiveSet event clears it.
+Active = Annotated[bool, mapped_column(default=True)]
+# An amount (a balance, a total, a charge) that is 0 until an event sets or adds to it.
+Tally = Annotated[int, mapped_column(default=0)]
 
 
 class Base(DeclarativeBase):
@@ -43,7 +60,7 @@ class LogRef:
     id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, sort_order=-1)
     block_number: Mapped[int] = mapped_column(index=True)
     tx_hash: Mapped[Hash]
-    log_index: Mapped[int] = mapped_column(Integer)
+    log_index: Mapped[Int32]
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
@@ -70,11 +87,11 @@ class Cursor(Base):
 
 class Block(Base):
     __tablename__ = "blocks"
-    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    number: Mapped[ChainId]
     hash: Mapped[Hash] = mapped_column(unique=True)
     parent_hash: Mapped[Hash]
     timestamp: Mapped[int] = mapped_column(index=True)
-    tx_count: Mapped[int] = mapped_column(Integer)
+    tx_count: Mapped[Int32]
     # The authority seal (ledger_getSeal) as verified when the block was indexed: "sealed" or
     # "invalid"; null = the node had no seal to give then (the explorer verifies it live).
     seal_status: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -84,11 +101,11 @@ class Transaction(Base):
     __tablename__ = "transactions"
     hash: Mapped[Hash] = mapped_column(primary_key=True)
     block_number: Mapped[int] = mapped_column(ForeignKey("blocks.number"), index=True)
-    tx_index: Mapped[int] = mapped_column(Integer)
-    sender: Mapped[Address] = mapped_column(index=True)
-    to: Mapped[Address | None] = mapped_column(index=True)
+    tx_index: Mapped[Int32]
+    sender: Mapped[IndexedAddress]
+    to: Mapped[IndexedAddress | None]
     contract_address: Mapped[Address | None]
-    status: Mapped[int] = mapped_column(Integer)
+    status: Mapped[Int32]
     gas_used: Mapped[int]
 
 
@@ -98,8 +115,8 @@ class RawLog(Base):
     id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     block_number: Mapped[int] = mapped_column(ForeignKey("blocks.number"), index=True)
     tx_hash: Mapped[str] = mapped_column(ForeignKey("transactions.hash"))
-    log_index: Mapped[int] = mapped_column(Integer)
-    address: Mapped[Address] = mapped_column(index=True)
+    log_index: Mapped[Int32]
+    address: Mapped[IndexedAddress]
     topic0: Mapped[Hash | None] = mapped_column(index=True)
     topic1: Mapped[Hash | None]
     topic2: Mapped[Hash | None]
@@ -116,7 +133,7 @@ class RawLog(Base):
 class Member(Base):
     __tablename__ = "members"
     address: Mapped[Address] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # NONE / ACTIVE / SUSPENDED
+    status: Mapped[EnumName]  # NONE / ACTIVE / SUSPENDED
     onboarded_block: Mapped[int | None]
     updated_block: Mapped[int]
     suspension_reason: Mapped[Hash | None]
@@ -138,18 +155,18 @@ class MemberRole(Base):
 class Slot(Base):
     __tablename__ = "slots"
     __table_args__ = (Index("ix_slots_lat_lon", "lat_e6", "lon_e6"),)
-    slot_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    owner: Mapped[Address] = mapped_column(index=True)
+    slot_id: Mapped[ChainId]
+    owner: Mapped[IndexedAddress]
     lot_id: Mapped[int] = mapped_column(index=True)
     category: Mapped[str] = mapped_column(String(24))
-    lat_e6: Mapped[int] = mapped_column(Integer)
-    lon_e6: Mapped[int] = mapped_column(Integer)
+    lat_e6: Mapped[Int32]
+    lon_e6: Mapped[Int32]
     # uint96 on chain: kept as hex text; the unpacked windows are rows of slot_windows.
     windows_packed: Mapped[str] = mapped_column(String(26), default="0x0")
-    terms_version: Mapped[int] = mapped_column(Integer, default=0)
+    terms_version: Mapped[Int32] = mapped_column(default=0)
     price_per_unit: Mapped[int]
     overage_per_10min: Mapped[int]
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[Active]
     registered_block: Mapped[int]
 
 
@@ -157,19 +174,19 @@ class SlotWindow(Base):
     """One weekly sharing window (KST half-hours; end <= start runs overnight)."""
 
     __tablename__ = "slot_windows"
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.slot_id"), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    days_mask: Mapped[int] = mapped_column(Integer)
-    start_unit: Mapped[int] = mapped_column(Integer)
-    end_unit: Mapped[int] = mapped_column(Integer)
+    slot_id: Mapped[SlotKey]
+    position: Mapped[Int32] = mapped_column(primary_key=True)
+    days_mask: Mapped[Int32]
+    start_unit: Mapped[Int32]
+    end_unit: Mapped[Int32]
 
 
 class SlotTermsVersion(Base):
     """Every price version: a lease is charged under the version it was booked with."""
 
     __tablename__ = "slot_terms"
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.slot_id"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot_id: Mapped[SlotKey]
+    version: Mapped[Int32] = mapped_column(primary_key=True)
     price_per_unit: Mapped[int]
     overage_per_10min: Mapped[int]
     set_block: Mapped[int]
@@ -179,7 +196,7 @@ class SlotBlackout(Base):
     """A KST day (days since 1970-01-01) on which the slot is not shared."""
 
     __tablename__ = "slot_blackouts"
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.slot_id"), primary_key=True)
+    slot_id: Mapped[SlotKey]
     local_day: Mapped[int] = mapped_column(primary_key=True)
 
 
@@ -189,21 +206,21 @@ class SlotBlackout(Base):
 class Lease(Base):
     __tablename__ = "leases"
     __table_args__ = (Index("ix_leases_slot_time", "slot_id", "start", "end"),)
-    lease_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    lease_id: Mapped[ChainId]
     slot_id: Mapped[int]
-    lessee: Mapped[Address] = mapped_column(index=True)
+    lessee: Mapped[IndexedAddress]
     start: Mapped[int]
     end: Mapped[int]
     price: Mapped[int]
     # BOOKED / CHECKED_IN / SETTLED / CANCELLED / NO_SHOW (LeaseStatus names)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[EnumName]
     booked_at: Mapped[int]
     booked_block: Mapped[int]
     checked_in_at: Mapped[int | None]
     checked_out_at: Mapped[int | None]
-    overstay_charge: Mapped[int] = mapped_column(default=0)
+    overstay_charge: Mapped[Tally]
     overstay_paid: Mapped[bool | None]
-    overstay_debt: Mapped[int] = mapped_column(default=0)
+    overstay_debt: Mapped[Tally]
     refund: Mapped[int | None]
     retained: Mapped[int | None]
     closed_by: Mapped[Address | None]
@@ -215,7 +232,7 @@ class Lease(Base):
 class RevenueAllocation(LogRef, Base):
     __tablename__ = "revenue_allocations"
     source: Mapped[Address]
-    owner: Mapped[Address] = mapped_column(index=True)
+    owner: Mapped[IndexedAddress]
     category: Mapped[str] = mapped_column(String(24))
     amount: Mapped[int]
     owner_share: Mapped[int]
@@ -227,7 +244,7 @@ class RevenueAllocation(LogRef, Base):
 
 class RevenueClaim(LogRef, Base):
     __tablename__ = "revenue_claims"
-    payee: Mapped[Address] = mapped_column(index=True)
+    payee: Mapped[IndexedAddress]
     amount: Mapped[int]
 
 
@@ -235,15 +252,15 @@ class EscrowRefund(LogRef, Base):
     """A refund paid out of escrow (deferred=False) or kept claimable for a suspended member."""
 
     __tablename__ = "escrow_refunds"
-    recipient: Mapped[Address] = mapped_column(index=True)
+    recipient: Mapped[IndexedAddress]
     amount: Mapped[int]
     deferred: Mapped[bool]
 
 
 class MonthlyStatement(LogRef, Base):
     __tablename__ = "monthly_statements"
-    payee: Mapped[Address] = mapped_column(index=True)
-    epoch: Mapped[int] = mapped_column(Integer, index=True)
+    payee: Mapped[IndexedAddress]
+    epoch: Mapped[KstPeriod]
     kind: Mapped[str] = mapped_column(String(24))
     earned: Mapped[int]
     claimed: Mapped[int]
@@ -255,10 +272,10 @@ class PayeeBalance(Base):
 
     __tablename__ = "payee_balances"
     payee: Mapped[Address] = mapped_column(primary_key=True)
-    earned: Mapped[int] = mapped_column(default=0)
-    deferred_refunds: Mapped[int] = mapped_column(default=0)
-    claimed: Mapped[int] = mapped_column(default=0)
-    claimable: Mapped[int] = mapped_column(default=0)
+    earned: Mapped[Tally]
+    deferred_refunds: Mapped[Tally]
+    claimed: Mapped[Tally]
+    claimable: Mapped[Tally]
 
 
 # --------------------------------------------------------------------------------- credits
@@ -266,8 +283,8 @@ class PayeeBalance(Base):
 
 class CreditTransfer(LogRef, Base):
     __tablename__ = "credit_transfers"
-    sender: Mapped[Address] = mapped_column(index=True)
-    recipient: Mapped[Address] = mapped_column(index=True)
+    sender: Mapped[IndexedAddress]
+    recipient: Mapped[IndexedAddress]
     amount: Mapped[int]
 
 
@@ -276,7 +293,7 @@ class CreditMovement(LogRef, Base):
 
     __tablename__ = "credit_movements"
     kind: Mapped[str] = mapped_column(String(8))  # TOP_UP / CASH_OUT
-    account: Mapped[Address] = mapped_column(index=True)
+    account: Mapped[IndexedAddress]
     amount: Mapped[int]
     receipt: Mapped[Hash]
 
@@ -286,7 +303,7 @@ class CreditBalance(Base):
 
     __tablename__ = "credit_balances"
     account: Mapped[Address] = mapped_column(primary_key=True)
-    balance: Mapped[int] = mapped_column(default=0)
+    balance: Mapped[Tally]
 
 
 # --------------------------------------------------------------------------------- sensors
@@ -297,7 +314,7 @@ class Device(Base):
     address: Mapped[Address] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     operator: Mapped[Address]
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[Active]
     registered_block: Mapped[int]
 
 
@@ -311,9 +328,9 @@ class OccupancyReport(LogRef, Base):
     __tablename__ = "occupancy_reports"
     sequence: Mapped[int] = mapped_column(index=True)
     observed_at: Mapped[int]
-    words: Mapped[int] = mapped_column(Integer)
-    observed: Mapped[int] = mapped_column(Integer)
-    changed: Mapped[int] = mapped_column(Integer)
+    words: Mapped[Int32]
+    observed: Mapped[Int32]
+    changed: Mapped[Int32]
     digest: Mapped[Hash]
 
 
@@ -327,18 +344,18 @@ class SlotOccupancyChange(LogRef, Base):
 class Incident(Base):
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_lat_lon", "lat_e6", "lon_e6"),)
-    incident_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    incident_id: Mapped[ChainId]
     kind: Mapped[str] = mapped_column(String(24), index=True)
     slot_id: Mapped[int] = mapped_column(index=True)
-    lat_e6: Mapped[int] = mapped_column(Integer)
-    lon_e6: Mapped[int] = mapped_column(Integer)
+    lat_e6: Mapped[Int32]
+    lon_e6: Mapped[Int32]
     observed_at: Mapped[int] = mapped_column(index=True)
-    confidence_bps: Mapped[int] = mapped_column(Integer)
+    confidence_bps: Mapped[Int32]
     source_event_id: Mapped[Hash]
     content_hash: Mapped[Hash]
     evidence_cid_hex: Mapped[str] = mapped_column(String(512))
     reporter: Mapped[Address]
-    status: Mapped[str] = mapped_column(String(16), index=True)  # OPEN / CONFIRMED / DISMISSED
+    status: Mapped[EnumName]  # OPEN / CONFIRMED / DISMISSED
     reviewed_by: Mapped[Address | None]
     review_reason: Mapped[str | None] = mapped_column(String(1024))
     reported_block: Mapped[int]

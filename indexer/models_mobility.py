@@ -17,14 +17,24 @@ from __future__ import annotations
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from indexer.models import Address, Base, LogRef
+from indexer.models import (
+    Active,
+    Address,
+    Base,
+    ChainId,
+    EnumName,
+    IndexedAddress,
+    KstPeriod,
+    LogRef,
+    Tally,
+)
 
 
 class MobilityOperator(Base):
     __tablename__ = "mobility_operators"
     address: Mapped[Address] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)  # OperatorKind name
-    active: Mapped[bool] = mapped_column(default=True)
+    kind: Mapped[EnumName]  # OperatorKind name
+    active: Mapped[Active]
     current_plan: Mapped[int] = mapped_column(default=0)  # 0: none published yet
     registered_block: Mapped[int]
 
@@ -33,8 +43,8 @@ class FarePlan(Base):
     """A published fare plan (immutable; an operator's newest plan is the one in force)."""
 
     __tablename__ = "fare_plans"
-    plan_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    operator: Mapped[Address] = mapped_column(index=True)
+    plan_id: Mapped[ChainId]
+    operator: Mapped[IndexedAddress]
     unlock_fee: Mapped[int]
     per_minute: Mapped[int]
     per_100m: Mapped[int]
@@ -44,22 +54,22 @@ class FarePlan(Base):
 
 class MobilityAsset(Base):
     __tablename__ = "mobility_assets"
-    asset_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    operator: Mapped[Address] = mapped_column(index=True)
+    asset_id: Mapped[ChainId]
+    operator: Mapped[IndexedAddress]
     kind: Mapped[str] = mapped_column(String(16))
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[Active]
     village_zone: Mapped[bool]
 
 
 class Trip(Base):
     __tablename__ = "trips"
-    trip_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    rider: Mapped[Address] = mapped_column(index=True)
-    operator: Mapped[Address] = mapped_column(index=True)
+    trip_id: Mapped[ChainId]
+    rider: Mapped[IndexedAddress]
+    operator: Mapped[IndexedAddress]
     asset_id: Mapped[int]
     plan_id: Mapped[int]
     deposit: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[EnumName]
     started_at: Mapped[int]  # block time of TripStarted
     started_block: Mapped[int]
     ended_at: Mapped[int | None]
@@ -71,7 +81,7 @@ class Trip(Base):
     dispute_refund: Mapped[int | None]
     # The KST day the fare is booked on (the end report's, or the resolution's after a dispute);
     # None while disputed, when the fare is on no day.
-    booked_day: Mapped[int | None] = mapped_column(Integer, index=True)
+    booked_day: Mapped[KstPeriod | None]
     # The fare's split is stated per trip only by DisputeResolved; an undisputed trip's parts
     # are summed into its day (DayRelease).
     operator_share: Mapped[int | None]
@@ -85,8 +95,8 @@ class DayRelease(LogRef, Base):
     __tablename__ = "mobility_day_releases"
     # One release per operator and day (instead of LogRef's one row per log).
     __table_args__ = (UniqueConstraint("operator", "day"),)
-    operator: Mapped[Address] = mapped_column(index=True)
-    day: Mapped[int] = mapped_column(Integer, index=True)  # KST day number
+    operator: Mapped[IndexedAddress]
+    day: Mapped[KstPeriod]  # KST day number
     legs: Mapped[int]
     gross: Mapped[int]
     operator_share: Mapped[int]
@@ -100,21 +110,21 @@ class RiderDepositBalance(Base):
 
     __tablename__ = "rider_deposit_balances"
     rider: Mapped[Address] = mapped_column(primary_key=True)
-    balance: Mapped[int] = mapped_column(default=0)
+    balance: Mapped[Tally]
     updated_block: Mapped[int]
 
 
 class Journey(Base):
     __tablename__ = "journeys"
-    journey_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    rider: Mapped[Address] = mapped_column(index=True)
+    journey_id: Mapped[ChainId]
+    rider: Mapped[IndexedAddress]
     opened_at: Mapped[int]
 
 
 class JourneyLeg(Base):
     __tablename__ = "journey_legs"
-    journey_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    leg_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    journey_id: Mapped[ChainId]
+    leg_index: Mapped[ChainId] = mapped_column(Integer)
     trip_id: Mapped[int] = mapped_column(index=True)
     operator: Mapped[Address]
     eligible: Mapped[int]
@@ -125,8 +135,8 @@ class EpochStatement(LogRef, Base):
     """JourneyClearing's closed statement of one operator for one epoch (a KST day number)."""
 
     __tablename__ = "mobility_epoch_statements"
-    operator: Mapped[Address] = mapped_column(index=True)
-    epoch: Mapped[int] = mapped_column(Integer, index=True)
+    operator: Mapped[IndexedAddress]
+    epoch: Mapped[KstPeriod]
     legs: Mapped[int]
     gross: Mapped[int]
     discounts: Mapped[int]
@@ -137,15 +147,15 @@ class EpochStatement(LogRef, Base):
 
 class ValetRequest(Base):
     __tablename__ = "valet_requests"
-    request_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    rider: Mapped[Address] = mapped_column(index=True)
+    request_id: Mapped[ChainId]
+    rider: Mapped[IndexedAddress]
     lot_id: Mapped[int] = mapped_column(index=True)
     lease_id: Mapped[int]
     start: Mapped[int]
     end: Mapped[int]
     parking_price: Mapped[int]
     fee: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[EnumName]
     requested_at: Mapped[int]
     worker: Mapped[Address | None]
     worker_share: Mapped[int | None]

@@ -10,7 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import SessionDep
-from api.read_model import grouped, indexed_block, revenue_statements, rows
+from api.read_model import (
+    grouped,
+    indexed_block,
+    revenue_statements,
+    rows,
+    slot_public,
+    window_public,
+)
 from api.schemas.common import Address
 from api.schemas.owners import (
     MonthEarningsPublic,
@@ -19,7 +26,6 @@ from api.schemas.owners import (
     OwnerSlotsPublic,
     PriceVersionPublic,
 )
-from api.schemas.slots import SlotWindowPublic
 from citypass.core.timeunits import epoch_of, month_text
 from indexer import models as m
 
@@ -43,9 +49,7 @@ def owner_slots(session: SessionDep, address: OwnerPath) -> OwnerSlotsPublic:
     windows = grouped(
         rows(session, m.SlotWindow, m.SlotWindow.slot_id.in_(ids), m.SlotWindow.position),
         slot_id,
-        lambda w: SlotWindowPublic(
-            daysMask=w.days_mask, startUnit=w.start_unit, endUnit=w.end_unit
-        ),
+        window_public,
     )
     blackouts = grouped(
         rows(session, m.SlotBlackout, m.SlotBlackout.slot_id.in_(ids), m.SlotBlackout.local_day),
@@ -66,11 +70,8 @@ def owner_slots(session: SessionDep, address: OwnerPath) -> OwnerSlotsPublic:
     return OwnerSlotsPublic(
         owner=address, indexedBlock=indexed_block(session),
         slots=[
-            OwnerSlotPublic(
-                slotId=s.slot_id, owner=s.owner, lotId=s.lot_id, category=s.category,
-                lat=s.lat_e6 / 1e6, lon=s.lon_e6 / 1e6, active=s.active,
-                pricePerUnit=s.price_per_unit, overagePer10Min=s.overage_per_10min,
-                termsVersion=s.terms_version, windows=windows[s.slot_id],
+            slot_public(
+                OwnerSlotPublic, s, windows[s.slot_id],
                 blackoutDays=blackouts[s.slot_id], priceHistory=prices[s.slot_id],
             )
             for s in slots

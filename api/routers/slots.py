@@ -8,13 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic_core import to_json
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep
 from api.errors import NotFound, ValidationFailed
 from api.ledger import Ledger
-from api.schemas.slots import SlotPublic, SlotSearchPublic, SlotWindowPublic
+from api.read_model import rows, slot_public, window_public
+from api.schemas.slots import SlotPublic, SlotSearchPublic
 from api.state import AppState
 from citypass.protocol.contracts import MAX_LEASE_UNITS
 from indexer import models as m
@@ -133,14 +133,5 @@ def get_slot(session: SessionDep, slot_id: Annotated[int, Path(ge=1, le=2**63 - 
             "/v1/slots/search",
             code="unknown_slot",
         )
-    windows = session.scalars(
-        select(m.SlotWindow).where(m.SlotWindow.slot_id == slot_id).order_by(m.SlotWindow.position)
-    ).all()
-    return SlotPublic(
-        slotId=slot.slot_id, owner=slot.owner, lotId=slot.lot_id, category=slot.category,
-        lat=slot.lat_e6 / 1e6, lon=slot.lon_e6 / 1e6, active=slot.active,
-        pricePerUnit=slot.price_per_unit, overagePer10Min=slot.overage_per_10min,
-        termsVersion=slot.terms_version,
-        windows=[SlotWindowPublic(daysMask=w.days_mask, startUnit=w.start_unit, endUnit=w.end_unit)
-                 for w in windows],
-    )  # fmt: skip
+    windows = rows(session, m.SlotWindow, m.SlotWindow.slot_id == slot_id, m.SlotWindow.position)
+    return slot_public(SlotPublic, slot, [window_public(w) for w in windows])
