@@ -36,7 +36,6 @@ class OperatorAccess:
     network: str
     keys_dir: Path
     password_file: Path
-    deployment: Path
 
     def environment(self) -> dict[str, str]:
         """What an operator's shell needs for the scripts to find and unlock the keys."""
@@ -70,7 +69,7 @@ def set_up_operators(
     """`signers`: keystore name (a stakeholder name of scripts/_cli/accounts.py, or a role
     such as `inspector`) → the brownie account that holds the key."""
     networks.register_live_network(network, NETWORK_NAME, rpc_url, chain_id)
-    deployment = save_deployment(network, system, chain_id)
+    save_deployment(network, system, chain_id)
     keys_dir = workdir / "demo-keys"
     shutil.rmtree(keys_dir, ignore_errors=True)  # an earlier run's keys open an old chain
     keys_dir.mkdir(parents=True)
@@ -84,4 +83,4 @@ def set_up_operators(
             error=DemoSetupError,
             private_key=bytes.fromhex(account.private_key.removeprefix("0x")),
         )
-    return OperatorAccess(network, keys_dir, password_file, deployment)
+    return OperatorAccess(network, keys_dir, password_file)

@@ -92,10 +92,6 @@ class ReportDomain(ContractDomain):
     NAME = DOMAIN_NAME
     VERSION = DOMAIN_VERSION
 
-    @property
-    def oracle_address(self) -> str:
-        return self.verifying_contract
-
 
 def build_report(sequence: int, observed_at: int, observed: Mapping[int, bool]) -> OccupancyReport:
     """Pack slot id → occupied into a report: words ascending, mask = observed, value = occupied.

@@ -91,7 +91,7 @@ def test_signature_recovers_signer_with_eth_account():
 def test_digest_depends_on_domain_and_every_field():
     report = build_report(1, 1_700_000_000, {5: True})
     base = report_digest(report, DOMAIN)
-    assert report_digest(report, ReportDomain(1338, DOMAIN.oracle_address)) != base
+    assert report_digest(report, ReportDomain(1338, DOMAIN.verifying_contract)) != base
     assert report_digest(build_report(2, 1_700_000_000, {5: True}), DOMAIN) != base
     assert report_digest(build_report(1, 1_700_000_001, {5: True}), DOMAIN) != base
     assert report_digest(build_report(1, 1_700_000_000, {5: False}), DOMAIN) != base
