@@ -2,7 +2,9 @@
 oracle daemon, mobility and the API) simulates its day, prints the URLs and keeps serving; Debian's
 Chromium, headless and driven by Playwright, then loads the explorer, a transaction page and the
 dashboard with no console errors, and the numbers on them are the ones the demo's own summary
-printed. Ctrl-C (SIGINT) then stops the whole stack and the demo ends with the auditor's check.
+printed. An operator then runs the scripts of docs/operator-scripts.md against it with the real
+`brownie run`, as the demo's printed instructions say, and each write changes the chain. Ctrl-C
+(SIGINT) then stops the whole stack and the demo ends with the auditor's check.
 
 The run is a quarter of the village and of its day (`--share 25`): every part of the day still
 happens (bookings, cancellations, overstays, sensors, incidents, trips, journeys, valet jobs), in
@@ -19,22 +21,32 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from eth_account import Account
+from web3 import Web3
 
 from citypass.core.pilot import SPACES_BEFORE_SHARING
+from citypass.protocol.abi import load_abi
+from citypass.protocol.contracts import CONTRACT_NAMES
+from citypass.protocol.deployment_record import Deployment
 from demo.village import LOTS, supply_ratio
 from tests.browser_helpers import browser, page, visit  # noqa: F401
 from tests.oracle_helpers import ROOT
+from tests.scripts.helpers import brownie_home
 
 DEMO_TIMEOUT_S = 900
 SHARE = 25  # percent of the village and of its day
+OPERATOR_NETWORK = "citypass-demo-test"  # deployments/*-test.json is git-ignored
 
 
 @dataclass
 class DemoRun:
     process: subprocess.Popen
+    home: Path  # the HOME (brownie's registry) the demo and the operator share
     lines: list[str] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -61,13 +73,14 @@ def _read(run: DemoRun) -> None:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("demo")
+    home = brownie_home(tmp_path_factory.mktemp("home"))
     process = subprocess.Popen(
         [sys.executable, "-m", "demo", "--vehicles", "20", "--share", str(SHARE),
-         "--workdir", str(workdir)],
+         "--workdir", str(workdir), "--brownie-network", OPERATOR_NETWORK],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(home)},
     )  # fmt: skip
-    run = DemoRun(process)
+    run = DemoRun(process, home)
     reader = threading.Thread(target=_read, args=(run,), daemon=True)
     reader.start()
     deadline = time.monotonic() + DEMO_TIMEOUT_S
@@ -137,6 +150,107 @@ def test_the_full_village_gives_the_pilots_supply_ratio():
     full = SPACES_BEFORE_SHARING + sum(lot.spaces for lot in LOTS)
     before, after = supply_ratio(SPACES_BEFORE_SHARING), supply_ratio(full)
     assert f"{before:.0%} → {after:.0%}" == "37% → 109%"
+
+
+# ------------------------------------------------------- an operator's scripts against the demo
+
+
+def _operator_environment(demo: DemoRun) -> dict[str, str]:
+    """The shell the demo's printed instructions give: its `export` line, brownie's HOME."""
+    exported = re.search(r"^\s+export (CITYPASS_KEYSTORE_DIR=.+)$", demo.output, re.M)
+    assert exported, demo.output[-3000:]
+    return {
+        **os.environ,
+        **dict(item.split("=", 1) for item in exported.group(1).split()),
+        "HOME": str(demo.home),
+        "PATH": f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def operator_runs(demo: DemoRun, script: str, *argv: str) -> str:
+    """`brownie run scripts/<script> main ARGV --network <the demo's>`; its output."""
+    brownie = Path(sys.executable).parent / "brownie"
+    command = [str(brownie), "run", f"scripts/{script}", "main", *argv]
+    result = subprocess.run(
+        [*command, "--network", OPERATOR_NETWORK], cwd=ROOT, env=_operator_environment(demo),
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "Traceback" not in output, output[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def ledger(demo: DemoRun) -> dict[str, Any]:
+    """The demo's contracts, read with web3.py from the record the demo wrote for operators."""
+    record = Deployment.load(ROOT / "deployments" / f"{OPERATOR_NETWORK}.json")
+    w3 = Web3(Web3.HTTPProvider(demo.urls["rpc"]))
+    assert record.chain_id == w3.eth.chain_id and record.network == OPERATOR_NETWORK
+    return {
+        key: w3.eth.contract(address=address, abi=load_abi(CONTRACT_NAMES[key]))
+        for key, address in record.addresses.items()
+    }
+
+
+def test_the_demo_hands_operators_encrypted_demo_only_keys(demo: DemoRun):
+    environment = _operator_environment(demo)
+    keys = Path(environment["CITYPASS_KEYSTORE_DIR"])
+    password_file = Path(environment["CITYPASS_KEYSTORE_PASSWORD_FILE"])
+    assert password_file.parent == keys and "DEMO-ONLY" in password_file.name
+    password = password_file.read_text().strip()
+    names = {path.stem for path in keys.glob("*.json")}
+    assert {"admin", "treasury", "village-enterprise", "operator", "inspector"} <= names
+    for path in keys.iterdir():
+        assert path.stat().st_mode & 0o077 == 0, path  # private to the demo's user
+    for name in names:
+        keystore = (keys / f"{name}.json").read_text()
+        assert '"crypto"' in keystore and password not in keystore
+    assert f"--network {OPERATOR_NETWORK}" in demo.output
+
+
+def test_operator_read_only_scripts_run_against_the_demo(demo: DemoRun, ledger):
+    report = operator_runs(demo, "report.py")
+    supply = ledger["credit"].functions.totalSupply().call()
+    assert re.search(rf"credit total supply\s+{supply:,}\b", report), report[-2000:]
+    pool = ledger["journeys"].functions.pool().call()
+    assert re.search(rf"pool\s+{pool:,} KRW", operator_runs(demo, "subsidy_pool.py", "status"))
+    logs = ledger["operators"].events.OperatorRegistered().get_logs(from_block=0)
+    assert logs
+    shown = operator_runs(demo, "mobility_operator.py", "show", logs[0].args.operator)
+    assert logs[0].args.operator in shown
+
+
+def test_operator_writes_against_the_demo_change_the_chain(demo: DemoRun, ledger):
+    access, credit, slots = ledger["access"], ledger["credit"], ledger["slots"]
+    resident = Account.create().address
+    # the status printed is read after the transaction (brownie's call cache once hid it)
+    onboarded = operator_runs(demo, "member.py", "onboard", resident)
+    assert f"onboarded {resident}; status now active" in onboarded
+    assert access.functions.isActiveMember(resident).call()
+
+    operator_runs(demo, "mint_credits.py", resident, "5000", "receipt=PG-TEST-0001")
+    assert credit.functions.balanceOf(resident).call() == 5000
+
+    count = slots.functions.slotCount().call()
+    registered = operator_runs(
+        demo, "register_lot.py", "12", "public", "city-fund", "count=2", "lat=37.50312",
+        "lon=126.78745",
+    )  # fmt: skip
+    assert slots.functions.slotCount().call() == count + 2, registered
+    new_slot = count + 2
+    operator_runs(demo, "slot_terms.py", str(new_slot), "price=650", "as=city-fund")
+    terms = slots.functions.bookingTerms(new_slot).call()
+    assert terms[5] == 650  # pricePerUnit
+
+    month_end = operator_runs(demo, "month_end.py")
+    # the demo's clock is in the month it simulated, so nothing is due yet; it says so
+    assert "no statements to close" in month_end or "MonthlyStatement" in month_end, month_end
+
+    epoch = operator_runs(demo, "epoch_statements.py")
+    day = int(re.search(r"KST day (\d+)", epoch).group(1))
+    operator = ledger["operators"].events.OperatorRegistered().get_logs(from_block=0)[0]
+    assert ledger["journeys"].functions.isClosed(operator.args.operator, day).call(), epoch
 
 
 def test_ctrl_c_stops_the_stack_and_the_journal_verifies(demo: DemoRun):
