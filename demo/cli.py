@@ -22,7 +22,6 @@ from citypass.core.timeunits import next_weekday_midnight
 from demo.day import plan_day, plan_intruders, run_day
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from demo.mobility_day import (
-    Mobility,
     MobilityResult,
     build_mobility,
     mobility_payees,
@@ -31,9 +30,9 @@ from demo.mobility_day import (
 )
 from demo.operators import NETWORK_ID, set_up_operators
 from demo.sensors import start_sensor_rig, street_camera_detections
-from demo.serve import start_api, wait_for_interrupt
+from demo.serve import start_api, wait_for_interrupt, wait_until_indexed
 from demo.summary import render
-from demo.world import World, build_world, scaled
+from demo.world import World, deploy_world, scaled, seed_world
 
 TUESDAY = 1
 HOUR = 3600
@@ -47,14 +46,15 @@ _SHARE = (  # --share's help
     short_help="Seed the Sangsalmi village on the ledger node and simulate one day.",
     help=(
         "Initialise a ledger node under WORKDIR/demo-node and start it (or, with --engine "
-        "anvil, a bare development chain), deploy the CityPass contracts through its permission "
-        "gateway, seed the Sangsalmi village (280 shared spaces, about 389 member vehicles), run "
-        "one simulated weekday of bookings, cancellations, check-ins, overstays and no-shows, "
-        "with the day's mobility (scooter, car-share and bus trips, journeys with transfer "
-        "discounts, valet jobs) and print a summary. With the ledger node it then serves the "
-        "whole stack (ledger node, oracle daemon, edge oracle, indexer and the API with its "
-        "explorer and dashboard), prints their URLs and keeps running until Ctrl-C; on the way "
-        "out it verifies the node's journal."
+        "anvil, a bare development chain) and deploy the CityPass contracts through its "
+        "permission gateway. With the ledger node it then serves at once: the API with its "
+        "explorer and dashboard and the indexer, and it hands operators the keys and commands "
+        "for their scripts. Meanwhile it seeds the Sangsalmi village (280 shared spaces, about "
+        "389 member vehicles) and runs one simulated weekday of bookings, cancellations, "
+        "check-ins, overstays and no-shows, sensors and incidents through the oracle daemon and "
+        "an edge oracle, and the day's mobility (scooter, car-share and bus trips, journeys "
+        "with transfer discounts, valet jobs), then prints a summary and keeps serving until "
+        "Ctrl-C; on the way out it verifies the node's journal."
     ),
 )
 @click.option("--seed", default=2019, show_default=True, help="Random seed of the simulated day.")
@@ -111,13 +111,32 @@ def main(
     if engine == "node":
         click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
     silence_transactions()
+    serving = engine == "node" and serve
     rig = api = None
     try:
         from brownie import accounts
 
-        # brownie prints every transaction; keep the terminal for progress bars and the summary.
-        with contextlib.redirect_stdout(io.StringIO()):
-            world = build_world(chain.project, accounts, chain.signers, rng, vehicles, part)
+        with _quiet():
+            world = deploy_world(chain.project, chain.signers)
+        if serving:
+            # Serve first: the API, explorer and dashboard follow the village as it is seeded
+            # and its day runs, and operators can reach the node at once.
+            assert chain.data_dir is not None  # the node engine always has a data directory
+            api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
+            for name, url in api.urls().items():
+                click.echo(f"{name + ':':10} {url}")
+            keys = _operator_keys(world, chain.signers[7])
+            operators = set_up_operators(
+                workdir, chain.rpc_url, _chain_id(), world.system, keys, brownie_network
+            )
+            click.echo(operators.instructions())
+            click.echo(
+                f"Serving after {time.monotonic() - started:.0f} s; the village is seeded and "
+                "its day simulated live below.",
+                err=True,
+            )
+        with _quiet():
+            seed_world(world, accounts, chain.signers[7], rng, vehicles, part)
             day = next_weekday_midnight(head_time(), TUESDAY)
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng, part)
@@ -126,6 +145,8 @@ def main(
                 build_mobility(world, accounts, rng, parking_load=load),
                 MobilityResult(),
             )
+            if serving:
+                operators.add_key("inspector", mobility.inspector)
             steps = plan_mobility(world, mobility, day, rng, moved, part)
             intruders, cameras = [], []
             if engine == "node":
@@ -143,17 +164,10 @@ def main(
         click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
-        if engine == "node" and serve:
-            assert chain.data_dir is not None and rig is not None  # both come with the node engine
-            api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
-            for name, url in api.urls().items():
-                click.echo(f"{name + ':':10} {url}")
-            keys = _operator_keys(world, mobility, chain.signers[7])
-            operators = set_up_operators(
-                workdir, chain.rpc_url, _chain_id(), world.system, keys, brownie_network
-            )
-            click.echo(operators.instructions())
-            click.echo(f"Serving the whole stack; logs in {chain.data_dir.parent}. Ctrl-C stops.")
+        if serving:
+            assert api is not None and rig is not None  # both come with the node engine
+            wait_until_indexed(api, "Indexing the rest of the day")
+            click.echo(f"Serving the whole stack; logs in {workdir}. Ctrl-C stops.")
             children = {"ledger node": chain.process, "API": api.process, **rig.processes}
             why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
             click.echo(f"Stopping ({why})…", err=True)
@@ -179,8 +193,14 @@ def main(
     click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
 
 
-def _operator_keys(world: World, mobility: Mobility, technopark_owner: Any) -> dict[str, Any]:
-    """The accounts whose keys the demo hands to operators, by keystore name."""
+def _quiet() -> contextlib.AbstractContextManager:
+    """brownie prints every transaction; keep the terminal for progress bars and the summary."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def _operator_keys(world: World, technopark_owner: Any) -> dict[str, Any]:
+    """The accounts whose keys the demo hands to operators, by keystore name (the inspector's
+    is added once the mobility part of the village exists)."""
     people = world.people
     return {
         "admin": people.admin,
@@ -188,7 +208,6 @@ def _operator_keys(world: World, mobility: Mobility, technopark_owner: Any) -> d
         "village-enterprise": people.village_enterprise,
         "city-fund": people.city_fund,  # owns the public lots' spaces (slot_terms)
         "operator": people.operator,
-        "inspector": mobility.inspector,
         "technopark": technopark_owner,  # owns the Technopark lot's spaces
     }
 

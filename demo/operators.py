@@ -44,6 +44,15 @@ class OperatorAccess:
             "CITYPASS_KEYSTORE_PASSWORD_FILE": str(self.password_file),
         }
 
+    def add_key(self, name: str, account: Any) -> None:
+        """Write one more keystore (an account made after the set-up, e.g. the inspector)."""
+        create_keystore(
+            self.keys_dir / f"{name}.json",
+            self.password_file.read_text().rstrip("\n"),
+            error=DemoSetupError,
+            private_key=bytes.fromhex(account.private_key.removeprefix("0x")),
+        )
+
     def instructions(self) -> str:
         exports = " ".join(f"{name}={value}" for name, value in self.environment().items())
         return "\n".join(
@@ -52,8 +61,8 @@ class OperatorAccess:
                 f"  export {exports}",
                 f"  brownie run scripts/report.py main --network {self.network}",
                 f"  brownie run scripts/member.py main onboard 0x… --network {self.network}",
-                f"  (keystores: {', '.join(sorted(p.stem for p in self.keys_dir.glob('*.json')))};"
-                " docs/operator-scripts.md lists every script)",
+                "  (keystores: admin, treasury, village-enterprise, city-fund, operator, "
+                "technopark, inspector; docs/operator-scripts.md lists every script)",
             ]
         )
 
@@ -76,11 +85,7 @@ def set_up_operators(
     password = secrets.token_urlsafe(18)
     password_file = keys_dir / PASSWORD_FILE
     create_exclusively(password_file, password + "\n")
+    access = OperatorAccess(network, keys_dir, password_file)
     for name, account in signers.items():
-        create_keystore(
-            keys_dir / f"{name}.json",
-            password,
-            error=DemoSetupError,
-            private_key=bytes.fromhex(account.private_key.removeprefix("0x")),
-        )
-    return OperatorAccess(network, keys_dir, password_file)
+        access.add_key(name, account)
+    return access

@@ -92,14 +92,14 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
             start_new_session=True,  # Ctrl-C reaches the demo, which stops the API in order
         )  # fmt: skip
     api = DemoApi(url, process, log_path)
-    _wait_until_indexed(api)
+    wait_until_indexed(api, "Indexing the deployment")
     return api
 
 
-def _wait_until_indexed(api: DemoApi) -> None:
+def wait_until_indexed(api: DemoApi, label: str) -> None:
     """Until /health says the read model has caught up with the head, with a progress bar."""
     deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
-    with click.progressbar(length=100, label="Indexing the day", file=sys.stderr) as bar:
+    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
         shown = 0
         while time.monotonic() < deadline:
             if api.process.poll() is not None:

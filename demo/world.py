@@ -35,21 +35,25 @@ class World:
         return [slot for slot in self.slots if slot.lot.lot_id == lot_id]
 
 
-def build_world(
-    containers: Any,
+def deploy_world(containers: Any, signers: list[Any]) -> World:
+    """Deploy the contracts for the seven stakeholders (`signers[:7]`, admin first): a village
+    with no members and no spaces yet, which the API can already serve."""
+    people = Stakeholders(*signers[:7])
+    return World(deploy_system(containers, people), people, [], {})
+
+
+def seed_world(
+    world: World,
     accounts: Any,
-    signers: list[Any],
+    technopark_owner: Any,
     rng: random.Random,
     vehicles: int = VILLAGE_VEHICLES,
     share: float = 1.0,
-) -> World:
-    """`signers`: the seven stakeholders (admin first) and the Technopark lot's owner; `share`:
-    the part of each lot's spaces to register (see `scaled`)."""
-    people = Stakeholders(*signers[:7])
-    system = deploy_system(containers, people)
+) -> None:
+    """Onboard the members (each tops up) and register the shared spaces; `share`: the part of
+    each lot's spaces to register (see `scaled`)."""
+    system, people = world.system, world.people
     admin = {"from": people.admin}
-    members: list[Any] = []
-    keys: dict[str, bytes] = {}
     # Throwaway keys made for this run only: each stands for one vehicle's wallet.
     with click.progressbar(
         range(vehicles), label="Onboarding member vehicles", file=sys.stderr
@@ -61,11 +65,9 @@ def build_world(
             system.credit.mint(
                 member, STARTING_CREDIT, b"top-up".ljust(32, b"\0"), {"from": people.treasury}
             )
-            members.append(member)
-            keys[member.address] = local.key
-    world = World(system, people, members, keys)
-    _register_lots(world, signers[7], share)
-    return world
+            world.members.append(member)
+            world.member_keys[member.address] = local.key
+    _register_lots(world, technopark_owner, share)
 
 
 def scaled(count: int, share: float) -> int:
