@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from citypass.core import sqlite_meta
 from citypass.protocol.sensor_events import EventDomain, SensorEvent, SignedEvent, sign_event
 from edge_oracle.devices import KeyRing
 from edge_oracle.errors import OutboxError
@@ -300,11 +301,9 @@ class Outbox:
         """Events already signed for one chain/registry must not be mixed with another's."""
         key = f"{domain.chain_id}:{domain.registry.lower()}"
         with self.lock:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'domain'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('domain', ?)", (key,))
-            elif row[0] != key:
-                raise OutboxError(
-                    f"{self.path} holds events signed for chain:registry {row[0]}, not {key}:"
-                    " use another --data-dir or deliver the old outbox first"
-                )
+            bound = sqlite_meta.claim(self.db, "domain", key)
+        if bound is not None:
+            raise OutboxError(
+                f"{self.path} holds events signed for chain:registry {bound}, not {key}:"
+                " use another --data-dir or deliver the old outbox first"
+            )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from citypass.core import sqlite_meta
 from oracles.errors import InboxError
 
 SCHEMA = """
@@ -113,14 +114,12 @@ class Inbox:
         """Tie the inbox to one deployment: events signed for another never mix in."""
         identity = f"{chain_id}:{registry.lower()}"
         with self.lock:
-            row = self.db.execute("SELECT value FROM meta WHERE key='deployment'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('deployment', ?)", (identity,))
-            elif row[0] != identity:
-                raise InboxError(
-                    f"{self.path} belongs to deployment {row[0]}, not {identity}: use another "
-                    "data_dir for this deployment"
-                )
+            bound = sqlite_meta.claim(self.db, "deployment", identity)
+        if bound is not None:
+            raise InboxError(
+                f"{self.path} belongs to deployment {bound}, not {identity}: use another "
+                "data_dir for this deployment"
+            )
 
     # ------------------------------------------------------------------------------ ingest
 
