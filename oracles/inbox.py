@@ -215,10 +215,7 @@ class Inbox:
     def depth(self) -> int:
         """Accepted events not yet folded into a recorded report."""
         cursor, _ = self.checkpoint()
-        with self.lock:
-            return self.db.execute(
-                "SELECT count(*) FROM events WHERE row > ?", (cursor,)
-            ).fetchone()[0]
+        return self._number("SELECT count(*) FROM events WHERE row > ?", cursor)
 
     def record_report(
         self, payloads: Sequence[dict[str, Any]], cursor: int, snapshot: dict[str, Any]
@@ -255,23 +252,13 @@ class Inbox:
         return [ReportRecord(r[0], json.loads(r[1]), r[2], r[3]) for r in rows]
 
     def last_report_sequence(self) -> int:
-        with self.lock:
-            row = self.db.execute("SELECT max(sequence) FROM reports").fetchone()
-        return int(row[0] or 0)
+        return self._number("SELECT max(sequence) FROM reports")
 
     def last_observed_at(self) -> int:
-        with self.lock:
-            row = self.db.execute(
-                "SELECT max(json_extract(payload, '$.observedAt')) FROM reports"
-            ).fetchone()
-        return int(row[0] or 0)
+        return self._number("SELECT max(json_extract(payload, '$.observedAt')) FROM reports")
 
     def last_confirmed_sequence(self) -> int:
-        with self.lock:
-            row = self.db.execute(
-                "SELECT max(sequence) FROM reports WHERE state = 'confirmed'"
-            ).fetchone()
-        return int(row[0] or 0)
+        return self._number("SELECT max(sequence) FROM reports WHERE state = 'confirmed'")
 
     def report_payload(self, sequence: int, payload: dict[str, Any]) -> None:
         with self.lock:
@@ -324,7 +311,10 @@ class Inbox:
             )
 
     def incident_backlog(self) -> int:
+        return self._number("SELECT count(*) FROM incidents WHERE state = 'pending'")
+
+    def _number(self, query: str, *params: Any) -> int:
+        """The one number an aggregate query (count, max) answers; 0 for an empty table."""
         with self.lock:
-            return self.db.execute(
-                "SELECT count(*) FROM incidents WHERE state = 'pending'"
-            ).fetchone()[0]
+            row = self.db.execute(query, params).fetchone()
+        return int(row[0] or 0)
