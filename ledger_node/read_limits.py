@@ -32,6 +32,7 @@ from prometheus_client.core import Metric
 from citypass.core.prometheus import counter_by, counter_value, gauge_value
 from citypass.core.ranges import check_range
 from ledger_node.errors import INVALID_PARAMS, LIMIT_EXCEEDED, RpcError
+from ledger_node.rpc_batch import batch_answers, batch_payload
 
 GAS_CAPPED = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList", "debug_traceCall"})
 HEAVY_READS = GAS_CAPPED | frozenset(
@@ -237,10 +238,7 @@ class ReadLimiter:
     async def _light_chunk(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         first = self._ids + 1
         self._ids += len(calls)
-        payload = [
-            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
-            for i, (m, p) in enumerate(calls)
-        ]
+        payload = batch_payload(first, calls)
         try:
             reply = await self._post(self._light_client(), payload, LIGHT_TIMEOUT)
         except TimeoutError:
@@ -248,13 +246,7 @@ class ReadLimiter:
             return [
                 _limit_error(f"the engine did not answer within {LIGHT_TIMEOUT:g} s; retry later")
             ] * len(calls)
-        if not isinstance(reply, list):
-            error = reply.get("error") if isinstance(reply, dict) else None
-            message = (error or {}).get("message", "the engine refused the batch")
-            return [{"error": {"code": -32603, "message": message}} for _ in calls]
-        by_id = {a.get("id"): a for a in reply if isinstance(a, dict)}
-        missing = {"error": {"code": -32603, "message": "the engine gave no answer; retry"}}
-        return [by_id.get(first + i, missing) for i in range(len(calls))]
+        return batch_answers(reply, first, len(calls), "the engine gave no answer; retry")
 
     # ----------------------------------------------------------------------------- heavy reads
 
