@@ -20,7 +20,7 @@ import aiohttp
 import ujson
 
 from citypass.core.net import free_port
-from citypass.core.process import die_with_parent
+from citypass.core.process import die_with_parent, stop_process
 from ledger_node.errors import EngineError
 from ledger_node.rpc_batch import batch_answers, batch_payload
 
@@ -135,13 +135,7 @@ class Engine:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process, timeout=5)
         self._process = None
         if self._states_dir is not None:
             shutil.rmtree(self._states_dir, ignore_errors=True)
