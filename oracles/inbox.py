@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from citypass.core import sqlite_meta
+from citypass.core import sqlite_stores
 from oracles.errors import InboxError
 
 SCHEMA = """
@@ -114,7 +114,7 @@ class Inbox:
         """Tie the inbox to one deployment: events signed for another never mix in."""
         identity = f"{chain_id}:{registry.lower()}"
         with self.lock:
-            bound = sqlite_meta.claim(self.db, "deployment", identity)
+            bound = sqlite_stores.claim_meta(self.db, "deployment", identity)
         if bound is not None:
             raise InboxError(
                 f"{self.path} belongs to deployment {bound}, not {identity}: use another "
@@ -166,31 +166,25 @@ class Inbox:
     ) -> None:
         """One durable transaction for a whole request."""
         now = int(time.time() * 1000)
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany(
-                    "INSERT INTO events (event_id, digest, device, sequence, event_type, "
-                    "source_type, slot_id, event_time_ms, occupied, confidence_bps, lat_e6, "
-                    "lon_e6, vehicle_type, evidence_hash, evidence_cid, received_ms) "
-                    f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now})",
-                    accepted,
-                )
-                self.db.executemany("INSERT INTO refused VALUES (?,?,?,?)", refused)
-                self.db.executemany(
-                    "INSERT INTO device_sequence VALUES (?, ?) "
-                    "ON CONFLICT(device) DO UPDATE SET last = excluded.last",
-                    list(sequences.items()),
-                )
-                self.db.executemany(
-                    "INSERT INTO incidents (event_id, row, state) "
-                    "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
-                    [(eid,) for eid in incident_ids],
-                )
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            self.db.executemany(
+                "INSERT INTO events (event_id, digest, device, sequence, event_type, "
+                "source_type, slot_id, event_time_ms, occupied, confidence_bps, lat_e6, "
+                "lon_e6, vehicle_type, evidence_hash, evidence_cid, received_ms) "
+                f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now})",
+                accepted,
+            )
+            self.db.executemany("INSERT INTO refused VALUES (?,?,?,?)", refused)
+            self.db.executemany(
+                "INSERT INTO device_sequence VALUES (?, ?) "
+                "ON CONFLICT(device) DO UPDATE SET last = excluded.last",
+                list(sequences.items()),
+            )
+            self.db.executemany(
+                "INSERT INTO incidents (event_id, row, state) "
+                "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
+                [(eid,) for eid in incident_ids],
+            )
 
     # --------------------------------------------------------------------------- aggregation
 
@@ -223,23 +217,17 @@ class Inbox:
         """The reports built from the events up to `cursor`, and the aggregator state after
         them, in one transaction (exactly once: either both or neither)."""
         now = int(time.time() * 1000)
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany(
-                    "INSERT INTO reports (sequence, payload, state, created_ms) "
-                    "VALUES (?, ?, 'pending', ?)",
-                    [(p["sequence"], json.dumps(p), now) for p in payloads],
-                )
-                self.db.execute(
-                    "INSERT INTO aggregation VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
-                    "SET cursor = excluded.cursor, snapshot = excluded.snapshot",
-                    (cursor, json.dumps(snapshot)),
-                )
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            self.db.executemany(
+                "INSERT INTO reports (sequence, payload, state, created_ms) "
+                "VALUES (?, ?, 'pending', ?)",
+                [(p["sequence"], json.dumps(p), now) for p in payloads],
+            )
+            self.db.execute(
+                "INSERT INTO aggregation VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
+                "SET cursor = excluded.cursor, snapshot = excluded.snapshot",
+                (cursor, json.dumps(snapshot)),
+            )
 
     # ------------------------------------------------------------------------------ reports
 
