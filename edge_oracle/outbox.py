@@ -291,11 +291,10 @@ class Outbox:
 
     def _check_domain(self, domain: EventDomain) -> None:
         """Events already signed for one chain/registry must not be mixed with another's."""
-        key = f"{domain.chain_id}:{domain.registry.lower()}"
-        with self.lock:
-            bound = sqlite_stores.claim_meta(self.db, "domain", key)
-        if bound is not None:
-            raise OutboxError(
+        sqlite_stores.bind_deployment(
+            self.db, self.lock, "domain", domain.chain_id, domain.registry,
+            lambda bound, key: OutboxError(
                 f"{self.path} holds events signed for chain:registry {bound}, not {key}:"
                 " use another --data-dir or deliver the old outbox first"
-            )
+            ),
+        )  # fmt: skip

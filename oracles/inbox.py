@@ -112,14 +112,13 @@ class Inbox:
 
     def bind(self, chain_id: int, registry: str) -> None:
         """Tie the inbox to one deployment: events signed for another never mix in."""
-        identity = f"{chain_id}:{registry.lower()}"
-        with self.lock:
-            bound = sqlite_stores.claim_meta(self.db, "deployment", identity)
-        if bound is not None:
-            raise InboxError(
+        sqlite_stores.bind_deployment(
+            self.db, self.lock, "deployment", chain_id, registry,
+            lambda bound, identity: InboxError(
                 f"{self.path} belongs to deployment {bound}, not {identity}: use another "
                 "data_dir for this deployment"
-            )
+            ),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------------ ingest
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 def claim_meta(db: sqlite3.Connection, key: str, value: str) -> str | None:
@@ -20,6 +20,23 @@ def claim_meta(db: sqlite3.Connection, key: str, value: str) -> str | None:
         db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
         return None
     return None if row[0] == value else str(row[0])
+
+
+def bind_deployment(
+    db: sqlite3.Connection,
+    lock: threading.Lock,
+    key: str,
+    chain_id: int,
+    registry: str,
+    refuse: Callable[[str, str], Exception],
+) -> None:
+    """Bind the store to the deployment `<chain id>:<registry, lower-case>` under `key`, or
+    raise `refuse(bound, wanted)` (the daemon's own error) when it is bound to another."""
+    wanted = f"{chain_id}:{registry.lower()}"
+    with lock:
+        bound = claim_meta(db, key, wanted)
+    if bound is not None:
+        raise refuse(bound, wanted)
 
 
 @contextlib.contextmanager

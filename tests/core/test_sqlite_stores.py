@@ -35,3 +35,17 @@ def test_a_transaction_commits_its_body_or_nothing_of_it():
         raise KeyboardInterrupt
     assert db.execute("SELECT n FROM t").fetchall() == [(1,)]
     assert not lock.locked() and not db.in_transaction
+
+
+def test_a_store_bound_to_one_deployment_refuses_another_with_the_daemons_error():
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    lock = threading.Lock()
+
+    def refuse(bound: str, wanted: str) -> Exception:
+        return LookupError(f"bound to {bound}, not {wanted}")
+
+    sqlite_stores.bind_deployment(db, lock, "deployment", 82032, "0xAB", refuse)
+    sqlite_stores.bind_deployment(db, lock, "deployment", 82032, "0xab", refuse)
+    with pytest.raises(LookupError, match=r"^bound to 82032:0xab, not 1:0xab$"):
+        sqlite_stores.bind_deployment(db, lock, "deployment", 1, "0xAB", refuse)
