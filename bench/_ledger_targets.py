@@ -19,7 +19,7 @@ from bench._ledger_sender import RunResult, progress, run_workload, send_and_con
 from bench._ledger_workload import Workload
 from bench.rpc import Rpc, call_once
 from bench.signing import selector
-from citypass.core.process import die_with_parent
+from citypass.core.process import die_with_parent, stop_process
 from ledger_node.engine import anvil_binary, free_port
 from ledger_node.launcher import CLI
 
@@ -138,13 +138,7 @@ class RawAnvil:
             await rpc.close()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
         self.process = None
 
 

@@ -157,16 +157,11 @@ def run(
 
 
 @main.command(short_help="Simulate a Sangsalmi day: write input files or deliver them.")
-@click.option("--seed", default=1, show_default=True, type=int)
-@click.option(
-    "--start",
-    default="2026-11-24T00:00:00+09:00",
-    show_default=True,
-    help="Start (ISO, KST if no offset).",
-)
-@click.option("--hours", default=24.0, show_default=True, type=click.FloatRange(0.01, 168))
-@click.option("--slots", default=280, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--vehicles", default=389, show_default=True, type=click.IntRange(0, 1_000_000))
+@shown_option("--seed", 1, int)
+@shown_option("--start", "2026-11-24T00:00:00+09:00", str, "Start (ISO, KST if no offset).")
+@shown_option("--hours", 24.0, click.FloatRange(0.01, 168))
+@shown_option("--slots", 280, click.IntRange(1, 100_000))
+@shown_option("--vehicles", 389, click.IntRange(0, 1_000_000))
 @shown_option("--street-bays", 0, click.IntRange(0, 100_000), "Non-shared bays watched by cameras.")
 @shown_option(
     "--error-rate", 0.03, click.FloatRange(0, 0.5), "Share of sensor changes reported wrong."
@@ -202,7 +197,8 @@ def simulate(
     """Simulate a day in the Sangsalmi village (deterministic for --seed). With --out, write
     magnetometer.jsonl, camera.jsonl, images/ and devices.json for `run`; with --deliver, send
     the day through an outbox in --data-dir to the oracle daemon, signed with --devices-file."""
-    from edge_oracle.simulator.day import KST, SimConfig, plan_day
+    from citypass.core.timeunits import KST
+    from edge_oracle.simulator.day import SimConfig, plan_day
 
     if bool(out) == deliver:
         raise Abort("choose one: --out DIR (write input files) or --deliver (send to the daemon)")
@@ -254,8 +250,8 @@ def devices() -> None:
 
 @devices.command("create", short_help="Create keys for a village layout in a devices file.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--slots", default=280, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--street-bays", default=0, show_default=True, type=click.IntRange(0, 100_000))
+@shown_option("--slots", 280, click.IntRange(1, 100_000))
+@shown_option("--street-bays", 0, click.IntRange(0, 100_000))
 @click.option(
     "--throwaway", is_flag=True, help="TEST ONLY: keys in the clear, marked as throwaway."
 )

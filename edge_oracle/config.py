@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 from eth_utils import is_address, to_checksum_address
 from pydantic import ValidationInfo, model_validator
 
+from citypass.core.ranges import check_range
 from citypass.core.settings import FrozenSettings, load_settings
 from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS, EventDomain
 from edge_oracle.errors import ConfigError
@@ -69,16 +70,9 @@ class EdgeSettings(FrozenSettings):
                     f"registry {self.registry!r} is not an address: set {ENV_PREFIX}REGISTRY "
                     "or --registry to the DeviceRegistry contract address"
                 )
-        if not 1 <= self.listen_port <= 65535:
-            raise ValueError(f"listen_port {self.listen_port} is out of range: use 1 … 65535")
-        if not 1 <= self.batch_events <= MAX_BATCH_EVENTS:
-            raise ValueError(
-                f"batch_events {self.batch_events} is out of range: use 1 … {MAX_BATCH_EVENTS}"
-            )
-        if not 4096 <= self.batch_bytes <= MAX_BATCH_BYTES:
-            raise ValueError(
-                f"batch_bytes {self.batch_bytes} is out of range: use 4096 … {MAX_BATCH_BYTES}"
-            )
+        check_range("listen_port", self.listen_port, 1, 65535)
+        check_range("batch_events", self.batch_events, 1, MAX_BATCH_EVENTS)
+        check_range("batch_bytes", self.batch_bytes, 4096, MAX_BATCH_BYTES)
         for name in ("comms_lost_after_s", "backoff_initial_s", "backoff_max_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")

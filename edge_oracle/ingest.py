@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from citypass.protocol.sensor_events import EventDomain
 from edge_oracle.adapters.camera import parse_camera_line
@@ -26,23 +27,21 @@ log = logging.getLogger("edge_oracle.ingest")
 GROUP_LINES = 256  # lines per transaction: one fsync for many events
 
 
+# A service object, compared and hashed by identity; no repr (it holds the device keys).
+@dataclass(eq=False, repr=False)
 class Ingestor:
     """Parse + normalise + append; usable without threads (tests, the simulator)."""
 
-    def __init__(
-        self,
-        outbox: Outbox,
-        keys: KeyRing,
-        domain: EventDomain,
-        normaliser: Normaliser,
-        metrics: EdgeMetrics,
-    ) -> None:
-        self.outbox = outbox
-        self.keys = keys
-        self.domain = domain
-        self.normaliser = normaliser
-        self.metrics = metrics
-        self.clock_ms = max((s.last_seen_ms for s in normaliser.states.values()), default=0)
+    outbox: Outbox
+    keys: KeyRing
+    domain: EventDomain
+    normaliser: Normaliser
+    metrics: EdgeMetrics
+    # The newest reading time seen, starting from the sensors' states (not passed in).
+    clock_ms: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clock_ms = max((s.last_seen_ms for s in self.normaliser.states.values()), default=0)
 
     def parse(self, line: Line, source: LineSource) -> Reading | None:
         """The reading on this line, or None (blank, ignored or malformed: logged and counted)."""

@@ -13,28 +13,18 @@ from edge_oracle.errors import KeystoreError
 PASSWORD_ENV = "CITYPASS_EDGE_PASSWORD"
 KEYSTORE_FILE = Path("keystore") / "device.json"
 
-
-def resolve_password(password_file: Path | None) -> str:
-    """The keystore password from --password-file, else $CITYPASS_EDGE_PASSWORD. Never echoed."""
-    return keystore.resolve_secret(password_file, PASSWORD_ENV, error=KeystoreError)
-
-
-def keystore_path(data_dir: Path) -> Path:
-    return data_dir / KEYSTORE_FILE
-
-
-def create_device_key(data_dir: Path, password: str) -> LocalAccount:
-    return keystore.create_keystore(
-        keystore_path(data_dir), password, error=KeystoreError,
-        exists_hint="this data directory has a device key",
-    )  # fmt: skip
-
-
-def load_device_key(data_dir: Path, password: str) -> LocalAccount:
-    return keystore.load_keystore(
-        keystore_path(data_dir), password, error=KeystoreError, name="the device keystore",
-        missing_hint=f"run `citypass-edge init --data-dir {data_dir}`",
-    )  # fmt: skip
+DEVICE_KEY = keystore.DaemonKey(
+    relative_path=KEYSTORE_FILE,
+    password_env=PASSWORD_ENV,
+    error=KeystoreError,
+    name="the device keystore",
+    exists_hint="this data directory has a device key",
+    missing_hint="run `citypass-edge init --data-dir {data_dir}`",
+)
+resolve_password = DEVICE_KEY.resolve_password
+keystore_path = DEVICE_KEY.path
+create_device_key = DEVICE_KEY.create
+load_device_key = DEVICE_KEY.load
 
 
 def decrypt(document: dict, password: str, where: str) -> LocalAccount:

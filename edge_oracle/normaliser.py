@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from citypass.protocol.sensor_events import SOURCE_TYPES, ZERO_HASH, evidence_hash
+from citypass.protocol.sensor_events import SOURCE_TYPES, CameraFields, evidence_hash
 from edge_oracle.adapters.camera import INCIDENT_EVENTS, OCCUPANCY_EVENTS
 from edge_oracle.readings import CameraDetection, Reading, SlotReading
 
 
 @dataclass(frozen=True)
-class Draft:
+class Draft(CameraFields):
     """An event before the outbox gives it a device sequence and the device key signs it."""
 
     sensor: str
@@ -25,11 +25,6 @@ class Draft:
     slot_id: int
     event_time_ms: int
     occupied: bool = False
-    confidence_bps: int = 10_000
-    lat_e6: int = 0
-    lon_e6: int = 0
-    vehicle_type: str = ""
-    evidence_hash: bytes = ZERO_HASH
     evidence: bytes | None = None
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from citypass.core import sqlite_stores
 from citypass.protocol.sensor_events import EventDomain, SensorEvent, SignedEvent, sign_event
 from edge_oracle.devices import KeyRing
 from edge_oracle.errors import OutboxError
@@ -119,65 +120,57 @@ class Outbox:
         drafts = list(drafts)
         now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         signed: list[SignedEvent] = []
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                for draft in drafts:
-                    device = keys.for_sensor(draft.sensor)
-                    if device is None:
-                        raise OutboxError(
-                            f"no device key for sensor {draft.sensor!r}: add it to the devices file"
-                        )
-                    sequence = self._next_sequence(device.address)
-                    event = SensorEvent(
-                        device=device.address,
-                        sequence=sequence,
-                        event_type=draft.event_type,
-                        source_type=draft.source_type,
-                        slot_id=draft.slot_id,
-                        event_time_ms=draft.event_time_ms,
-                        occupied=draft.occupied,
-                        confidence_bps=draft.confidence_bps,
-                        lat_e6=draft.lat_e6,
-                        lon_e6=draft.lon_e6,
-                        vehicle_type=draft.vehicle_type,
-                        evidence_hash=draft.evidence_hash,
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            for draft in drafts:
+                device = keys.for_sensor(draft.sensor)
+                if device is None:
+                    raise OutboxError(
+                        f"no device key for sensor {draft.sensor!r}: add it to the devices file"
                     )
-                    item = sign_event(event, device.key, domain, draft.evidence)
-                    wire = replace(item, evidence=None).to_wire()
-                    text = json.dumps(wire, separators=(",", ":"))
-                    evidence_size = (
-                        0 if draft.evidence is None else (len(draft.evidence) + 2) // 3 * 4
-                    )
-                    self.db.execute(
-                        "INSERT INTO events (device, sequence, event_id, event_type, wire, evidence,"
-                        " size, created_ms) VALUES (?,?,?,?,?,?,?,?)",
-                        (
-                            event.device,
-                            sequence,
-                            wire["eventId"],
-                            event.event_type,
-                            text,
-                            draft.evidence,
-                            len(text) + evidence_size + 16,
-                            now_ms,
-                        ),
-                    )
-                    signed.append(item)
-                for sensor, state in (states or {}).items():
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO sensor_state VALUES (?, ?)",
-                        (sensor, json.dumps(state.to_json())),
-                    )
-                for source, (line, offset) in (positions or {}).items():
-                    self.db.execute(
-                        "INSERT OR REPLACE INTO input_position VALUES (?, ?, ?)",
-                        (source, line, offset),
-                    )
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+                sequence = self._next_sequence(device.address)
+                event = SensorEvent(
+                    device=device.address,
+                    sequence=sequence,
+                    event_type=draft.event_type,
+                    source_type=draft.source_type,
+                    slot_id=draft.slot_id,
+                    event_time_ms=draft.event_time_ms,
+                    occupied=draft.occupied,
+                    confidence_bps=draft.confidence_bps,
+                    lat_e6=draft.lat_e6,
+                    lon_e6=draft.lon_e6,
+                    vehicle_type=draft.vehicle_type,
+                    evidence_hash=draft.evidence_hash,
+                )
+                item = sign_event(event, device.key, domain, draft.evidence)
+                wire = replace(item, evidence=None).to_wire()
+                text = json.dumps(wire, separators=(",", ":"))
+                evidence_size = 0 if draft.evidence is None else (len(draft.evidence) + 2) // 3 * 4
+                self.db.execute(
+                    "INSERT INTO events (device, sequence, event_id, event_type, wire, evidence,"
+                    " size, created_ms) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        event.device,
+                        sequence,
+                        wire["eventId"],
+                        event.event_type,
+                        text,
+                        draft.evidence,
+                        len(text) + evidence_size + 16,
+                        now_ms,
+                    ),
+                )
+                signed.append(item)
+            for sensor, state in (states or {}).items():
+                self.db.execute(
+                    "INSERT OR REPLACE INTO sensor_state VALUES (?, ?)",
+                    (sensor, json.dumps(state.to_json())),
+                )
+            for source, (line, offset) in (positions or {}).items():
+                self.db.execute(
+                    "INSERT OR REPLACE INTO input_position VALUES (?, ?, ?)",
+                    (source, line, offset),
+                )
         return signed
 
     def _next_sequence(self, device: str) -> int:
@@ -298,13 +291,10 @@ class Outbox:
 
     def _check_domain(self, domain: EventDomain) -> None:
         """Events already signed for one chain/registry must not be mixed with another's."""
-        key = f"{domain.chain_id}:{domain.registry.lower()}"
-        with self.lock:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'domain'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('domain', ?)", (key,))
-            elif row[0] != key:
-                raise OutboxError(
-                    f"{self.path} holds events signed for chain:registry {row[0]}, not {key}:"
-                    " use another --data-dir or deliver the old outbox first"
-                )
+        sqlite_stores.bind_deployment(
+            self.db, self.lock, "domain", domain.chain_id, domain.registry,
+            lambda bound, key: OutboxError(
+                f"{self.path} holds events signed for chain:registry {bound}, not {key}:"
+                " use another --data-dir or deliver the old outbox first"
+            ),
+        )  # fmt: skip

@@ -68,9 +68,7 @@ def main() -> None:
 
 @main.command(short_help="Create a data directory: genesis, config, encrypted authority key.")
 @data_dir_option
-@click.option(
-    "--chain-id", default=DEFAULT_CHAIN_ID, show_default=True, type=click.IntRange(1, 2**32 - 1)
-)
+@shown_option("--chain-id", DEFAULT_CHAIN_ID, click.IntRange(1, 2**32 - 1))
 @shown_option(
     "--block-period",
     1.0,
@@ -132,13 +130,8 @@ def init(
 
 @main.command(short_help="Run the node: JSON-RPC over HTTP and WebSocket.")
 @data_dir_option
-@click.option(
-    "--rpc-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address of the public JSON-RPC endpoint.",
-)
-@click.option("--rpc-port", default=8545, show_default=True, type=click.IntRange(1, 65535))
+@shown_option("--rpc-host", "127.0.0.1", str, "Address of the public JSON-RPC endpoint.")
+@shown_option("--rpc-port", 8545, click.IntRange(1, 65535))
 @password_file_option
 @click.option(
     "--admin-port",
@@ -232,7 +225,7 @@ def start(
 
 
 @main.command(short_help="Show head, pending, journal size, last snapshot and peers.")
-@click.option("--rpc-url", default="http://127.0.0.1:8545", show_default=True)
+@shown_option("--rpc-url", "http://127.0.0.1:8545", str)
 def status(rpc_url: str) -> None:
     try:
         reply = requests.post(

@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils import is_checksum_address
 
 from citypass.core.files import write_json_atomically
+from citypass.core.ranges import check_range
 from ledger_node.errors import ConfigError
 
 CONFIG_FILE = "config.json"
@@ -35,20 +36,11 @@ class NodeConfig:
     genesis_timestamp: int
 
     def validate(self) -> None:
-        if not 1 <= self.chain_id < 2**32:
-            raise ConfigError(f"chain_id {self.chain_id} is out of range: use 1 … 4294967295")
-        if not 0 <= self.block_period <= 60:
-            raise ConfigError(f"block_period {self.block_period} s is out of range: use 0 … 60")
-        if not 1 <= self.max_block_txs <= 100_000:
-            raise ConfigError(f"max_block_txs {self.max_block_txs} is out of range: use 1 … 100000")
-        if not 1_000_000 <= self.gas_limit <= 2_000_000_000:
-            raise ConfigError(
-                f"gas_limit {self.gas_limit} is out of range: use 1000000 … 2000000000"
-            )
-        if not 1 <= self.snapshot_every <= 1_000_000:
-            raise ConfigError(
-                f"snapshot_every {self.snapshot_every} is out of range: use 1 … 1000000"
-            )
+        check_range("chain_id", self.chain_id, 1, 2**32 - 1, error=ConfigError)
+        check_range("block_period", self.block_period, 0, 60, unit="s", error=ConfigError)
+        check_range("max_block_txs", self.max_block_txs, 1, 100_000, error=ConfigError)
+        check_range("gas_limit", self.gas_limit, 1_000_000, 2_000_000_000, error=ConfigError)
+        check_range("snapshot_every", self.snapshot_every, 1, 1_000_000, error=ConfigError)
         if not isinstance(self.authority, str) or not is_checksum_address(self.authority):
             raise ConfigError(f"authority {self.authority!r} is not a checksummed address")
         if self.genesis_timestamp <= 0:

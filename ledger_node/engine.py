@@ -20,8 +20,9 @@ import aiohttp
 import ujson
 
 from citypass.core.net import free_port
-from citypass.core.process import die_with_parent
+from citypass.core.process import die_with_parent, stop_process
 from ledger_node.errors import EngineError
+from ledger_node.rpc_batch import batch_answers, batch_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 ANVIL_CANDIDATES = (
@@ -134,13 +135,7 @@ class Engine:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        stop_process(self._process, timeout=5)
         self._process = None
         if self._states_dir is not None:
             shutil.rmtree(self._states_dir, ignore_errors=True)
@@ -216,19 +211,9 @@ class Engine:
 
     async def _batch_request(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         first = self._ids + 1
-        payload = [
-            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
-            for i, (m, p) in enumerate(calls)
-        ]
         self._ids += len(calls)
-        answers = await self.raw_request(payload)
-        if not isinstance(answers, list):
-            error = answers.get("error") if isinstance(answers, dict) else None
-            message = (error or {}).get("message", "the engine refused the batch")
-            return [{"error": {"code": -32603, "message": message}} for _ in calls]
-        by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
-        missing = {"error": {"code": -32603, "message": "no answer"}}
-        return [by_id.get(first + i, missing) for i in range(len(calls))]
+        answers = await self.raw_request(batch_payload(first, calls))
+        return batch_answers(answers, first, len(calls), "no answer")
 
     async def mine(self, timestamp: int) -> None:
         await self.call("evm_mine", [{"timestamp": timestamp, "blocks": 1}])

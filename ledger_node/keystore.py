@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eth_account.signers.local import LocalAccount
-
 from citypass.core import keystore
 from ledger_node.config import AUTHORITY_KEYSTORE, KEYSTORE_DIR
 from ledger_node.errors import KeystoreError
@@ -14,25 +12,16 @@ from ledger_node.errors import KeystoreError
 PASSWORD_ENV = "LEDGER_NODE_PASSWORD"
 RESTORE_HINT = "restore it from your backup"
 
-
-def resolve_password(password_file: Path | None) -> str:
-    """The keystore password from --password-file, else $LEDGER_NODE_PASSWORD. Never echoed."""
-    return keystore.resolve_secret(password_file, PASSWORD_ENV, error=KeystoreError)
-
-
-def keystore_path(data_dir: Path) -> Path:
-    return data_dir / KEYSTORE_DIR / AUTHORITY_KEYSTORE
-
-
-def create_authority(data_dir: Path, password: str) -> LocalAccount:
-    return keystore.create_keystore(
-        keystore_path(data_dir), password, error=KeystoreError,
-        exists_hint="this data directory already has an authority key",
-    )  # fmt: skip
-
-
-def load_authority(data_dir: Path, password: str) -> LocalAccount:
-    return keystore.load_keystore(
-        keystore_path(data_dir), password, error=KeystoreError,
-        name="the authority keystore", missing_hint=RESTORE_HINT, damaged_hint=RESTORE_HINT,
-    )  # fmt: skip
+AUTHORITY_KEY = keystore.DaemonKey(
+    relative_path=Path(KEYSTORE_DIR) / AUTHORITY_KEYSTORE,
+    password_env=PASSWORD_ENV,
+    error=KeystoreError,
+    name="the authority keystore",
+    exists_hint="this data directory already has an authority key",
+    missing_hint=RESTORE_HINT,
+    damaged_hint=RESTORE_HINT,
+)
+resolve_password = AUTHORITY_KEY.resolve_password
+keystore_path = AUTHORITY_KEY.path
+create_authority = AUTHORITY_KEY.create
+load_authority = AUTHORITY_KEY.load

@@ -30,7 +30,9 @@ import ujson
 from prometheus_client.core import Metric
 
 from citypass.core.prometheus import counter_by, counter_value, gauge_value
+from citypass.core.ranges import check_range
 from ledger_node.errors import INVALID_PARAMS, LIMIT_EXCEEDED, RpcError
+from ledger_node.rpc_batch import batch_answers, batch_payload
 
 GAS_CAPPED = frozenset({"eth_call", "eth_estimateGas", "eth_createAccessList", "debug_traceCall"})
 HEAVY_READS = GAS_CAPPED | frozenset(
@@ -65,36 +67,20 @@ class ReadLimits:
 
     def validate(self) -> None:
         """Raises ValueError naming the option that is out of range."""
-        if not 1_000_000 <= self.gas_cap <= 2_000_000_000:
-            raise ValueError(
-                f"--rpc-gas-cap {self.gas_cap} is out of range: use 1000000 … 2000000000"
-            )
-        if not 100_000 <= self.trace_gas_cap <= self.gas_cap:
-            raise ValueError(
-                f"--rpc-trace-gas-cap {self.trace_gas_cap} is out of range: use 100000 … "
-                f"the gas cap ({self.gas_cap})"
-            )
-        if not 0.05 <= self.evm_timeout <= 300:
-            raise ValueError(
-                f"--rpc-evm-timeout {self.evm_timeout} s is out of range: use 0.05 … 300"
-            )
-        if not 1 <= self.concurrency <= 64:
-            raise ValueError(
-                f"--rpc-read-concurrency {self.concurrency} is out of range: use 1 … 64"
-            )
-        if not 1 <= self.per_client <= self.concurrency:
-            raise ValueError(
-                f"--rpc-read-per-client {self.per_client} is out of range: use 1 … "
-                f"--rpc-read-concurrency ({self.concurrency})"
-            )
-        if not 1 <= self.per_client_queue <= 100_000:
-            raise ValueError(
-                f"--rpc-read-queue {self.per_client_queue} is out of range: use 1 … 100000"
-            )
-        if not 0 <= self.rate <= 1_000_000:
-            raise ValueError(f"--rpc-rate-limit {self.rate} is out of range: use 0 (off) … 1000000")
-        if not 1 <= self.burst <= 10_000_000:
-            raise ValueError(f"--rpc-rate-burst {self.burst} is out of range: use 1 … 10000000")
+        check_range("--rpc-gas-cap", self.gas_cap, 1_000_000, 2_000_000_000)
+        check_range(
+            "--rpc-trace-gas-cap", self.trace_gas_cap, 100_000, self.gas_cap,
+            high_text=f"the gas cap ({self.gas_cap})",
+        )  # fmt: skip
+        check_range("--rpc-evm-timeout", self.evm_timeout, 0.05, 300, unit="s")
+        check_range("--rpc-read-concurrency", self.concurrency, 1, 64)
+        check_range(
+            "--rpc-read-per-client", self.per_client, 1, self.concurrency,
+            high_text=f"--rpc-read-concurrency ({self.concurrency})",
+        )  # fmt: skip
+        check_range("--rpc-read-queue", self.per_client_queue, 1, 100_000)
+        check_range("--rpc-rate-limit", self.rate, 0, 1_000_000, low_text="0 (off)")
+        check_range("--rpc-rate-burst", self.burst, 1, 10_000_000)
         parse_networks(self.rate_exempt)
 
 
@@ -252,10 +238,7 @@ class ReadLimiter:
     async def _light_chunk(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         first = self._ids + 1
         self._ids += len(calls)
-        payload = [
-            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
-            for i, (m, p) in enumerate(calls)
-        ]
+        payload = batch_payload(first, calls)
         try:
             reply = await self._post(self._light_client(), payload, LIGHT_TIMEOUT)
         except TimeoutError:
@@ -263,13 +246,7 @@ class ReadLimiter:
             return [
                 _limit_error(f"the engine did not answer within {LIGHT_TIMEOUT:g} s; retry later")
             ] * len(calls)
-        if not isinstance(reply, list):
-            error = reply.get("error") if isinstance(reply, dict) else None
-            message = (error or {}).get("message", "the engine refused the batch")
-            return [{"error": {"code": -32603, "message": message}} for _ in calls]
-        by_id = {a.get("id"): a for a in reply if isinstance(a, dict)}
-        missing = {"error": {"code": -32603, "message": "the engine gave no answer; retry"}}
-        return [by_id.get(first + i, missing) for i in range(len(calls))]
+        return batch_answers(reply, first, len(calls), "the engine gave no answer; retry")
 
     # ----------------------------------------------------------------------------- heavy reads
 

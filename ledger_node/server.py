@@ -11,6 +11,7 @@ import aiohttp
 import ujson
 from aiohttp import WSMsgType, web
 
+from citypass.core import http_errors
 from ledger_node import rpc_params
 from ledger_node.errors import (
     INTERNAL_ERROR,
@@ -440,23 +441,21 @@ HTTP_HINTS = {
 }
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """aiohttp's own error pages are plain text: every error leaves as a JSON-RPC error."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        hint = HTTP_HINTS.get(exc.status, exc.reason)
-        error = RpcError(INVALID_REQUEST, f"HTTP {exc.status}: {hint}")
-        return web.json_response(_error(None, error), status=exc.status, dumps=ujson.dumps)
-    except Exception:
-        log.exception("internal error on %s %s", request.method, request.path)
-        error = RpcError(INTERNAL_ERROR, "internal error; this is a bug, please report it")
-        # JSON-RPC carries its errors with HTTP 200; a failing /health is an unhealthy node.
-        status = 200 if request.path == "/" else 503
-        return web.json_response(_error(None, error), status=status, dumps=ujson.dumps)
+def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    hint = HTTP_HINTS.get(exc.status, exc.reason)
+    error = RpcError(INVALID_REQUEST, f"HTTP {exc.status}: {hint}")
+    return web.json_response(_error(None, error), status=exc.status, dumps=ujson.dumps)
+
+
+def _internal_error(request: web.Request) -> web.Response:
+    error = RpcError(INTERNAL_ERROR, "internal error; this is a bug, please report it")
+    # JSON-RPC carries its errors with HTTP 200; a failing /health is an unhealthy node.
+    status = 200 if request.path == "/" else 503
+    return web.json_response(_error(None, error), status=status, dumps=ujson.dumps)
+
+
+# aiohttp's own error pages are plain text: every error leaves as a JSON-RPC error.
+json_errors = http_errors.json_errors(_http_error, _internal_error, log)
 
 
 def build_app(gateway: RpcGateway) -> web.Application:

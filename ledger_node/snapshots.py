@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import gzip
 import logging
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from citypass.core.files import fsync_path
+from citypass.core.files import write_atomically
 from ledger_node.config import SNAPSHOT_DIR
 from ledger_node.disk_guard import DiskGuard, is_disk_error
 from ledger_node.errors import INTERNAL_ERROR, LIMIT_EXCEEDED, RpcError
@@ -31,24 +30,20 @@ class SnapshotWriter:
 
     def write(self, state: str, head: dict[str, Any]) -> Snapshot:
         """Write anvil_dumpState's answer (`state`) taken at block `head` atomically (temp
-        file, fsync, rename), then journal it; RpcError when it could not be written."""
+        file, fsync, rename: write_atomically), then journal it; RpcError when it could not be
+        written."""
         number = int(head["number"], 16)
         directory = self.directory
         final = directory / f"state-{number:012d}.json"
-        temporary = directory / f".state-{number:012d}.json.tmp"
         try:
             directory.mkdir(exist_ok=True)
-            for stale in directory.glob(".state-*.json.tmp"):  # left by a crash
+            # Left by a crash: write_atomically's temporary files (".state-….json….tmp") and
+            # those of the node's earlier versions (".state-….json.tmp").
+            for stale in directory.glob(".state-*.tmp"):
                 stale.unlink(missing_ok=True)
             # anvil_dumpState answers gzip'd JSON in hex; anvil --load-state reads the plain JSON.
-            with open(temporary, "wb") as handle:
-                handle.write(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, final)
-            fsync_path(directory)
+            write_atomically(final, gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
         except OSError as exc:
-            temporary.unlink(missing_ok=True)
             raise self._failed(exc, number) from exc
         snapshot = Snapshot(number, final.name, bytes.fromhex(head["hash"][2:]))
         try:

@@ -19,6 +19,7 @@ from aiohttp import web
 from prometheus_client.core import Metric
 
 from citypass.core.prometheus import counter_value, gauge_value
+from citypass.core.ranges import check_range
 from ledger_node.errors import LIMIT_EXCEEDED, RpcError
 
 log = logging.getLogger("ledger_node.ws")
@@ -40,20 +41,10 @@ class WsLimits:
 
     def validate(self) -> None:
         """Raises ValueError naming the option that is out of range."""
-        if not 1 <= self.max_connections <= 100_000:
-            raise ValueError(
-                f"--ws-max-connections {self.max_connections} is out of range: use 1 … 100000"
-            )
-        if not 1 <= self.max_subscriptions <= 10_000:
-            raise ValueError(
-                f"--ws-max-subscriptions {self.max_subscriptions} is out of range: use 1 … 10000"
-            )
-        if not 1 <= self.max_queued <= 1_000_000:
-            raise ValueError(f"--ws-max-queued {self.max_queued} is out of range: use 1 … 1000000")
-        if not 1024 <= self.max_queued_bytes <= 1024**3:
-            raise ValueError(
-                f"--ws-max-queued-bytes {self.max_queued_bytes} is out of range: use 1024 … 1073741824"
-            )
+        check_range("--ws-max-connections", self.max_connections, 1, 100_000)
+        check_range("--ws-max-subscriptions", self.max_subscriptions, 1, 10_000)
+        check_range("--ws-max-queued", self.max_queued, 1, 1_000_000)
+        check_range("--ws-max-queued-bytes", self.max_queued_bytes, 1024, 1024**3)
 
 
 class WsRegistry:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from citypass.core.ranges import check_range
 from ledger_node.engine import Engine
 from ledger_node.errors import (
     INTERNAL_ERROR,
@@ -47,10 +48,7 @@ class SupervisionSettings:
     max_backoff: float = 30.0
 
     def validate(self) -> None:
-        if not 0 <= self.max_attempts <= 100:
-            raise ConfigError(
-                f"engine restart attempts {self.max_attempts} is out of range: use 0 … 100"
-            )
+        check_range("engine restart attempts", self.max_attempts, 0, 100, error=ConfigError)
         if not 0.05 <= self.backoff <= 60:
             raise ConfigError(f"engine restart backoff {self.backoff} s is out of range: 0.05 … 60")
         if not self.backoff <= self.max_backoff <= 600:

@@ -95,18 +95,7 @@ def _legacy(raw: bytes) -> DecodedTx:
         rlp.encode([nonce, gas_price, gas, to, value, data, _strip(chain_id), b"", b""])
     )
     sender = _recover(signing, recovery, r, s)
-    return DecodedTx(
-        keccak(raw),
-        raw,
-        sender,
-        chain_id,
-        _int(nonce),
-        to or None,
-        _int(value),
-        _int(gas_price),
-        _int(gas),
-        data,
-    )
+    return _decoded(raw, sender, chain_id, nonce, to, value, gas_price, gas, data)
 
 
 def _typed(raw: bytes, *, eip1559: bool) -> DecodedTx:
@@ -121,19 +110,30 @@ def _typed(raw: bytes, *, eip1559: bool) -> DecodedTx:
         chain_id, nonce, gas_price, gas, to, value, data, access, y, r, s = fields
     signing = keccak(raw[:1] + rlp.encode(fields[:-3]))
     sender = _recover(signing, _int(y), r, s)
-    return DecodedTx(
-        keccak(raw),
-        raw,
-        sender,
-        _int(chain_id),
-        _int(nonce),
-        to or None,
-        _int(value),
-        _int(gas_price),
-        _int(gas),
-        data,
+    return _decoded(
+        raw, sender, _int(chain_id), nonce, to, value, gas_price, gas, data,
         _access_list_gas(access),
-    )
+    )  # fmt: skip
+
+
+def _decoded(
+    raw: bytes,
+    sender: bytes,
+    chain_id: int,
+    nonce: bytes,
+    to: bytes,
+    value: bytes,
+    gas_price: bytes,
+    gas: bytes,
+    data: bytes,
+    access_list_gas: int = 0,
+) -> DecodedTx:
+    """The RLP fields of any accepted type as a DecodedTx: big-endian integers, and an empty
+    `to` for a contract creation."""
+    return DecodedTx(
+        keccak(raw), raw, sender, chain_id, _int(nonce), to or None, _int(value),
+        _int(gas_price), _int(gas), data, access_list_gas,
+    )  # fmt: skip
 
 
 def _access_list_gas(access: object) -> int:

@@ -11,7 +11,7 @@ import click
 import requests
 
 from citypass.core import jsonlogs
-from citypass.core.cli import file_option
+from citypass.core.cli import file_option, shown_option
 from oracles.config import DEFAULT_PASSWORD_ENV, load_settings
 from oracles.errors import OracleError
 from oracles.keystore import create_keystore, load_keystore, resolve_password
@@ -44,7 +44,7 @@ def main() -> None:
 @file_option(
     "--password-file", "File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD)."
 )
-@click.option("--password-env", default=DEFAULT_PASSWORD_ENV, show_default=True)
+@shown_option("--password-env", DEFAULT_PASSWORD_ENV, str)
 def init(
     keystore: Path, import_key_file: Path | None, password_file: Path | None, password_env: str
 ) -> None:
@@ -117,7 +117,7 @@ def run(config_file: Path | None, **flags: Any) -> None:
 
 
 @main.command(short_help="Print the /health of a running daemon.")
-@click.option("--url", default="http://127.0.0.1:8740", show_default=True)
+@shown_option("--url", "http://127.0.0.1:8740", str)
 def status(url: str) -> None:
     try:
         reply = requests.get(url.rstrip("/") + "/health", timeout=5)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from citypass.core import sqlite_stores
 from oracles.errors import InboxError
 
 SCHEMA = """
@@ -111,16 +112,13 @@ class Inbox:
 
     def bind(self, chain_id: int, registry: str) -> None:
         """Tie the inbox to one deployment: events signed for another never mix in."""
-        identity = f"{chain_id}:{registry.lower()}"
-        with self.lock:
-            row = self.db.execute("SELECT value FROM meta WHERE key='deployment'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('deployment', ?)", (identity,))
-            elif row[0] != identity:
-                raise InboxError(
-                    f"{self.path} belongs to deployment {row[0]}, not {identity}: use another "
-                    "data_dir for this deployment"
-                )
+        sqlite_stores.bind_deployment(
+            self.db, self.lock, "deployment", chain_id, registry,
+            lambda bound, identity: InboxError(
+                f"{self.path} belongs to deployment {bound}, not {identity}: use another "
+                "data_dir for this deployment"
+            ),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------------ ingest
 
@@ -167,31 +165,25 @@ class Inbox:
     ) -> None:
         """One durable transaction for a whole request."""
         now = int(time.time() * 1000)
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany(
-                    "INSERT INTO events (event_id, digest, device, sequence, event_type, "
-                    "source_type, slot_id, event_time_ms, occupied, confidence_bps, lat_e6, "
-                    "lon_e6, vehicle_type, evidence_hash, evidence_cid, received_ms) "
-                    f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now})",
-                    accepted,
-                )
-                self.db.executemany("INSERT INTO refused VALUES (?,?,?,?)", refused)
-                self.db.executemany(
-                    "INSERT INTO device_sequence VALUES (?, ?) "
-                    "ON CONFLICT(device) DO UPDATE SET last = excluded.last",
-                    list(sequences.items()),
-                )
-                self.db.executemany(
-                    "INSERT INTO incidents (event_id, row, state) "
-                    "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
-                    [(eid,) for eid in incident_ids],
-                )
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            self.db.executemany(
+                "INSERT INTO events (event_id, digest, device, sequence, event_type, "
+                "source_type, slot_id, event_time_ms, occupied, confidence_bps, lat_e6, "
+                "lon_e6, vehicle_type, evidence_hash, evidence_cid, received_ms) "
+                f"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,{now})",
+                accepted,
+            )
+            self.db.executemany("INSERT INTO refused VALUES (?,?,?,?)", refused)
+            self.db.executemany(
+                "INSERT INTO device_sequence VALUES (?, ?) "
+                "ON CONFLICT(device) DO UPDATE SET last = excluded.last",
+                list(sequences.items()),
+            )
+            self.db.executemany(
+                "INSERT INTO incidents (event_id, row, state) "
+                "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
+                [(eid,) for eid in incident_ids],
+            )
 
     # --------------------------------------------------------------------------- aggregation
 
@@ -216,10 +208,7 @@ class Inbox:
     def depth(self) -> int:
         """Accepted events not yet folded into a recorded report."""
         cursor, _ = self.checkpoint()
-        with self.lock:
-            return self.db.execute(
-                "SELECT count(*) FROM events WHERE row > ?", (cursor,)
-            ).fetchone()[0]
+        return self._number("SELECT count(*) FROM events WHERE row > ?", cursor)
 
     def record_report(
         self, payloads: Sequence[dict[str, Any]], cursor: int, snapshot: dict[str, Any]
@@ -227,23 +216,17 @@ class Inbox:
         """The reports built from the events up to `cursor`, and the aggregator state after
         them, in one transaction (exactly once: either both or neither)."""
         now = int(time.time() * 1000)
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.executemany(
-                    "INSERT INTO reports (sequence, payload, state, created_ms) "
-                    "VALUES (?, ?, 'pending', ?)",
-                    [(p["sequence"], json.dumps(p), now) for p in payloads],
-                )
-                self.db.execute(
-                    "INSERT INTO aggregation VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
-                    "SET cursor = excluded.cursor, snapshot = excluded.snapshot",
-                    (cursor, json.dumps(snapshot)),
-                )
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            self.db.executemany(
+                "INSERT INTO reports (sequence, payload, state, created_ms) "
+                "VALUES (?, ?, 'pending', ?)",
+                [(p["sequence"], json.dumps(p), now) for p in payloads],
+            )
+            self.db.execute(
+                "INSERT INTO aggregation VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE "
+                "SET cursor = excluded.cursor, snapshot = excluded.snapshot",
+                (cursor, json.dumps(snapshot)),
+            )
 
     # ------------------------------------------------------------------------------ reports
 
@@ -256,23 +239,13 @@ class Inbox:
         return [ReportRecord(r[0], json.loads(r[1]), r[2], r[3]) for r in rows]
 
     def last_report_sequence(self) -> int:
-        with self.lock:
-            row = self.db.execute("SELECT max(sequence) FROM reports").fetchone()
-        return int(row[0] or 0)
+        return self._number("SELECT max(sequence) FROM reports")
 
     def last_observed_at(self) -> int:
-        with self.lock:
-            row = self.db.execute(
-                "SELECT max(json_extract(payload, '$.observedAt')) FROM reports"
-            ).fetchone()
-        return int(row[0] or 0)
+        return self._number("SELECT max(json_extract(payload, '$.observedAt')) FROM reports")
 
     def last_confirmed_sequence(self) -> int:
-        with self.lock:
-            row = self.db.execute(
-                "SELECT max(sequence) FROM reports WHERE state = 'confirmed'"
-            ).fetchone()
-        return int(row[0] or 0)
+        return self._number("SELECT max(sequence) FROM reports WHERE state = 'confirmed'")
 
     def report_payload(self, sequence: int, payload: dict[str, Any]) -> None:
         with self.lock:
@@ -325,7 +298,10 @@ class Inbox:
             )
 
     def incident_backlog(self) -> int:
+        return self._number("SELECT count(*) FROM incidents WHERE state = 'pending'")
+
+    def _number(self, query: str, *params: Any) -> int:
+        """The one number an aggregate query (count, max) answers; 0 for an empty table."""
         with self.lock:
-            return self.db.execute(
-                "SELECT count(*) FROM incidents WHERE state = 'pending'"
-            ).fetchone()[0]
+            row = self.db.execute(query, params).fetchone()
+        return int(row[0] or 0)

@@ -4,6 +4,7 @@ already filed, so sending a batch again after a crash or an outage is safe."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
@@ -33,15 +34,14 @@ def incident_input(event: InboxEvent) -> tuple:
     )
 
 
+# A service object, compared and hashed by identity; no repr (it holds the submitter key).
+@dataclass(eq=False, repr=False)
 class IncidentFiler:
-    def __init__(
-        self, inbox: Inbox, ledger: Ledger, submitter: LocalAccount, metrics: Metrics, batch: int
-    ) -> None:
-        self.inbox = inbox
-        self.ledger = ledger
-        self.submitter = submitter
-        self.metrics = metrics
-        self.batch = batch
+    inbox: Inbox
+    ledger: Ledger
+    submitter: LocalAccount
+    metrics: Metrics
+    batch: int
 
     def file_pending(self) -> int:
         filed = 0

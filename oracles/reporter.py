@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -33,29 +34,26 @@ log = logging.getLogger("oracles.reporter")
 STALE_MARGIN_SECONDS = 300
 
 
+# A service object, compared and hashed by identity; no repr (it holds the submitter key).
+@dataclass(eq=False, repr=False)
 class Reporter:
-    def __init__(
-        self,
-        inbox: Inbox,
-        ledger: Ledger,
-        submitter: LocalAccount,
-        signer_keys: list[bytes],
-        aggregator: Aggregator,
-        metrics: Metrics,
-        max_report_words: int,
-    ) -> None:
-        self.inbox = inbox
-        self.ledger = ledger
-        self.submitter = submitter
-        self.signer_keys = signer_keys
-        self.aggregator = aggregator
-        self.metrics = metrics
-        self.max_report_words = max_report_words
-        self.cursor, snapshot = inbox.checkpoint()
+    inbox: Inbox
+    ledger: Ledger
+    submitter: LocalAccount
+    signer_keys: list[bytes]
+    aggregator: Aggregator
+    metrics: Metrics
+    max_report_words: int
+    # Restored from the inbox's checkpoint, not passed in.
+    cursor: int = field(init=False)
+    last_observed_at: int = field(init=False)
+    domain: ReportDomain | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.cursor, snapshot = self.inbox.checkpoint()
         if snapshot is not None:
-            aggregator.restore(snapshot)
-        self.last_observed_at = inbox.last_observed_at()
-        self.domain: ReportDomain | None = None
+            self.aggregator.restore(snapshot)
+        self.last_observed_at = self.inbox.last_observed_at()
 
     # ---------------------------------------------------------------------------- building
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from citypass.core import http_errors
 from citypass.core.json_nesting import nesting_exceeds
 from oracles.config import OracleSettings
 from oracles.metrics import Metrics
@@ -29,20 +30,16 @@ def _error(status: int, reason: str, message: str) -> web.Response:
     return web.json_response({"error": reason, "message": message}, status=status)
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """aiohttp's own error pages are plain text; the edge and operators get JSON."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _error(exc.status, "http_error", f"{request.method} {request.path}: {exc.reason}")
-    except Exception:
-        log.exception("internal error on %s %s", request.method, request.path)
-        return _error(
-            503, "unavailable", "internal error (logged); retry, and report it if it lasts"
-        )
+def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+    return _error(exc.status, "http_error", f"{request.method} {request.path}: {exc.reason}")
+
+
+def _internal_error(request: web.Request) -> web.Response:
+    return _error(503, "unavailable", "internal error (logged); retry, and report it if it lasts")
+
+
+# aiohttp's own error pages are plain text; the edge and operators get JSON.
+json_errors = http_errors.json_errors(_http_error, _internal_error, log)
 
 
 class IngestService(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,37 @@ def decrypt_keystore(
     except (KeyError, TypeError, AttributeError, NotImplementedError) as exc:
         # A damaged or foreign document: a missing field, a wrong type, another version.
         raise error(f"{where} is not a usable V3 keystore ({type(exc).__name__}: {exc})") from exc
+
+
+@dataclass(frozen=True)
+class DaemonKey:
+    """A daemon's own key, at a fixed place in its data directory, with that daemon's password
+    variable, error class and hints: the node's authority key, the edge's device key."""
+
+    relative_path: Path
+    password_env: str
+    error: type[Exception]
+    name: str  # "the authority keystore", in messages
+    exists_hint: str
+    # What to run or restore when the file is missing; `{data_dir}` is filled in.
+    missing_hint: str
+    damaged_hint: str = ""
+
+    def resolve_password(self, password_file: Path | None) -> str:
+        """The keystore password from --password-file, else $password_env. Never echoed."""
+        return resolve_secret(password_file, self.password_env, error=self.error)
+
+    def path(self, data_dir: Path) -> Path:
+        return data_dir / self.relative_path
+
+    def create(self, data_dir: Path, password: str) -> LocalAccount:
+        return create_keystore(
+            self.path(data_dir), password, error=self.error, exists_hint=self.exists_hint
+        )
+
+    def load(self, data_dir: Path, password: str) -> LocalAccount:
+        return load_keystore(
+            self.path(data_dir), password, error=self.error, name=self.name,
+            missing_hint=self.missing_hint.format(data_dir=data_dir),
+            damaged_hint=self.damaged_hint,
+        )  # fmt: skip

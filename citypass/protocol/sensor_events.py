@@ -105,8 +105,21 @@ class EventDomain(ContractDomain):
         return self.verifying_contract
 
 
+@dataclass(frozen=True, kw_only=True)
+class CameraFields:
+    """What a camera adds to an event (a slot sensor leaves the defaults): its confidence, the
+    position in micro-degrees, the vehicle type and the evidence's hash. Shared by the signed
+    event and the edge's draft of one; keyword-only, after each one's own fields."""
+
+    confidence_bps: int = 10_000
+    lat_e6: int = 0
+    lon_e6: int = 0
+    vehicle_type: str = ""
+    evidence_hash: bytes = ZERO_HASH
+
+
 @dataclass(frozen=True)
-class SensorEvent:
+class SensorEvent(CameraFields):
     """One normalised event, as signed. Times are Unix milliseconds; positions micro-degrees."""
 
     device: str
@@ -116,11 +129,6 @@ class SensorEvent:
     slot_id: int = 0
     event_time_ms: int = 0
     occupied: bool = False
-    confidence_bps: int = 10_000
-    lat_e6: int = 0
-    lon_e6: int = 0
-    vehicle_type: str = ""
-    evidence_hash: bytes = ZERO_HASH
     event_id: bytes = field(default=b"")
 
     def __post_init__(self) -> None:

@@ -17,14 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES, VEHICLE_TYPES
-from edge_oracle.adapters.fields import (
-    load_json_line,
-    personal_fields,
-    require,
-    sensor_id,
-    slot_id,
-    timestamp_ms,
-)
+from edge_oracle.adapters.fields import load_json_object, require, sensor_id, slot_id, timestamp_ms
 from edge_oracle.errors import ReadingError
 from edge_oracle.readings import CameraDetection
 
@@ -41,10 +34,7 @@ def parse_camera_line(
 ) -> tuple[CameraDetection | None, list[str]]:
     """The detection (None for an event type that is ignored) and the personal-looking keys that
     were dropped; ReadingError if malformed. `imagePath` is resolved against `image_root`."""
-    obj = load_json_line(line)
-    if not isinstance(obj, dict):
-        raise ReadingError("bad_json", "each line must be one JSON object")
-    dropped = personal_fields(obj)
+    obj, dropped = load_json_object(line)
     event = str(_nested(obj, "event", "type")).lower()
     if event in IGNORED_EVENTS:
         return None, dropped

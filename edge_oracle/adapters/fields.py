@@ -37,6 +37,15 @@ def load_json_line(line: str) -> Any:
     return obj
 
 
+def load_json_object(line: str) -> tuple[dict[str, Any], list[str]]:
+    """One device line as a JSON object, and the personal-looking keys in it (a reading never
+    copies them; the adapters count them). ReadingError("bad_json") if it is not one."""
+    obj = load_json_line(line)
+    if not isinstance(obj, dict):
+        raise ReadingError("bad_json", "each line must be one JSON object")
+    return obj, personal_fields(obj)
+
+
 def personal_fields(value: Any, path: str = "") -> list[str]:
     """Paths of keys in `value` (nested) that look like personal data."""
     found: list[str] = []

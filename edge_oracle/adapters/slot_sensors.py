@@ -9,23 +9,14 @@
 
 from __future__ import annotations
 
-from edge_oracle.adapters.fields import (
-    load_json_line,
-    personal_fields,
-    require,
-    sensor_id,
-    slot_id,
-    timestamp_ms,
-)
+from edge_oracle.adapters.fields import load_json_object, require, sensor_id, slot_id, timestamp_ms
 from edge_oracle.errors import ReadingError
 from edge_oracle.readings import SLOT_SENSOR_KINDS, SlotReading
 
 
 def parse_slot_line(line: str) -> tuple[SlotReading, list[str]]:
     """The reading and the personal-looking keys that were dropped; ReadingError if malformed."""
-    obj = load_json_line(line)
-    if not isinstance(obj, dict):
-        raise ReadingError("bad_json", "each line must be one JSON object")
+    obj, dropped = load_json_object(line)
     kind = obj.get("kind", "magnetometer")
     if kind not in SLOT_SENSOR_KINDS:
         raise ReadingError(
@@ -46,4 +37,4 @@ def parse_slot_line(line: str) -> tuple[SlotReading, list[str]]:
         heartbeat=heartbeat,
         decommissioned=status == "decommissioned",
     )
-    return reading, personal_fields(obj)
+    return reading, dropped

@@ -85,6 +85,20 @@ def simulate_day(config: SimConfig | None = None) -> Iterator[Reading]:
     yield from plan_day(config or SimConfig()).readings
 
 
+@dataclass
+class _Plan:
+    """What the sensors' and cameras' generators share: the settings and their one random
+    stream, the village, the simulated span [t0, end) and the readings made so far."""
+
+    rng: random.Random
+    config: SimConfig
+    layout: Layout
+    day0: int  # midnight of the start's own day: habits follow the clock
+    t0: int
+    end: int
+    readings: list[Reading] = field(default_factory=list)
+
+
 def plan_day(config: SimConfig) -> SimulatedDay:
     rng = random.Random(config.seed)
     layout = village_layout(config.slots, config.street_bays)
@@ -94,11 +108,12 @@ def plan_day(config: SimConfig) -> SimulatedDay:
     midnight = config.start.replace(hour=0, minute=0, second=0, microsecond=0)
     day0 = int(midnight.timestamp() * 1000)
     sessions, turned_away = _sessions(rng, config, day0, t0, end)
-    readings: list[Reading] = []
+    plan = _Plan(rng, config, layout, day0, t0, end)
     errors: Counter = Counter()
-    changes = _magnetometer_readings(rng, config, layout, sessions, t0, end, readings, errors)
-    _heartbeats(config, layout, sessions, t0, end, readings)
-    _incidents(rng, config, layout, day0, t0, end, readings)
+    changes = _magnetometer_readings(plan, sessions, errors)
+    _heartbeats(plan, sessions)
+    _incidents(plan)
+    readings = plan.readings
     readings.sort(key=lambda r: (r.ts_ms, r.sensor))
     return SimulatedDay(config, layout, sessions, readings, errors, changes, turned_away)
 
@@ -149,26 +164,18 @@ def _sessions(
 # --------------------------------------------------------------------------------- sensors
 
 
-def _magnetometer_readings(
-    rng: random.Random,
-    config: SimConfig,
-    layout: Layout,
-    sessions: list[Session],
-    t0: int,
-    end: int,
-    out: list[Reading],
-    errors: Counter,
-) -> int:
-    sensor_of = {slot: sensor for sensor, slot in layout.magnetometers.items()}
+def _magnetometer_readings(plan: _Plan, sessions: list[Session], errors: Counter) -> int:
+    rng, end, out = plan.rng, plan.end, plan.readings
+    sensor_of = {slot: sensor for sensor, slot in plan.layout.magnetometers.items()}
     changes = 0
     for session in sessions:
         sensor = sensor_of[session.slot]
         for at, occupied in ((session.arrive_ms, True), (session.leave_ms, False)):
-            if at <= t0 or at >= end:
+            if at <= plan.t0 or at >= end:
                 continue  # already parked at the start, or still parked at the end
             changes += 1
             seen = at + rng.randrange(5_000, 7_001)  # magnetometer latency 5–7 s
-            kind = rng.choice(ERROR_KINDS) if rng.random() < config.error_rate else None
+            kind = rng.choice(ERROR_KINDS) if rng.random() < plan.config.error_rate else None
             if kind is not None:
                 errors[kind] += 1
             if kind == "missed":
@@ -199,22 +206,15 @@ def _occupied_at(sessions_by_slot: dict[int, list[Session]], slot: int, at: int)
     return any(s.arrive_ms <= at < s.leave_ms for s in sessions_by_slot.get(slot, ()))
 
 
-def _heartbeats(
-    config: SimConfig,
-    layout: Layout,
-    sessions: list[Session],
-    t0: int,
-    end: int,
-    out: list[Reading],
-) -> None:
+def _heartbeats(plan: _Plan, sessions: list[Session]) -> None:
     by_slot: dict[int, list[Session]] = {}
     for session in sessions:
         by_slot.setdefault(session.slot, []).append(session)
-    for index, (sensor, slot) in enumerate(layout.magnetometers.items()):
+    for index, (sensor, slot) in enumerate(plan.layout.magnetometers.items()):
         # Staggered over the first ten minutes, so 280 sensors do not all report at once.
-        at = t0 + (index * 2_137) % 600_000
-        while at < end:
-            out.append(
+        at = plan.t0 + (index * 2_137) % 600_000
+        while at < plan.end:
+            plan.readings.append(
                 SlotReading(
                     sensor,
                     "magnetometer",
@@ -251,18 +251,11 @@ def _poisson(rng: random.Random, mean: float) -> int:
         k += 1
 
 
-def _incidents(
-    rng: random.Random,
-    config: SimConfig,
-    layout: Layout,
-    day0: int,
-    t0: int,
-    end: int,
-    out: list[Reading],
-) -> None:
+def _incidents(plan: _Plan) -> None:
+    rng, layout, day0, end = plan.rng, plan.layout, plan.day0, plan.end
     # Per-day rates scaled to the simulated slots; a shorter run keeps the incidents that fall
     # inside its window.
-    scale = config.slots / PILOT_SLOTS
+    scale = plan.config.slots / PILOT_SLOTS
     bays = layout.street_bays or layout.shared_slots
     plans = (
         ("illegal_parking", ILLEGAL_PARKING_PER_DAY, (8.5, 13.0, 19.5, 21.5)),
@@ -274,11 +267,11 @@ def _incidents(
     for incident, per_day, peaks in plans:
         days = max(1, -(-(end - day0) // DAY_MS))
         for at in _incident_times(rng, _poisson(rng, per_day * scale * days), day0, peaks, days):
-            if not t0 <= at < end:
+            if not plan.t0 <= at < end:
                 continue
             bay = rng.choice(bays)
             lat, lon = layout.position_e6(bay)
-            out.append(
+            plan.readings.append(
                 CameraDetection(
                     sensor=layout.camera_for(bay),
                     # Illegal parking is at a bay; dumping and jaywalking only have a position.

@@ -11,6 +11,7 @@ from eth_account import Account
 
 from citypass.core.keystore import (
     MIN_PASSWORD_LENGTH,
+    DaemonKey,
     create_keystore,
     decrypt_keystore,
     load_keystore,
@@ -127,3 +128,29 @@ def test_a_damaged_keystore_is_unreadable_or_unusable_not_a_wrong_password(tmp_p
         load(path)
     with pytest.raises(DaemonError, match="device #3 is not a usable V3 keystore"):
         decrypt_keystore([], PASSWORD, "device #3", error=DaemonError)
+
+
+def test_a_daemon_key_lives_at_its_place_in_the_data_dir_with_the_daemons_hints(
+    tmp_path, monkeypatch
+):
+    key = DaemonKey(
+        relative_path=Path("keystore") / "daemon.json",
+        password_env=ENV,
+        error=DaemonError,
+        name="the daemon keystore",
+        exists_hint="this data directory has a key",
+        missing_hint="run `daemon init --data-dir {data_dir}`",
+    )
+    assert key.path(tmp_path) == tmp_path / "keystore" / "daemon.json"
+    with pytest.raises(DaemonError, match=rf"missing: run `daemon init --data-dir {tmp_path}`$"):
+        key.load(tmp_path, PASSWORD)
+    (tmp_path / "keystore").mkdir()
+    address = cheap_keystore(key.path(tmp_path))
+    assert key.load(tmp_path, PASSWORD).address == address
+    # The existing file is refused after encrypting: a tiny scrypt cost keeps that quick.
+    encrypt = Account.encrypt
+    monkeypatch.setattr(
+        Account, "encrypt", lambda key, password: encrypt(key, password, iterations=2)
+    )
+    with pytest.raises(DaemonError, match="already exists: this data directory has a key"):
+        key.create(tmp_path, PASSWORD)
