@@ -222,7 +222,10 @@ class RelayBatcher:
         nonces = {}
         for signer, answer in zip(signers, answers[: len(signers)], strict=True):
             if "result" not in answer:
-                raise LedgerUnavailable(f"the forwarder's nonce of {signer} could not be read")
+                refusal = (answer.get("error") or {}).get("message", "no answer")
+                raise LedgerUnavailable(
+                    f"the forwarder's nonce of {signer} could not be read ({refusal})"
+                )
             nonces[signer] = int(answer["result"], 16)
         accepted: list[_Item] = []
         seen: set[tuple[str, int]] = set()

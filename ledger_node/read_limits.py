@@ -255,10 +255,16 @@ class ReadLimiter:
             params, capped_to = self._cap_gas(method, params)
         except RpcError as error:
             return {"error": error.to_json()}
+        # The node's own host (rate-exempt: the API's relayer reads a nonce and dry-runs every
+        # request of a relay batch, hundreds of eth_calls in one JSON-RPC batch; the indexer) may
+        # use every node slot and queue without bound: the per-client bounds are for strangers.
+        # The node slots, the gas cap and the time limit still hold.
+        trusted = self._is_exempt(client)
         state = self._clients.get(client)
         if state is None:
-            state = self._clients[client] = _Client(asyncio.Semaphore(self.limits.per_client))
-        if state.waiting >= self.limits.per_client_queue:
+            slots = self.limits.concurrency if trusted else self.limits.per_client
+            state = self._clients[client] = _Client(asyncio.Semaphore(slots))
+        if state.waiting >= self.limits.per_client_queue and not trusted:
             self.counters.refused["queue_full"] += 1
             return _limit_error(
                 f"read queue full: {state.waiting} reads of this client already wait for the "

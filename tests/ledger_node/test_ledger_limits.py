@@ -349,6 +349,20 @@ def test_rate_limit_refuses_with_32005_per_batch_entry_and_recovers(node):
     assert all(a.get("result") == hex(CHAIN_ID) for a in later), later
 
 
+def test_the_nodes_own_host_batches_hundreds_of_eth_calls_within_the_gas_cap(node):
+    """The API's relayer reads a nonce and dry-runs every request of a relay batch in one
+    JSON-RPC batch: from the node's own host (rate-exempt) every entry is answered, past the
+    per-client queue of keyless strangers, and each call still runs within the gas cap."""
+    quick = [{"to": "0x" + "00" * 20, "data": "0x"}, "latest"]
+    calls = batch("eth_call", quick, 300)
+    calls.append({"jsonrpc": "2.0", "id": 300, "method": "eth_call", "params": loop_call_params()})
+    status, answers = post_from(node, "127.0.0.1", calls)
+    assert status == 200 and len(answers) == 301
+    by_id = {answer["id"]: answer for answer in answers}
+    assert all(by_id[i].get("result") == "0x" for i in range(300)), by_id[0]
+    assert "ran out of gas at the read gas cap" in by_id[300]["error"]["message"]
+
+
 def test_member_transactions_are_mined_within_two_block_periods_when_reads_flood(
     node, rpc, access, member
 ):
