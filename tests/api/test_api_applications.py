@@ -20,7 +20,7 @@ from eth_account import Account
 
 from citypass.protocol.roles import ROLES
 from scripts._cli.api_client import StaffApi, sign_text
-from tests.api_helpers import API_PASSWORD, ApiServer, cli, start_api_server
+from tests.api_helpers import API_PASSWORD, ApiServer, cli, init_onboarder, start_api_server
 from tests.oracle_helpers import Chain, start_chain, wait_until
 
 GOOD = {
@@ -39,10 +39,7 @@ class Join:
 
 
 def _api(chain: Chain, base: Path, **settings: str) -> tuple[ApiServer, str]:
-    made = cli("init-onboarder", "--data-dir", str(base / "api"),
-               env={"CITYPASS_API_PASSWORD": API_PASSWORD})  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    onboarder = made.stdout.strip()
+    onboarder = init_onboarder(base / "api")
     chain.system.access.grantRole(ROLES["OPERATOR"], onboarder, {"from": chain.people.admin})
     _deployment, api = start_api_server(chain, base, CITYPASS_API_POLL_INTERVAL="0.1", **settings)
     return api, onboarder
