@@ -13,11 +13,10 @@ import threading
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from web3.exceptions import TimeExhausted
 
 from api.errors import Conflict, LedgerUnavailable, OnboarderKeyError
 from api.ledger import Ledger
-from api.relayer import node_refusal
+from api.relayer import send_and_wait
 from citypass.protocol.reverts import decode_revert, revert_data
 
 log = logging.getLogger("api.applications")
@@ -54,19 +53,14 @@ class Onboarder:
                 "nonce": w3.eth.get_transaction_count(self.address, "pending"),
             })  # fmt: skip
             signed = self._account.sign_transaction(tx)
-            try:
-                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-            except Exception as exc:
-                raise node_refusal(exc) from exc
-            try:
-                receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
-            except TimeExhausted as exc:
-                raise LedgerUnavailable(
-                    f"onboarding {address} was sent (0x{bytes(tx_hash).hex()}) but not mined "
-                    "in time; read the application again shortly",
+            hash_hex, receipt = send_and_wait(
+                w3, signed.raw_transaction, RECEIPT_TIMEOUT_S,
+                lambda sent: LedgerUnavailable(
+                    f"onboarding {address} was sent ({sent}) but not mined in time; read the "
+                    "application again shortly",
                     code="onboard_pending",
-                ) from exc
-        hash_hex = "0x" + bytes(tx_hash).hex()
+                ),
+            )  # fmt: skip
         if receipt["status"] != 1:
             raise LedgerUnavailable(
                 f"onboarding {address} reverted on chain ({hash_hex}); approve it again",

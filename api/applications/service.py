@@ -50,11 +50,8 @@ class Applications:
                 code="already_member",
             )
         if status == "SUSPENDED":
-            raise Conflict(
-                f"{address} is a suspended member: ask the village enterprise to reinstate it "
-                "rather than applying again",
-                code="member_suspended",
-            )
+            raise _suspended(address, "ask the village enterprise to reinstate it rather than "
+                             "applying again")  # fmt: skip
         row = self.store.submit(address, name, phone, home_address)
         if not self.auto_approve:
             return Submitted(row, None)
@@ -85,11 +82,8 @@ class Applications:
         address = row.address
         status = member_status(self._ledger, address)
         if status == "SUSPENDED":
-            raise Conflict(
-                f"{address} is a suspended member: reinstate it (scripts/member.py reinstate) "
-                "instead of approving; the application stays pending",
-                code="member_suspended",
-            )
+            raise _suspended(address, "reinstate it (scripts/member.py reinstate) instead of "
+                             "approving; the application stays pending")  # fmt: skip
         if status == "ACTIVE":
             self.store.approved(application_id, via="onChain", by=None, tx_hash=None, block=None)
             raise _onboarded_elsewhere(application_id, address)
@@ -112,6 +106,10 @@ class Applications:
 
     def reject(self, application_id: int, *, by: str, reason_code: str) -> Row:
         return self.store.reject(application_id, by, reason_code)
+
+
+def _suspended(address: str, what_to_do: str) -> Conflict:
+    return Conflict(f"{address} is a suspended member: {what_to_do}", code="member_suspended")
 
 
 def _onboarded_elsewhere(application_id: int, address: str) -> Conflict:

@@ -17,12 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.schemas.applications import HOME_MAX, NAME_MAX, PHONE_MAX, REASON_MAX
+
 metadata = MetaData()
 
-NAME_MAX = 100
-PHONE_MAX = 20
-HOME_MAX = 200
-REASON_MAX = 32
 
 # PENDING: waiting for staff; APPROVING: an approval is sending the onboard transaction (claimed
 # atomically, so two approvals never both send one); APPROVED; REJECTED.

@@ -98,6 +98,10 @@ def application_public(row: Row, notice: str | None = None) -> ApplicationPublic
     )  # fmt: skip
 
 
+def _listed(rows: list[Row]) -> ApplicationsPublic:
+    return ApplicationsPublic(applications=[application_public(r) for r in rows])
+
+
 @router.post(
     "/v1/applications",
     response_model=ApplicationPublic,
@@ -118,8 +122,7 @@ def apply(
     summary="The signed-in wallet's applications, newest first",
 )
 def mine(applications: ApplicationsDep, wallet: WalletSessionDep) -> ApplicationsPublic:
-    rows = applications.store.search(address=wallet.address)
-    return ApplicationsPublic(applications=[application_public(r) for r in rows])
+    return _listed(applications.store.search(address=wallet.address))
 
 
 @router.get(
@@ -154,8 +157,7 @@ def listing(
     status: Annotated[Status, Query(description=" | ".join(STATUSES))] = "PENDING",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ApplicationsPublic:
-    rows = applications.store.search(status=status, limit=limit)
-    return ApplicationsPublic(applications=[application_public(r) for r in rows])
+    return _listed(applications.store.search(status=status, limit=limit))
 
 
 @router.post(

@@ -9,7 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from api.applications.tables import HOME_MAX, NAME_MAX
+# Column sizes of api/applications/tables.py too.
+NAME_MAX = 100
+PHONE_MAX = 20
+HOME_MAX = 200
+REASON_MAX = 32
 
 # Why the village enterprise turned an application down: codes, never free text.
 REASON_CODES = (
@@ -50,13 +54,16 @@ def _consent(value: bool) -> bool:
     return value
 
 
+Phone = Annotated[str, Field(min_length=9, max_length=PHONE_MAX), AfterValidator(_phone)]
+
+
 class ApplicationCreate(BaseModel):
     model_config = {"extra": "forbid"}
 
     name: Annotated[str, Field(min_length=1, max_length=NAME_MAX), _text("the name")] = Field(
         description="the applicant's name, as the village enterprise knows residents"
     )
-    phone: Annotated[str, Field(min_length=9, max_length=20), AfterValidator(_phone)] = Field(
+    phone: Phone = Field(
         description="a Korean phone number the village enterprise can call to check residence"
     )
     homeAddress: Annotated[
