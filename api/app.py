@@ -26,6 +26,7 @@ from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
 from api.routers import (
+    applications,
     auth,
     city,
     feeds_cds,
@@ -124,7 +125,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
-        system.router, kpis.router, explorer.router, dashboard.router,
+        system.router, kpis.router, explorer.router, dashboard.router, applications.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

@@ -1,4 +1,4 @@
-"""`citypass-api`: serve the API, or create the relayer keystore. Failures are one `error:`
+"""`citypass-api`: serve the API, or create the relayer's or the onboarding keystore. Failures are one `error:`
 line (exit 1), never a traceback."""
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ def serve(log_level: str, **options: Any) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.routers.applications import check_auto_approve
 
     jsonlogs.configure(log_level)
     try:
         settings = _settings(**options)
+        check_auto_approve(settings)
         app = create_app(settings)
     except (ApiError, IndexerError) as exc:
         _abort(exc)
@@ -78,23 +80,46 @@ def serve(log_level: str, **options: Any) -> None:
         )  # fmt: skip
 
 
-@main.command("init-relayer", short_help="Create the relayer keystore; prints its address.")
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path),
-    help="where keystore/relayer.json goes [CITYPASS_API_DATA_DIR]",
-)  # fmt: skip
-def init_relayer(data_dir: Path | None) -> None:
-    """Create a new relayer key encrypted under CITYPASS_API_PASSWORD. Onboard the printed
-    address as a CityAccess member so the ledger gateway lets it transact."""
+def _data_dir_option(what: str) -> Any:
+    return click.option(
+        "--data-dir", type=click.Path(path_type=Path),
+        help=f"where keystore/{what} goes [CITYPASS_API_DATA_DIR]",
+    )  # fmt: skip
+
+
+def _create_key(data_dir: Path | None, onboarder: bool) -> None:
+    """A new key encrypted under CITYPASS_API_PASSWORD in the data dir; prints its address."""
+    from api.errors import OnboarderKeyError, RelayerKeyError
     from api.keystore import create_keystore
 
     try:
         settings = _settings(data_dir=data_dir)
-        account = create_keystore(settings.keystore_path, settings.password)
+        error: type[ApiError] = OnboarderKeyError if onboarder else RelayerKeyError
+        path = settings.onboarder_keystore_path if onboarder else settings.keystore_path
+        account = create_keystore(path, settings.password, error)
     except ApiError as exc:
         _abort(exc)
         return
     click.echo(account.address)
+
+
+@main.command("init-relayer", short_help="Create the relayer keystore; prints its address.")
+@_data_dir_option("relayer.json")
+def init_relayer(data_dir: Path | None) -> None:
+    """Create a new relayer key encrypted under CITYPASS_API_PASSWORD. Onboard the printed
+    address as a CityAccess member so the ledger gateway lets it transact."""
+    _create_key(data_dir, onboarder=False)
+
+
+@main.command(
+    "init-onboarder", short_help="Create the key that onboards approved applicants; prints it."
+)
+@_data_dir_option("onboarder.json")
+def init_onboarder(data_dir: Path | None) -> None:
+    """Create the onboarding key encrypted under CITYPASS_API_PASSWORD. Grant the printed
+    address OPERATOR on CityAccess (scripts/grant_role.py) so approving an application (or
+    CITYPASS_API_AUTO_APPROVE) can onboard the applicant."""
+    _create_key(data_dir, onboarder=True)
 
 
 if __name__ == "__main__":

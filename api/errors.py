@@ -34,6 +34,10 @@ class RelayerKeyError(ApiError, code="relayer_key"):
     """The relayer keystore is missing, unreadable or the password is wrong."""
 
 
+class OnboarderKeyError(ApiError, status=503, code="onboarder_key"):
+    """The onboarding keystore is missing or unreadable, or its key may not onboard."""
+
+
 class ValidationFailed(ApiError, status=422, code="validation"):
     """The request is malformed or asks for something that cannot be: fix it as said."""
 

@@ -1,6 +1,7 @@
-"""The relayer's key as an encrypted (V3) keystore under the git-ignored data dir. The password
-comes from CITYPASS_API_PASSWORD and is never logged or echoed (citypass/core/keystore.py does
-the work; the API's hints are here)."""
+"""The API's keys as encrypted (V3) keystores under the git-ignored data dir: the relayer's, and
+the onboarding key that onboards approved applicants. The password comes from
+CITYPASS_API_PASSWORD and is never logged or echoed (citypass/core/keystore.py does the work;
+the API's hints are here)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,34 @@ from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 
-from api.errors import RelayerKeyError
+from api.errors import ApiError, OnboarderKeyError, RelayerKeyError
 from api.settings import PASSWORD_ENV
 from citypass.core import keystore
 
 
-def create_keystore(path: Path, password: str) -> LocalAccount:
-    """A new random relayer key, encrypted under `password`; refuses to overwrite."""
+def create_keystore(
+    path: Path, password: str, error: type[ApiError] = RelayerKeyError
+) -> LocalAccount:
+    """A new random key (the relayer's, or the onboarding key with its `error`), encrypted
+    under `password`; refuses to overwrite."""
     return keystore.create_keystore(
-        path, password, error=RelayerKeyError, password_env=PASSWORD_ENV,
+        path, password, error=error, password_env=PASSWORD_ENV,
         exists_hint="remove it or use another --data-dir",
     )  # fmt: skip
 
 
 def load_keystore(path: Path, password: str) -> LocalAccount:
+    return _load(path, password, RelayerKeyError, "relayer", "init-relayer")
+
+
+def load_onboarder(path: Path, password: str) -> LocalAccount:
+    return _load(path, password, OnboarderKeyError, "onboarding", "init-onboarder")
+
+
+def _load(path: Path, password: str, error: type[ApiError], whose: str, init: str) -> LocalAccount:
     if not password:
-        raise RelayerKeyError(f"no relayer keystore password: set {PASSWORD_ENV}")
+        raise error(f"no {whose} keystore password: set {PASSWORD_ENV}")
     return keystore.load_keystore(
-        path, password, error=RelayerKeyError, name="the relayer keystore",
-        missing_hint="create it with `citypass-api init-relayer`", password_name=PASSWORD_ENV,
+        path, password, error=error, name=f"the {whose} keystore",
+        missing_hint=f"create it with `citypass-api {init}`", password_name=PASSWORD_ENV,
     )  # fmt: skip

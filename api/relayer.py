@@ -11,6 +11,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from web3.exceptions import TimeExhausted
 
 from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
 from api.ledger import Ledger
@@ -111,6 +112,22 @@ class Relayer:
     def stop(self) -> None:
         self._batcher.stop()
         self._receipts.stop()
+
+
+def send_and_wait(
+    w3: Any, raw: bytes, timeout: float, not_mined: Callable[[str], ApiError]
+) -> tuple[str, Any]:
+    """Send a signed transaction of one of the API's own flows (not the relayer's batches) and
+    wait for its receipt: (0x hash, receipt). A node refusal is `node_refusal`'s error; a
+    receipt not there within `timeout` s is `not_mined(hash)`."""
+    try:
+        tx_hash = "0x" + bytes(w3.eth.send_raw_transaction(raw)).hex()
+    except Exception as exc:
+        raise node_refusal(exc) from exc
+    try:
+        return tx_hash, w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+    except TimeExhausted as exc:
+        raise not_mined(tx_hash) from exc
 
 
 def node_refusal(exc: Exception) -> ApiError:

@@ -57,7 +57,11 @@ class Settings(FrozenSettings):
     # Standard feeds (NGSI-LD, CDS, GBFS): each document is rebuilt from the chain and read
     # model at most once per this many seconds; also the GBFS `ttl` clients are told.
     feeds_ttl_seconds: int = 10
-    # Never printed: the keystore password (CITYPASS_API_PASSWORD).
+    # Residents' membership applications: approve each at once, onboarding it on chain with
+    # the onboarding key (keystore/onboarder.json, which must then exist). Off by default:
+    # the village enterprise's staff review each application.
+    auto_approve: bool = False
+    # Never printed: the keystores' password (CITYPASS_API_PASSWORD).
     password: str = Field(default="", repr=False)
 
     @classmethod
@@ -104,3 +108,8 @@ class Settings(FrozenSettings):
     @property
     def keystore_path(self) -> Path:
         return Path(self.data_dir) / "keystore" / "relayer.json"
+
+    @property
+    def onboarder_keystore_path(self) -> Path:
+        """The key that onboards approved applicants (it must hold OPERATOR on CityAccess)."""
+        return Path(self.data_dir) / "keystore" / "onboarder.json"

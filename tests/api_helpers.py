@@ -118,6 +118,16 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     )  # fmt: skip
 
 
+def init_onboarder(data_dir: Path) -> str:
+    """`citypass-api init-onboarder` in `data_dir`: the onboarding key's address (grant it
+    OPERATOR so the API can onboard approved applicants)."""
+    made = cli(
+        "init-onboarder", "--data-dir", str(data_dir), env={"CITYPASS_API_PASSWORD": API_PASSWORD}
+    )
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
 def start_world(base: Path, db_url: str | None = None) -> World:
     chain = start_chain(base / "chain")
     scenario = build_scenario(chain)
@@ -138,24 +148,37 @@ def start_world(base: Path, db_url: str | None = None) -> World:
 def start_api_server(
     chain: Chain, base: Path, *, db_url: str | None = None, **settings: str
 ) -> tuple[Path, ApiServer]:
-    """`citypass-api serve` over `chain` as a real child process on a free loopback port: the
-    deployment record, a relayer keystore made by `init-relayer` and onboarded as a member, the
-    read model at `db_url` (default a fresh SQLite file in `base`); `settings` are CITYPASS_API_*
-    variables. Returns once /health says the read model has caught up."""
+    """`citypass-api serve` over `chain` (serve_api) with its deployment record; the city
+    onboards the relayer."""
     system = chain.system
     deployment = write_deployment(chain, base / "deployment.json")
+
+    def onboard(relayer: str) -> None:
+        system.access.onboard(relayer, {"from": chain.people.admin})
+
+    return deployment, serve_api(chain.node.url, deployment, base, onboard, db_url, **settings)
+
+
+def serve_api(
+    rpc_url: str, deployment: Path, base: Path, onboard: Callable[[str], Any],
+    db_url: str | None = None, **settings: str,
+) -> ApiServer:  # fmt: skip
+    """`citypass-api serve` as a real child process on a free loopback port: a relayer keystore
+    made by `init-relayer` and onboarded as a member by `onboard(address)`, the read model at
+    `db_url` (default a fresh SQLite file in `base`); `settings` are CITYPASS_API_* variables.
+    Returns once /health says the read model has caught up."""
     data_dir = base / "api"
     env = {"CITYPASS_API_PASSWORD": API_PASSWORD}
     made = cli("init-relayer", "--data-dir", str(data_dir), env=env)
     assert made.returncode == 0, made.stderr
     relayer = made.stdout.strip()
-    # The ledger gateway only lets members transact: the city onboards the API's relayer.
-    system.access.onboard(relayer, {"from": chain.people.admin})
+    # The ledger gateway only lets members transact: the relayer is onboarded.
+    onboard(relayer)
     port = free_port()
     env.update(settings)
     command = [
         sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--rpc-url", chain.node.url, "--db", db_url or f"sqlite:///{base / 'readmodel.db'}",
+        "--rpc-url", rpc_url, "--db", db_url or f"sqlite:///{base / 'readmodel.db'}",
         "--deployment", str(deployment), "--data-dir", str(data_dir),
     ]  # fmt: skip
     log_path = base / "api.log"
@@ -164,7 +187,7 @@ def start_api_server(
         f"http://127.0.0.1:{port}", process, log_path, data_dir, relayer, command=command, env=env
     )
     _wait_ready(api)
-    return deployment, api
+    return api
 
 
 def _launch(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:

@@ -34,7 +34,7 @@ for _method in ("GET", "POST"):
     summary="Sign in with a signed EIP-4361 message; answers a bearer session token",
 )
 def sign_in(body: SiweCreate, siwe: SiweDep) -> SessionPublic:
-    signed = siwe.sign_in(body.message, hex_bytes(body.signature))
+    signed = siwe.sign_in(body.message, hex_bytes(body.signature), staff=body.scope == "staff")
     session = signed.session
     return SessionPublic(
         token=signed.token, address=session.address, roles=list(session.roles),

@@ -15,7 +15,6 @@ from typing import Annotated, Literal
 from eth_utils import to_checksum_address
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
-from web3.exceptions import TimeExhausted
 from web3.logs import DISCARD
 
 from api.deps import ClientIpDep, LedgerDep, SessionDep, StateDep
@@ -23,7 +22,7 @@ from api.errors import Conflict, LedgerUnavailable, NotFound, PermissionDenied, 
 from api.ledger import Ledger
 from api.rawtx import decode_raw
 from api.read_model import indexed_block
-from api.relayer import node_refusal
+from api.relayer import send_and_wait
 from api.schemas.common import hex_bytes
 from api.schemas.staff import (
     IncidentPublic,
@@ -202,23 +201,17 @@ def review(
         )
     _open_incident(ledger, incident_id)
     state.signer_limit.take(f"signer:{tx.sender}", f"signer {tx.sender}")
-    w3 = ledger.w3
-    try:
-        tx_hash = w3.eth.send_raw_transaction(payload)
-    except Exception as exc:
-        raise node_refusal(exc) from exc
-    try:
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
-    except TimeExhausted as exc:
-        raise Conflict(
-            f"transaction 0x{bytes(tx_hash).hex()} was accepted but not mined in time; look it "
-            "up later",
+    tx_hash, receipt = send_and_wait(
+        ledger.w3, payload, RECEIPT_TIMEOUT,
+        lambda sent: Conflict(
+            f"transaction {sent} was accepted but not mined in time; look it up later",
             code="pending",
-        ) from exc
+        ),
+    )  # fmt: skip
     status = "REVERTED"
     for entry in incidents.events.IncidentReviewed().process_receipt(receipt, errors=DISCARD):
         status = ("NONE", "OPEN", "CONFIRMED", "DISMISSED")[entry["args"]["status"]]
     return ReviewPublic(
-        incidentId=incident_id, txHash="0x" + bytes(tx_hash).hex(),
+        incidentId=incident_id, txHash=tx_hash,
         blockNumber=int(receipt["blockNumber"]), status=status, inspector=staff.address,
     )  # fmt: skip

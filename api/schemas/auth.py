@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from api.schemas.common import HexData
@@ -17,6 +19,11 @@ class NoncePublic(BaseModel):
 class SiweCreate(BaseModel):
     message: str = Field(max_length=4096, description="the EIP-4361 message text, LF line ends")
     signature: HexData = Field(description="personal_sign (EIP-191) signature, 0x 65 bytes")
+    scope: Literal["staff", "resident"] = Field(
+        default="staff",
+        description="staff (default): the signer must hold a staff role; resident: any wallet, "
+        "for its own records (e.g. its membership application)",
+    )
 
 
 class SessionPublic(BaseModel):
@@ -24,5 +31,5 @@ class SessionPublic(BaseModel):
         default=None, description="send as 'Authorization: Bearer <token>' (only at sign-in)"
     )
     address: str
-    roles: list[str] = Field(description="staff roles held on CityAccess")
+    roles: list[str] = Field(description="staff roles held on CityAccess (none for a resident)")
     expiresAt: int

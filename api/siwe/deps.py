@@ -31,8 +31,20 @@ def current_session(
     return siwe.session(credentials.credentials if credentials else None)
 
 
+def resident_session(
+    siwe: SiweDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> StaffSession:
+    """Any signed-in wallet's session (scope resident or staff): for a wallet's own records."""
+    return siwe.session(
+        credentials.credentials if credentials else None,
+        needs='a wallet session (POST /v1/auth/siwe with "scope": "resident")',
+    )
+
+
 SessionTokenDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 StaffSessionDep = Annotated[StaffSession, Depends(current_session)]
+WalletSessionDep = Annotated[StaffSession, Depends(resident_session)]
 
 
 def require_role(*roles: str) -> Callable[..., StaffSession]:

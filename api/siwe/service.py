@@ -45,7 +45,10 @@ class SiweService:
         self._ttl = session_ttl
         self._clock = clock
 
-    def sign_in(self, text: str, signature: bytes) -> SignIn:
+    def sign_in(self, text: str, signature: bytes, *, staff: bool = True) -> SignIn:
+        """Open a session for the message's signer. `staff` (the default) refuses an address
+        with no staff role; a resident session (staff=False) is any wallet's, for its own
+        records (its membership application); staff endpoints still re-check roles."""
         message = self._parse(text)
         now = self._clock()
         self._check_binding(message)
@@ -75,7 +78,7 @@ class SiweService:
                 code="siwe_nonce_used",
             )
         roles = self.roles.staff_roles(message.address)
-        if not roles:
+        if staff and not roles:
             raise PermissionDenied(
                 f"{message.address} holds none of the staff roles ({', '.join(STAFF_ROLES)}) "
                 "on CityAccess, or is suspended: ask the city administrator to grant the role",
@@ -135,11 +138,11 @@ class SiweService:
                 code="siwe_not_yet_valid",
             )
 
-    def session(self, token: str | None) -> StaffSession:
+    def session(self, token: str | None, needs: str = "a staff session") -> StaffSession:
         """The live session of a bearer token, or 401 saying how to get one."""
         if not token:
             raise Unauthenticated(
-                "this endpoint needs a staff session: sign in with POST /v1/auth/siwe and send "
+                f"this endpoint needs {needs}: sign in with POST /v1/auth/siwe and send "
                 "'Authorization: Bearer <token>'",
                 code="session_missing",
             )

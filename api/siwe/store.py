@@ -64,12 +64,15 @@ class _Sweeper:
 
 
 @contextmanager
-def _transaction(engine: Engine, doing: str) -> Iterator[Connection]:
+def transaction(
+    engine: Engine, doing: str, error: type[ApiError] = SessionStoreUnavailable
+) -> Iterator[Connection]:
+    """A write transaction on the API's own tables; a database failure becomes `error` (503)."""
     try:
         with engine.begin() as conn:
             yield conn
     except SQLAlchemyError as exc:
-        raise SessionStoreUnavailable(
+        raise error(
             f"could not {doing}: the read-model database is unavailable "
             f"({type(exc).__name__}); retry shortly"
         ) from exc
@@ -92,7 +95,7 @@ class NonceStore:
         nonce = secrets.token_hex(NONCE_BYTES)
         now = self._clock()
         expires = now + self._ttl
-        with _transaction(self._engine, "issue a nonce") as conn:
+        with transaction(self._engine, "issue a nonce") as conn:
             if self._sweeper.due():
                 _sweep_nonces(conn, now, self._max_open)
             conn.execute(insert(siwe_nonces).values(nonce=nonce, expires_at=expires))
@@ -102,7 +105,7 @@ class NonceStore:
         """'open', 'used' or 'unknown' (never issued, or expired and swept)."""
         if len(nonce) > NONCE_MAX_LENGTH:
             return "unknown"  # longer than any nonce we issue
-        with _transaction(self._engine, "check the nonce") as conn:
+        with transaction(self._engine, "check the nonce") as conn:
             row = conn.execute(
                 select(siwe_nonces.c.expires_at, siwe_nonces.c.used_at).where(
                     siwe_nonces.c.nonce == nonce
@@ -120,7 +123,7 @@ class NonceStore:
         One conditional UPDATE: of two concurrent sign-ins exactly one changes the row (SQLite
         serialises writers; PostgreSQL re-checks the WHERE clause after the winner commits)."""
         now = self._clock()
-        with _transaction(self._engine, "use the nonce") as conn:
+        with transaction(self._engine, "use the nonce") as conn:
             changed = conn.execute(
                 update(siwe_nonces)
                 .where(
@@ -160,7 +163,7 @@ class SessionStore:
     def open(self, address: str, roles: tuple[str, ...], expires_at: float) -> str:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._clock()
-        with _transaction(self._engine, "open the session") as conn:
+        with transaction(self._engine, "open the session") as conn:
             if self._sweeper.due():
                 conn.execute(
                     delete(staff_sessions).where(
@@ -177,7 +180,7 @@ class SessionStore:
     def get(self, token: str) -> StaffSession | None:
         """The session of a token; None when unknown. Expired sessions are returned (the caller
         tells 'expired' from 'unknown') until the sweep drops them."""
-        with _transaction(self._engine, "look up the session") as conn:
+        with transaction(self._engine, "look up the session") as conn:
             row = conn.execute(
                 select(staff_sessions).where(staff_sessions.c.token_sha256 == _digest(token))
             ).first()
@@ -187,7 +190,7 @@ class SessionStore:
         return StaffSession(row.address, roles, row.issued_at, row.expires_at)
 
     def close(self, token: str) -> bool:
-        with _transaction(self._engine, "end the session") as conn:
+        with transaction(self._engine, "end the session") as conn:
             ended = conn.execute(
                 delete(staff_sessions).where(staff_sessions.c.token_sha256 == _digest(token))
             )

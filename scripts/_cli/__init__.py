@@ -24,4 +24,6 @@ One module per concern:
     terms        ledger vocabulary (slot categories, payee kinds, lease statuses)
     output       tables, won amounts, id ranges, progress bars
     events       event scans over the whole chain
+    api_client   the citypass-api as staff: SIWE sign-in with the signer's key, JSON calls
+    applications member.py's application actions (list, approve, reject) through the API
 """

@@ -13,4 +13,6 @@ CATEGORY_NAMES = {
     "personal": 3,
 }
 PAYEE_KINDS = ("owner", "village enterprise", "city fund", "platform")
+# CityAccess.memberStatus, as the scripts print it.
+MEMBER_STATUSES = ("none", "active", "suspended")
 LEASE_STATUSES = ("NONE", "BOOKED", "CHECKED_IN", "SETTLED", "CANCELLED", "NO_SHOW")

@@ -21,7 +21,7 @@ from eth_account.messages import encode_defunct
 
 from api.siwe.message import SiweMessage, render_message
 from citypass.protocol.roles import ROLES
-from tests.api_helpers import World, sqlite_world, start_api_server
+from tests.api_helpers import World, init_onboarder, sqlite_world, start_api_server
 from tests.oracle_helpers import ROOT
 
 # SQLite only: a minute of fuzzing per database is too slow to pay twice, and the fuzzer's
@@ -62,6 +62,12 @@ def staff_token(world: World, url: str) -> str:
 
 def test_no_generated_request_gets_a_server_error(world: World, tmp_path: Path):
     assert SCHEMATHESIS.exists(), "schemathesis is missing: run `make setup` (.tools/fuzz-venv)"
+    # With an onboarding key holding OPERATOR, so approving an application is fuzzed through to
+    # the chain rather than stopping at "no onboarding key".
+    onboarder = init_onboarder(tmp_path / "api")
+    world.chain.system.access.grantRole(
+        ROLES["OPERATOR"], onboarder, {"from": world.chain.people.admin}
+    )
     _, api = start_api_server(world.chain, tmp_path, CITYPASS_API_POLL_INTERVAL="0.5")
     # A staff session holding every staff role, so the protected endpoints are fuzzed past their
     # session check. Logout is left out: it would end that session half-way through the run.
