@@ -129,6 +129,10 @@ def main(
             operators = set_up_operators(
                 workdir, chain.rpc_url, _chain_id(), world.system, keys, brownie_network
             )
+            click.echo(
+                "Residents' membership applications (POST /v1/applications) are approved at "
+                "once in this demo."
+            )
             click.echo(operators.instructions())
             click.echo(
                 f"Serving after {time.monotonic() - started:.0f} s; the village is seeded and "

@@ -24,9 +24,11 @@ import click
 from citypass.chain.session import ROOT
 from citypass.core.daemon import stop_signals
 from citypass.core.net import free_port, port_is_free
+from citypass.protocol.roles import ROLES
 from demo.world import World
 
 PREFERRED_API_PORT = 8080
+KEY_COMMANDS = ("init-relayer", "init-onboarder")
 # The indexer backfills the day's blocks (a few thousand) before the pages mean anything.
 CATCH_UP_TIMEOUT_S = 300
 
@@ -64,20 +66,23 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob("readmodel.db*"):
         stale.unlink()  # a new chain each run: the previous read model belongs to a dead chain
-    (root / "keystore" / "relayer.json").unlink(missing_ok=True)
+    for stale_key in ("relayer.json", "onboarder.json"):  # keys of an earlier run's chain
+        (root / "keystore" / stale_key).unlink(missing_ok=True)
     addresses = {key: getattr(world.system, key).address for key in CONTRACTS}
     deployment = Deployment(chain_id, addresses).write(root / "deployment.json")
-    env = {**os.environ, "CITYPASS_API_PASSWORD": secrets.token_urlsafe(24)}
-    made = subprocess.run(
-        [sys.executable, "-m", "api", "init-relayer", "--data-dir", str(root)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
-    )  # fmt: skip
-    if made.returncode != 0:
-        raise click.ClickException(f"citypass-api init-relayer failed: {made.stderr.strip()}")
-    relayer = made.stdout.strip()
-    # The ledger gateway only lets members transact: the city onboards the API's relayer.
+    # The demo approves residents' applications at once (the API's answers say so).
+    env = {
+        **os.environ,
+        "CITYPASS_API_PASSWORD": secrets.token_urlsafe(24),
+        "CITYPASS_API_AUTO_APPROVE": "true",
+    }
+    relayer, onboarder = (_init_key(command, root, env) for command in KEY_COMMANDS)
+    admin = {"from": world.people.admin}
     with contextlib.redirect_stdout(io.StringIO()):  # brownie narrates every transaction
-        world.system.access.onboard(relayer, {"from": world.people.admin})
+        # The ledger gateway only lets members transact: the city onboards the API's relayer,
+        # and lets the API's onboarding key approve applications (CityAccess.onboard).
+        world.system.access.onboard(relayer, admin)
+        world.system.access.grantRole(ROLES["OPERATOR"], onboarder, admin)
     port = PREFERRED_API_PORT if port_is_free(PREFERRED_API_PORT) else free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = root / "api.log"
@@ -94,6 +99,17 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
     api = DemoApi(url, process, log_path)
     wait_until_indexed(api, "Indexing the deployment")
     return api
+
+
+def _init_key(command: str, root: Path, env: dict[str, str]) -> str:
+    """`citypass-api init-relayer|init-onboarder`: a new encrypted key; its address."""
+    made = subprocess.run(
+        [sys.executable, "-m", "api", command, "--data-dir", str(root)],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    if made.returncode != 0:
+        raise click.ClickException(f"citypass-api {command} failed: {made.stderr.strip()}")
+    return made.stdout.strip()
 
 
 def wait_until_indexed(api: DemoApi, label: str) -> None:
