@@ -11,6 +11,8 @@ class LeasePublic(BaseModel):
     lessee: str
     start: int
     end: int
+    startIso: str
+    endIso: str
     price: int
     status: str
     bookedAt: int
