@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
+from web3.exceptions import ContractLogicError
 
 from api.booking_window import check_window
 from api.errors import (
@@ -93,10 +94,13 @@ class Preparer:
         """The operator's signed end report, submitted for the trip's own rider only."""
         try:
             rider = self.ledger.contracts["trips"].functions.tripOf(trip_id).call()[0]
+        except ContractLogicError as exc:  # TripSettlementUnknownTrip
+            raise NotFound(
+                f"trip {trip_id} does not exist; see GET /v1/members/{sender}/trips",
+                code="unknown_trip",
+            ) from exc
         except Exception as exc:
             raise LedgerUnavailable("the ledger node did not answer; retry later") from exc
-        if int(rider, 16) == 0:
-            raise NotFound(f"trip {trip_id} does not exist", code="unknown_trip")
         if rider != sender:
             raise PermissionDenied(
                 f"trip {trip_id} is not {sender}'s: only its rider may have its end relayed",
