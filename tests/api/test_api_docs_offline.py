@@ -63,8 +63,6 @@ def test_swagger_ui_renders_the_operations_offline(sqlite_world: World, page):  
     page.goto(sqlite_world.api.url + "/redoc", wait_until="load")
     # ReDoc lists each operation by its summary in its side menu.
     page.wait_for_selector(".redoc-wrap", timeout=30_000)
-    page.wait_for_selector(
-        "text=Price, bookability, overage", state="attached", timeout=30_000
-    )
+    page.wait_for_selector("text=Price, bookability, overage", state="attached", timeout=30_000)
     assert blocked == [], f"the docs reached off the loopback: {blocked}"
     assert page.problems == [], page.problems
