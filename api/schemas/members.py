@@ -16,8 +16,11 @@ class LeasePublic(BaseModel):
     price: int
     status: str
     bookedAt: int
+    bookedAtIso: str
     checkedInAt: int | None
+    checkedInAtIso: str | None
     checkedOutAt: int | None
+    checkedOutAtIso: str | None
     overstayCharge: int
     overstayDebt: int
     refund: int | None

@@ -195,6 +195,19 @@ def test_book_and_cancel_prepared_by_the_server(world: World):
     assert _lease_status(world, lease_id) == "CANCELLED"
     assert _balance(world, resident.address) == 100_000
 
+    def listed() -> dict | None:
+        leases = world.api.get(f"/v1/members/{resident.address}/leases").json()["leases"]
+        return next(
+            (x for x in leases if x["leaseId"] == lease_id and x["status"] == "CANCELLED"), None
+        )
+
+    wait_until(listed, timeout=15)
+    lease = listed()
+    assert lease is not None and (lease["startIso"], lease["endIso"]) == (
+        _iso(start),
+        _iso(start + 3600),
+    )
+
 
 def test_book_with_a_permit_when_the_allowance_is_short(world: World):
     chain = world.chain
@@ -294,6 +307,16 @@ def test_check_in_and_out_prepared_by_the_server(world: World):
     assert settled["overstayCharge"] == 2 * overage + penalty
     assert _lease_status(world, lease_id) == "SETTLED"
 
+    def listed() -> dict | None:
+        leases = world.api.get(f"/v1/members/{resident.address}/leases").json()["leases"]
+        return next((x for x in leases if x["leaseId"] == lease_id and x["checkedOutAt"]), None)
+
+    wait_until(listed, timeout=15)
+    lease = listed()
+    assert lease is not None and lease["checkedInAtIso"] == _iso(lease["checkedInAt"])
+    assert lease["checkedOutAtIso"] == _iso(lease["checkedOutAt"])
+    assert lease["bookedAtIso"] == _iso(lease["bookedAt"])
+
 
 def test_owner_claims_revenue_prepared_by_the_server(world: World):
     owner = world.scenario.owner
@@ -377,6 +400,15 @@ def test_a_trip_started_ended_and_its_deposit_withdrawn_through_prepare(world: W
     _act(world, rider, "withdraw-deposit", amount=deposit)
     assert _balance(world, rider.address) == before + deposit
     assert trips.functions.depositBalanceOf(rider.address).call() == 0
+
+    def listed() -> dict | None:
+        mine = world.api.get(f"/v1/members/{rider.address}/trips").json()["trips"]
+        return next((t for t in mine if t["tripId"] == report["tripId"] and t["endedAt"]), None)
+
+    wait_until(listed, timeout=15)
+    trip = listed()
+    assert trip is not None and trip["endedAtIso"] == report["endedAt"]
+    assert trip["startedAtIso"] == _iso(trip["startedAt"])
 
 
 def test_a_trip_disputed_through_prepare(world: World, scooter):
