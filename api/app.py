@@ -1,7 +1,7 @@
 """`create_app(settings)`: the citypass-api FastAPI application.
 
-Everything residents use lives under /v1; /health, /metrics, /docs and /openapi.json at the
-root. Errors are domain exceptions (api.errors) mapped to one JSON shape here.
+Everything residents use lives under /v1; /health, /metrics, /docs, /redoc and /openapi.json
+at the root. Errors are domain exceptions (api.errors) mapped to one JSON shape here.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.access_log import RequestMetrics
+from api.docs_pages import install_docs
 from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard, pages
 from api.explorer import routes as explorer
@@ -29,6 +30,7 @@ from api.routers import (
     applications,
     auth,
     city,
+    clock,
     feeds_cds,
     feeds_gbfs,
     feeds_ngsi,
@@ -38,6 +40,8 @@ from api.routers import (
     mobility,
     operator,
     owners,
+    prepare,
+    quote,
     relay,
     slots,
     system,
@@ -112,11 +116,14 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         title="citypass-api",
         version="1",
         summary="CityPass Ledger API for residents' wallet apps",
-        docs_url="/docs",
+        # /docs and /redoc are served with local assets by api/docs_pages.py.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
     app.state.citypass = state
+    install_docs(app, "/openapi.json")
     app.state.search_index = search_index
     app.state.ledger_clock = slots.LedgerClock(state.ledger)
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
@@ -126,6 +133,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
         system.router, kpis.router, explorer.router, dashboard.router, applications.router,
+        clock.router, quote.router, prepare.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

@@ -13,14 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
-from api.errors import ApiError, Conflict, PermissionDenied, ValidationFailed
+from api.errors import ApiError, Conflict, LedgerUnavailable, PermissionDenied, ValidationFailed
 from api.forward_signature import forward_request_digest, recover_signer
 from api.ledger import Ledger, selector_of
 from api.schemas.common import hex_bytes
 from api.schemas.relay import ForwardRequestCreate
-from citypass.protocol.reverts import decode_revert
+from citypass.protocol.reverts import decode_revert, revert_data
 from citypass.protocol.signing import domain_separator
 
 # What residents may have relayed: their own bookings and leases, the sharing settings of their
@@ -36,7 +37,9 @@ ALLOWLIST: dict[str, tuple[str, ...]] = {
     # Riders (issue 5 contracts trust the forwarder): start, dispute and chain their own trips,
     # withdraw their own deposit balance, ask for and end their own valet jobs. Operators' and
     # workers' calls are not relayed.
-    "trips": ("startTrip", "startTripWithPermit", "dispute", "withdrawDeposit"),
+    # endTrip submits the operator's signed end report, which anyone may (the prepare endpoint
+    # lets only the trip's rider have it relayed).
+    "trips": ("startTrip", "startTripWithPermit", "endTrip", "dispute", "withdrawDeposit"),
     "journeys": ("openJourney", "addLeg"),
     "valet": ("requestValet", "requestReturn", "cancel"),
 }  # fmt: skip
@@ -97,6 +100,16 @@ class ForwardChecks:
         except Exception:
             return None
         return int(used * 1.25) + 10_000
+
+    def simulate(self, sender: str, target: str, data: bytes, what: str) -> None:
+        """An eth_call of the forwarded call from `sender`, as the relayer's own check makes it;
+        a revert is raised as revert_error says (403, 409 or 422)."""
+        try:
+            self.ledger.w3.eth.call(cast(TxParams, self._inner_call(sender, target, data)))
+        except (ContractLogicError, Web3RPCError) as exc:
+            raise self.revert_error(revert_data(exc), str(exc), what) from exc
+        except Exception as exc:
+            raise LedgerUnavailable(f"the ledger node did not simulate {what}; retry") from exc
 
     def _inner_call(
         self, sender: str, target: str, data: bytes, gas: int | None = None

@@ -10,7 +10,7 @@ from sqlalchemy import or_
 
 from api.deps import SessionDep
 from api.read_model import indexed_block, rows
-from api.schemas.common import Address
+from api.schemas.common import Address, kst_iso, kst_iso_or_none
 from api.schemas.members import BalancePublic, CreditEntryPublic, LeasePublic, LeasesPublic
 from indexer import models as m
 
@@ -31,8 +31,11 @@ def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> Lea
         leases=[
             LeasePublic(
                 leaseId=r.lease_id, slotId=r.slot_id, lessee=r.lessee, start=r.start, end=r.end,
-                price=r.price, status=r.status, bookedAt=r.booked_at,
-                checkedInAt=r.checked_in_at, checkedOutAt=r.checked_out_at,
+                startIso=kst_iso(r.start), endIso=kst_iso(r.end), price=r.price, status=r.status,
+                bookedAt=r.booked_at, bookedAtIso=kst_iso(r.booked_at),
+                checkedInAt=r.checked_in_at, checkedInAtIso=kst_iso_or_none(r.checked_in_at),
+                checkedOutAt=r.checked_out_at,
+                checkedOutAtIso=kst_iso_or_none(r.checked_out_at),
                 overstayCharge=r.overstay_charge, overstayDebt=r.overstay_debt, refund=r.refund,
             )
             for r in leases

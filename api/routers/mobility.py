@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from api.deps import SessionDep
 from api.read_model import grouped, indexed_block, rows
-from api.schemas.common import Address
+from api.schemas.common import Address, kst_iso, kst_iso_or_none
 from api.schemas.mobility import (
     FarePlanPublic,
     JourneyPublic,
@@ -77,7 +77,8 @@ def trip_public(t: mm.Trip) -> TripPublic:
     return TripPublic(
         tripId=t.trip_id, rider=t.rider, operator=t.operator, assetId=t.asset_id,
         planId=t.plan_id, deposit=t.deposit, status=t.status, startedAt=t.started_at,
-        endedAt=t.ended_at, closedAt=t.closed_at, distanceM=t.distance_m, fare=t.fare,
+        startedAtIso=kst_iso(t.started_at), endedAt=t.ended_at,
+        endedAtIso=kst_iso_or_none(t.ended_at), closedAt=t.closed_at, distanceM=t.distance_m, fare=t.fare,
         forced=t.forced, riderRefund=t.rider_refund, disputeRefund=t.dispute_refund,
         bookedDay=t.booked_day, operatorShare=t.operator_share, villageShare=t.village_share,
         platformFee=t.platform_fee,
@@ -157,8 +158,9 @@ def valet_requests(
         requests=[
             ValetRequestPublic(
                 requestId=r.request_id, rider=r.rider, lotId=r.lot_id, leaseId=r.lease_id,
-                start=r.start, end=r.end, parkingPrice=r.parking_price, fee=r.fee,
-                status=r.status, requestedAt=r.requested_at, worker=r.worker,
+                start=r.start, end=r.end, startIso=kst_iso(r.start), endIso=kst_iso(r.end),
+                parkingPrice=r.parking_price, fee=r.fee, status=r.status,
+                requestedAt=r.requested_at, requestedAtIso=kst_iso(r.requested_at), worker=r.worker,
                 workerShare=r.worker_share, villageShare=r.village_share, refund=r.refund,
             )
             for r in rows

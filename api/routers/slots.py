@@ -10,24 +10,23 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
+from api.booking_window import UNIT, check_window
 from api.deps import SessionDep
 from api.errors import NotFound, ValidationFailed
 from api.ledger import Ledger
 from api.read_model import rows, slot_public, window_public
+from api.schemas.common import Timestamp, kst_iso
 from api.schemas.slots import SlotPublic, SlotSearchPublic
 from api.state import AppState
-from citypass.protocol.contracts import MAX_LEASE_UNITS
 from indexer import models as m
 from indexer.search_index import SearchIndex, Snapshot
 
 router = APIRouter(prefix="/v1/slots", tags=["slots"])
 
-UNIT = 1800
 MAX_RADIUS_M = 5000
 # A wallet app shows the nearest few; the whole village answered at once costs every client.
 DEFAULT_RESULTS = 20
 MAX_RESULTS = 200
-MAX_WINDOW = MAX_LEASE_UNITS * UNIT  # LeaseMarket's longest lease (7 days)
 # The index's refresher checks the read model every 0.1 s while searches come in; a snapshot not
 # checked for this long (first search, first after a quiet spell, or a refresher held up) is
 # refreshed before it answers.
@@ -40,8 +39,8 @@ async def search(
     lat: Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude, degrees")],
     lon: Annotated[float, Query(ge=-180, le=180, description="WGS84 longitude, degrees")],
     radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="metres, at most 5000")],
-    start: Annotated[int, Query(ge=0, description="unix seconds, on a half-hour")],
-    end: Annotated[int, Query(ge=0, description="unix seconds, on a half-hour")],
+    start: Annotated[Timestamp, Query(description="on a half-hour: Unix seconds or ISO 8601")],
+    end: Annotated[Timestamp, Query(description="on a half-hour: Unix seconds or ISO 8601")],
     limit: Annotated[
         int,
         Query(ge=1, le=MAX_RESULTS, description=f"nearest slots to return, at most {MAX_RESULTS}"),
@@ -50,20 +49,7 @@ async def search(
     # Async and without dependencies: everything here is in memory but the ledger clock, whose
     # rare refresh (once a second) goes to a worker thread; a sync handler or dependency would
     # cost a threadpool hop on every request.
-    if start % UNIT or end % UNIT:
-        raise ValidationFailed(
-            f"start {start} and end {end} must be on a half-hour (multiples of {UNIT} s): "
-            f"round start down to {start - start % UNIT} and end up to {-(-end // UNIT) * UNIT}",
-            code="misaligned_window",
-        )
-    if end <= start:
-        raise ValidationFailed(f"end {end} must be after start {start}", code="empty_window")
-    if end - start > MAX_WINDOW:
-        raise ValidationFailed(
-            f"the window is {(end - start) // UNIT} half-hours; a lease lasts at most "
-            f"{MAX_LEASE_UNITS} (7 days): shorten it",
-            code="window_too_long",
-        )
+    check_window(start, end)
     state: AppState = request.app.state.citypass
     now = await request.app.state.ledger_clock.now()
     grace = state.settings.search_grace_seconds
@@ -79,7 +65,8 @@ async def search(
     # the bytes FastAPI would produce from the models (same float format), without building
     # and validating a model per offer, which was a measurable share of a search.
     body = {
-        "lat": lat, "lon": lon, "radiusM": radius_m, "start": start, "end": end, "found": found,
+        "lat": lat, "lon": lon, "radiusM": radius_m, "start": start, "end": end,
+        "startIso": kst_iso(start), "endIso": kst_iso(end), "found": found,
         "slots": [
             {
                 "slotId": o.slot_id, "lotId": o.lot_id, "category": o.category, "lat": o.lat,

@@ -3,16 +3,16 @@ the app): ForwardRequests for the CityForwarder and EIP-2612 permits for CityCre
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from api.deps import LedgerDep, RelayerDep, StateDep
-from api.errors import PermissionDenied
+from api.forward_typed_data import forward_typed_data
 from api.schemas.common import Address, HexData, hex_bytes
 from api.schemas.relay import UINT256_MAX
 from api.schemas.typed_data import TypedDataPublic
-from citypass.protocol.signing import EIP712_DOMAIN_TYPE, FORWARD_REQUEST_TYPES, PERMIT_TYPES
+from citypass.protocol.signing import EIP712_DOMAIN_TYPE, PERMIT_TYPES
 
 router = APIRouter(prefix="/v1/typed-data", tags=["typed data"])
 
@@ -30,44 +30,27 @@ def forward_request(
     to: Annotated[Address, Query(description="target contract (see the relayer allowlist)")],
     data: Annotated[HexData, Query(description="0x calldata of the call to relay")],
 ) -> TypedDataPublic:
-    calldata = hex_bytes(data)
-    allowed = relayer.checks.allowed.get((to, calldata[:4]))
-    if allowed is None:
-        raise PermissionDenied(
-            f"selector 0x{calldata[:4].hex()} on {to} is not on the relayer allowlist "
-            f"({relayer.checks.allowlist_text()})",
-            code="not_allowlisted",
-        )
-    gas = (
-        relayer.checks.estimate_inner_gas(sender, to, calldata)
-        or state.settings.default_forward_gas
-    )
-    message = {
-        "from": sender, "to": to, "value": 0, "gas": gas, "nonce": relayer.checks.nonce(sender),
-        "deadline": ledger.now() + state.settings.deadline_seconds, "data": data,
-    }  # fmt: skip
-    return TypedDataPublic(
-        domain=relayer.checks.domain(),
-        types={"EIP712Domain": EIP712_DOMAIN_TYPE, **FORWARD_REQUEST_TYPES},
-        primaryType="ForwardRequest",
-        message=message,
-    )
+    return forward_typed_data(relayer, ledger, state.settings, sender, to, hex_bytes(data))
 
 
 @router.get(
     "/permit",
     response_model=TypedDataPublic,
-    summary="An EIP-2612 CityCredit permit for LeaseMarket (for bookWithPermit)",
+    summary="An EIP-2612 CityCredit permit for LeaseMarket (bookWithPermit) or TripSettlement",
 )
 def permit(
     ledger: LedgerDep,
     state: StateDep,
     owner: Annotated[Address, Query(description="the resident's address")],
-    value: Annotated[int, Query(ge=0, le=UINT256_MAX, description="KRW the market may take")],
+    value: Annotated[int, Query(ge=0, le=UINT256_MAX, description="KRW the spender may take")],
+    spender: Annotated[
+        Literal["market", "trips"],
+        Query(description="market (bookWithPermit) or trips (startTripWithPermit)"),
+    ] = "market",
 ) -> TypedDataPublic:
     credit = ledger.contracts["credit"]
     message = {
-        "owner": owner, "spender": ledger.address("market"), "value": value,
+        "owner": owner, "spender": ledger.address(spender), "value": value,
         "nonce": int(credit.functions.nonces(owner).call()),
         "deadline": ledger.now() + state.settings.deadline_seconds,
     }  # fmt: skip

@@ -11,11 +11,16 @@ class LeasePublic(BaseModel):
     lessee: str
     start: int
     end: int
+    startIso: str
+    endIso: str
     price: int
     status: str
     bookedAt: int
+    bookedAtIso: str
     checkedInAt: int | None
+    checkedInAtIso: str | None
     checkedOutAt: int | None
+    checkedOutAtIso: str | None
     overstayCharge: int
     overstayDebt: int
     refund: int | None

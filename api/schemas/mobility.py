@@ -39,7 +39,9 @@ class TripPublic(BaseModel):
         "day); SETTLED (its day released to the revenue split, or its dispute resolved)"
     )
     startedAt: int
+    startedAtIso: str
     endedAt: int | None = Field(description="the operator's reported end")
+    endedAtIso: str | None
     closedAt: int | None = Field(description="block time of the end report; the dispute window "
                                  "runs from here")  # fmt: skip
     distanceM: int | None
@@ -93,10 +95,13 @@ class ValetRequestPublic(BaseModel):
     leaseId: int
     start: int
     end: int
+    startIso: str
+    endIso: str
     parkingPrice: int
     fee: int
     status: str
     requestedAt: int
+    requestedAtIso: str
     worker: str | None
     workerShare: int | None
     villageShare: int | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class SlotOfferPublic(BaseModel):
@@ -24,6 +24,8 @@ class SlotSearchPublic(BaseModel):
     radiusM: float
     start: int
     end: int
+    startIso: str = Field(description="start in ISO 8601, KST")
+    endIso: str = Field(description="end in ISO 8601, KST")
     # Bookable slots in range before `limit` was applied; `slots` holds the nearest `limit`.
     found: int
     slots: list[SlotOfferPublic]
