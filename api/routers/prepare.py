@@ -5,6 +5,7 @@ the signed request to /v1/relay/forward. A request bound to fail is refused at o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -39,24 +40,27 @@ def book(preparer: PreparerDep, body: BookPrepare) -> TypedDataPublic:
     return preparer.book(body)
 
 
-@router.post("/cancel", summary="Cancel one's own lease before it starts")
-def cancel(preparer: PreparerDep, body: LeasePrepare) -> TypedDataPublic:
-    return preparer.typed_data(body.from_, "market", "cancel", [body.leaseId])
+# The lease actions differ only in the LeaseMarket function they call with the lease id.
+LEASE_ACTIONS = (
+    ("/cancel", "cancel", "Cancel one's own lease before it starts"),
+    ("/check-in", "checkIn", "Check in to one's own lease (arrived)"),
+    ("/check-out", "checkOut", "Check out of one's own lease (left; settles it)"),
+    ("/pay-overstay-debt", "payOverstayDebt", "Pay a lease's recorded overstay debt"),
+)
 
 
-@router.post("/check-in", summary="Check in to one's own lease (arrived)")
-def check_in(preparer: PreparerDep, body: LeasePrepare) -> TypedDataPublic:
-    return preparer.typed_data(body.from_, "market", "checkIn", [body.leaseId])
+def _lease_action(function: str) -> Callable[[Preparer, LeasePrepare], TypedDataPublic]:
+    def prepare_lease_action(preparer: PreparerDep, body: LeasePrepare) -> TypedDataPublic:
+        return preparer.typed_data(body.from_, "market", function, [body.leaseId])
+
+    return prepare_lease_action
 
 
-@router.post("/check-out", summary="Check out of one's own lease (left; settles it)")
-def check_out(preparer: PreparerDep, body: LeasePrepare) -> TypedDataPublic:
-    return preparer.typed_data(body.from_, "market", "checkOut", [body.leaseId])
-
-
-@router.post("/pay-overstay-debt", summary="Pay a lease's recorded overstay debt")
-def pay_overstay_debt(preparer: PreparerDep, body: LeasePrepare) -> TypedDataPublic:
-    return preparer.typed_data(body.from_, "market", "payOverstayDebt", [body.leaseId])
+for _path, _function, _summary in LEASE_ACTIONS:
+    router.add_api_route(
+        _path, _lease_action(_function), methods=["POST"], summary=_summary,
+        response_model=TypedDataPublic,
+    )  # fmt: skip
 
 
 @router.post("/start-trip", summary="Start a trip on a vehicle (TripSettlement)")
