@@ -20,13 +20,18 @@ from api.access_log import RequestMetrics
 from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard, pages
 from api.explorer import routes as explorer
-from api.keystore import load_keystore
+from api.keystore import load_keystore, load_treasury_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
+from api.payments.cashouts import CashOuts
+from api.payments.tables import create_tables as create_payment_tables
+from api.payments.topups import TopUps
+from api.payments.treasury import Treasury
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
 from api.routers import (
     auth,
+    cashouts,
     city,
     feeds_cds,
     feeds_gbfs,
@@ -40,6 +45,7 @@ from api.routers import (
     relay,
     slots,
     system,
+    topups,
     typed_data,
 )  # fmt: skip
 from api.settings import Settings
@@ -83,6 +89,19 @@ def build_siwe(settings: Settings, state: AppState) -> SiweService:
     )  # fmt: skip
 
 
+def build_payments(settings: Settings, state: AppState) -> tuple[TopUps, CashOuts]:
+    """Top-ups and cash-outs: their tables in the read-model database, and the treasury key
+    when this API has one (without it both answer 503 saying how to add it)."""
+    create_payment_tables(state.engine)
+    account = load_treasury_keystore(settings.treasury_keystore_path, settings.treasury_password)
+    treasury = Treasury(state.ledger, account, state.engine) if account else None
+    access = state.ledger.contracts["access"]
+    return (
+        TopUps(state.engine, settings, treasury, access),
+        CashOuts(state.engine, settings, treasury, access),
+    )
+
+
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     state = state or build_state(settings)
     # Slot search answers from memory (indexer/search_index.py); built on the first search.
@@ -121,10 +140,12 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
     app.state.siwe = build_siwe(settings, state)
+    app.state.topups, app.state.cashouts = build_payments(settings, state)
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
-        system.router, kpis.router, explorer.router, dashboard.router,
+        system.router, kpis.router, explorer.router, dashboard.router, topups.router,
+        cashouts.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

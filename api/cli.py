@@ -1,4 +1,4 @@
-"""`citypass-api`: serve the API, or create the relayer keystore. Failures are one `error:`
+"""`citypass-api`: serve the API, or create the relayer or treasury keystore. Failures are one `error:`
 line (exit 1), never a traceback."""
 
 from __future__ import annotations
@@ -91,6 +91,57 @@ def init_relayer(data_dir: Path | None) -> None:
     try:
         settings = _settings(data_dir=data_dir)
         account = create_keystore(settings.keystore_path, settings.password)
+    except ApiError as exc:
+        _abort(exc)
+        return
+    click.echo(account.address)
+
+
+@main.command(
+    "init-treasury", short_help="Create or import the treasury keystore; prints its address."
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path),
+    help="where keystore/treasury.json goes [CITYPASS_API_DATA_DIR]",
+)  # fmt: skip
+@click.option(
+    "--import-keystore", type=click.Path(path_type=Path, dir_okay=False),
+    help="an existing V3 keystore of a TREASURY holder to import (e.g. the demo's treasury.json)",
+)  # fmt: skip
+@click.option(
+    "--import-password-file", type=click.Path(path_type=Path, dir_okay=False),
+    help="the imported keystore's password [or CITYPASS_API_IMPORT_PASSWORD]",
+)  # fmt: skip
+def init_treasury(
+    data_dir: Path | None, import_keystore: Path | None, import_password_file: Path | None
+) -> None:
+    """Write the key that mints top-ups and burns cash-outs, encrypted under
+    CITYPASS_API_TREASURY_PASSWORD. A new key must then be granted TREASURY on CityAccess by
+    the city administrator; an imported one keeps the roles it holds."""
+    from api.errors import TreasuryKeyError
+    from api.keystore import create_treasury_keystore
+    from citypass.core import keystore
+
+    try:
+        settings = _settings(data_dir=data_dir)
+        private_key = None
+        if import_keystore is not None:
+            secret = keystore.resolve_secret(
+                import_password_file, "CITYPASS_API_IMPORT_PASSWORD", error=TreasuryKeyError,
+                what="password of the keystore to import", file_option="--import-password-file",
+            )  # fmt: skip
+            private_key = bytes(
+                keystore.load_keystore(
+                    import_keystore, secret, error=TreasuryKeyError,
+                    name="the keystore to import", missing_hint="check --import-keystore",
+                    password_name="--import-password-file",
+                ).key
+            )  # fmt: skip
+        elif import_password_file is not None:
+            raise TreasuryKeyError("--import-password-file needs --import-keystore")
+        account = create_treasury_keystore(
+            settings.treasury_keystore_path, settings.treasury_password, private_key
+        )
     except ApiError as exc:
         _abort(exc)
         return

@@ -34,6 +34,14 @@ class RelayerKeyError(ApiError, code="relayer_key"):
     """The relayer keystore is missing, unreadable or the password is wrong."""
 
 
+class TreasuryKeyError(ApiError, code="treasury_key"):
+    """The treasury keystore is unreadable, or its password is missing or wrong."""
+
+
+class BadRequest(ApiError, status=400, code="bad_request"):
+    """A header or envelope is malformed (a webhook's signature header, its idempotency key)."""
+
+
 class ValidationFailed(ApiError, status=422, code="validation"):
     """The request is malformed or asks for something that cannot be: fix it as said."""
 
@@ -64,6 +72,10 @@ class RateLimited(ApiError, status=429, code="rate_limited"):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceUnavailable(ApiError, status=503, code="unavailable"):
+    """This API is not set up for the feature (no treasury key, no webhook secret)."""
 
 
 class LedgerUnavailable(ApiError, status=503, code="ledger_unavailable"):
