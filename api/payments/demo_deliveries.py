@@ -34,6 +34,9 @@ class Delivery:
     last_status: int | None = None
     last_answer: Any = None
     first_queued: float = field(default_factory=time.time)
+    # The last attempt's signing time: each attempt is signed at a later second, so no two
+    # attempts carry the same signature (the API refuses a signature it has seen: a replay).
+    signed_at: int = 0
 
     def public(self) -> dict[str, Any]:
         return {
@@ -84,9 +87,10 @@ class Deliverer:
 
     def _attempt(self, delivery: Delivery) -> None:
         delivery.attempts += 1
+        delivery.signed_at = max(int(time.time()), delivery.signed_at + 1)
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, delivery.body, int(time.time())),
+            SIGNATURE_HEADER: sign(self._secret, delivery.body, delivery.signed_at),
             IDEMPOTENCY_HEADER: delivery.event_id,
         }
         try:

@@ -19,11 +19,14 @@ import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 import click
-from fastapi import FastAPI, Form, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from api.payments.demo_deliveries import Deliverer, Delivery
 from api.schemas.payments import MAX_KRW, PROVIDER_ID
@@ -78,7 +81,7 @@ class DemoProvider:
     def resend(self, receipt: str) -> dict[str, Any]:
         """Deliver the same event again (same body, same Idempotency-Key, fresh signature)."""
         old = self._delivery(receipt)
-        delivery = Delivery(receipt, old.event_id, old.body)
+        delivery = Delivery(receipt, old.event_id, old.body, signed_at=old.signed_at)
         with self._lock:
             self._deliveries[receipt] = delivery
         self._deliverer.queue(delivery)
@@ -120,12 +123,19 @@ def create_app(provider: DemoProvider) -> FastAPI:
         )
 
     @app.post("/checkout", response_class=HTMLResponse)
-    def checkout_pay(
-        orderId: Annotated[str, Form(pattern=PROVIDER_ID)],
-        amount: Annotated[int, Form(gt=0, le=MAX_KRW)],
-        currency: Annotated[str, Form(pattern="^KRW$")] = "KRW",
-    ) -> str:
-        paid = provider.pay(PaymentCreate(orderId=orderId, amount=amount, currency=currency))
+    async def checkout_pay(request: Request) -> str:
+        # The page's form, parsed here: python-multipart (FastAPI's Form) is not installed.
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        fields = {name: values[-1] for name, values in form.items()}
+        amount = fields.get("amount", "")
+        try:
+            order = PaymentCreate(
+                orderId=fields.get("orderId", ""), currency=fields.get("currency", "KRW"),
+                amount=int(amount) if amount.isdigit() and len(amount) < 16 else 0,
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from exc
+        paid = await run_in_threadpool(provider.pay, order)
         return _page(
             f"<p>Paid (simulated). Receipt <code>{html.escape(paid['receiptId'])}</code>.</p>"
             "<p>The CityPass API is being told; your credits appear in a few seconds. "
