@@ -89,17 +89,26 @@ def build_siwe(settings: Settings, state: AppState) -> SiweService:
     )  # fmt: skip
 
 
-def build_payments(settings: Settings, state: AppState) -> tuple[TopUps, CashOuts]:
-    """Top-ups and cash-outs: their tables in the read-model database, and the treasury key
-    when this API has one (without it both answer 503 saying how to add it)."""
-    create_payment_tables(state.engine)
+def build_payments(settings: Settings, state: AppState) -> tuple[TopUps | None, CashOuts | None]:
+    """Cash-outs when this API holds the treasury key; top-ups when it also knows a payment
+    provider (checkout URL and webhook secret). An API without them serves neither (their
+    endpoints are not in its OpenAPI document) and logs why."""
     account = load_treasury_keystore(settings.treasury_keystore_path, settings.treasury_password)
-    treasury = Treasury(state.ledger, account, state.engine) if account else None
+    if account is None:
+        log.info("no treasury keystore: top-ups and cash-outs are off",
+                 extra={"keystore": str(settings.treasury_keystore_path)})  # fmt: skip
+        return None, None
+    create_payment_tables(state.engine)
+    treasury = Treasury(state.ledger, account, state.engine)
     access = state.ledger.contracts["access"]
-    return (
-        TopUps(state.engine, settings, treasury, access),
-        CashOuts(state.engine, settings, treasury, access),
-    )
+    cashouts_service = CashOuts(state.engine, settings, treasury, access)
+    if not (settings.payments_webhook_secret and settings.payments_checkout_url):
+        log.warning(
+            "no payment provider: top-ups are off; set CITYPASS_API_PAYMENTS_CHECKOUT_URL and "
+            "CITYPASS_API_PAYMENTS_WEBHOOK_SECRET"
+        )
+        return None, cashouts_service
+    return TopUps(state.engine, settings, treasury, access), cashouts_service
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
@@ -116,6 +125,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
             extra={
                 "chain_id": state.ledger.chain_id, "rpc": settings.rpc_url,
                 "relayer": state.relayer.address if state.relayer else None,
+                "treasury": _app.state.cashouts.treasury_address if _app.state.cashouts else None,
                 "follow": settings.follow, "cors": settings.cors_allowed,
             },
         )  # fmt: skip
@@ -144,13 +154,16 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
-        system.router, kpis.router, explorer.router, dashboard.router, topups.router,
-        cashouts.router,
+        system.router, kpis.router, explorer.router, dashboard.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
     for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
+    if app.state.topups is not None:
+        app.include_router(topups.router)
+    if app.state.cashouts is not None:
+        app.include_router(cashouts.router)
     _install_errors(app)
     app.add_middleware(RequestMetrics, metrics=state.metrics)
     # Added last so it is outermost: preflights are answered before anything else runs.

@@ -4,6 +4,7 @@ line (exit 1), never a traceback."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,12 @@ def _settings(**options: Any) -> Settings:
     return Settings.from_env(**options)
 
 
+def _data_dir_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--data-dir", type=click.Path(path_type=Path), help=f"{what} [CITYPASS_API_DATA_DIR]"
+    )
+
+
 @click.group(help="CityPass API for residents' wallet apps (FastAPI).")
 def main() -> None:
     pass
@@ -41,10 +48,7 @@ def main() -> None:
     "--deployment", type=click.Path(path_type=Path),
     help="deployments/<network>.json [CITYPASS_API_DEPLOYMENT]",
 )  # fmt: skip
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path),
-    help="holds keystore/relayer.json (git-ignored) [CITYPASS_API_DATA_DIR]",
-)  # fmt: skip
+@_data_dir_option("holds keystore/relayer.json and treasury.json (git-ignored)")
 @click.option(
     "--follow/--no-follow", default=None,
     help="keep the read model following the chain (default) or rely on `python -m indexer run`",
@@ -79,10 +83,7 @@ def serve(log_level: str, **options: Any) -> None:
 
 
 @main.command("init-relayer", short_help="Create the relayer keystore; prints its address.")
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path),
-    help="where keystore/relayer.json goes [CITYPASS_API_DATA_DIR]",
-)  # fmt: skip
+@_data_dir_option("where keystore/relayer.json goes")
 def init_relayer(data_dir: Path | None) -> None:
     """Create a new relayer key encrypted under CITYPASS_API_PASSWORD. Onboard the printed
     address as a CityAccess member so the ledger gateway lets it transact."""
@@ -100,10 +101,7 @@ def init_relayer(data_dir: Path | None) -> None:
 @main.command(
     "init-treasury", short_help="Create or import the treasury keystore; prints its address."
 )
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path),
-    help="where keystore/treasury.json goes [CITYPASS_API_DATA_DIR]",
-)  # fmt: skip
+@_data_dir_option("where keystore/treasury.json goes")
 @click.option(
     "--import-keystore", type=click.Path(path_type=Path, dir_okay=False),
     help="an existing V3 keystore of a TREASURY holder to import (e.g. the demo's treasury.json)",

@@ -74,10 +74,6 @@ class RateLimited(ApiError, status=429, code="rate_limited"):
         self.retry_after = retry_after
 
 
-class ServiceUnavailable(ApiError, status=503, code="unavailable"):
-    """This API is not set up for the feature (no treasury key, no webhook secret)."""
-
-
 class LedgerUnavailable(ApiError, status=503, code="ledger_unavailable"):
     """The ledger node did not answer: retry later."""
 

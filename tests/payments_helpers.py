@@ -7,7 +7,6 @@ by URL and by the shared webhook secret. Passwords and the secret are throwaway 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from api.payments.treasury import receipt_hash
 from api.siwe.store import SessionStore
 from citypass.core.keystore import create_keystore
 from citypass.core.net import free_port
+from citypass.core.process import stop_process
 from tests.api.test_api_roles import _token
 from tests.api_helpers import ApiServer, cli, start_api_server
 from tests.oracle_helpers import ROOT, Chain, start_chain, wait_until
@@ -47,13 +47,7 @@ class Provider:
         return requests.get(self.url + path, timeout=30, **kwargs)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 30)
 
 
 @dataclass

@@ -11,35 +11,23 @@ rejected request burns nothing (the resident may revoke the approval).
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from api.errors import Conflict, NotFound
-from api.payments.limits import check_amount, require_allowed, require_treasury
+from api.payments.limits import check_amount, require_allowed
+from api.payments.service import PaymentsService
 from api.payments.tables import cashouts
 from api.payments.treasury import ChainRefused, Treasury, receipt_hash
 from api.schemas.payments import CashOutPublic
-from api.settings import Settings
 
 STATUSES = ("requested", "settled", "rejected")
 
 
-class CashOuts:
-    def __init__(
-        self, engine: Engine, settings: Settings, treasury: Treasury | None, access: Any,
-        clock: Callable[[], float] = time.time,
-    ) -> None:  # fmt: skip
-        self._engine = engine
-        self._settings = settings
-        self._treasury = treasury
-        self._access = access
-        self._clock = clock
-
+class CashOuts(PaymentsService):
     def request(self, address: str, amount: int) -> CashOutPublic:
-        treasury = self._require_treasury()
+        treasury = self._treasury
         check_amount(
             "amount", amount, self._settings.cashout_min_krw, self._settings.cashout_max_krw
         )
@@ -73,7 +61,7 @@ class CashOuts:
         return self._list(cashouts.c.status == status if status else None)
 
     def settle(self, cashout_id: str, staff: str) -> CashOutPublic:
-        treasury = self._require_treasury()
+        treasury = self._treasury
         row = self._open(cashout_id)
         if row["status"] == "settled":
             return self._public(row)  # settled already (a double click): nothing burned again
@@ -91,9 +79,7 @@ class CashOuts:
 
     def reject(self, cashout_id: str, staff: str, reason: str) -> CashOutPublic:
         row = self._open(cashout_id)
-        if row["status"] == "settled" or (
-            self._treasury is not None and self._treasury.has_record(f"cashout:{row['id']}")
-        ):
+        if row["status"] == "settled" or (self._treasury.has_record(f"cashout:{row['id']}")):
             raise Conflict(
                 f"cash-out {row['id']} is settled or being settled on chain: it cannot be rejected",
                 code="cashout_closed",
@@ -144,14 +130,11 @@ class CashOuts:
         with self._engine.connect() as conn:
             return [self._public(row) for row in conn.execute(query).mappings()]
 
-    def _require_treasury(self) -> Treasury:
-        return require_treasury(self._treasury, "settle cash-outs")
-
     def _public(self, row: Any) -> CashOutPublic:
         return CashOutPublic(
             id=row["id"], address=row["address"], amount=row["amount"], status=row["status"],
             createdAt=int(row["created_at"]),
-            treasury=self._treasury.address if self._treasury else None,
+            treasury=self._treasury.address,
             decidedAt=int(row["decided_at"]) if row.get("decided_at") else None,
             decidedBy=row.get("decided_by"), reason=row.get("reason"), txHash=row.get("tx_hash"),
         )  # fmt: skip

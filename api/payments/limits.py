@@ -3,12 +3,9 @@ allowed to hold credits on CityAccess (a mint or burn for anyone else reverts)."
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from api.errors import LedgerUnavailable, PermissionDenied, ServiceUnavailable, ValidationFailed
-from api.settings import ENV_PREFIX
-
-T = TypeVar("T")
+from api.errors import LedgerUnavailable, PermissionDenied, ValidationFailed
 
 
 def check_amount(field: str, amount: int, low: int, high: int) -> None:
@@ -34,14 +31,3 @@ def require_allowed(access: Any, address: str, doing: str) -> None:
             "first (or ask the village enterprise why the membership is suspended)",
             code="not_member",
         )
-
-
-def require_treasury(treasury: T | None, doing: str) -> T:
-    """The treasury, or 503 saying how to give this API one."""
-    if treasury is None:
-        raise ServiceUnavailable(
-            f"this API has no treasury key, so it cannot {doing}: create it with "
-            f"`citypass-api init-treasury` and set {ENV_PREFIX}TREASURY_PASSWORD",
-            code="payments_unavailable",
-        )
-    return treasury

@@ -11,41 +11,28 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, ValidationFailed
-from api.payments.limits import check_amount, require_allowed, require_treasury
+from api.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from api.payments.limits import check_amount, require_allowed
+from api.payments.service import PaymentsService
 from api.payments.signature import IDEMPOTENCY_HEADER, verify
 from api.payments.tables import topups, webhook_signatures
-from api.payments.treasury import ChainRefused, Treasury, receipt_hash
+from api.payments.treasury import ChainRefused, receipt_hash
 from api.schemas.payments import PaymentEvent, TopUpPublic, WebhookAnswer
-from api.settings import ENV_PREFIX, Settings
 
 MAX_IDEMPOTENCY_KEY = 255
 
 
-class TopUps:
-    def __init__(
-        self, engine: Engine, settings: Settings, treasury: Treasury | None,
-        access: Any, clock: Callable[[], float] = time.time,
-    ) -> None:  # fmt: skip
-        self._engine = engine
-        self._settings = settings
-        self._treasury = treasury
-        self._access = access
-        self._clock = clock
-
+class TopUps(PaymentsService):
     # ------------------------------------------------------------------------------ orders
 
     def create(self, address: str, amount: int) -> TopUpPublic:
-        self._require_ready()
         settings = self._settings
         check_amount("amount", amount, settings.topup_min_krw, settings.topup_max_krw)
         require_allowed(self._access, address, "top up")
@@ -71,15 +58,6 @@ class TopUps:
             raise NotFound(f"no top-up {topup_id} of {address}", code="unknown_topup")
         return self._public(row)
 
-    def _require_ready(self) -> None:
-        require_treasury(self._treasury, "mint top-ups")
-        if not self._settings.payments_webhook_secret or not self._settings.payments_checkout_url:
-            raise ServiceUnavailable(
-                f"no payment provider is configured: set {ENV_PREFIX}PAYMENTS_CHECKOUT_URL and "
-                f"{ENV_PREFIX}PAYMENTS_WEBHOOK_SECRET",
-                code="payments_unavailable",
-            )
-
     def _public(self, row: Any) -> TopUpPublic:
         checkout = None
         if row["status"] == "pending":
@@ -100,7 +78,6 @@ class TopUps:
     # ----------------------------------------------------------------------------- webhook
 
     def receive(self, body: bytes, signature: str | None, key: str | None) -> WebhookAnswer:
-        self._require_ready()
         settings = self._settings
         now = self._clock()
         tolerance = settings.payments_webhook_tolerance_seconds
@@ -188,7 +165,6 @@ class TopUps:
         return self._row(row["id"]), False
 
     def _mint(self, row: Any) -> Any:
-        assert self._treasury is not None
         receipt = bytes.fromhex(row["receipt_hash"][2:])
         call = self._treasury.credit.functions.mint(row["address"], row["amount"], receipt)
         try:

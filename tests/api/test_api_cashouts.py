@@ -12,7 +12,7 @@ import sys
 from eth_account import Account
 
 from api.payments.treasury import receipt_hash
-from tests.api_helpers import cli
+from tests.api_helpers import API_PASSWORD, cli, start_api_server
 from tests.oracle_helpers import ROOT
 from tests.payments_helpers import (
     TOPUP_MAX,
@@ -163,3 +163,32 @@ def test_the_demo_provider_command_refuses_bad_input(tmp_path) -> None:
     assert short.returncode == 1 and "at least 16" in short.stderr
     assert "--port" in run("--port", "0", *url).stderr
     assert "--webhook-url" in run("--port", "1", "--webhook-url", "ftp://x").stderr
+
+
+def test_an_api_without_the_treasury_key_serves_no_payments(world: PaymentsWorld, tmp_path) -> None:
+    """No keystore: the endpoints are absent (404, not in OpenAPI). A keystore without its
+    password stops `serve` with one line."""
+    _deployment, bare = start_api_server(world.chain, tmp_path, CITYPASS_API_FOLLOW_MODE="thread")
+    try:
+        paths = bare.get("/openapi.json").json()["paths"]
+        assert not [
+            path for path in paths if "topups" in path or "cashouts" in path or "payments" in path
+        ]
+        assert bare.post("/v1/topups", json={"amount": 5_000}).status_code == 404
+        assert bare.post("/v1/payments/webhook", data=b"{}").status_code == 404
+    finally:
+        bare.stop()
+    paths = world.api.get("/openapi.json").json()["paths"]
+    assert {"/v1/topups", "/v1/payments/webhook", "/v1/cashouts", "/v1/staff/cashouts"} <= set(
+        paths
+    )
+    command = world.api.command
+    options = {
+        name: command[command.index(name) + 1]
+        for name in ("--rpc-url", "--deployment", "--data-dir")
+    }
+    serve = cli("serve", *[part for pair in options.items() for part in pair], "--db",
+                f"sqlite:///{tmp_path / 'other.db'}", "--port", "1",
+                env={"CITYPASS_API_PASSWORD": API_PASSWORD, "CITYPASS_API_TREASURY_PASSWORD": ""})  # fmt: skip
+    assert serve.returncode == 1 and serve.stderr.count("\n") == 1, serve.stderr
+    assert "CITYPASS_API_TREASURY_PASSWORD" in serve.stderr
