@@ -153,15 +153,17 @@ class TopUps(PaymentsService):
                 "event_sha256": body_sha, "paid_at": float(event.paidAt),
             }  # fmt: skip
             try:
-                conn.execute(
+                moved = conn.execute(
                     update(topups).where(topups.c.id == row["id"], topups.c.status == "pending")
                     .values(**paid)
-                )  # fmt: skip
+                ).rowcount  # fmt: skip
             except IntegrityError as exc:
                 raise Conflict(
                     f"receipt {event.receiptId} already paid another order: nothing is minted",
                     code="receipt_reused",
                 ) from exc
+        if not moved:  # a concurrent delivery paid it between our read and our update
+            return self._claim(event, key, body_sha)
         return self._row(row["id"]), False
 
     def _mint(self, row: Any) -> Any:

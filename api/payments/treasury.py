@@ -25,7 +25,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from web3 import Web3
 from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
 
-from api.errors import Conflict, LedgerUnavailable
+from api.errors import LedgerUnavailable
 from api.ledger import Ledger
 from api.payments.tables import treasury_transactions as txs
 from citypass.protocol.reverts import revert_data, revert_text
@@ -71,7 +71,7 @@ class Treasury:
         with self._lock:
             try:
                 return self._send_once(key, call, event, receipt)
-            except (ChainRefused, Conflict):
+            except (ChainRefused, LedgerUnavailable):
                 raise
             except (TimeExhausted, OSError, Web3RPCError, ValueError) as exc:
                 raise LedgerUnavailable(
@@ -114,8 +114,10 @@ class Treasury:
             self._w3.eth.send_raw_transaction(HexBytes(raw))
         except Web3RPCError as exc:  # refused outright: it is not in the pool
             self._forget(key)
-            raise Conflict(
-                f"the ledger node refused the treasury's transaction: {exc}", code="node_refused"
+            # 503, not 409: a retry signs anew (say the key's nonce was taken by a script).
+            raise LedgerUnavailable(
+                f"the ledger node refused the treasury's transaction ({exc}); nothing was "
+                "sent: retry later"
             ) from exc
         return self._settle(key, self._w3.eth.wait_for_transaction_receipt(
             HexBytes(tx_hash), timeout=self._timeout, poll_latency=0.1

@@ -5,6 +5,7 @@ provider's retries reach an API that was down; and every bad input has its 4xx."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -12,8 +13,10 @@ import uuid
 import pytest
 import requests
 from eth_account import Account
+from sqlalchemy import create_engine, insert, update
 
 from api.payments.signature import sign
+from api.payments.tables import topups, treasury_transactions
 from api.payments.treasury import receipt_hash
 from tests.oracle_helpers import wait_until
 from tests.payments_helpers import (
@@ -266,3 +269,85 @@ def test_the_demo_provider_refuses_bad_payments(
 ) -> None:
     reply = world.provider.post("/v1/payments", json=body)
     assert reply.status_code == 422 and field in reply.text, reply.text
+
+
+def _paid_in_the_database(world: PaymentsWorld, order: dict, receipt_id: str, body: bytes) -> None:
+    """The order as the API leaves it once it has recorded the payment (status minting)."""
+    engine = create_engine(world.api.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(topups).where(topups.c.id == order["id"]).values(
+                    status="minting", receipt_id=receipt_id, idempotency_key="key_" + receipt_id,
+                    receipt_hash="0x" + receipt_hash(f"{PROVIDER}:{receipt_id}").hex(),
+                    event_sha256=hashlib.sha256(body).hexdigest(), paid_at=time.time(),
+                )
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _signed_mint(world: PaymentsWorld, order: dict, receipt_id: str, key: str) -> bytes:
+    """The treasury's mint for the order, signed and recorded as the API records it before
+    sending: what a crash right after the record leaves behind. Returns the raw transaction."""
+    chain, treasury = world.chain, world.chain.people.treasury
+    call = chain.contract("credit").functions.mint(
+        order["address"], order["amount"], receipt_hash(f"{PROVIDER}:{receipt_id}")
+    )
+    nonce = chain.w3.eth.get_transaction_count(treasury.address, "pending")
+    tx = call.build_transaction({"from": treasury.address, "gasPrice": 0, "nonce": nonce,
+                                 "chainId": chain.chain_id})  # fmt: skip
+    signed = treasury.sign_transaction(tx)
+    engine = create_engine(world.api.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(treasury_transactions).values(
+                    key=key, nonce=nonce, raw="0x" + bytes(signed.raw_transaction).hex(),
+                    tx_hash="0x" + bytes(signed.hash).hex(), status="sent", updated_at=time.time(),
+                )
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+    return bytes(signed.raw_transaction)
+
+
+@pytest.mark.parametrize("sent_before_the_crash", [False, True])
+def test_a_retry_after_a_crash_completes_the_recorded_mint_once(
+    world: PaymentsWorld, sent_before_the_crash: bool
+) -> None:
+    """The API recorded the payment and the signed mint, then died: before sending it, or after
+    sending it but before its receipt. The provider's retry completes that very transaction."""
+    resident = world.chain.new_member()
+    order = _order(world, world.resident_session(resident), 3_000)
+    receipt_id = "rcpt_" + uuid.uuid4().hex[:16]
+    body = _event(order, receipt_id)
+    _paid_in_the_database(world, order, receipt_id, body)
+    raw = _signed_mint(world, order, receipt_id, f"topup:{order['id']}")
+    if sent_before_the_crash:
+        world.chain.w3.eth.wait_for_transaction_receipt(
+            world.chain.w3.eth.send_raw_transaction(raw)
+        )
+        assert world.balance(resident.address) == 3_000
+    reply = _deliver(world, body)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["status"] == "minted" and reply.json()["duplicate"] is True
+    assert world.balance(resident.address) == 3_000
+    assert len(world.topup_events(receipt_id)) == 1
+    assert _deliver(world, body).json()["txHash"] == reply.json()["txHash"]
+    assert world.balance(resident.address) == 3_000
+
+
+def test_a_mint_the_chain_refuses_leaves_the_order_for_staff(world: PaymentsWorld) -> None:
+    resident = world.chain.new_member()
+    order = _order(world, world.resident_session(resident), 4_000)
+    world.chain.system.access.suspend(
+        resident.address, b"\x01" * 32, {"from": world.chain.people.admin}
+    )
+    reply = _deliver(world, _event(order))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["status"] == "mint_failed" and reply.json()["txHash"] is None
+    assert world.balance(resident.address) == 0
+    headers = world.resident_session(resident)
+    failure = world.api.get(f"/v1/topups/{order['id']}", headers=headers).json()["failure"]
+    assert "CityCreditPartyNotAllowed" in failure, failure
