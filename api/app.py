@@ -21,14 +21,19 @@ from api.docs_pages import install_docs
 from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard, pages
 from api.explorer import routes as explorer
-from api.keystore import load_keystore
+from api.keystore import load_keystore, load_treasury_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
+from api.payments.cashouts import CashOuts
+from api.payments.tables import create_tables as create_payment_tables
+from api.payments.topups import TopUps
+from api.payments.treasury import Treasury
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
 from api.routers import (
     applications,
     auth,
+    cashouts,
     city,
     clock,
     feeds_cds,
@@ -45,6 +50,7 @@ from api.routers import (
     relay,
     slots,
     system,
+    topups,
     typed_data,
 )  # fmt: skip
 from api.settings import Settings
@@ -88,6 +94,28 @@ def build_siwe(settings: Settings, state: AppState) -> SiweService:
     )  # fmt: skip
 
 
+def build_payments(settings: Settings, state: AppState) -> tuple[TopUps | None, CashOuts | None]:
+    """Cash-outs when this API holds the treasury key; top-ups when it also knows a payment
+    provider (checkout URL and webhook secret). An API without them serves neither (their
+    endpoints are not in its OpenAPI document) and logs why."""
+    account = load_treasury_keystore(settings.treasury_keystore_path, settings.treasury_password)
+    if account is None:
+        log.info("no treasury keystore: top-ups and cash-outs are off",
+                 extra={"keystore": str(settings.treasury_keystore_path)})  # fmt: skip
+        return None, None
+    create_payment_tables(state.engine)
+    treasury = Treasury(state.ledger, account, state.engine)
+    access = state.ledger.contracts["access"]
+    cashouts_service = CashOuts(state.engine, settings, treasury, access)
+    if not (settings.payments_webhook_secret and settings.payments_checkout_url):
+        log.warning(
+            "no payment provider: top-ups are off; set CITYPASS_API_PAYMENTS_CHECKOUT_URL and "
+            "CITYPASS_API_PAYMENTS_WEBHOOK_SECRET"
+        )
+        return None, cashouts_service
+    return TopUps(state.engine, settings, treasury, access), cashouts_service
+
+
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     state = state or build_state(settings)
     # Slot search answers from memory (indexer/search_index.py); built on the first search.
@@ -102,6 +130,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
             extra={
                 "chain_id": state.ledger.chain_id, "rpc": settings.rpc_url,
                 "relayer": state.relayer.address if state.relayer else None,
+                "treasury": _app.state.cashouts.treasury_address if _app.state.cashouts else None,
                 "follow": settings.follow, "cors": settings.cors_allowed,
             },
         )  # fmt: skip
@@ -129,6 +158,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
     app.state.siwe = build_siwe(settings, state)
+    app.state.topups, app.state.cashouts = build_payments(settings, state)
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
@@ -139,6 +169,10 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
     for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
+    if app.state.topups is not None:
+        app.include_router(topups.router)
+    if app.state.cashouts is not None:
+        app.include_router(cashouts.router)
     _install_errors(app)
     app.add_middleware(RequestMetrics, metrics=state.metrics)
     # Added last so it is outermost: preflights are answered before anything else runs.

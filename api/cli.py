@@ -1,9 +1,10 @@
-"""`citypass-api`: serve the API, or create the relayer's or the onboarding keystore. Failures are one `error:`
+"""`citypass-api`: serve the API, or create the relayer's, onboarding or treasury keystore. Failures are one `error:`
 line (exit 1), never a traceback."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,12 @@ def _settings(**options: Any) -> Settings:
     return Settings.from_env(**options)
 
 
+def _data_dir_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--data-dir", type=click.Path(path_type=Path), help=f"{what} [CITYPASS_API_DATA_DIR]"
+    )
+
+
 @click.group(help="CityPass API for residents' wallet apps (FastAPI).")
 def main() -> None:
     pass
@@ -41,10 +48,7 @@ def main() -> None:
     "--deployment", type=click.Path(path_type=Path),
     help="deployments/<network>.json [CITYPASS_API_DEPLOYMENT]",
 )  # fmt: skip
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path),
-    help="holds keystore/relayer.json (git-ignored) [CITYPASS_API_DATA_DIR]",
-)  # fmt: skip
+@_data_dir_option("holds keystore/relayer.json and treasury.json (git-ignored)")
 @click.option(
     "--follow/--no-follow", default=None,
     help="keep the read model following the chain (default) or rely on `python -m indexer run`",
@@ -80,13 +84,6 @@ def serve(log_level: str, **options: Any) -> None:
         )  # fmt: skip
 
 
-def _data_dir_option(what: str) -> Any:
-    return click.option(
-        "--data-dir", type=click.Path(path_type=Path),
-        help=f"where keystore/{what} goes [CITYPASS_API_DATA_DIR]",
-    )  # fmt: skip
-
-
 def _create_key(data_dir: Path | None, onboarder: bool) -> None:
     """A new key encrypted under CITYPASS_API_PASSWORD in the data dir; prints its address."""
     from api.errors import OnboarderKeyError, RelayerKeyError
@@ -104,7 +101,7 @@ def _create_key(data_dir: Path | None, onboarder: bool) -> None:
 
 
 @main.command("init-relayer", short_help="Create the relayer keystore; prints its address.")
-@_data_dir_option("relayer.json")
+@_data_dir_option("where keystore/relayer.json goes")
 def init_relayer(data_dir: Path | None) -> None:
     """Create a new relayer key encrypted under CITYPASS_API_PASSWORD. Onboard the printed
     address as a CityAccess member so the ledger gateway lets it transact."""
@@ -114,12 +111,60 @@ def init_relayer(data_dir: Path | None) -> None:
 @main.command(
     "init-onboarder", short_help="Create the key that onboards approved applicants; prints it."
 )
-@_data_dir_option("onboarder.json")
+@_data_dir_option("where keystore/onboarder.json goes")
 def init_onboarder(data_dir: Path | None) -> None:
     """Create the onboarding key encrypted under CITYPASS_API_PASSWORD. Grant the printed
     address OPERATOR on CityAccess (scripts/grant_role.py) so approving an application (or
     CITYPASS_API_AUTO_APPROVE) can onboard the applicant."""
     _create_key(data_dir, onboarder=True)
+
+
+@main.command(
+    "init-treasury", short_help="Create or import the treasury keystore; prints its address."
+)
+@_data_dir_option("where keystore/treasury.json goes")
+@click.option(
+    "--import-keystore", type=click.Path(path_type=Path, dir_okay=False),
+    help="an existing V3 keystore of a TREASURY holder to import (e.g. the demo's treasury.json)",
+)  # fmt: skip
+@click.option(
+    "--import-password-file", type=click.Path(path_type=Path, dir_okay=False),
+    help="the imported keystore's password [or CITYPASS_API_IMPORT_PASSWORD]",
+)  # fmt: skip
+def init_treasury(
+    data_dir: Path | None, import_keystore: Path | None, import_password_file: Path | None
+) -> None:
+    """Write the key that mints top-ups and burns cash-outs, encrypted under
+    CITYPASS_API_TREASURY_PASSWORD. A new key must then be granted TREASURY on CityAccess by
+    the city administrator; an imported one keeps the roles it holds."""
+    from api.errors import TreasuryKeyError
+    from api.keystore import create_treasury_keystore
+    from citypass.core import keystore
+
+    try:
+        settings = _settings(data_dir=data_dir)
+        private_key = None
+        if import_keystore is not None:
+            secret = keystore.resolve_secret(
+                import_password_file, "CITYPASS_API_IMPORT_PASSWORD", error=TreasuryKeyError,
+                what="password of the keystore to import", file_option="--import-password-file",
+            )  # fmt: skip
+            private_key = bytes(
+                keystore.load_keystore(
+                    import_keystore, secret, error=TreasuryKeyError,
+                    name="the keystore to import", missing_hint="check --import-keystore",
+                    password_name="--import-password-file",
+                ).key
+            )  # fmt: skip
+        elif import_password_file is not None:
+            raise TreasuryKeyError("--import-password-file needs --import-keystore")
+        account = create_treasury_keystore(
+            settings.treasury_keystore_path, settings.treasury_password, private_key
+        )
+    except ApiError as exc:
+        _abort(exc)
+        return
+    click.echo(account.address)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,14 @@ class OnboarderKeyError(ApiError, status=503, code="onboarder_key"):
     """The onboarding keystore is missing or unreadable, or its key may not onboard."""
 
 
+class TreasuryKeyError(ApiError, code="treasury_key"):
+    """The treasury keystore is unreadable, or its password is missing or wrong."""
+
+
+class BadRequest(ApiError, status=400, code="bad_request"):
+    """A header or envelope is malformed (a webhook's signature header, its idempotency key)."""
+
+
 class ValidationFailed(ApiError, status=422, code="validation"):
     """The request is malformed or asks for something that cannot be: fix it as said."""
 

@@ -17,6 +17,7 @@ from citypass.core.settings import CommaList, FrozenSettings, load_settings
 
 ENV_PREFIX = "CITYPASS_API_"
 PASSWORD_ENV = ENV_PREFIX + "PASSWORD"
+TREASURY_PASSWORD_ENV = ENV_PREFIX + "TREASURY_PASSWORD"
 FOLLOW_MODES = ("process", "thread")
 
 
@@ -63,6 +64,22 @@ class Settings(FrozenSettings):
     auto_approve: bool = False
     # Never printed: the keystores' password (CITYPASS_API_PASSWORD).
     password: str = Field(default="", repr=False)
+    # Top-ups and cash-outs (api/payments). The TREASURY key's own password, never printed;
+    # empty (or no treasury keystore) means this API mints nothing and says so.
+    treasury_password: str = Field(default="", repr=False)
+    # The payment provider: its checkout page (the top-up's orderId and amount are added) and the
+    # HMAC secret its webhooks are signed with (never printed). Empty secret: no webhooks.
+    payments_checkout_url: str = ""
+    payments_webhook_secret: str = Field(default="", repr=False)
+    # Receipts are bound to the provider's name: keccak256("<provider>:<receiptId>").
+    payments_provider: str = "demo-pay"
+    # A webhook signed longer ago than this (or this far ahead) is refused as stale.
+    payments_webhook_tolerance_seconds: int = 300
+    # KRW per request (credits are whole won).
+    topup_min_krw: int = 1_000
+    topup_max_krw: int = 2_000_000
+    cashout_min_krw: int = 1_000
+    cashout_max_krw: int = 2_000_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -86,10 +103,16 @@ class Settings(FrozenSettings):
             raise ValueError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
         for name in (
             "signer_rate", "ip_rate", "signer_burst", "ip_burst", "siwe_nonce_ttl_seconds",
-            "session_ttl_seconds",
+            "session_ttl_seconds", "payments_webhook_tolerance_seconds", "topup_min_krw",
+            "cashout_min_krw",
         ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        for kind in ("topup", "cashout"):
+            if getattr(self, f"{kind}_max_krw") < getattr(self, f"{kind}_min_krw"):
+                raise ValueError(
+                    f"{ENV_PREFIX}{kind.upper()}_MAX_KRW must be at least {kind.upper()}_MIN_KRW"
+                )
         return self
 
     @property
@@ -113,3 +136,7 @@ class Settings(FrozenSettings):
     def onboarder_keystore_path(self) -> Path:
         """The key that onboards approved applicants (it must hold OPERATOR on CityAccess)."""
         return Path(self.data_dir) / "keystore" / "onboarder.json"
+
+    @property
+    def treasury_keystore_path(self) -> Path:
+        return Path(self.data_dir) / "keystore" / "treasury.json"
