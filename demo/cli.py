@@ -172,7 +172,7 @@ def main(
             assert api is not None and rig is not None  # both come with the node engine
             wait_until_indexed(api, "Indexing the rest of the day")
             click.echo(f"Serving the whole stack; logs in {workdir}. Ctrl-C stops.")
-            children = {"ledger node": chain.process, "API": api.process, **rig.processes}
+            children = {"ledger node": chain.process, **api.processes(), **rig.processes}
             why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
             click.echo(f"Stopping ({why})…", err=True)
     finally:

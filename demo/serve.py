@@ -24,11 +24,12 @@ import click
 from citypass.chain.session import ROOT
 from citypass.core.daemon import stop_signals
 from citypass.core.net import free_port, port_is_free
+from citypass.core.process import die_with_parent, stop_process
 from citypass.protocol.roles import ROLES
 from demo.world import World
 
 PREFERRED_API_PORT = 8080
-KEY_COMMANDS = ("init-relayer", "init-onboarder")
+KEY_COMMANDS = ("init-relayer", "init-onboarder", "init-treasury")
 # The indexer backfills the day's blocks (a few thousand) before the pages mean anything.
 CATCH_UP_TIMEOUT_S = 300
 
@@ -38,15 +39,16 @@ class DemoApi:
     url: str
     process: subprocess.Popen
     log_path: Path
+    # The simulated payment provider residents top up through (it moves no money).
+    provider_url: str
+    provider: subprocess.Popen
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.provider, timeout=10)
+        stop_process(self.process, timeout=30)
+
+    def processes(self) -> dict[str, subprocess.Popen]:
+        return {"API": self.process, "payment provider": self.provider}
 
     def urls(self) -> dict[str, str]:
         return {
@@ -54,6 +56,7 @@ class DemoApi:
             "Explorer": f"{self.url}/explorer",
             "Dashboard": f"{self.url}/dashboard",
             "Health": f"{self.url}/health",
+            "Payments": f"{self.provider_url}/checkout (the demo's simulated payment provider)",
         }
 
 
@@ -66,25 +69,32 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
     root.mkdir(parents=True, exist_ok=True)
     for stale in root.glob("readmodel.db*"):
         stale.unlink()  # a new chain each run: the previous read model belongs to a dead chain
-    for stale_key in ("relayer.json", "onboarder.json"):  # keys of an earlier run's chain
+    for stale_key in ("relayer.json", "onboarder.json", "treasury.json"):  # an earlier chain's
         (root / "keystore" / stale_key).unlink(missing_ok=True)
     addresses = {key: getattr(world.system, key).address for key in CONTRACTS}
     deployment = Deployment(chain_id, addresses).write(root / "deployment.json")
-    # The demo approves residents' applications at once (the API's answers say so).
+    port = PREFERRED_API_PORT if port_is_free(PREFERRED_API_PORT) else free_port()
+    url = f"http://127.0.0.1:{port}"
+    provider_url = f"http://127.0.0.1:{free_port()}"
+    webhook_secret = secrets.token_urlsafe(32)
     env = {
         **os.environ,
         "CITYPASS_API_PASSWORD": secrets.token_urlsafe(24),
+        "CITYPASS_API_TREASURY_PASSWORD": secrets.token_urlsafe(24),
+        # The demo approves residents' applications at once (the API's answers say so).
         "CITYPASS_API_AUTO_APPROVE": "true",
+        "CITYPASS_API_PAYMENTS_WEBHOOK_SECRET": webhook_secret,
+        "CITYPASS_API_PAYMENTS_CHECKOUT_URL": f"{provider_url}/checkout",
     }
-    relayer, onboarder = (_init_key(command, root, env) for command in KEY_COMMANDS)
+    relayer, onboarder, treasury = (_init_key(command, root, env) for command in KEY_COMMANDS)
     admin = {"from": world.people.admin}
     with contextlib.redirect_stdout(io.StringIO()):  # brownie narrates every transaction
         # The ledger gateway only lets members transact: the city onboards the API's relayer,
-        # and lets the API's onboarding key approve applications (CityAccess.onboard).
+        # lets its onboarding key approve applications (CityAccess.onboard) and its treasury
+        # key mint top-ups (a key of its own: the demo's seeding mints with the treasury's).
         world.system.access.onboard(relayer, admin)
         world.system.access.grantRole(ROLES["OPERATOR"], onboarder, admin)
-    port = PREFERRED_API_PORT if port_is_free(PREFERRED_API_PORT) else free_port()
-    url = f"http://127.0.0.1:{port}"
+        world.system.access.grantRole(ROLES["TREASURY"], treasury, admin)
     log_path = root / "api.log"
     command = [
         sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -96,13 +106,37 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
             command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
             start_new_session=True,  # Ctrl-C reaches the demo, which stops the API in order
         )  # fmt: skip
-    api = DemoApi(url, process, log_path)
+    provider = _start_payment_provider(
+        provider_url, f"{url}/v1/payments/webhook", webhook_secret, root
+    )
+    api = DemoApi(url, process, log_path, provider_url, provider)
     wait_until_indexed(api, "Indexing the deployment")
     return api
 
 
+def _start_payment_provider(
+    url: str, webhook_url: str, secret: str, root: Path
+) -> subprocess.Popen:
+    port = url.rsplit(":", 1)[1]
+    with (root / "payments.log").open("ab") as log:
+        provider = subprocess.Popen(
+            [sys.executable, "-m", "api.payments.demo_provider", "--port", port,
+             "--webhook-url", webhook_url],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env={**os.environ, "CITYPASS_DEMO_PAY_SECRET": secret},
+            start_new_session=True, preexec_fn=die_with_parent,
+        )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while _get_json(f"{url}/health").get("ok") is not True:
+        if provider.poll() is not None or time.monotonic() > deadline:
+            raise click.ClickException(f"the demo payment provider did not start; see {root}")
+        time.sleep(0.2)
+    return provider
+
+
 def _init_key(command: str, root: Path, env: dict[str, str]) -> str:
-    """`citypass-api init-relayer|init-onboarder`: a new encrypted key; its address."""
+    """`citypass-api init-relayer|init-onboarder|init-treasury`: a new encrypted key; its
+    address."""
     made = subprocess.run(
         [sys.executable, "-m", "api", command, "--data-dir", str(root)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,

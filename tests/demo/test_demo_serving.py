@@ -35,7 +35,8 @@ from citypass.protocol.contracts import CONTRACT_NAMES
 from citypass.protocol.deployment_record import Deployment
 from demo.village import LOTS, supply_ratio
 from tests.browser_helpers import browser, page, visit  # noqa: F401
-from tests.oracle_helpers import ROOT
+from tests.demo.resident_journey import Resident
+from tests.oracle_helpers import ROOT, wait_until
 from tests.scripts.helpers import brownie_home
 
 DEMO_TIMEOUT_S = 900
@@ -251,6 +252,50 @@ def test_operator_writes_against_the_demo_change_the_chain(demo: DemoRun, ledger
     day = int(re.search(r"KST day (\d+)", epoch).group(1))
     operator = ledger["operators"].events.OperatorRegistered().get_logs(from_block=0)[0]
     assert ledger["journeys"].functions.isClosed(operator.args.operator, day).call(), epoch
+
+
+# ---------------------------------------------------------- a new resident through the API
+
+
+def test_a_new_resident_joins_tops_up_books_and_cancels_on_the_demo(demo: DemoRun, ledger):
+    """JOURNEYS.md's resident, from a fresh key, through the served API only (the /app test
+    drives the same steps in Chromium on a world whose clock it can move)."""
+    provider = re.search(r"^Payments:\s+(http://\S+)/checkout", demo.output, re.M).group(1)
+    resident = Resident(demo.urls["docs"].removesuffix("/docs"))
+    resident.sign_in()
+    application = resident.apply()
+    assert application["status"] == "APPROVED" and application["automatic"], application
+    assert ledger["access"].functions.isActiveMember(resident.address).call()
+
+    minted = resident.top_up(20_000, provider)
+    credit = ledger["credit"].functions
+    assert credit.balanceOf(resident.address).call() == 20_000, minted
+
+    now = resident.call("GET", "/v1/clock")["ledgerTime"]
+    start = -(-(now + 3600) // 1800) * 1800  # the next half-hour an hour from now
+    end = start + 2 * 3600
+    first, second = resident.search_tonight(start, end)[:2]
+    quotes = [resident.quote(slot["slotId"], start, end) for slot in (first, second)]
+    assert all(quote["bookable"] for quote in quotes), quotes
+    booked = [
+        resident.book(slot["slotId"], start, end, quote["price"])
+        for slot, quote in zip((first, second), quotes, strict=True)
+    ]
+    lease_ids = [answer["leaseId"] for answer in booked]
+    market = ledger["market"].functions
+    for lease_id, quote in zip(lease_ids, quotes, strict=True):
+        lessee, units, *_ = market.leaseOf(lease_id).call()
+        assert (lessee, units) == (resident.address, quote["units"])
+    cancelled = resident.lease_action("cancel", lease_ids[1])
+    [event] = [e for e in cancelled["events"] if e["event"] == "LeaseCancelled"]
+    refund = int(event["args"]["refund"])
+    spent = quotes[0]["price"] + quotes[1]["price"] - refund
+    assert credit.balanceOf(resident.address).call() == 20_000 - spent
+
+    def listed() -> dict[int, str]:
+        return {lease["leaseId"]: lease["status"] for lease in resident.leases()}
+
+    wait_until(lambda: listed() == {lease_ids[0]: "BOOKED", lease_ids[1]: "CANCELLED"}, 30)
 
 
 def test_ctrl_c_stops_the_stack_and_the_journal_verifies(demo: DemoRun):
