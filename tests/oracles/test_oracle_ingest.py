@@ -158,8 +158,12 @@ def test_replayed_and_conflicting_events_are_not_stored_again(env):
 def test_deactivated_device_is_refused_within_one_refresh(env):
     chain, daemon, _, good_slot, _ = env
     # Events accepted before the refresh are legitimate: they go to the slot already occupied.
+    # Wait until the daemon knows this very device (earlier tests registered others): an event
+    # refused as unknown would leave a gap in its sequence, and every later one would be
+    # refused for the gap before its device's state is looked at.
+    known = daemon.health()["devices"]
     device = chain.register_device("magnetometer", [good_slot])
-    wait_until(lambda: daemon.health()["devices"] >= 2, timeout=10)
+    wait_until(lambda: daemon.health()["devices"] > known, timeout=10)
     chain.system.devices.setActive(device.address, False, {"from": chain.people.operator})
     deactivated_at = time.monotonic()
 
