@@ -10,16 +10,24 @@ from sqlalchemy.exc import SQLAlchemyError
 
 metadata = MetaData()
 
+
+def _request_columns(*, status_indexed: bool) -> list[Column]:
+    """What a top-up order and a cash-out request both are: who, how much, where it stands."""
+    return [
+        Column("id", String(40), primary_key=True),
+        Column("address", String(42), nullable=False, index=True),
+        Column("amount", BigInteger, nullable=False),
+        Column("status", String(16), nullable=False, index=status_indexed),
+        Column("created_at", Float, nullable=False),
+    ]
+
+
 # One row per top-up order: pending -> minting (paid: the intent to mint recorded before any
 # transaction) -> minted, or mint_failed (the chain refused: staff refund the payment).
 topups = Table(
     "payment_topups",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("address", String(42), nullable=False, index=True),
-    Column("amount", BigInteger, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("created_at", Float, nullable=False),
+    *_request_columns(status_indexed=False),
     Column("receipt_id", String(100), nullable=True, unique=True),
     Column("receipt_hash", String(66), nullable=True, unique=True),
     Column("idempotency_key", String(255), nullable=True, unique=True),
@@ -34,11 +42,7 @@ topups = Table(
 cashouts = Table(
     "payment_cashouts",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("address", String(42), nullable=False, index=True),
-    Column("amount", BigInteger, nullable=False),
-    Column("status", String(16), nullable=False, index=True),
-    Column("created_at", Float, nullable=False),
+    *_request_columns(status_indexed=True),
     Column("decided_at", Float, nullable=True),
     Column("decided_by", String(42), nullable=True),
     Column("reason", String(500), nullable=True),

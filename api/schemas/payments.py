@@ -20,17 +20,24 @@ class AmountCreate(BaseModel):
     amount: StrictInt = Field(gt=0, le=MAX_KRW, description="KRW, whole won")
 
 
-class TopUpPublic(BaseModel):
+class _RequestPublic(BaseModel):
+    """What a top-up order and a cash-out request both show: who, how much, where it stands,
+    and the transaction that minted or burned it."""
+
     id: str
     address: str
     amount: int
     currency: str = "KRW"
-    status: str  # pending | minting | minted | mint_failed
+    status: str
     createdAt: int
+    txHash: str | None = None
+
+
+class TopUpPublic(_RequestPublic):
+    status: str  # pending | minting | minted | mint_failed
     checkoutUrl: str | None = None
     receiptId: str | None = None
     paidAt: int | None = None
-    txHash: str | None = None
     failure: str | None = None
 
 
@@ -60,19 +67,13 @@ class WebhookAnswer(BaseModel):
     duplicate: bool
 
 
-class CashOutPublic(BaseModel):
-    id: str
-    address: str
-    amount: int
-    currency: str = "KRW"
+class CashOutPublic(_RequestPublic):
     status: str  # requested | settled | rejected
-    createdAt: int
     # The resident approves this address (CityCredit.approve) for `amount` before settlement.
     treasury: str | None = None
     decidedAt: int | None = None
     decidedBy: str | None = None
     reason: str | None = None
-    txHash: str | None = None
 
 
 class CashOutsPublic(BaseModel):
