@@ -37,6 +37,7 @@ from eth_abi import encode
 from eth_utils import to_bytes
 
 from bench.api import BlockWatch, percentile, seed_slots, switch_to_block_period
+from bench.goals import misses
 from bench.signing import Sender, selector
 from bench.threads import BackgroundThreads
 from indexer import Deployment, Indexer
@@ -234,7 +235,7 @@ def main() -> None:
         rate=args.rate,
         block_period_s=BLOCK_PERIOD_S,
         goals=GOALS,
-        misses=[k for k, goal in GOALS.items() if result.get(k) is None or result[k] > goal],
+        misses=misses(result, ceilings=GOALS),
     )
     print(json.dumps(result, indent=2))
 
