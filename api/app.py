@@ -26,6 +26,7 @@ from api.ledger import Ledger
 from api.metrics import Metrics
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
+from api.resident_app import install_resident_app
 from api.routers import (
     applications,
     auth,
@@ -37,6 +38,7 @@ from api.routers import (
     inspector,
     kpis,
     members,
+    network,
     mobility,
     operator,
     owners,
@@ -133,12 +135,13 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
         system.router, kpis.router, explorer.router, dashboard.router, applications.router,
-        clock.router, quote.router, prepare.router,
+        clock.router, quote.router, prepare.router, network.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
     for router in (feeds_ngsi.router, feeds_cds.router, feeds_gbfs.router):
         app.include_router(router)
+    install_resident_app(app)
     _install_errors(app)
     app.add_middleware(RequestMetrics, metrics=state.metrics)
     # Added last so it is outermost: preflights are answered before anything else runs.
