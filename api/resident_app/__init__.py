@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import NotFound
-from citypass.chain.session import ROOT
+from api.state import ROOT
 
 APP_PATH = "/app"
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -10,6 +10,7 @@ import { $, duration, guarded, say, showIso } from "./ui.js";
 import { discover, Wallet } from "./wallet.js";
 
 const CLOCK_EVERY_MS = 5000;
+const watched = new WeakSet(); // providers whose account changes the app follows
 const STATEMENT = "Sign in to the CityPass resident app.";
 
 async function tickClock() {
@@ -46,8 +47,8 @@ async function connect() {
   await wallet.ensureChain(state.network);
   state.wallet = wallet;
   // Another account chosen in the wallet: connect it (its own session, its own records).
-  if (typeof provider.on === "function" && !provider.citypassWatched) {
-    provider.citypassWatched = true;
+  if (typeof provider.on === "function" && !watched.has(provider)) {
+    watched.add(provider);
     provider.on("accountsChanged", () => guarded(null, connect));
   }
   const current = session();
