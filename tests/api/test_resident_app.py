@@ -270,7 +270,9 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     page.click("#apply")
     page.wait_for_selector("#application-state[data-status=APPROVED]")
     assert access.functions.isActiveMember(address).call()
-    assert page.inner_text("#application-notice")  # the API's notice: approved at once
+    notice = page.inner_text("#application-notice")  # the API's notice: approved at once
+    assert "approved automatically" in notice
+    assert page.locator("#status").is_hidden()  # the refusal is gone with the new attempt
     shot("approved")
 
     # Credits: minted by the treasury here, until top-up is wired into the app.
@@ -357,6 +359,8 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     page.click("#lang-en")
     assert page.locator("h1").inner_text() == "CityPass Resident"
     assert page.locator("html").get_attribute("lang") == "en"
+    assert page.inner_text("#booked").startswith(f"Booked: lease #{lease_id}")
+    assert page.inner_text("#application-notice") == notice
     lines = page.locator("#receipt-lines li").all_inner_texts()
     assert f"Charged {price} credits" in lines and "Overstay charge 0 credits" in lines, lines
     shot("english")

@@ -19,10 +19,15 @@ export async function refreshResident() {
 
 async function refreshMembership() {
   const { applications } = await api("GET", "/v1/applications/mine", { auth: true });
-  showApplication(applications[0], null);
+  showApplication(applications[0]);
 }
 
+// The API's notice is said once, when applying: kept to be shown again in another language.
+let lastNotice = null;
+
 function showApplication(application, notice) {
+  if (notice !== undefined) lastNotice = notice;
+  notice = application && lastNotice && lastNotice.id === application.applicationId ? lastNotice.text : null;
   const line = $("#application-status");
   line.replaceChildren();
   state.member = Boolean(application && application.status === "APPROVED");
@@ -51,7 +56,7 @@ async function apply(event) {
     privacyConsent: data.get("privacyConsent") === "on",
   };
   const application = await api("POST", "/v1/applications", { body, auth: true });
-  showApplication(application, application.notice);
+  showApplication(application, application.notice ? { id: application.applicationId, text: application.notice } : null);
   if (state.member) await Promise.all([refreshBalance(), refreshLeases()]);
 }
 

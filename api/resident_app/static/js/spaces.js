@@ -21,6 +21,7 @@ const NIGHT_HOURS = 3;
 
 let lastSearch = null;
 let lastQuote = null;
+let lastBooked = null;
 
 // Tonight on the ledger's clock (not the wall clock: the demo's ledger runs ahead): 19:00 KST of
 // the ledger's day, or the next half-hour when that has passed.
@@ -77,7 +78,8 @@ async function quote(slot) {
     query: { start: lastSearch.startIso, end: lastSearch.endIso },
   });
   lastQuote = answer;
-  $("#booked").textContent = "";
+  lastBooked = null;
+  renderBooked();
   renderQuote();
   $("#quote-section").scrollIntoView({ block: "nearest" });
 }
@@ -117,19 +119,31 @@ async function bookQuoted() {
   const q = lastQuote;
   const result = await book(state.wallet, q.slotId, q.start, q.end, q.price);
   const leaseId = result.leaseId;
-  $("#booked").textContent = t("booked", { lease: leaseId, tx: shortHex(result.txHash) });
-  $("#booked").dataset.lease = leaseId;
-  $("#booked").dataset.tx = result.txHash;
+  lastBooked = { leaseId, txHash: result.txHash };
+  renderBooked();
   showReceipt(leaseId, result);
   say("");
   await untilIndexed((leases) => leases.some((l) => l.leaseId === leaseId));
   await refreshBalance();
 }
 
-// After a language switch: the search and quote shown again in the new words.
+function renderBooked() {
+  const booked = $("#booked");
+  if (!lastBooked) {
+    booked.textContent = "";
+    delete booked.dataset.lease;
+    return;
+  }
+  booked.textContent = t("booked", { lease: lastBooked.leaseId, tx: shortHex(lastBooked.txHash) });
+  booked.dataset.lease = lastBooked.leaseId;
+  booked.dataset.tx = lastBooked.txHash;
+}
+
+// After a language switch: the search, quote and booking shown again in the new words.
 export function rerenderSpaces() {
   renderSearch();
   renderQuote();
+  renderBooked();
 }
 
 $("#search-form").addEventListener("submit", (event) => guarded($("#find"), () => search(event)));

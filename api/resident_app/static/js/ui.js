@@ -33,6 +33,7 @@ export function sayError(exc) {
 // Run an action from a button: disabled while it runs, its failure said, never swallowed.
 export async function guarded(button, action) {
   if (button) button.disabled = true;
+  if ($("#status").classList.contains("error")) say(""); // a new attempt: the old error is done
   try {
     return await action();
   } catch (exc) {
