@@ -30,6 +30,7 @@ from api.payments.topups import TopUps
 from api.payments.treasury import Treasury
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
+from api.resident_app import install_resident_app
 from api.routers import (
     applications,
     auth,
@@ -43,6 +44,7 @@ from api.routers import (
     kpis,
     members,
     mobility,
+    network,
     operator,
     owners,
     prepare,
@@ -163,7 +165,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
         system.router, kpis.router, explorer.router, dashboard.router, applications.router,
-        clock.router, quote.router, prepare.router,
+        clock.router, quote.router, prepare.router, network.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).
@@ -173,6 +175,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         app.include_router(topups.router)
     if app.state.cashouts is not None:
         app.include_router(cashouts.router)
+    install_resident_app(app)
     _install_errors(app)
     app.add_middleware(RequestMetrics, metrics=state.metrics)
     # Added last so it is outermost: preflights are answered before anything else runs.

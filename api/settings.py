@@ -6,6 +6,7 @@ pydantic-settings); the field names are the env names (upper-cased, prefixed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ FOLLOW_MODES = ("process", "thread")
 
 class Settings(FrozenSettings):
     rpc_url: str = "http://127.0.0.1:8545"
+    # The node's JSON-RPC URL as wallets reach it (GET /v1/network, wallet_addEthereumChain);
+    # empty means rpc_url (right when the API and the wallets see the node at the same address).
+    public_rpc_url: str = ""
     db: str = "sqlite:///.citypass/api/readmodel.db"
     deployment: Path = Path("deployments/development.json")
     # Git-ignored (.citypass/): the relayer keystore lives here.
@@ -99,6 +103,11 @@ class Settings(FrozenSettings):
             raise ValueError(
                 f"{ENV_PREFIX}FOLLOW_MODE={self.follow_mode!r}: use one of {', '.join(FOLLOW_MODES)}"
             )
+        if self.public_rpc_url and not re.match(r"^https?://[^\s/]+", self.public_rpc_url):
+            raise ValueError(
+                f"{ENV_PREFIX}PUBLIC_RPC_URL={self.public_rpc_url!r}: give the node's http(s) URL "
+                "as wallets reach it, e.g. https://rpc.village.example"
+            )
         if self.poll_interval <= 0:
             raise ValueError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
         for name in (
@@ -123,6 +132,10 @@ class Settings(FrozenSettings):
         if self.host in ("127.0.0.1", "0.0.0.0"):
             own.add(f"http://localhost:{self.port}")
         return sorted(own)
+
+    @property
+    def wallet_rpc_url(self) -> str:
+        return self.public_rpc_url or self.rpc_url
 
     @property
     def siwe_expected_domain(self) -> str:
