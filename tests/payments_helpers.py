@@ -101,9 +101,10 @@ def start_provider(base: Path, port: int, webhook_url: str) -> Provider:
     return provider
 
 
-def start_payments_world(base: Path) -> PaymentsWorld:
-    chain = start_chain(base / "chain")
-    # The deployment's TREASURY key as an operator holds it (an encrypted keystore), imported.
+def treasury_and_provider(chain: Any, base: Path) -> tuple[dict[str, str], int]:
+    """The deployment's TREASURY key imported into the API's data dir (as an operator holds it:
+    an encrypted keystore), and the API settings for a provider on a free port: (settings,
+    the provider's port)."""
     exported = base / "treasury-export.json"
     create_keystore(exported, "export-password", error=AssertionError,
                     private_key=bytes(chain.people.treasury.key))  # fmt: skip
@@ -116,10 +117,19 @@ def start_payments_world(base: Path) -> PaymentsWorld:
     assert made.returncode == 0, made.stderr
     assert made.stdout.strip() == chain.people.treasury.address
     provider_port = free_port()
+    settings = {
+        "CITYPASS_API_TREASURY_PASSWORD": TREASURY_PASSWORD,
+        "CITYPASS_API_PAYMENTS_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "CITYPASS_API_PAYMENTS_CHECKOUT_URL": f"http://127.0.0.1:{provider_port}/checkout",
+    }
+    return settings, provider_port
+
+
+def start_payments_world(base: Path) -> PaymentsWorld:
+    chain = start_chain(base / "chain")
+    payments, provider_port = treasury_and_provider(chain, base)
     _deployment, api = start_api_server(
-        chain, base, CITYPASS_API_TREASURY_PASSWORD=TREASURY_PASSWORD,
-        CITYPASS_API_PAYMENTS_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        CITYPASS_API_PAYMENTS_CHECKOUT_URL=f"http://127.0.0.1:{provider_port}/checkout",
+        chain, base, **payments,
         CITYPASS_API_TOPUP_MIN_KRW=str(TOPUP_MIN), CITYPASS_API_TOPUP_MAX_KRW=str(TOPUP_MAX),
         CITYPASS_API_CASHOUT_MIN_KRW=str(TOPUP_MIN), CITYPASS_API_CASHOUT_MAX_KRW=str(TOPUP_MAX),
         CITYPASS_API_FOLLOW_MODE="thread",

@@ -32,6 +32,7 @@ from tests.api_helpers import World, init_onboarder, start_api_server, stop_worl
 from tests.browser_helpers import browser, page  # noqa: F401
 from tests.indexer_helpers import CENTER, build_scenario
 from tests.oracle_helpers import ROOT, start_chain
+from tests.payments_helpers import start_provider, treasury_and_provider
 
 DOCS_SCREENSHOT = ROOT / "docs" / "img" / "resident-app.png"
 LEASE_STATUS = ["NONE", "BOOKED", "CHECKED_IN", "SETTLED", "CANCELLED", "NO_SHOW"]
@@ -129,16 +130,26 @@ def world(tmp_path_factory) -> Any:
     scenario = build_scenario(chain)
     onboarder = init_onboarder(base / "api")
     chain.system.access.grantRole(ROLES["OPERATOR"], onboarder, {"from": chain.people.admin})
+    payments, provider_port = treasury_and_provider(chain, base)
     deployment, api = start_api_server(
-        chain, base, CITYPASS_API_POLL_INTERVAL="0.1", CITYPASS_API_AUTO_APPROVE="true"
-    )
+        chain, base, CITYPASS_API_POLL_INTERVAL="0.1", CITYPASS_API_AUTO_APPROVE="true",
+        **payments,
+    )  # fmt: skip
+    provider = start_provider(base, provider_port, api.url + "/v1/payments/webhook")
     built = World(scenario, deployment, api)
     yield built
+    provider.stop()
     stop_world(built)
 
 
 def _kst_input(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, KST).strftime("%Y-%m-%dT%H:%M")
+
+
+def _bearer(page: Any) -> dict[str, str]:
+    """The app's own session (sessionStorage), as a header for checking the API directly."""
+    stored = json.loads(page.evaluate("sessionStorage.getItem('citypass.session')"))
+    return {"Authorization": f"Bearer {stored['token']}"}
 
 
 def _move_clock(world: World, timestamp: int) -> None:
@@ -275,10 +286,26 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     assert page.locator("#status").is_hidden()  # the refusal is gone with the new attempt
     shot("approved")
 
-    # Credits: minted by the treasury here, until top-up is wired into the app.
-    chain.system.credit.mint(address, CREDITS, b"\0" * 32, {"from": chain.people.treasury})
-    page.click("#refresh")
+    # Top up through the payment provider: the app opens its checkout, the resident pays there,
+    # the provider's signed webhook makes the API's treasury mint, the app follows the order.
+    page.fill("#topup-form [name=amount]", str(CREDITS))
+    page.click("#topup")
+    page.wait_for_selector("#topup-pay:not([hidden])")
+    checkout = page.get_attribute("#topup-pay", "href")
+    assert checkout.startswith(api.url.rsplit(":", 1)[0])  # the provider, on loopback
+    shot("top-up-ordered")
+    provider_tab = page.context.new_page()
+    provider_tab.goto(checkout)
+    provider_tab.click("button")
+    provider_tab.wait_for_selector("text=Paid (simulated)")
+    provider_tab.close()
+    page.wait_for_selector("#topup-status[data-status=minted]", timeout=60_000)
     page.wait_for_selector(f"#balance[data-balance='{CREDITS}']")
+    order = page.get_attribute("#topup-status", "data-order")
+    assert chain.contract("credit").functions.balanceOf(address).call() == CREDITS
+    [topup] = api.get("/v1/topups", headers=_bearer(page)).json()["topUps"]
+    assert (topup["id"], topup["status"], topup["amount"]) == (order, "minted", CREDITS)
+    shot("topped-up")
 
     # Search near the scenario's slots, as a list and a map.
     page.fill("#search-form [name=lat]", str(CENTER[0]))
@@ -365,7 +392,7 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     assert f"Charged {price} credits" in lines and "Overstay charge 0 credits" in lines, lines
     shot("english")
 
-    assert len(shots) == 10 and all(p.stat().st_size > 10_000 for p in shots)
+    assert len(shots) == 12 and all(p.stat().st_size > 10_000 for p in shots)
     # Chromium's network log lines for the two 4xx answers, and nothing else.
     assert sorted(page.problems) == sorted(
         f"Failed to load resource: the server responded with a status of {s} ({reason})"

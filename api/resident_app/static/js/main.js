@@ -5,6 +5,7 @@ import { api, saveSession, session } from "./api.js";
 import { lang, setLang, t, translateStatic } from "./i18n.js";
 import { refreshResident, rerenderReceipt } from "./resident.js";
 import { initSpaces, rerenderSpaces } from "./spaces.js";
+import { rerenderTopUp } from "./topup.js";
 import { state } from "./state.js";
 import { $, duration, guarded, say, showIso } from "./ui.js";
 import { discover, Wallet } from "./wallet.js";
@@ -127,6 +128,7 @@ function switchLang(value) {
   renderWallet();
   rerenderSpaces();
   rerenderReceipt();
+  rerenderTopUp();
   if (state.signedIn) guarded(null, refreshResident);
 }
 
