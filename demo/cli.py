@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import click
 from citypass.chain.session import head_time, silence_transactions
 from citypass.core.cli import shown_option
 from citypass.core.pilot import VILLAGE_VEHICLES
-from citypass.core.timeunits import next_weekday_midnight
+from citypass.core.timeunits import day_number, day_start, kst, next_weekday_midnight
 from demo.day import plan_day, plan_intruders, run_day
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from demo.mobility_day import (
@@ -83,6 +84,15 @@ _SHARE = (  # --share's help
     help="Where the node, sensor and API data of this run go (wiped at the start of a run).",
 )
 @click.option(
+    "--day",
+    "simulated_day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The KST weekday (Mon-Fri) to simulate, after the ledger's clock [default: the next "
+    "Tuesday]. The last day of a month lets operators close that month (month_end) once the "
+    "day is over.",
+)
+@click.option(
     "--brownie-network",
     default=NETWORK_ID,
     show_default=True,
@@ -96,8 +106,14 @@ def main(
     engine: str,
     serve: bool,
     workdir: Path,
+    simulated_day: datetime | None,
     brownie_network: str,
 ) -> None:
+    if simulated_day is not None and simulated_day.weekday() >= 5:
+        raise click.BadParameter(
+            f"{simulated_day:%Y-%m-%d} is a {simulated_day:%A}: choose Monday to Friday",
+            param_hint="--day",
+        )
     # SIGTERM (a service manager, `timeout`, `kill`) must stop the children as Ctrl-C does:
     # Python's default would end the demo at once and leave the node and daemons running.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -124,7 +140,7 @@ def main(
             assert chain.data_dir is not None  # the node engine always has a data directory
             api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
             for name, url in api.urls().items():
-                click.echo(f"{name + ':':10} {url}")
+                click.echo(f"{name + ':':14} {url}")
             keys = _operator_keys(world, chain.signers[7])
             operators = set_up_operators(
                 workdir, chain.rpc_url, _chain_id(), world.system, keys, brownie_network
@@ -141,7 +157,7 @@ def main(
             )
         with _quiet():
             seed_world(world, accounts, chain.signers[7], rng, vehicles, part)
-            day = next_weekday_midnight(head_time(), TUESDAY)
+            day = _day_to_simulate(simulated_day)
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng, part)
             load = Counter(plan.slot.slot_id for plan in plans)
@@ -195,6 +211,20 @@ def main(
             click.echo(verify.stderr.strip(), err=True)
             raise SystemExit(1)
     click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+
+
+def _day_to_simulate(wanted: datetime | None) -> int:
+    """00:00 KST of the day to simulate: the one asked for, or the next Tuesday."""
+    now = head_time()
+    if wanted is None:
+        return next_weekday_midnight(now, TUESDAY)
+    start = day_start(day_number(wanted.date()))
+    if start + 5 * HOUR <= now:
+        raise click.UsageError(
+            f"--day {wanted:%Y-%m-%d} is not after the ledger's clock ({kst(now):%Y-%m-%d %H:%M} "
+            "KST): choose a later day"
+        )
+    return start
 
 
 def _quiet() -> contextlib.AbstractContextManager:

@@ -52,6 +52,7 @@ class DemoApi:
 
     def urls(self) -> dict[str, str]:
         return {
+            "Resident app": f"{self.url}/app",
             "API docs": f"{self.url}/docs",
             "Explorer": f"{self.url}/explorer",
             "Dashboard": f"{self.url}/dashboard",

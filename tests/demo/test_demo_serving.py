@@ -13,6 +13,7 @@ a quarter of the time. That the full village gives the pilot's supply ratio is c
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -71,13 +72,25 @@ def _read(run: DemoRun) -> None:
         run.lines.append(line.rstrip("\n"))
 
 
+def last_weekday_closing_a_month() -> dt.date:
+    """The first month's last day, from tomorrow on, that is a weekday: the simulated day ends
+    the next morning in a new month, so operators can close the month (month_end)."""
+    day = dt.date.today() + dt.timedelta(days=1)
+    while True:
+        last = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if last.weekday() < 5:
+            return last
+        day = last + dt.timedelta(days=1)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("demo")
     home = brownie_home(tmp_path_factory.mktemp("home"))
     process = subprocess.Popen(
         [sys.executable, "-m", "demo", "--vehicles", "20", "--share", str(SHARE),
-         "--workdir", str(workdir), "--brownie-network", OPERATOR_NETWORK],
+         "--workdir", str(workdir), "--brownie-network", OPERATOR_NETWORK,
+         "--day", last_weekday_closing_a_month().isoformat()],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(home)},
     )  # fmt: skip
@@ -244,9 +257,16 @@ def test_operator_writes_against_the_demo_change_the_chain(demo: DemoRun, ledger
     terms = slots.functions.bookingTerms(new_slot).call()
     assert terms[5] == 650  # pricePerUnit
 
+    # The simulated day was a month's last: its night ran into the next month, so that month
+    # closes now, once.
+    split = ledger["split"]
+    before = len(split.events.MonthlyStatement().get_logs(from_block=0))
     month_end = operator_runs(demo, "month_end.py")
-    # the demo's clock is in the month it simulated, so nothing is due yet; it says so
-    assert "no statements to close" in month_end or "MonthlyStatement" in month_end, month_end
+    closed = split.events.MonthlyStatement().get_logs(from_block=0)[before:]
+    assert closed, month_end
+    # the month that has just ended, and no other
+    assert {log.args.epoch for log in closed} == {split.functions.currentEpoch().call() - 1}
+    assert "no statements to close" in operator_runs(demo, "month_end.py")
 
     epoch = operator_runs(demo, "epoch_statements.py")
     day = int(re.search(r"KST day (\d+)", epoch).group(1))
