@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -39,6 +40,14 @@ def init_data_dir(
     return result
 
 
+# A port free_port() chose may be taken before the node binds it: so many starts on new ports.
+BIND_ATTEMPTS = 3
+
+
+class PortTaken(RuntimeError):
+    """The node could not listen on its port: another process holds it."""
+
+
 @dataclass
 class NodeProcess:
     data_dir: Path
@@ -60,9 +69,27 @@ class NodeProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 120.0) -> NodeProcess:
+        """Start the node and wait until it answers. Ports we chose ourselves (free_port) can
+        be taken by another process before the node binds them: then it starts again on new
+        ones. And an answer counts only from this data directory's node (its authority), not
+        from whatever else listens on the port."""
+        chosen = not self.port, not self.admin_port
+        for attempt in range(BIND_ATTEMPTS):
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if not any(chosen) or attempt == BIND_ATTEMPTS - 1:
+                    raise
+                self.port = 0 if chosen[0] else self.port
+                self.admin_port = 0 if chosen[1] else self.admin_port
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> NodeProcess:
         if not self.port:
             self.port = free_port()
         log_path = self.log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
+        log_start = log_path.stat().st_size if log_path.exists() else 0
+        authority = json.loads((self.data_dir / "config.json").read_text())["authority"]
         env = {**os.environ, "LEDGER_NODE_PASSWORD": self.password}
         command = [*CLI, "start", "--data-dir", str(self.data_dir), "--rpc-port", str(self.port)]
         if self.admin_token:
@@ -83,21 +110,32 @@ class NodeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                with open(log_path, "rb") as log:
+                    log.seek(log_start)
+                    said = log.read().decode("utf-8", "replace")
+                if "cannot listen on" in said:
+                    raise PortTaken(said.strip())
                 raise RuntimeError(
                     f"ledger-node exited with {self.process.returncode}; see {log_path}"
                 )
-            try:
-                reply = requests.post(
-                    self.url,
-                    json={"jsonrpc": "2.0", "id": 1, "method": "ledger_status", "params": []},
-                    timeout=2,
-                )
-                if reply.ok:
-                    return self
-            except requests.RequestException:
-                pass
+            if self._answers_as(authority):
+                return self
             time.sleep(0.1)
         raise RuntimeError(f"ledger-node did not answer within {timeout:.0f} s; see {log_path}")
+
+    def _answers_as(self, authority: str) -> bool:
+        try:
+            reply = requests.post(
+                self.url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "ledger_status", "params": []},
+                timeout=2,
+            )
+            status = reply.json().get("result") if reply.ok else None
+        except (requests.RequestException, ValueError):
+            return False
+        return isinstance(status, dict) and str(status.get("authority", "")).lower() == (
+            authority.lower()
+        )
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM and wait: a clean stop."""
