@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.access_log import RequestMetrics
 from api.docs_pages import install_docs
 from api.errors import ApiError, RateLimited, error_body
-from api.explorer import dashboard, pages
+from api.explorer import dashboard, landing, pages
 from api.explorer import routes as explorer
 from api.keystore import load_keystore, load_treasury_keystore
 from api.ledger import Ledger
@@ -164,7 +164,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
-        system.router, kpis.router, explorer.router, dashboard.router, applications.router,
+        system.router, kpis.router, landing.router, explorer.router, dashboard.router, applications.router,
         clock.router, quote.router, prepare.router, network.router,
     ):  # fmt: skip
         app.include_router(router)

@@ -20,12 +20,12 @@ from citypass.chain.session import head_time, silence_transactions
 from citypass.core.cli import shown_option
 from citypass.core.pilot import VILLAGE_VEHICLES
 from citypass.core.timeunits import day_number, day_start, kst, next_weekday_midnight
+from demo import chain_figures
 from demo.day import plan_day, plan_intruders, run_day
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from demo.mobility_day import (
     MobilityResult,
     build_mobility,
-    mobility_payees,
     plan_mobility,
     render_mobility,
 )
@@ -180,7 +180,8 @@ def main(
             result = run_day(
                 world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps
             )
-        click.echo(render(world, result, mobility_payees(world, mobility)))
+        figures = chain_figures.read(world, day, len(world.slots))
+        click.echo(render(world, result, figures))
         click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
             click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")

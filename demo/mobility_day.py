@@ -412,15 +412,6 @@ def _chain_id() -> int:
     return chain.id
 
 
-def mobility_payees(world: World, mobility: Mobility) -> tuple[tuple[str, int], ...]:
-    """What the operators and the valet workers may claim, for the revenue table."""
-    claimable = world.system.split.claimable
-    return (
-        ("Mobility operators (fares)", sum(claimable(op.account) for op in mobility.operators)),
-        ("Valet workers (fees)", sum(claimable(worker) for worker in mobility.workers)),
-    )
-
-
 def render_mobility(world: World, mobility: Mobility, result: MobilityResult) -> str:
     """The mobility summary: trips per operator, journeys and subsidies, valet jobs per worker."""
     system = world.system

@@ -6,21 +6,31 @@ from __future__ import annotations
 from collections import Counter
 
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
-from citypass.core.timeunits import kst
+from citypass.core.timeunits import day_start, kst
 from citypass.core.windows import format_window
+from demo.chain_figures import ChainFigures
 from demo.day import DayResult
 from demo.village import CATEGORY_NAMES, LOTS, supply_ratio
 from demo.world import World
 
 BAR_WIDTH = 50
+STAKEHOLDER_NAMES = {
+    "village enterprise": "Village enterprise (상살미사람들)",
+    "city fund": "City fund",
+    "platform": "Platform",
+    "space owners": "Space owners (sharers, Technopark)",
+    "mobility operators": "Mobility operators (fares)",
+    "valet workers": "Valet workers (fees)",
+}
 
 
 def won(amount: int) -> str:
     return f"₩{amount:,}"
 
 
-def render(world: World, result: DayResult, more_payees: tuple[tuple[str, int], ...] = ()) -> str:
-    """`more_payees`: other account payees of the split (the mobility part's), as (name, claimable)."""
+def render(world: World, result: DayResult, chain: ChainFigures) -> str:
+    """`chain`: the figures read back from the chain (demo.chain_figures), as the dashboard
+    defines them."""
     lines: list[str] = []
     out = lines.append
     system = world.system
@@ -71,32 +81,37 @@ def render(world: World, result: DayResult, more_payees: tuple[tuple[str, int], 
     else:
         out("Refused steps: none")
     out("")
-    out("Occupancy of shared spaces by hour (vehicles parked at half past)")
-    peak = max(result.occupancy.values()) or 1
-    for moment, count in result.occupancy.items():
-        bar = "█" * round(count / peak * BAR_WIDTH)
-        out(f"  {kst(moment):%a %H:00}  {bar:<{BAR_WIDTH}} {count:>4}")
-    slot_hours = sum(result.occupancy.values())
-    out(f"  average extra spaces in use over the day: {slot_hours / 24:.2f}")
+    when = f"as of block {chain.block}, {kst(chain.timestamp):%Y-%m-%d %H:%M} KST"
+    out(f"Figures read back from the chain, {when} (the dashboard shows the same, as of its block)")
+    out(f"  Bookings on {kst(day_start(chain.day)):%Y-%m-%d} (LeaseBooked): {chain.bookings}")
     out("")
-    out("Revenue per stakeholder (claimable on chain, RevenueSplit)")
-    epoch, village, city, platform = system.split.houseBalances()
-    owners_total = sum(system.split.accountOf(owner)[3] for owner in {s.owner for s in world.slots})
-    total = village + city + platform + owners_total + sum(amount for _, amount in more_payees)
-    for name, amount in (
-        ("Village enterprise (상살미사람들)", village),
-        ("City fund", city),
-        ("Space owners (sharers, Technopark)", owners_total),
-        ("Platform", platform),
-        *more_payees,
-    ):
-        share = amount / total if total else 0
-        out(f"  {name:<36} {won(amount):>12}  {share:6.1%}")
-    out(f"  {'Total settled':<36} {won(total):>12}")
-    escrow = system.credit.balanceOf(system.split) - total
+    out("Shared spaces leased by hour (average over the hour; leases not cancelled)")
+    peak = max(h["spacesLeased"] for h in chain.leased_by_hour) or 1
+    for hour in chain.leased_by_hour:
+        bar = "█" * round(hour["spacesLeased"] / peak * BAR_WIDTH)
+        out(
+            f"  {hour['hour']:02d}:00  {bar:<{BAR_WIDTH}} {hour['spacesLeased']:>7.2f}"
+            f"  {hour['utilisation']:6.1%}"
+        )
+    day_use = chain.leased_over_day
     out(
-        f"  still in escrow (open leases{' and trips' if more_payees else ''}): {won(escrow)}   credits in circulation: {won(system.credit.totalSupply())}"
+        f"  leased over the day: {day_use['spacesLeased']:.2f} of {shared} shared spaces on "
+        f"average ({day_use['utilisation']:.1%})"
     )
+    out("")
+    out("Revenue per stakeholder (allocated on chain since the ledger began: RevenueAllocated,")
+    out("FareAllocated; earned whether or not claimed yet)")
+    total = sum(chain.revenue.values())
+    for name, amount in chain.revenue.items():
+        share = amount / total if total else 0
+        out(f"  {STAKEHOLDER_NAMES.get(name, name):<36} {won(amount):>12}  {share:6.1%}")
+    out(f"  {'Total allocated':<36} {won(total):>12}")
+    epoch, village, city, platform = system.split.houseBalances()
+    out(
+        f"  claimable now by the village enterprise {won(village)}, the city fund {won(city)}, "
+        f"the platform {won(platform)}"
+    )
+    out(f"  credits in circulation: {won(system.credit.totalSupply())}")
     out("")
     before = supply_ratio(SPACES_BEFORE_SHARING)
     after = supply_ratio(SPACES_BEFORE_SHARING + shared)

@@ -251,6 +251,12 @@ def status(rpc_url: str) -> None:
     click.echo(
         f"access contract {result['accessContract'] or 'not deployed yet (only the authority may send)'}"
     )
+    check = result.get("journalCheck")
+    if check:
+        click.echo(
+            f"journal check   {check['result']} at start: blocks {check['replayedFrom'] + 1}-"
+            f"{check['head']} re-executed, hashes, links and seals checked"
+        )
 
 
 @main.command(short_help="Replay the journal and check every hash, link and seal.")

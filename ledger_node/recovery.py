@@ -37,6 +37,9 @@ class Recovered:
     head: JournalBlock | None  # the journal's last block, now the engine's head (None: genesis)
     pending: list[JournalTx]  # journaled, unsealed and back in the engine
     refused: list[bytes]  # hashes of journaled transactions the engine refused: to forget
+    # The blocks after this one were re-executed and each hash, parent link and seal checked
+    # (the ones before it came from a snapshot that matched the journal).
+    replayed_from: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ async def recover(
     access = journal.get_meta(ACCESS_META)
     parts.gate.set_access_contract(access)
     head = journal.head()
+    replay_from = 0
     if head is not None:
         replay_from = await _load_snapshot(parts, head.number)
         total = journal.block_count_after(replay_from)
@@ -116,7 +120,7 @@ async def recover(
     # the node forgets them (on a full disk it raises its disk alarm and removes them once space
     # returns).
     gone = {tx_hash for tx_hash, _ in refused}
-    return Recovered(head, [tx for tx in pending if tx.hash not in gone], list(gone))
+    return Recovered(head, [tx for tx in pending if tx.hash not in gone], list(gone), replay_from)
 
 
 def _check_links(parts: RecoveryParts, block: JournalBlock, parent: bytes) -> None:

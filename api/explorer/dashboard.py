@@ -1,63 +1,58 @@
-"""/dashboard: the KPIs as charts (server-side SVG) with their numbers written on them."""
+"""/dashboard: the KPIs as charts (server-side SVG) with their numbers written on them, each
+figure with the block it is as of and its definition."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
 from api.explorer import charts
 from api.explorer.context import ExplorerDep
 from api.explorer.formatting import short, won
+from api.explorer.kpi_inputs import Day, Days, day_or_latest
 from api.explorer.kpis import all_kpis
 from api.explorer.pages import html_errors, render
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
 
-def _percent(value: float) -> str:
+def percent(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
 def chart_set(k: dict[str, Any]) -> dict[str, str]:
-    supply = k["supply"]
-    hours = k["utilisationByHour"]["hours"]
-    days = k["illegalParkingPerDay"]["days"]
-    seed = k["illegalParkingPerDay"]["seed"]
+    use = k["utilisation"]
+    incidents = k["illegalParkingPerDay"]["days"]
     revenue = k["revenue"]["byStakeholder"]
     workers = k["valet"]["workers"]
     return {
-        "supply": charts.bars(
-            "Parking supply ratio (spaces per vehicle)",
-            ["before sharing", "after sharing (this ledger)", "pilot 2019 (seed)"],
-            [supply["before"], supply["after"], supply["seed"]["after"]],
-            [
-                _percent(supply["before"]),
-                _percent(supply["after"]),
-                _percent(supply["seed"]["after"]),
-            ],  # fmt: skip
-            height=220,
-        ),
-        "utilisation": charts.bars(
-            "Utilisation by hour of day (KST): leased or occupied share of shared slots",
-            [f"{h['hour']:02d}" for h in hours],
-            [h["utilisation"] for h in hours],
-            [_percent(h["utilisation"]) if h["utilisation"] else "" for h in hours],
+        "utilisation-hours": charts.bars(
+            "Shared spaces leased, by hour",
+            [f"{h['hour']:02d}" for h in use["hours"]],
+            [h["utilisation"] for h in use["hours"]],
+            [percent(h["utilisation"]) if h["utilisation"] else "" for h in use["hours"]],
             colour=charts.PALETTE[2],
         ),
-        "incidents": charts.line(
-            "Illegal-parking incidents per day",
-            [d["day"][5:] for d in days],
-            {
-                "read model": [d["readModel"] for d in days],
-                "on chain (dailyCounts)": [d["chainReported"] for d in days],
-            },  # fmt: skip
-            {"pilot before": seed["beforePerDay"], "pilot after": seed["afterPerDay"]},
+        "utilisation-days": charts.bars(
+            "Shared spaces leased, by day",
+            [d["day"][5:] for d in use["days"]],
+            [d["utilisation"] for d in use["days"]],
+            [percent(d["utilisation"]) for d in use["days"]],
+            colour=charts.PALETTE[0],
+            height=200,
+        ),
+        "incidents": charts.bars(
+            "Illegal parking per day",
+            [d["day"][5:] for d in incidents],
+            [d["readModel"] for d in incidents],
+            [str(d["readModel"]) for d in incidents],
+            colour=charts.PALETTE[4],
         ),
         "revenue": charts.hbars(
-            "Revenue per stakeholder (all time)",
+            "Revenue per stakeholder",
             [r["stakeholder"] for r in revenue],
             [r["earned"] for r in revenue],
             [won(r["earned"]) for r in revenue],
@@ -74,8 +69,7 @@ def chart_set(k: dict[str, Any]) -> dict[str, str]:
 @router.get("/dashboard", response_class=HTMLResponse)
 @html_errors
 def dashboard(
-    request: Request, session: SessionDep, explorer: ExplorerDep,
-    days: Annotated[int, Query(ge=1, le=31)] = 7,
-) -> HTMLResponse:  # fmt: skip
-    kpis = all_kpis(explorer, session, days)
+    request: Request, session: SessionDep, explorer: ExplorerDep, days: Days = 7, day: Day = None
+) -> HTMLResponse:
+    kpis = all_kpis(explorer, session, days, day_or_latest(day))
     return render(request, "dashboard.html", k=kpis, charts=chart_set(kpis), days=days)

@@ -1,9 +1,10 @@
 """The impact KPIs the dashboard draws and /v1/kpis serves, each from the read model or the
-chain, with the inputs it used named in the answer.
+chain at one block (`asOf`), with its definition and the inputs it used named in the answer.
 
 - supply ratio before/after sharing: the village's demand and pre-pilot spaces (DESIGN §1,
   demo.village) and the shared spaces the read model holds;
-- utilisation by hour of day (KST): leased or sensed-occupied slot-hours / shared slot-hours;
+- bookings of the chosen KST day (default: the latest complete day);
+- the leased share of the shared spaces, per hour of the chosen day and per day;
 - illegal-parking incidents per KST day, read model and IncidentRegistry.dailyCounts side by side;
 - revenue per stakeholder (RevenueAllocated + FareAllocated);
 - valet jobs per worker (ValetService events).
@@ -12,13 +13,17 @@ chain, with the inputs it used named in the answer.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import event_abi_to_log_topic
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from api.explorer import figures
 from api.explorer.context import Explorer
+from api.explorer.figures import latest_complete_day
+from api.explorer.formatting import kst as kst_text
 from api.explorer.formatting import kst_date
 from api.explorer.revenue import earned_in, raw_log_dict
 from citypass.core.pilot import (
@@ -26,7 +31,7 @@ from citypass.core.pilot import (
     SPACES_BEFORE_SHARING,
     VILLAGE_VEHICLES,
 )
-from citypass.core.timeunits import DAY_SECONDS, kst, local_day, next_local_midnight
+from citypass.core.timeunits import DAY_SECONDS, day_start, local_day
 from indexer import models as m
 
 SEED_INCIDENTS = {"beforePerDay": 266, "afterPerDay": 156, "source": "DESIGN §1 (pilot, 2019)"}
@@ -35,12 +40,30 @@ ILLEGAL_PARKING = 0
 VALET_EVENTS = ("ValetRequested", "ValetAccepted", "ValetReturned", "ValetCancelled")
 
 
-def period(session: Session, days: int) -> tuple[int, int, int]:
-    """[start, end) of the `days` KST days ending with the indexed head's day, and that head's
-    timestamp (the read model's 'now')."""
-    head = session.scalar(select(func.max(m.Block.timestamp))) or 0
-    end = next_local_midnight(int(head))
-    return end - days * DAY_SECONDS, end, int(head)
+@dataclass(frozen=True)
+class AsOf:
+    """The block every figure of one answer is computed at: the read model's indexed block, its
+    time, and the KST days it makes complete. Contract calls are made at this block too, so a
+    figure read from the chain and one from the read model speak of the same state."""
+
+    block: int
+    timestamp: int
+    latest_complete_day: int
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "block": self.block,
+            "timestamp": self.timestamp,
+            "time": kst_text(self.timestamp),
+            "latestCompleteDay": kst_date(self.latest_complete_day),
+        }
+
+
+def as_of(session: Session) -> AsOf:
+    cursor = session.get(m.Cursor, 1)
+    block = cursor.block_number if cursor else -1
+    head = session.scalar(select(m.Block.timestamp).where(m.Block.number == block)) or 0
+    return AsOf(block, int(head), latest_complete_day(int(head)))
 
 
 def shared_slots(session: Session) -> int:
@@ -76,105 +99,69 @@ def supply(session: Session) -> dict[str, Any]:
     }
 
 
-def utilisation(session: Session, days: int) -> dict[str, Any]:
-    start, end, now = period(session, days)
+def utilisation(session: Session, day: int, days: int) -> dict[str, Any]:
+    """Leased share of the shared spaces: per hour of `day`, and per day for the `days` KST days
+    ending with it (figures.LEASED_DEFINITION)."""
     slots = shared_slots(session)
-    intervals: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for slot_id, a, b in session.execute(
-        select(m.Lease.slot_id, m.Lease.start, m.Lease.end).where(
-            m.Lease.status != "CANCELLED", m.Lease.start < end, m.Lease.end > start
+    first, end = day_start(day - days + 1), day_start(day + 1)
+    spans = session.execute(
+        select(m.Lease.start, m.Lease.end).where(
+            m.Lease.status != "CANCELLED", m.Lease.start < end, m.Lease.end > first
         )
-    ):
-        intervals[slot_id].append((max(a, start), min(b, end)))
-    for slot_id, spans in _occupied_spans(session, start, end, now).items():
-        intervals[slot_id].extend(spans)
-    seconds = [0] * 24
-    for spans in intervals.values():
-        for a, b in _merge(spans):
-            _spread(a, b, seconds)
-    capacity = 3600 * days * slots
+    ).all()
     return {
-        "days": days,
-        "from": start,
-        "to": end,
+        "day": kst_date(day),
         "sharedSlots": slots,
-        "hours": [
-            {
-                "hour": hour,
-                "slotHours": round(seconds[hour] / 3600, 2),
-                "utilisation": round(seconds[hour] / capacity, 4) if capacity else 0.0,
-            }
-            for hour in range(24)
+        "hours": figures.leased_by_hour(spans, day, slots),
+        "days": [
+            {"day": kst_date(d), **figures.leased_over_day(spans, d, slots)}
+            for d in range(day - days + 1, day + 1)
         ],
-        "inputs": "leases not cancelled and sensed occupancy (SlotOccupancyChanged), merged per "
-        "slot, over shared slots × days × 1 h",
+        "definition": figures.LEASED_DEFINITION,
+        "inputs": "leases of the read model (LeaseBooked, LeaseCancelled); shared spaces: active "
+        "slots with sharing windows",
     }
 
 
-def _occupied_spans(
-    session: Session, start: int, end: int, now: int
-) -> dict[int, list[tuple[int, int]]]:
-    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    opened: dict[int, int] = {}
-    rows = session.execute(
-        select(
-            m.SlotOccupancyChange.slot_id,
-            m.SlotOccupancyChange.occupied,
-            m.SlotOccupancyChange.observed_at,
-        )
-        .where(m.SlotOccupancyChange.observed_at < end)
-        .order_by(m.SlotOccupancyChange.slot_id, m.SlotOccupancyChange.observed_at)
+def bookings(session: Session, day: int) -> dict[str, Any]:
+    first = day_start(day)
+    count = session.scalar(
+        select(func.count())
+        .select_from(m.Lease)
+        .where(m.Lease.booked_at >= first, m.Lease.booked_at < first + DAY_SECONDS)
     )
-    for slot_id, occupied, at in rows:
-        if occupied:
-            opened.setdefault(slot_id, at)
-        elif slot_id in opened:
-            spans[slot_id].append((opened.pop(slot_id), at))
-    for slot_id, since in opened.items():
-        spans[slot_id].append((since, min(end, max(now, since))))
     return {
-        slot: [(max(a, start), min(b, end)) for a, b in found if b > start and a < end]
-        for slot, found in spans.items()
+        "day": kst_date(day),
+        "count": int(count or 0),
+        "definition": figures.BOOKINGS_DEFINITION,
     }
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(s for s in spans if s[1] > s[0]):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _spread(a: int, b: int, seconds: list[int]) -> None:
-    """Add [a, b) to the KST hour-of-day buckets."""
-    while a < b:
-        hour_end = (a // 3600 + 1) * 3600
-        seconds[kst(a).hour] += min(b, hour_end) - a
-        a = hour_end
-
-
-def incidents(explorer: Explorer, session: Session, days: int) -> dict[str, Any]:
-    start, end, _now = period(session, days)
+def incidents(
+    explorer: Explorer, session: Session, when: AsOf, day: int, days: int
+) -> dict[str, Any]:
+    """Illegal parking per KST day for the `days` days ending with `day`: the read model's count
+    beside IncidentRegistry.dailyCounts at the same block."""
+    first, end = day_start(day - days + 1), day_start(day + 1)
     counts: dict[int, int] = defaultdict(int)
     for (observed,) in session.execute(
         select(m.Incident.observed_at).where(
             m.Incident.kind == "ILLEGAL_PARKING",
-            m.Incident.observed_at >= start,
+            m.Incident.observed_at >= first,
             m.Incident.observed_at < end,
         )
     ):
         counts[local_day(int(observed))] += 1
     registry = explorer.book.handle("incidents")
     series = []
-    for day in range(local_day(start), local_day(end - 1) + 1):
-        reported, confirmed, dismissed = registry.functions.dailyCounts(ILLEGAL_PARKING, day).call()
+    for d in range(day - days + 1, day + 1):
+        reported, confirmed, dismissed = registry.functions.dailyCounts(ILLEGAL_PARKING, d).call(
+            block_identifier=max(when.block, 0)
+        )
         series.append(
             {
-                "day": kst_date(day),
-                "readModel": counts.get(day, 0),
+                "day": kst_date(d),
+                "readModel": counts.get(d, 0),
                 "chainReported": int(reported),
                 "chainConfirmed": int(confirmed),
                 "chainDismissed": int(dismissed),
@@ -183,15 +170,18 @@ def incidents(explorer: Explorer, session: Session, days: int) -> dict[str, Any]
     return {
         "kind": "ILLEGAL_PARKING",
         "days": series,
-        "seed": SEED_INCIDENTS,
+        "definition": figures.ILLEGAL_PARKING_DEFINITION,
         "inputs": "IncidentReported rows of the read model by KST day of observation, and "
-        "IncidentRegistry.dailyCounts on chain",
+        "IncidentRegistry.dailyCounts on chain at the same block",
     }
 
 
-def revenue(explorer: Explorer, session: Session) -> dict[str, Any]:
+def revenue(
+    explorer: Explorer, session: Session, start: int = 0, end: int = 2**62
+) -> dict[str, Any]:
+    """Credits allocated per stakeholder and per payee in [start, end) (default: all time)."""
     house = explorer.house(session)
-    earned = earned_in(explorer, session, 0, 2**62)
+    earned = earned_in(explorer, session, start, end)
     groups: dict[str, int] = {role: 0 for role in house.values()}
     groups["slot owners and workers"] = 0
     for payee, amount in earned.items():
@@ -202,12 +192,13 @@ def revenue(explorer: Explorer, session: Session) -> dict[str, Any]:
             {"payee": payee, "role": house.get(payee, "slot owner / worker"), "earned": amount}
             for payee, amount in sorted(earned.items(), key=lambda kv: -kv[1])[:50]
         ],
+        "definition": figures.REVENUE_DEFINITION,
         "inputs": "RevenueAllocated rows and FareAllocated logs of the read model (all time)",
     }
 
 
-def valet(explorer: Explorer, session: Session) -> dict[str, Any]:
-    events = _valet_events(explorer, session)
+def valet(explorer: Explorer, session: Session, when: AsOf) -> dict[str, Any]:
+    events = _valet_events(explorer, session, when)
     if events is None:
         return {"deployed": False, "requests": 0, "completed": 0, "cancelled": 0, "workers": []}
     per_worker: dict[str, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "completed": 0})
@@ -231,7 +222,9 @@ def valet(explorer: Explorer, session: Session) -> dict[str, Any]:
     }
 
 
-def _valet_events(explorer: Explorer, session: Session) -> list[tuple[str, dict]] | None:
+def _valet_events(
+    explorer: Explorer, session: Session, when: AsOf
+) -> list[tuple[str, dict]] | None:
     contract = explorer.book.optional_handle("valet")
     if contract is None:
         return None
@@ -257,7 +250,7 @@ def _valet_events(explorer: Explorer, session: Session) -> list[tuple[str, dict]
                 {
                     "address": contract.address,
                     "fromBlock": explorer.start_block,
-                    "toBlock": "latest",
+                    "toBlock": max(when.block, explorer.start_block),
                     "topics": [topics],
                 }
             )
@@ -270,14 +263,23 @@ def _valet_events(explorer: Explorer, session: Session) -> list[tuple[str, dict]
     return found
 
 
-def all_kpis(explorer: Explorer, session: Session, days: int) -> dict[str, Any]:
-    cursor = session.get(m.Cursor, 1)
+def all_kpis(
+    explorer: Explorer, session: Session, days: int, day: int | None = None
+) -> dict[str, Any]:
+    """Every figure as of the read model's indexed block. `day`: the KST day number the per-hour
+    and per-day figures end with (default: the latest complete day)."""
+    when = as_of(session)
+    chosen = when.latest_complete_day if day is None else day
     return {
-        "indexedBlock": cursor.block_number if cursor else -1,
+        "asOf": when.json(),
+        "indexedBlock": when.block,
+        "day": kst_date(chosen),
+        "days": days,
         "supply": supply(session),
         "sharedSpaces": shared_slots(session),
-        "utilisationByHour": utilisation(session, days),
-        "illegalParkingPerDay": incidents(explorer, session, days),
+        "bookings": bookings(session, chosen),
+        "utilisation": utilisation(session, chosen, days),
+        "illegalParkingPerDay": incidents(explorer, session, when, chosen, days),
         "revenue": revenue(explorer, session),
-        "valet": valet(explorer, session),
+        "valet": valet(explorer, session, when),
     }

@@ -13,12 +13,36 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from api.errors import ApiError
 from api.explorer.formatting import kst, kst_window, short, won
+from indexer import models as m
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+def search_examples(request: Request) -> dict[str, Any]:
+    """What the search box's placeholder suggests on every page: ids that exist in the read
+    model, so each example leads somewhere (None: nothing of that kind indexed yet)."""
+    state = getattr(request.app.state, "citypass", None)
+    if state is None:
+        return {"examples": {}}
+    with Session(state.engine) as session:
+        found = {
+            "slot": session.scalar(select(func.min(m.Slot.slot_id))),
+            "lease": session.scalar(select(func.max(m.Lease.lease_id))),
+            "block": session.scalar(select(func.max(m.Block.number))),
+        }
+    return {"examples": {kind: n for kind, n in found.items() if n is not None}}
+
+
+TEMPLATES = Jinja2Templates(
+    directory=str(Path(__file__).resolve().parent / "templates"),
+    context_processors=[search_examples],
+)
 TEMPLATES.env.filters.update(kst=kst, won=won, short=short, window=kst_window)
+TEMPLATES.env.add_extension("jinja2.ext.i18n")
+TEMPLATES.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 class PageError(ApiError):

@@ -31,9 +31,9 @@ PAGE = 20
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("/blocks", response_class=HTMLResponse)
 @html_errors
-def home(
+def blocks(
     request: Request, session: SessionDep, explorer: ExplorerDep, limit: Limit = PAGE,
     before: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:  # fmt: skip
@@ -46,7 +46,7 @@ def home(
     ]
     older = blocks[-1].number if blocks and blocks[-1].number > 0 else None
     return render(
-        request, "home.html", rows=listed, indexed=indexed_block(session), older=older, limit=limit,
+        request, "blocks.html", rows=listed, indexed=indexed_block(session), older=older, limit=limit,
         chain_id=explorer.state.ledger.chain_id,
     )  # fmt: skip
 

@@ -11,7 +11,17 @@ from api.explorer import inputs
 from api.explorer.pages import BadInput, NotFoundPage
 from indexer import models as m
 
-KEYWORD = re.compile(r"^(slot|lease|block|tx|address)?\s*#?\s*(\S+)$", re.IGNORECASE)
+# The keywords the box accepts, in English and Korean (the page's placeholder shows them in the
+# page's language): each maps to the English one the routing below knows.
+KEYWORDS = {
+    "slot": "slot", "주차면": "slot", "lease": "lease", "임대": "lease", "예약": "lease",
+    "block": "block", "블록": "block", "tx": "tx", "거래": "tx", "address": "address",
+    "주소": "address",
+}  # fmt: skip
+KEYWORD = re.compile(
+    rf"^({'|'.join(KEYWORDS)})?\s*(?:no\.?|번)?\s*#?\s*(\S+?)\s*(?:번)?$", re.IGNORECASE
+)
+SEARCH_HELP = "search a tx hash, an address, `slot 37`, `lease 812` or `block 12`"
 
 
 def target(session: Session, query: str) -> str:
@@ -23,9 +33,8 @@ def target(session: Session, query: str) -> str:
         raise BadInput("type something to search: a tx hash, an address, `slot 37` or `lease 812`")
     found = KEYWORD.match(text)
     if found is None:
-        raise NotFoundPage(f"nothing matches {text[:80]!r}: search a tx hash, an address, "
-                           "`slot 37`, `lease 812` or `block 12`")  # fmt: skip
-    keyword, value = (found.group(1) or "").lower(), found.group(2)
+        raise NotFoundPage(f"nothing matches {text[:80]!r}: {SEARCH_HELP}")
+    keyword, value = KEYWORDS.get((found.group(1) or "").lower(), ""), found.group(2)
     if value.lower().startswith("0x"):
         if len(value) == 66:
             tx = inputs.tx_hash(value)
@@ -54,8 +63,5 @@ def target(session: Session, query: str) -> str:
 
 def _bare_number(value: str, text: str) -> int:
     if not value.isdigit():
-        raise NotFoundPage(
-            f"nothing matches {text[:80]!r}: search a tx hash, an address, `slot 37`, "
-            "`lease 812` or `block 12`"
-        )
+        raise NotFoundPage(f"nothing matches {text[:80]!r}: {SEARCH_HELP}")
     return inputs.number(value, "slot id")

@@ -5,18 +5,19 @@ valet jobs through the same `run_day` loop `make demo` uses, and the summary is 
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from eth_account import Account
 
 from citypass.core.windows import EVERY_DAY, Window
+from demo import chain_figures
 from demo.day import run_day
 from demo.mobility_day import (
     SUBSIDY_BUDGET,
     VALET_LOT,
     MobilityResult,
     build_mobility,
-    mobility_payees,
     plan_mobility,
     render_mobility,
 )
@@ -82,16 +83,17 @@ def test_mobility_day_runs_and_reports(small_world, accounts):
     for worker in mobility.workers:
         assert world.system.split.claimable(worker) == result.valet_jobs[worker.address] * 3500
 
-    # the parking summary's revenue table counts the mobility payees, so its escrow is only
-    # what open leases and trips hold
-    table = render(world, day_result, mobility_payees(world, mobility))
-    escrow = world.system.credit.balanceOf(world.system.split) - sum(
-        world.system.split.claimable(a)
-        for a in [world.people.village_enterprise, world.people.city_fund, world.people.platform]
-        + [op.account for op in mobility.operators]
-        + list(mobility.workers)
-    )
-    assert f"still in escrow (open leases and trips): ₩{escrow:,}" in table
+    # the summary's revenue table reads the allocations back from the chain's logs: nobody has
+    # claimed yet, so each mobility group's figure is what its payees may claim
+    figures = chain_figures.read(world, day, len(world.slots))
+    claimable = world.system.split.claimable
+    operators = sum(claimable(op.account) for op in mobility.operators)
+    workers = sum(claimable(worker) for worker in mobility.workers)
+    assert figures.revenue["mobility operators"] == operators > 0
+    assert figures.revenue["valet workers"] == workers > 0
+    table = render(world, day_result, figures)
+    assert re.search(rf"Mobility operators \(fares\) +₩{operators:,} ", table), table
+    assert re.search(rf"Valet workers \(fees\) +₩{workers:,} ", table), table
     summary = render_mobility(world, mobility, result)
     assert f"trips {result.trips[names[0]]:>4}" in summary
     assert f"subsidies spent ₩{result.discounts:,}" in summary

@@ -12,10 +12,10 @@ from html import unescape
 import pytest
 import requests
 
-from api.explorer.formatting import kst_window, won
+from api.explorer.formatting import kst_date, kst_window, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
-from citypass.core.timeunits import month_of
+from citypass.core.timeunits import local_day, month_of
 from tests.explorer_helpers import ExplorerWorld, explorer_world  # noqa: F401
 
 ZERO_HASH = "0x" + "ab" * 32
@@ -39,8 +39,8 @@ def chain_logs(world: ExplorerWorld, key: str, event: str, **filters) -> list:
     )
 
 
-def test_home_lists_latest_blocks_with_verified_seals(explorer_world):
-    reply = explorer_world.get("/explorer")
+def test_block_list_shows_latest_blocks_with_verified_seals(explorer_world):
+    reply = explorer_world.get("/explorer/blocks")
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/html")
     head = explorer_world.chain.w3.eth.get_block("latest")
     row = re.search(rf'<tr data-block="{head.number}">(.*?)</tr>', reply.text, re.S)
@@ -48,6 +48,49 @@ def test_home_lists_latest_blocks_with_verified_seals(explorer_world):
     assert f">{len(head.transactions)}<" in row.group(1)
     assert 'class="sealed">sealed<' in row.group(1)
     assert reply.text.count('data-block="') == 20  # one page
+
+
+def test_landing_page_gives_the_auditor_the_day_incidents_integrity_and_statements(
+    explorer_world,
+):
+    reply = explorer_world.get("/explorer")
+    assert reply.status_code == 200
+    k = explorer_world.get("/v1/kpis").json()
+    block = k["asOf"]["block"]
+    assert f"as of block {block}" in text(reply)
+    assert by_id(reply, "bookings-complete") == str(k["bookings"]["count"])
+    # Open incidents: what the chain says is still OPEN, counted by the contract's own view.
+    incidents = explorer_world.chain.contract("incidents")
+    count = incidents.functions.incidentCount().call()
+    still_open = sum(
+        1 for i in range(1, count + 1) if incidents.functions.incidentOf(i).call()[1] == 1
+    )
+    assert by_id(reply, "open-incidents") == str(still_open) and still_open > 0
+    head = explorer_world.chain.w3.eth.get_block(block)
+    assert by_id(reply, "head-block") == str(head.number) and by_id(reply, "head-seal") == "sealed"
+    assert by_id(reply, "seal-check").startswith(
+        f"{block} blocks sealed by the authority, 0 invalid, 0 not yet checked"
+    )
+    status = explorer_world.chain.w3.provider.make_request("ledger_status", [])["result"]
+    check = status["journalCheck"]
+    assert check["result"] == "ok" and check["head"] >= 0
+    assert '<dd id="journal-check"><span class="ok">ok</span>' in reply.text
+    assert check["head"] == 0  # this world's node has not restarted: its journal was new
+    assert "the journal was empty at the node's start" in text(reply)
+    month = month_of(head.timestamp)
+    assert f'href="/explorer/statements?month={month}"' in reply.text
+
+
+def test_the_search_box_suggests_only_what_exists(explorer_world):
+    reply = explorer_world.get("/explorer")
+    placeholder = re.search(r'id="search" placeholder="([^"]+)"', reply.text).group(1)
+    suggested = re.findall(r"(slot|lease|block) (\d+)", placeholder)
+    assert {kind for kind, _ in suggested} == {"slot", "lease", "block"}
+    for kind, number in suggested:
+        found = explorer_world.get(
+            "/explorer/search", params={"q": f"{kind} {number}"}, allow_redirects=True
+        )
+        assert found.status_code == 200, (kind, number, found.text[:300])
 
 
 def test_block_page_shows_seal_authority_and_transactions(explorer_world):
@@ -168,7 +211,11 @@ def test_search_leads_to_the_right_page(explorer_world):
         f"slot {s.slots['C']}": f"/explorer/slot/{s.slots['C']}",
         str(s.slots["B"]): f"/explorer/slot/{s.slots['B']}",
         f"lease {s.leases['cancelled']}": f"/explorer/slot/{s.slots['A']}#lease-{s.leases['cancelled']}",
+        f"Lease #{s.leases['cancelled']}": f"/explorer/slot/{s.slots['A']}#lease-{s.leases['cancelled']}",
+        f"임대 {s.leases['cancelled']}": f"/explorer/slot/{s.slots['A']}#lease-{s.leases['cancelled']}",
+        f"주차면 {s.slots['C']}번": f"/explorer/slot/{s.slots['C']}",
         "block 3": "/explorer/block/3",
+        "블록 3": "/explorer/block/3",
     }
     for query, where in cases.items():
         reply = get("/explorer/search", params={"q": query}, allow_redirects=False)
@@ -208,9 +255,9 @@ def test_bad_input_gets_an_html_4xx_saying_what_to_fix(explorer_world, path, sta
 @pytest.mark.parametrize(
     ("path", "words"),
     [
-        ("/explorer?limit=0", "limit: Input should be greater than or equal to 1"),
-        ("/explorer?limit=ten", "limit: Input should be a valid integer"),
-        ("/explorer?before=-1", "before: Input should be greater than or equal to 0"),
+        ("/explorer/blocks?limit=0", "limit: Input should be greater than or equal to 1"),
+        ("/explorer/blocks?limit=ten", "limit: Input should be a valid integer"),
+        ("/explorer/blocks?before=-1", "before: Input should be greater than or equal to 0"),
         (f"/explorer/address/0x{'ab' * 20}?limit=500", "limit: Input should be less than or equal"),
         ("/explorer/slot/1?limit=", "limit: Input should be a valid integer"),
         ("/dashboard?days=0", "days: Input should be greater than or equal to 1"),
@@ -242,21 +289,32 @@ def test_unknown_explorer_page_is_an_html_404_while_v1_errors_stay_json(explorer
 
 def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     s = explorer_world.scenario
-    k = explorer_world.get("/v1/kpis").json()
+    monday, sunday = (kst_window(s.at(n, 0), s.at(n, 1))[:10] for n in (0, -1))
+    k = explorer_world.get("/v1/kpis", params={"day": monday, "days": 7}).json()
+    head = explorer_world.chain.w3.eth.get_block(k["asOf"]["block"])
+    assert k["asOf"]["timestamp"] == head.timestamp and k["day"] == monday
+    assert k["asOf"]["latestCompleteDay"] < kst_window(head.timestamp, head.timestamp)[:10]
     shared = 4  # A, B, C, D have windows; E was withdrawn
     assert k["sharedSpaces"] == k["supply"]["sharedSpaces"] == shared
     assert k["supply"]["before"] == round(SPACES_BEFORE_SHARING / VILLAGE_VEHICLES, 4) == 0.3702
     assert k["supply"]["after"] == round((SPACES_BEFORE_SHARING + shared) / VILLAGE_VEHICLES, 4)
     assert k["supply"]["seed"]["afterFromVillageData"] == 1.09
     days = {d["day"]: d for d in k["illegalParkingPerDay"]["days"]}
-    monday, sunday = (kst_window(s.at(n, 0), s.at(n, 1))[:10] for n in (0, -1))
+    assert list(days)[-1] == monday and len(days) == 7
     assert (days[monday]["readModel"], days[monday]["chainReported"]) == (3, 3)
     assert (days[sunday]["readModel"], days[sunday]["chainConfirmed"]) == (2, 1)
-    assert k["illegalParkingPerDay"]["seed"]["beforePerDay"] == 266
-    hours = {h["hour"]: h for h in k["utilisationByHour"]["hours"]}
+    hours = {h["hour"]: h for h in k["utilisation"]["hours"]}
     # Leases: 08-09 (settled), 10-12 (booked), 13-14 (valet); the cancelled one does not count.
-    assert [hours[h]["slotHours"] for h in (8, 9, 10, 11, 12, 13, 20)] == [1, 0, 1, 1, 0, 1, 0]
-    assert hours[13]["utilisation"] == round(1 / (shared * 7), 4)
+    assert [hours[h]["spacesLeased"] for h in (8, 9, 10, 11, 12, 13, 20)] == [1, 0, 1, 1, 0, 1, 0]
+    assert hours[13]["utilisation"] == round(1 / shared, 4)
+    per_day = {d["day"]: d for d in k["utilisation"]["days"]}
+    assert per_day[monday]["spacesLeased"] == round(4 / 24, 2)
+    assert per_day[monday]["utilisation"] == round(4 / (24 * shared), 4)
+    assert per_day[sunday]["spacesLeased"] == 0
+    assert k["bookings"]["day"] == monday and k["bookings"]["count"] == len(
+        [b for b in chain_logs(explorer_world, "market", "LeaseBooked")
+         if kst_date(local_day(_block_time(explorer_world, b.blockNumber))) == monday]
+    )  # fmt: skip
     valet = k["valet"]
     assert (valet["requests"], valet["completed"]) == (1, 1)
     assert valet["workers"] == [
@@ -267,6 +325,19 @@ def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     split = explorer_world.chain.contract("split")
     assert stakeholders["village enterprise"] == earned[split.functions.villageEnterprise().call()]
     assert sum(stakeholders.values()) == sum(earned.values())
+    for figure in ("bookings", "utilisation", "illegalParkingPerDay", "revenue"):
+        assert len(k[figure]["definition"]) > 20, figure
+
+
+def _block_time(world: ExplorerWorld, number: int) -> int:
+    return world.chain.w3.eth.get_block(number).timestamp
+
+
+def test_kpis_default_to_the_latest_complete_day(explorer_world):
+    k = explorer_world.get("/v1/kpis").json()
+    assert k["day"] == k["asOf"]["latestCompleteDay"]
+    assert k["illegalParkingPerDay"]["days"][-1]["day"] == k["day"]
+    assert k["utilisation"]["days"][-1]["day"] == k["day"] == k["bookings"]["day"]
 
 
 def test_kpis_reject_a_bad_day_count(explorer_world):
@@ -280,12 +351,26 @@ def test_dashboard_draws_the_kpis_with_their_numbers(explorer_world):
     assert reply.status_code == 200
     assert by_id(reply, "kpi-shared") == str(k["sharedSpaces"])
     assert by_id(reply, "kpi-valet") == str(k["valet"]["completed"])
+    assert by_id(reply, "kpi-bookings") == str(k["bookings"]["count"])
+    assert by_id(reply, "kpi-incidents") == str(k["illegalParkingPerDay"]["days"][-1]["readModel"])
     assert reply.text.count("<svg") == 5
+    assert f"as of block {k['asOf']['block']}" in text(reply)
+    assert text(reply).count(f"as of block {k['asOf']['block']}") >= 10  # every card and chart
     village = next(
         r for r in k["revenue"]["byStakeholder"] if r["stakeholder"] == "village enterprise"
     )
     assert won(village["earned"]) in reply.text
-    assert "37%" in reply.text and "pilot before: 266" in reply.text
+    assert "37%" in reply.text
+
+
+def test_dashboard_shows_a_chosen_day_and_refuses_a_malformed_one(explorer_world):
+    s = explorer_world.scenario
+    monday = kst_window(s.at(0, 0), s.at(0, 1))[:10]
+    reply = explorer_world.get("/dashboard", params={"day": monday})
+    assert reply.status_code == 200 and f"Day figures are for {monday}" in text(reply)
+    assert by_id(reply, "kpi-incidents") == "3"
+    bad = explorer_world.get("/dashboard", params={"day": "12/31/2026"})
+    assert bad.status_code == 422 and "day" in by_id(bad, "error-message")
 
 
 def test_a_closed_month_reconciles_through_its_monthly_statements(explorer_world):

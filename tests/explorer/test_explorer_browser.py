@@ -13,8 +13,8 @@ from tests.explorer_helpers import sqlite_explorer_world
 explorer_world = sqlite_explorer_world
 
 
-def test_explorer_home_loads_clean_with_sealed_blocks(page, explorer_world):
-    visit(page, explorer_world.url + "/explorer")
+def test_explorer_block_list_loads_clean_with_sealed_blocks(page, explorer_world):
+    visit(page, explorer_world.url + "/explorer/blocks")
     indexed = explorer_world.get("/health").json()["indexedBlock"]
     assert page.locator("#indexed").inner_text() == str(indexed)
     first = page.locator("#blocks tr[data-block]").first
