@@ -12,11 +12,11 @@ from html import unescape
 import pytest
 import requests
 
-from api.explorer.formatting import kst_window, won
+from api.explorer.formatting import kst_date, kst_window, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
-from citypass.core.timeunits import month_of
-from tests.explorer_helpers import ExplorerWorld, explorer_world  # noqa: F401
+from citypass.core.timeunits import local_day, month_of
+from tests.explorer_helpers import ExplorerWorld, explorer_world, in_english  # noqa: F401
 
 ZERO_HASH = "0x" + "ab" * 32
 
@@ -249,7 +249,7 @@ def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     assert k["supply"]["after"] == round((SPACES_BEFORE_SHARING + shared) / VILLAGE_VEHICLES, 4)
     assert k["supply"]["seed"]["afterFromVillageData"] == 1.09
     days = {d["day"]: d for d in k["illegalParkingPerDay"]["days"]}
-    monday, sunday = (kst_window(s.at(n, 0), s.at(n, 1))[:10] for n in (0, -1))
+    monday, sunday = (kst_date(local_day(s.at(n, 0))) for n in (0, -1))
     assert (days[monday]["readModel"], days[monday]["chainReported"]) == (3, 3)
     assert (days[sunday]["readModel"], days[sunday]["chainConfirmed"]) == (2, 1)
     assert k["illegalParkingPerDay"]["seed"]["beforePerDay"] == 266
