@@ -111,7 +111,7 @@ def test_address_page_shows_balance_roles_and_transactions(explorer_world):
     assert reply.status_code == 200
     credit = explorer_world.chain.contract("credit")
     assert by_id(reply, "balance") == won(credit.functions.balanceOf(worker).call())
-    assert "VALET" in by_id(reply, "roles") and by_id(reply, "member-status") == "active"
+    assert "valet" in by_id(reply, "roles") and by_id(reply, "member-status") == "active"
     claimable = explorer_world.chain.contract("split").functions.claimable(worker).call()
     assert by_id(reply, "claimable") == won(claimable) and claimable > 0
     assert explorer_world.txs["valet_return"] in reply.text
