@@ -419,10 +419,10 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
 )
 def test_with_nothing_stored_the_app_follows_the_browser_then_korean(
     world: World,
-    page,
+    page,  # noqa: F811
     languages: list[str],
     title: str,
-    lang: str,  # noqa: F811
+    lang: str,
 ):
     page.add_init_script(
         "localStorage.removeItem('citypass.lang');"
