@@ -17,7 +17,7 @@ export PATH              := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help setup compile test lint format demo gas bench-ledger bench-oracle bench-api bench-soak clean
+.PHONY: help setup compile test lint format i18n demo gas bench-ledger bench-oracle bench-api bench-soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,17 @@ lint: setup ## ruff, the import rules (docs/architecture.md) and the type checke
 format: setup ## format the Python code
 	ruff format .
 	ruff check --fix .
+
+# The gettext workflow (docs/i18n.md): extract every msgid (babel.cfg: the explorer's templates,
+# api/'s Python), merge them into each locale's messages.po (new ones with an empty msgstr, gone
+# ones dropped), then fill in the Korean. The .po files are read at runtime; nothing is compiled.
+I18N_FLAGS := --no-location --sort-output --no-wrap
+i18n: setup ## re-extract the texts to translate and merge them into api/i18n/locales/*/messages.po
+	@pot=$$(mktemp --suffix=.pot) && trap 'rm -f "$$pot"' EXIT && \
+	pybabel -q extract -F babel.cfg $(I18N_FLAGS) --project=citypass -o "$$pot" api && \
+	pybabel -q update -i "$$pot" -d api/i18n/locales -D messages --no-fuzzy-matching \
+		--ignore-obsolete --no-wrap --init-missing -l ko && \
+	echo "updated api/i18n/locales/ko/LC_MESSAGES/messages.po: translate each empty msgstr"
 
 demo: compile ## the main job: seed the Sangsalmi village and run one simulated day
 	citypass-demo

@@ -21,6 +21,7 @@ from api.docs_pages import install_docs
 from api.errors import ApiError, RateLimited, error_body
 from api.explorer import dashboard, landing, pages
 from api.explorer import routes as explorer
+from api.i18n.web import LocaleMiddleware
 from api.keystore import load_keystore, load_treasury_keystore
 from api.ledger import Ledger
 from api.metrics import Metrics
@@ -177,6 +178,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         app.include_router(cashouts.router)
     install_resident_app(app)
     _install_errors(app)
+    # The explorer's, dashboard's and resident app's language (api/i18n), inside the metrics.
+    app.add_middleware(LocaleMiddleware)
     app.add_middleware(RequestMetrics, metrics=state.metrics)
     # Added last so it is outermost: preflights are answered before anything else runs.
     app.add_middleware(

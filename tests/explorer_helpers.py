@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from web3.logs import DISCARD
 
 from api.app import build_state, create_app
 from api.explorer.contracts import ALL_CONTRACTS
+from api.i18n.locale import use as use_locale
 from api.settings import Settings
 from citypass.core.net import free_port
 from citypass.protocol.deployment_record import CONTRACTS, Deployment
@@ -51,8 +53,12 @@ class ExplorerWorld:
     def chain(self) -> Any:
         return self.scenario.chain
 
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
+    def get(self, path: str, *, language: str | None = "en", **kwargs: Any) -> requests.Response:
+        """GET on the API. Pages are asked for in English (Accept-Language: en), the language
+        the explorer tests read; `language=None` sends no Accept-Language (Korean, the default)."""
         kwargs.setdefault("timeout", 60)
+        if language is not None:
+            kwargs["headers"] = {"Accept-Language": language, **kwargs.get("headers", {})}
         return requests.get(self.url + path, **kwargs)
 
     def wait_indexed(self) -> None:
@@ -157,6 +163,14 @@ def start_explorer_world(base: Path, db_url: str | None = None) -> ExplorerWorld
 def _session_world(database: str, request: pytest.FixtureRequest) -> ExplorerWorld:
     """Shared by the explorer and browser test modules."""
     return session_world("explorer", database, request, start_explorer_world, ExplorerWorld.stop)
+
+
+@pytest.fixture(autouse=True)
+def in_english() -> Iterator[None]:
+    """Texts the test itself formats (won, kst_window, sentences) in English, as the pages it
+    asks for; import it into a test module to use it there."""
+    with use_locale("en"):
+        yield
 
 
 @pytest.fixture(scope="session", params=DATABASES)

@@ -1,6 +1,7 @@
 """Each decoded log of our contracts told in domain language, keyed by (contract, event).
 
-"Lease #812 booked on slot 37, 2026-03-02 18:00–22:00 KST, ₩4,800". The sentences name no
+"Lease #812 booked on slot 37, 2 Mar 2026, 18:00–22:00, ₩4,800", in Korean "임대(예약) #812:
+주차면 37, 2026년 3월 2일 오후 6:00~10:00, ₩4,800 …". The sentences name no
 person (DESIGN §6): accounts appear as addresses (shortened, or the stakeholder's role when the
 caller's `label` knows it). An event without a sentence yet falls back to
 "EventName(arg=value, ...)" so nothing on chain is hidden from an auditor.
@@ -12,7 +13,9 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-from api.explorer.formatting import hexify, kst, kst_date, kst_window, short, won
+from api.explorer.formatting import day_text, hexify, kst, kst_window, short, won
+from api.explorer.terms import term
+from api.i18n.catalog import N_, gettext
 from citypass.core.windows import format_window, unpack_windows
 from citypass.protocol.abi import DecodedEvent
 from indexer.handler_base import ZERO
@@ -31,12 +34,12 @@ Describer = Callable[[dict[str, Any], Label], str]
 
 
 def _enum(names: tuple[str, ...], value: int) -> str:
-    text = names[value] if 0 <= value < len(names) else f"#{value}"
-    return text.replace("_", " ").lower()
+    return term(names[value]) if 0 <= value < len(names) else f"#{value}"
 
 
 def _role(role: bytes) -> str:
-    return ROLE_BY_ID.get("0x" + bytes(role).hex(), "0x" + bytes(role).hex()[:8] + "…")
+    code = "0x" + bytes(role).hex()
+    return term(ROLE_BY_ID[code]) if code in ROLE_BY_ID else code[:10] + "…"
 
 
 def _bytes32_text(value: bytes) -> str:
@@ -52,23 +55,26 @@ def _e6(value: int) -> str:
 
 
 def windows_text(packed: int) -> str:
-    """'Mon-Fri 09:00-18:00; Sun 00:00-24:00' (KST half-hour windows, as slot_terms takes them)."""
+    """'Mon-Fri 09:00-18:00; Sun 00:00-24:00' (KST half-hour windows, as slot_terms takes them:
+    the operators' text form, the same in both languages)."""
     windows = unpack_windows(packed)
     if not windows:
-        return "no sharing windows (not shared)"
+        return gettext("no sharing windows (not shared)")
     return "; ".join(format_window(window) for window in windows)
 
 
 # ------------------------------------------------------------------------------ sentences
 
-# A sentence is a template: {arg} is the argument as is (or with a format spec like {arg:,});
-# {arg:NAME} formats it with FORMATS[NAME] ("who" names an account through the caller's
-# label); {arg:?yes|no} says "yes" when the argument is true, "no" otherwise. Sentences whose
-# shape depends on the arguments beyond that are functions.
+# A sentence is a template, an English msgid translated when it is told: {arg} is the argument
+# as is (or with a format spec like {arg:,}); {arg:NAME} formats it with FORMATS[NAME] ("who"
+# names an account through the caller's label); {arg:?yes|no} says "yes" when the argument is
+# true, "no" otherwise (both words are part of the template, so the translation has its own).
+# Sentences whose shape depends on the arguments beyond that are functions, each of whose
+# pieces is a template too.
 FORMATS: dict[str, Callable[[Any], str]] = {
     "won": won,
     "kst": kst,
-    "day": kst_date,
+    "day": day_text,
     "epoch": lambda epoch: _epoch(epoch),
     "role": lambda role: _role(role),
     "text32": lambda value: _bytes32_text(value),
@@ -80,7 +86,8 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "from1": lambda index: str(index + 1),
     "list": lambda items: ", ".join(str(item) for item in items),
     "windows": lambda packed: windows_text(packed),
-    "allowance": lambda value: "any amount" if value >= 2**255 else won(value),
+    "allowance": lambda value: gettext("any amount") if value >= 2**255 else won(value),
+    "window": lambda pair: kst_window(*pair),
     "category": lambda value: _enum(CATEGORIES, value),
     "payee_kind": lambda value: _enum(PAYEES, value),
     "device_kind": lambda value: _enum(DEVICE_KINDS, value),
@@ -105,238 +112,258 @@ class _Sentence(string.Formatter):
         return format(value, spec)
 
 
+def _tell(template: str, args: dict[str, Any], label: Label) -> str:
+    """`template` (an English msgid) translated, then filled in from the event's arguments."""
+    return _Sentence(label).vformat(gettext(template), (), args)
+
+
 def _credit_transfer(a: dict[str, Any], L: Label) -> str:
-    amount = won(a["value"])
     if a["from"] == ZERO:
-        return f"{amount} credits minted to {L(a['to'])}"
+        return _tell(N_("{value:won} credits minted to {to:who}"), a, L)
     if a["to"] == ZERO:
-        return f"{amount} credits burned from {L(a['from'])}"
-    return f"{amount} credits moved from {L(a['from'])} to {L(a['to'])}"
+        return _tell(N_("{value:won} credits burned from {from:who}"), a, L)
+    return _tell(N_("{value:won} credits moved from {from:who} to {to:who}"), a, L)
 
 
 def _slot_transfer(a: dict[str, Any], L: Label) -> str:
     if a["from"] == ZERO:
-        return f"Slot {a['tokenId']} token minted to {L(a['to'])}"
-    return f"Slot {a['tokenId']} handed from {L(a['from'])} to {L(a['to'])}"
+        return _tell(N_("Slot {tokenId} token minted to {to:who}"), a, L)
+    return _tell(N_("Slot {tokenId} handed from {from:who} to {to:who}"), a, L)
 
 
 def _slot_user(a: dict[str, Any], L: Label) -> str:
     if a["user"] == ZERO:
-        return f"Slot {a['tokenId']} user cleared"
-    return f"Slot {a['tokenId']} used by {L(a['user'])} until {kst(a['expires'])}"
+        return _tell(N_("Slot {tokenId} user cleared"), a, L)
+    return _tell(N_("Slot {tokenId} used by {user:who} until {expires:kst}"), a, L)
 
 
 def _lease_booked(a: dict[str, Any], L: Label) -> str:
-    return (
-        f"Lease #{a['leaseId']} booked on slot {a['slotId']}, {kst_window(a['start'], a['end'])}, "
-        f"{won(a['price'])} by {L(a['lessee'])}"
-    )
+    return _tell(
+        N_("Lease #{leaseId} booked on slot {slotId}, {span:window}, {price:won} by {lessee:who}"),
+        {**a, "span": (a["start"], a["end"])}, L,
+    )  # fmt: skip
 
 
 def _lease_settled(a: dict[str, Any], L: Label) -> str:
-    text = f"Lease #{a['leaseId']} checked out and settled at {kst(a['at'])}: {won(a['price'])}"
+    text = _tell(N_("Lease #{leaseId} checked out and settled at {at:kst}: {price:won}"), a, L)
     if a["overstayCharge"]:
-        paid = "paid" if a["overstayPaid"] else "recorded as debt"
-        text += f" plus overstay {won(a['overstayCharge'])} {paid}"
+        text += _tell(
+            N_(" plus overstay {overstayCharge:won} {overstayPaid:?paid|recorded as debt}"), a, L
+        )
     return text
 
 
 def _incident_reported(a: dict[str, Any], L: Label) -> str:
     return (
-        f"Incident #{a['incidentId']}: {_enum(INCIDENT_KINDS, a['kind'])}"
-        + (f" at slot {a['slotId']}" if a["slotId"] else "")
-        + f", observed {kst(a['observedAt'])}, confidence {a['confidenceBps'] / 100:g}%"
-        + (", evidence anchored" if a["evidenceCid"] else ", sensor-derived")
+        _tell(N_("Incident #{incidentId}: {kind:incident_kind}"), a, L)
+        + (_tell(N_(" at slot {slotId}"), a, L) if a["slotId"] else "")
+        + _tell(N_(", observed {observedAt:kst}, confidence {confidenceBps:pct}"), a, L)
+        + (gettext(", evidence anchored") if a["evidenceCid"] else gettext(", sensor-derived"))
     )
 
 
 def _valet_requested(a: dict[str, Any], L: Label) -> str:
-    return (
-        f"Valet request #{a['requestId']} for lot {a['lotId']}, {kst_window(a['start'], a['end'])}: "
-        f"lease #{a['leaseId']} at {won(a['parkingPrice'])} plus valet fee {won(a['fee'])}"
-    )
+    return _tell(
+        N_("Valet request #{requestId} for lot {lotId}, {span:window}: lease #{leaseId} at "
+           "{parkingPrice:won} plus valet fee {fee:won}"),
+        {**a, "span": (a["start"], a["end"])}, L,
+    )  # fmt: skip
 
 
 SENTENCES: dict[str, dict[str, str | Describer]] = {
     "CityAccess": {
-        "MemberOnboarded": "Member {account:who} onboarded by {by:who}",
-        "MemberSuspended": "Member {account:who} suspended by {by:who}, reason {reason:text32}",
-        "MemberReinstated": "Member {account:who} reinstated by {by:who}",
-        "RoleGranted": "Role {role:role} granted to {account:who} by {sender:who}",
-        "RoleRevoked": "Role {role:role} revoked from {account:who} by {sender:who}",
-        "RoleAdminChanged": "Role {role:role} now administered by {newAdminRole:role}",
+        "MemberOnboarded": N_("Member {account:who} onboarded by {by:who}"),
+        "MemberSuspended": N_("Member {account:who} suspended by {by:who}, reason {reason:text32}"),
+        "MemberReinstated": N_("Member {account:who} reinstated by {by:who}"),
+        "RoleGranted": N_("Role {role:role} granted to {account:who} by {sender:who}"),
+        "RoleRevoked": N_("Role {role:role} revoked from {account:who} by {sender:who}"),
+        "RoleAdminChanged": N_("Role {role:role} now administered by {newAdminRole:role}"),
     },
     "CityForwarder": {
-        "ExecutedForwardRequest": (
+        "ExecutedForwardRequest": N_(
             "Relayed request #{nonce} signed by {signer:who} {success:?executed|failed}"
         ),
     },
     "CityCredit": {
         "Transfer": _credit_transfer,
-        "TopUp": "Top-up of {amount:won} for {account:who} (payment receipt {receipt:hash})",
-        "CashOut": "Cash-out of {amount:won} by {account:who} (payout receipt {receipt:hash})",
-        "Approval": "{owner:who} allows {spender:who} to spend up to {value:allowance}",
-        "PlatformContractSet": (
+        "TopUp": N_("Top-up of {amount:won} for {account:who} (payment receipt {receipt:hash})"),
+        "CashOut": N_("Cash-out of {amount:won} by {account:who} (payout receipt {receipt:hash})"),
+        "Approval": N_("{owner:who} allows {spender:who} to spend up to {value:allowance}"),
+        "PlatformContractSet": N_(
             "{platformContract:who} {allowed:?may now move credits as a platform contract"
             "|is no longer a platform contract}"
         ),
     },
     "ParkingSlots": {
-        "SlotRegistered": (
+        "SlotRegistered": N_(
             "Slot {slotId} registered ({category:category}, lot {lotId}) for owner {owner:who} "
             "at {latE6:e6}, {lonE6:e6}"
         ),
-        "TermsSet": (
+        "TermsSet": N_(
             "Slot {slotId} terms v{version}: {pricePerUnit:won} per half-hour, overstay "
             "{overagePer10Min:won} per 10 min"
         ),
-        "WindowsSet": "Slot {slotId} sharing windows (KST): {windows:windows}",
-        "BlackoutSet": "Slot {slotId} {blackedOut:?not shared|shared again} on {localDay:day}",
-        "SlotActiveSet": "Slot {slotId} {active:?reactivated|withdrawn from sharing} by {by:who}",
+        "WindowsSet": N_("Slot {slotId} sharing windows (KST): {windows:windows}"),
+        "BlackoutSet": N_("Slot {slotId} {blackedOut:?not shared|shared again} on {localDay:day}"),
+        "SlotActiveSet": N_(
+            "Slot {slotId} {active:?reactivated|withdrawn from sharing} by {by:who}"
+        ),
         "Transfer": _slot_transfer,
         "UpdateUser": _slot_user,
-        "LeaseMarketSet": "Lease market set to {leaseMarket:who}",
+        "LeaseMarketSet": N_("Lease market set to {leaseMarket:who}"),
     },
     "LeaseMarket": {
         "LeaseBooked": _lease_booked,
-        "LeaseCancelled": (
+        "LeaseCancelled": N_(
             "Lease #{leaseId} cancelled by {by:who}: {refund:won} refunded, {retained:won} kept"
         ),
-        "LeaseCheckedIn": "Lease #{leaseId} checked in at {at:kst} by {by:who}",
+        "LeaseCheckedIn": N_("Lease #{leaseId} checked in at {at:kst} by {by:who}"),
         "LeaseSettled": _lease_settled,
-        "LeaseNoShow": "Lease #{leaseId} marked no-show by {by:who}; {price:won} kept",
-        "OverstayDebtRecorded": (
+        "LeaseNoShow": N_("Lease #{leaseId} marked no-show by {by:who}; {price:won} kept"),
+        "OverstayDebtRecorded": N_(
             "Lease #{leaseId}: overstay debt of {amount:won} recorded for {lessee:who}"
         ),
-        "OverstayDebtPaid": "Lease #{leaseId}: overstay debt of {amount:won} paid by {payer:who}",
+        "OverstayDebtPaid": N_(
+            "Lease #{leaseId}: overstay debt of {amount:won} paid by {payer:who}"
+        ),
     },
     "RevenueSplit": {
-        "RevenueAllocated": (
+        "RevenueAllocated": N_(
             "{amount:won} from a {category:category} slot split: owner {owner:who} "
             "{ownerShare:won}, village enterprise {villageShare:won}, city fund {cityShare:won}, "
             "platform {platformShare:won}"
         ),
-        "FareAllocated": (
+        "FareAllocated": N_(
             "{amount:won} fare split: {payee:who} {payeeShare:won}, village enterprise "
             "{villageShare:won}, platform {platformShare:won}"
         ),
-        "Claimed": "{payee:who} claimed {amount:won}",
-        "EscrowRefunded": "{amount:won} refunded from escrow to {to:who}",
-        "RefundDeferred": "{amount:won} refund held for {to:who} (suspended; claimable later)",
-        "MonthlyStatement": (
+        "Claimed": N_("{payee:who} claimed {amount:won}"),
+        "EscrowRefunded": N_("{amount:won} refunded from escrow to {to:who}"),
+        "RefundDeferred": N_("{amount:won} refund held for {to:who} (suspended; claimable later)"),
+        "MonthlyStatement": N_(
             "Statement {epoch:epoch} for {payee:who} ({kind:payee_kind}): earned {earned:won}, "
             "claimed {claimed:won}, closing balance {closingBalance:won}"
         ),
-        "SplitSet": (
+        "SplitSet": N_(
             "Split for {category:category} slots: owner {ownerBps:pct}, village {villageBps:pct}, "
             "city {cityBps:pct}, platform {platformBps:pct}"
         ),
-        "SourceSet": "{source:who} {allowed:?may now escrow and allocate|may no longer escrow}",
+        "SourceSet": N_("{source:who} {allowed:?may now escrow and allocate|may no longer escrow}"),
     },
     "DeviceRegistry": {
-        "DeviceRegistered": (
+        "DeviceRegistered": N_(
             "Device {device:who} ({kind:device_kind}) registered by operator {operator:who}"
         ),
-        "DeviceSlotAdded": "Device {device:who} now watches slot {slotId}",
-        "DeviceSlotRemoved": "Device {device:who} no longer watches slot {slotId}",
-        "DeviceActiveSet": "Device {device:who} {active:?activated|deactivated} by {by:who}",
+        "DeviceSlotAdded": N_("Device {device:who} now watches slot {slotId}"),
+        "DeviceSlotRemoved": N_("Device {device:who} no longer watches slot {slotId}"),
+        "DeviceActiveSet": N_("Device {device:who} {active:?activated|deactivated} by {by:who}"),
     },
     "OccupancyOracle": {
-        "OccupancyReported": (
+        "OccupancyReported": N_(
             "Occupancy report #{sequence} observed {observedAt:kst}: {observed} slots observed, "
             "{changed} changed"
         ),
-        "SlotOccupancyChanged": "Slot {slotId} became {occupied:?occupied|free} at {observedAt:kst}",
-        "LeaseDriven": "Sensors {checkedIn:?checked in|checked out} lease #{leaseId} on slot {slotId}",
-        "LeaseDriveFailed": (
+        "SlotOccupancyChanged": N_(
+            "Slot {slotId} became {occupied:?occupied|free} at {observedAt:kst}"
+        ),
+        "LeaseDriven": N_(
+            "Sensors {checkedIn:?checked in|checked out} lease #{leaseId} on slot {slotId}"
+        ),
+        "LeaseDriveFailed": N_(
             "Sensors could not drive lease #{leaseId} on slot {slotId} (error {errorSelector:hex})"
         ),
-        "IncidentFilingFailed": (
+        "IncidentFilingFailed": N_(
             "Unauthorised-occupancy incident for slot {slotId} could not be filed (error "
             "{errorSelector:hex})"
         ),
-        "MarketSlotsSet": "Market slots of word {wordIndex} set ({mask:bits} slots)",
-        "QuorumSet": "Oracle quorum set to {quorum}",
-        "SignerSet": "Oracle signer {signer:who} {registered:?registered|removed}",
+        "MarketSlotsSet": N_("Market slots of word {wordIndex} set ({mask:bits} slots)"),
+        "QuorumSet": N_("Oracle quorum set to {quorum}"),
+        "SignerSet": N_("Oracle signer {signer:who} {registered:?registered|removed}"),
     },
     "IncidentRegistry": {
         "IncidentReported": _incident_reported,
-        "IncidentReviewed": (
+        "IncidentReviewed": N_(
             "Incident #{incidentId} {status:incident_status} by inspector {inspector:who}: "
             "“{reason}”"
         ),
-        "OccupancyOracleSet": "Occupancy oracle set to {occupancyOracle:who}",
+        "OccupancyOracleSet": N_("Occupancy oracle set to {occupancyOracle:who}"),
     },
     "MobilityOperators": {
-        "OperatorRegistered": "Mobility operator {operator:who} registered ({kind:operator_kind})",
-        "OperatorActiveSet": "Mobility operator {operator:who} {active:?activated|deactivated}",
-        "AssetRegistered": (
+        "OperatorRegistered": N_(
+            "Mobility operator {operator:who} registered ({kind:operator_kind})"
+        ),
+        "OperatorActiveSet": N_("Mobility operator {operator:who} {active:?activated|deactivated}"),
+        "AssetRegistered": N_(
             "Asset #{assetId} ({kind:operator_kind}) registered by {operator:who}"
             "{villageZone:? in the village zone|}"
         ),
-        "AssetUpdated": (
+        "AssetUpdated": N_(
             "Asset #{assetId} of {operator:who} now {active:?active|inactive}"
             "{villageZone:?, in the village zone|, outside the village zone}"
         ),
-        "FarePlanPublished": (
+        "FarePlanPublished": N_(
             "Fare plan #{planId} of {operator:who}: unlock {unlockFee:won}, {perMinute:won}/min, "
             "{per100m:won}/100 m, daily cap {dailyCap:won}"
         ),
     },
     "TripSettlement": {
-        "TripStarted": (
+        "TripStarted": N_(
             "Trip #{tripId} started on asset #{assetId} (plan #{planId}) with operator "
             "{operator:who}, deposit {deposit:won}"
         ),
-        "TripEnded": (
+        "TripEnded": N_(
             "Trip #{tripId} ended at {endedAt:kst}: {distanceMeters:,} m, fare {fare:won}"
             "{forced:? (closed by timeout)|}, booked on {operator:who}'s day; {riderRefund:won} "
             "of the deposit back to the rider's deposit balance"
         ),
-        "TripDisputed": (
+        "TripDisputed": N_(
             "Trip #{tripId} disputed by rider {rider:who}: its fare leaves the day book of "
             "{day:day}"
         ),
-        "DisputeResolved": (
+        "DisputeResolved": N_(
             "Dispute on trip #{tripId} resolved by inspector {inspector:who}: {refund:won} "
             "refunded to the rider's deposit balance, fare {fare:won} booked on {day:day} "
             "(operator {operatorShare:won}, village enterprise {villageShare:won}, platform "
             "{platformFee:won})"
         ),
-        "DayReleased": (
+        "DayReleased": N_(
             "Trip fares of {day:day} released for {operator:who}: {legs} legs, gross {gross:won}; "
             "operator {operatorShare:won}, village enterprise {villageShare:won}, platform "
             "{platformFee:won} credited to the revenue split"
         ),
-        "DepositWithdrawn": "Rider {rider:who} withdrew {amount:won} from the trip deposit balance",
+        "DepositWithdrawn": N_(
+            "Rider {rider:who} withdrew {amount:won} from the trip deposit balance"
+        ),
     },
     "JourneyClearing": {
-        "JourneyOpened": "Journey #{journeyId} opened by rider {rider:who}",
-        "LegAdded": (
+        "JourneyOpened": N_("Journey #{journeyId} opened by rider {rider:who}"),
+        "LegAdded": N_(
             "Journey #{journeyId} leg {legIndex:from1}: trip #{tripId} with {operator:who}, "
             "transfer discount {discount:won} on {eligible:won}"
         ),
-        "EpochStatement": (
+        "EpochStatement": N_(
             "Clearing statement {epoch:day} for {operator:who}: {legs} legs, gross {gross:won}, "
             "discounts {discounts:won}, fees {fees:won}, village {villageShare:won}, net {net:won}"
         ),
-        "SubsidyToppedUp": (
+        "SubsidyToppedUp": N_(
             "Transfer subsidy pool topped up by {amount:won} from {by:who} (pool {pool:won})"
         ),
     },
     "ValetService": {
         "ValetRequested": _valet_requested,
-        "ValetAccepted": "Valet request #{requestId} accepted by worker {worker:who}",
-        "ValetParked": (
+        "ValetAccepted": N_("Valet request #{requestId} accepted by worker {worker:who}"),
+        "ValetParked": N_(
             "Valet request #{requestId}: car parked by {worker:who} under lease #{leaseId}"
         ),
-        "ValetReturnRequested": "Valet request #{requestId}: return requested by {rider:who}",
-        "ValetReturned": (
+        "ValetReturnRequested": N_("Valet request #{requestId}: return requested by {rider:who}"),
+        "ValetReturned": N_(
             "Valet request #{requestId}: car returned by {worker:who}; fee {fee:won}, worker "
             "{workerShare:won}, village enterprise {villageShare:won}"
         ),
-        "ValetCancelled": "Valet request #{requestId} cancelled by {rider:who}: {refund:won} refunded",
-        "ValetLotSet": "Valet lot {lotId} serves slots {slotIds:list}",
+        "ValetCancelled": N_(
+            "Valet request #{requestId} cancelled by {rider:who}: {refund:won} refunded"
+        ),
+        "ValetLotSet": N_("Valet lot {lotId} serves slots {slotIds:list}"),
     },
 }
 
@@ -367,7 +394,7 @@ def describe(event: DecodedEvent, label: Label = short) -> str:
         return generic(event)
     try:
         if isinstance(sentence, str):
-            return _Sentence(label).vformat(sentence, (), event.args)
+            return _tell(sentence, event.args, label)
         return sentence(event.args, label)
     except (KeyError, IndexError, TypeError, ValueError):
         return generic(event)

@@ -1,36 +1,25 @@
-"""How the explorer writes times, money and addresses: KST wall-clock, whole won, short hex."""
+"""How the explorer writes times, money and addresses. Times and money follow the reader's
+language (their one home is api/i18n/formats.py; the explorer's modules keep these names):
+`kst` '2026년 3월 2일 오후 6:00' / '2 Mar 2026, 18:00', `kst_window`, `won` '₩4,800',
+`day_text` for a KST day number. `kst_date` stays the ISO day ('2026-03-02') because the JSON
+API (/v1/kpis) names days by it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from api.i18n.formats import day_number as day_text
+from api.i18n.formats import moment as kst
+from api.i18n.formats import number, won
+from api.i18n.formats import window as kst_window
 from citypass.core import timeunits
 
-
-def kst(timestamp: int) -> str:
-    """'2026-03-02 18:00 KST' (seconds only when they are not zero)."""
-    moment = timeunits.kst(int(timestamp))
-    pattern = "%Y-%m-%d %H:%M" if moment.second == 0 else "%Y-%m-%d %H:%M:%S"
-    return moment.strftime(pattern) + " KST"
+__all__ = ["day_text", "hexify", "kst", "kst_date", "kst_window", "number", "short", "won"]
 
 
 def kst_date(day: int) -> str:
     """A KST day number (days since 1970-01-01 in KST, FareMath.localDay) as '2026-03-02'."""
     return f"{timeunits.kst(timeunits.day_start(int(day))):%Y-%m-%d}"
-
-
-def kst_window(start: int, end: int) -> str:
-    """'2026-03-02 18:00–22:00 KST' within one day, else both ends in full."""
-    a, b = timeunits.kst(int(start)), timeunits.kst(int(end))
-    if a.date() == b.date():
-        return f"{a:%Y-%m-%d %H:%M}–{b:%H:%M} KST"
-    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M} KST"
-
-
-def won(amount: int) -> str:
-    """Credits are whole KRW (0 decimals): '₩4,800'."""
-    amount = int(amount)
-    return ("-₩" if amount < 0 else "₩") + f"{abs(amount):,}"
 
 
 def short(address: str) -> str:

@@ -8,6 +8,7 @@ import re
 from eth_utils import to_checksum_address
 
 from api.explorer.pages import BadInput
+from api.i18n.catalog import gettext
 
 HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -17,26 +18,29 @@ MAX_ID = 2**63 - 1
 
 def tx_hash(text: str) -> str:
     if not HASH.match(text):
-        raise BadInput(
-            f"{text[:80]!r} is not a transaction hash: give 0x followed by 64 hex digits"
-        )
+        message = gettext("{text} is not a transaction hash: give 0x followed by 64 hex digits")
+        raise BadInput(message.format(text=repr(text[:80])))
     return text.lower()
 
 
 def address(text: str) -> str:
     if not ADDRESS.match(text):
-        raise BadInput(f"{text[:80]!r} is not an address: give 0x followed by 40 hex digits")
+        message = gettext("{text} is not an address: give 0x followed by 40 hex digits")
+        raise BadInput(message.format(text=repr(text[:80])))
     return to_checksum_address(text)
 
 
 def number(text: str, what: str) -> int:
+    """`what` names the number (an N_-marked msgid such as N_("slot id"))."""
     if not text.isdigit() or int(text) > MAX_ID:
-        raise BadInput(f"{text[:80]!r} is not a {what}: give a whole number from 0 to 2^63-1")
+        message = gettext("{text} is not a {what}: give a whole number from 0 to 2^63-1")
+        raise BadInput(message.format(text=repr(text[:80]), what=gettext(what)))
     return int(text)
 
 
 def month(text: str) -> str:
     found = MONTH.match(text or "")
     if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1970:
-        raise BadInput(f"month {text[:40]!r} is not valid: give it as YYYY-MM, e.g. 2026-03")
+        message = gettext("month {text} is not valid: give it as YYYY-MM, e.g. 2026-03")
+        raise BadInput(message.format(text=repr(text[:40])))
     return text

@@ -17,7 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
-from api.explorer.formatting import kst, kst_window, short, won
+from api.explorer.formatting import short
+from api.explorer.terms import term
+from api.i18n.catalog import gettext
+from api.i18n.web import install_jinja
 from indexer import models as m
 
 
@@ -40,9 +43,8 @@ TEMPLATES = Jinja2Templates(
     directory=str(Path(__file__).resolve().parent / "templates"),
     context_processors=[search_examples],
 )
-TEMPLATES.env.filters.update(kst=kst, won=won, short=short, window=kst_window)
-TEMPLATES.env.add_extension("jinja2.ext.i18n")
-TEMPLATES.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+install_jinja(TEMPLATES.env)
+TEMPLATES.env.filters.update(short=short, term=term, translate=gettext)
 
 
 class PageError(ApiError):
@@ -97,9 +99,8 @@ def is_page(path: str) -> bool:
 def invalid_page_request(request: Request, problems: str) -> HTMLResponse:
     """A page's query or path parameters failed FastAPI's validation (e.g. limit=0): the same
     HTML 422 as the explorer's own input errors, not the API's JSON."""
-    return error_page(
-        request, 422, f"{problems}. Fix it in the address and load the page again.", "validation"
-    )
+    message = gettext("{problems}. Fix it in the address and load the page again.")
+    return error_page(request, 422, message.format(problems=problems), "validation")
 
 
 def page_http_error(
@@ -107,6 +108,8 @@ def page_http_error(
 ) -> HTMLResponse:
     """An HTTP error (no such page, wrong method) under the explorer, as an HTML page."""
     if status == 404 and detail == "Not Found":
-        detail = f"there is no explorer page at {request.url.path}: start from /explorer"
+        detail = gettext("there is no explorer page at {path}: start from /explorer").format(
+            path=request.url.path
+        )
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http")
     return error_page(request, status, detail, code, headers)

@@ -17,10 +17,11 @@ from api.deps import SessionDep
 from api.explorer import inputs
 from api.explorer.context import ExplorerDep
 from api.explorer.describe import describe, generic, windows_text
-from api.explorer.formatting import kst, kst_date
+from api.explorer.formatting import day_text, kst
 from api.explorer.pages import NotFoundPage, html_errors, render
 from api.explorer.revenue import statement
-from api.explorer.search import target
+from api.explorer.search import slot_not_registered, target
+from api.i18n.catalog import N_, gettext
 from api.read_model import indexed_block, rows
 from citypass.core.timeunits import month_of
 from indexer import models as m
@@ -60,13 +61,14 @@ def search(request: Request, session: SessionDep, q: str = "") -> Response:
 @router.get("/block/{number}", response_class=HTMLResponse)
 @html_errors
 def block(request: Request, session: SessionDep, explorer: ExplorerDep, number: str) -> Any:
-    n = inputs.number(number, "block number")
+    n = inputs.number(number, N_("block number"))
     row = session.get(m.Block, n)
     if row is None:
-        raise NotFoundPage(
-            f"block {n} is not indexed (the read model is at block {indexed_block(session)}); "
-            "try again once the indexer has caught up"
+        message = gettext(
+            "block {block} is not indexed (the read model is at block {indexed}); try again "
+            "once the indexer has caught up"
         )
+        raise NotFoundPage(message.format(block=n, indexed=indexed_block(session)))
     seal = explorer.seals.status(row.number, row.hash, row.parent_hash)
     txs = session.scalars(
         select(m.Transaction)
@@ -87,7 +89,8 @@ def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx
         receipt = w3.eth.get_transaction_receipt(wanted)
         tx = w3.eth.get_transaction(wanted)
     except Exception as exc:  # TransactionNotFound, or the node does not know it
-        raise NotFoundPage(f"transaction {wanted} is not on this ledger") from exc
+        message = gettext("transaction {tx} is not on this ledger").format(tx=wanted)
+        raise NotFoundPage(message) from exc
     label = explorer.labeller(session)
     logs = []
     for log in receipt["logs"]:
@@ -115,10 +118,10 @@ def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx
 def slot(
     request: Request, session: SessionDep, explorer: ExplorerDep, slot_id: str, limit: Limit = 100
 ) -> Any:
-    n = inputs.number(slot_id, "slot id")
+    n = inputs.number(slot_id, N_("slot id"))
     row = session.get(m.Slot, n)
     if row is None:
-        raise NotFoundPage(f"slot {n} is not registered (no SlotRegistered seen)")
+        raise NotFoundPage(slot_not_registered(n))
     leases = rows(session, m.Lease, m.Lease.slot_id == n, m.Lease.start.desc(), limit=limit)
     change = m.SlotOccupancyChange
     occupancy = rows(session, change, change.slot_id == n, change.observed_at.desc(), limit=limit)
@@ -132,7 +135,7 @@ def slot(
     return render(
         request, "slot.html", slot=row, leases=leases, occupancy=occupancy, incidents=incidents,
         terms=versions, windows=windows_text(int(row.windows_packed, 16)),
-        blackouts=[kst_date(day) for day in blackouts],
+        blackouts=[day_text(day) for day in blackouts],
         label=explorer.labeller(session),
     )  # fmt: skip
 

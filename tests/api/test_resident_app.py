@@ -46,6 +46,11 @@ STEP_MS = 30_000
 # signed). The bad application below logs a 422 the same way. Nothing else may be logged.
 EXPECTED_HTTP_LOGS = {409: "/v1/prepare/book", 422: "/v1/applications"}
 
+# A resident's phone set to Korean (what the app follows when it has no stored choice).
+KOREAN_PHONE = (
+    "Object.defineProperty(Navigator.prototype, 'languages', {get: () => ['ko-KR', 'ko']});"
+)
+
 PROVIDER = """
 (() => {
   const info = Object.freeze({
@@ -231,6 +236,7 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     )
     page.expose_function("citypassWallet", wallet.handle)
     page.add_init_script(PROVIDER)
+    page.add_init_script(KOREAN_PHONE)
     page.set_default_timeout(STEP_MS)
     page.goto(api.url + "/app", wait_until="load")
     assert page.url == api.url + "/app/"
@@ -405,3 +411,26 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     assert sorted(http_logs) == sorted(
         f"{s} {api.url}{path}" for s, path in EXPECTED_HTTP_LOGS.items()
     ), http_logs
+
+
+@pytest.mark.parametrize(
+    ("languages", "title", "lang"),
+    [(["en-GB", "en"], "CityPass Resident", "en"), (["fr-FR", "de"], "시티패스 주민", "ko")],
+)
+def test_with_nothing_stored_the_app_follows_the_browser_then_korean(
+    world: World,
+    page,  # noqa: F811
+    languages: list[str],
+    title: str,
+    lang: str,
+):
+    page.add_init_script(
+        "localStorage.removeItem('citypass.lang');"
+        "Object.defineProperty(Navigator.prototype, 'languages', "
+        f"{{get: () => {json.dumps(languages)}}});"
+    )
+    page.goto(world.api.url + "/app/", wait_until="load")
+    page.wait_for_function(f"document.querySelector('h1').textContent === {json.dumps(title)}")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.evaluate("localStorage.getItem('citypass.lang')") == lang
+    assert page.problems == []

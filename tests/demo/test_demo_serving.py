@@ -121,7 +121,7 @@ def test_demo_serves_the_api_docs(demo: DemoRun):
 
 
 def test_explorer_after_the_demo_shows_sealed_blocks(page, demo: DemoRun):  # noqa: F811
-    visit(page, demo.urls["explorer"])
+    visit(page, demo.urls["explorer"] + "?lang=en")  # the English the assertions read
     head = int(demo.rpc("eth_blockNumber", []), 16)
     indexed = int(page.locator("#indexed").inner_text())
     assert head - 1 <= indexed <= head
@@ -136,14 +136,14 @@ def test_a_demo_transaction_reads_in_domain_language(page, demo: DemoRun):  # no
     while not (block := demo.rpc("eth_getBlockByNumber", [hex(number), False]))["transactions"]:
         number -= 1
     tx_hash = block["transactions"][0]
-    visit(page, f"{demo.urls['explorer']}/tx/{tx_hash}")
+    visit(page, f"{demo.urls['explorer']}/tx/{tx_hash}?lang=en")
     assert page.locator("#tx-status").inner_text() in ("success", "reverted")
     sentences = page.locator("#logs .sentence").all_inner_texts()
     assert sentences and all(s.strip() for s in sentences)
 
 
 def test_dashboard_after_the_demo_shows_the_summary_numbers(page, demo: DemoRun):  # noqa: F811
-    visit(page, demo.urls["dashboard"])
+    visit(page, demo.urls["dashboard"] + "?lang=en")
     shared = demo.summary_number(r"shared spaces: (\d+)")
     assert shared > 0 and page.locator("#kpi-shared").inner_text() == str(shared)
     before = demo.summary_number(r"before sharing: \d+ / \d+ = (\d+)%")

@@ -16,7 +16,7 @@ from api.explorer.formatting import kst_date, kst_window, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
 from citypass.core.timeunits import local_day, month_of
-from tests.explorer_helpers import ExplorerWorld, explorer_world  # noqa: F401
+from tests.explorer_helpers import ExplorerWorld, explorer_world, in_english  # noqa: F401
 
 ZERO_HASH = "0x" + "ab" * 32
 
@@ -154,7 +154,7 @@ def test_address_page_shows_balance_roles_and_transactions(explorer_world):
     assert reply.status_code == 200
     credit = explorer_world.chain.contract("credit")
     assert by_id(reply, "balance") == won(credit.functions.balanceOf(worker).call())
-    assert "VALET" in by_id(reply, "roles") and by_id(reply, "member-status") == "active"
+    assert "valet" in by_id(reply, "roles") and by_id(reply, "member-status") == "active"
     claimable = explorer_world.chain.contract("split").functions.claimable(worker).call()
     assert by_id(reply, "claimable") == won(claimable) and claimable > 0
     assert explorer_world.txs["valet_return"] in reply.text
@@ -289,11 +289,11 @@ def test_unknown_explorer_page_is_an_html_404_while_v1_errors_stay_json(explorer
 
 def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     s = explorer_world.scenario
-    monday, sunday = (kst_window(s.at(n, 0), s.at(n, 1))[:10] for n in (0, -1))
+    monday, sunday = (kst_date(local_day(s.at(n, 0))) for n in (0, -1))
     k = explorer_world.get("/v1/kpis", params={"day": monday, "days": 7}).json()
     head = explorer_world.chain.w3.eth.get_block(k["asOf"]["block"])
     assert k["asOf"]["timestamp"] == head.timestamp and k["day"] == monday
-    assert k["asOf"]["latestCompleteDay"] < kst_window(head.timestamp, head.timestamp)[:10]
+    assert k["asOf"]["latestCompleteDay"] < kst_date(local_day(head.timestamp))
     shared = 4  # A, B, C, D have windows; E was withdrawn
     assert k["sharedSpaces"] == k["supply"]["sharedSpaces"] == shared
     assert k["supply"]["before"] == round(SPACES_BEFORE_SHARING / VILLAGE_VEHICLES, 4) == 0.3702
@@ -365,7 +365,7 @@ def test_dashboard_draws_the_kpis_with_their_numbers(explorer_world):
 
 def test_dashboard_shows_a_chosen_day_and_refuses_a_malformed_one(explorer_world):
     s = explorer_world.scenario
-    monday = kst_window(s.at(0, 0), s.at(0, 1))[:10]
+    monday = kst_date(local_day(s.at(0, 0)))
     reply = explorer_world.get("/dashboard", params={"day": monday})
     assert reply.status_code == 200 and f"Day figures are for {monday}" in text(reply)
     assert by_id(reply, "kpi-incidents") == "3"

@@ -8,13 +8,13 @@ from __future__ import annotations
 from api.explorer.formatting import won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from tests.browser_helpers import browser, page, visit  # noqa: F401
-from tests.explorer_helpers import sqlite_explorer_world
+from tests.explorer_helpers import in_english, sqlite_explorer_world  # noqa: F401
 
 explorer_world = sqlite_explorer_world
 
 
 def test_explorer_block_list_loads_clean_with_sealed_blocks(page, explorer_world):
-    visit(page, explorer_world.url + "/explorer/blocks")
+    visit(page, explorer_world.url + "/explorer/blocks?lang=en")
     indexed = explorer_world.get("/health").json()["indexedBlock"]
     assert page.locator("#indexed").inner_text() == str(indexed)
     first = page.locator("#blocks tr[data-block]").first
@@ -23,7 +23,7 @@ def test_explorer_block_list_loads_clean_with_sealed_blocks(page, explorer_world
 
 
 def test_transaction_page_loads_clean_with_domain_sentences(page, explorer_world):
-    visit(page, f"{explorer_world.url}/explorer/tx/{explorer_world.txs['valet_return']}")
+    visit(page, f"{explorer_world.url}/explorer/tx/{explorer_world.txs['valet_return']}?lang=en")
     sentences = page.locator("#logs .sentence").all_inner_texts()
     share = VALET_FEE * VALET_WORKER_BPS // 10_000
     assert any(f"worker {won(share)}" in s for s in sentences), sentences
@@ -36,7 +36,7 @@ def test_transaction_page_loads_clean_with_domain_sentences(page, explorer_world
 
 def test_dashboard_loads_clean_and_shows_the_kpis(page, explorer_world):
     kpis = explorer_world.get("/v1/kpis").json()
-    visit(page, explorer_world.url + "/dashboard")
+    visit(page, explorer_world.url + "/dashboard?lang=en")
     assert page.locator("#kpi-shared").inner_text() == str(kpis["sharedSpaces"])
     assert page.locator("#kpi-valet").inner_text() == str(kpis["valet"]["completed"])
     supply = kpis["supply"]

@@ -13,6 +13,7 @@ from api.explorer.describe import describe, described_events
 from api.explorer.formatting import kst_window, won
 from citypass.core.timeunits import month_bounds
 from citypass.protocol.abi import BUILD
+from tests.explorer_helpers import in_english  # noqa: F401
 from tests.explorer_logs import make_log
 
 # 2026-03-02 (a Monday) 18:00 and 22:00 KST.
@@ -63,7 +64,7 @@ def test_lease_booked_reads_like_the_issue(book):
         book, "market", "LeaseBooked", leaseId=812, slotId=37, lessee=RIDER, start=EVENING,
         end=LATER, price=4800,
     )  # fmt: skip
-    assert text.startswith("Lease #812 booked on slot 37, 2026-03-02 18:00–22:00 KST, ₩4,800")
+    assert text.startswith("Lease #812 booked on slot 37, 2 Mar 2026, 18:00–22:00, ₩4,800")
 
 
 def test_settlement_with_overstay_and_revenue_split(book):
@@ -71,7 +72,7 @@ def test_settlement_with_overstay_and_revenue_split(book):
         book, "market", "LeaseSettled", leaseId=9, by=RIDER, at=LATER, price=2400,
         overstayCharge=400, overstayPaid=False,
     )  # fmt: skip
-    assert "Lease #9 checked out and settled at 2026-03-02 22:00 KST: ₩2,400" in settled
+    assert "Lease #9 checked out and settled at 2 Mar 2026, 22:00: ₩2,400" in settled
     assert "overstay ₩400 recorded as debt" in settled
     split = told(
         book, "split", "RevenueAllocated", source=RIDER, owner=OPERATOR, category=2, amount=10000,
@@ -95,18 +96,18 @@ def test_mobility_trip_journey_and_valet_sentences(book):
     assert "₩850 of the deposit back to the rider's deposit balance" in ended
     day = 20514  # 2026-03-02 in KST
     disputed = told(book, "trips", "TripDisputed", tripId=5, rider=RIDER, day=day)
-    assert disputed.endswith("its fare leaves the day book of 2026-03-02")
+    assert disputed.endswith("its fare leaves the day book of 2 Mar 2026")
     resolved = told(
         book, "trips", "DisputeResolved", tripId=5, inspector=OPERATOR, day=day + 1, refund=650,
         fare=1500, operatorShare=1300, villageShare=120, platformFee=80,
     )  # fmt: skip
     assert "₩650 refunded to the rider's deposit balance" in resolved
-    assert "fare ₩1,500 booked on 2026-03-03 (operator ₩1,300" in resolved
+    assert "fare ₩1,500 booked on 3 Mar 2026 (operator ₩1,300" in resolved
     released = told(
         book, "trips", "DayReleased", operator=OPERATOR, day=day, legs=12, gross=25800,
         operatorShare=23000, villageShare=1500, platformFee=1300,
     )  # fmt: skip
-    assert released.startswith("Trip fares of 2026-03-02 released") and "12 legs" in released
+    assert released.startswith("Trip fares of 2 Mar 2026 released") and "12 legs" in released
     assert "village enterprise ₩1,500, platform ₩1,300 credited" in released
     withdrawn = told(book, "trips", "DepositWithdrawn", rider=RIDER, amount=4000)
     assert withdrawn.endswith("withdrew ₩4,000 from the trip deposit balance")
@@ -120,13 +121,13 @@ def test_mobility_trip_journey_and_valet_sentences(book):
         gross=9000, discounts=600, fees=450, villageShare=200, net=7750,
     )  # fmt: skip
     # JourneyClearing epochs are KST days.
-    assert statement.startswith("Clearing statement 2026-03-02") and "net ₩7,750" in statement
+    assert statement.startswith("Clearing statement 2 Mar 2026") and "net ₩7,750" in statement
     requested = told(
         book, "valet", "ValetRequested", requestId=2, rider=RIDER, lotId=1, leaseId=44,
         start=EVENING, end=LATER, parkingPrice=4000, fee=5000,
     )  # fmt: skip
     assert requested == (
-        "Valet request #2 for lot 1, 2026-03-02 18:00–22:00 KST: lease #44 at ₩4,000 plus "
+        "Valet request #2 for lot 1, 2 Mar 2026, 18:00–22:00: lease #44 at ₩4,000 plus "
         "valet fee ₩5,000"
     )
     returned = told(
@@ -147,14 +148,14 @@ def test_sensor_sentences(book):
     changed = told(
         book, "occupancy", "SlotOccupancyChanged", slotId=37, occupied=True, observedAt=EVENING
     )
-    assert changed == "Slot 37 became occupied at 2026-03-02 18:00 KST"
+    assert changed == "Slot 37 became occupied at 2 Mar 2026, 18:00"
     incident = told(
         book, "incidents", "IncidentReported", incidentId=7, kind=0, slotId=37,
         latE6=37_517_000, lonE6=126_777_000, observedAt=EVENING, confidenceBps=9100,
         sourceEventId=b"\1" * 32, contentHash=b"\2" * 32, evidenceCid=b"\1\x55\x12\x20" + b"\3" * 32,
         reporter=OPERATOR,
     )  # fmt: skip
-    assert incident.startswith("Incident #7: illegal parking at slot 37, observed 2026-03-02")
+    assert incident.startswith("Incident #7: illegal parking at slot 37, observed 2 Mar 2026")
     assert "confidence 91%" in incident
     device = told(book, "devices", "DeviceRegistered", device=WORKER, kind=2, operator=OPERATOR)
     assert "(camera) registered" in device
@@ -177,8 +178,8 @@ def test_a_log_of_an_unknown_contract_or_event_is_not_decoded(book):
 
 def test_formatting_helpers():
     assert won(1234567) == "₩1,234,567" and won(-5) == "-₩5"
-    assert kst_window(EVENING, EVENING + 86400) == "2026-03-02 18:00 – 2026-03-03 18:00 KST"
+    assert kst_window(EVENING, EVENING + 86400) == "2 Mar 2026, 18:00 – 3 Mar 2026, 18:00"
     start, end = month_bounds("2026-12")
     assert (end - start) == 31 * 86400 and kst_window(start, start + 1800).startswith(
-        "2026-12-01 00:00"
+        "1 Dec 2026, 00:00"
     )

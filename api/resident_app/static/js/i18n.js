@@ -1,228 +1,32 @@
-// Every word the app shows, in Korean (first: the village's language) and English. One
-// dictionary, so a missing translation is easy to see; `{name}` marks a value filled in.
+// Every word the app shows comes from the server's gettext catalog (api/resident_app/texts.py,
+// Korean in api/i18n/locales/ko/LC_MESSAGES/messages.po), fetched once per language as
+// /app/i18n/<lang>.json. Both languages are loaded before the app starts, so switching is
+// instant. `{name}` marks a value filled in.
 
 export const LANGS = ["ko", "en"];
+const STORED = "citypass.lang";
 
-const STRINGS = {
-  ko: {
-    title: "시티패스 주민",
-    subtitle: "상살미 마을 공유 주차",
-    ledgerClock: "원장 시각",
-    ledgerAhead: "실제 시각보다 {time} 앞섬",
-    ledgerBehind: "실제 시각과 같음",
-    wallet: "지갑",
-    connect: "지갑 연결",
-    connected: "연결됨: {address}",
-    noWallet: "이 브라우저에서 지갑을 찾지 못했습니다. EIP-1193 지갑(예: MetaMask)을 설치하세요.",
-    networkAdded: "지갑이 {name} 네트워크(체인 {chainId})에 있습니다.",
-    signIn: "서명하여 로그인",
-    signedIn: "로그인됨 (세션 만료 {time})",
-    signOut: "로그아웃",
-    signInFirst: "먼저 지갑을 연결하고 로그인하세요.",
-    membership: "회원 가입",
-    applyIntro: "마을 기업이 거주를 확인하는 데 필요한 최소한의 정보입니다. 이 정보는 블록체인에 기록되지 않습니다.",
-    name: "이름",
-    phone: "전화번호",
-    homeAddress: "집 주소",
-    consent: "마을 기업이 거주 확인을 위해 이 정보를 블록체인 밖에 보관하는 데 동의합니다.",
-    apply: "가입 신청",
-    applicationStatus: "신청 #{id}: {status}",
-    status_PENDING: "검토 대기 중",
-    status_APPROVING: "승인 처리 중",
-    status_APPROVED: "승인됨 (회원)",
-    status_REJECTED: "거절됨",
-    rejectedBecause: "거절 사유: {reason}",
-    balance: "잔액과 내역",
-    balanceValue: "{amount} 크레딧",
-    historyEmpty: "내역이 없습니다.",
-    kind_IN: "입금",
-    kind_OUT: "출금",
-    kind_TOP_UP: "충전",
-    kind_CASH_OUT: "환급",
-    refresh: "새로 고침",
-    topUp: "충전",
-    topupAmount: "충전 금액 (원)",
-    topupPay: "결제 창 열기",
-    topupStatus: "충전 {id}: {amount}원 — {status}",
-    topup_pending: "결제 대기 중 (결제 창에서 결제하세요)",
-    topup_minting: "결제됨, 크레딧 발행 중",
-    topup_minted: "크레딧 발행 완료",
-    topup_mint_failed: "발행 실패",
-    topupFailed: "충전이 발행되지 않았습니다: {reason}. 마을 기업에 환불을 요청하세요.",
-    topupWaiting: "충전 {id}의 결제 확인을 아직 받지 못했습니다. 결제 창에서 결제했다면 잠시 후 새로 고치세요.",
-    search: "오늘 밤 집 근처 주차 공간 찾기",
-    from: "시작 (KST)",
-    to: "종료 (KST)",
-    lat: "위도",
-    lon: "경도",
-    radius: "반경 (m)",
-    find: "찾기",
-    found: "{found}곳 찾음 (가까운 {shown}곳 표시)",
-    noneFound: "이 시간에 예약할 수 있는 공간이 없습니다. 시간이나 반경을 바꿔 보세요.",
-    slotLine: "공간 #{slot} · {category} · {distance} m · {price} 크레딧",
-    home: "집",
-    mapTitle: "집 주변 공간 지도",
-    quote: "견적",
-    quoteTitle: "공간 #{slot} 견적",
-    price: "요금",
-    priceValue: "{price} 크레딧 ({units} × 30분, 30분당 {perUnit})",
-    bookable: "지금 예약할 수 있습니다.",
-    notBookable: "예약할 수 없습니다: {reason}",
-    overage: "초과 이용",
-    overageValue: "종료 후 10분마다 {per10} 크레딧, 초과 시 한 번 {penalty} 크레딧 추가",
-    cancellation: "취소",
-    freeUntil: "{time}까지 무료 취소 (전액 환불)",
-    graceRule: "예약 후 {minutes}분 안에는 언제든 무료 취소",
-    lateRule: "그 후 시작 전까지: {pct}% 환불 ({refund} 크레딧)",
-    noCancelRule: "{time}부터는 취소할 수 없습니다. 체크인하지 않으면 노쇼로 전액 부과됩니다.",
-    checkInFrom: "체크인 가능: {time}부터",
-    book: "예약 (지갑으로 서명)",
-    permitNeeded: "크레딧 사용 허가가 필요합니다. 지갑에서 허가(permit)에 서명하세요.",
-    signInWallet: "지갑에서 서명을 확인하세요…",
-    relaying: "원장에 기록 중…",
-    booked: "예약 완료: 임대 #{lease}, 거래 {tx}",
-    leases: "내 예약",
-    leasesEmpty: "예약이 없습니다.",
-    leaseLine: "임대 #{lease} · 공간 #{slot} · {start} – {end} · {price} 크레딧",
-    lease_BOOKED: "예약됨",
-    lease_CHECKED_IN: "체크인함",
-    lease_SETTLED: "정산됨",
-    lease_CANCELLED: "취소됨",
-    lease_NO_SHOW: "노쇼",
-    cancel: "취소",
-    checkIn: "체크인",
-    checkOut: "체크아웃",
-    receipt: "영수증",
-    receiptLease: "임대 #{lease} · 거래 {tx} · 블록 {block}",
-    receiptCharged: "요금 {price} 크레딧 청구",
-    receiptOverstay: "초과 이용 요금 {amount} 크레딧",
-    receiptOverstayDebt: "초과 이용 미납 {amount} 크레딧 (나중에 납부)",
-    receiptRefund: "환불 {refund} 크레딧 (보유 {retained})",
-    receiptCheckedIn: "체크인 시각 {time}",
-    receiptNoShow: "노쇼: {price} 크레딧",
-    receiptFailed: "원장이 요청을 실행하지 않았습니다 (거래 {tx}).",
-    error: "오류: {message}",
-    walletError: "지갑 오류: {message}",
-    networkError: "API에 연결할 수 없습니다: {message}",
-    notMember: "예약하려면 먼저 회원 가입이 승인되어야 합니다.",
-    language: "언어",
-    cat_PERSONAL: "개인",
-    cat_PRIVATE_LOT: "민간 주차장",
-    cat_PUBLIC_LOT: "공영 주차장",
-    cat_RESIDENT_PRIORITY: "거주자 우선",
-  },
-  en: {
-    title: "CityPass Resident",
-    subtitle: "Sangsalmi village shared parking",
-    ledgerClock: "Ledger time",
-    ledgerAhead: "{time} ahead of the wall clock",
-    ledgerBehind: "in step with the wall clock",
-    wallet: "Wallet",
-    connect: "Connect wallet",
-    connected: "Connected: {address}",
-    noWallet: "No wallet was found in this browser. Install an EIP-1193 wallet such as MetaMask.",
-    networkAdded: "The wallet is on the {name} network (chain {chainId}).",
-    signIn: "Sign in with your wallet",
-    signedIn: "Signed in (session ends {time})",
-    signOut: "Sign out",
-    signInFirst: "Connect your wallet and sign in first.",
-    membership: "Membership",
-    applyIntro: "The least the village enterprise needs to check that you live here. None of it goes on the blockchain.",
-    name: "Name",
-    phone: "Phone number",
-    homeAddress: "Home address",
-    consent: "I agree that the village enterprise keeps these data off the blockchain to check my residence.",
-    apply: "Apply",
-    applicationStatus: "Application #{id}: {status}",
-    status_PENDING: "waiting for review",
-    status_APPROVING: "being approved",
-    status_APPROVED: "approved (member)",
-    status_REJECTED: "rejected",
-    rejectedBecause: "Reason: {reason}",
-    balance: "Balance and history",
-    balanceValue: "{amount} credits",
-    historyEmpty: "No history yet.",
-    kind_IN: "in",
-    kind_OUT: "out",
-    kind_TOP_UP: "top-up",
-    kind_CASH_OUT: "cash-out",
-    refresh: "Refresh",
-    topUp: "Top up",
-    topupAmount: "Amount (KRW)",
-    topupPay: "Open the payment page",
-    topupStatus: "Top-up {id}: ₩{amount} — {status}",
-    topup_pending: "waiting for payment (pay on the payment page)",
-    topup_minting: "paid, credits being issued",
-    topup_minted: "credits issued",
-    topup_mint_failed: "not issued",
-    topupFailed: "The top-up was not issued: {reason}. Ask the village enterprise for a refund.",
-    topupWaiting: "No payment confirmation for top-up {id} yet. If you paid on the payment page, refresh in a moment.",
-    search: "Find a space near home tonight",
-    from: "From (KST)",
-    to: "To (KST)",
-    lat: "Latitude",
-    lon: "Longitude",
-    radius: "Radius (m)",
-    find: "Search",
-    found: "{found} found (nearest {shown} shown)",
-    noneFound: "No space can be booked for this time. Try another time or a wider radius.",
-    slotLine: "Space #{slot} · {category} · {distance} m · {price} credits",
-    home: "Home",
-    mapTitle: "Map of the spaces around home",
-    quote: "Quote",
-    quoteTitle: "Quote for space #{slot}",
-    price: "Price",
-    priceValue: "{price} credits ({units} × 30 min at {perUnit})",
-    bookable: "It can be booked now.",
-    notBookable: "It cannot be booked: {reason}",
-    overage: "Overstay",
-    overageValue: "{per10} credits per started 10 minutes after the end, plus {penalty} credits once",
-    cancellation: "Cancellation",
-    freeUntil: "Free cancellation (full refund) until {time}",
-    graceRule: "Free cancellation within {minutes} minutes of booking, whenever you book",
-    lateRule: "After that and before the start: {pct}% refunded ({refund} credits)",
-    noCancelRule: "From {time} it cannot be cancelled; a lease never checked in is a no-show and is paid in full.",
-    checkInFrom: "Check in from {time}",
-    book: "Book (sign in your wallet)",
-    permitNeeded: "The app needs your permission to spend credits: sign the permit in your wallet.",
-    signInWallet: "Confirm the signature in your wallet…",
-    relaying: "Recording on the ledger…",
-    booked: "Booked: lease #{lease}, transaction {tx}",
-    leases: "My bookings",
-    leasesEmpty: "No bookings yet.",
-    leaseLine: "Lease #{lease} · space #{slot} · {start} – {end} · {price} credits",
-    lease_BOOKED: "booked",
-    lease_CHECKED_IN: "checked in",
-    lease_SETTLED: "settled",
-    lease_CANCELLED: "cancelled",
-    lease_NO_SHOW: "no-show",
-    cancel: "Cancel",
-    checkIn: "Check in",
-    checkOut: "Check out",
-    receipt: "Receipt",
-    receiptLease: "Lease #{lease} · transaction {tx} · block {block}",
-    receiptCharged: "Charged {price} credits",
-    receiptOverstay: "Overstay charge {amount} credits",
-    receiptOverstayDebt: "Overstay owed {amount} credits (pay it later)",
-    receiptRefund: "Refunded {refund} credits (kept {retained})",
-    receiptCheckedIn: "Checked in at {time}",
-    receiptNoShow: "No-show: {price} credits",
-    receiptFailed: "The ledger did not carry out the request (transaction {tx}).",
-    error: "Error: {message}",
-    walletError: "Wallet error: {message}",
-    networkError: "The API could not be reached: {message}",
-    notMember: "Your membership must be approved before you can book.",
-    language: "Language",
-    cat_PERSONAL: "personal",
-    cat_PRIVATE_LOT: "private lot",
-    cat_PUBLIC_LOT: "public lot",
-    cat_RESIDENT_PRIORITY: "resident priority",
-  },
-};
+async function load(code) {
+  const reply = await fetch(new URL(`../i18n/${code}.json`, import.meta.url));
+  if (!reply.ok) throw new Error(`the ${code} texts did not load (HTTP ${reply.status})`);
+  return reply.json();
+}
 
-let current = LANGS.includes(localStorage.getItem("citypass.lang"))
-  ? localStorage.getItem("citypass.lang")
-  : "ko";
+const CATALOGS = Object.fromEntries(await Promise.all(LANGS.map(async (code) => [code, await load(code)])));
+
+// The language remembered on this device; else the first of the browser's languages we have
+// (navigator.languages, "en-GB" counts as "en"); else Korean, the village's language.
+function firstChoice() {
+  const stored = localStorage.getItem(STORED);
+  if (LANGS.includes(stored)) return stored;
+  for (const tag of navigator.languages ?? [navigator.language]) {
+    const code = String(tag || "").toLowerCase().split("-")[0];
+    if (LANGS.includes(code)) return code;
+  }
+  return "ko";
+}
+
+let current = firstChoice();
 
 export function lang() {
   return current;
@@ -230,14 +34,14 @@ export function lang() {
 
 export function setLang(value) {
   current = LANGS.includes(value) ? value : "ko";
-  localStorage.setItem("citypass.lang", current);
+  localStorage.setItem(STORED, current);
   document.documentElement.lang = current;
   translateStatic();
 }
 
 // t("booked", {lease: 3}): the current language's text, or the English one, or the key itself.
 export function t(key, values = {}) {
-  const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
+  const text = CATALOGS[current][key] ?? CATALOGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
 }
 

@@ -1,0 +1,52 @@
+"""The domain's words for on-chain codes (enum names, role names, the stakeholders' roles) in
+the reader's language: `term("RESIDENT_PRIORITY")` is 'resident priority' in English and
+'거주자 우선' in Korean. The vocabulary lists each word once so extraction finds it; a code
+outside it shows as its words in English."""
+
+from __future__ import annotations
+
+from api.i18n.catalog import N_, gettext
+
+VOCABULARY = (
+    # slot categories (ParkingSlots)
+    N_("public lot"), N_("private lot"), N_("resident priority"), N_("personal"),
+    # payee kinds and the stakeholders (RevenueSplit)
+    N_("owner"), N_("village enterprise"), N_("city fund"), N_("platform"),
+    N_("slot owner / worker"), N_("slot owners and workers"),
+    # devices, incidents and their review
+    N_("magnetometer"), N_("ultrasonic"), N_("camera"),
+    N_("illegal parking"), N_("unauthorised occupancy"), N_("illegal dumping"), N_("jaywalking"),
+    N_("none"), N_("open"), N_("confirmed"), N_("dismissed"),
+    # mobility operators and assets
+    N_("car share"), N_("kick scooter"), N_("valet"), N_("transit"),
+    # roles (CityAccess)
+    N_("city admin"), N_("treasury"), N_("operator"), N_("oracle"), N_("inspector"),
+    N_("auditor"), N_("member"), N_("default admin"),
+    # membership, leases
+    N_("active"), N_("suspended"), N_("booked"), N_("checked in"), N_("settled"),
+    N_("cancelled"), N_("no show"),
+    # block seals (indexer/seals.py)
+    N_("sealed"), N_("unsealed"), N_("invalid"), N_("unavailable"),
+)  # fmt: skip
+
+# Where a statement line's chain figure comes from (api/explorer/revenue.py), shown as is.
+SOURCES = (
+    N_("MonthlyStatement event"), N_("month open: split's allocation logs"),
+    N_("month open: accountOf()"), N_("no statement for this month"),
+)  # fmt: skip
+
+# A seal's verdict in words (indexer/seals.py; one that names a hash stays as the node said it).
+SEAL_DETAILS = (
+    N_("signature verified"), N_("the node's journal holds no seal for this block"),
+    N_("the signature is not the authority's"),
+)  # fmt: skip
+
+
+def words(code: str) -> str:
+    """'RESIDENT_PRIORITY' → 'resident priority' (the English term)."""
+    return str(code).replace("_", " ").lower()
+
+
+def term(code: str) -> str:
+    """An on-chain code or an English term, in the current language."""
+    return gettext(words(code))
