@@ -15,6 +15,8 @@ from api.explorer.formatting import short, won
 from api.explorer.kpi_inputs import Day, Days, day_or_latest
 from api.explorer.kpis import all_kpis
 from api.explorer.pages import html_errors, render
+from api.explorer.terms import term
+from api.i18n.catalog import gettext
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 
@@ -30,14 +32,14 @@ def chart_set(k: dict[str, Any]) -> dict[str, str]:
     workers = k["valet"]["workers"]
     return {
         "utilisation-hours": charts.bars(
-            "Shared spaces leased, by hour",
+            gettext("Shared spaces leased, by hour"),
             [f"{h['hour']:02d}" for h in use["hours"]],
             [h["utilisation"] for h in use["hours"]],
             [percent(h["utilisation"]) if h["utilisation"] else "" for h in use["hours"]],
             colour=charts.PALETTE[2],
         ),
         "utilisation-days": charts.bars(
-            "Shared spaces leased, by day",
+            gettext("Shared spaces leased, by day"),
             [d["day"][5:] for d in use["days"]],
             [d["utilisation"] for d in use["days"]],
             [percent(d["utilisation"]) for d in use["days"]],
@@ -45,23 +47,29 @@ def chart_set(k: dict[str, Any]) -> dict[str, str]:
             height=200,
         ),
         "incidents": charts.bars(
-            "Illegal parking per day",
+            gettext("Illegal parking per day"),
             [d["day"][5:] for d in incidents],
             [d["readModel"] for d in incidents],
             [str(d["readModel"]) for d in incidents],
             colour=charts.PALETTE[4],
         ),
         "revenue": charts.hbars(
-            "Revenue per stakeholder",
-            [r["stakeholder"] for r in revenue],
+            gettext("Revenue per stakeholder"),
+            [term(r["stakeholder"]) for r in revenue],
             [r["earned"] for r in revenue],
             [won(r["earned"]) for r in revenue],
         ),
         "valet": charts.hbars(
-            "Valet jobs completed per worker",
-            [short(w["worker"]) for w in workers] or ["no valet jobs yet"],
+            gettext("Valet jobs completed per worker"),
+            [short(w["worker"]) for w in workers] or [gettext("no valet jobs yet")],
             [w["completed"] for w in workers] or [0],
-            [f"{w['completed']} of {w['accepted']} accepted" for w in workers] or ["0"],
+            [
+                gettext("{done} of {accepted} accepted").format(
+                    done=w["completed"], accepted=w["accepted"]
+                )
+                for w in workers
+            ]
+            or ["0"],
         ),
     }
 

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from api.i18n.catalog import N_
 from citypass.core.timeunits import DAY_SECONDS, day_start, local_day
 
 HOUR = 3600
 
-LEASED_DEFINITION = (
+# In English in /v1/kpis; the pages show them in the reader's language (the `translate` filter).
+LEASED_DEFINITION = N_(
     "a shared space is leased while a lease that was not cancelled covers it (its booked span, "
     "paid for whether or not the car came); per hour: leased space-hours / shared spaces"
 )
-BOOKINGS_DEFINITION = "leases booked (LeaseBooked) during the KST day"
-ILLEGAL_PARKING_DEFINITION = (
+BOOKINGS_DEFINITION = N_("leases booked (LeaseBooked) during the KST day")
+ILLEGAL_PARKING_DEFINITION = N_(
     "illegal-parking incidents reported on chain (IncidentReported, kind ILLEGAL_PARKING) by "
     "KST day of observation"
 )
-REVENUE_DEFINITION = (
+REVENUE_DEFINITION = N_(
     "credits allocated on chain to each stakeholder (RevenueAllocated for parking, FareAllocated "
     "for mobility fares) since the ledger began, earned whether or not yet claimed"
 )

@@ -27,6 +27,8 @@ VOCABULARY = (
     N_("cancelled"), N_("no show"),
     # block seals (indexer/seals.py)
     N_("sealed"), N_("unsealed"), N_("invalid"), N_("unavailable"),
+    # the node's journal check at its start (ledger_status.journalCheck.result)
+    N_("ok"),
 )  # fmt: skip
 
 # Where a statement line's chain figure comes from (api/explorer/revenue.py), shown as is.
