@@ -18,6 +18,7 @@ from eth_utils import event_abi_to_log_topic
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from api.address_book.facts import HOUSE, facts_of
 from api.explorer.context import Explorer
 from api.explorer.formatting import kst_date
 from api.explorer.revenue import earned_in, raw_log_dict
@@ -190,19 +191,25 @@ def incidents(explorer: Explorer, session: Session, days: int) -> dict[str, Any]
 
 
 def revenue(explorer: Explorer, session: Session) -> dict[str, Any]:
-    house = explorer.house(session)
+    """Earnings by stakeholder group (RevenueSplit's three payees, then the other payees grouped
+    by what they are on chain) and per payee with its name (address book, else a short address:
+    residents stay pseudonymous) and role."""
     earned = earned_in(explorer, session, 0, 2**62)
-    groups: dict[str, int] = {role: 0 for role in house.values()}
-    groups["slot owners and workers"] = 0
+    facts = facts_of(session, earned)
+    label = explorer.labeller(session)
+    groups: dict[str, int] = dict.fromkeys(HOUSE, 0)
     for payee, amount in earned.items():
-        groups[house.get(payee, "slot owners and workers")] += amount
+        group = facts[payee].group
+        groups[group] = groups.get(group, 0) + amount
     return {
         "byStakeholder": [{"stakeholder": k, "earned": v} for k, v in groups.items()],
         "byPayee": [
-            {"payee": payee, "role": house.get(payee, "slot owner / worker"), "earned": amount}
+            {"payee": payee, "name": label(payee), "role": facts[payee].described, "earned": amount}
             for payee, amount in sorted(earned.items(), key=lambda kv: -kv[1])[:50]
-        ],
-        "inputs": "RevenueAllocated rows and FareAllocated logs of the read model (all time)",
+        ],  # fmt: skip
+        "inputs": "RevenueAllocated rows and FareAllocated logs of the read model (all time); "
+        "roles from on-chain facts (RevenueSplit's payees, roles, the mobility registry, slots "
+        "owned), names from the staff's address book",
     }
 
 
@@ -211,6 +218,7 @@ def valet(explorer: Explorer, session: Session) -> dict[str, Any]:
     if events is None:
         return {"deployed": False, "requests": 0, "completed": 0, "cancelled": 0, "workers": []}
     per_worker: dict[str, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "completed": 0})
+    label = explorer.labeller(session)  # a worker is a person: a short address
     totals = dict.fromkeys(VALET_EVENTS, 0)
     for name, args in events:
         totals[name] += 1
@@ -224,7 +232,7 @@ def valet(explorer: Explorer, session: Session) -> dict[str, Any]:
         "completed": totals["ValetReturned"],
         "cancelled": totals["ValetCancelled"],
         "workers": [
-            {"worker": worker, **counts}
+            {"worker": worker, "name": label(worker), **counts}
             for worker, counts in sorted(per_worker.items(), key=lambda kv: -kv[1]["completed"])
         ],
         "inputs": "ValetService events (read model raw logs, else the node's logs)",
