@@ -141,9 +141,11 @@ def test_the_explorer_statements_and_kpis_show_names_and_roles(book):
     assert payees[owner]["name"] == short(owner)
     assert payees[owner]["role"] == "lot operator, space owner"
     groups = {g["stakeholder"]: g["earned"] for g in k["revenue"]["byStakeholder"]}
-    assert groups["lot operators"] == sum(
-        p["earned"] for p in k["revenue"]["byPayee"] if p["role"].startswith("lot operator")
-    ) > 0
+    assert (
+        groups["lot operators"]
+        == sum(p["earned"] for p in k["revenue"]["byPayee"] if p["role"].startswith("lot operator"))
+        > 0
+    )
     assert groups["valet workers"] == payees[worker]["earned"] > 0
     assert k["valet"]["workers"][0]["name"] == short(worker)
     # A block page labels its transactions' senders by the book too.
@@ -268,8 +270,9 @@ def test_staff_session_and_role_are_required(book):
                                         {"from": world.chain.people.admin})  # fmt: skip
     headers = _auth(world, auditor)
     error = _error(book.put(ADDRESS, headers, **GOOD), 403)
-    assert error["code"] == "missing_role" and "OPERATOR or VILLAGE_ENTERPRISE or CITY_ADMIN" in (
-        error["message"]
+    assert (
+        error["code"] == "missing_role"
+        and "OPERATOR or VILLAGE_ENTERPRISE or CITY_ADMIN" in (error["message"])
     )
     error = _error(_request(world, "DELETE", f"{BOOK}/{ADDRESS}", headers=headers), 403)
     assert error["code"] == "missing_role"
