@@ -63,12 +63,11 @@ def load_book(session: Session) -> Book:
 
 
 class AddressBookStore:
+    """The rows, through one engine; `clock` stamps `updated_at` (Unix seconds)."""
+
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._clock = clock
-
-    def _tx(self, doing: str) -> Any:
-        return transaction(self._engine, doing, AddressBookUnavailable)
 
     def put(self, address: str, name: str, name_ko: str | None, kind: str, by: str
             ) -> tuple[Entry, bool]:  # fmt: skip
@@ -76,7 +75,7 @@ class AddressBookStore:
         refuse_a_person(self._engine, address)
         values = {"name": name, "name_ko": name_ko, "kind": kind,
                   "updated_at": self._clock(), "updated_by": by}  # fmt: skip
-        with self._tx("store the name") as conn:
+        with transaction(self._engine, "store the name", AddressBookUnavailable) as conn:
             existed = conn.execute(select(t.address).where(t.address == address)).first()
             # One statement, so two staff naming a new address at once both succeed (the later
             # name stays) instead of one failing on the primary key.
@@ -86,7 +85,7 @@ class AddressBookStore:
         return Entry.of(row), existed is None
 
     def remove(self, address: str) -> Entry:
-        with self._tx("remove the name") as conn:
+        with transaction(self._engine, "remove the name", AddressBookUnavailable) as conn:
             row = conn.execute(select(address_book).where(t.address == address)).first()
             if row is None:
                 raise NotFound(
@@ -100,7 +99,7 @@ class AddressBookStore:
         query = select(address_book).order_by(t.kind, t.name, t.address)
         if kind is not None:
             query = query.where(t.kind == kind)
-        with self._tx("read the address book") as conn:
+        with transaction(self._engine, "read the book", AddressBookUnavailable) as conn:
             return [Entry.of(row) for row in conn.execute(query)]
 
 

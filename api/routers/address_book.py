@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
 
 from api.address_book.store import AddressBookStore, Entry
 from api.address_book.tables import create_tables
+from api.deps import StateDep
 from api.schemas.address_book import (
     AddressBookEntryCreate,
     AddressBookEntryPublic,
@@ -27,17 +28,15 @@ EDITORS = ("OPERATOR", "VILLAGE_ENTERPRISE", "CITY_ADMIN")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    state = app.state.citypass
-    create_tables(state.engine)
-    app.state.address_book = AddressBookStore(state.engine)
+    create_tables(app.state.citypass.engine)  # before the first request, and the explorer's
     yield
 
 
 router = APIRouter(tags=["address book"], lifespan=lifespan)
 
 
-async def get_store(request: Request) -> AddressBookStore:
-    return request.app.state.address_book
+async def get_store(state: StateDep) -> AddressBookStore:
+    return AddressBookStore(state.engine)  # stateless over the engine: cheap per request
 
 
 StoreDep = Annotated[AddressBookStore, Depends(get_store)]

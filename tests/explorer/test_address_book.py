@@ -1,8 +1,7 @@
-"""The address book over the explorer's world (a real ledger node, the real API over HTTP, its
-SQLite read model): staff (SIWE) name organisations, everyone reads the names, the explorer,
+"""The address book over an explorer world of its own (a real ledger node, the real API over HTTP,
+its SQLite read model): staff (SIWE) name organisations, everyone reads the names, the explorer,
 the statements and /v1/kpis show them, residents and workers stay pseudonymous (409), and every
-bad input answers its 4xx naming the field or the reason. The entries this module makes are
-removed at its end, so the shared world's other tests see the book empty."""
+bad input answers its 4xx naming the field or the reason."""
 
 from __future__ import annotations
 
@@ -24,7 +23,8 @@ from citypass.protocol.roles import ROLES
 from indexer.db import make_engine
 from indexer.models import Base
 from scripts._cli.api_client import StaffApi, sign_text
-from tests.explorer_helpers import ExplorerWorld, sqlite_explorer_world  # noqa: F401
+from tests.explorer_helpers import ExplorerWorld, start_explorer_world
+from tests.payments_helpers import error_of
 
 BOOK = "/v1/staff/address-book"
 LOT_OPERATOR_CATEGORY = 1  # PRIVATE_LOT
@@ -32,7 +32,7 @@ CAR_SHARE = 1
 
 
 class Book:
-    """The module's view of the world: staff sessions, and the entries to clean up."""
+    """The module's world and its staff sessions (OPERATOR, VILLAGE_ENTERPRISE, CITY_ADMIN)."""
 
     def __init__(self, world: ExplorerWorld) -> None:
         self.world = world
@@ -40,14 +40,10 @@ class Book:
         self.operator = _auth(world, people.operator)
         self.village = _auth(world, people.village_enterprise)
         self.admin = _auth(world, people.admin)
-        self.named: set[str] = set()
 
     def put(self, address: str, headers: dict[str, str] | None = None, **body: Any):
-        reply = _request(self.world, "PUT", f"{BOOK}/{address}", json=body,
-                         headers=self.operator if headers is None else headers)  # fmt: skip
-        if reply.status_code in (200, 201):
-            self.named.add(reply.json()["address"])
-        return reply
+        return _request(self.world, "PUT", f"{BOOK}/{address}", json=body,
+                        headers=self.operator if headers is None else headers)  # fmt: skip
 
 
 def _request(world: ExplorerWorld, method: str, path: str, **kwargs: Any):
@@ -61,19 +57,13 @@ def _auth(world: ExplorerWorld, account: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {api.token}"}
 
 
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    return body["error"]
-
-
 @pytest.fixture(scope="module")
-def book(sqlite_explorer_world):
-    made = Book(sqlite_explorer_world)
-    yield made
-    for address in made.named:
-        _request(made.world, "DELETE", f"{BOOK}/{address}", headers=made.operator)
+def book(tmp_path_factory):
+    """A world of the module's own: it registers slots and operators, which would change the
+    figures the shared world's tests check."""
+    world = start_explorer_world(tmp_path_factory.mktemp("address-book-world"))
+    yield Book(world)
+    world.stop()
 
 
 def _split_payees(world: ExplorerWorld) -> tuple[str, str, str]:
@@ -203,7 +193,7 @@ def test_residents_and_workers_stay_pseudonymous(book):
         (sharer.address, "is a member resident on CityAccess"),
         (world.valet["worker"], "(roles: VALET)"),
     ):
-        error = _error(book.put(who, name="Kim Minji", kind="organisation"), 409)
+        error = error_of(book.put(who, name="Kim Minji", kind="organisation"), 409)
         assert error["code"] == "resident_stays_pseudonymous"
         assert words in error["message"] and "stay pseudonymous" in error["message"]
     listed = {e["address"] for e in world.get("/v1/address-book").json()["entries"]}
@@ -215,7 +205,9 @@ def test_removing_a_name_brings_back_the_short_address(book):
     assert book.put(someone, name="Samjeong school", kind="organisation").status_code == 201
     removed = _request(book.world, "DELETE", f"{BOOK}/{someone}", headers=book.operator)
     assert removed.status_code == 200 and removed.json()["name"] == "Samjeong school"
-    error = _error(_request(book.world, "DELETE", f"{BOOK}/{someone}", headers=book.operator), 404)
+    error = error_of(
+        _request(book.world, "DELETE", f"{BOOK}/{someone}", headers=book.operator), 404
+    )
     assert error["code"] == "unknown_address_book_entry" and someone in error["message"]
     listed = {e["address"] for e in book.world.get("/v1/address-book").json()["entries"]}
     assert someone not in listed
@@ -250,18 +242,18 @@ ADDRESS = "0x" + "ab" * 20
     ],
 )
 def test_bad_input_answers_422_naming_the_field(book, address, body, words):
-    error = _error(book.put(address, **body), 422)
+    error = error_of(book.put(address, **body), 422)
     assert error["code"] == "validation" and words in error["message"], error
 
 
 def test_staff_session_and_role_are_required(book):
     world = book.world
     put = {"json": GOOD}
-    assert _error(_request(world, "PUT", f"{BOOK}/{ADDRESS}", **put), 401)["code"] == (
+    assert error_of(_request(world, "PUT", f"{BOOK}/{ADDRESS}", **put), 401)["code"] == (
         "session_missing"
     )
     bad = {"Authorization": "Bearer not-a-token"}
-    assert _error(_request(world, "DELETE", f"{BOOK}/{ADDRESS}", headers=bad), 401)["code"] == (
+    assert error_of(_request(world, "DELETE", f"{BOOK}/{ADDRESS}", headers=bad), 401)["code"] == (
         "session_unknown"
     )
     # An auditor signs in as staff but may not write the book.
@@ -269,14 +261,14 @@ def test_staff_session_and_role_are_required(book):
     world.chain.system.access.grantRole(ROLES["AUDITOR"], auditor.address,
                                         {"from": world.chain.people.admin})  # fmt: skip
     headers = _auth(world, auditor)
-    error = _error(book.put(ADDRESS, headers, **GOOD), 403)
+    error = error_of(book.put(ADDRESS, headers, **GOOD), 403)
     assert (
         error["code"] == "missing_role"
         and "OPERATOR or VILLAGE_ENTERPRISE or CITY_ADMIN" in (error["message"])
     )
-    error = _error(_request(world, "DELETE", f"{BOOK}/{ADDRESS}", headers=headers), 403)
+    error = error_of(_request(world, "DELETE", f"{BOOK}/{ADDRESS}", headers=headers), 403)
     assert error["code"] == "missing_role"
-    assert _error(world.get("/v1/address-book", params={"kind": "x"}), 422)["message"].startswith(
+    assert error_of(world.get("/v1/address-book", params={"kind": "x"}), 422)["message"].startswith(
         "kind:"
     )
 
