@@ -33,6 +33,7 @@ from api.ratelimit import TokenBucket
 from api.relayer import Relayer
 from api.resident_app import install_resident_app
 from api.routers import (
+    address_book,
     applications,
     auth,
     cashouts,
@@ -165,8 +166,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
         mobility.router, auth.router, operator.router, inspector.router, city.router,
-        system.router, kpis.router, landing.router, explorer.router, dashboard.router, applications.router,
-        clock.router, quote.router, prepare.router, network.router,
+        system.router, kpis.router, landing.router, explorer.router, dashboard.router,
+        applications.router, clock.router, quote.router, prepare.router, network.router,
+        address_book.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

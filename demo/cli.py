@@ -21,6 +21,7 @@ from citypass.core.cli import shown_option
 from citypass.core.pilot import VILLAGE_VEHICLES
 from citypass.core.timeunits import day_number, day_start, kst, next_weekday_midnight
 from demo import chain_figures
+from demo.address_book import fill_address_book
 from demo.day import plan_day, plan_intruders, run_day
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from demo.mobility_day import (
@@ -167,6 +168,10 @@ def main(
             )
             if serving:
                 operators.add_key("inspector", mobility.inspector)
+                assert api is not None  # serving means the API started
+                named = fill_address_book(api.url, world, mobility, chain.signers[7])
+                click.echo(f"Address book: {named} organisations named (GET /v1/address-book)",
+                           err=True)  # fmt: skip
             steps = plan_mobility(world, mobility, day, rng, moved, part)
             intruders, cameras = [], []
             if engine == "node":

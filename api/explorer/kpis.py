@@ -20,6 +20,7 @@ from eth_utils import event_abi_to_log_topic
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from api.address_book.facts import HOUSE, facts_of
 from api.explorer import figures
 from api.explorer.context import Explorer
 from api.explorer.figures import latest_complete_day
@@ -179,21 +180,26 @@ def incidents(
 def revenue(
     explorer: Explorer, session: Session, start: int = 0, end: int = 2**62
 ) -> dict[str, Any]:
-    """Credits allocated per stakeholder and per payee in [start, end) (default: all time)."""
-    house = explorer.house(session)
+    """Credits allocated in [start, end) (default: all time) by stakeholder group (RevenueSplit's
+    three payees, then the other payees grouped by what they are on chain) and per payee with
+    its name (address book, else a short address: residents stay pseudonymous) and role."""
     earned = earned_in(explorer, session, start, end)
-    groups: dict[str, int] = {role: 0 for role in house.values()}
-    groups["slot owners and workers"] = 0
+    facts = facts_of(session, earned)
+    label = explorer.labeller(session, "en")  # /v1/kpis is English; pages translate groups
+    groups: dict[str, int] = dict.fromkeys(HOUSE, 0)
     for payee, amount in earned.items():
-        groups[house.get(payee, "slot owners and workers")] += amount
+        group = facts[payee].group
+        groups[group] = groups.get(group, 0) + amount
     return {
         "byStakeholder": [{"stakeholder": k, "earned": v} for k, v in groups.items()],
         "byPayee": [
-            {"payee": payee, "role": house.get(payee, "slot owner / worker"), "earned": amount}
+            {"payee": payee, "name": label(payee), "role": facts[payee].described, "earned": amount}
             for payee, amount in sorted(earned.items(), key=lambda kv: -kv[1])[:50]
-        ],
+        ],  # fmt: skip
         "definition": figures.REVENUE_DEFINITION,
-        "inputs": "RevenueAllocated rows and FareAllocated logs of the read model (all time)",
+        "inputs": "RevenueAllocated rows and FareAllocated logs of the read model (all time); "
+        "roles from on-chain facts (RevenueSplit's payees, roles, the mobility registry, slots "
+        "owned), names from the staff's address book",
     }
 
 
@@ -202,6 +208,7 @@ def valet(explorer: Explorer, session: Session, when: AsOf) -> dict[str, Any]:
     if events is None:
         return {"deployed": False, "requests": 0, "completed": 0, "cancelled": 0, "workers": []}
     per_worker: dict[str, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "completed": 0})
+    label = explorer.labeller(session, "en")  # a worker is a person: a short address
     totals = dict.fromkeys(VALET_EVENTS, 0)
     for name, args in events:
         totals[name] += 1
@@ -215,7 +222,7 @@ def valet(explorer: Explorer, session: Session, when: AsOf) -> dict[str, Any]:
         "completed": totals["ValetReturned"],
         "cancelled": totals["ValetCancelled"],
         "workers": [
-            {"worker": worker, **counts}
+            {"worker": worker, "name": label(worker), **counts}
             for worker, counts in sorted(per_worker.items(), key=lambda kv: -kv[1]["completed"])
         ],
         "inputs": "ValetService events (read model raw logs, else the node's logs)",

@@ -19,6 +19,7 @@ from eth_utils import event_abi_to_log_topic
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.address_book.facts import facts_of
 from api.explorer.context import Explorer
 from citypass.core.timeunits import epoch_of_month, month_bounds
 from indexer import models as m
@@ -27,7 +28,8 @@ from indexer import models as m
 @dataclass
 class StatementLine:
     payee: str
-    role: str
+    name: str  # the payee's label (api/explorer/context.py): a short address for a resident
+    role: str  # what the payee is, from on-chain facts (api/address_book/facts.py)
     read_model: int
     chain: int
     chain_source: str
@@ -122,10 +124,11 @@ def statement(explorer: Explorer, session: Session, month: str) -> list[Statemen
     ours = earned_in(explorer, session, start, end)
     closed = _closed_statements(explorer, split, epoch)
     payees = sorted(set(ours) | set(closed) | set(house), key=lambda a: (a not in house, a))
+    label = explorer.labeller(session)
+    facts = facts_of(session, payees)
     house_open: dict[str, int] | None = None
     lines = []
     for payee in payees:
-        role = house.get(payee, "slot owner / worker")
         if payee in closed:
             chain, source = closed[payee], "MonthlyStatement event"
         elif payee in house:
@@ -138,7 +141,11 @@ def statement(explorer: Explorer, session: Session, month: str) -> list[Statemen
                 chain, source = int(earned), "month open: accountOf()"
             else:
                 chain, source = 0, "no statement for this month"
-        lines.append(StatementLine(payee, role, ours.get(payee, 0), int(chain), source))
+        lines.append(
+            StatementLine(
+                payee, label(payee), facts[payee].described, ours.get(payee, 0), int(chain), source
+            )
+        )
     return lines
 
 

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import or_, select
 
+from api.address_book.facts import facts_of
+from api.address_book.store import load_book
 from api.deps import SessionDep
 from api.explorer import inputs
 from api.explorer.context import ExplorerDep
@@ -76,7 +78,7 @@ def block(request: Request, session: SessionDep, explorer: ExplorerDep, number: 
         .order_by(m.Transaction.tx_index)
     ).all()
     return render(
-        request, "block.html", block=row, seal=seal, txs=txs, name=explorer.book.name_of,
+        request, "block.html", block=row, seal=seal, txs=txs, label=explorer.labeller(session),
     )  # fmt: skip
 
 
@@ -164,11 +166,13 @@ def address(
     claimable = int(explorer.book.handle("split").functions.claimable(who).call())
     slots = rows(session, m.Slot, m.Slot.owner == who, m.Slot.slot_id, limit=limit)
     leases = rows(session, m.Lease, m.Lease.lessee == who, m.Lease.start.desc(), limit=limit)
+    label = explorer.labeller(session)
     return render(
         request, "address.html", who=who, contract=explorer.book.name_of(who),
-        role=explorer.house(session).get(who), member=member, roles=sorted(roles), txs=txs,
+        named=load_book(session).entries.get(who), role=", ".join(facts_of(session, [who])[who].labels),
+        member=member, roles=sorted(roles), txs=txs, label=label,
         balance=balance.balance if balance else 0, chain_balance=chain_balance,
-        claimable=claimable, slots=slots, leases=leases, name=explorer.book.name_of,
+        claimable=claimable, slots=slots, leases=leases,
         older=txs[-1].block_number if len(txs) == limit else None, limit=limit,
     )  # fmt: skip
 
@@ -201,10 +205,10 @@ def statements_csv(
     chosen = _month(session, month)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["month", "payee", "role", "read_model_earned", "chain_earned",
+    writer.writerow(["month", "payee", "name", "role", "read_model_earned", "chain_earned",
                      "chain_source", "agrees"])  # fmt: skip
     for line in statement(explorer, session, chosen):
-        writer.writerow([chosen, line.payee, line.role, line.read_model, line.chain,
+        writer.writerow([chosen, line.payee, line.name, line.role, line.read_model, line.chain,
                          line.chain_source, "yes" if line.agrees else "NO"])  # fmt: skip
     return Response(
         out.getvalue(),

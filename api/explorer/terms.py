@@ -27,6 +27,11 @@ VOCABULARY = (
     N_("cancelled"), N_("no show"),
     # block seals (indexer/seals.py)
     N_("sealed"), N_("unsealed"), N_("invalid"), N_("unavailable"),
+    # what a payee is (api/address_book/facts.py), the KPIs' stakeholder groups, and the
+    # address book's kinds
+    N_("mobility operator"), N_("lot operator"), N_("valet worker"), N_("space owner"),
+    N_("mobility operators"), N_("lot operators"), N_("valet workers"), N_("space owners"),
+    N_("other payees"), N_("payee"), N_("stakeholder"), N_("contract"), N_("organisation"),
     # the node's journal check at its start (ledger_status.journalCheck.result)
     N_("ok"),
 )  # fmt: skip

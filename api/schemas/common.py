@@ -42,7 +42,22 @@ def _hex(value: str) -> str:
     return value.lower()
 
 
+def _checksummed_address(value: str) -> str:
+    """An address as people copy it: all lower case, all upper case, or EIP-55 mixed case (a
+    mixed-case address that is not its checksum has a typo somewhere: refused, not guessed)."""
+    address = _address(value)
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper() and value != address:
+        raise ValueError(
+            f"{value} mixes cases but is not its EIP-55 checksum (a typo?): check it, or write "
+            "it in lower case"
+        )
+    return address
+
+
 Address = Annotated[str, AfterValidator(_address)]
+# Where an address is written by hand for a record kept (the address book), not signed for.
+ChecksumAddress = Annotated[str, AfterValidator(_checksummed_address)]
 HexData = Annotated[str, AfterValidator(_hex)]
 
 

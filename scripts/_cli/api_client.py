@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from hexbytes import HexBytes
 
 from api.siwe.message import SiweMessage, render_message
 
@@ -54,7 +55,8 @@ def sign_text(signer: Any) -> Callable[[str], str]:
     def by_node(text: str) -> str:
         from brownie import web3
 
-        return "0x" + bytes(web3.eth.sign(signer.address, text=text)).hex().removeprefix("0x")
+        # web3 types eth.sign as HexStr; it answers HexBytes, which HexBytes() takes as it is.
+        return "0x" + HexBytes(web3.eth.sign(signer.address, text=text)).hex().removeprefix("0x")
 
     return by_node
 

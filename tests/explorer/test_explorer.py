@@ -12,7 +12,7 @@ from html import unescape
 import pytest
 import requests
 
-from api.explorer.formatting import kst_date, kst_window, won
+from api.explorer.formatting import kst_date, kst_window, short, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
 from citypass.core.timeunits import local_day, month_of
@@ -317,8 +317,10 @@ def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     )  # fmt: skip
     valet = k["valet"]
     assert (valet["requests"], valet["completed"]) == (1, 1)
+    worker = explorer_world.valet["worker"]
+    # A worker is a person: named by a short address only (api/address_book/facts.py).
     assert valet["workers"] == [
-        {"worker": explorer_world.valet["worker"], "accepted": 1, "completed": 1}
+        {"worker": worker, "name": short(worker), "accepted": 1, "completed": 1}
     ]
     earned = _chain_earned(explorer_world)
     stakeholders = {r["stakeholder"]: r["earned"] for r in k["revenue"]["byStakeholder"]}

@@ -462,6 +462,10 @@ SUBPROCESS_CASES = [
     (("grant_role.py", "main", "superuser", "0x" + "1" * 40), "unknown role 'superuser'"),
     (("slot_terms.py", "main", "1", "window=Mon-Fri 25:00-18:00"), "hour 25 is out of range"),
     (("mint_credits.py", "main", "0x" + "1" * 40, "-5", "receipt=R"), "negative"),
+    (
+        ("address_book.py", "main", "set", "0x" + "1" * 40, "name=A@B", "kind=organisation"),
+        "argument --name: 'A@B' has '@'",
+    ),
 ]
 
 
