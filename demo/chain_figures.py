@@ -5,18 +5,18 @@ tests/demo/test_demo_serving.py, find them equal at the same block."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from api.address_book.facts import GROUPS, HOUSE
 from api.explorer import figures
 from citypass.core.timeunits import DAY_SECONDS, day_start, local_day
 from citypass.protocol.roles import ROLES
 from demo.world import World
 
-STAKEHOLDERS = (
-    "village enterprise", "city fund", "platform", "space owners", "mobility operators",
-    "valet workers",
-)  # fmt: skip
+# SlotCategory PUBLIC_LOT and PRIVATE_LOT: their owners are lot operators (facts.LOT_CATEGORIES).
+LOT_CATEGORIES = (0, 1)
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ChainFigures:
     bookings: int  # LeaseBooked during `day`
     leased_by_hour: list[dict]
     leased_over_day: dict
-    revenue: dict[str, int]  # allocated per stakeholder group, since the ledger began
+    revenue: dict[str, int]  # allocated per stakeholder group (facts.GROUPS), since the start
 
 
 def read(world: World, midnight: int, shared: int) -> ChainFigures:
@@ -62,28 +62,76 @@ def read(world: World, midnight: int, shared: int) -> ChainFigures:
 
 
 def _revenue(world: World, block: int) -> dict[str, int]:
-    """Allocated per stakeholder group: RevenueAllocated's shares (the owner's to space owners)
-    and FareAllocated's (the payee's to valet workers if it holds VALET, else to mobility
-    operators)."""
+    """Allocated per stakeholder group (api/address_book/facts.py's groups, decided here from
+    the chain): RevenueAllocated's house shares and its owner's share, FareAllocated's house
+    shares and its payee's share, each payee counted in the group of what it is."""
     system = world.system
-    groups: dict[str, int] = dict.fromkeys(STAKEHOLDERS, 0)
+    groups: dict[str, int] = dict.fromkeys(HOUSE, 0)
+    group_of = _grouper(world, block)
     for log in _logs(system.split, "RevenueAllocated", block):
         a = log["args"]
-        groups["space owners"] += a["ownerShare"]
+        _add(groups, group_of(a["owner"]), a["ownerShare"])
         groups["village enterprise"] += a["villageShare"]
         groups["city fund"] += a["cityShare"]
         groups["platform"] += a["platformShare"]
-    valet = ROLES["VALET"]
-    is_worker: dict[str, bool] = {}
     for log in _logs(system.split, "FareAllocated", block):
         a = log["args"]
-        payee = a["payee"]
-        if payee not in is_worker:
-            is_worker[payee] = bool(system.access.hasRole(valet, payee))
-        groups["valet workers" if is_worker[payee] else "mobility operators"] += a["payeeShare"]
+        _add(groups, group_of(a["payee"]), a["payeeShare"])
         groups["village enterprise"] += a["villageShare"]
         groups["platform"] += a["platformShare"]
     return groups
+
+
+def _add(groups: dict[str, int], group: str, amount: int) -> None:
+    groups[group] = groups.get(group, 0) + int(amount)
+
+
+def _grouper(world: World, block: int) -> Callable[[str], str]:
+    """payee → its stakeholder group, by the first fact that holds (facts.LABELS' order):
+    RevenueSplit's payee, TREASURY, a registered mobility operator, an owner of public or
+    private lot spaces, VALET, an owner of other spaces; else 'other payees'."""
+    system = world.system
+    split = system.split
+    house = {
+        split.villageEnterprise(): "village enterprise",
+        split.cityFund(): "city fund",
+        split.platform(): "platform",
+    }
+    lot_owners: set[str] = set()
+    space_owners: set[str] = set()
+    for log in _logs(system.slots, "SlotRegistered", block):
+        category = log["args"]["category"]
+        (lot_owners if category in LOT_CATEGORIES else space_owners).add(log["args"]["owner"])
+    operators = (
+        {log["args"]["operator"] for log in _logs(system.operators, "OperatorRegistered", block)}
+        if system.operators is not None
+        else set()
+    )
+    found: dict[str, str] = {}
+
+    def has(role: str, payee: str) -> bool:
+        return bool(system.access.hasRole(ROLES[role], payee))
+
+    def group_of(payee: str) -> str:
+        if payee not in found:
+            if payee in house:
+                label = house[payee]
+            elif has("TREASURY", payee):
+                label = "treasury"
+            elif payee in operators:
+                label = "mobility operator"
+            elif payee in lot_owners:
+                label = "lot operator"
+            elif has("VALET", payee):
+                label = "valet worker"
+            elif payee in space_owners:
+                label = "space owner"
+            else:
+                label = ""
+            found[payee] = GROUPS.get(label, "other payees")
+        return found[payee]
+
+    return group_of
 
 
 def _logs(contract: Any, event: str, to_block: int) -> list[Any]:

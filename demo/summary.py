@@ -18,7 +18,9 @@ STAKEHOLDER_NAMES = {
     "village enterprise": "Village enterprise (상살미사람들)",
     "city fund": "City fund",
     "platform": "Platform",
-    "space owners": "Space owners (sharers, Technopark)",
+    "treasury": "Treasury",
+    "lot operators": "Lot operators (Technopark)",
+    "space owners": "Space owners (residents sharing)",
     "mobility operators": "Mobility operators (fares)",
     "valet workers": "Valet workers (fees)",
 }

@@ -47,5 +47,5 @@ def test_dashboard_loads_clean_and_shows_the_kpis(page, explorer_world):
     # The charts carry their numbers: each revenue bar's label is the KPI's figure.
     revenue = page.locator("#chart-revenue .hvalue").all_text_contents()
     assert revenue == [won(r["earned"]) for r in kpis["revenue"]["byStakeholder"]]
-    box = page.locator("#chart-utilisation svg").bounding_box()
+    box = page.locator("#chart-utilisation-hours svg").bounding_box()
     assert box is not None and box["width"] > 300  # drawn, not collapsed

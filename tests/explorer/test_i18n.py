@@ -195,7 +195,7 @@ def test_error_pages_speak_the_language_with_the_same_status(explorer_world):
     cases = [
         ("/explorer/block/twelve", 422, "정수를 입력하세요", "whole number"),
         ("/explorer/nowhere", 404, "탐색기 페이지가 없습니다", "no explorer page"),
-        ("/explorer?limit=0", 422, "다시 불러오세요", "load the page again"),
+        ("/explorer/blocks?limit=0", 422, "다시 불러오세요", "load the page again"),
         ("/explorer/search?q=", 422, "검색어를 입력하세요", "type something"),
     ]
     for path, status, korean, english in cases:
