@@ -1,7 +1,7 @@
 """Readable on a desktop and on a phone: in Debian's Chromium at 1280 px and at 375 px wide,
 no chart or table text of the explorer's and the dashboard's pages overlaps another or runs out
 of its chart or cell, and no page is wider than the window (tables and charts scroll inside
-their own box instead). Measured from the DOM's bounding boxes (tests/browser_helpers.py);
+their own box instead), in Korean and in English. Measured from the DOM's bounding boxes (tests/browser_helpers.py);
 each page's screenshot is kept under reports/screenshots/layout/."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ explorer_world = sqlite_explorer_world
 
 SHOTS = ROOT / "reports" / "screenshots" / "layout"
 WIDTHS = (1280, 375)
+LANGUAGES = ("ko", "en")
 
 
 def pages(world) -> dict[str, str]:
@@ -37,15 +38,18 @@ def test_no_chart_or_table_text_overlaps(page, explorer_world, width):  # noqa: 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": width, "height": 900})
     found: dict[str, list[str]] = {}
-    for name, path in pages(explorer_world).items():
-        visit(page, explorer_world.url + path)
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        problems = text_layout_problems(page)
-        if problems:
-            found[name] = problems
+    for language in LANGUAGES:
+        for name, path in pages(explorer_world).items():
+            joiner = "&" if "?" in path else "?"
+            visit(page, f"{explorer_world.url}{path}{joiner}lang={language}")
+            assert page.locator("html").get_attribute("lang") == language
+            shot = SHOTS / f"{name}-{language}-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000, shot  # drawn, not blank
+            problems = text_layout_problems(page)
+            if problems:
+                found[f"{name} ({language})"] = problems
     assert found == {}, found
-    for name in pages(explorer_world):
-        assert (SHOTS / f"{name}-{width}.png").stat().st_size > 10_000, name  # drawn, not blank
 
 
 def test_the_layout_check_sees_overlapping_and_clipped_texts(page):  # noqa: F811
