@@ -1,8 +1,8 @@
 """The impact KPIs the dashboard draws and /v1/kpis serves, each from the read model or the
 chain, with the inputs it used named in the answer.
 
-- supply ratio before/after sharing: the village's demand and pre-pilot spaces (DESIGN §1,
-  demo.village) and the shared spaces the read model holds;
+- the pilot's impact figures as outcomes of the chain (api/explorer/impact.py): supply ratio,
+  extra spaces a day, illegal parking before/after, jobs; each beside the pilot's figure;
 - utilisation by hour of day (KST): leased or sensed-occupied slot-hours / shared slot-hours;
 - illegal-parking incidents per KST day, read model and IncidentRegistry.dailyCounts side by side;
 - revenue per stakeholder (RevenueAllocated + FareAllocated);
@@ -20,17 +20,18 @@ from sqlalchemy.orm import Session
 
 from api.explorer.context import Explorer
 from api.explorer.formatting import kst_date
+from api.explorer.impact import impact
 from api.explorer.revenue import earned_in, raw_log_dict
-from citypass.core.pilot import (
-    PILOT_SHARED_SPACES,
-    SPACES_BEFORE_SHARING,
-    VILLAGE_VEHICLES,
-)
+from citypass.core.pilot import PILOT_REPORTED, PILOT_SOURCE
 from citypass.core.timeunits import DAY_SECONDS, kst, local_day, next_local_midnight
 from indexer import models as m
 
-SEED_INCIDENTS = {"beforePerDay": 266, "afterPerDay": 156, "source": "DESIGN §1 (pilot, 2019)"}
-SEED_SUPPLY = {"before": 0.37, "after": 1.09, "sharedSpaces": 280, "source": "DESIGN §1"}
+_PILOT_ILLEGAL = PILOT_REPORTED["illegalParkingPerDay"]
+SEED_INCIDENTS = {
+    "beforePerDay": _PILOT_ILLEGAL["before"],
+    "afterPerDay": _PILOT_ILLEGAL["after"],
+    "source": PILOT_SOURCE,
+}
 ILLEGAL_PARKING = 0
 VALET_EVENTS = ("ValetRequested", "ValetAccepted", "ValetReturned", "ValetCancelled")
 
@@ -52,28 +53,6 @@ def shared_slots(session: Session) -> int:
         )
         or 0
     )
-
-
-def supply(session: Session) -> dict[str, Any]:
-    shared = shared_slots(session)
-    return {
-        "before": round(SPACES_BEFORE_SHARING / VILLAGE_VEHICLES, 4),
-        "after": round((SPACES_BEFORE_SHARING + shared) / VILLAGE_VEHICLES, 4),
-        "sharedSpaces": shared,
-        "inputs": {
-            "vehicles": VILLAGE_VEHICLES,
-            "spacesBeforeSharing": SPACES_BEFORE_SHARING,
-            "sharedSpaces": "active slots with sharing windows in the read model",
-            "formula": "(spacesBeforeSharing + sharedSpaces) / vehicles",
-            "source": "DESIGN §1 demand and pre-pilot spaces (demo/village.py)",
-        },
-        "seed": {
-            **SEED_SUPPLY,
-            "afterFromVillageData": round(
-                (SPACES_BEFORE_SHARING + PILOT_SHARED_SPACES) / VILLAGE_VEHICLES, 4
-            ),
-        },
-    }
 
 
 def utilisation(session: Session, days: int) -> dict[str, Any]:
@@ -272,12 +251,25 @@ def _valet_events(explorer: Explorer, session: Session) -> list[tuple[str, dict]
 
 def all_kpis(explorer: Explorer, session: Session, days: int) -> dict[str, Any]:
     cursor = session.get(m.Cursor, 1)
+    outcomes = impact(explorer, session)
     return {
         "indexedBlock": cursor.block_number if cursor else -1,
-        "supply": supply(session),
+        "impact": outcomes,
+        "supply": _supply_view(outcomes),
         "sharedSpaces": shared_slots(session),
         "utilisationByHour": utilisation(session, days),
         "illegalParkingPerDay": incidents(explorer, session, days),
         "revenue": revenue(explorer, session),
         "valet": valet(explorer, session),
+    }
+
+
+def _supply_view(outcomes: dict[str, Any]) -> dict[str, Any]:
+    """The supply ratio as the dashboard reads it (`supply`), taken from `impact`."""
+    figure = next(f for f in outcomes["figures"] if f["key"] == "supplyRatio")
+    return {
+        "before": figure["before"] or 0.0,
+        "after": figure["after"] or 0.0,
+        "sharedSpaces": figure["counts"]["sharedSpaces"],
+        "seed": figure["pilot"],
     }
