@@ -23,7 +23,7 @@ ILLEGAL_PARKING = 0  # IncidentType.ILLEGAL_PARKING
 CATEGORIES = ("PUBLIC_LOT", "PRIVATE_LOT", "RESIDENT_PRIORITY", "PERSONAL")  # SlotCategory
 INPUTS = {
     "supplyRatio": "ParkingSlots.slotCount/bookingTerms/ownerOf; CityAccess MemberOnboarded "
-    "logs and isActiveMember; RevenueSplit's house payees",
+    "logs, isActiveMember and eth_getCode; RevenueSplit's house payees",
     "extraSpacesPerDay": "LeaseMarket LeaseBooked and LeaseCancelled logs",
     "illegalParkingPerDay": "IncidentRegistry.dailyCounts; IncidentReported and LeaseBooked logs",
     "jobs": "CityAccess RoleGranted and RoleRevoked logs",
@@ -55,9 +55,13 @@ def chain_impact(world: World) -> dict[str, Any]:
         if exists and active:
             base, shared = (base + 1, shared) if windows == 0 else (base, shared + 1)
         if CATEGORIES[category] in ORGANISATION_SLOT_CATEGORIES:
-            organisations.add(system.slots.ownerOf(slot_id))
+            organisations.add(str(system.slots.ownerOf(slot_id)))
     members = {log["args"]["account"] for log in chain_logs(system.access, "MemberOnboarded", 0)}
-    vehicles = sum(1 for a in members if a not in organisations and system.access.isActiveMember(a))
+    vehicles = sum(  # our contracts (the ValetService holds credits) have code: not vehicles
+        1
+        for a in members
+        if a not in organisations and system.access.isActiveMember(a) and not web3.eth.get_code(a)
+    )
     booked = chain_logs(system.market, "LeaseBooked", 0)
     cancelled = {log["args"]["leaseId"] for log in chain_logs(system.market, "LeaseCancelled", 0)}
     first_lease = _time_of(booked[0]) if booked else None

@@ -26,8 +26,8 @@ ILLEGAL_PARKING = 0  # IncidentType.ILLEGAL_PARKING
 
 INPUTS = {
     "supplyRatio": "read model: slots (active; windows_packed 0x0 = base, else shared) and "
-    "members (ACTIVE, less the split's village enterprise, city fund and platform and the "
-    "owners of public and private lots' slots)",
+    "members (ACTIVE, less RevenueSplit's village enterprise, city fund and platform and the "
+    "owners of public and private lots' slots and our contracts)",
     "extraSpacesPerDay": "read model: leases (status not CANCELLED, booked start..end)",
     "illegalParkingPerDay": "IncidentRegistry.dailyCounts(ILLEGAL_PARKING, day).reported; the "
     "days from the read model's first ILLEGAL_PARKING incident and first lease (booked_at)",
@@ -69,7 +69,7 @@ def impact(explorer: Explorer, session: Session) -> dict[str, Any]:
         after_days=after,
         illegal_by_day=illegal,
         jobs_by_role=jobs_by_role(
-            session.execute(select(m.MemberRole.address, m.MemberRole.role_name)).tuples()
+            session.execute(select(m.MemberRole.address, m.MemberRole.role_name)).all()
         ),
         first_lease_at=first_lease,
     )
@@ -89,11 +89,17 @@ def _spaces(session: Session) -> tuple[int, int]:
 
 def _vehicles(explorer: Explorer, session: Session) -> int:
     """Active members that are vehicles: not a stakeholder of the split, not an organisation
-    owning a public or private lot's slots."""
-    organisations = set(explorer.house(session)) | set(
-        session.scalars(
-            select(m.Slot.owner).where(m.Slot.category.in_(ORGANISATION_SLOT_CATEGORIES))
-        )
+    owning a public or private lot's slots, not one of our contracts (the ValetService is a
+    member so that it may hold credits)."""
+    owners = session.scalars(
+        select(m.Slot.owner).where(m.Slot.category.in_(ORGANISATION_SLOT_CATEGORIES))
     )
+    split = explorer.book.handle("split").functions
+    house = [split.villageEnterprise().call(), split.cityFund().call(), split.platform().call()]
+    organisations = {a.lower() for a in [*house, *owners]}
     members = session.scalars(select(m.Member.address).where(m.Member.status == "ACTIVE"))
-    return sum(1 for address in members if address not in organisations)
+    return sum(
+        1
+        for address in members
+        if address.lower() not in organisations and explorer.book.name_of(address) is None
+    )

@@ -17,7 +17,8 @@ from citypass.core.timeunits import DAY_SECONDS, day_label, day_start, local_day
 # the platform operator's and the mobility operators'). CITY_ADMIN, TREASURY and AUDITOR are
 # the city's and auditors' existing posts, ORACLE a daemon's key, MEMBER a resident.
 JOB_ROLES = ("VALET", "INSPECTOR", "OPERATOR")
-# Members that are organisations, not vehicles: owners of public and private lots' slots.
+# Members that are organisations, not vehicles: owners of public and private lots' slots (the
+# stakeholders of the split and our contracts are not vehicles either).
 ORGANISATION_SLOT_CATEGORIES = ("PUBLIC_LOT", "PRIVATE_LOT")
 
 DEFINITIONS = {

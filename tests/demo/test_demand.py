@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import defaultdict
 
@@ -52,7 +53,7 @@ def test_no_vehicle_is_in_two_places(outcome):
         by_vehicle[placement.need.vehicle].append((placement.need.arrive, placement.need.leave))
     for spans in by_vehicle.values():
         spans.sort()
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
 def test_no_space_is_ever_double_occupied_and_bookings_fit_their_windows(outcome):
@@ -70,7 +71,7 @@ def test_no_space_is_ever_double_occupied_and_bookings_fit_their_windows(outcome
     assert max(space for kind, space in held if kind == "base") < BASE
     for spans in held.values():
         spans.sort()
-        assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
 @pytest.mark.parametrize("seed", [2019, 1, 99])

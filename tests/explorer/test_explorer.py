@@ -14,7 +14,6 @@ import requests
 
 from api.explorer.formatting import kst_window, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
-from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
 from citypass.core.timeunits import month_of
 from tests.explorer_helpers import ExplorerWorld, explorer_world  # noqa: F401
 
@@ -245,9 +244,13 @@ def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     k = explorer_world.get("/v1/kpis").json()
     shared = 4  # A, B, C, D have windows; E was withdrawn
     assert k["sharedSpaces"] == k["supply"]["sharedSpaces"] == shared
-    assert k["supply"]["before"] == round(SPACES_BEFORE_SHARING / VILLAGE_VEHICLES, 4) == 0.3702
-    assert k["supply"]["after"] == round((SPACES_BEFORE_SHARING + shared) / VILLAGE_VEHICLES, 4)
-    assert k["supply"]["seed"]["afterFromVillageData"] == 1.09
+    # No base spaces (slots without windows) in this world: the ratio before sharing is 0.
+    supply = next(f for f in k["impact"]["figures"] if f["key"] == "supplyRatio")
+    assert supply["counts"]["sharedSpaces"] == shared and supply["counts"]["baseSpaces"] == 0
+    assert k["supply"]["before"] == supply["before"] == 0.0
+    assert (
+        k["supply"]["after"] == supply["after"] == round(shared / supply["counts"]["vehicles"], 4)
+    )
     days = {d["day"]: d for d in k["illegalParkingPerDay"]["days"]}
     monday, sunday = (kst_window(s.at(n, 0), s.at(n, 1))[:10] for n in (0, -1))
     assert (days[monday]["readModel"], days[monday]["chainReported"]) == (3, 3)
