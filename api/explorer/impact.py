@@ -78,13 +78,12 @@ def impact(explorer: Explorer, session: Session) -> dict[str, Any]:
 
 def _spaces(session: Session) -> tuple[int, int]:
     """(base, shared): active slots without and with sharing windows."""
-    rows = session.execute(
-        select(m.Slot.windows_packed == "0x0", func.count())
-        .where(m.Slot.active.is_(True))
-        .group_by(m.Slot.windows_packed == "0x0")
-    ).all()
-    counts = {bool(is_base): int(n) for is_base, n in rows}
-    return counts.get(True, 0), counts.get(False, 0)
+
+    def count(*where: Any) -> int:
+        query = select(func.count()).select_from(m.Slot).where(m.Slot.active.is_(True), *where)
+        return int(session.scalar(query) or 0)
+
+    return count(m.Slot.windows_packed == "0x0"), count(m.Slot.windows_packed != "0x0")
 
 
 def _vehicles(explorer: Explorer, session: Session) -> int:
