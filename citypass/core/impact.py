@@ -26,8 +26,8 @@ DEFINITIONS = {
     "without sharing windows) / vehicles before; (base + shared slots) / vehicles after.",
     "extraSpacesPerDay": "Leased space-hours of the latest complete KST day (booked spans of "
     "leases not cancelled, clipped to the day) / 24.",
-    "illegalParkingPerDay": "ILLEGAL_PARKING incidents reported per complete KST day: before = "
-    "days from the first incident until the day of the first booking, after = days since.",
+    "illegalParkingPerDay": "ILLEGAL_PARKING incidents reported per complete KST day the "
+    "cameras reported on: before = days before the day of the first booking, after = days since.",
     "jobs": "Accounts holding a staff role: " + ", ".join(JOB_ROLES) + ".",
 }
 
@@ -78,8 +78,12 @@ def clipped_seconds(spans: Iterable[tuple[int, int]], day: int) -> int:
 
 
 def figures(facts: ImpactFacts, inputs: Mapping[str, str]) -> dict[str, Any]:
-    """The `impact` object of /v1/kpis (docs/api.md): each figure with the pilot's beside it."""
+    """The `impact` object of /v1/kpis (docs/api.md): each figure with the pilot's beside it.
+    A day without a single illegal-parking report is taken as a day the cameras did not watch
+    (the demo simulates no weekend), not as a day without illegal parking."""
     vehicles = facts.vehicles
+    before = [day for day in facts.before_days if facts.illegal_by_day.get(day, 0)]
+    after = [day for day in facts.after_days if facts.illegal_by_day.get(day, 0)]
 
     def ratio(spaces: int) -> float | None:
         return round(spaces / vehicles, 4) if vehicles else None
@@ -108,15 +112,12 @@ def figures(facts: ImpactFacts, inputs: Mapping[str, str]) -> dict[str, Any]:
         },
         {
             "key": "illegalParkingPerDay",
-            "before": mean(facts.before_days),
-            "after": mean(facts.after_days),
+            "before": mean(before),
+            "after": mean(after),
             "counts": {
-                "beforeDays": len(facts.before_days),
-                "afterDays": len(facts.after_days),
-                "byDay": {
-                    day_label(day): facts.illegal_by_day.get(day, 0)
-                    for day in [*facts.before_days, *facts.after_days]
-                },
+                "beforeDays": len(before),
+                "afterDays": len(after),
+                "byDay": {day_label(day): facts.illegal_by_day[day] for day in [*before, *after]},
             },
         },
         {
