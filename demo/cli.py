@@ -19,10 +19,18 @@ import click
 from citypass.chain.session import head_time, silence_transactions
 from citypass.core.cli import shown_option
 from citypass.core.pilot import VILLAGE_VEHICLES
-from citypass.core.timeunits import day_number, day_start, kst, next_weekday_midnight
+from citypass.core.timeunits import (
+    DAY_SECONDS,
+    day_number,
+    day_start,
+    kst,
+    next_weekday_midnight,
+    weekday,
+)
 from demo import chain_figures
 from demo.address_book import fill_address_book
 from demo.day import plan_day, plan_intruders, run_day
+from demo.demand import AFTER, BEFORE, SharedSpace, simulate
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
 from demo.mobility_day import (
     MobilityResult,
@@ -31,7 +39,12 @@ from demo.mobility_day import (
     render_mobility,
 )
 from demo.operators import NETWORK_ID, set_up_operators
-from demo.sensors import start_sensor_rig, street_camera_detections
+from demo.sensors import (
+    illegal_parking_detections,
+    run_cameras_only,
+    start_sensor_rig,
+    street_camera_detections,
+)
 from demo.serve import start_api, wait_for_interrupt, wait_until_indexed
 from demo.summary import render
 from demo.world import World, deploy_world, scaled, seed_world
@@ -51,8 +64,10 @@ _SHARE = (  # --share's help
         "anvil, a bare development chain) and deploy the CityPass contracts through its "
         "permission gateway. With the ledger node it then serves at once: the API with its "
         "explorer and dashboard and the indexer, and it hands operators the keys and commands "
-        "for their scripts. Meanwhile it seeds the Sangsalmi village (280 shared spaces, about "
-        "389 member vehicles) and runs one simulated weekday of bookings, cancellations, "
+        "for their scripts. Meanwhile it seeds the Sangsalmi village (280 shared spaces, the 144 "
+        "it had before sharing, about 389 member vehicles), runs the weekday before without "
+        "sharing (its illegal parkers seen by street cameras) and then one simulated weekday of "
+        "the same demand with sharing: bookings, cancellations, "
         "check-ins, overstays and no-shows, sensors and incidents through the oracle daemon and "
         "an edge oracle, and the day's mobility (scooter, car-share and bus trips, journeys "
         "with transfer discounts, valet jobs), then prints a summary and keeps serving until "
@@ -159,8 +174,29 @@ def main(
         with _quiet():
             seed_world(world, accounts, chain.signers[7], rng, vehicles, part)
             day = _day_to_simulate(simulated_day)
+            before_day = _weekday_before(day)
+            # The same demand met twice (demo/demand.py): the day before without sharing, the
+            # demo's day with it; the vehicles are the members onboarded above, in order.
+            outcome = simulate(
+                len(world.members), len(world.base_spaces), _shared(world), before_day, day, seed
+            )
+            detections = random.Random(seed + 1)
+            if engine == "node":
+                # Occupancy and incidents come from sensors through the oracle daemon.
+                assert chain.data_dir is not None  # the node engine always has a data directory
+                rig = start_sensor_rig(
+                    world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
+                )
+                chain.advance_to(before_day + 5 * HOUR)
+                run_cameras_only(
+                    rig,
+                    illegal_parking_detections(
+                        outcome.detections(BEFORE, detections), rig.cameras, seed
+                    ),
+                    chain.advance_to,
+                )
             chain.advance_to(day + 5 * HOUR)
-            plans = plan_day(world, day, rng, part)
+            plans = plan_day(world, day, rng, outcome)
             load = Counter(plan.slot.slot_id for plan in plans)
             mobility, moved = (
                 build_mobility(world, accounts, rng, parking_load=load),
@@ -174,14 +210,15 @@ def main(
                            err=True)  # fmt: skip
             steps = plan_mobility(world, mobility, day, rng, moved, part)
             intruders, cameras = [], []
-            if engine == "node":
-                # Occupancy and incidents come from sensors through the oracle daemon.
-                assert chain.data_dir is not None  # the node engine always has a data directory
-                rig = start_sensor_rig(
-                    world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
-                )
+            if rig is not None:
                 intruders = plan_intruders(world, day, plans, rng, scaled(12, part))
-                cameras = street_camera_detections(day, seed, len(world.slots))
+                cameras = sorted(
+                    illegal_parking_detections(
+                        outcome.detections(AFTER, detections), rig.cameras, seed + 1
+                    )
+                    + street_camera_detections(day, seed, len(world.slots)),
+                    key=lambda detection: detection.ts_ms,
+                )
             result = run_day(
                 world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps
             )
@@ -220,17 +257,34 @@ def main(
 
 
 def _day_to_simulate(wanted: datetime | None) -> int:
-    """00:00 KST of the day to simulate: the one asked for, or the next Tuesday."""
+    """00:00 KST of the day to simulate: the one asked for, or the next Tuesday whose day
+    before (simulated without sharing) is still ahead of the ledger's clock."""
     now = head_time()
     if wanted is None:
-        return next_weekday_midnight(now, TUESDAY)
+        day = next_weekday_midnight(now, TUESDAY)
+        return day if _weekday_before(day) + 5 * HOUR > now else day + 7 * DAY_SECONDS
     start = day_start(day_number(wanted.date()))
-    if start + 5 * HOUR <= now:
+    if _weekday_before(start) + 5 * HOUR <= now:
         raise click.UsageError(
             f"--day {wanted:%Y-%m-%d} is not after the ledger's clock ({kst(now):%Y-%m-%d %H:%M} "
-            "KST): choose a later day"
+            "KST) with a weekday before it to simulate without sharing: choose a later day"
         )
     return start
+
+
+def _weekday_before(day: int) -> int:
+    """00:00 KST of the weekday before `day` (a Monday's is the Friday)."""
+    before = day - DAY_SECONDS
+    while weekday(before) >= 5:
+        before -= DAY_SECONDS
+    return before
+
+
+def _shared(world: World) -> list[SharedSpace]:
+    return [
+        SharedSpace(slot.slot_id, tuple(w.as_tuple() for w in slot.lot.windows))
+        for slot in world.slots
+    ]
 
 
 def _quiet() -> contextlib.AbstractContextManager:

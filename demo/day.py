@@ -1,4 +1,5 @@
-"""Plan and run one simulated weekday of bookings, cancellations, check-ins and overstays.
+"""Plan and run one simulated weekday of bookings, cancellations, check-ins and overstays: the
+bookings are the demand model's needs that only a shared slot could meet (demo/demand.py).
 
 With a sensor rig (demo/sensors.py) arrivals and departures are what the magnetometers
 see: the oracle daemon's reports check leases in and settle them on chain. Without one (the bare
@@ -12,26 +13,22 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from citypass.chain.session import head_time
-from demo.world import Slot, World, scaled
-
-if TYPE_CHECKING:
-    from demo.sensors import SensorRig
 from citypass.core.timeunits import UNIT_SECONDS
 from citypass.protocol.reverts import revert_text
 from citypass.protocol.signing import sign_permit
+from demo.demand import AFTER, Outcome
+from demo.sensors import SENSOR_TICK, SensorRig
+from demo.world import Slot, World
 
 HOUR = 3600
 MINUTE = 60
 OVERSTAY_RESERVE = 5_000  # ₩ a resident's permit allows beyond the price, for overstay charges
 HEARTBEAT_PERIOD = 3 * HOUR  # DESIGN §4: magnetometers report their state every 3 h
-# With sensors, the chain waits for the oracle's reports whenever the day crosses a 10-minute
-# boundary after a sensor event: a lease is checked in at most that late after the car arrived.
-SENSOR_TICK = 10 * MINUTE
 INCIDENT_NAMES = ("illegal_parking", "unauthorised_occupancy", "illegal_dumping", "jaywalking")
 SENSOR_KINDS = frozenset(
     {"arrive", "depart", "intruder_arrive", "intruder_depart", "heartbeat", "camera"}
@@ -70,64 +67,29 @@ class DayResult:
     sensor_report: dict[str, Any] = field(default_factory=dict)
 
 
-class Calendar:
-    """Python-side bookkeeping so the simulator only asks for free, shareable slots."""
-
-    def __init__(self) -> None:
-        self._busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-
-    def free(self, slot_id: int, start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in self._busy[slot_id])
-
-    def take(self, slot_id: int, start: int, end: int) -> None:
-        self._busy[slot_id].append((start, end))
-
-
-def plan_day(world: World, day: int, rng: random.Random, share: float = 1.0) -> list[Plan]:
-    """Demand for one weekday (`day` = 00:00 KST): commuters' overnight parking at Technopark,
-    visitors and residents in the public lots, daytime use of resident-priority and personal
-    space; `share` of it (see demo.world.scaled)."""
-    calendar = Calendar()
+def plan_day(world: World, day: int, rng: random.Random, outcome: Outcome) -> list[Plan]:
+    """The after day's bookings (`day` = its 00:00 KST): the needs of the demand model that no
+    base space met and a shared slot's window covered (demo/demand.py), each booked a while
+    ahead for whole half-hours around the vehicle's stay, with its fate (cancelled, no-show,
+    overstay, or used as booked)."""
+    slots = {slot.slot_id: slot for slot in world.slots}
     plans: list[Plan] = []
-
-    def add(lot_id: int, start: int, end: int, member: Any) -> None:
-        candidates = [s for s in world.slots_of(lot_id) if calendar.free(s.slot_id, start, end)]
-        if not candidates:
-            return
-        slot = rng.choice(candidates)
-        if slot.owner == member:
-            return
-        calendar.take(slot.slot_id, start, end)
+    for placement in outcome.on_day(AFTER, "shared"):
+        need, slot = placement.need, slots[placement.space]
+        member = world.members[need.vehicle]
+        if slot.owner == member:  # a resident finding their own shared space free parks there
+            continue
+        start, end = placement.booked
         lead = rng.choice([30, 60, 90, 120, 180, 240]) * MINUTE
         booked_at = max(day + 5 * HOUR + 30 * MINUTE, start - lead)
-        plans.append(Plan(member, slot, start, end, booked_at, _fate(rng, start - booked_at)))
-
-    members = list(world.members)
-    rng.shuffle(members)
-    vehicles = itertools.cycle(members)
-    # Overnight at Technopark: 19:00–20:00 until 07:00–08:00 the next morning.
-    for _ in range(scaled(105, share)):
-        start = day + rng.choice([19, 19.5, 20]) * HOUR
-        end = day + 24 * HOUR + rng.choice([7, 7.5, 8]) * HOUR
-        add(1, int(start), int(end), next(vehicles))
-    # Public lots, 07:00–24:00, 1–5 hours.
-    for _ in range(scaled(150, share)):
-        start = day + _half_hours(rng, 7, 21)
-        end = min(start + rng.randint(2, 10) * UNIT_SECONDS, day + 24 * HOUR)
-        add(rng.choice([2, 3]), start, end, next(vehicles))
-    # Resident-priority and personal spaces, 09:00–18:00, 1–4 hours.
-    for lot_id, count in ((4, 70), (5, 45)):
-        for _ in range(scaled(count, share)):
-            start = day + _half_hours(rng, 9, 16)
-            end = min(start + rng.randint(2, 8) * UNIT_SECONDS, day + 18 * HOUR)
-            add(lot_id, start, end, next(vehicles))
-    for plan in plans:
-        plan.arrive = plan.start + rng.randint(0, 10) * MINUTE
+        plan = Plan(member, slot, start, end, booked_at, _fate(rng, start - booked_at))
+        plan.arrive = need.arrive
         plan.checked_in_by_sensor = rng.random() < 0.7
         if plan.fate == "overstay":
             plan.depart = plan.end + rng.randint(5, 50) * MINUTE
         else:
-            plan.depart = plan.end - rng.randint(5, 40) * MINUTE
+            plan.depart = max(need.leave, need.arrive + 10 * MINUTE)
+        plans.append(plan)
     _leave_before_the_next_car(plans)
     return plans
 
@@ -170,10 +132,6 @@ def plan_intruders(
             busy[slot.slot_id].append((arrive - HOUR, depart + HOUR))
             intruders.append((slot, arrive, depart))
     return intruders
-
-
-def _half_hours(rng: random.Random, first_hour: int, last_hour: int) -> int:
-    return rng.randint(first_hour * 2, last_hour * 2) * UNIT_SECONDS
 
 
 def _fate(rng: random.Random, lead: int) -> str:
@@ -306,7 +264,7 @@ def _settlements_from_chain(world: World, first_block: int, result: DayResult) -
     """The oracle settled the sensor-driven leases in its own transactions: read the outcome
     back from the LeaseSettled and LeaseDriven logs."""
     system = world.system
-    for log in _logs(system.market, "LeaseSettled", first_block):
+    for log in chain_logs(system.market, "LeaseSettled", first_block):
         charge = log["args"]["overstayCharge"]
         if charge:
             result.overstays += 1
@@ -315,12 +273,12 @@ def _settlements_from_chain(world: World, first_block: int, result: DayResult) -
             result.overstay_debts += 0 if paid else 1
     driven = Counter(
         "checked in" if log["args"]["checkedIn"] else "checked out"
-        for log in _logs(system.occupancy, "LeaseDriven", first_block)
+        for log in chain_logs(system.occupancy, "LeaseDriven", first_block)
     )
-    failed = len(_logs(system.occupancy, "LeaseDriveFailed", first_block))
+    failed = len(chain_logs(system.occupancy, "LeaseDriveFailed", first_block))
     incidents = Counter(
         INCIDENT_NAMES[log["args"]["kind"]]
-        for log in _logs(system.incidents, "IncidentReported", first_block)
+        for log in chain_logs(system.incidents, "IncidentReported", first_block)
     )
     result.sensor_report = {
         "leases checked in by sensors": driven["checked in"],
@@ -331,7 +289,7 @@ def _settlements_from_chain(world: World, first_block: int, result: DayResult) -
     }
 
 
-def _logs(contract: Any, event: str, first_block: int) -> list[Any]:
+def chain_logs(contract: Any, event: str, first_block: int) -> list[Any]:
     from brownie import web3
 
     handle = web3.eth.contract(address=contract.address, abi=contract.abi)

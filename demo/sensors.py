@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ import click
 import requests
 from eth_account import Account
 
-from citypass.chain.session import free_port
+from citypass.chain.session import free_port, head_time
 from citypass.core.timeunits import kst
 from citypass.protocol.sensor_events import INCIDENT_TYPES
 from demo.world import World
@@ -40,6 +42,9 @@ from edge_oracle.simulator.layout import village_layout
 MAGNETOMETER_LATENCY_S = 6  # DESIGN §4: 5–7 s from a car arriving to "occupied"
 STREET_BAYS = 40  # camera-watched street bays where illegal parking is seen
 STREET_BAY_FIRST_ID = 10_000  # the edge simulator numbers street bays from here
+# With sensors, the chain waits for the oracle's reports whenever the day crosses a 10-minute
+# boundary after a sensor event: a lease is checked in at most that late after the car arrived.
+SENSOR_TICK = 600
 STARTUP_TIMEOUT_S = 60
 CATCH_UP_TIMEOUT_S = 60
 
@@ -330,9 +335,9 @@ def _get_text(url: str) -> str:
 
 
 def street_camera_detections(day: int, seed: int, slots: int) -> list[CameraDetection]:
-    """The AI cameras' incidents of the day from the edge simulator: illegal parking on the
-    camera-watched street bays, illegal dumping and jaywalking (each with a generated still).
-    Detections on the shared spaces themselves are left to the magnetometers."""
+    """The AI cameras' other incidents of the day from the edge simulator: illegal dumping and
+    jaywalking (each with a generated still). Illegal parking comes from the demand model
+    instead (`illegal_parking_detections`): the vehicles that found no legal space."""
     from edge_oracle.simulator.day import SimConfig, plan_day
 
     simulated = plan_day(
@@ -348,5 +353,56 @@ def street_camera_detections(day: int, seed: int, slots: int) -> list[CameraDete
         for reading in simulated.readings
         if isinstance(reading, CameraDetection)
         and reading.event in INCIDENT_TYPES
-        and (reading.slot == 0 or reading.slot >= STREET_BAY_FIRST_ID)
+        and reading.event != "illegal_parking"
     ]
+
+
+def illegal_parking_detections(
+    times: list[int], cameras: Mapping[str, tuple[int, ...]], seed: int
+) -> list[CameraDetection]:
+    """The street cameras' records of the demand model's illegal parkers (demo/demand.py), at
+    `times`: each on a camera-watched street bay, with a generated still."""
+    from edge_oracle.simulator.png import generated_still
+
+    rng = random.Random(seed)
+    bays = [
+        (sensor, bay)
+        for sensor, watched in cameras.items()
+        for bay in watched
+        if bay >= STREET_BAY_FIRST_ID
+    ]
+    detections = []
+    for at in times:
+        sensor, bay = rng.choice(bays)
+        detections.append(
+            CameraDetection(
+                sensor=sensor,
+                slot=bay,
+                event="illegal_parking",
+                vehicle_type="car",
+                confidence_bps=rng.randrange(6_000, 9_900),
+                ts_ms=at * 1000,
+                image=generated_still(rng, "illegal_parking"),
+            )
+        )
+    return detections
+
+
+def run_cameras_only(
+    rig: SensorRig, detections: list[CameraDetection], advance_to: Callable[[int], None]
+) -> None:
+    """A day of street cameras alone (the day before sharing): each detection goes through the
+    edge and the oracle at its time, the chain waiting for the reports at each SENSOR_TICK."""
+    flush_before = None
+    with click.progressbar(
+        detections, label="The day before sharing: street cameras", file=sys.stderr
+    ) as bar:
+        for detection in bar:
+            when = detection.ts_ms // 1000
+            if flush_before is not None and when >= flush_before:
+                rig.wait_until_on_chain()
+            if head_time() < when:
+                advance_to(when)
+            rig.camera(detection, when)
+            flush_before = (when // SENSOR_TICK + 1) * SENSOR_TICK
+    rig.wait_until_on_chain()

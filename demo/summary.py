@@ -1,16 +1,17 @@
 """The demo's printed summary: bookings, occupancy by hour (as a bar chart), revenue per
-stakeholder read back from the chain, and the supply ratio before and after sharing."""
+stakeholder read back from the chain, and the impact figures computed from the chain
+(demo/impact.py) beside the pilot's."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
 from citypass.core.timeunits import day_start, kst
 from citypass.core.windows import format_window
 from demo.chain_figures import ChainFigures
 from demo.day import DayResult
-from demo.village import CATEGORY_NAMES, LOTS, supply_ratio
+from demo.impact import render_impact
+from demo.village import CATEGORY_NAMES, LOTS
 from demo.world import World
 
 BAR_WIDTH = 50
@@ -115,12 +116,5 @@ def render(world: World, result: DayResult, chain: ChainFigures) -> str:
     )
     out(f"  credits in circulation: {won(system.credit.totalSupply())}")
     out("")
-    before = supply_ratio(SPACES_BEFORE_SHARING)
-    after = supply_ratio(SPACES_BEFORE_SHARING + shared)
-    out("Parking supply ratio (spaces / vehicles)")
-    out(f"  before sharing: {SPACES_BEFORE_SHARING} / {VILLAGE_VEHICLES} = {before:.0%}")
-    out(
-        f"  after sharing:  {SPACES_BEFORE_SHARING + shared} / {VILLAGE_VEHICLES} = {after:.0%}   (pilot measured 37% → 109%)"
-    )
-    out("")
+    out(render_impact(world))
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from citypass.core.pilot import PILOT_SHARED_SPACES, VILLAGE_VEHICLES
+from citypass.core.pilot import PILOT_SHARED_SPACES, SPACES_BEFORE_SHARING
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, WEEKEND, Window
 
 PUBLIC_LOT, PRIVATE_LOT, RESIDENT_PRIORITY, PERSONAL = 0, 1, 2, 3
@@ -108,6 +108,16 @@ LOTS: tuple[LotPlan, ...] = (
 
 assert sum(lot.spaces for lot in LOTS) == PILOT_SHARED_SPACES
 
+# The spaces the village had before sharing (DESIGN §1: about 144), registered on chain as slots
+# without sharing windows, in lots of their own, so the supply ratio counts them from the chain.
+# The seed gives only the total; the split between public and private is our assumption.
+BASE_LOTS: tuple[LotPlan, ...] = (
+    LotPlan(
+        11, "Public spaces (before sharing)", PUBLIC_LOT, 64, (), 0, 0, 37_516_600, 126_778_200, 1
+    ),
+    LotPlan(
+        12, "Private spaces (before sharing)", PERSONAL, 80, (), 0, 0, 37_517_700, 126_776_900, 80
+    ),
+)
 
-def supply_ratio(spaces: int, vehicles: int = VILLAGE_VEHICLES) -> float:
-    return spaces / vehicles
+assert sum(lot.spaces for lot in BASE_LOTS) == SPACES_BEFORE_SHARING

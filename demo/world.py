@@ -1,4 +1,5 @@
-"""Build the village on chain: deploy, onboard the vehicles' accounts, register and open the lots."""
+"""Build the village on chain: deploy, onboard the vehicles' accounts, register and open the lots
+(the shared spaces, then the spaces the village had before sharing)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import click
 from eth_account import Account
 
 from citypass.chain.deployment import Stakeholders, System, deploy_system
-from demo.village import LOTS, VILLAGE_VEHICLES, LotPlan
+from citypass.core.pilot import VILLAGE_VEHICLES
+from demo.village import BASE_LOTS, LOTS, LotPlan
 
 STARTING_CREDIT = 100_000  # ₩ each member tops up before the day
 
@@ -29,7 +31,8 @@ class World:
     people: Stakeholders
     members: list[Any]
     member_keys: dict[str, bytes]
-    slots: list[Slot] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)  # the shared spaces, numbered 1…N
+    base_spaces: list[Slot] = field(default_factory=list)  # no sharing windows
 
     def slots_of(self, lot_id: int) -> list[Slot]:
         return [slot for slot in self.slots if slot.lot.lot_id == lot_id]
@@ -50,8 +53,8 @@ def seed_world(
     vehicles: int = VILLAGE_VEHICLES,
     share: float = 1.0,
 ) -> None:
-    """Onboard the members (each tops up) and register the shared spaces; `share`: the part of
-    each lot's spaces to register (see `scaled`)."""
+    """Onboard the members (each tops up) and register the shared spaces and the base spaces;
+    `share`: the part of each lot's spaces to register (see `scaled`)."""
     system, people = world.system, world.people
     admin = {"from": people.admin}
     # Throwaway keys made for this run only: each stands for one vehicle's wallet.
@@ -68,6 +71,7 @@ def seed_world(
             world.members.append(member)
             world.member_keys[member.address] = local.key
     _register_lots(world, technopark_owner, share)
+    _register_base_spaces(world, share)
 
 
 def scaled(count: int, share: float) -> int:
@@ -112,3 +116,30 @@ def _owners_for(lot: LotPlan, world: World, city_owner: Any, technopark_owner: A
         return [technopark_owner if lot.category == 1 else city_owner]
     # Personal spaces: the first members of the village share their own spaces.
     return world.members[: lot.owners]
+
+
+def _register_base_spaces(world: World, share: float) -> None:
+    """The public and private spaces the village had before sharing: slots without sharing
+    windows (never bookable), registered after the shared ones so those stay numbered 1…N as
+    the sensor layout expects. Public ones belong to the city, private ones to residents."""
+    system, people = world.system, world.people
+    operator = {"from": people.operator}
+    total = sum(scaled(lot.spaces, share) for lot in BASE_LOTS)
+    residents = world.members[::-1]  # other residents than the first, who share their own
+    with click.progressbar(
+        length=total, label=f"Registering the {total} spaces before sharing", file=sys.stderr
+    ) as bar:
+        for lot in BASE_LOTS:
+            for index in range(scaled(lot.spaces, share)):
+                owner = people.city_fund if lot.owners == 1 else residents[index % len(residents)]
+                registered = system.slots.registerSlot(
+                    owner,
+                    lot.category,
+                    lot.lot_id,
+                    lot.lat_e6 + (index % 10) * 15,
+                    lot.lon_e6 + (index // 10) * 15,
+                    operator,
+                )
+                slot_id = registered.events["SlotRegistered"]["slotId"]
+                world.base_spaces.append(Slot(slot_id, lot, owner))
+                bar.update(1)

@@ -80,4 +80,9 @@ def dashboard(
     request: Request, session: SessionDep, explorer: ExplorerDep, days: Days = 7, day: Day = None
 ) -> HTMLResponse:
     kpis = all_kpis(explorer, session, days, day_or_latest(day))
-    return render(request, "dashboard.html", k=kpis, charts=chart_set(kpis), days=days)
+    impact = {figure["key"]: figure for figure in kpis["impact"]["figures"]}
+    jobs_roles = ", ".join(f"{term(role)} {n}" for role, n in impact["jobs"]["counts"].items())
+    return render(
+        request, "dashboard.html", k=kpis, charts=chart_set(kpis), days=days, impact=impact,
+        jobs_roles=jobs_roles,
+    )  # fmt: skip

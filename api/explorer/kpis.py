@@ -1,8 +1,8 @@
 """The impact KPIs the dashboard draws and /v1/kpis serves, each from the read model or the
 chain at one block (`asOf`), with its definition and the inputs it used named in the answer.
 
-- supply ratio before/after sharing: the village's demand and pre-pilot spaces (DESIGN §1,
-  demo.village) and the shared spaces the read model holds;
+- the pilot's impact figures as outcomes of the chain (api/explorer/impact.py): supply ratio,
+  extra spaces a day, illegal parking before/after, jobs; each beside the pilot's figure;
 - bookings of the chosen KST day (default: the latest complete day);
 - the leased share of the shared spaces, per hour of the chosen day and per day;
 - illegal-parking incidents per KST day, read model and IncidentRegistry.dailyCounts side by side;
@@ -26,17 +26,11 @@ from api.explorer.context import Explorer
 from api.explorer.figures import latest_complete_day
 from api.explorer.formatting import kst as kst_text
 from api.explorer.formatting import kst_date
+from api.explorer.impact import impact
 from api.explorer.revenue import earned_in, raw_log_dict
-from citypass.core.pilot import (
-    PILOT_SHARED_SPACES,
-    SPACES_BEFORE_SHARING,
-    VILLAGE_VEHICLES,
-)
 from citypass.core.timeunits import DAY_SECONDS, day_start, local_day
 from indexer import models as m
 
-SEED_INCIDENTS = {"beforePerDay": 266, "afterPerDay": 156, "source": "DESIGN §1 (pilot, 2019)"}
-SEED_SUPPLY = {"before": 0.37, "after": 1.09, "sharedSpaces": 280, "source": "DESIGN §1"}
 ILLEGAL_PARKING = 0
 VALET_EVENTS = ("ValetRequested", "ValetAccepted", "ValetReturned", "ValetCancelled")
 
@@ -76,28 +70,6 @@ def shared_slots(session: Session) -> int:
         )
         or 0
     )
-
-
-def supply(session: Session) -> dict[str, Any]:
-    shared = shared_slots(session)
-    return {
-        "before": round(SPACES_BEFORE_SHARING / VILLAGE_VEHICLES, 4),
-        "after": round((SPACES_BEFORE_SHARING + shared) / VILLAGE_VEHICLES, 4),
-        "sharedSpaces": shared,
-        "inputs": {
-            "vehicles": VILLAGE_VEHICLES,
-            "spacesBeforeSharing": SPACES_BEFORE_SHARING,
-            "sharedSpaces": "active slots with sharing windows in the read model",
-            "formula": "(spacesBeforeSharing + sharedSpaces) / vehicles",
-            "source": "DESIGN §1 demand and pre-pilot spaces (demo/village.py)",
-        },
-        "seed": {
-            **SEED_SUPPLY,
-            "afterFromVillageData": round(
-                (SPACES_BEFORE_SHARING + PILOT_SHARED_SPACES) / VILLAGE_VEHICLES, 4
-            ),
-        },
-    }
 
 
 def utilisation(session: Session, day: int, days: int) -> dict[str, Any]:
@@ -282,7 +254,7 @@ def all_kpis(
         "indexedBlock": when.block,
         "day": kst_date(chosen),
         "days": days,
-        "supply": supply(session),
+        "impact": impact(explorer, session),
         "sharedSpaces": shared_slots(session),
         "bookings": bookings(session, chosen),
         "utilisation": utilisation(session, chosen, days),

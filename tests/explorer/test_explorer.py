@@ -14,7 +14,6 @@ import requests
 
 from api.explorer.formatting import kst_date, kst_window, short, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
-from citypass.core.pilot import SPACES_BEFORE_SHARING, VILLAGE_VEHICLES
 from citypass.core.timeunits import local_day, month_of
 from tests.explorer_helpers import ExplorerWorld, explorer_world, in_english  # noqa: F401
 
@@ -295,10 +294,12 @@ def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     assert k["asOf"]["timestamp"] == head.timestamp and k["day"] == monday
     assert k["asOf"]["latestCompleteDay"] < kst_date(local_day(head.timestamp))
     shared = 4  # A, B, C, D have windows; E was withdrawn
-    assert k["sharedSpaces"] == k["supply"]["sharedSpaces"] == shared
-    assert k["supply"]["before"] == round(SPACES_BEFORE_SHARING / VILLAGE_VEHICLES, 4) == 0.3702
-    assert k["supply"]["after"] == round((SPACES_BEFORE_SHARING + shared) / VILLAGE_VEHICLES, 4)
-    assert k["supply"]["seed"]["afterFromVillageData"] == 1.09
+    assert k["sharedSpaces"] == shared
+    # No base spaces (slots without windows) in this world: the ratio before sharing is 0.
+    supply = next(f for f in k["impact"]["figures"] if f["key"] == "supplyRatio")
+    assert supply["counts"]["sharedSpaces"] == shared and supply["counts"]["baseSpaces"] == 0
+    assert supply["before"] == 0.0
+    assert supply["after"] == round(shared / supply["counts"]["vehicles"], 4)
     days = {d["day"]: d for d in k["illegalParkingPerDay"]["days"]}
     assert list(days)[-1] == monday and len(days) == 7
     assert (days[monday]["readModel"], days[monday]["chainReported"]) == (3, 3)
@@ -362,7 +363,19 @@ def test_dashboard_draws_the_kpis_with_their_numbers(explorer_world):
         r for r in k["revenue"]["byStakeholder"] if r["stakeholder"] == "village enterprise"
     )
     assert won(village["earned"]) in reply.text
-    assert "37%" in reply.text
+    # The impact table: each figure beside the pilot's.
+    for figure in k["impact"]["figures"]:
+        row = re.search(rf'<tr data-figure="{figure["key"]}">(.*?)</tr>', reply.text, re.S)
+        assert row, figure["key"]
+        pilot = figure["pilot"]
+        shown = (
+            f"{pilot['before'] * 100:.0f}% → {pilot['after'] * 100:.0f}%"
+            if figure["key"] == "supplyRatio"
+            else f"{pilot['before']} → {pilot['after']}"
+            if "before" in pilot
+            else f"{pilot['value']}"
+        )
+        assert shown in unescape(row.group(1)), (figure["key"], row.group(1))
 
 
 def test_dashboard_shows_a_chosen_day_and_refuses_a_malformed_one(explorer_world):

@@ -39,10 +39,12 @@ def test_dashboard_loads_clean_and_shows_the_kpis(page, explorer_world):
     visit(page, explorer_world.url + "/dashboard?lang=en")
     assert page.locator("#kpi-shared").inner_text() == str(kpis["sharedSpaces"])
     assert page.locator("#kpi-valet").inner_text() == str(kpis["valet"]["completed"])
-    supply = kpis["supply"]
+    supply = next(f for f in kpis["impact"]["figures"] if f["key"] == "supplyRatio")
     assert page.locator("#kpi-supply").inner_text() == (
         f"{supply['before'] * 100:.0f}% → {supply['after'] * 100:.0f}%"
     )
+    ours = page.locator("#impact tr[data-figure] .ours").all_inner_texts()
+    assert len(ours) == 4 and ours[0] == page.locator("#kpi-supply").inner_text()
     assert page.locator("svg.chart").count() == 5
     # The charts carry their numbers: each revenue bar's label is the KPI's figure.
     revenue = page.locator("#chart-revenue .hvalue").all_text_contents()
