@@ -122,7 +122,6 @@ def test_the_supply_ratio_counts_registered_base_and_shared_spaces_per_member_ve
     # residents less the suspended one (the city fund, platform and Technopark are not vehicles).
     assert figure["counts"] == {"baseSpaces": 5, "sharedSpaces": 3, "vehicles": 5}
     assert (figure["before"], figure["after"]) == (1.0, 1.6)
-    assert impact[0]["supply"]["before"] == 1.0 and impact[0]["supply"]["after"] == 1.6
 
 
 def test_extra_spaces_a_day_are_the_latest_days_leased_hours_over_24(world, impact):
