@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from api.i18n.catalog import N_
-from citypass.core.timeunits import DAY_SECONDS, day_start, local_day
+from citypass.core.impact import clipped_seconds
+from citypass.core.timeunits import DAY_SECONDS, day_start
 
 HOUR = 3600
 
@@ -25,12 +26,6 @@ REVENUE_DEFINITION = N_(
     "credits allocated on chain to each stakeholder (RevenueAllocated for parking, FareAllocated "
     "for mobility fares) since the ledger began, earned whether or not yet claimed"
 )
-
-
-def latest_complete_day(head_timestamp: int) -> int:
-    """The newest KST day that has ended by the head's time: the day a headline speaks of (the
-    head's own day is still running, and its figures would read low)."""
-    return local_day(int(head_timestamp)) - 1
 
 
 def leased_seconds_by_hour(spans: Iterable[tuple[int, int]], day: int) -> list[int]:
@@ -61,8 +56,9 @@ def leased_by_hour(spans: Iterable[tuple[int, int]], day: int, shared: int) -> l
 
 
 def leased_over_day(spans: Iterable[tuple[int, int]], day: int, shared: int) -> dict:
-    """The day as a whole: spaces leased on average over its 24 hours, and their share."""
-    seconds = sum(leased_seconds_by_hour(spans, day))
+    """The day as a whole: spaces leased on average over its 24 hours (the impact's extra
+    spaces a day, citypass/core/impact.py), and their share."""
+    seconds = clipped_seconds(spans, day)
     return {
         "spacesLeased": round(seconds / DAY_SECONDS, 2),
         "utilisation": round(seconds / (DAY_SECONDS * shared), 4) if shared else 0.0,

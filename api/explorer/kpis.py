@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from api.address_book.facts import HOUSE, facts_of
 from api.explorer import figures
 from api.explorer.context import Explorer
-from api.explorer.figures import latest_complete_day
 from api.explorer.formatting import kst as kst_text
 from api.explorer.formatting import kst_date
 from api.explorer.impact import impact
 from api.explorer.revenue import earned_in, raw_log_dict
+from citypass.core.impact import complete_day as latest_complete_day
 from citypass.core.timeunits import DAY_SECONDS, day_start, local_day
 from indexer import models as m
 
