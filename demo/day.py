@@ -227,7 +227,7 @@ def run_day(
             except Exception as exc:  # a refused step is counted, never hidden
                 result.failures[f"{kind}: {_reason(exc)}"] += 1
     if rig is not None:
-        rig.wait_until_on_chain()
+        rig.wait_until_on_chain(settled=True)
         _settlements_from_chain(world, first_block, result)
     result.occupancy = _occupancy_by_hour(day, occupied)
     result.gross = sum(

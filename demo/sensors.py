@@ -47,6 +47,7 @@ STREET_BAY_FIRST_ID = 10_000  # the edge simulator numbers street bays from here
 SENSOR_TICK = 600
 STARTUP_TIMEOUT_S = 60
 CATCH_UP_TIMEOUT_S = 60
+QUIET_S = 3.0  # no new block for this long ends the day: the oracle reports every 0.5 s
 
 
 @dataclass
@@ -120,19 +121,31 @@ class SensorRig:
             handle.write(json.dumps(line, separators=(",", ":")) + "\n")
         self._emitted_ms = max(self._emitted_ms, when * 1000)
 
-    def wait_until_on_chain(self) -> None:
+    def wait_until_on_chain(self, settled: bool = False) -> None:
         """Block until the edge has delivered everything written so far and the oracle has
-        reported it, so the next step of the day sees the lease market the sensors drove."""
+        reported it, so the next step of the day sees the lease market the sensors drove.
+        `settled`: also until no slot's new state is still being debounced (at the end of the
+        day, so the summary reads a chain nothing more will happen to; mid-day a debounce only
+        delays a report by its few seconds)."""
         if not self._emitted_ms:
             return
         self.stats.waits += 1
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
         while time.monotonic() < deadline:
             self._check_alive()
-            if self._edge_drained() and self._oracle_drained():
+            drained = self._edge_drained() and self._oracle_drained(settled)
+            if drained and (not settled or self._chain_quiet()):
                 return
             time.sleep(0.1)
         self.stats.slow_waits += 1
+
+    def _chain_quiet(self) -> bool:
+        """No block for QUIET_S: the oracle's last report (sent every 0.5 s here) is mined."""
+        from brownie import web3
+
+        head = web3.eth.block_number
+        time.sleep(QUIET_S)
+        return web3.eth.block_number == head
 
     def _edge_drained(self) -> bool:
         health = _get_json(self.edge_url + "/health")
@@ -150,7 +163,7 @@ class SensorRig:
         )
         return read >= self.stats.readings + self.stats.camera_detections
 
-    def _oracle_drained(self) -> bool:
+    def _oracle_drained(self, settled: bool = False) -> bool:
         health = _get_json(self.oracle_url + "/health")
         if not health:
             return False
@@ -159,6 +172,7 @@ class SensorRig:
             and health.get("inboxDepth") == 0
             and health.get("pendingReports") == 0
             and health.get("incidentBacklog") == 0
+            and (not settled or health.get("settlingSlots") == 0)
         )
 
     def _check_alive(self) -> None:

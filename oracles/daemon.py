@@ -50,7 +50,7 @@ class OracleDaemon:
         )
         self.cache = DeviceCache(self.ledger)
         self.submitter = submitter
-        aggregator = Aggregator(
+        self.aggregator = aggregator = Aggregator(
             int(settings.debounce_seconds * 1000),
             int(settings.reconcile_seconds * 1000),
             settings.camera_min_confidence_bps,
@@ -258,6 +258,9 @@ class OracleDaemon:
             "inboxDepth": self.inbox.depth(),
             "lastReportSequence": self.inbox.last_confirmed_sequence(),
             "pendingReports": len(self.inbox.pending_reports()),
+            # Slots whose new state is still being debounced or reconciled: reported once it
+            # has held (a drained inbox alone does not mean everything seen is on chain).
+            "settlingSlots": len(self.aggregator.waiting),
             "incidentBacklog": self.inbox.incident_backlog(),
             "devices": len(self.cache.devices),
             "deviceCacheAgeSeconds": None if age == float("inf") else round(age, 3),
