@@ -23,7 +23,8 @@ ILLEGAL_PARKING = 0  # IncidentType.ILLEGAL_PARKING
 CATEGORIES = ("PUBLIC_LOT", "PRIVATE_LOT", "RESIDENT_PRIORITY", "PERSONAL")  # SlotCategory
 INPUTS = {
     "supplyRatio": "ParkingSlots.slotCount/bookingTerms/ownerOf; CityAccess MemberOnboarded "
-    "logs, isActiveMember and eth_getCode; RevenueSplit's house payees",
+    "logs, isActiveMember and eth_getCode; RevenueSplit's house payees; the senders of "
+    "CityForwarder's ExecutedForwardRequest transactions (relayers)",
     "extraSpacesPerDay": "LeaseMarket LeaseBooked and LeaseCancelled logs",
     "illegalParkingPerDay": "IncidentRegistry.dailyCounts; IncidentReported and LeaseBooked logs",
     "jobs": "CityAccess RoleGranted and RoleRevoked logs",
@@ -56,6 +57,12 @@ def chain_impact(world: World) -> dict[str, Any]:
             base, shared = (base + 1, shared) if windows == 0 else (base, shared + 1)
         if CATEGORIES[category] in ORGANISATION_SLOT_CATEGORIES:
             organisations.add(str(system.slots.ownerOf(slot_id)))
+    # Relayers (the API's) send residents' signed requests to the forwarder: services, not
+    # vehicles.
+    relayed = {
+        log["transactionHash"] for log in chain_logs(system.forwarder, "ExecutedForwardRequest", 0)
+    }
+    organisations |= {str(web3.eth.get_transaction(tx)["from"]) for tx in relayed}
     members = {log["args"]["account"] for log in chain_logs(system.access, "MemberOnboarded", 0)}
     vehicles = sum(  # our contracts (the ValetService holds credits) have code: not vehicles
         1

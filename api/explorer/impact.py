@@ -26,8 +26,9 @@ ILLEGAL_PARKING = 0  # IncidentType.ILLEGAL_PARKING
 
 INPUTS = {
     "supplyRatio": "read model: slots (active; windows_packed 0x0 = base, else shared) and "
-    "members (ACTIVE, less RevenueSplit's village enterprise, city fund and platform and the "
-    "owners of public and private lots' slots and our contracts)",
+    "members (ACTIVE, less RevenueSplit's village enterprise, city fund and platform, the "
+    "owners of public and private lots' slots, our contracts and the relayers: senders of "
+    "transactions to the CityForwarder)",
     "extraSpacesPerDay": "read model: leases (status not CANCELLED, booked start..end)",
     "illegalParkingPerDay": "IncidentRegistry.dailyCounts(ILLEGAL_PARKING, day).reported; the "
     "days from the read model's first ILLEGAL_PARKING incident and first lease (booked_at)",
@@ -96,13 +97,18 @@ def _spaces(session: Session) -> tuple[int, int]:
 def _vehicles(explorer: Explorer, session: Session) -> int:
     """Active members that are vehicles: not a stakeholder of the split, not an organisation
     owning a public or private lot's slots, not one of our contracts (the ValetService is a
-    member so that it may hold credits)."""
+    member so that it may hold credits), not a relayer (an account that sent transactions to
+    the CityForwarder: it relays residents' signed requests, as the API's relayer does)."""
     owners = session.scalars(
         select(m.Slot.owner).where(m.Slot.category.in_(ORGANISATION_SLOT_CATEGORIES))
     )
     split = explorer.book.handle("split").functions
     house = [split.villageEnterprise().call(), split.cityFund().call(), split.platform().call()]
-    organisations = {a.lower() for a in [*house, *owners]}
+    forwarder = explorer.book.handle("forwarder").address
+    relayers = session.scalars(
+        select(m.Transaction.sender).where(m.Transaction.to == forwarder).distinct()
+    )
+    organisations = {a.lower() for a in [*house, *owners, *relayers]}
     members = session.scalars(select(m.Member.address).where(m.Member.status == "ACTIVE"))
     return sum(
         1
