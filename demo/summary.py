@@ -57,7 +57,7 @@ def render(world: World, result: DayResult, chain: ChainFigures) -> str:
         CATEGORY_NAMES[p.slot.lot.category] for p in result.plans if p.lease_id
     )
     out(
-        f"Bookings: {result.bookings}  ("
+        f"Residents' bookings: {result.bookings}  ("
         + ", ".join(f"{k} {v}" for k, v in booked_by_kind.most_common())
         + ")"
     )
@@ -86,7 +86,10 @@ def render(world: World, result: DayResult, chain: ChainFigures) -> str:
     out("")
     when = f"as of block {chain.block}, {kst(chain.timestamp):%Y-%m-%d %H:%M} KST"
     out(f"Figures read back from the chain, {when} (the dashboard shows the same, as of its block)")
-    out(f"  Bookings on {kst(day_start(chain.day)):%Y-%m-%d} (LeaseBooked): {chain.bookings}")
+    out(
+        f"  Leases booked on {kst(day_start(chain.day)):%Y-%m-%d} (LeaseBooked: the residents' "
+        f"and the valet service's): {chain.bookings}"
+    )
     out("")
     out("Shared spaces leased by hour (average over the hour; leases not cancelled)")
     peak = max(h["spacesLeased"] for h in chain.leased_by_hour) or 1
