@@ -305,7 +305,8 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     price = f"{quote['price']:,}"
     assert any(price in line and "요금" in line for line in lines), lines
     assert any("초과 이용 요금 0" in line for line in lines), lines
-    listed_lease = api.get(f"/v1/members/{address}/leases").json()["leases"][0]
+    own = _bearer(page)  # a resident's leases are read with her own session
+    listed_lease = api.get(f"/v1/members/{address}/leases", headers=own).json()["leases"][0]
     assert (listed_lease["leaseId"], listed_lease["status"]) == (lease_id, "SETTLED")
     shot("checked-out")
     # The picture in docs/api.md, refreshed only when asked: a test run leaves the checkout clean.
