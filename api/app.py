@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.access_log import RequestMetrics
 from api.docs_pages import install_docs
 from api.errors import ApiError, RateLimited, error_body
-from api.explorer import dashboard, landing, pages
+from api.explorer import dashboard, landing, pages, sign_in
 from api.explorer import routes as explorer
 from api.i18n.web import LocaleMiddleware
 from api.keystore import load_keystore, load_treasury_keystore
@@ -168,7 +168,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         mobility.router, auth.router, operator.router, inspector.router, city.router,
         system.router, kpis.router, landing.router, explorer.router, dashboard.router,
         applications.router, clock.router, quote.router, prepare.router, network.router,
-        address_book.router,
+        address_book.router, sign_in.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

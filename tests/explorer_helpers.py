@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 import uvicorn
+from eth_account import Account
 from web3.logs import DISCARD
 
 from api.app import build_state, create_app
@@ -34,6 +35,7 @@ from citypass.protocol.deployment_record import CONTRACTS, Deployment
 from citypass.protocol.roles import ROLES
 from tests.indexer_helpers import DATABASES, Scenario, build_scenario, session_world
 from tests.oracle_helpers import start_chain, wait_until
+from tests.siwe_helpers import session_token
 
 VALET_LOT = 7
 CID = b"\x01\x55\x12\x20" + b"\x07" * 32
@@ -48,6 +50,7 @@ class ExplorerWorld:
     incidents: dict[str, list[int]] = field(default_factory=dict)  # KST date → incident ids
     valet: dict[str, Any] = field(default_factory=dict)
     txs: dict[str, str] = field(default_factory=dict)  # what → tx hash
+    staff_cookies: dict[str, dict[str, str]] = field(default_factory=dict)  # role → cookies
 
     @property
     def chain(self) -> Any:
@@ -60,6 +63,19 @@ class ExplorerWorld:
         if language is not None:
             kwargs["headers"] = {"Accept-Language": language, **kwargs.get("headers", {})}
         return requests.get(self.url + path, **kwargs)
+
+    def signed_in(self, role: str = "AUDITOR") -> dict[str, str]:
+        """The explorer's cookie of a staff session of `role` (a fresh key granted the role,
+        signed in with SIWE, its token exchanged at POST /explorer/session); one per role."""
+        if role not in self.staff_cookies:
+            account = Account.create()
+            admin = {"from": self.chain.people.admin}
+            self.chain.system.access.grantRole(ROLES[role], account.address, admin)
+            token = session_token(self.url, self.chain.chain_id, account)
+            reply = requests.post(self.url + "/explorer/session", json={"token": token}, timeout=30)
+            assert reply.status_code == 204, reply.text
+            self.staff_cookies[role] = dict(reply.cookies)
+        return self.staff_cookies[role]
 
     def wait_indexed(self) -> None:
         head = self.chain.w3.eth.block_number

@@ -373,31 +373,35 @@ def _epoch(epoch: int) -> str:
     return f"{epoch // 12:04d}-{epoch % 12 + 1:02d}"
 
 
-def generic(event: DecodedEvent) -> str:
-    """EventName(arg=value, ...): the fallback for an event without a sentence."""
-    args = ", ".join(f"{k}={_plain(v)}" for k, v in event.args.items())
+def generic(event: DecodedEvent, shown: Label = str) -> str:
+    """EventName(arg=value, ...): the fallback for an event without a sentence. `shown` writes
+    an address argument (the address itself; a page for the public masks persons' addresses)."""
+    args = ", ".join(f"{k}={_plain(v, shown)}" for k, v in event.args.items())
     return f"{event.event}({args})"
 
 
-def _plain(value: Any) -> str:
+def _plain(value: Any, shown: Label) -> str:
     value = hexify(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_plain(v) for v in value) + "]"
+        return "[" + ", ".join(_plain(v, shown) for v in value) + "]"
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return shown(value)
     return str(value)
 
 
-def describe(event: DecodedEvent, label: Label = short) -> str:
-    """The domain sentence of a decoded event; the generic form when it has none (or when its
-    arguments do not fit the sentence, which a changed ABI could cause)."""
+def describe(event: DecodedEvent, label: Label = short, shown: Label = str) -> str:
+    """The domain sentence of a decoded event; the generic form (addresses written by `shown`)
+    when it has none (or when its arguments do not fit the sentence, which a changed ABI could
+    cause)."""
     sentence = SENTENCES.get(event.contract, {}).get(event.event)
     if sentence is None:
-        return generic(event)
+        return generic(event, shown)
     try:
         if isinstance(sentence, str):
             return _tell(sentence, event.args, label)
         return sentence(event.args, label)
     except (KeyError, IndexError, TypeError, ValueError):
-        return generic(event)
+        return generic(event, shown)
 
 
 def described_events() -> set[tuple[str, str]]:

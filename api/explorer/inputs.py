@@ -44,3 +44,12 @@ def month(text: str) -> str:
         message = gettext("month {text} is not valid: give it as YYYY-MM, e.g. 2026-03")
         raise BadInput(message.format(text=repr(text[:40])))
     return text
+
+
+def next_path(text: str) -> str:
+    """Where the sign-in page returns to: an explorer page of this site (never another site,
+    so the page cannot be used to send someone elsewhere after signing in)."""
+    if not (text == "/explorer" or text.startswith("/explorer/")) or "//" in text or "\\" in text:
+        message = gettext("next={text} is not an explorer page: give a path starting /explorer/")
+        raise BadInput(message.format(text=repr(text[:80])))
+    return text

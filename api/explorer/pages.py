@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError
 from api.explorer.formatting import short
 from api.explorer.terms import term
+from api.explorer.viewer import SESSION_PATH, viewer_context
 from api.i18n.catalog import gettext
 from api.i18n.web import install_jinja
 from indexer import models as m
@@ -41,7 +42,7 @@ def search_examples(request: Request) -> dict[str, Any]:
 
 TEMPLATES = Jinja2Templates(
     directory=str(Path(__file__).resolve().parent / "templates"),
-    context_processors=[search_examples],
+    context_processors=[search_examples, viewer_context],
 )
 install_jinja(TEMPLATES.env)
 TEMPLATES.env.filters.update(short=short, term=term, translate=gettext)
@@ -93,6 +94,8 @@ def html_errors(route: Callable[..., Any]) -> Callable[..., Any]:
 
 def is_page(path: str) -> bool:
     """Whether `path` is one of the explorer's HTML pages (a browser reads the error), not JSON."""
+    if path == SESSION_PATH:
+        return False
     return path in ("/explorer", "/dashboard") or path.startswith("/explorer/")
 
 

@@ -1,5 +1,9 @@
 """/explorer: server-rendered pages for auditors over the read model and the ledger node.
 
+Persons' records (a resident's address page, a slot's lessees, persons' addresses on block and
+transaction pages) are shown to a record reader's session only (api/explorer/viewer.py); the
+public sees what an address is and organisations' records (docs/privacy.md).
+
 Every list is bounded (limit, newest first, `before` to page back); every lookup goes through an
 indexed column (block number, tx hash, sender/to, slot id, lease id)."""
 
@@ -23,8 +27,10 @@ from api.explorer.formatting import day_text, kst
 from api.explorer.pages import NotFoundPage, html_errors, render
 from api.explorer.revenue import statement
 from api.explorer.search import slot_not_registered, target
+from api.explorer.viewer import ViewerDep
 from api.i18n.catalog import N_, gettext
 from api.read_model import indexed_block, rows
+from api.record_access import is_organisation
 from citypass.core.timeunits import month_of
 from indexer import models as m
 
@@ -62,7 +68,9 @@ def search(request: Request, session: SessionDep, q: str = "") -> Response:
 
 @router.get("/block/{number}", response_class=HTMLResponse)
 @html_errors
-def block(request: Request, session: SessionDep, explorer: ExplorerDep, number: str) -> Any:
+def block(
+    request: Request, session: SessionDep, explorer: ExplorerDep, viewer: ViewerDep, number: str
+) -> Any:
     n = inputs.number(number, N_("block number"))
     row = session.get(m.Block, n)
     if row is None:
@@ -78,13 +86,16 @@ def block(request: Request, session: SessionDep, explorer: ExplorerDep, number: 
         .order_by(m.Transaction.tx_index)
     ).all()
     return render(
-        request, "block.html", block=row, seal=seal, txs=txs, label=explorer.labeller(session),
+        request, "block.html", block=row, seal=seal, txs=txs,
+        label=explorer.labeller(session, persons=viewer.reads_records),
     )  # fmt: skip
 
 
 @router.get("/tx/{tx_hash}", response_class=HTMLResponse)
 @html_errors
-def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx_hash: str) -> Any:
+def transaction(
+    request: Request, session: SessionDep, explorer: ExplorerDep, viewer: ViewerDep, tx_hash: str
+) -> Any:
     wanted = inputs.tx_hash(tx_hash)
     w3 = explorer.w3
     try:
@@ -93,7 +104,7 @@ def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx
     except Exception as exc:  # TransactionNotFound, or the node does not know it
         message = gettext("transaction {tx} is not on this ledger").format(tx=wanted)
         raise NotFoundPage(message) from exc
-    label = explorer.labeller(session)
+    label = explorer.labeller(session, persons=viewer.reads_records)
     logs = []
     for log in receipt["logs"]:
         decoded = explorer.book.decode(dict(log))
@@ -102,9 +113,9 @@ def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx
                 "index": log["logIndex"],
                 "contract": explorer.book.name_of(log["address"]) or log["address"],
                 "event": decoded.event if decoded else None,
-                "sentence": describe(decoded, label) if decoded else None,
+                "sentence": describe(decoded, label, label.raw) if decoded else None,
                 "raw": None if decoded else "0x" + bytes(log["data"]).hex(),
-                "generic": generic(decoded) if decoded else None,
+                "generic": generic(decoded, label.raw) if decoded else None,
             }
         )
     header = w3.eth.get_block(receipt["blockNumber"])
@@ -118,8 +129,9 @@ def transaction(request: Request, session: SessionDep, explorer: ExplorerDep, tx
 @router.get("/slot/{slot_id}", response_class=HTMLResponse)
 @html_errors
 def slot(
-    request: Request, session: SessionDep, explorer: ExplorerDep, slot_id: str, limit: Limit = 100
-) -> Any:
+    request: Request, session: SessionDep, explorer: ExplorerDep, viewer: ViewerDep, slot_id: str,
+    limit: Limit = 100,
+) -> Any:  # fmt: skip
     n = inputs.number(slot_id, N_("slot id"))
     row = session.get(m.Slot, n)
     if row is None:
@@ -138,17 +150,32 @@ def slot(
         request, "slot.html", slot=row, leases=leases, occupancy=occupancy, incidents=incidents,
         terms=versions, windows=windows_text(int(row.windows_packed, 16)),
         blackouts=[day_text(day) for day in blackouts],
-        label=explorer.labeller(session),
+        label=explorer.labeller(session, persons=viewer.reads_records),
+        lessees_shown=viewer.reads_records, viewer=viewer,
     )  # fmt: skip
 
 
 @router.get("/address/{address}", response_class=HTMLResponse)
 @html_errors
 def address(
-    request: Request, session: SessionDep, explorer: ExplorerDep, address: str,
-    limit: Limit = 50, before: Annotated[int | None, Query(ge=0)] = None,
+    request: Request, session: SessionDep, explorer: ExplorerDep, viewer: ViewerDep,
+    address: str, limit: Limit = 50, before: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:  # fmt: skip
     who = inputs.address(address)
+    contract = explorer.book.name_of(who)
+    named = load_book(session).entries.get(who)
+    facts: dict[str, Any] = {
+        "who": who, "contract": contract, "named": named,
+        "role": ", ".join(facts_of(session, [who])[who].labels),
+        "member": session.get(m.Member, who),
+        "roles": sorted(
+            session.scalars(select(m.MemberRole.role_name).where(m.MemberRole.address == who))
+        ),
+    }  # fmt: skip
+    if not (contract or named or is_organisation(session, who) or viewer.reads_records):
+        # A person's (or an unknown address's) history is for record readers: what the address
+        # is, and no more, with how to see the rest.
+        return render(request, "address.html", withheld=True, **facts)
     query = (
         select(m.Transaction)
         .where(or_(m.Transaction.sender == who, m.Transaction.to == who))
@@ -158,22 +185,18 @@ def address(
     if before is not None:
         query = query.where(m.Transaction.block_number < before)
     txs = session.scalars(query).all()
-    member = session.get(m.Member, who)
-    roles = session.scalars(select(m.MemberRole.role_name).where(m.MemberRole.address == who)).all()
     balance = session.get(m.CreditBalance, who)
     credit = explorer.book.handle("credit")
     chain_balance = int(credit.functions.balanceOf(who).call())
     claimable = int(explorer.book.handle("split").functions.claimable(who).call())
     slots = rows(session, m.Slot, m.Slot.owner == who, m.Slot.slot_id, limit=limit)
     leases = rows(session, m.Lease, m.Lease.lessee == who, m.Lease.start.desc(), limit=limit)
-    label = explorer.labeller(session)
     return render(
-        request, "address.html", who=who, contract=explorer.book.name_of(who),
-        named=load_book(session).entries.get(who), role=", ".join(facts_of(session, [who])[who].labels),
-        member=member, roles=sorted(roles), txs=txs, label=label,
+        request, "address.html", withheld=False, txs=txs,
+        label=explorer.labeller(session, persons=viewer.reads_records),
         balance=balance.balance if balance else 0, chain_balance=chain_balance,
         claimable=claimable, slots=slots, leases=leases,
-        older=txs[-1].block_number if len(txs) == limit else None, limit=limit,
+        older=txs[-1].block_number if len(txs) == limit else None, limit=limit, **facts,
     )  # fmt: skip
 
 

@@ -1,27 +1,30 @@
 """A member's leases and credit balance with history, from the read model (as of the indexed
-block returned with each answer)."""
+block returned with each answer): for that member's own session and the record readers' only
+(api/record_access.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import or_
 
 from api.deps import SessionDep
 from api.read_model import indexed_block, rows
-from api.schemas.common import Address, kst_iso, kst_iso_or_none
+from api.record_access import AddressPath, RecordsReaderDep
+from api.schemas.common import kst_iso, kst_iso_or_none
 from api.schemas.members import BalancePublic, CreditEntryPublic, LeasePublic, LeasesPublic
 from indexer import models as m
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
-AddressPath = Annotated[Address, Path(description="the member's 0x address")]
 Limit = Annotated[int, Query(ge=1, le=500, description="newest entries first, at most 500")]
 
 
 @router.get("/{address}/leases", response_model=LeasesPublic, summary="A member's leases")
-def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> LeasesPublic:
+def leases(
+    session: SessionDep, _reader: RecordsReaderDep, address: AddressPath, limit: Limit = 100
+) -> LeasesPublic:
     leases = rows(
         session, m.Lease, m.Lease.lessee == address, m.Lease.start.desc(), m.Lease.lease_id.desc(),
         limit=limit,
@@ -46,7 +49,9 @@ def leases(session: SessionDep, address: AddressPath, limit: Limit = 100) -> Lea
 @router.get(
     "/{address}/balance", response_model=BalancePublic, summary="Credit balance and history"
 )
-def balance(session: SessionDep, address: AddressPath, limit: Limit = 50) -> BalancePublic:
+def balance(
+    session: SessionDep, _reader: RecordsReaderDep, address: AddressPath, limit: Limit = 50
+) -> BalancePublic:
     row = session.get(m.CreditBalance, address)
     history: list[CreditEntryPublic] = []
     for t in rows(

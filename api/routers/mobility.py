@@ -1,5 +1,7 @@
-"""Mobility reads from the read model (models_mobility.py): operators with the plans in force,
-a member's trips and journeys, and valet requests per lot. Riders act through the forwarder
+"""Mobility reads from the read model (models_mobility.py): operators with the plans in force
+(public), a member's trips and journeys (that member's session or a record reader's,
+api/record_access.py), and valet requests per lot (staff and valet workers see all, a resident
+their own). Riders act through the forwarder
 (TripSettlement / JourneyClearing / ValetService trust it; see the relayer allowlist)."""
 
 from __future__ import annotations
@@ -7,12 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
 from api.deps import SessionDep
 from api.read_model import grouped, indexed_block, rows
-from api.schemas.common import Address, kst_iso, kst_iso_or_none
+from api.record_access import RECORD_READERS, AddressPath, RecordsReaderDep
+from api.schemas.common import kst_iso, kst_iso_or_none
 from api.schemas.mobility import (
     FarePlanPublic,
     JourneyPublic,
@@ -25,13 +28,16 @@ from api.schemas.mobility import (
     ValetRequestPublic,
     ValetRequestsPublic,
 )
+from api.siwe.deps import SiweDep, WalletSessionDep
 from indexer import models_mobility as mm
 
 router = APIRouter(tags=["mobility"])
 
-AddressPath = Annotated[Address, Path(description="the member's 0x address")]
 Limit = Annotated[int, Query(ge=1, le=500, description="newest first, at most 500")]
 TripStatus = Literal["OPEN", "ENDED", "DISPUTED", "SETTLED"]
+# Who sees every valet request (riders' addresses, their leases): the record readers, the
+# village enterprise that runs the service, operators, and the valet workers who take the jobs.
+VALET_READERS = (*RECORD_READERS, "VILLAGE_ENTERPRISE", "OPERATOR", "VALET")
 ValetStatus = Literal[
     "REQUESTED", "ACCEPTED", "PARKED", "RETURN_REQUESTED", "RETURNED", "CANCELLED"
 ]
@@ -87,8 +93,9 @@ def trip_public(t: mm.Trip) -> TripPublic:
 
 @router.get("/v1/members/{address}/trips", response_model=TripsPublic, summary="A rider's trips")
 def member_trips(
-    session: SessionDep, address: AddressPath, status: TripStatus | None = None, limit: Limit = 100
-) -> TripsPublic:
+    session: SessionDep, _reader: RecordsReaderDep, address: AddressPath,
+    status: TripStatus | None = None, limit: Limit = 100,
+) -> TripsPublic:  # fmt: skip
     query = select(mm.Trip).where(mm.Trip.rider == address)
     if status is not None:
         query = query.where(mm.Trip.status == status)
@@ -107,7 +114,7 @@ def member_trips(
     summary="A rider's journeys (chained trips) with each leg's transfer discount",
 )
 def member_journeys(
-    session: SessionDep, address: AddressPath, limit: Limit = 100
+    session: SessionDep, _reader: RecordsReaderDep, address: AddressPath, limit: Limit = 100
 ) -> JourneysPublic:
     journeys = rows(
         session, mm.Journey, mm.Journey.rider == address, mm.Journey.journey_id.desc(), limit=limit
@@ -139,15 +146,20 @@ def member_journeys(
 @router.get(
     "/v1/valet/requests",
     response_model=ValetRequestsPublic,
-    summary="Valet requests, newest first, optionally of one lot and/or in one status",
+    summary="Valet requests, newest first, optionally of one lot and/or in one status (a "
+    "resident's session: its own; staff and valet workers: all)",
 )
 def valet_requests(
     session: SessionDep,
+    siwe: SiweDep,
+    wallet: WalletSessionDep,
     lot: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="lot id")] = None,
     status: ValetStatus | None = None,
     limit: Limit = 100,
 ) -> ValetRequestsPublic:
     query = select(mm.ValetRequest)
+    if not any(siwe.roles.has(role, wallet.address) for role in VALET_READERS):
+        query = query.where(mm.ValetRequest.rider == wallet.address)
     if lot is not None:
         query = query.where(mm.ValetRequest.lot_id == lot)
     if status is not None:

@@ -1,13 +1,13 @@
 """Space owners: their slots (terms, weekly windows, blackouts, price history) and earnings per
-month, public reads from the read model. Changing windows or prices is a signed forward request
+month from the read model: public for an organisation (a lot operator), else (a resident
+sharing a home space) for the owner's own session and the record readers (api/record_access.py). Changing windows or prices is a signed forward request
 (ParkingSlots.setWindows / setBlackout / setTerms / setActive are on the relayer allowlist)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from api.deps import SessionDep
 from api.read_model import (
@@ -18,7 +18,7 @@ from api.read_model import (
     slot_public,
     window_public,
 )
-from api.schemas.common import Address
+from api.record_access import AddressPath, PersonRecordsReaderDep
 from api.schemas.owners import (
     MonthEarningsPublic,
     OwnerEarningsPublic,
@@ -31,15 +31,15 @@ from indexer import models as m
 
 router = APIRouter(prefix="/v1/owners", tags=["owners"])
 
-OwnerPath = Annotated[Address, Path(description="the owner's 0x address")]
-
 
 @router.get(
     "/{address}/slots",
     response_model=OwnerSlotsPublic,
     summary="The owner's slots with terms, sharing windows, blackout days and price history",
 )
-def owner_slots(session: SessionDep, address: OwnerPath) -> OwnerSlotsPublic:
+def owner_slots(
+    session: SessionDep, _reader: PersonRecordsReaderDep, address: AddressPath
+) -> OwnerSlotsPublic:
     slots = rows(session, m.Slot, m.Slot.owner == address, m.Slot.slot_id)
     ids = [s.slot_id for s in slots]
 
@@ -84,7 +84,9 @@ def owner_slots(session: SessionDep, address: OwnerPath) -> OwnerSlotsPublic:
     response_model=OwnerEarningsPublic,
     summary="Owner shares per KST month, RevenueSplit statements, and the claimable balance",
 )
-def owner_earnings(session: SessionDep, address: OwnerPath) -> OwnerEarningsPublic:
+def owner_earnings(
+    session: SessionDep, _reader: PersonRecordsReaderDep, address: AddressPath
+) -> OwnerEarningsPublic:
     months: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for a in rows(session, m.RevenueAllocation, m.RevenueAllocation.owner == address):
         month = months[epoch_of(a.timestamp)]

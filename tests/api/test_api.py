@@ -11,6 +11,7 @@ import pytest
 
 from tests.api_helpers import ALLOWED_ORIGIN, World, cli, world  # noqa: F401
 from tests.indexer_helpers import CENTER
+from tests.siwe_helpers import bearer
 
 
 def _search(world: World, **params: float) -> object:
@@ -123,13 +124,15 @@ def test_search_latency(world: World):
 
 def test_member_leases_and_balance_from_the_read_model(world: World):
     s = world.scenario
-    leases = world.api.get(f"/v1/members/{s.lessee.address.lower()}/leases").json()
+    # The lessee's own wallet session (a resident's records are hers: test_api_personal_reads).
+    own = bearer(world.api.url, world.chain.chain_id, s.lessee, scope="resident")
+    leases = world.api.get(f"/v1/members/{s.lessee.address.lower()}/leases", headers=own).json()
     assert leases["address"] == s.lessee.address  # checksummed
     by_id = {lease["leaseId"]: lease for lease in leases["leases"]}
     assert by_id[s.leases["booked"]]["status"] == "BOOKED"
     assert by_id[s.leases["cancelled"]]["status"] == "CANCELLED"
     assert by_id[s.leases["settled"]]["overstayCharge"] == 2400
-    balance = world.api.get(f"/v1/members/{s.lessee.address}/balance").json()
+    balance = world.api.get(f"/v1/members/{s.lessee.address}/balance", headers=own).json()
     assert balance["balance"] == 94_000
     # Top-up in, four payments out, one refund in (newest first).
     kinds = [entry["kind"] for entry in balance["history"]]

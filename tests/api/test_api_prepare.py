@@ -19,6 +19,7 @@ from citypass.protocol.roles import ROLES
 from citypass.protocol.trip_reports import sign_trip_end
 from tests.api_helpers import World, relay_signed, sqlite_clock_moving_world
 from tests.oracle_helpers import wait_until
+from tests.siwe_helpers import resident_bearer
 
 world = sqlite_clock_moving_world
 
@@ -26,6 +27,11 @@ MAX_UINT = 2**256 - 1
 LEASE_STATUS = ["NONE", "BOOKED", "CHECKED_IN", "SETTLED", "CANCELLED", "NO_SHOW"]
 KICK_SCOOTER = 2
 SCOOTER_PLAN = (500, 150, 0, 20_000)  # unlock, per minute, per 100 m, daily cap (KRW)
+
+
+def _own(world: World, resident) -> dict[str, str]:
+    """The resident's own wallet session: her records need it."""
+    return resident_bearer(world.api.url, world.chain.chain_id, resident)
 
 
 def _iso(timestamp: int) -> str:
@@ -196,7 +202,9 @@ def test_book_and_cancel_prepared_by_the_server(world: World):
     assert _balance(world, resident.address) == 100_000
 
     def listed() -> dict | None:
-        leases = world.api.get(f"/v1/members/{resident.address}/leases").json()["leases"]
+        leases = world.api.get(
+            f"/v1/members/{resident.address}/leases", headers=_own(world, resident)
+        ).json()["leases"]
         return next(
             (x for x in leases if x["leaseId"] == lease_id and x["status"] == "CANCELLED"), None
         )
@@ -308,7 +316,9 @@ def test_check_in_and_out_prepared_by_the_server(world: World):
     assert _lease_status(world, lease_id) == "SETTLED"
 
     def listed() -> dict | None:
-        leases = world.api.get(f"/v1/members/{resident.address}/leases").json()["leases"]
+        leases = world.api.get(
+            f"/v1/members/{resident.address}/leases", headers=_own(world, resident)
+        ).json()["leases"]
         return next((x for x in leases if x["leaseId"] == lease_id and x["checkedOutAt"]), None)
 
     wait_until(listed, timeout=15)
@@ -402,7 +412,9 @@ def test_a_trip_started_ended_and_its_deposit_withdrawn_through_prepare(world: W
     assert trips.functions.depositBalanceOf(rider.address).call() == 0
 
     def listed() -> dict | None:
-        mine = world.api.get(f"/v1/members/{rider.address}/trips").json()["trips"]
+        mine = world.api.get(
+            f"/v1/members/{rider.address}/trips", headers=_own(world, rider)
+        ).json()["trips"]
         return next((t for t in mine if t["tripId"] == report["tripId"] and t["endedAt"]), None)
 
     wait_until(listed, timeout=15)

@@ -18,6 +18,7 @@ from tests.api_helpers import (  # noqa: F401
     world,
 )
 from tests.oracle_helpers import wait_until
+from tests.siwe_helpers import bearer
 
 # Distinct free Tuesday half-hours of slot A for each booking test.
 _HOURS = itertools.count(0)
@@ -112,10 +113,13 @@ def test_resident_books_through_the_relay(world: World):
     assert receipt["from"] == world.api.relayer
     assert world.api.metric("citypass_api_relays_total", 'outcome="relayed"') == relays_before + 1
     # The follower indexes it: the resident's leases show the booking.
+    own = bearer(world.api.url, world.chain.chain_id, resident, scope="resident")
     wait_until(
         lambda: any(
             lease["leaseId"] == result["leaseId"]
-            for lease in world.api.get(f"/v1/members/{resident.address}/leases").json()["leases"]
+            for lease in world.api.get(
+                f"/v1/members/{resident.address}/leases", headers=own
+            ).json()["leases"]
         ),
         timeout=10,
     )

@@ -10,6 +10,7 @@ import time
 from api.ledger import CLOCK_CACHE_SECONDS
 from tests.api_helpers import World, relay_signed, sqlite_clock_moving_world
 from tests.oracle_helpers import wait_until
+from tests.siwe_helpers import resident_bearer
 
 # This module moves the ledger clock: it gets a world of its own (see clock_moving_world).
 world = sqlite_clock_moving_world
@@ -40,8 +41,15 @@ def _status_on_chain(world: World, lease_id: int) -> str:
     return LEASE_STATUS[lease[2]]
 
 
+def _own(world: World, resident) -> dict[str, str]:
+    """The resident's own wallet session: her records need it."""
+    return resident_bearer(world.api.url, world.chain.chain_id, resident)
+
+
 def _listed_status(world: World, resident, lease_id: int) -> str | None:
-    leases = world.api.get(f"/v1/members/{resident.address}/leases").json()["leases"]
+    leases = world.api.get(
+        f"/v1/members/{resident.address}/leases", headers=_own(world, resident)
+    ).json()["leases"]
     return next((lease["status"] for lease in leases if lease["leaseId"] == lease_id), None)
 
 
@@ -59,7 +67,9 @@ def test_resident_cancels_a_booking_through_the_relay(world: World):
     balance = world.chain.contract("credit").functions.balanceOf(resident.address).call()
     assert balance == 100_000
     wait_until(lambda: _listed_status(world, resident, lease_id) == "CANCELLED", timeout=15)
-    history = world.api.get(f"/v1/members/{resident.address}/balance").json()
+    history = world.api.get(
+        f"/v1/members/{resident.address}/balance", headers=_own(world, resident)
+    ).json()
     assert history["balance"] == balance
 
 

@@ -14,10 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_defunct
 from web3.logs import DISCARD
 
-from api.siwe.message import SiweMessage, render_message
 from citypass.chain.deploy_mobility import PLATFORM_FEE_BPS, TRIP_TIMEOUT_SECONDS, VALET_FEE
 from citypass.protocol.contracts import MAX_LEASE_UNITS
 from citypass.protocol.roles import ROLES
@@ -25,6 +23,7 @@ from citypass.protocol.trip_reports import sign_trip_end
 from tests.api_helpers import World, clock_moving_world, relay_signed
 from tests.indexer_helpers import EVERY_DAY, PERSONAL, Window
 from tests.oracle_helpers import wait_until
+from tests.siwe_helpers import bearer, personal_sign, resident_bearer, sign_in, siwe_message
 
 # This module moves the ledger clock: it gets a world of its own (see clock_moving_world).
 world = clock_moving_world
@@ -44,38 +43,21 @@ def _error(reply, status: int) -> dict:
     return body["error"]
 
 
-def _domain(world: World) -> str:
-    return world.api.url.removeprefix("http://")
-
-
 def _message(world: World, account, nonce: str | None = None, **changes) -> str:
-    now = datetime.now(UTC).replace(microsecond=0)
-    fields = {
-        "domain": _domain(world), "address": account.address,
-        "uri": f"{world.api.url}/v1/auth/siwe", "version": "1", "chain_id": world.chain.chain_id,
-        "nonce": nonce or world.api.post("/v1/auth/nonce").json()["nonce"], "issued_at": now,
-        "statement": "Sign in to CityPass staff tools.",
-        "expiration_time": now + timedelta(minutes=10),
-    }  # fmt: skip
-    fields.update(changes)
-    return render_message(SiweMessage(**fields))
-
-
-def _sign(account, text: str) -> str:
-    return "0x" + Account.sign_message(encode_defunct(text=text), account.key).signature.hex()
+    return siwe_message(world.api.url, world.chain.chain_id, account, nonce, **changes)
 
 
 def _sign_in(world: World, account, **changes):
-    text = _message(world, account, **changes)
-    return world.api.post(
-        "/v1/auth/siwe", json={"message": text, "signature": _sign(account, text)}
-    )
+    return sign_in(world.api.url, world.chain.chain_id, account, **changes)
 
 
 def _token(world: World, account, **changes) -> dict[str, str]:
-    reply = _sign_in(world, account, **changes)
-    assert reply.status_code == 200, reply.text
-    return {"Authorization": f"Bearer {reply.json()['token']}"}
+    return bearer(world.api.url, world.chain.chain_id, account, **changes)
+
+
+def _own(world: World, account) -> dict[str, str]:
+    """A resident's own wallet session: what reads of its own records need."""
+    return resident_bearer(world.api.url, world.chain.chain_id, account)
 
 
 def _relay(world: World, account, to: str, data: str) -> dict:
@@ -143,7 +125,10 @@ def staff(world: World) -> dict:
 def test_nonce_is_fresh_and_names_domain_and_chain(world: World):
     first, second = world.api.get("/v1/auth/nonce").json(), world.api.post("/v1/auth/nonce").json()
     assert first["nonce"] != second["nonce"] and len(first["nonce"]) >= 8
-    assert (first["domain"], first["chainId"]) == (_domain(world), world.chain.chain_id)
+    assert (first["domain"], first["chainId"]) == (
+        world.api.url.removeprefix("http://"),
+        world.chain.chain_id,
+    )
     assert first["expiresAt"] > time.time()
 
 
@@ -180,16 +165,16 @@ def test_sign_in_refuses_a_reused_nonce_a_bad_signature_and_a_malformed_message(
     inspector, other = staff["inspector"], Account.create()
     text = _message(world, inspector)
     forged = world.api.post(
-        "/v1/auth/siwe", json={"message": text, "signature": _sign(other, text)}
+        "/v1/auth/siwe", json={"message": text, "signature": personal_sign(other, text)}
     )
     assert _error(forged, 401)["code"] == "siwe_bad_signature"
     # The forged attempt did not burn the nonce: the real signature still signs in, once.
-    body = {"message": text, "signature": _sign(inspector, text)}
+    body = {"message": text, "signature": personal_sign(inspector, text)}
     assert world.api.post("/v1/auth/siwe", json=body).status_code == 200
     assert _error(world.api.post("/v1/auth/siwe", json=body), 409)["code"] == "siwe_nonce_used"
     broken = text.replace("Version: 1", "Version: one")
     reply = world.api.post(
-        "/v1/auth/siwe", json={"message": broken, "signature": _sign(inspector, broken)}
+        "/v1/auth/siwe", json={"message": broken, "signature": personal_sign(inspector, broken)}
     )
     error = _error(reply, 422)
     assert error["code"] == "siwe_malformed" and "Version" in error["message"]
@@ -244,7 +229,7 @@ def test_session_ends_at_the_message_expiration_time(world: World, staff: dict):
 
 def test_concurrent_sign_ins_with_one_nonce_exactly_one_wins(world: World, staff: dict):
     text = _message(world, staff["inspector"])
-    body = {"message": text, "signature": _sign(staff["inspector"], text)}
+    body = {"message": text, "signature": personal_sign(staff["inspector"], text)}
     racers = 4
     start = threading.Barrier(racers)
 
@@ -260,7 +245,7 @@ def test_concurrent_sign_ins_with_one_nonce_exactly_one_wins(world: World, staff
 
 def test_session_and_used_nonce_survive_an_api_restart(world: World, staff: dict):
     text = _message(world, staff["inspector"])
-    body = {"message": text, "signature": _sign(staff["inspector"], text)}
+    body = {"message": text, "signature": personal_sign(staff["inspector"], text)}
     signed_in = world.api.post("/v1/auth/siwe", json=body)
     assert signed_in.status_code == 200, signed_in.text
     headers = {"Authorization": f"Bearer {signed_in.json()['token']}"}
@@ -398,7 +383,7 @@ def test_city_policy_is_read_from_chain(world: World):
 
 def test_owner_slots_show_windows_blackouts_and_price_history(world: World):
     s = world.scenario
-    reply = world.api.get(f"/v1/owners/{s.owner.address}/slots")
+    reply = world.api.get(f"/v1/owners/{s.owner.address}/slots", headers=_own(world, s.owner))
     assert reply.status_code == 200, reply.text
     slots = {x["slotId"]: x for x in reply.json()["slots"]}
     assert set(s.slots.values()) <= set(slots)
@@ -407,13 +392,21 @@ def test_owner_slots_show_windows_blackouts_and_price_history(world: World):
     assert [p["pricePerUnit"] for p in c["priceHistory"]][-1] == 1000 == c["pricePerUnit"]
     assert c["windows"] == [{"daysMask": 0b0011111, "startUnit": 18, "endUnit": 36}]
     assert e["active"] is False
-    assert world.api.get(f"/v1/owners/{Account.create().address}/slots").json()["slots"] == []
+    nobody = Account.create()
+    assert (
+        world.api.get(f"/v1/owners/{nobody.address}/slots", headers=_own(world, nobody)).json()[
+            "slots"
+        ]
+        == []
+    )
     assert _error(world.api.get("/v1/owners/0x1234/slots"), 422)["code"] == "validation"
 
 
 def test_owner_earnings_reconcile_with_revenue_split(world: World):
     s = world.scenario
-    earnings = world.api.get(f"/v1/owners/{s.owner.address}/earnings").json()
+    earnings = world.api.get(
+        f"/v1/owners/{s.owner.address}/earnings", headers=_own(world, s.owner)
+    ).json()
     split = world.chain.contract("split")
     events = split.events.RevenueAllocated().get_logs(
         from_block=0, argument_filters={"owner": s.owner.address}
@@ -443,7 +436,9 @@ def test_owner_changes_a_price_through_the_relayer(world: World):
         e["event"] == "TermsSet" or e["event"].startswith("Terms") for e in relayed["events"]
     )
     _indexed(world, relayed["blockNumber"])
-    mine = world.api.get(f"/v1/owners/{owner.address}/slots").json()["slots"]
+    mine = world.api.get(f"/v1/owners/{owner.address}/slots", headers=_own(world, owner)).json()[
+        "slots"
+    ]
     assert [(x["slotId"], x["pricePerUnit"], x["overagePer10Min"]) for x in mine] == [
         (slot, 700, 250)
     ]
@@ -468,13 +463,16 @@ def test_operators_list_kind_and_plan_in_force(world: World, staff: dict):
 
 def test_rider_trip_through_forwarder_settles_into_operator_statements(world: World, staff: dict):
     chain, rider, operator = world.chain, staff["rider"], staff["operator"]
+    rider_session = _own(world, rider)
     trips = chain.contract("trips")
     deposit = SCOOTER_PLAN[3]
     data = trips.encode_abi("startTrip", args=[staff["asset"], staff["plan"], deposit])
     relayed = _relay(world, rider, chain.system.trips.address, data)
     trip_id = next(e["args"]["tripId"] for e in relayed["events"] if e["event"] == "TripStarted")
     _indexed(world, relayed["blockNumber"])
-    listed = world.api.get(f"/v1/members/{rider.address}/trips").json()["trips"]
+    listed = world.api.get(f"/v1/members/{rider.address}/trips", headers=rider_session).json()[
+        "trips"
+    ]
     assert [(t["tripId"], t["status"], t["operator"]) for t in listed] == [
         (trip_id, "OPEN", operator.address)
     ]
@@ -494,7 +492,7 @@ def test_rider_trip_through_forwarder_settles_into_operator_statements(world: Wo
     fare, refund = SCOOTER_PLAN[0] + 10 * SCOOTER_PLAN[1], ended_log["riderRefund"]
     assert (ended_log["fare"], refund) == (fare, deposit - fare) and refund > 0
     _indexed(world, end["blockNumber"])
-    mine = world.api.get(f"/v1/members/{rider.address}/trips").json()
+    mine = world.api.get(f"/v1/members/{rider.address}/trips", headers=rider_session).json()
     trip = mine["trips"][0]
     booked_day = trip["bookedDay"]
     assert (trip["tripId"], trip["status"], trip["fare"], trip["distanceM"]) == (
@@ -524,9 +522,9 @@ def test_rider_trip_through_forwarder_settles_into_operator_statements(world: Wo
     assert (released["legs"], released["gross"]) == (1, fare)
     assert released["operatorShare"] + released["villageShare"] + released["platformFee"] == fare
     _indexed(world, release["blockNumber"])
-    trip = world.api.get(f"/v1/members/{rider.address}/trips", params={"status": "SETTLED"}).json()[
-        "trips"
-    ][0]
+    trip = world.api.get(
+        f"/v1/members/{rider.address}/trips", params={"status": "SETTLED"}, headers=rider_session
+    ).json()["trips"][0]
     assert (trip["tripId"], trip["fare"], trip["bookedDay"]) == (trip_id, fare, booked_day)
     statements = world.api.get("/v1/operator/statements", headers=headers)
     assert statements.status_code == 200, statements.text
@@ -541,7 +539,7 @@ def test_rider_trip_through_forwarder_settles_into_operator_statements(world: Wo
     assert claimable == claimable_before + released["operatorShare"] == statements["claimable"]
     own = world.api.get("/v1/operator/trips", headers=headers).json()["trips"]
     assert [t["tripId"] for t in own] == [trip_id]
-    journeys = world.api.get(f"/v1/members/{rider.address}/journeys").json()
+    journeys = world.api.get(f"/v1/members/{rider.address}/journeys", headers=rider_session).json()
     assert journeys["journeys"] == []
 
     # The rider takes the unused deposit out, gasless.
@@ -551,12 +549,13 @@ def test_rider_trip_through_forwarder_settles_into_operator_statements(world: Wo
         refund
     ]
     _indexed(world, relayed["blockNumber"])
-    mine = world.api.get(f"/v1/members/{rider.address}/trips").json()
+    mine = world.api.get(f"/v1/members/{rider.address}/trips", headers=rider_session).json()
     assert mine["depositBalance"] == 0 == trips.functions.depositBalanceOf(rider.address).call()
 
 
 def test_rider_requests_valet_through_forwarder(world: World, staff: dict):
     chain, rider = world.chain, staff["rider"]
+    rider_session = _own(world, rider)
     owner = chain.new_member()
     slot = chain.contract("slots").functions.slotCount().call() + 1
     chain.system.slots.registerSlot(
@@ -573,15 +572,35 @@ def test_rider_requests_valet_through_forwarder(world: World, staff: dict):
         e["args"]["requestId"] for e in relayed["events"] if e["event"] == "ValetRequested"
     )
     _indexed(world, relayed["blockNumber"])
-    listed = world.api.get("/v1/valet/requests", params={"lot": VALET_LOT}).json()["requests"]
+    listed = world.api.get(
+        "/v1/valet/requests", params={"lot": VALET_LOT}, headers=rider_session
+    ).json()["requests"]
     assert [(r["requestId"], r["rider"], r["status"], r["fee"]) for r in listed] == [
         (request_id, rider.address, "REQUESTED", VALET_FEE)
     ]
     assert listed[0]["parkingPrice"] == 2 * 600
+    # Riders' requests are theirs: another wallet sees none of them, staff see them all, and
+    # without a session the list is refused.
+    stranger = _own(world, Account.create())
+    lot = {"lot": VALET_LOT}
     assert (
-        world.api.get("/v1/valet/requests", params={"lot": VALET_LOT + 1}).json()["requests"] == []
+        world.api.get("/v1/valet/requests", params=lot, headers=stranger).json()["requests"] == []
+    )
+    inspector = _token(world, staff["inspector"])
+    seen = world.api.get("/v1/valet/requests", params=lot, headers=inspector).json()["requests"]
+    assert [r["requestId"] for r in seen] == [request_id]
+    refused = _error(world.api.get("/v1/valet/requests", params=lot), 401)
+    assert refused["code"] == "session_missing" and "scope" in refused["message"]
+    assert (
+        world.api.get(
+            "/v1/valet/requests", params={"lot": VALET_LOT + 1}, headers=rider_session
+        ).json()["requests"]
+        == []
     )
     assert (
-        _error(world.api.get("/v1/valet/requests", params={"status": "LOST"}), 422)["code"]
+        _error(
+            world.api.get("/v1/valet/requests", params={"status": "LOST"}, headers=rider_session),
+            422,
+        )["code"]
         == "validation"
     )

@@ -148,8 +148,10 @@ def test_slot_page_shows_leases_incidents_and_terms(explorer_world):
 
 
 def test_address_page_shows_balance_roles_and_transactions(explorer_world):
-    worker = explorer_world.valet["worker"]
-    reply = explorer_world.get(f"/explorer/address/{worker.lower()}")
+    worker = explorer_world.valet["worker"]  # a person: her page is for an auditor's session
+    reply = explorer_world.get(
+        f"/explorer/address/{worker.lower()}", cookies=explorer_world.signed_in()
+    )
     assert reply.status_code == 200
     credit = explorer_world.chain.contract("credit")
     assert by_id(reply, "balance") == won(credit.functions.balanceOf(worker).call())

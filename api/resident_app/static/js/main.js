@@ -8,7 +8,8 @@ import { initSpaces, rerenderSpaces } from "./spaces.js";
 import { rerenderTopUp } from "./topup.js";
 import { state } from "./state.js";
 import { $, duration, guarded, say, showIso } from "./ui.js";
-import { discover, Wallet } from "./wallet.js";
+import { signInWithEthereum } from "./siwe.js";
+import { connectFirst } from "./wallet.js";
 
 const CLOCK_EVERY_MS = 5000;
 const watched = new WeakSet(); // providers whose account changes the app follows
@@ -36,16 +37,13 @@ function renderClock() {
 }
 
 async function connect() {
-  const found = await discover();
-  if (found.length === 0) {
+  state.network = state.network || (await api("GET", "/v1/network"));
+  const wallet = await connectFirst(state.network);
+  if (!wallet) {
     say(t("noWallet"), "error");
     return;
   }
-  const { info, provider } = found[0];
-  const wallet = new Wallet(provider, info);
-  await wallet.connect();
-  state.network = state.network || (await api("GET", "/v1/network"));
-  await wallet.ensureChain(state.network);
+  const provider = wallet.provider;
   state.wallet = wallet;
   // Another account chosen in the wallet: connect it (its own session, its own records).
   if (typeof provider.on === "function" && !watched.has(provider)) {
@@ -59,30 +57,13 @@ async function connect() {
   if (session()) await refreshAll();
 }
 
-// The EIP-4361 message exactly as api/siwe/message.py parses it: the domain and chain id the
-// nonce answer names, this page's origin as the URI, Issued At now.
-function siweMessage(address, nonce) {
-  return [
-    `${nonce.domain} wants you to sign in with your Ethereum account:`,
-    address,
-    "",
-    STATEMENT,
-    "",
-    `URI: ${location.origin}`,
-    "Version: 1",
-    `Chain ID: ${nonce.chainId}`,
-    `Nonce: ${nonce.nonce}`,
-    `Issued At: ${new Date().toISOString()}`,
-  ].join("\n");
-}
-
 async function signIn() {
-  const wallet = state.wallet;
-  const nonce = await api("GET", "/v1/auth/nonce");
-  const message = siweMessage(wallet.address, nonce);
-  say(t("signInWallet"));
-  const signature = await wallet.signText(message);
-  const signed = await api("POST", "/v1/auth/siwe", { body: { message, signature, scope: "resident" } });
+  const call = (method, path, body) => api(method, path, body === undefined ? {} : { body });
+  const signed = await signInWithEthereum(state.wallet, call, {
+    scope: "resident",
+    statement: STATEMENT,
+    onSigning: () => say(t("signInWallet")),
+  });
   saveSession({ token: signed.token, address: signed.address, expiresAt: signed.expiresAt });
   say("");
   renderWallet();

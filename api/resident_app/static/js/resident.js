@@ -64,7 +64,7 @@ async function apply(event) {
 
 export async function refreshBalance() {
   const address = state.wallet.address;
-  const answer = await api("GET", `/v1/members/${address}/balance`);
+  const answer = await api("GET", `/v1/members/${address}/balance`, { auth: true });
   $("#balance").textContent = t("balanceValue", { amount: credits(answer.balance) });
   $("#balance").dataset.balance = answer.balance;
   const list = $("#history");
@@ -82,7 +82,7 @@ export async function refreshBalance() {
 // ----------------------------------------------------------------------------------- leases
 
 export async function refreshLeases() {
-  const answer = await api("GET", `/v1/members/${state.wallet.address}/leases`);
+  const answer = await api("GET", `/v1/members/${state.wallet.address}/leases`, { auth: true });
   renderLeases(answer.leases);
   return answer.leases;
 }

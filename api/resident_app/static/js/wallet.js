@@ -82,3 +82,14 @@ export class Wallet {
     return this.request("eth_signTypedData_v4", [this.address, JSON.stringify(typed)]);
   }
 }
+
+// The first wallet discovered, connected and moved to the ledger's chain (`network` is
+// GET /v1/network); null when the browser has none.
+export async function connectFirst(network) {
+  const found = await discover();
+  if (found.length === 0) return null;
+  const wallet = new Wallet(found[0].provider, found[0].info);
+  await wallet.connect();
+  await wallet.ensureChain(network);
+  return wallet;
+}

@@ -1,0 +1,75 @@
+"""Who may read a person's records (DESIGN §6, docs/privacy.md "Who can read what"): a resident's
+leases, trips, journeys, balance and credit history, valet requests, and a person's earnings are
+readable by that resident's own SIWE session and by the staff whose work needs individual
+records (RECORD_READERS). Organisations' records (an operator's earnings, a lot's slots) stay
+public. One home for the rule, so the API's routers and the explorer's pages apply the same one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+from sqlalchemy.orm import Session
+
+from api.address_book.facts import facts_of
+from api.deps import SessionDep
+from api.errors import PermissionDenied
+from api.schemas.common import Address
+from api.siwe.deps import SessionTokenDep, SiweDep
+from api.siwe.service import SiweService
+from api.siwe.store import StaffSession
+
+# Staff roles that see individual records: the auditor (checks the books), the inspector
+# (reviews incidents on a slot and its lease) and the city's administrator (oversight).
+RECORD_READERS = ("AUDITOR", "INSPECTOR", "CITY_ADMIN")
+NEEDS = (
+    "the resident's own wallet session (POST /v1/auth/siwe signed by that address, "
+    '"scope": "resident") or a staff session of ' + ", ".join(RECORD_READERS)
+)
+
+AddressPath = Annotated[Address, Path(description="the member's 0x address")]
+
+
+def reads_records(siwe: SiweService, address: str) -> bool:
+    """Whether `address` holds, now, a staff role that sees persons' individual records."""
+    return any(siwe.roles.has(role, address) for role in RECORD_READERS)
+
+
+def check_reader(siwe: SiweService, session: StaffSession, address: str) -> StaffSession:
+    """The session when it is `address`'s own or a record reader's; 403 saying who may."""
+    if session.address == address or reads_records(siwe, session.address):
+        return session
+    raise PermissionDenied(
+        f"{session.address} may not read {address}'s records: a resident's leases, trips, "
+        f"balance and history are for {NEEDS}",
+        code="not_your_records",
+    )
+
+
+def records_reader(
+    siwe: SiweDep, credentials: SessionTokenDep, address: AddressPath
+) -> StaffSession:
+    """A route's dependency: 401 without a session, 403 with someone else's (not staff)."""
+    session = siwe.session(credentials.credentials if credentials else None, needs=NEEDS)
+    return check_reader(siwe, session, address)
+
+
+def is_organisation(session: Session, address: str) -> bool:
+    """What the read model's on-chain facts say (api/address_book/facts.py): an organisation's
+    records are public; anyone else's (a person, or an address with no facts) are not."""
+    return facts_of(session, [address])[address].organisation
+
+
+def person_records_reader(
+    siwe: SiweDep, credentials: SessionTokenDep, session: SessionDep, address: AddressPath
+) -> StaffSession | None:
+    """For records of an address that may be an organisation (an owner's slots and earnings):
+    None (public) for an organisation, else as records_reader."""
+    if is_organisation(session, address):
+        return None
+    return records_reader(siwe, credentials, address)
+
+
+RecordsReaderDep = Annotated[StaffSession, Depends(records_reader)]
+PersonRecordsReaderDep = Annotated[StaffSession | None, Depends(person_records_reader)]
