@@ -1,9 +1,8 @@
 """The ledger node: permission gateway, sequencer and journal around a private anvil engine.
 
-Here: accepting transactions (journal first, then the engine), sealing blocks, and the disk
-alarm around both. Apart: the admission checks (admission.py), recovery (recovery.py), engine
-supervision (supervisor.py), snapshots (snapshots.py), keeping the permission gate
-current (gate_follower.py) and the journal's JSON views (journal_views.py).
+Here: accepting transactions (journal first, then the engine), sealing blocks, and the disk alarm
+around both. Apart: admission checks (admission.py), recovery (recovery.py), engine supervision
+(supervisor.py), snapshots, the permission gate (gate_follower.py), journal views (journal_views.py).
 """
 
 from __future__ import annotations
@@ -140,12 +139,7 @@ class LedgerNode:
         )
         recovered = await recover(parts, progress)
         head = recovered.head
-        self.journal_check = {
-            "checkedAt": int(time.time()),
-            "head": head.number if head else 0,
-            "replayedFrom": recovered.replayed_from,
-            "result": "ok",  # recovery refuses to start on any mismatch
-        }
+        self.journal_check = recovered.journal_check()
         if head is not None:
             self.last_timestamp = head.timestamp
             self.head_number = head.number
@@ -496,10 +490,7 @@ class LedgerNode:
             "accessContract": self.gate.access_address,
             "blockPeriod": self.config.block_period,
             "uptimeSeconds": round(time.time() - self.started_at, 1),
-            # What the last start (or engine restore) checked of the journal: its head marker
-            # and snapshots, then every block after `replayedFrom` re-executed with its hash,
-            # parent link and seal checked up to `head`.
-            "journalCheck": self.journal_check,
+            "journalCheck": self.journal_check,  # what the last start checked (recovery.py)
         }
 
     def seal_of(self, number: int) -> dict[str, Any] | None:
