@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Query
 
+from api.errors import ValidationFailed
 from citypass.core.timeunits import day_number
 
 Days = Annotated[
@@ -23,5 +24,17 @@ Day = Annotated[
 ]
 
 
+# The days a figure can speak of: the pilot's year on (the first day any ledger here could hold)
+# until far ahead; a day outside gets a 422, not a contract call with a nonsense day.
+FIRST_DAY, LAST_DAY = date(2019, 1, 1), date(2099, 12, 31)
+
+
 def day_or_latest(day: date | None) -> int | None:
-    return None if day is None else day_number(day)
+    if day is None:
+        return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed(
+            f"day {day.isoformat()} is out of range: use {FIRST_DAY.isoformat()} … "
+            f"{LAST_DAY.isoformat()} (YYYY-MM-DD, a KST day)"
+        )
+    return day_number(day)

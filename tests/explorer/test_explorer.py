@@ -350,6 +350,14 @@ def test_kpis_reject_a_bad_day_count(explorer_world):
     assert reply.status_code == 422 and "days" in reply.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("day", ["0", "1900-01-01", "2200-01-01", "yesterday"])
+def test_kpis_and_the_dashboard_refuse_a_day_out_of_range(explorer_world, day):
+    reply = explorer_world.get("/v1/kpis", params={"day": day})
+    assert reply.status_code == 422 and "day" in reply.json()["error"]["message"], reply.text
+    page = explorer_world.get("/dashboard", params={"day": day})
+    assert page.status_code == 422 and "day" in by_id(page, "error-message")
+
+
 def test_dashboard_draws_the_kpis_with_their_numbers(explorer_world):
     k = explorer_world.get("/v1/kpis").json()
     reply = explorer_world.get("/dashboard")
