@@ -157,7 +157,7 @@ class NodeProcess:
     def _answers_as(self, authority: str) -> bool:
         try:
             reply = requests.post(
-                self.url,
+                self.base_url,  # ledger_status is keyless: the answer does not hang on a token
                 json={"jsonrpc": "2.0", "id": 1, "method": "ledger_status", "params": []},
                 timeout=2,
             )
