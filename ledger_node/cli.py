@@ -17,6 +17,7 @@ import requests
 from citypass.core import jsonlogs
 from citypass.core.cli import file_option, log_level_option, shown_option
 from citypass.core.files import write_json_atomically
+from ledger_node.cli_common import Abort, data_dir_option, password_file_option
 from ledger_node.config import (
     DEFAULT_CHAIN_ID,
     DEFAULT_GAS_LIMIT,
@@ -26,7 +27,6 @@ from ledger_node.config import (
     load_config,
     save_config,
 )
-from ledger_node.cli_common import Abort, data_dir_option, password_file_option
 from ledger_node.disk_guard import DEFAULT_MIN_FREE_MB, MAX_MIN_FREE_MB, MB
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
@@ -37,6 +37,7 @@ from ledger_node.token_keys import create_key_pair, rpc_authenticator
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
+
 
 def _run(coroutine: Any) -> Any:
     try:

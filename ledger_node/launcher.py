@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 from citypass.core.net import free_port
+from citypass.core.rpc_url import with_token
 from ledger_node.rpc_tokens import audience_for, issue
 from ledger_node.token_keys import issuer_key_path, load_issuer_key
 
@@ -82,7 +83,7 @@ class NodeProcess:
 
     def url_with(self, token: str) -> str:
         """The JSON-RPC URL carrying `token` in its path (none: the keyless URL)."""
-        return f"{self.base_url}/t/{token}" if token else self.base_url
+        return with_token(self.base_url, token)
 
     def mint(
         self, subject: str, permissions: list[str], lifetime: int = LAUNCHER_TOKEN_SECONDS

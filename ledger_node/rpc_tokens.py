@@ -128,18 +128,25 @@ def verify(token: str, public_key: ECC.EccKey, audience: str, now: float | None 
     expired, or for another audience. The signature is checked before any claim is believed."""
     parts = token.split(".")
     if len(token) > MAX_TOKEN_CHARS or len(parts) != 3:
-        raise TokenRefused("malformed", "the token is not a JWT (three base64url parts joined by .)")
+        raise TokenRefused(
+            "malformed", "the token is not a JWT (three base64url parts joined by .)"
+        )
     try:
         header = json.loads(_unb64(parts[0]))
         payload = json.loads(_unb64(parts[1]))
         signature = _unb64(parts[2])
     except (ValueError, binascii.Error) as exc:
-        raise TokenRefused("malformed", "the token is not a JWT: a part is not base64url JSON") from exc
+        raise TokenRefused(
+            "malformed", "the token is not a JWT: a part is not base64url JSON"
+        ) from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise TokenRefused("malformed", "the token is not a JWT: its header and claims must be objects")
+        raise TokenRefused(
+            "malformed", "the token is not a JWT: its header and claims must be objects"
+        )
     if header.get("alg") != ALGORITHM:
         raise TokenRefused(
-            "forged", f"the token is signed with {header.get('alg')!r}; this node accepts {ALGORITHM} only"
+            "forged",
+            f"the token is signed with {header.get('alg')!r}; this node accepts {ALGORITHM} only",
         )
     digest = SHA256.new(f"{parts[0]}.{parts[1]}".encode())
     try:
@@ -172,6 +179,7 @@ def _claims(payload: dict[str, Any], audience: str, now: float) -> Claims:
         raise TokenRefused("malformed", "the token has no sub claim (who holds it)")
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
         raise TokenRefused(
-            "malformed", 'the token\'s permissions claim must be a list like ["eth:*", "net:version"]'
+            "malformed",
+            'the token\'s permissions claim must be a list like ["eth:*", "net:version"]',
         )
     return Claims(subject, audience, expires, tuple(permissions))

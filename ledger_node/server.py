@@ -12,6 +12,7 @@ import ujson
 from aiohttp import WSMsgType, web
 
 from citypass.core import http_errors
+from citypass.core.rpc_url import TOKEN_PREFIX
 from ledger_node import rpc_params
 from ledger_node.errors import (
     INTERNAL_ERROR,
@@ -474,7 +475,7 @@ json_errors = http_errors.json_errors(_http_error, _internal_error, log)
 def build_app(gateway: RpcGateway) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     app.router.add_route("*", "/", gateway.http)
-    app.router.add_route("*", "/t/{token}", gateway.http)
+    app.router.add_route("*", TOKEN_PREFIX + "{token}", gateway.http)
     app.router.add_get("/health", lambda request: health(gateway, request))
     app.router.add_get("/metrics", metrics_handler(gateway))
 

@@ -30,12 +30,16 @@ def parse_lifetime(text: str) -> int:
     if not found or seconds <= 0:
         raise ValueError(f"--expires {text!r}: write a lifetime like 90d, 12h, 30m or 3600s")
     if seconds > MAX_LIFETIME_DAYS * 86400:
-        raise ValueError(f"--expires {text!r} is over {MAX_LIFETIME_DAYS} days: issue a new token instead")
+        raise ValueError(
+            f"--expires {text!r} is over {MAX_LIFETIME_DAYS} days: issue a new token instead"
+        )
     return seconds
 
 
 @click.command(short_help="Issue a JSON-RPC access token (an ES256 JWT) for a service.")
-@click.option("--subject", required=True, help="Who holds it: api, indexer, oracle-1, auditor-city…")
+@click.option(
+    "--subject", required=True, help="Who holds it: api, indexer, oracle-1, auditor-city…"
+)
 @click.option(
     "--permissions",
     required=True,
@@ -84,7 +88,9 @@ def token(
     except ValueError as exc:
         raise Abort(f"--permissions: {exc}") from exc
     if key is None and data_dir is None:
-        raise Abort("give --key FILE (the issuer's key) or --data-dir DIR (a node's data directory)")
+        raise Abort(
+            "give --key FILE (the issuer's key) or --data-dir DIR (a node's data directory)"
+        )
     try:
         if chain_id is None:
             if data_dir is None:

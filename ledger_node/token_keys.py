@@ -50,7 +50,9 @@ def load_issuer_key(path: Path, password: str) -> ECC.EccKey:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise KeystoreError(f"cannot read the token issuer key {path}: {exc.strerror or exc}") from exc
+        raise KeystoreError(
+            f"cannot read the token issuer key {path}: {exc.strerror or exc}"
+        ) from exc
     try:
         key = ECC.import_key(text, passphrase=password)
     except (ValueError, IndexError, TypeError) as exc:
@@ -67,7 +69,9 @@ def load_public_key(path: Path) -> ECC.EccKey:
     try:
         key = ECC.import_key(path.read_text())
     except OSError as exc:
-        raise KeystoreError(f"cannot read the token public key {path}: {exc.strerror or exc}") from exc
+        raise KeystoreError(
+            f"cannot read the token public key {path}: {exc.strerror or exc}"
+        ) from exc
     except (ValueError, IndexError, TypeError) as exc:
         raise KeystoreError(f"{path} is not a PEM public key (-----BEGIN PUBLIC KEY-----)") from exc
     if key.has_private():

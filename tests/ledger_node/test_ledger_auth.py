@@ -228,9 +228,7 @@ def test_a_token_never_gives_less_than_no_token(world):
 
 def test_two_different_tokens_and_a_bad_authorization_header_are_refused(world):
     node = world["node"]
-    error = refusal(
-        post(node.url, "eth_chainId", [], {"Authorization": f"Bearer {token(world)}x"})
-    )
+    error = refusal(post(node.url, "eth_chainId", [], {"Authorization": f"Bearer {token(world)}x"}))
     assert "two different tokens" in error["message"]
     error = refusal(post(node.base_url, "eth_chainId", [], {"Authorization": "Basic abc"}))
     assert 'must read "Bearer <token>"' in error["message"]
@@ -297,9 +295,7 @@ def test_ledger_node_token_bad_flags_get_one_error_line(world, tmp_path, args, n
         base, args = [], []
     for flag, value in zip(args[::2], args[1::2], strict=True):
         flags[flag] = value
-    line = error_line(
-        run_ledger_node("token", *base, *[x for pair in flags.items() for x in pair])
-    )
+    line = error_line(run_ledger_node("token", *base, *[x for pair in flags.items() for x in pair]))
     assert names in line, line
 
 
@@ -312,8 +308,10 @@ def test_the_wrong_password_and_token_key_are_one_error_line(world, tmp_path):
     assert "cannot open the token issuer key" in error_line(wrong)
     made = run_ledger_node("token-key", "--out", tmp_path / "issuer")
     assert made.returncode == 0, made.stderr
-    assert (tmp_path / "issuer" / "rpc-token-public.pem").read_text().startswith(
-        "-----BEGIN PUBLIC KEY-----"
+    assert (
+        (tmp_path / "issuer" / "rpc-token-public.pem")
+        .read_text()
+        .startswith("-----BEGIN PUBLIC KEY-----")
     )
     again = run_ledger_node("token-key", "--out", tmp_path / "issuer")
     assert "already exists" in error_line(again)
@@ -328,8 +326,9 @@ def test_a_node_without_a_public_key_serves_only_the_wallet_methods(world, tmp_p
         issuer_key_path(node.data_dir).with_name("rpc-token-public.pem").unlink()
         node = restart(node)
         error = refusal(post(node.base_url, "eth_getLogs", [{}]))
-        assert "this node has no token public key (ledger-node start --jwt-public-key)" in (
-            error["message"]
+        assert (
+            "this node has no token public key (ledger-node start --jwt-public-key)"
+            in (error["message"])
         )
         assert error["data"]["reason"] == "no_key"
         assert refusal(post(node.url, "eth_chainId", []))["data"]["reason"] == "no_key"
