@@ -33,6 +33,17 @@ KEYLESS_METHODS = frozenset(
 HEADER_ONLY_METHODS = frozenset({"eth_getBlockByNumber", "eth_getBlockByHash"})
 EMPTY_BLOOM = "0x" + "00" * 256
 HOW_TO_SEND = "send it as Authorization: Bearer <token> or in the URL path /t/<token>"
+_READ_ALL = ["eth:*", "net:*", "web3:*"]
+# What each service's token grants (docs/ledger-node.md, ## Who may read what; the demo issues
+# these): the API and its read model follow every block, log and seal; an oracle and the
+# operators' scripts read contracts and send; auditors read everything the node serves.
+SERVICE_PERMISSIONS: dict[str, list[str]] = {
+    "api": [*_READ_ALL, "ledger:*"],
+    "indexer": [*_READ_ALL, "ledger:*"],
+    "oracle": _READ_ALL,
+    "operators": _READ_ALL,
+    "auditor": [*_READ_ALL, "ledger:*", "ots:*", "debug:*", "trace:*"],
+}
 
 
 @dataclass(frozen=True)
