@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -274,7 +275,8 @@ class RpcGateway:
         client = request.remote or ""
         # Verified once at the upgrade; the expiry is checked again on every message.
         access = self.auth.access(request)
-        subscriptions = Subscriptions(outbox, self.ws)
+        expires = access.claims.expires if access.claims else None
+        subscriptions = Subscriptions(outbox, self.ws, expires)
         try:
             await socket.prepare(request)
             self.node.add_listener(subscriptions.on_block)
@@ -332,8 +334,9 @@ class Subscriptions:
 
     _ids = itertools.count(1)
 
-    def __init__(self, outbox: Outbox, registry: WsRegistry) -> None:
+    def __init__(self, outbox: Outbox, registry: WsRegistry, expires: int | None = None) -> None:
         self.outbox = outbox
+        self.expires = expires  # the token's expiry: no notification after it
         self.registry = registry
         self.heads: set[str] = set()
         self.logs: dict[str, dict[str, Any]] = {}
@@ -366,7 +369,7 @@ class Subscriptions:
 
     async def on_block(self, block: dict[str, Any], logs: list[dict[str, Any]]) -> None:
         """Only queues: the sealer awaits this, so it must never wait on the client."""
-        if self.outbox.dropped:
+        if self.outbox.dropped or (self.expires is not None and time.time() >= self.expires):
             return
         messages = []
         if self.heads:

@@ -260,6 +260,19 @@ def test_websocket_subscriptions_and_reads_need_a_token_in_the_path_or_header(wo
         assert refusal(ws_call(refused, "eth_chainId", []))["data"]["reason"] == "forged"
 
 
+def test_a_websocket_stops_at_its_tokens_expiry(world):
+    node, member, access = world["node"], world["member"], world["access"]
+    short = token(world, lifetime=2)
+    with connect(node.url_with(short).replace("http", "ws", 1)) as socket:
+        assert ws_call(socket, "eth_subscribe", ["newHeads"])["result"].startswith("0x")
+        time.sleep(2.2)
+        rpc = Rpc(node.url)
+        member.sync_nonce(rpc)
+        rpc.receipt(rpc.send(member.sign(access.address_bytes, b"").raw)["result"])
+        error = refusal(ws_call(socket, "eth_blockNumber", []))  # the next frame: no head
+        assert error["data"]["reason"] == "expired" and "the token expired at" in error["message"]
+
+
 # ---------------------------------------------------------------------- issuing tokens
 
 
