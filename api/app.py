@@ -63,6 +63,7 @@ from api.siwe.service import SiweService
 from api.siwe.store import NonceStore, SessionStore
 from api.siwe.tables import create_tables
 from api.state import AppState
+from citypass.core.rpc_url import redacted
 from indexer import Indexer
 from indexer.search_index import SearchIndex
 
@@ -132,7 +133,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         log.info(
             "serving",
             extra={
-                "chain_id": state.ledger.chain_id, "rpc": settings.rpc_url,
+                "chain_id": state.ledger.chain_id, "rpc": redacted(settings.rpc_url),
                 "relayer": state.relayer.address if state.relayer else None,
                 "treasury": _app.state.cashouts.treasury_address if _app.state.cashouts else None,
                 "follow": settings.follow, "cors": settings.cors_allowed,

@@ -14,6 +14,7 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from api.errors import LedgerUnavailable
+from citypass.core.rpc_url import redacted
 from citypass.protocol.abi import Registry
 from citypass.protocol.deployment_record import Deployment
 
@@ -49,7 +50,8 @@ class Ledger:
             return int(self.w3.eth.block_number)
         except Exception as exc:
             raise LedgerUnavailable(
-                f"the ledger node at {self.rpc_url} did not answer ({type(exc).__name__}); "
+                f"the ledger node at {redacted(self.rpc_url)} did not answer "
+                f"({type(exc).__name__}); "
                 "retry later"
             ) from exc
 
@@ -64,7 +66,7 @@ class Ledger:
             value = int(self.w3.eth.get_block("latest")["timestamp"])
         except Exception as exc:
             raise LedgerUnavailable(
-                f"the ledger node at {self.rpc_url} did not answer; retry later"
+                f"the ledger node at {redacted(self.rpc_url)} did not answer; retry later"
             ) from exc
         with self._lock:
             self._clock = (time.monotonic(), value)

@@ -43,6 +43,7 @@ from api.errors import ApiError, Conflict, LedgerUnavailable
 from api.receipts import ReceiptTimeout
 from api.relay_checks import Allowed, ForwardChecks, request_tuple
 from api.schemas.relay import ForwardRequestCreate
+from citypass.core.rpc_url import redacted
 from citypass.protocol.reverts import rpc_error_data
 
 log = logging.getLogger("api.relayer")
@@ -364,10 +365,13 @@ class RelayBatcher:
             answers = reply.json()
         except (requests.RequestException, ValueError) as exc:
             raise LedgerUnavailable(
-                f"the ledger node at {url} did not answer ({type(exc).__name__}); retry later"
+                f"the ledger node at {redacted(url)} did not answer ({type(exc).__name__}); "
+                "retry later"
             ) from exc
         if not isinstance(answers, list):
-            raise LedgerUnavailable(f"the ledger node at {url} refused a batch: {answers}")
+            raise LedgerUnavailable(
+                f"the ledger node at {redacted(url)} refused a batch: {answers}"
+            )
         by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
         return [by_id.get(i, {"error": {"message": "no answer"}}) for i in range(len(calls))]
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from api.errors import SettingsError
+from citypass.core.rpc_url import without_token
 from citypass.core.settings import CommaList, FrozenSettings, load_settings
 
 ENV_PREFIX = "CITYPASS_API_"
@@ -135,7 +136,8 @@ class Settings(FrozenSettings):
 
     @property
     def wallet_rpc_url(self) -> str:
-        return self.public_rpc_url or self.rpc_url
+        # Never the API's own token: wallets get the node's keyless address.
+        return self.public_rpc_url or without_token(self.rpc_url)
 
     @property
     def siwe_expected_domain(self) -> str:

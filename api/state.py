@@ -67,15 +67,18 @@ class AppState:
         settings = self.settings
         command = [
             sys.executable, "-m", "indexer", "run", "--db", settings.db,
-            "--rpc-url", settings.rpc_url, "--deployment", str(Path(settings.deployment).resolve()),
+            "--deployment", str(Path(settings.deployment).resolve()),
             "--poll-interval", str(settings.poll_interval), "--parent-pid", str(os.getpid()),
             "--log-level", logging.getLevelName(logging.getLogger().level),
         ]  # fmt: skip
         # Same working directory (relative sqlite paths), and our code importable from it.
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         # Its JSON log lines are relayed to our stderr; the last one explains an early exit.
+        # The node URL (it may carry the API's token) goes in the environment, not in the
+        # command line every local user can read with ps.
+        env = {**os.environ, "PYTHONPATH": path, "CITYPASS_INDEXER_RPC_URL": settings.rpc_url}
         self._process = subprocess.Popen(
-            command, env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL,
+            command, env=env, stdin=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         self._thread = threading.Thread(

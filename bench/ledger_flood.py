@@ -292,7 +292,7 @@ async def measure(node: NodeProcess, args: argparse.Namespace, password: str) ->
         progress(f"baseline: members alone for {args.baseline:g} s")
         baseline = await run_members(chain, access, keys, nonces, args.baseline)
 
-        async with session.get(node.url + "/metrics") as reply:
+        async with session.get(node.base_url + "/metrics") as reply:
             before = read_metrics(await reply.text())
         head_before = int(await chain.call("eth_blockNumber", []), 16)
         context = multiprocessing.get_context("spawn")
@@ -316,7 +316,7 @@ async def measure(node: NodeProcess, args: argparse.Namespace, password: str) ->
         flood = await asyncio.to_thread(results.get, True, 360)
         flooder.join(timeout=30)
         head_after = int(await chain.call("eth_blockNumber", []), 16)
-        async with session.get(node.url + "/metrics") as reply:
+        async with session.get(node.base_url + "/metrics") as reply:
             after = read_metrics(await reply.text())
 
     def delta(name: str) -> int:

@@ -141,7 +141,9 @@ def main(
     )
     chain = start_ledger_node(workdir) if engine == "node" else start_anvil()
     if engine == "node":
-        click.echo(f"Ledger node JSON-RPC: {chain.rpc_url} (data in {chain.data_dir})", err=True)
+        click.echo(
+            f"Ledger node JSON-RPC: {chain.keyless_url} (data in {chain.data_dir})", err=True
+        )
     silence_transactions()
     serving = engine == "node" and serve
     rig = api = None
@@ -154,12 +156,19 @@ def main(
             # Serve first: the API, explorer and dashboard follow the village as it is seeded
             # and its day runs, and operators can reach the node at once.
             assert chain.data_dir is not None  # the node engine always has a data directory
-            api = start_api(world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-api")
+            api = start_api(
+                world, chain.url_for("api"), _chain_id(), chain.data_dir.parent / "demo-api"
+            )
             for name, url in api.urls().items():
                 click.echo(f"{name + ':':14} {url}")
             keys = _operator_keys(world, chain.signers[7])
             operators = set_up_operators(
-                workdir, chain.rpc_url, _chain_id(), world.system, keys, brownie_network
+                workdir,
+                chain.url_for("operators"),
+                _chain_id(),
+                world.system,
+                keys,
+                brownie_network,
             )
             click.echo(
                 "Residents' membership applications (POST /v1/applications) are approved at "
@@ -185,7 +194,10 @@ def main(
                 # Occupancy and incidents come from sensors through the oracle daemon.
                 assert chain.data_dir is not None  # the node engine always has a data directory
                 rig = start_sensor_rig(
-                    world, chain.rpc_url, _chain_id(), chain.data_dir.parent / "demo-sensors"
+                    world,
+                    chain.url_for("oracle"),
+                    _chain_id(),
+                    chain.data_dir.parent / "demo-sensors",
                 )
                 chain.advance_to(before_day + 5 * HOUR)
                 run_cameras_only(
@@ -226,7 +238,13 @@ def main(
         click.echo(render(world, result, figures))
         click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
-            click.echo(f"Ledger node RPC URL: {chain.rpc_url}   data directory: {chain.data_dir}")
+            # The auditors' URL carries their token (eth, ledger, ots, debug, trace reads);
+            # wallets use the keyless one.
+            click.echo(
+                f"Ledger node RPC URL: {chain.url_for('auditor')} (auditors' token)   "
+                f"data directory: {chain.data_dir}"
+            )
+            click.echo(f"Wallets' node URL (no token): {chain.keyless_url}")
         if serving:
             assert api is not None and rig is not None  # both come with the node engine
             wait_until_indexed(api, "Indexing the rest of the day")

@@ -9,7 +9,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from citypass.core.net import free_port, port_is_free
 
 DEMO_WORKDIR = ROOT / ".citypass"  # git-ignored
 PREFERRED_PORT = 8545
+DEMO_TOKEN_SECONDS = 7 * 86400
 
 
 @dataclass
@@ -32,6 +33,14 @@ class DemoChain:
     data_dir: Path | None = None
     # The node's process, watched while the demo keeps serving (None for in-process anvil).
     process: subprocess.Popen | None = None
+    # Each service's node URL with its own token (ledger_node.rpc_auth.SERVICE_PERMISSIONS);
+    # empty for in-process anvil, which takes no tokens.
+    service_urls: dict[str, str] = field(default_factory=dict)
+    keyless_url: str = ""
+
+    def url_for(self, service: str) -> str:
+        """The node URL `service` (api, oracle, operators, auditor) uses."""
+        return self.service_urls.get(service, self.rpc_url)
 
 
 def start_anvil() -> DemoChain:
@@ -52,6 +61,7 @@ def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
 
     from citypass.chain import brownie_fixes
     from ledger_node.launcher import NodeProcess, init_data_dir
+    from ledger_node.rpc_auth import SERVICE_PERMISSIONS
 
     brownie_fixes.apply()
     data_dir = workdir / "demo-node"
@@ -87,4 +97,12 @@ def start_ledger_node(workdir: Path = DEMO_WORKDIR) -> DemoChain:
                 network.disconnect()
         node.stop()
 
-    return DemoChain(loaded, [admin, *others], advance_to, node.url, stop, data_dir, node.process)
+    # One token per service, valid for the demo's run (a day of serving at most).
+    urls = {
+        service: node.url_with(node.mint(f"demo-{service}", permissions, DEMO_TOKEN_SECONDS))
+        for service, permissions in SERVICE_PERMISSIONS.items()
+    }
+    return DemoChain(
+        loaded, [admin, *others], advance_to, node.url, stop, data_dir, node.process, urls,
+        node.base_url,
+    )  # fmt: skip

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 from web3 import Web3
 
+from citypass.core.rpc_url import redacted
 from citypass.protocol.abi import ArtefactError, Registry, checksum
 from citypass.protocol.deployment_record import Deployment
 from indexer import models as m
@@ -317,7 +318,11 @@ class Indexer:
         started = time.monotonic()
         log.info(
             "following",
-            extra={"rpc": self.rpc.url, "ws": self.ws_url or None, "cursor": self.cursor()[0]},
+            extra={
+                "rpc": redacted(self.rpc.url),
+                "ws": redacted(self.ws_url) or None,
+                "cursor": self.cursor()[0],
+            },
         )
         if self.ws_url:
             self.heads = HeadWatcher(self.ws_url, self._wake).start()

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
+from citypass.core.rpc_url import redacted
+
 log = logging.getLogger("indexer")
 
 OPEN_TIMEOUT_S = 5.0
@@ -63,7 +65,7 @@ class HeadWatcher:
                 if self.connected or delay == BACKOFF_FIRST_S:
                     log.warning(
                         "newHeads subscription down; polling meanwhile",
-                        extra={"ws": self.url, "error": str(exc) or type(exc).__name__},
+                        extra={"ws": redacted(self.url), "error": str(exc) or type(exc).__name__},
                     )
             self.connected = False
             # A missed head may have been sealed while the socket was down: look now.
@@ -81,7 +83,7 @@ class HeadWatcher:
             if "result" not in answer:
                 raise ValueError(f"eth_subscribe newHeads refused: {answer.get('error')}")
             self.connected = True
-            log.info("newHeads subscribed", extra={"ws": self.url})
+            log.info("newHeads subscribed", extra={"ws": redacted(self.url)})
             while not self._stop.is_set():
                 try:
                     message = socket.recv(timeout=RECV_SLICE_S)

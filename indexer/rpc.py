@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 
+from citypass.core.rpc_url import redacted
 from indexer.errors import IndexerError, NodeUnreachableError
 
 RETRIES = 4
@@ -53,18 +54,22 @@ class RpcClient:
                     break
                 if attempt == RETRIES:
                     raise NodeUnreachableError(
-                        f"the ledger node at {self.url} asks to retry later ({busy})"
+                        f"the ledger node at {redacted(self.url)} asks to retry later ({busy})"
                     )
             except (requests.RequestException, ValueError) as exc:
                 if attempt == RETRIES:
                     raise NodeUnreachableError(
-                        f"the ledger node at {self.url} did not answer ({exc}); check that it "
-                        "runs and --rpc-url is right"
+                        redacted(
+                            f"the ledger node at {self.url} did not answer ({exc}); check "
+                            "that it runs and --rpc-url is right"
+                        )
                     ) from exc
             time.sleep(delay)
             delay *= 2
         if not isinstance(answers, list):
-            raise IndexerError(f"the ledger node at {self.url} refused a batch: {answers}")
+            raise IndexerError(
+                f"the ledger node at {redacted(self.url)} refused a batch: {answers}"
+            )
         by_id = {answer.get("id"): answer for answer in answers}
         results: list[Any] = []
         for i, (method, _params) in enumerate(calls):
@@ -74,7 +79,8 @@ class RpcClient:
                     results.append(None)
                     continue
                 raise IndexerError(
-                    f"{method} failed at {self.url}: {answer.get('error', 'no answer')}; check "
+                    f"{method} failed at {redacted(self.url)}: {answer.get('error', 'no answer')}; "
+                    "check "
                     "that the node serves it (ledger_node.rpc_policy)"
                 )
             results.append(answer["result"])

@@ -17,9 +17,11 @@ import requests
 from citypass.core import jsonlogs
 from citypass.core.cli import file_option, log_level_option, shown_option
 from citypass.core.files import write_json_atomically
+from ledger_node.cli_common import Abort, data_dir_option, password_file_option
 from ledger_node.config import (
     DEFAULT_CHAIN_ID,
     DEFAULT_GAS_LIMIT,
+    KEYSTORE_DIR,
     NodeConfig,
     genesis_document,
     load_config,
@@ -30,26 +32,11 @@ from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import create_authority, load_authority, resolve_password
 from ledger_node.limit_options import NodeLimits, limit_options
 from ledger_node.supervisor import SupervisionSettings
+from ledger_node.token_cli import token, token_key
+from ledger_node.token_keys import create_key_pair, rpc_authenticator
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
-
-password_file_option = file_option(
-    "--password-file", "File holding the keystore password (default: $LEDGER_NODE_PASSWORD)."
-)
-data_dir_option = click.option(
-    "--data-dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The node's data directory.",
-)
-
-
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
 
 
 def _run(coroutine: Any) -> Any:
@@ -104,6 +91,7 @@ def init(
         password = resolve_password(password_file)
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         authority = create_authority(data_dir, password)
+        _, token_public = create_key_pair(data_dir / KEYSTORE_DIR, password)
         config = NodeConfig(
             chain_id=chain_id,
             block_period=block_period,
@@ -123,6 +111,7 @@ def init(
     click.echo(f"initialised {data_dir}")
     click.echo(f"  chain id   {chain_id}")
     click.echo(f"  authority  {authority.address} (encrypted keystore in {data_dir / 'keystore'})")
+    click.echo(f"  tokens     issuer key (encrypted) and public key {token_public}")
     click.echo(
         f"  blocks     every {block_period:g} s, at most {max_block_txs} transactions before sealing early"
     )
@@ -161,6 +150,11 @@ def init(
 )
 @log_level_option()
 @limit_options
+@file_option(
+    "--jwt-public-key",
+    "The token issuer's public key (PEM, ES256); default: the data directory's "
+    "keystore/rpc-token-public.pem. Without one, only the keyless wallet methods are served.",
+)
 @shown_option(
     "--min-free-mb",
     DEFAULT_MIN_FREE_MB,
@@ -182,6 +176,7 @@ def start(
     log_level: str,
     limits: NodeLimits,
     min_free_mb: int,
+    jwt_public_key: Path | None,
 ) -> None:
     """Recover from the journal, then serve until SIGTERM or SIGINT."""
     from ledger_node.admin import resolve_token
@@ -204,6 +199,7 @@ def start(
             max_backoff=max(30.0, engine_restart_backoff),
         )
         supervision.validate()
+        auth = rpc_authenticator(data_dir, config.chain_id, jwt_public_key)
     except IntegrityError as exc:
         raise Abort(f"refusing to start: {exc}") from exc
     except LedgerNodeError as exc:
@@ -220,6 +216,7 @@ def start(
             supervision,
             limits,
             min_free_mb * MB,
+            auth,
         )
     )
 
@@ -388,6 +385,9 @@ def _recorded_access(data_dir: Path) -> str | None:
     finally:
         journal.close()
 
+
+main.add_command(token)
+main.add_command(token_key)
 
 if __name__ == "__main__":
     main()

@@ -18,6 +18,7 @@ from ledger_node.config import NodeConfig
 from ledger_node.errors import LedgerNodeError
 from ledger_node.limit_options import NodeLimits
 from ledger_node.node import LedgerNode
+from ledger_node.rpc_auth import Authenticator
 from ledger_node.server import RpcGateway, build_app
 from ledger_node.supervisor import SupervisionSettings
 
@@ -35,6 +36,7 @@ async def serve_node(
     supervision: SupervisionSettings,
     limits: NodeLimits | None,
     min_free_bytes: int,
+    auth: Authenticator,
 ) -> None:
     """Recover, open the JSON-RPC (and admin) listeners, serve until SIGTERM/SIGINT, stop."""
     node = LedgerNode(
@@ -61,7 +63,14 @@ async def serve_node(
     except BaseException:
         await node.engine.stop()
         raise
-    gateway = RpcGateway(node, limits.reads, limits.ws) if limits else RpcGateway(node)
+    gateway = (
+        RpcGateway(node, limits.reads, limits.ws, auth) if limits else RpcGateway(node, auth=auth)
+    )
+    if auth.public_key is None:
+        log.warning(
+            "no token public key (--jwt-public-key): the node serves only the keyless wallet "
+            "methods and refuses every token"
+        )
     runner = web.AppRunner(build_app(gateway), access_log=None)
     await runner.setup()
     try:

@@ -37,6 +37,8 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 TRANSACTION_REJECTED = -32003
 LIMIT_EXCEEDED = -32005
+# Besu's code for a request its JWT authentication refuses.
+UNAUTHORIZED = -40100
 
 
 class RpcError(Exception):

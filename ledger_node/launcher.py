@@ -14,8 +14,13 @@ from pathlib import Path
 import requests
 
 from citypass.core.net import free_port
+from citypass.core.rpc_url import with_token
+from ledger_node.rpc_tokens import audience_for, issue
+from ledger_node.token_keys import issuer_key_path, load_issuer_key
 
 CLI = [sys.executable, "-m", "ledger_node.cli"]
+# The launcher's own token (tests, benchmarks, the demo's operator) outlives any run of theirs.
+LAUNCHER_TOKEN_SECONDS = 30 * 86400
 
 
 def init_data_dir(
@@ -58,15 +63,40 @@ class NodeProcess:
     admin_token: str = ""
     dev_clock: bool = False
     extra_args: tuple[str, ...] = ()  # more `ledger-node start` options
+    # The JSON-RPC token `url` and `ws_url` carry in their path; start() mints one with every
+    # permission ("*:*") from the data directory's issuer key when none is given.
+    token: str = ""
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
-    def url(self) -> str:
+    def base_url(self) -> str:
+        """The node's address without a token: /health, /metrics, and what wallets get."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def url(self) -> str:
+        return self.url_with(self.token)
+
+    @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return self.url_with(self.token).replace("http://", "ws://", 1)
+
+    def url_with(self, token: str) -> str:
+        """The JSON-RPC URL carrying `token` in its path (none: the keyless URL)."""
+        return with_token(self.base_url, token)
+
+    def mint(
+        self, subject: str, permissions: list[str], lifetime: int = LAUNCHER_TOKEN_SECONDS
+    ) -> str:
+        """A token signed with the data directory's issuer key (what `ledger-node token` does)."""
+        chain_id = json.loads((self.data_dir / "config.json").read_text())["chain_id"]
+        return issue(
+            load_issuer_key(issuer_key_path(self.data_dir), self.password),
+            subject=subject,
+            audience=audience_for(chain_id),
+            permissions=permissions,
+            lifetime_seconds=lifetime,
+        )
 
     def start(self, timeout: float = 120.0) -> NodeProcess:
         """Start the node and wait until it answers. Ports we chose ourselves (free_port) can
@@ -87,6 +117,8 @@ class NodeProcess:
     def _start_once(self, timeout: float) -> NodeProcess:
         if not self.port:
             self.port = free_port()
+        if not self.token and issuer_key_path(self.data_dir).exists():
+            self.token = self.mint("launcher", ["*:*"])
         log_path = self.log_path or self.data_dir.parent / f"{self.data_dir.name}.log"
         log_start = log_path.stat().st_size if log_path.exists() else 0
         authority = json.loads((self.data_dir / "config.json").read_text())["authority"]
@@ -126,7 +158,7 @@ class NodeProcess:
     def _answers_as(self, authority: str) -> bool:
         try:
             reply = requests.post(
-                self.url,
+                self.base_url,  # ledger_status is keyless: the answer does not hang on a token
                 json={"jsonrpc": "2.0", "id": 1, "method": "ledger_status", "params": []},
                 timeout=2,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,7 @@ import ujson
 from aiohttp import WSMsgType, web
 
 from citypass.core import http_errors
+from citypass.core.rpc_url import TOKEN_PREFIX
 from ledger_node import rpc_params
 from ledger_node.errors import (
     INTERNAL_ERROR,
@@ -25,6 +27,7 @@ from ledger_node.errors import (
 from ledger_node.metrics import metrics_handler
 from ledger_node.node import LedgerNode
 from ledger_node.read_limits import ReadLimiter, ReadLimits
+from ledger_node.rpc_auth import Access, Authenticator, header_only
 from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, pending_count_account, route
 from ledger_node.subscriptions import Outbox, WsLimits, WsRegistry
 
@@ -56,8 +59,11 @@ class RpcGateway:
         node: LedgerNode,
         read_limits: ReadLimits | None = None,
         ws_limits: WsLimits | None = None,
+        auth: Authenticator | None = None,
     ) -> None:
         self.node = node
+        # Without an authenticator no token verifies: only the keyless methods are served.
+        self.auth = auth or Authenticator(None, "")
         self.requests = 0
         self.refused = 0
         self.internal_errors = 0
@@ -66,8 +72,10 @@ class RpcGateway:
 
     # -------------------------------------------------------------------------------- dispatch
 
-    async def handle(self, payload: Any, client: str = "") -> Any:
-        """Answer one request or a batch; `client` (the peer's IP) keys the read rate limit."""
+    async def handle(self, payload: Any, client: str = "", access: Access | None = None) -> Any:
+        """Answer one request or a batch; `client` (the peer's IP) keys the read rate limit,
+        `access` (the caller's token, or none) decides which methods it may call."""
+        access = access or Access(verifying=self.auth.public_key is not None)
         if isinstance(payload, list):
             if not payload:
                 return _error(
@@ -81,12 +89,12 @@ class RpcGateway:
                         f"batch of {len(payload)} requests exceeds the limit of {MAX_BATCH}",
                     ),
                 )
-            answers = await self._handle_batch(payload, client)
+            answers = await self._handle_batch(payload, client, access)
             return [a for a in answers if a is not None] or None
-        return (await self._handle_batch([payload], client))[0]
+        return (await self._handle_batch([payload], client, access))[0]
 
     async def _handle_batch(
-        self, requests: list[Any], client: str = ""
+        self, requests: list[Any], client: str, access: Access
     ) -> list[dict[str, Any] | None]:
         answers: list[dict[str, Any] | None] = [None] * len(requests)
         raw_txs: list[tuple[int, Any, Any]] = []
@@ -105,6 +113,7 @@ class RpcGateway:
                     )
                 if kind is Route.SUBSCRIPTION:
                     raise RpcError(METHOD_NOT_FOUND, f"{method} is only available over WebSocket")
+                access.check(method, params)
                 # Every parameter is checked before anything reaches the engine.
                 params = rpc_params.validate(method, params)
                 needs_engine = kind is Route.ENGINE or method == "eth_sendRawTransaction"
@@ -139,10 +148,12 @@ class RpcGateway:
             except Exception as exc:  # the engine restarting or gone: answer, never crash
                 error = self._failure(exc, "an engine read")
                 replies = [{"error": error.to_json()}] * len(engine_calls)
-            for (index, request_id, _, _), reply in zip(engine_calls, replies, strict=True):
+            for (index, request_id, method, _), reply in zip(engine_calls, replies, strict=True):
                 reply = dict(reply)
                 reply["id"] = request_id
                 reply["jsonrpc"] = "2.0"
+                if access.headers_only(method) and "result" in reply:
+                    reply["result"] = header_only(reply["result"])
                 answers[index] = reply
         # Notifications (no "id" member) get no answer.
         return [
@@ -244,7 +255,7 @@ class RpcGateway:
                 _error(None, RpcError(PARSE_ERROR, "the body is not valid JSON")), dumps=ujson.dumps
             )
         try:
-            answer = await self.handle(payload, request.remote or "")
+            answer = await self.handle(payload, request.remote or "", self.auth.access(request))
             if answer is None:
                 return web.Response(status=204)
             text = ujson.dumps(answer)
@@ -262,7 +273,10 @@ class RpcGateway:
                 _error(None, self.ws.connection_refusal()), status=503, dumps=ujson.dumps
             )
         client = request.remote or ""
-        subscriptions = Subscriptions(outbox, self.ws)
+        # Verified once at the upgrade; the expiry is checked again on every message.
+        access = self.auth.access(request)
+        expires = access.claims.expires if access.claims else None
+        subscriptions = Subscriptions(outbox, self.ws, expires)
         try:
             await socket.prepare(request)
             self.node.add_listener(subscriptions.on_block)
@@ -281,7 +295,7 @@ class RpcGateway:
                     )
                     continue
                 try:
-                    answer = await self._ws_payload(payload, subscriptions, client)
+                    answer = await self._ws_payload(payload, subscriptions, client, access)
                     text = None if answer is None else ujson.dumps(answer)
                 except Exception as exc:  # answered, and the socket stays open
                     failure = self._failure(exc, "a WebSocket message")
@@ -296,7 +310,7 @@ class RpcGateway:
         return socket
 
     async def _ws_payload(
-        self, payload: Any, subscriptions: Subscriptions, client: str = ""
+        self, payload: Any, subscriptions: Subscriptions, client: str, access: Access
     ) -> Any:
         if isinstance(payload, dict) and payload.get("method") in (
             "eth_subscribe",
@@ -304,13 +318,14 @@ class RpcGateway:
         ):
             try:
                 request_id, method, params = self._validate(payload)
+                access.check(method, params)
                 params = rpc_params.validate(method, params)
                 if method == "eth_subscribe":
                     return _result(request_id, subscriptions.subscribe(params))
                 return _result(request_id, subscriptions.unsubscribe(params))
             except RpcError as error:
                 return _error(_request_id(payload), error)
-        return await self.handle(payload, client)
+        return await self.handle(payload, client, access)
 
 
 class Subscriptions:
@@ -319,8 +334,9 @@ class Subscriptions:
 
     _ids = itertools.count(1)
 
-    def __init__(self, outbox: Outbox, registry: WsRegistry) -> None:
+    def __init__(self, outbox: Outbox, registry: WsRegistry, expires: int | None = None) -> None:
         self.outbox = outbox
+        self.expires = expires  # the token's expiry: no notification after it
         self.registry = registry
         self.heads: set[str] = set()
         self.logs: dict[str, dict[str, Any]] = {}
@@ -353,7 +369,7 @@ class Subscriptions:
 
     async def on_block(self, block: dict[str, Any], logs: list[dict[str, Any]]) -> None:
         """Only queues: the sealer awaits this, so it must never wait on the client."""
-        if self.outbox.dropped:
+        if self.outbox.dropped or (self.expires is not None and time.time() >= self.expires):
             return
         messages = []
         if self.heads:
@@ -435,7 +451,8 @@ async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
 
 
 HTTP_HINTS = {
-    404: "no such path: JSON-RPC is POST / (or a WebSocket on /); GET /health, GET /metrics",
+    404: "no such path: JSON-RPC is POST / or /t/<token> (or a WebSocket on either); "
+    "GET /health, GET /metrics",
     405: "method not allowed: JSON-RPC is POST /; /health and /metrics are GET",
     413: f"the body is over {MAX_BODY_BYTES // 2**20} MiB: send smaller batches",
 }
@@ -450,7 +467,7 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
 def _internal_error(request: web.Request) -> web.Response:
     error = RpcError(INTERNAL_ERROR, "internal error; this is a bug, please report it")
     # JSON-RPC carries its errors with HTTP 200; a failing /health is an unhealthy node.
-    status = 200 if request.path == "/" else 503
+    status = 503 if request.path in ("/health", "/metrics") else 200
     return web.json_response(_error(None, error), status=status, dumps=ujson.dumps)
 
 
@@ -461,6 +478,7 @@ json_errors = http_errors.json_errors(_http_error, _internal_error, log)
 def build_app(gateway: RpcGateway) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     app.router.add_route("*", "/", gateway.http)
+    app.router.add_route("*", TOKEN_PREFIX + "{token}", gateway.http)
     app.router.add_get("/health", lambda request: health(gateway, request))
     app.router.add_get("/metrics", metrics_handler(gateway))
 

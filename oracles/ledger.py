@@ -13,6 +13,7 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
+from citypass.core.rpc_url import redacted
 from citypass.protocol.contracts import ARTIFACTS_DIR
 from citypass.protocol.reverts import revert_data, revert_text
 from oracles.errors import ConfigError, LedgerUnavailable, SubmissionError
@@ -82,7 +83,9 @@ class Ledger:
             value = call()
         except CONNECTION_ERRORS as exc:
             self.up = False
-            raise LedgerUnavailable(f"ledger node {self.rpc_url} unreachable: {exc}") from exc
+            raise LedgerUnavailable(
+                redacted(f"ledger node {self.rpc_url} unreachable: {exc}")
+            ) from exc
         self.up = True
         return value
 

@@ -111,6 +111,11 @@ def run_ledger_node(
 ) -> subprocess.CompletedProcess:
     """Run the installed `ledger-node ARGS` with `password` (none if None) in its environment."""
     environment = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    # The executable imports ledger_node from wherever the package was installed from: this
+    # checkout's code comes first.
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+    )
     if password is not None:
         environment[PASSWORD_ENV] = password
     environment.update(env)

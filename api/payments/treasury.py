@@ -28,6 +28,7 @@ from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
 from api.errors import LedgerUnavailable
 from api.ledger import Ledger
 from api.payments.tables import treasury_transactions as txs
+from citypass.core.rpc_url import redacted
 from citypass.protocol.reverts import revert_data, revert_text
 
 RECEIPT_TIMEOUT_S = 60.0
@@ -75,7 +76,7 @@ class Treasury:
                 raise
             except (TimeExhausted, OSError, Web3RPCError, ValueError) as exc:
                 raise LedgerUnavailable(
-                    f"the ledger node at {self._ledger.rpc_url} did not confirm the treasury's "
+                    f"the ledger node at {redacted(self._ledger.rpc_url)} did not confirm the treasury's "
                     f"transaction ({type(exc).__name__}); nothing is sent twice: retry later"
                 ) from exc
 

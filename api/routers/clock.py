@@ -11,6 +11,7 @@ from api.deps import LedgerDep
 from api.errors import LedgerUnavailable
 from api.schemas.clock import ClockPublic
 from api.schemas.common import kst_iso
+from citypass.core.rpc_url import redacted
 
 router = APIRouter(tags=["clock"])
 
@@ -32,7 +33,7 @@ def clock(ledger: LedgerDep) -> ClockPublic:
         block = ledger.w3.eth.get_block("latest")
     except Exception as exc:
         raise LedgerUnavailable(
-            f"the ledger node at {ledger.rpc_url} did not answer; retry later"
+            f"the ledger node at {redacted(ledger.rpc_url)} did not answer; retry later"
         ) from exc
     wall = int(time.time())
     ledger_time = int(block["timestamp"])

@@ -99,13 +99,15 @@ def test_network_gives_what_a_wallet_adds(world: World):
     chain_id = world.chain.chain_id
     assert network == {
         "chainId": hex(chain_id), "chainIdDecimal": chain_id, "chainName": "CityPass Ledger",
-        "rpcUrls": [world.chain.node.url],  # public_rpc_url unset: the API's own rpc_url
+        # public_rpc_url unset: the API's own rpc_url, without the API's token
+        "rpcUrls": [world.chain.node.base_url],
         "nativeCurrency": {"name": "CityPass Gas", "symbol": "CPG", "decimals": 18},
     }  # fmt: skip
     answer = requests.post(network["rpcUrls"][0], json={
         "jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []
     }, timeout=10).json()  # fmt: skip
     assert int(answer["result"], 16) == chain_id
+    assert world.chain.node.token not in reply.text
 
 
 @pytest.mark.parametrize("url", ["rpc.village.example", "ftp://rpc.example", "http:// x"])

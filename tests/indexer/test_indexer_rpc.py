@@ -55,7 +55,7 @@ def test_reads_wait_out_an_engine_restart_instead_of_failing(tmp_path):
         assert client.call("eth_blockNumber", []) == head
 
         assert -32005 in _codes(client._session.answers), client._session.answers
-        metrics = requests.get(f"{node.url}/metrics", timeout=10).text
+        metrics = requests.get(f"{node.base_url}/metrics", timeout=10).text
         assert "ledger_engine_exits_total 1" in metrics
     finally:
         node.stop()

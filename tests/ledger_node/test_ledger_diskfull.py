@@ -116,12 +116,12 @@ def running(node: NodeProcess) -> Iterator[NodeProcess]:
 
 
 def health(node: NodeProcess) -> tuple[int, dict]:
-    reply = requests.get(f"{node.url}/health", timeout=10)
+    reply = requests.get(f"{node.base_url}/health", timeout=10)
     return reply.status_code, reply.json()
 
 
 def metric(node: NodeProcess, name: str) -> float:
-    text = requests.get(f"{node.url}/metrics", timeout=10).text
+    text = requests.get(f"{node.base_url}/metrics", timeout=10).text
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])

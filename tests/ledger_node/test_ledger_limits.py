@@ -97,7 +97,7 @@ def submit_and_wait(rpc: Rpc, member: Signer, access: Access) -> float:
 
 
 def metric(node, name: str) -> float:
-    text = Rpc(node.url).session.get(node.url + "/metrics", timeout=10).text
+    text = Rpc(node.url).session.get(node.base_url + "/metrics", timeout=10).text
     found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
     assert found, f"{name} is not on /metrics"
     return float(found.group(1))

@@ -192,11 +192,11 @@ def test_json_nested_too_deep_for_the_parser_gets_parse_error(rpc):
 
 
 def test_http_errors_outside_json_rpc_are_json_too(node):
-    missing = requests.get(node.url + "/no/such/path", timeout=10)
+    missing = requests.get(node.base_url + "/no/such/path", timeout=10)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == INVALID_REQUEST
     assert "/health" in missing.json()["error"]["message"]
-    wrong_verb = requests.post(node.url + "/health", timeout=10)
+    wrong_verb = requests.post(node.base_url + "/health", timeout=10)
     assert wrong_verb.status_code == 405 and wrong_verb.json()["error"]["code"] == INVALID_REQUEST
     get_root = requests.get(node.url, timeout=10)
     assert get_root.status_code == 405 and get_root.json()["error"]["code"] == INVALID_REQUEST

@@ -98,7 +98,7 @@ class HealthWatch(threading.Thread):
 
 def test_engine_kill_is_noticed_and_repaired_while_members_submit(chain):
     node, rpc = chain["node"], chain["rpc"]
-    watch = HealthWatch(node.url)
+    watch = HealthWatch(node.base_url)
     load = BatchSender(node.url, chain["members"], chain["access"], TXS_PER_MEMBER, timeout=10)
     with connect(node.ws_url) as ws:
         ws.send(
@@ -158,10 +158,10 @@ def test_engine_kill_is_noticed_and_repaired_while_members_submit(chain):
     # New blocks were sealed after each restart and announced once each.
     assert heads == sorted(set(heads)) and heads[-1] == final_head, heads
     assert any(n > final_head - 2 for n in heads)
-    status, body = health(node.url)
+    status, body = health(node.base_url)
     assert status == 200 and body["engine"]["restarts"] == 2 and body["engine"]["exits"] == 2
     assert body["engine"]["lastExit"] == "was killed by SIGKILL"
-    metrics = requests.get(node.url + "/metrics", timeout=5).text
+    metrics = requests.get(node.base_url + "/metrics", timeout=5).text
     assert "ledger_engine_restarts_total 2" in metrics and "ledger_engine_up 1" in metrics
     assert len(anvil_processes_for(node.data_dir)) == 1
 
@@ -195,7 +195,7 @@ def test_requests_get_a_json_rpc_error_while_the_engine_restarts(chain):
                 seen[f"{name} answered"] += 1
                 if name == "send":
                     chain["acked"].append(answer["result"])
-        if seen["read refused"] and health(node.url)[1]["ok"]:
+        if seen["read refused"] and health(node.base_url)[1]["ok"]:
             break
     # Reads and writes were refused with the JSON-RPC error, while the node's own status
     # (no engine needed) answered throughout.
@@ -227,7 +227,7 @@ def test_journaled_unsealed_transactions_are_mined_after_an_engine_kill(chain):
         # ledger_status needs no engine; with the engine dead nothing can be sealed meanwhile.
         pending = rpc.status()["pending"]
         chain["acked"] += [s.hash for s in signed]
-        wait_until(lambda: health(node.url)[1]["ok"], timeout=15, interval=0.02)
+        wait_until(lambda: health(node.base_url)[1]["ok"], timeout=15, interval=0.02)
         if pending == len(signed):
             break
     else:
@@ -276,12 +276,12 @@ def test_engine_that_cannot_restart_is_reported_down_with_the_reason(tmp_path, m
     ).start()
     try:
         rpc = Rpc(node.url)
-        assert health(node.url)[1]["ok"]
+        assert health(node.base_url)[1]["ok"]
         Path(broken).touch()
         killed = kill_engine(node)
-        wait_until(lambda: health(node.url)[1]["engine"]["state"] == "down", timeout=10)
+        wait_until(lambda: health(node.base_url)[1]["engine"]["state"] == "down", timeout=10)
         assert time.monotonic() - killed < 5  # two attempts 0.1 s apart, not forever
-        status, body = health(node.url)
+        status, body = health(node.base_url)
         assert status == 503 and body["ok"] is False
         engine = body["engine"]
         assert engine["lastExit"] == "was killed by SIGKILL"
@@ -293,6 +293,6 @@ def test_engine_that_cannot_restart_is_reported_down_with_the_reason(tmp_path, m
         assert rpc.status()["head"] == "0x0"  # the node itself still answers
         snapshot = node.admin("admin_snapshot")["error"]
         assert snapshot["code"] == -32603 and "the engine is down" in snapshot["message"]
-        assert "ledger_engine_up 0" in requests.get(node.url + "/metrics", timeout=5).text
+        assert "ledger_engine_up 0" in requests.get(node.base_url + "/metrics", timeout=5).text
     finally:
         assert node.stop() == 0
