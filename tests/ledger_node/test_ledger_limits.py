@@ -21,6 +21,7 @@ import threading
 import time
 from base64 import b64encode
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 from websockets.sync.client import connect
@@ -103,6 +104,12 @@ def metric(node, name: str) -> float:
     return float(found.group(1))
 
 
+def token_path(node) -> str:
+    """The path of the node's URL: /t/<the launcher's token> (these tests are about limits, and
+    most of their reads need a token)."""
+    return urlsplit(node.url).path or "/"
+
+
 def post_from(node, source: str, payload, timeout: float = 60) -> tuple[int, object]:
     """POST JSON-RPC from another loopback address (another client IP for the node)."""
     connection = http.client.HTTPConnection(
@@ -110,7 +117,7 @@ def post_from(node, source: str, payload, timeout: float = 60) -> tuple[int, obj
     )
     try:
         body = json.dumps(payload)
-        connection.request("POST", "/", body, {"Content-Type": "application/json"})
+        connection.request("POST", token_path(node), body, {"Content-Type": "application/json"})
         reply = connection.getresponse()
         return reply.status, json.loads(reply.read())
     finally:
@@ -132,7 +139,7 @@ class StalledSocket:
     """A WebSocket client on a plain socket with a tiny receive buffer: after subscribing it
     reads nothing, so the node's writes pile up like a client that stopped reading."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, path: str = "/") -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.settimeout(15)
@@ -140,7 +147,7 @@ class StalledSocket:
         key = b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (
-                f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                 "Sec-WebSocket-Version: 13\r\n\r\n"
             ).encode()
@@ -192,7 +199,7 @@ class StalledSocket:
 def test_sealing_goes_on_and_a_subscriber_that_never_reads_is_dropped_with_the_reason(
     node, rpc, access, member
 ):
-    stalled = StalledSocket(node.port)
+    stalled = StalledSocket(node.port, token_path(node))
     try:
         for request_id in range(1, 34):
             stalled.send(
