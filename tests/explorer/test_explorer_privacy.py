@@ -14,8 +14,12 @@ from eth_account import Account
 from api.explorer.formatting import short
 from api.explorer.viewer import COOKIE
 from citypass.protocol.roles import ROLES
-from tests.explorer_helpers import ExplorerWorld, explorer_world, in_english  # noqa: F401
+from tests.explorer_helpers import ExplorerWorld, in_english, sqlite_explorer_world  # noqa: F401
 from tests.siwe_helpers import session_token
+
+# Who may see a person's records is decided in Python (api/record_access.py): one database is
+# enough; the pages' queries run on both in tests/explorer/test_explorer.py.
+explorer_world = sqlite_explorer_world
 
 
 def _booking_tx(world: ExplorerWorld) -> str:
