@@ -6,15 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from citypass.core.impact import (
-    ORGANISATION_SLOT_CATEGORIES,
-    ImpactFacts,
-    clipped_seconds,
-    complete_day,
-    figures,
-    jobs_by_role,
-    observed_days,
-)
+from citypass.core import impact as core
 from citypass.protocol.roles import ROLES
 from demo.day import chain_logs
 from demo.world import World
@@ -55,7 +47,7 @@ def chain_impact(world: World) -> dict[str, Any]:
         exists, active, category, windows = terms[0], terms[1], terms[3], terms[7]
         if exists and active:
             base, shared = (base + 1, shared) if windows == 0 else (base, shared + 1)
-        if CATEGORIES[category] in ORGANISATION_SLOT_CATEGORIES:
+        if CATEGORIES[category] in core.ORGANISATION_SLOT_CATEGORIES:
             organisations.add(str(system.slots.ownerOf(slot_id)))
     # Relayers (the API's) send residents' signed requests to the forwarder: services, not
     # vehicles.
@@ -78,15 +70,15 @@ def chain_impact(world: World) -> dict[str, Any]:
         if log["args"]["kind"] == ILLEGAL_PARKING
     ]
     first_incident = min((log["args"]["observedAt"] for log in reported), default=None)
-    before, after = observed_days(first_incident, first_lease, head)
-    day = complete_day(head)
-    facts = ImpactFacts(
+    before, after = core.observed_days(first_incident, first_lease, head)
+    day = core.complete_day(head)
+    facts = core.ImpactFacts(
         as_of_block=int(block["number"]),
         head_time=head,
         vehicles=vehicles,
         base_spaces=base,
         shared_spaces=shared,
-        leased_seconds=clipped_seconds(
+        leased_seconds=core.clipped_seconds(
             (
                 (log["args"]["start"], log["args"]["end"])
                 for log in booked
@@ -100,10 +92,10 @@ def chain_impact(world: World) -> dict[str, Any]:
         illegal_by_day={
             d: int(system.incidents.dailyCounts(ILLEGAL_PARKING, d)[0]) for d in [*before, *after]
         },
-        jobs_by_role=jobs_by_role(_roles_held(system.access)),
+        jobs_by_role=core.jobs_by_role(_roles_held(system.access)),
         first_lease_at=first_lease,
     )
-    return figures(facts, INPUTS)
+    return core.figures(facts, INPUTS)
 
 
 def render_impact(world: World) -> str:

@@ -123,12 +123,6 @@ def issue(
     return f"{signing_input}.{_b64(signature)}"
 
 
-def verify(token: str, public_key: ECC.EccKey, audience: str, now: float | None = None) -> Claims:
-    """The token's claims, or TokenRefused: malformed, forged (the signature or algorithm),
-    expired, or for another audience. The signature is checked before any claim is believed."""
-    return claims_of(signed_payload(token, public_key), audience, now)
-
-
 def claims_of(payload: dict[str, Any], audience: str, now: float | None = None) -> Claims:
     """The claims of a payload whose signature verified (signed_payload): expiry, validity
     start, audience and shape are checked at `now` (default: the clock), on every use."""

@@ -10,15 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.explorer.context import Explorer
-from citypass.core.impact import (
-    ORGANISATION_SLOT_CATEGORIES,
-    ImpactFacts,
-    clipped_seconds,
-    complete_day,
-    figures,
-    jobs_by_role,
-    observed_days,
-)
+from citypass.core import impact as core
 from citypass.core.timeunits import DAY_SECONDS, day_start
 from indexer import models as m
 
@@ -46,7 +38,7 @@ def impact(explorer: Explorer, session: Session) -> dict[str, Any]:
         select(func.min(m.Incident.observed_at)).where(m.Incident.kind == "ILLEGAL_PARKING")
     )
     first_lease = session.scalar(select(func.min(m.Lease.booked_at)))
-    before, after = observed_days(first_incident, first_lease, head)
+    before, after = core.observed_days(first_incident, first_lease, head)
     registry = explorer.book.handle("incidents")
     illegal = {
         day: int(
@@ -56,7 +48,7 @@ def impact(explorer: Explorer, session: Session) -> dict[str, Any]:
         )
         for day in [*before, *after]
     }
-    day = complete_day(head)
+    day = core.complete_day(head)
     spans = session.execute(
         select(m.Lease.start, m.Lease.end).where(
             m.Lease.status != "CANCELLED",
@@ -65,23 +57,23 @@ def impact(explorer: Explorer, session: Session) -> dict[str, Any]:
         )
     ).all()
     base, shared = _spaces(session)
-    facts = ImpactFacts(
+    facts = core.ImpactFacts(
         as_of_block=block,
         head_time=head,
         vehicles=_vehicles(explorer, session),
         base_spaces=base,
         shared_spaces=shared,
-        leased_seconds=clipped_seconds(((a, b) for a, b in spans), day),
+        leased_seconds=core.clipped_seconds(((a, b) for a, b in spans), day),
         leased_day=day,
         before_days=before,
         after_days=after,
         illegal_by_day=illegal,
-        jobs_by_role=jobs_by_role(
+        jobs_by_role=core.jobs_by_role(
             session.execute(select(m.MemberRole.address, m.MemberRole.role_name)).all()
         ),
         first_lease_at=first_lease,
     )
-    return figures(facts, INPUTS)
+    return core.figures(facts, INPUTS)
 
 
 def _spaces(session: Session) -> tuple[int, int]:
@@ -100,7 +92,7 @@ def _vehicles(explorer: Explorer, session: Session) -> int:
     member so that it may hold credits), not a relayer (an account that sent transactions to
     the CityForwarder: it relays residents' signed requests, as the API's relayer does)."""
     owners = session.scalars(
-        select(m.Slot.owner).where(m.Slot.category.in_(ORGANISATION_SLOT_CATEGORIES))
+        select(m.Slot.owner).where(m.Slot.category.in_(core.ORGANISATION_SLOT_CATEGORIES))
     )
     split = explorer.book.handle("split").functions
     house = [split.villageEnterprise().call(), split.cityFund().call(), split.platform().call()]
