@@ -13,10 +13,12 @@ one world per database (SQLite, and PostgreSQL on the test process's shared serv
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +202,11 @@ def sqlite_explorer_world(request: pytest.FixtureRequest) -> ExplorerWorld:
     """The explorer world on SQLite only, for the browser tests (too slow to run twice; what
     they check is the page in a browser, the queries behind it run on both databases)."""
     return _session_world("sqlite", request)
+
+
+def landing_links_answer(get) -> list[str]:
+    """Every explorer link on the landing page, each followed: those that do not answer 200."""
+    page = get("/explorer").text
+    links = sorted(set(re.findall(r'href="(/explorer/[^"#]*)', page)))
+    assert links
+    return [link for link in links if get(unescape(link)).status_code != 200]

@@ -55,7 +55,9 @@ def revenue_rows(today: list[dict], complete: list[dict]) -> list[tuple[str, int
     return rows + [(stakeholder, 0, amount) for stakeholder, amount in before.items()]
 
 
-def open_incidents(session: Session) -> tuple[int, list[m.Incident]]:
+def open_incidents(session: Session) -> tuple[int, list[m.Incident], set[int]]:
+    """How many incidents are open, the newest of them, and which of their places are
+    registered slots (a street camera's bay is not: it gets no slot page to link to)."""
     where = m.Incident.status == "OPEN"
     total = session.scalar(select(func.count()).select_from(m.Incident).where(where)) or 0
     newest = session.scalars(
@@ -64,7 +66,9 @@ def open_incidents(session: Session) -> tuple[int, list[m.Incident]]:
         .order_by(m.Incident.observed_at.desc(), m.Incident.incident_id.desc())
         .limit(OPEN_INCIDENTS_SHOWN)
     ).all()
-    return int(total), list(newest)
+    places = {incident.slot_id for incident in newest}
+    slots = set(session.scalars(select(m.Slot.slot_id).where(m.Slot.slot_id.in_(places))))
+    return int(total), list(newest), slots
 
 
 def seal_check(session: Session) -> dict[str, int]:
@@ -109,7 +113,7 @@ def landing(request: Request, session: SessionDep, explorer: ExplorerDep) -> HTM
     today = local_day(when.timestamp)
     month = month_of(when.timestamp)
     previous_month = month_of(month_bounds(month)[0] - 1)
-    total_open, newest_open = open_incidents(session)
+    total_open, newest_open, slots = open_incidents(session)
     check = journal_check(explorer)
     now = day_figures(explorer, session, today)
     complete = day_figures(explorer, session, when.latest_complete_day)
@@ -117,7 +121,7 @@ def landing(request: Request, session: SessionDep, explorer: ExplorerDep) -> HTM
         request, "home.html", when=when.json(), today=now, complete=complete,
         revenue_rows=revenue_rows(now["revenue"], complete["revenue"]),
         bookings_definition=BOOKINGS_DEFINITION, revenue_definition=REVENUE_DEFINITION,
-        open_total=total_open, open_incidents=newest_open,
+        open_total=total_open, open_incidents=newest_open, incident_slots=slots,
         head=latest_sealed(explorer, session, when), seals=seal_check(session),
         journal=check, journal_checked_at=kst(check["checkedAt"]) if check else None,
         month=month, previous_month=previous_month, chain_id=explorer.state.ledger.chain_id,

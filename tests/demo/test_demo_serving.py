@@ -36,6 +36,7 @@ from citypass.protocol.contracts import CONTRACT_NAMES
 from citypass.protocol.deployment_record import Deployment
 from tests.browser_helpers import browser, page, visit  # noqa: F401
 from tests.demo.resident_journey import Resident
+from tests.explorer_helpers import landing_links_answer
 from tests.oracle_helpers import ROOT, wait_until
 from tests.scripts.helpers import brownie_home
 
@@ -127,6 +128,17 @@ def test_explorer_after_the_demo_shows_sealed_blocks(page, demo: DemoRun):  # no
     rows = page.locator("#blocks tr[data-block]")
     assert rows.count() > 5
     assert set(rows.locator("td.sealed").all_inner_texts()) == {"sealed"}
+
+
+def test_every_link_on_the_auditors_landing_page_leads_somewhere(demo: DemoRun):
+    """The demo's open incidents include street cameras' bays, which are no slots: they are
+    named, not linked to a slot page that does not exist."""
+
+    def get(path: str) -> requests.Response:
+        return requests.get(demo.urls["explorer"].removesuffix("/explorer") + path, timeout=60)
+
+    assert "street bay" in get("/explorer?lang=en").text
+    assert landing_links_answer(get) == []
 
 
 def test_a_demo_transaction_reads_in_domain_language(page, demo: DemoRun):  # noqa: F811

@@ -15,7 +15,12 @@ import requests
 from api.explorer.formatting import kst_date, kst_window, short, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.timeunits import local_day, month_of
-from tests.explorer_helpers import ExplorerWorld, explorer_world, in_english  # noqa: F401
+from tests.explorer_helpers import (  # noqa: F401
+    ExplorerWorld,
+    explorer_world,
+    in_english,
+    landing_links_answer,
+)
 
 ZERO_HASH = "0x" + "ab" * 32
 
@@ -78,6 +83,10 @@ def test_landing_page_gives_the_auditor_the_day_incidents_integrity_and_statemen
     assert "the journal was empty at the node's start" in text(reply)
     month = month_of(head.timestamp)
     assert f'href="/explorer/statements?month={month}"' in reply.text
+
+
+def test_every_link_on_the_landing_page_leads_somewhere(explorer_world):
+    assert landing_links_answer(explorer_world.get) == []
 
 
 def test_the_search_box_suggests_only_what_exists(explorer_world):
