@@ -72,6 +72,19 @@ def shared_slots(session: Session) -> int:
     )
 
 
+def bookings_of(session: Session, day: int) -> int:
+    """Leases booked (LeaseBooked) during the KST day (figures.BOOKINGS_DEFINITION)."""
+    first = day_start(day)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(m.Lease)
+            .where(m.Lease.booked_at >= first, m.Lease.booked_at < first + DAY_SECONDS)
+        )
+        or 0
+    )
+
+
 def utilisation(session: Session, day: int, days: int) -> dict[str, Any]:
     """Leased share of the shared spaces: per hour of `day`, and per day for the `days` KST days
     ending with it (figures.LEASED_DEFINITION)."""
@@ -97,15 +110,9 @@ def utilisation(session: Session, day: int, days: int) -> dict[str, Any]:
 
 
 def bookings(session: Session, day: int) -> dict[str, Any]:
-    first = day_start(day)
-    count = session.scalar(
-        select(func.count())
-        .select_from(m.Lease)
-        .where(m.Lease.booked_at >= first, m.Lease.booked_at < first + DAY_SECONDS)
-    )
     return {
         "day": kst_date(day),
-        "count": int(count or 0),
+        "count": bookings_of(session, day),
         "definition": figures.BOOKINGS_DEFINITION,
     }
 

@@ -17,7 +17,7 @@ from api.deps import SessionDep
 from api.explorer.context import Explorer, ExplorerDep
 from api.explorer.figures import BOOKINGS_DEFINITION, REVENUE_DEFINITION
 from api.explorer.formatting import kst, kst_date
-from api.explorer.kpis import AsOf, as_of, revenue
+from api.explorer.kpis import AsOf, as_of, bookings_of, revenue
 from api.explorer.pages import html_errors, render
 from citypass.core.timeunits import DAY_SECONDS, day_start, local_day, month_bounds, month_of
 from indexer import models as m
@@ -27,23 +27,12 @@ router = APIRouter(prefix="/explorer", tags=["explorer"], include_in_schema=Fals
 OPEN_INCIDENTS_SHOWN = 10
 
 
-def bookings_in(session: Session, start: int, end: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(m.Lease)
-            .where(m.Lease.booked_at >= start, m.Lease.booked_at < end)
-        )
-        or 0
-    )
-
-
 def day_figures(explorer: Explorer, session: Session, day: int) -> dict[str, Any]:
     start = day_start(day)
     end = start + DAY_SECONDS
     return {
         "day": kst_date(day),
-        "bookings": bookings_in(session, start, end),
+        "bookings": bookings_of(session, day),
         "revenue": revenue(explorer, session, start, end)["byStakeholder"],
     }
 
