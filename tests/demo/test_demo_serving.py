@@ -131,13 +131,12 @@ def test_explorer_after_the_demo_shows_sealed_blocks(page, demo: DemoRun):  # no
 
 
 def test_every_link_on_the_auditors_landing_page_leads_somewhere(demo: DemoRun):
-    """The demo's open incidents include street cameras' bays, which are no slots: they are
-    named, not linked to a slot page that does not exist."""
+    """The demo's open incidents may lie on street cameras' bays, which are no slots: they are
+    named, not linked to a slot page that does not exist (the full demo's newest ten were)."""
 
     def get(path: str) -> requests.Response:
         return requests.get(demo.urls["explorer"].removesuffix("/explorer") + path, timeout=60)
 
-    assert "street bay" in get("/explorer?lang=en").text
     assert landing_links_answer(get) == []
 
 
