@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import SessionDep
 from api.explorer import charts
 from api.explorer.context import ExplorerDep
-from api.explorer.formatting import short, won
+from api.explorer.formatting import won
 from api.explorer.kpi_inputs import Day, Days, day_or_latest
 from api.explorer.kpis import all_kpis
 from api.explorer.pages import html_errors, render
@@ -61,7 +61,8 @@ def chart_set(k: dict[str, Any]) -> dict[str, str]:
         ),
         "valet": charts.hbars(
             gettext("Valet jobs completed per worker"),
-            [short(w["worker"]) for w in workers] or [gettext("no valet jobs yet")],
+            [gettext("worker {rank}").format(rank=w["rank"]) for w in workers]
+            or [gettext("no valet jobs yet")],
             [w["completed"] for w in workers] or [0],
             [
                 gettext("{done} of {accepted} accepted").format(

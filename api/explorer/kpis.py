@@ -164,17 +164,22 @@ def revenue(
     its name (address book, else a short address: residents stay pseudonymous) and role."""
     earned = earned_in(explorer, session, start, end)
     facts = facts_of(session, earned)
-    label = explorer.labeller(session, "en")  # /v1/kpis is English; pages translate groups
+    # /v1/kpis is English (pages translate the groups) and public: persons are not listed.
+    label = explorer.labeller(session, "en", persons=False)
     groups: dict[str, int] = dict.fromkeys(HOUSE, 0)
     for payee, amount in earned.items():
         group = facts[payee].group
         groups[group] = groups.get(group, 0) + amount
+    persons = {payee: amount for payee, amount in earned.items() if label.hidden(payee)}
+    listed = {payee: amount for payee, amount in earned.items() if payee not in persons}
     return {
         "byStakeholder": [{"stakeholder": k, "earned": v} for k, v in groups.items()],
         "byPayee": [
             {"payee": payee, "name": label(payee), "role": facts[payee].described, "earned": amount}
-            for payee, amount in sorted(earned.items(), key=lambda kv: -kv[1])[:50]
+            for payee, amount in sorted(listed.items(), key=lambda kv: -kv[1])[:50]
         ],  # fmt: skip
+        # Residents and workers: counted in their groups above, summed here, never one by one.
+        "persons": {"payees": len(persons), "earned": sum(persons.values())},
         "definition": figures.REVENUE_DEFINITION,
         "inputs": "RevenueAllocated rows and FareAllocated logs of the read model (all time); "
         "roles from on-chain facts (RevenueSplit's payees, roles, the mobility registry, slots "
@@ -187,7 +192,6 @@ def valet(explorer: Explorer, session: Session, when: AsOf) -> dict[str, Any]:
     if events is None:
         return {"deployed": False, "requests": 0, "completed": 0, "cancelled": 0, "workers": []}
     per_worker: dict[str, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "completed": 0})
-    label = explorer.labeller(session, "en")  # a worker is a person: a short address
     totals = dict.fromkeys(VALET_EVENTS, 0)
     for name, args in events:
         totals[name] += 1
@@ -200,9 +204,13 @@ def valet(explorer: Explorer, session: Session, when: AsOf) -> dict[str, Any]:
         "requests": totals["ValetRequested"],
         "completed": totals["ValetReturned"],
         "cancelled": totals["ValetCancelled"],
+        # A worker is a person: her jobs are shown by rank (1 = the most completed), never by
+        # address, so the public sees how the work is shared without following anyone.
         "workers": [
-            {"worker": worker, "name": label(worker), **counts}
-            for worker, counts in sorted(per_worker.items(), key=lambda kv: -kv[1]["completed"])
+            {"rank": rank, **counts}
+            for rank, counts in enumerate(
+                sorted(per_worker.values(), key=lambda c: (-c["completed"], -c["accepted"])), 1
+            )
         ],
         "inputs": "ValetService events (read model raw logs, else the node's logs)",
     }

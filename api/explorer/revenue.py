@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.address_book.facts import facts_of
-from api.explorer.context import Explorer
+from api.explorer.context import Explorer, Labeller
+from api.i18n.catalog import gettext
 from citypass.core.timeunits import epoch_of_month, month_bounds
 from indexer import models as m
 
@@ -33,10 +34,13 @@ class StatementLine:
     read_model: int
     chain: int
     chain_source: str
+    # A line folding several payees' lines agrees only if each of them did: two disagreements
+    # of opposite sign must not cancel out in the sums.
+    parts_agree: bool = True
 
     @property
     def agrees(self) -> bool:
-        return self.read_model == self.chain
+        return self.read_model == self.chain and self.parts_agree
 
 
 def earned_in(explorer: Explorer, session: Session, start: int, end: int) -> dict[str, int]:
@@ -115,8 +119,12 @@ def _month_blocks(session: Session, start: int, end: int) -> tuple[int, int] | N
     return None if low is None else (int(low), int(high))
 
 
-def statement(explorer: Explorer, session: Session, month: str) -> list[StatementLine]:
-    """One line per payee with earnings or a statement in `month` ('YYYY-MM')."""
+def statement(
+    explorer: Explorer, session: Session, month: str, persons: bool = True
+) -> list[StatementLine]:
+    """One line per payee with earnings or a statement in `month` ('YYYY-MM'). With `persons`
+    False (a page for the public, docs/privacy.md) the persons' lines are folded into one line
+    of their sums: each person's earnings are hers, the total is the public's to check."""
     start, end = month_bounds(month)
     epoch = epoch_of_month(month)
     split = explorer.book.handle("split")
@@ -124,7 +132,7 @@ def statement(explorer: Explorer, session: Session, month: str) -> list[Statemen
     ours = earned_in(explorer, session, start, end)
     closed = _closed_statements(explorer, split, epoch)
     payees = sorted(set(ours) | set(closed) | set(house), key=lambda a: (a not in house, a))
-    label = explorer.labeller(session)
+    label = explorer.labeller(session, persons=persons)
     facts = facts_of(session, payees)
     house_open: dict[str, int] | None = None
     lines = []
@@ -146,7 +154,30 @@ def statement(explorer: Explorer, session: Session, month: str) -> list[Statemen
                 payee, label(payee), facts[payee].described, ours.get(payee, 0), int(chain), source
             )
         )
-    return lines
+    return lines if persons else _persons_folded(lines, label)
+
+
+def _persons_folded(lines: list[StatementLine], label: Labeller) -> list[StatementLine]:
+    """The organisations' lines as they are, then one line for every person together: the read
+    model's and the chain's sums (each person's line agreeing is checked before folding, so a
+    disagreement cannot hide in the sums)."""
+    shown = [line for line in lines if not label.hidden(line.payee)]
+    folded = [line for line in lines if label.hidden(line.payee)]
+    if not folded:
+        return shown
+    roles = sorted({role for line in folded for role in line.role.split(", ")})
+    return [
+        *shown,
+        StatementLine(
+            payee="",
+            name=gettext("{count} persons together").format(count=len(folded)),
+            role=", ".join(roles),
+            read_model=sum(line.read_model for line in folded),
+            chain=sum(line.chain for line in folded),
+            chain_source="the persons' lines summed (sign in as an auditor for each line)",
+            parts_agree=all(line.agrees for line in folded),
+        ),
+    ]
 
 
 def _closed_statements(explorer: Explorer, split: Any, epoch: int) -> dict[str, int]:

@@ -210,10 +210,11 @@ def _month(session: SessionDep, month: str | None) -> str:
 @router.get("/statements", response_class=HTMLResponse)
 @html_errors
 def statements(
-    request: Request, session: SessionDep, explorer: ExplorerDep, month: str | None = None
-) -> Any:
+    request: Request, session: SessionDep, explorer: ExplorerDep, viewer: ViewerDep,
+    month: str | None = None,
+) -> Any:  # fmt: skip
     chosen = _month(session, month)
-    lines = statement(explorer, session, chosen)
+    lines = statement(explorer, session, chosen, persons=viewer.reads_records)
     return render(
         request, "statements.html", month=chosen, lines=lines,
         all_agree=all(line.agrees for line in lines), indexed=indexed_block(session),
@@ -223,14 +224,15 @@ def statements(
 @router.get("/statements.csv")
 @html_errors
 def statements_csv(
-    request: Request, session: SessionDep, explorer: ExplorerDep, month: str | None = None
-) -> Response:
+    request: Request, session: SessionDep, explorer: ExplorerDep, viewer: ViewerDep,
+    month: str | None = None,
+) -> Response:  # fmt: skip
     chosen = _month(session, month)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["month", "payee", "name", "role", "read_model_earned", "chain_earned",
                      "chain_source", "agrees"])  # fmt: skip
-    for line in statement(explorer, session, chosen):
+    for line in statement(explorer, session, chosen, persons=viewer.reads_records):
         writer.writerow([chosen, line.payee, line.name, line.role, line.read_model, line.chain,
                          line.chain_source, "yes" if line.agrees else "NO"])  # fmt: skip
     return Response(

@@ -40,6 +40,7 @@ VOCABULARY = (
 SOURCES = (
     N_("MonthlyStatement event"), N_("month open: split's allocation logs"),
     N_("month open: accountOf()"), N_("no statement for this month"),
+    N_("the persons' lines summed (sign in as an auditor for each line)"),
 )  # fmt: skip
 
 # A seal's verdict in words (indexer/seals.py; one that names a hash stays as the node said it).

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from html import unescape
 
 import pytest
 import requests
 
-from api.explorer.formatting import kst_date, kst_window, short, won
+from api.explorer.formatting import kst_date, kst_window, won
 from citypass.chain.deploy_mobility import VALET_FEE, VALET_WORKER_BPS
 from citypass.core.timeunits import local_day, month_of
 from tests.explorer_helpers import (  # noqa: F401
@@ -170,8 +171,8 @@ def test_address_page_shows_balance_roles_and_transactions(explorer_world):
     assert explorer_world.txs["valet_return"] in reply.text
 
 
-def _statement_csv(world: ExplorerWorld, month: str) -> list[dict]:
-    reply = world.get("/explorer/statements.csv", params={"month": month})
+def _statement_csv(world: ExplorerWorld, month: str, **kwargs) -> list[dict]:
+    reply = world.get("/explorer/statements.csv", params={"month": month}, **kwargs)
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/csv")
     return list(csv.DictReader(io.StringIO(reply.text)))
 
@@ -199,15 +200,30 @@ def _chain_earned(world: ExplorerWorld) -> dict[str, int]:
 
 
 def test_statements_reconcile_and_csv_sums_equal_the_chain(explorer_world):
+    """An auditor reads every payee's line; the public reads the organisations' lines and one
+    line summing the persons' (docs/privacy.md), and both add up to the chain's figures."""
     month = month_of(explorer_world.scenario.at(0, 12))
-    page = explorer_world.get("/explorer/statements", params={"month": month})
+    auditor = explorer_world.signed_in()
+    page = explorer_world.get("/explorer/statements", params={"month": month}, cookies=auditor)
     assert page.status_code == 200 and by_id(page, "verdict") == "Every line reconciles."
-    lines = _statement_csv(explorer_world, month)
+    lines = _statement_csv(explorer_world, month, cookies=auditor)
     expected = _chain_earned(explorer_world)
     assert {row["payee"]: int(row["chain_earned"]) for row in lines} == expected
     assert all(row["read_model_earned"] == row["chain_earned"] for row in lines)
     assert all(row["agrees"] == "yes" for row in lines)
     assert sum(int(r["chain_earned"]) for r in lines) == sum(expected.values()) > 0
+    # The public: the same total, the persons (the valet worker among them) folded into one.
+    public = _statement_csv(explorer_world, month)
+    persons = set(expected) - {row["payee"] for row in public}
+    assert explorer_world.valet["worker"] in persons
+    folded = [row for row in public if row["payee"] == ""]
+    assert len(folded) == 1 and folded[0]["name"] == f"{len(persons)} persons together"
+    assert int(folded[0]["chain_earned"]) == sum(expected[p] for p in persons)
+    assert all(row["agrees"] == "yes" for row in public)
+    assert sum(int(r["chain_earned"]) for r in public) == sum(expected.values())
+    shown = explorer_world.get("/explorer/statements", params={"month": month})
+    assert by_id(shown, "verdict") == "Every line reconciles."
+    assert not any(person in shown.text for person in persons)
 
 
 def test_search_leads_to_the_right_page(explorer_world):
@@ -329,11 +345,9 @@ def test_kpis_are_the_read_model_and_chain_figures(explorer_world):
     )  # fmt: skip
     valet = k["valet"]
     assert (valet["requests"], valet["completed"]) == (1, 1)
-    worker = explorer_world.valet["worker"]
-    # A worker is a person: named by a short address only (api/address_book/facts.py).
-    assert valet["workers"] == [
-        {"worker": worker, "name": short(worker), "accepted": 1, "completed": 1}
-    ]
+    # A worker is a person: her jobs by rank, never her address (docs/privacy.md).
+    assert valet["workers"] == [{"rank": 1, "accepted": 1, "completed": 1}]
+    assert explorer_world.valet["worker"] not in json.dumps(k)
     earned = _chain_earned(explorer_world)
     stakeholders = {r["stakeholder"]: r["earned"] for r in k["revenue"]["byStakeholder"]}
     split = explorer_world.chain.contract("split")
@@ -411,7 +425,10 @@ def test_a_closed_month_reconciles_through_its_monthly_statements(explorer_world
     """Runs last: moves the ledger into the next month and closes the statements."""
     world, s = explorer_world, explorer_world.scenario
     month = month_of(s.at(0, 12))
-    before = {r["payee"]: int(r["chain_earned"]) for r in _statement_csv(world, month)}
+    auditor = world.signed_in()
+    before = {
+        r["payee"]: int(r["chain_earned"]) for r in _statement_csv(world, month, cookies=auditor)
+    }
     chain = world.chain
     start = s.at(0, 0)
     while month_of(start) == month:
@@ -420,7 +437,7 @@ def test_a_closed_month_reconciles_through_its_monthly_statements(explorer_world
     # Anyone may close the month: owners' accounts and the house word roll, emitting statements.
     chain.system.split.closeStatements(list(before), {"from": chain.people.admin})
     world.wait_indexed()
-    lines = _statement_csv(world, month)
+    lines = _statement_csv(world, month, cookies=auditor)
     closed = {r["payee"]: r for r in lines}
     assert {p: int(r["chain_earned"]) for p, r in closed.items()} == before
     assert all(r["chain_source"] == "MonthlyStatement event" for r in lines)
