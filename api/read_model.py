@@ -69,8 +69,9 @@ def slot_public(
     model: type[SlotModel], slot: m.Slot, windows: list[SlotWindowPublic], **more: Any
 ) -> SlotModel:
     """A slot as `model` answers it (SlotPublic, or a subclass whose extra fields are `more`)."""
+    more.setdefault("owner", slot.owner)
     return model(
-        slotId=slot.slot_id, owner=slot.owner, lotId=slot.lot_id, category=slot.category,
+        slotId=slot.slot_id, lotId=slot.lot_id, category=slot.category,
         lat=slot.lat_e6 / 1e6, lon=slot.lon_e6 / 1e6, active=slot.active,
         pricePerUnit=slot.price_per_unit, overagePer10Min=slot.overage_per_10min,
         termsVersion=slot.terms_version, windows=windows, **more,

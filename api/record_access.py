@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session
 
 from api.address_book.facts import facts_of
@@ -69,6 +70,21 @@ def person_records_reader(
     if is_organisation(session, address):
         return None
     return records_reader(siwe, credentials, address)
+
+
+def shown_address(
+    siwe: SiweService, credentials: HTTPAuthorizationCredentials | None, session: Session,
+    address: str,
+) -> str | None:  # fmt: skip
+    """`address` as a public answer may show it: an organisation's always; a person's (a home
+    space's owner) only to herself and to record readers, else None. A token that is sent must
+    be a live session (401 otherwise): a client that signs in expects to be told it failed."""
+    if is_organisation(session, address):
+        return address
+    if credentials is None:
+        return None
+    viewer = siwe.session(credentials.credentials, needs=NEEDS)
+    return address if viewer.address == address or reads_records(siwe, viewer.address) else None
 
 
 RecordsReaderDep = Annotated[StaffSession, Depends(records_reader)]

@@ -15,8 +15,10 @@ from api.deps import SessionDep
 from api.errors import NotFound, ValidationFailed
 from api.ledger import Ledger
 from api.read_model import rows, slot_public, window_public
+from api.record_access import shown_address
 from api.schemas.common import Timestamp, kst_iso
 from api.schemas.slots import SlotPublic, SlotSearchPublic
+from api.siwe.deps import SessionTokenDep, SiweDep
 from api.state import AppState
 from indexer import models as m
 from indexer.search_index import SearchIndex, Snapshot
@@ -111,8 +113,15 @@ async def _fresh_snapshot(index: SearchIndex) -> Snapshot:
     return snapshot
 
 
-@router.get("/{slot_id}", response_model=SlotPublic, summary="One slot and its sharing windows")
-def get_slot(session: SessionDep, slot_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> SlotPublic:
+@router.get(
+    "/{slot_id}", response_model=SlotPublic,
+    summary="One slot and its sharing windows (a person's space: its owner only to her and "
+    "to record readers)",
+)  # fmt: skip
+def get_slot(
+    session: SessionDep, siwe: SiweDep, credentials: SessionTokenDep,
+    slot_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+) -> SlotPublic:  # fmt: skip
     slot = session.get(m.Slot, slot_id)
     if slot is None:
         raise NotFound(
@@ -121,4 +130,5 @@ def get_slot(session: SessionDep, slot_id: Annotated[int, Path(ge=1, le=2**63 - 
             code="unknown_slot",
         )
     windows = rows(session, m.SlotWindow, m.SlotWindow.slot_id == slot_id, m.SlotWindow.position)
-    return slot_public(SlotPublic, slot, [window_public(w) for w in windows])
+    owner = shown_address(siwe, credentials, session, slot.owner)
+    return slot_public(SlotPublic, slot, [window_public(w) for w in windows], owner=owner)

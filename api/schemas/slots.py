@@ -39,7 +39,10 @@ class SlotWindowPublic(BaseModel):
 
 class SlotPublic(BaseModel):
     slotId: int
-    owner: str
+    owner: str | None = Field(
+        description="the owner's address; null for a person's space unless the caller is she "
+        "or a record reader (docs/privacy.md)"
+    )
     lotId: int
     category: str
     lat: float

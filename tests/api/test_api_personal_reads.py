@@ -134,3 +134,14 @@ def test_a_person_owner_needs_her_session_and_an_organisation_stays_public(
     assert [slot["slotId"] for slot in slots] == [home]
     public = world.api.get(f"/v1/owners/{lot_operator.address}/slots").json()["slots"]
     assert [slot["slotId"] for slot in public] == [lot_slot]
+    # A slot's details name a person owner only to her and to record readers; an organisation
+    # owner to everyone. A session that is sent must be live.
+    detail = f"/v1/slots/{home}"
+    assert world.api.get(detail).json()["owner"] is None
+    assert world.api.get(detail, headers=stranger).json()["owner"] is None
+    assert world.api.get(detail, headers=own).json()["owner"] == resident.address
+    assert world.api.get(detail, headers=staff["AUDITOR"]).json()["owner"] == resident.address
+    assert world.api.get(detail, headers=staff["OPERATOR"]).json()["owner"] is None
+    assert world.api.get(f"/v1/slots/{lot_slot}").json()["owner"] == lot_operator.address
+    forged = world.api.get(detail, headers={"Authorization": "Bearer not-a-token"})
+    assert _error(forged, 401)["code"] == "session_unknown"
