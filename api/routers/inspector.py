@@ -128,7 +128,7 @@ def _review_arguments(
         return reason_code(reason), b""
     try:
         binary = parse_cid(details_cid).binary
-    except CidError as exc:
+    except (CidError, ValueError) as exc:  # ValueError: text that is not ASCII
         raise ValidationFailed(
             f"detailsCid: {exc}; give the 'b…' CIDv1 text the evidence store answered",
             code="bad_details_cid",
