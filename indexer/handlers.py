@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from citypass.core.windows import unpack_windows
 from citypass.protocol.abi import DecodedEvent
+from citypass.protocol.review_reasons import reason_name
 from citypass.protocol.roles import ROLES
 from indexer import models as m
 from indexer.handler_base import (
@@ -366,7 +367,8 @@ def incident_reviewed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         f"IncidentReviewed for unknown incident {a['incidentId']}: re-index from the deployment block",
     )  # fmt: skip
     incident.status = INCIDENT_STATUS[a["status"]]
-    incident.reviewed_by, incident.review_reason = a["inspector"], a["reason"]
+    incident.reviewed_by, incident.review_reason = a["inspector"], reason_name(a["reasonCode"])
+    incident.review_details_cid_hex = bytes(a["detailsCid"]).hex()
 
 
 HANDLERS: dict[tuple[str, str], Handler] = {

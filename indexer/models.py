@@ -357,5 +357,8 @@ class Incident(Base):
     reporter: Mapped[Address]
     status: Mapped[EnumName]  # OPEN / CONFIRMED / DISMISSED
     reviewed_by: Mapped[Address | None]
-    review_reason: Mapped[str | None] = mapped_column(String(1024))
+    # The review's ReviewReason name (citypass/protocol/review_reasons.py), never free text, and
+    # the binary CID (hex) of the details sealed in the evidence store, "" when none were given.
+    review_reason: Mapped[str | None] = mapped_column(String(24))
+    review_details_cid_hex: Mapped[str | None] = mapped_column(String(512))
     reported_block: Mapped[int]

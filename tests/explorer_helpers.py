@@ -34,6 +34,7 @@ from api.i18n.locale import use as use_locale
 from api.settings import Settings
 from citypass.core.net import free_port
 from citypass.protocol.deployment_record import CONTRACTS, Deployment
+from citypass.protocol.review_reasons import reason_code
 from citypass.protocol.roles import ROLES
 from tests.indexer_helpers import DATABASES, Scenario, build_scenario, session_world
 from tests.oracle_helpers import start_chain, wait_until
@@ -111,7 +112,7 @@ def add_activity(world: ExplorerWorld) -> None:
     monday = [s.at(0, 7), s.at(0, 8.5), s.at(0, 9)]
     for n, at in enumerate(sunday + monday, start=1):
         system.incidents.reportIncident(_incident(n, s.slots["A"], at), {"from": people.oracle})
-    system.incidents.confirm(1, "towed", {"from": inspector})
+    system.incidents.confirm(1, reason_code("VERIFIED_ON_SITE"), b"", {"from": inspector})
     world.incidents = {"sunday": [1, 2], "monday": [3, 4, 5]}
     # A valet job on slot D, 13:00-14:00 Monday.
     worker = chain.new_member()

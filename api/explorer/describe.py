@@ -18,6 +18,7 @@ from api.explorer.terms import term
 from api.i18n.catalog import N_, gettext
 from citypass.core.windows import format_window, unpack_windows
 from citypass.protocol.abi import DecodedEvent
+from citypass.protocol.review_reasons import REVIEW_REASONS
 from indexer.handler_base import ZERO
 from indexer.handlers import (
     CATEGORIES,
@@ -28,6 +29,7 @@ from indexer.handlers import (
     ROLE_BY_ID,
 )
 from indexer.handlers_mobility import OPERATOR_KINDS
+from oracles.evidence import parse_cid
 
 Label = Callable[[str], str]
 Describer = Callable[[dict[str, Any], Label], str]
@@ -93,6 +95,8 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "device_kind": lambda value: _enum(DEVICE_KINDS, value),
     "incident_kind": lambda value: _enum(INCIDENT_KINDS, value),
     "incident_status": lambda value: _enum(INCIDENT_STATUS, value),
+    "review_reason": lambda value: _enum(REVIEW_REASONS, value),
+    "cid": lambda value: parse_cid(bytes(value)).text,
     "operator_kind": lambda value: _enum(OPERATOR_KINDS, value),
 }
 
@@ -160,6 +164,18 @@ def _incident_reported(a: dict[str, Any], L: Label) -> str:
         + _tell(N_(", observed {observedAt:kst}, confidence {confidenceBps:pct}"), a, L)
         + (gettext(", evidence anchored") if a["evidenceCid"] else gettext(", sensor-derived"))
     )
+
+
+def _incident_reviewed(a: dict[str, Any], L: Label) -> str:
+    # A reason code, never free text (issue 15): the details, if any, are sealed off chain.
+    text = _tell(
+        N_("Incident #{incidentId} {status:incident_status} by inspector {inspector:who}: "
+           "{reasonCode:review_reason}"),
+        a, L,
+    )  # fmt: skip
+    if a["detailsCid"]:
+        text += _tell(N_(" (details sealed off chain: {detailsCid:cid})"), a, L)
+    return text
 
 
 def _valet_requested(a: dict[str, Any], L: Label) -> str:
@@ -282,10 +298,7 @@ SENTENCES: dict[str, dict[str, str | Describer]] = {
     },
     "IncidentRegistry": {
         "IncidentReported": _incident_reported,
-        "IncidentReviewed": N_(
-            "Incident #{incidentId} {status:incident_status} by inspector {inspector:who}: "
-            "“{reason}”"
-        ),
+        "IncidentReviewed": _incident_reviewed,
         "OccupancyOracleSet": N_("Occupancy oracle set to {occupancyOracle:who}"),
     },
     "MobilityOperators": {

@@ -17,6 +17,9 @@ VOCABULARY = (
     N_("magnetometer"), N_("ultrasonic"), N_("camera"),
     N_("illegal parking"), N_("unauthorised occupancy"), N_("illegal dumping"), N_("jaywalking"),
     N_("none"), N_("open"), N_("confirmed"), N_("dismissed"),
+    # why an incident was confirmed or dismissed (ReviewReason, citypass/protocol/review_reasons.py)
+    N_("evidence clear"), N_("verified on site"), N_("false detection"), N_("authorised use"),
+    N_("duplicate"), N_("insufficient evidence"), N_("other"),
     # mobility operators and assets
     N_("car share"), N_("kick scooter"), N_("valet"), N_("transit"),
     # roles (CityAccess)

@@ -4,6 +4,10 @@ IncidentRegistry does not trust the forwarder (its confirm/dismiss read msg.send
 is the inspector's own transaction: GET .../transaction answers it unsigned, the inspector's
 wallet signs it, POST .../review checks that it is exactly that call by the session's address
 and submits it. Nothing else can be sent through this endpoint.
+
+A review says why with a reason code (citypass/protocol/review_reasons.py), never free text
+(DESIGN §6); details, where needed, are sealed in the evidence store and only their CID goes on
+chain.
 """
 
 from __future__ import annotations
@@ -35,7 +39,15 @@ from api.siwe.deps import require_role
 from api.siwe.store import StaffSession
 from citypass.core.timeunits import day_number, day_start
 from citypass.protocol.reverts import decode_revert, revert_data
+from citypass.protocol.review_reasons import (
+    NEEDS_DETAILS,
+    REASONS_FOR,
+    ReviewAction,
+    ReviewReasonName,
+    reason_code,
+)
 from indexer import models as m
+from oracles.evidence import CidError, parse_cid
 
 router = APIRouter(prefix="/v1/inspector", tags=["inspectors (SIWE)"])
 
@@ -43,7 +55,7 @@ InspectorSession = Annotated[StaffSession, Depends(require_role("INSPECTOR"))]
 IncidentPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="incident id")]
 KINDS = Literal["ILLEGAL_PARKING", "UNAUTHORISED_OCCUPANCY", "ILLEGAL_DUMPING", "JAYWALKING"]
 STATUSES = Literal["OPEN", "CONFIRMED", "DISMISSED"]
-ACTIONS = ("confirm", "dismiss")
+ACTIONS = tuple(REASONS_FOR)
 # Incident struct (contracts/types/SensorTypes.sol): (kind, status, ...); IncidentStatus.OPEN = 1.
 INCIDENT_STATUS_FIELD = 1
 OPEN = 1
@@ -64,6 +76,7 @@ def incident_public(i: m.Incident) -> IncidentPublic:
         lon=i.lon_e6 / 1e6, observedAt=i.observed_at, confidenceBps=i.confidence_bps,
         status=i.status, evidenceCid=cid_text(i.evidence_cid_hex), contentHash=i.content_hash,
         reviewedBy=i.reviewed_by, reviewReason=i.review_reason,
+        reviewDetailsCid=cid_text(i.review_details_cid_hex or ""),
     )  # fmt: skip
 
 
@@ -92,6 +105,35 @@ def queue(
     return IncidentQueuePublic(
         indexedBlock=indexed_block(session), incidents=[incident_public(i) for i in rows]
     )
+
+
+def _review_arguments(
+    action: ReviewAction, reason: str, details_cid: str | None
+) -> tuple[int, bytes]:
+    """(reasonCode, detailsCid) for IncidentRegistry.confirm/dismiss, or a 422 naming the field:
+    a code that does not fit the action, OTHER without details, a details CID that is not one."""
+    if reason not in REASONS_FOR[action]:
+        raise ValidationFailed(
+            f"reason: {reason} is not a reason to {action}; {action} takes one of "
+            f"{', '.join(REASONS_FOR[action])}",
+            code="reason_not_for_action",
+        )
+    if not details_cid:
+        if reason in NEEDS_DETAILS:
+            raise ValidationFailed(
+                f"detailsCid: {reason} needs the CID of the details sealed in the evidence "
+                "store; or pick a reason code that says it",
+                code="details_required",
+            )
+        return reason_code(reason), b""
+    try:
+        binary = parse_cid(details_cid).binary
+    except (CidError, ValueError) as exc:  # ValueError: text that is not ASCII
+        raise ValidationFailed(
+            f"detailsCid: {exc}; give the 'b…' CIDv1 text the evidence store answered",
+            code="bad_details_cid",
+        ) from exc
+    return reason_code(reason), binary
 
 
 def _open_incident(ledger: Ledger, incident_id: int) -> None:
@@ -123,12 +165,28 @@ def review_transaction(
     ledger: LedgerDep,
     staff: InspectorSession,
     incident_id: IncidentPath,
-    action: Annotated[Literal["confirm", "dismiss"], Query(description="confirm or dismiss")],
-    reason: Annotated[str, Query(min_length=1, max_length=512, description="why (on chain)")],
+    action: Annotated[ReviewAction, Query(description="confirm or dismiss")],
+    reason: Annotated[
+        ReviewReasonName,
+        Query(
+            description="why, as a code: confirm takes "
+            f"{', '.join(REASONS_FOR['confirm'])}; dismiss takes {', '.join(REASONS_FOR['dismiss'])}"
+        ),
+    ],
+    details_cid: Annotated[
+        str | None,
+        Query(
+            alias="detailsCid",
+            max_length=128,
+            description="CIDv1 text ('b…') of details sealed in the evidence store; required "
+            "with OTHER",
+        ),
+    ] = None,
 ) -> UnsignedTransactionPublic:
+    args = [incident_id, *_review_arguments(action, reason, details_cid)]
     _open_incident(ledger, incident_id)
     incidents = ledger.contracts["incidents"]
-    call = getattr(incidents.functions, action)(incident_id, reason)
+    call = getattr(incidents.functions, action)(*args)
     w3 = ledger.w3
     try:
         gas = int(call.estimate_gas({"from": staff.address}) * 1.3) + 20_000
@@ -141,7 +199,7 @@ def review_transaction(
     sender = to_checksum_address(staff.address)
     return UnsignedTransactionPublic.model_validate({
         "from": sender, "to": incidents.address,
-        "data": incidents.encode_abi(action, args=[incident_id, reason]),
+        "data": incidents.encode_abi(action, args=args),
         "nonce": int(w3.eth.get_transaction_count(sender, "pending")), "gas": gas, "gasPrice": 0,
         "chainId": ledger.chain_id,
     })  # fmt: skip

@@ -72,7 +72,12 @@ class IncidentPublic(BaseModel):
     )
     contentHash: str
     reviewedBy: str | None
-    reviewReason: str | None
+    reviewReason: str | None = Field(
+        description="the review's reason code (IncidentRegistry's ReviewReason), never free text"
+    )
+    reviewDetailsCid: str | None = Field(
+        description="CIDv1 text of the review's details, sealed in the evidence store, if any"
+    )
 
 
 class IncidentQueuePublic(BaseModel):

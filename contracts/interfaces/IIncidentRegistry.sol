@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Incident, IncidentInput, IncidentStatus, IncidentType} from "../types/SensorTypes.sol";
+import {Incident, IncidentInput, IncidentStatus, IncidentType, ReviewReason} from "../types/SensorTypes.sol";
 
 /// @title IIncidentRegistry
 /// @notice AI-camera and sensor incidents (illegal parking, unauthorised occupancy, illegal
 /// dumping, jaywalking), filed by ORACLE accounts and the OccupancyOracle, reviewed by INSPECTOR
-/// (confirm or dismiss, with a reason). Per-KST-day counts feed the KPIs.
+/// (confirm or dismiss, with a ReviewReason code and, where details are needed, the CID of details
+/// sealed in the evidence store: no free text on chain). Per-KST-day counts feed the KPIs.
 interface IIncidentRegistry {
     /// @notice The incident type value is not an IncidentType.
     error IncidentRegistryInvalidType(uint8 kind);
@@ -20,9 +21,15 @@ interface IIncidentRegistry {
     error IncidentRegistryInvalidConfidence(uint16 confidenceBps);
     /// @notice observedAt is 0 or later than the block time plus the allowed skew.
     error IncidentRegistryInvalidTime(uint64 observedAt);
-    /// @notice A review needs a reason.
-    error IncidentRegistryEmptyReason();
-    /// @notice The evidence CID is not a binary CIDv1 (or is empty while a content hash is set).
+    /// @notice The review's reason code is not a ReviewReason value.
+    error IncidentRegistryUnknownReason(uint8 reasonCode);
+    /// @notice The reason code does not fit the review's outcome (a confirm reason on a dismiss, or
+    /// the other way round).
+    error IncidentRegistryReasonNotForOutcome(ReviewReason reason, IncidentStatus outcome);
+    /// @notice OTHER says nothing by itself: give the CID of the sealed details.
+    error IncidentRegistryDetailsRequired(ReviewReason reason);
+    /// @notice An evidence CID (or a review's details CID) is not a binary CIDv1, or an incident's
+    /// evidence CID is empty where an image is required.
     error IncidentRegistryInvalidCid();
     /// @notice Latitude/longitude out of range.
     error IncidentRegistryInvalidLocation(int32 latE6, int32 lonE6);
@@ -48,14 +55,30 @@ interface IIncidentRegistry {
     );
     /// @notice The OccupancyOracle whose sensor-derived incidents may come without evidence was set.
     event OccupancyOracleSet(address indexed occupancyOracle);
-    event IncidentReviewed(uint256 indexed incidentId, IncidentStatus status, address indexed inspector, string reason);
+    /// @notice An inspector reviewed an incident. `detailsCid` is empty or the binary CIDv1 of
+    /// details sealed in the evidence store.
+    event IncidentReviewed(
+        uint256 indexed incidentId,
+        IncidentStatus status,
+        address indexed inspector,
+        ReviewReason reasonCode,
+        bytes detailsCid
+    );
 
     /// @notice Wire the OccupancyOracle once (CITY_ADMIN, at deployment).
     function setOccupancyOracle(address occupancyOracle) external;
     function reportIncident(IncidentInput calldata input) external returns (uint256 incidentId);
     function reportIncidents(IncidentInput[] calldata inputs) external returns (uint256 firstId);
-    function confirm(uint256 incidentId, string calldata reason) external;
-    function dismiss(uint256 incidentId, string calldata reason) external;
+    /// @notice Uphold an open incident (INSPECTOR).
+    /// @param reasonCode a ReviewReason valid for confirming: EVIDENCE_CLEAR, VERIFIED_ON_SITE or
+    /// OTHER (taken as uint8 so an out-of-range code gets IncidentRegistryUnknownReason)
+    /// @param detailsCid empty, or the binary CIDv1 of sealed details (required with OTHER)
+    function confirm(uint256 incidentId, uint8 reasonCode, bytes calldata detailsCid) external;
+    /// @notice Dismiss an open incident (INSPECTOR).
+    /// @param reasonCode a ReviewReason valid for dismissing: FALSE_DETECTION, AUTHORISED_USE,
+    /// DUPLICATE, INSUFFICIENT_EVIDENCE or OTHER
+    /// @param detailsCid empty, or the binary CIDv1 of sealed details (required with OTHER)
+    function dismiss(uint256 incidentId, uint8 reasonCode, bytes calldata detailsCid) external;
 
     function incidentOf(uint256 incidentId) external view returns (Incident memory);
     function incidentCount() external view returns (uint256);

@@ -7,12 +7,13 @@ import {CityAccessControlled} from "../access/CityAccessControlled.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {HalfHours} from "../libraries/HalfHours.sol";
-import {Incident, IncidentInput, IncidentStatus, IncidentType} from "../types/SensorTypes.sol";
+import {Incident, IncidentInput, IncidentStatus, IncidentType, ReviewReason} from "../types/SensorTypes.sol";
 
 /// @title IncidentRegistry
 /// @notice Incidents filed by ORACLE accounts (AI-camera detections relayed by the oracle daemon)
 /// and by the OccupancyOracle (unauthorised occupancy of a shared slot), reviewed once by an
-/// INSPECTOR. Storage keeps the compact `Incident`; the evidence CID lives only in the
+/// INSPECTOR with a ReviewReason code (and the CID of sealed details where needed: no free text
+/// on chain). Storage keeps the compact `Incident`; the evidence CID lives only in the
 /// IncidentReported event. Filing is idempotent by `sourceEventId`.
 contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
     uint256 private constant CID_LENGTH = 36; // 0x01, codec, 0x12, 0x20, 32-byte sha2-256 digest
@@ -71,13 +72,19 @@ contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
     }
 
     /// @inheritdoc IIncidentRegistry
-    function confirm(uint256 incidentId, string calldata reason) external onlyCityRole(CityRoles.INSPECTOR) {
-        _review(incidentId, IncidentStatus.CONFIRMED, reason);
+    function confirm(uint256 incidentId, uint8 reasonCode, bytes calldata detailsCid)
+        external
+        onlyCityRole(CityRoles.INSPECTOR)
+    {
+        _review(incidentId, IncidentStatus.CONFIRMED, reasonCode, detailsCid);
     }
 
     /// @inheritdoc IIncidentRegistry
-    function dismiss(uint256 incidentId, string calldata reason) external onlyCityRole(CityRoles.INSPECTOR) {
-        _review(incidentId, IncidentStatus.DISMISSED, reason);
+    function dismiss(uint256 incidentId, uint8 reasonCode, bytes calldata detailsCid)
+        external
+        onlyCityRole(CityRoles.INSPECTOR)
+    {
+        _review(incidentId, IncidentStatus.DISMISSED, reasonCode, detailsCid);
     }
 
     /// @inheritdoc IIncidentRegistry
@@ -163,16 +170,39 @@ contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
             bool sensorDerived = input.kind == IncidentType.UNAUTHORISED_OCCUPANCY
                 && _msgSender() == occupancyOracle && input.contentHash != bytes32(0);
             if (!sensorDerived) revert IncidentRegistryInvalidCid();
-        } else if (
-            cid.length != CID_LENGTH || cid[0] != 0x01 || (cid[1] != 0x55 && cid[1] != 0x70) || cid[2] != 0x12
-                || cid[3] != 0x20
-        ) {
+        } else if (!_isCidV1(cid)) {
             revert IncidentRegistryInvalidCid();
         }
     }
 
-    function _review(uint256 incidentId, IncidentStatus status, string calldata reason) private {
-        if (bytes(reason).length == 0) revert IncidentRegistryEmptyReason();
+    /// @dev A binary CIDv1 as the evidence store makes them: raw or dag-pb, sha2-256.
+    function _isCidV1(bytes calldata cid) private pure returns (bool) {
+        return cid.length == CID_LENGTH && cid[0] == 0x01 && (cid[1] == 0x55 || cid[1] == 0x70) && cid[2] == 0x12
+            && cid[3] == 0x20;
+    }
+
+    /// @dev The reason code as a ReviewReason valid for `outcome`, the details CID checked.
+    function _reason(uint8 reasonCode, IncidentStatus outcome, bytes calldata detailsCid)
+        private
+        pure
+        returns (ReviewReason reason)
+    {
+        if (reasonCode > uint8(type(ReviewReason).max)) revert IncidentRegistryUnknownReason(reasonCode);
+        reason = ReviewReason(reasonCode);
+        bool fits = reason == ReviewReason.OTHER
+            || (outcome == IncidentStatus.CONFIRMED) == (reason <= ReviewReason.VERIFIED_ON_SITE);
+        if (!fits) revert IncidentRegistryReasonNotForOutcome(reason, outcome);
+        if (detailsCid.length == 0) {
+            if (reason == ReviewReason.OTHER) revert IncidentRegistryDetailsRequired(reason);
+        } else if (!_isCidV1(detailsCid)) {
+            revert IncidentRegistryInvalidCid();
+        }
+    }
+
+    function _review(uint256 incidentId, IncidentStatus status, uint8 reasonCode, bytes calldata detailsCid)
+        private
+    {
+        ReviewReason reason = _reason(reasonCode, status, detailsCid);
         Incident storage incident = _incidents[incidentId];
         IncidentStatus current = incident.status;
         if (current == IncidentStatus.NONE) revert IncidentRegistryUnknownIncident(incidentId);
@@ -181,7 +211,7 @@ contract IncidentRegistry is CityAccessControlled, IIncidentRegistry {
         incident.reviewedAt = uint40(block.timestamp);
         uint256 shift = status == IncidentStatus.CONFIRMED ? COUNT_BITS : 2 * COUNT_BITS;
         _daily[_dayKey(incident.kind, kstDayOf(incident.observedAt))] += 1 << shift;
-        emit IncidentReviewed(incidentId, status, _msgSender(), reason);
+        emit IncidentReviewed(incidentId, status, _msgSender(), reason, detailsCid);
     }
 
     function _dayKey(IncidentType kind, uint32 kstDay) private pure returns (uint256) {

@@ -52,6 +52,22 @@ enum IncidentStatus {
     DISMISSED
 }
 
+/// @notice Why an INSPECTOR confirmed or dismissed an incident: a code, never free text (DESIGN
+/// §6: no free text on chain). Details, where needed, are sealed in the evidence store and only
+/// their CID goes on chain with the review. Confirm takes EVIDENCE_CLEAR, VERIFIED_ON_SITE or
+/// OTHER; dismiss takes FALSE_DETECTION, AUTHORISED_USE, DUPLICATE, INSUFFICIENT_EVIDENCE or
+/// OTHER. OTHER needs a details CID. The order is part of the ABI: the indexer and the API name
+/// the codes by position (citypass/protocol/review_reasons.py).
+enum ReviewReason {
+    EVIDENCE_CLEAR, // confirm: the camera still or the sensor report shows the incident
+    VERIFIED_ON_SITE, // confirm: an inspector saw it on site
+    FALSE_DETECTION, // dismiss: the evidence does not show the incident (a detector error)
+    AUTHORISED_USE, // dismiss: the vehicle or use was authorised (the lessee, a permit, loading)
+    DUPLICATE, // dismiss: another incident covers the same event
+    INSUFFICIENT_EVIDENCE, // dismiss: the evidence cannot settle it (blurred, cut off, too late)
+    OTHER // either: the reason is in the sealed details (detailsCid required)
+}
+
 /// @notice An incident as an oracle files it. No personal data (DESIGN §6): the evidence lives
 /// off chain, encrypted; only its CID (binary CIDv1) and SHA-256 content hash are anchored.
 /// `sourceEventId` is the signed edge event's id (or a report digest for sensor-derived ones)

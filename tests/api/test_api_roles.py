@@ -1,12 +1,11 @@
 """Owners, staff sessions (SIWE) and mobility over a real ledger node and a real citypass-api
-(api_helpers' world): sign-in and every refusal, role re-checks against CityAccess, the
-inspector's review landing on chain, the city's policy, operators' statements, and riders'
-trips and valet through the forwarder. It moves the ledger clock, so it runs on a world of its
-own (api_helpers.clock_moving_world)."""
+(api_helpers' world): sign-in and every refusal, role re-checks against CityAccess, the city's
+policy, operators' statements, and riders' trips and valet through the forwarder (the
+inspector's review is tests/api/test_api_inspector.py). It moves the ledger clock, so it runs
+on a world of its own (api_helpers.clock_moving_world)."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,6 @@ KICK_SCOOTER = 2
 SCOOTER_PLAN = (500, 150, 0, 20_000)  # unlock, per minute, per 100 m, daily cap (KRW)
 VALET_LOT = 77
 DEADLINE_SECONDS = 600  # the API's default CITYPASS_API_DEADLINE_SECONDS
-CID = bytes.fromhex("01551220") + bytes(range(32))  # CIDv1 raw sha2-256 of something
 
 
 def _error(reply, status: int) -> dict:
@@ -89,7 +87,8 @@ def _indexed(world: World, block: int) -> None:
 
 @pytest.fixture(scope="module")
 def staff(world: World) -> dict:
-    """An inspector, a scooter operator with a plan and an asset, an open incident, and a rider."""
+    """An inspector, a scooter operator with a plan and an asset, and a rider (the inspector's
+    review of incidents is tests/api/test_api_inspector.py)."""
     chain, system, people = world.chain, world.chain.system, world.chain.people
     admin = {"from": people.admin}
     inspector = Account.create()
@@ -101,21 +100,13 @@ def staff(world: World) -> dict:
     system.operators.registerAsset(True, {"from": operator})
     asset = chain.contract("operators").functions.assetCount().call()
     plan = chain.contract("operators").functions.planCount().call()
-    incident_ids = []
-    for _ in range(2):
-        system.incidents.reportIncident(
-            (0, 0, 37_503_000, 126_787_000, chain.head_time() - 60, 9_000,
-             secrets.token_bytes(32), secrets.token_bytes(32), CID),
-            {"from": people.oracle},
-        )  # fmt: skip
-        incident_ids.append(chain.contract("incidents").functions.incidentCount().call())
     rider = chain.resident(credit=500_000)
     system.credit.approve(system.trips.address, MAX_UINT, {"from": rider})
     system.credit.approve(system.valet.address, MAX_UINT, {"from": rider})
     _indexed(world, chain.w3.eth.block_number)
     return {
         "inspector": inspector, "operator": operator, "asset": asset, "plan": plan,
-        "incidents": incident_ids, "rider": rider,
+        "rider": rider,
     }  # fmt: skip
 
 
@@ -266,93 +257,6 @@ def test_session_and_used_nonce_survive_an_api_restart(world: World, staff: dict
     assert _error(world.api.get("/v1/auth/session", headers=headers), 401)["code"] == (
         "session_unknown"
     )
-
-
-# ---------------------------------------------------------------------------- inspector
-
-
-def test_inspector_queue_lists_open_incidents_with_evidence_cid(world: World, staff: dict):
-    headers = _token(world, staff["inspector"])
-    reply = world.api.get(
-        "/v1/inspector/incidents", headers=headers, params={"kind": "ILLEGAL_PARKING"}
-    )
-    assert reply.status_code == 200, reply.text
-    listed = {i["incidentId"]: i for i in reply.json()["incidents"]}
-    assert set(staff["incidents"]) <= set(listed)
-    first = listed[staff["incidents"][0]]
-    assert first["status"] == "OPEN" and first["evidenceCid"].startswith("bafkrei")
-    other_kind = world.api.get(
-        "/v1/inspector/incidents", headers=headers, params={"kind": "JAYWALKING"}
-    )
-    assert not set(staff["incidents"]) & {i["incidentId"] for i in other_kind.json()["incidents"]}
-    bad = world.api.get("/v1/inspector/incidents", headers=headers, params={"kind": "SPEEDING"})
-    assert _error(bad, 422)["code"] == "validation"
-
-
-def test_inspector_confirm_lands_on_chain_and_leaves_the_queue(world: World, staff: dict):
-    inspector, incident = staff["inspector"], staff["incidents"][0]
-    headers = _token(world, inspector)
-    template = world.api.get(
-        f"/v1/inspector/incidents/{incident}/transaction", headers=headers,
-        params={"action": "confirm", "reason": "double-parked on the camera still"},
-    )  # fmt: skip
-    assert template.status_code == 200, template.text
-    tx = template.json()
-    assert tx["from"] == inspector.address and tx["to"] == world.chain.system.incidents.address
-    signed = Account.sign_transaction({k: v for k, v in tx.items() if k != "from"}, inspector.key)
-    raw = "0x" + signed.raw_transaction.hex()
-    reply = world.api.post(
-        f"/v1/inspector/incidents/{incident}/review", headers=headers, json={"raw": raw}
-    )
-    assert reply.status_code == 200, reply.text
-    assert reply.json()["status"] == "CONFIRMED"
-    on_chain = world.chain.contract("incidents").functions.incidentOf(incident).call()
-    assert on_chain[1] == 2  # IncidentStatus.CONFIRMED
-    _indexed(world, reply.json()["blockNumber"])
-    open_ids = {
-        i["incidentId"]
-        for i in world.api.get("/v1/inspector/incidents", headers=headers).json()["incidents"]
-    }
-    assert incident not in open_ids and staff["incidents"][1] in open_ids
-    confirmed = world.api.get(
-        "/v1/inspector/incidents", headers=headers, params={"status": "CONFIRMED"}
-    ).json()
-    row = next(i for i in confirmed["incidents"] if i["incidentId"] == incident)
-    assert row["reviewedBy"] == inspector.address and row["reviewReason"].startswith("double")
-    again = world.api.post(
-        f"/v1/inspector/incidents/{incident}/review", headers=headers, json={"raw": raw}
-    )
-    assert _error(again, 409)["code"] == "already_reviewed"
-
-
-def test_review_accepts_only_the_inspectors_own_review_call(world: World, staff: dict):
-    inspector, incident = staff["inspector"], staff["incidents"][1]
-    headers = _token(world, inspector)
-    base = {"to": world.chain.system.incidents.address, "nonce": 0, "gas": 200_000,
-            "gasPrice": 0, "chainId": world.chain.chain_id, "value": 0}  # fmt: skip
-    incidents = world.chain.contract("incidents")
-    other = Account.create()
-    cases = [
-        (other, {**base, "data": incidents.encode_abi("dismiss", args=[incident, "x"])}, 403, "wrong_signer"),
-        (inspector, {**base, "data": incidents.encode_abi("dismiss", args=[incident + 99, "x"])}, 403, "not_allowlisted"),
-        (inspector, {**base, "to": world.chain.system.market.address, "data": "0x"}, 403, "not_allowlisted"),
-    ]  # fmt: skip
-    for signer, tx, status, code in cases:
-        raw = "0x" + Account.sign_transaction(tx, signer.key).raw_transaction.hex()
-        reply = world.api.post(
-            f"/v1/inspector/incidents/{incident}/review", headers=headers, json={"raw": raw}
-        )
-        assert _error(reply, status)["code"] == code
-    garbage = world.api.post(
-        f"/v1/inspector/incidents/{incident}/review", headers=headers, json={"raw": "0x1234"}
-    )
-    assert _error(garbage, 422)["code"] == "bad_raw_transaction"
-    unknown = world.api.get(
-        "/v1/inspector/incidents/999999/transaction", headers=headers,
-        params={"action": "dismiss", "reason": "x"},
-    )  # fmt: skip
-    assert _error(unknown, 404)["code"] == "unknown_incident"
-    assert world.chain.contract("incidents").functions.incidentOf(incident).call()[1] == 1
 
 
 # -------------------------------------------------------------------------------- city

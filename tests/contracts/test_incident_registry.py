@@ -7,6 +7,7 @@ import hashlib
 import brownie
 import pytest
 
+from citypass.protocol.review_reasons import REASONS_FOR, REVIEW_REASONS, reason_code
 from citypass.protocol.roles import ROLES
 from tests.contract_helpers import head_time, reverts_with, role_holder
 
@@ -18,6 +19,10 @@ CONTENT_HASH = hashlib.sha256(IMAGE).digest()
 # Binary CIDv1: version 1, codec raw (0x55) or dag-pb (0x70), multihash sha2-256 (0x12, 32 bytes).
 RAW_CID = bytes([0x01, 0x55, 0x12, 0x20]) + CONTENT_HASH
 DAG_PB_CID = bytes([0x01, 0x70, 0x12, 0x20]) + CONTENT_HASH
+EVIDENCE_CLEAR, AUTHORISED_USE, OTHER = (
+    reason_code(n) for n in ("EVIDENCE_CLEAR", "AUTHORISED_USE", "OTHER")
+)
+NO_DETAILS = b""
 
 
 @pytest.fixture(scope="module")
@@ -180,16 +185,19 @@ def test_confirm_and_dismiss_update_status_and_daily_counts(incidents, people, i
     at = head_time() - 60
     for n in (1, 2, 3):
         incidents.reportIncident(incident(n, observedAt=at), {"from": people.oracle})
-    tx = incidents.confirm(1, "plate matched by keyed hash", {"from": inspector})
+    tx = incidents.confirm(1, EVIDENCE_CLEAR, NO_DETAILS, {"from": inspector})
     confirmed_at = tx.timestamp
     assert dict(tx.events["IncidentReviewed"]) == {
         "incidentId": 1,
         "status": CONFIRMED,
         "inspector": inspector,
-        "reason": "plate matched by keyed hash",
+        "reasonCode": EVIDENCE_CLEAR,
+        "detailsCid": "0x",
     }
-    tx = incidents.dismiss(2, "delivery van loading", {"from": inspector})
-    assert tx.events["IncidentReviewed"]["status"] == DISMISSED
+    tx = incidents.dismiss(2, OTHER, DAG_PB_CID, {"from": inspector})
+    event = tx.events["IncidentReviewed"]
+    assert event["status"] == DISMISSED and event["reasonCode"] == OTHER
+    assert bytes(event["detailsCid"]) == DAG_PB_CID
     record = incidents.incidentOf(1)
     assert record[1] == CONFIRMED and record[4] == confirmed_at
     assert incidents.incidentOf(2)[1] == DISMISSED and incidents.incidentOf(3)[1] == OPEN
@@ -200,17 +208,52 @@ def test_confirm_and_dismiss_update_status_and_daily_counts(incidents, people, i
 
 def test_review_reverts(incidents, people, inspector, stranger):
     incidents.reportIncident(incident(1), {"from": people.oracle})
-    with reverts_with("IncidentRegistryEmptyReason"):
-        incidents.confirm(1, "", {"from": inspector})
     with reverts_with("IncidentRegistryUnknownIncident", 9):
-        incidents.dismiss(9, "no such", {"from": inspector})
+        incidents.dismiss(9, AUTHORISED_USE, NO_DETAILS, {"from": inspector})
     with reverts_with("CityAccessMissingRole", stranger, ROLES["INSPECTOR"]):
-        incidents.confirm(1, "not mine", {"from": stranger})
-    incidents.confirm(1, "seen", {"from": inspector})
+        incidents.confirm(1, EVIDENCE_CLEAR, NO_DETAILS, {"from": stranger})
+    incidents.confirm(1, EVIDENCE_CLEAR, NO_DETAILS, {"from": inspector})
     with reverts_with("IncidentRegistryAlreadyReviewed", 1, CONFIRMED):
-        incidents.dismiss(1, "changed my mind", {"from": inspector})
+        incidents.dismiss(1, AUTHORISED_USE, NO_DETAILS, {"from": inspector})
     with reverts_with("IncidentRegistryUnknownIncident", 2):
         incidents.incidentOf(2)
+
+
+def test_review_reason_codes_are_checked(incidents, people, inspector):
+    incidents.reportIncident(incident(1), {"from": people.oracle})
+    past_the_end = len(REVIEW_REASONS)
+    with reverts_with("IncidentRegistryUnknownReason", past_the_end):
+        incidents.confirm(1, past_the_end, NO_DETAILS, {"from": inspector})
+    with reverts_with("IncidentRegistryUnknownReason", 255):
+        incidents.dismiss(1, 255, NO_DETAILS, {"from": inspector})
+    with reverts_with("IncidentRegistryReasonNotForOutcome", AUTHORISED_USE, CONFIRMED):
+        incidents.confirm(1, AUTHORISED_USE, NO_DETAILS, {"from": inspector})
+    with reverts_with("IncidentRegistryReasonNotForOutcome", EVIDENCE_CLEAR, DISMISSED):
+        incidents.dismiss(1, EVIDENCE_CLEAR, NO_DETAILS, {"from": inspector})
+    with reverts_with("IncidentRegistryDetailsRequired", OTHER):
+        incidents.confirm(1, OTHER, NO_DETAILS, {"from": inspector})
+    for bad in (b"\x01", RAW_CID[:-1], bytes([0x00]) + RAW_CID[1:], RAW_CID + b"\x00"):
+        with reverts_with("IncidentRegistryInvalidCid"):
+            incidents.confirm(1, EVIDENCE_CLEAR, bad, {"from": inspector})
+    assert incidents.incidentOf(1)[1] == OPEN
+
+
+@pytest.mark.parametrize("action", ["confirm", "dismiss"])
+def test_the_protocol_table_of_reasons_is_the_contracts(incidents, people, inspector, action):
+    """citypass.protocol.review_reasons (which the API checks first) says exactly what the
+    contract accepts: every code in the table passes, every other code reverts."""
+    outcome = CONFIRMED if action == "confirm" else DISMISSED
+    for code, name in enumerate(REVIEW_REASONS):
+        incidents.reportIncident(incident(100 + code), {"from": people.oracle})
+        incident_id = incidents.incidentCount()
+        review = getattr(incidents, action)
+        details = RAW_CID if name == "OTHER" else NO_DETAILS
+        if name in REASONS_FOR[action]:
+            review(incident_id, code, details, {"from": inspector})
+            assert incidents.incidentOf(incident_id)[1] == outcome
+        else:
+            with reverts_with("IncidentRegistryReasonNotForOutcome", code, outcome):
+                review(incident_id, code, details, {"from": inspector})
 
 
 def test_kst_day_boundary(incidents, people):

@@ -150,7 +150,7 @@ def test_slot_page_shows_leases_incidents_and_terms(explorer_world):
     for name in ("booked", "cancelled", "settled"):
         assert f'id="lease-{s.leases[name]}"' in reply.text
     incidents = re.search(r'<table id="incidents">(.*?)</table>', reply.text, re.S).group(1)
-    assert incidents.count("illegal parking") == 5 and "confirmed: towed" in incidents
+    assert incidents.count("illegal parking") == 5 and "confirmed: verified on site" in incidents
     windows = by_id(reply, "windows")
     assert windows == "daily 00:00-24:00"
     c = explorer_world.get(f"/explorer/slot/{s.slots['C']}")

@@ -3,6 +3,7 @@ the compiled ABIs, then decoded by the explorer's own ContractBook as a node's l
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -11,8 +12,10 @@ from web3 import Web3
 from api.explorer.contracts import ALL_CONTRACTS, ContractBook
 from api.explorer.describe import describe, described_events
 from api.explorer.formatting import kst_window, won
+from api.i18n.locale import use as use_locale
 from citypass.core.timeunits import month_bounds
 from citypass.protocol.abi import BUILD
+from citypass.protocol.review_reasons import reason_code
 from tests.explorer_helpers import in_english  # noqa: F401
 from tests.explorer_logs import make_log
 
@@ -159,6 +162,25 @@ def test_sensor_sentences(book):
     assert "confidence 91%" in incident
     device = told(book, "devices", "DeviceRegistered", device=WORKER, kind=2, operator=OPERATOR)
     assert "(camera) registered" in device
+
+
+def test_a_review_is_told_by_its_reason_code_in_the_readers_language(book):
+    """IncidentReviewed carries a code (no free text on chain): the sentence names it in words,
+    in English and in Korean, and points at sealed details by their CID when there are any."""
+    details = b"\1\x55\x12\x20" + b"\3" * 32
+    review = {"incidentId": 7, "status": 3, "inspector": OPERATOR}
+    plain = told(book, "incidents", "IncidentReviewed", **review,
+                 reasonCode=reason_code("AUTHORISED_USE"), detailsCid=b"")  # fmt: skip
+    assert plain.startswith("Incident #7 dismissed by inspector ")
+    assert plain.endswith(": authorised use")
+    other = told(book, "incidents", "IncidentReviewed", **review,
+                 reasonCode=reason_code("OTHER"), detailsCid=details)  # fmt: skip
+    cid_text = "b" + base64.b32encode(details).decode().lower().rstrip("=")
+    assert other.endswith(f": other (details sealed off chain: {cid_text})")
+    with use_locale("ko"):
+        korean = told(book, "incidents", "IncidentReviewed", **review,
+                      reasonCode=reason_code("FALSE_DETECTION"), detailsCid=b"")  # fmt: skip
+    assert korean.startswith("사건 #7 기각됨(단속원 ") and korean.endswith("): 오탐지")
 
 
 def test_generic_fallback_shows_every_argument(book):
