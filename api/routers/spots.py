@@ -16,6 +16,7 @@ from api.deps import LedgerDep, SessionDep, StateDep
 from api.errors import NotFound, PermissionDenied, ValidationFailed
 from api.private_spots.store import Spot, SpotStore
 from api.private_spots.tables import create_tables
+from api.read_model import slot_or_404
 from api.record_access import spot_lease
 from api.schemas.spots import SpotPublic, SpotUpdate
 from api.siwe.deps import WalletSessionDep
@@ -43,13 +44,7 @@ StoreDep = Annotated[SpotStore, Depends(get_store)]
 
 def home_slot(session: Session, slot_id: int) -> m.Slot:
     """The slot from the read model: 404 if unknown, 422 unless a PERSONAL (home) space."""
-    slot = session.get(m.Slot, slot_id)
-    if slot is None:
-        raise NotFound(
-            f"slot {slot_id} is not registered (or not indexed yet); find slots with "
-            "/v1/slots/search",
-            code="unknown_slot",
-        )
+    slot = slot_or_404(session, slot_id)
     if slot.category != "PERSONAL":
         raise ValidationFailed(
             f"slot {slot_id} is a {slot.category} space: its exact location is public on chain "
