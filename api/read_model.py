@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.errors import NotFound
 from api.schemas.owners import StatementPublic
 from api.schemas.slots import SlotPublic, SlotWindowPublic
 from citypass.core.timeunits import month_text
@@ -23,6 +24,18 @@ def indexed_block(session: Session) -> int:
     """The last block the read model holds (-1 before the first): what an answer is as of."""
     cursor = session.get(m.Cursor, 1)
     return cursor.block_number if cursor else -1
+
+
+def slot_or_404(session: Session, slot_id: int) -> m.Slot:
+    """The slot's row, or 404 `unknown_slot` saying where to find slots."""
+    slot = session.get(m.Slot, slot_id)
+    if slot is None:
+        raise NotFound(
+            f"slot {slot_id} is not registered (or not indexed yet); find slots with "
+            "/v1/slots/search",
+            code="unknown_slot",
+        )
+    return slot
 
 
 def rows(session: Session, what: Any, where: Any, *order_by: Any, limit: int | None = None) -> list:

@@ -2,7 +2,9 @@
 leases, trips, journeys, balance and credit history, valet requests, and a person's earnings are
 readable by that resident's own SIWE session and by the staff whose work needs individual
 records (RECORD_READERS). Organisations' records (an operator's earnings, a lot's slots) stay
-public. One home for the rule, so the API's routers and the explorer's pages apply the same one.
+public. A home space's exact spot and access instructions go to its owner and the lessee of a
+confirmed lease on it (`spot_lease`). One home for the rule, so the API's routers and the
+explorer's pages apply the same one.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.address_book.facts import facts_of
@@ -20,6 +23,7 @@ from api.schemas.common import Address
 from api.siwe.deps import SessionTokenDep, SiweDep
 from api.siwe.service import SiweService
 from api.siwe.store import StaffSession
+from indexer import models as m
 
 # Staff roles that see individual records: the auditor (checks the books), the inspector
 # (reviews incidents on a slot and its lease) and the city's administrator (oversight).
@@ -89,3 +93,33 @@ def shown_address(
 
 RecordsReaderDep = Annotated[StaffSession, Depends(records_reader)]
 PersonRecordsReaderDep = Annotated[StaffSession | None, Depends(person_records_reader)]
+
+
+# A home space's exact spot and access instructions (api/routers/spots.py) go to its owner and
+# to the lessee of a confirmed lease on it: from booking until the lease's end, or, once she has
+# checked in, until she checks out (an overstaying car must still find its way out). Not to the
+# record readers: no audit needs a home's gate code, and the chain's cell serves inspections.
+SPOT_NEEDS = (
+    "the slot owner's wallet session, or the session of the lessee of a booked (not "
+    "cancelled) lease on it, from booking until the lease ends"
+)
+
+
+def spot_lease(session: Session, slot: m.Slot, reader: str, now: int) -> m.Lease | None:
+    """None for the slot's owner (by the read model); for a lessee the lease that lets her read
+    the spot now (ledger time); anyone else hears 403 saying who may."""
+    if reader == slot.owner:
+        return None
+    live = or_(m.Lease.status == "CHECKED_IN", and_(m.Lease.status == "BOOKED", m.Lease.end > now))
+    query = (
+        select(m.Lease)
+        .where(m.Lease.slot_id == slot.slot_id, m.Lease.lessee == reader, live)
+        .order_by(m.Lease.end.desc())
+    )
+    lease = session.scalars(query.limit(1)).first()
+    if lease is None:
+        raise PermissionDenied(
+            f"{reader} may not read slot {slot.slot_id}'s exact spot: it is for {SPOT_NEEDS}",
+            code="not_your_spot",
+        )
+    return lease

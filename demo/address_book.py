@@ -50,7 +50,7 @@ def fill_address_book(api_url: str, world: World, mobility: Mobility, technopark
         entries.append((operator.account, name, OPERATORS_KO.get(name), "mobility_operator"))
     # The API checks each address against its read model (a resident is refused): let it catch
     # up with what was registered on chain (Technopark's spaces, the mobility operators) first.
-    _wait_indexed(api_url, _head())
+    wait_indexed(api_url, chain_head())
     try:
         api = StaffApi.sign_in(api_url, people.operator.address, sign_text(people.operator))
         for account, name, name_ko, kind in entries:
@@ -60,13 +60,14 @@ def fill_address_book(api_url: str, world: World, mobility: Mobility, technopark
     return len(entries)
 
 
-def _head() -> int:
+def chain_head() -> int:
     from brownie import web3
 
     return int(web3.eth.block_number)
 
 
-def _wait_indexed(api_url: str, block: int) -> None:
+def wait_indexed(api_url: str, block: int) -> None:
+    """Wait until the API's read model holds `block` (what it checks requests against)."""
     deadline = time.monotonic() + INDEXED_WAIT_S
     while time.monotonic() < deadline:
         try:

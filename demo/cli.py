@@ -32,6 +32,7 @@ from demo.address_book import fill_address_book
 from demo.day import plan_day, plan_intruders, run_day
 from demo.demand import AFTER, BEFORE, SharedSpace, simulate
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
+from demo.home_spots import share_home_spots
 from demo.mobility_day import (
     MobilityResult,
     build_mobility,
@@ -220,6 +221,9 @@ def main(
                 named = fill_address_book(api.url, world, mobility, chain.signers[7])
                 click.echo(f"Address book: {named} organisations named (GET /v1/address-book)",
                            err=True)  # fmt: skip
+                homes = share_home_spots(api.url, world)
+                click.echo(f"Home spaces: {homes} exact spots and instructions kept off chain "
+                           "(GET /v1/slots/ID/spot, owner and lessees only)", err=True)  # fmt: skip
             steps = plan_mobility(world, mobility, day, rng, moved, part)
             intruders, cameras = [], []
             if rig is not None:

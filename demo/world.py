@@ -13,6 +13,7 @@ from eth_account import Account
 
 from citypass.chain.deployment import Stakeholders, System, deploy_system
 from citypass.core.pilot import VILLAGE_VEHICLES
+from citypass.protocol.coarse_location import PERSONAL, on_chain_location
 from demo.village import BASE_LOTS, LOTS, LotPlan
 
 STARTING_CREDIT = 100_000  # ₩ each member tops up before the day
@@ -23,6 +24,9 @@ class Slot:
     slot_id: int
     lot: LotPlan
     owner: Any
+    # A personal space's exact spot (micro-degrees): on chain it has only its coarse cell; its
+    # owner gives the spot to her lessees through the API (demo/home_spots.py).
+    spot: tuple[int, int] | None = None
 
 
 @dataclass
@@ -94,11 +98,11 @@ def _register_lots(world: World, technopark_owner: Any, share: float) -> None:
             owners = _owners_for(lot, world, city_owner, technopark_owner)
             for index in range(scaled(lot.spaces, share)):
                 owner = owners[index % len(owners)]
-                lat = lot.lat_e6 + (index % 10) * 15
-                lon = lot.lon_e6 + (index // 10) * 15
+                spot = _spot(lot, index)
                 registered = system.slots.registerSlot(
-                    owner, lot.category, lot.lot_id, lat, lon, operator
-                )
+                    owner, lot.category, lot.lot_id, *on_chain_location(lot.category, *spot),
+                    operator,
+                )  # fmt: skip
                 slot_id = registered.events["SlotRegistered"]["slotId"]
                 system.slots.setWindows(
                     slot_id, [w.as_tuple() for w in lot.windows], {"from": owner}
@@ -107,7 +111,9 @@ def _register_lots(world: World, technopark_owner: Any, share: float) -> None:
                     system.slots.setTerms(
                         slot_id, lot.price_per_30min, lot.overage_per_10min, {"from": owner}
                     )
-                world.slots.append(Slot(slot_id, lot, owner))
+                world.slots.append(
+                    Slot(slot_id, lot, owner, spot if lot.category == PERSONAL else None)
+                )
                 bar.update(1)
 
 
@@ -133,13 +139,14 @@ def _register_base_spaces(world: World, share: float) -> None:
             for index in range(scaled(lot.spaces, share)):
                 owner = people.city_fund if lot.owners == 1 else residents[index % len(residents)]
                 registered = system.slots.registerSlot(
-                    owner,
-                    lot.category,
-                    lot.lot_id,
-                    lot.lat_e6 + (index % 10) * 15,
-                    lot.lon_e6 + (index // 10) * 15,
-                    operator,
-                )
+                    owner, lot.category, lot.lot_id,
+                    *on_chain_location(lot.category, *_spot(lot, index)), operator,
+                )  # fmt: skip
                 slot_id = registered.events["SlotRegistered"]["slotId"]
                 world.base_spaces.append(Slot(slot_id, lot, owner))
                 bar.update(1)
+
+
+def _spot(lot: LotPlan, index: int) -> tuple[int, int]:
+    """Where space `index` of a lot is (micro-degrees): rows of ten, about 1.7 m apart."""
+    return lot.lat_e6 + (index % 10) * 15, lot.lon_e6 + (index // 10) * 15

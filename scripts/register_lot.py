@@ -10,6 +10,8 @@ import argparse
 import math
 from typing import Any
 
+from citypass.protocol.coarse_location import PERSONAL, on_chain_location
+
 from ._cli.arg_types import capped, category, degrees, non_negative_int, positive_int
 from ._cli.context import Context
 from ._cli.entry import run_script
@@ -85,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def place(lat: float, lon: float, index: int, spacing: float) -> tuple[int, int]:
-    """Micro-degrees of slot `index` in a row running east from (lat, lon)."""
+    """Micro-degrees of slot `index` in a row running east from (lat, lon), exact."""
     east = index * spacing
     lon_offset = east / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 1e-6))
     lat_e6 = round(lat * 1_000_000)
@@ -100,7 +102,12 @@ def register_lot(args: argparse.Namespace, ctx: Context) -> list[int]:
     system = ctx.system()
     signer = ctx.signer(what="the registrations")
     name = CATEGORIES[args.category]
-    positions = [place(args.lat, args.lon, i, args.spacing) for i in range(args.count)]
+    # A personal (home) space goes on chain as its coarse cell only (docs/privacy.md); its
+    # owner gives the exact spot to her lessees through the API (PUT /v1/slots/{id}/spot).
+    positions = [
+        on_chain_location(args.category, *place(args.lat, args.lon, i, args.spacing))
+        for i in range(args.count)
+    ]
     if not system.access.isActiveMember(owner):
         print(
             f"warning: owner {owner} is not an active member; onboard it with "
@@ -129,6 +136,13 @@ def register_lot(args: argparse.Namespace, ctx: Context) -> list[int]:
         registered.append(int(tx.events["SlotRegistered"]["slotId"]))
     print(f"registered {len(registered)} slot(s) in lot {args.lot} ({name}) for {owner}")
     print(f"slot ids: {' '.join(str(i) for i in registered)}")
+    if args.category == PERSONAL:
+        lat_e6, lon_e6 = positions[0]
+        print(
+            f"placed on chain by the cell at {lat_e6 / 1e6:.3f}, {lon_e6 / 1e6:.3f} only: the "
+            "owner sets the exact spot and access instructions through the API "
+            "(PUT /v1/slots/ID/spot, her own session)"
+        )
     return registered
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from citypass.chain.session import head_time, mine_at
 from citypass.core.timeunits import KST, kst, next_local_midnight
 from citypass.core.windows import EVERY_DAY, Window
+from citypass.protocol.coarse_location import on_chain_location
 from citypass.protocol.roles import ROLES
 
 __all__ = [
@@ -185,6 +186,7 @@ def shared_slot(
     windows: Sequence[Window] = ALL_DAY,
 ) -> int:
     """A slot of `owner`, registered by the operator and shared in `windows` (all day)."""
+    at = on_chain_location(category, *at)  # a personal space by its coarse cell
     tx = system.slots.registerSlot(owner, category, lot, *at, {"from": people.operator})
     system.slots.setWindows(tx.return_value, [w.as_tuple() for w in windows], {"from": owner})
     return tx.return_value

@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 
 from citypass.core.timeunits import next_weekday_midnight
 from citypass.core.windows import EVERY_DAY, Window
+from citypass.protocol.coarse_location import on_chain_location
 from citypass.protocol.occupancy_report import (
     ReportDomain,
     build_report,
@@ -97,9 +98,9 @@ def build_parking(w: FeedsWorld) -> None:
     slots = chain.contract("slots")
 
     def register(category: int, lot: int, lat_e6: int, lon_e6: int) -> int:
-        system.slots.registerSlot(
-            w.owner.address, category, lot, lat_e6, lon_e6, {"from": people.operator}
-        )
+        # A personal space goes on chain by its coarse cell (docs/privacy.md).
+        at = on_chain_location(category, lat_e6, lon_e6)
+        system.slots.registerSlot(w.owner.address, category, lot, *at, {"from": people.operator})
         slot = slots.functions.slotCount().call()
         system.slots.setWindows(slot, [Window(EVERY_DAY, 0, 48).as_tuple()], {"from": w.owner})
         return slot

@@ -9,16 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Engine, Row, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.address_book.facts import facts_of
 from api.address_book.tables import address_book
 from api.errors import ApiError, Conflict, NotFound
-from api.siwe.store import transaction
+from api.siwe.store import insert_for, transaction
 
 t = address_book.c
 
@@ -79,7 +77,7 @@ class AddressBookStore:
             existed = conn.execute(select(t.address).where(t.address == address)).first()
             # One statement, so two staff naming a new address at once both succeed (the later
             # name stays) instead of one failing on the primary key.
-            upsert = _insert_for(self._engine)(address_book).values(address=address, **values)
+            upsert = insert_for(self._engine)(address_book).values(address=address, **values)
             conn.execute(upsert.on_conflict_do_update(index_elements=[t.address], set_=values))
             row = conn.execute(select(address_book).where(t.address == address)).one()
         return Entry.of(row), existed is None
@@ -101,11 +99,6 @@ class AddressBookStore:
             query = query.where(t.kind == kind)
         with transaction(self._engine, "read the book", AddressBookUnavailable) as conn:
             return [Entry.of(row) for row in conn.execute(query)]
-
-
-def _insert_for(engine: Engine) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE of the engine's dialect (the read model's two)."""
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def refuse_a_person(engine: Engine, address: str) -> None:

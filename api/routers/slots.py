@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.booking_window import UNIT, check_window
 from api.deps import SessionDep
-from api.errors import NotFound, ValidationFailed
+from api.errors import ValidationFailed
 from api.ledger import Ledger
-from api.read_model import rows, slot_public, window_public
+from api.read_model import rows, slot_or_404, slot_public, window_public
 from api.record_access import shown_address
 from api.schemas.common import Timestamp, kst_iso
 from api.schemas.slots import SlotPublic, SlotSearchPublic
@@ -122,13 +122,7 @@ def get_slot(
     session: SessionDep, siwe: SiweDep, credentials: SessionTokenDep,
     slot_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> SlotPublic:  # fmt: skip
-    slot = session.get(m.Slot, slot_id)
-    if slot is None:
-        raise NotFound(
-            f"slot {slot_id} is not registered (or not indexed yet); find slots with "
-            "/v1/slots/search",
-            code="unknown_slot",
-        )
+    slot = slot_or_404(session, slot_id)
     windows = rows(session, m.SlotWindow, m.SlotWindow.slot_id == slot_id, m.SlotWindow.position)
     owner = shown_address(siwe, credentials, session, slot.owner)
     return slot_public(SlotPublic, slot, [window_public(w) for w in windows], owner=owner)

@@ -15,8 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import ApiError
@@ -76,6 +78,12 @@ def transaction(
             f"could not {doing}: the read-model database is unavailable "
             f"({type(exc).__name__}); retry shortly"
         ) from exc
+
+
+def insert_for(engine: Engine) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of the engine's dialect (the read model's two), for the
+    API's own tables that are set by key (the address book, the private spots)."""
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
 class NonceStore:

@@ -34,9 +34,14 @@ staff_sessions = Table(
 
 def create_tables(engine: Engine) -> None:
     """Create the tables that are missing (idempotent: every API start calls it)."""
+    create_own_tables(metadata, engine)
+
+
+def create_own_tables(own: MetaData, engine: Engine) -> None:
+    """Create the tables of one of the API's own MetaData that are missing (idempotent)."""
     try:
-        metadata.create_all(engine)
+        own.create_all(engine)
     except SQLAlchemyError:
         # Two API processes starting together over a fresh database both saw a table missing
         # and one lost the race to create it; the second pass finds it there.
-        metadata.create_all(engine)
+        own.create_all(engine)

@@ -22,6 +22,13 @@ interface IParkingSlots {
     /// @param latE6 latitude
     /// @param lonE6 longitude
     error ParkingSlotsInvalidLocation(int32 latE6, int32 lonE6);
+    /// @notice A PERSONAL (home) space was given a location finer than its coarse cell: both
+    /// coordinates must be multiples of 1000 micro-degrees (0.001°, about 111 m by 88 m at 37.5°N).
+    /// Snap them off chain before the call (citypass/protocol/coarse_location.py); the exact
+    /// spot goes to the lessee off chain, through the API.
+    /// @param latE6 latitude given
+    /// @param lonE6 longitude given
+    error ParkingSlotsLocationTooPrecise(int32 latE6, int32 lonE6);
     /// @notice A sharing window is malformed, or there are more than five.
     /// @param index the first bad window (or the count when there are too many)
     error ParkingSlotsInvalidWindow(uint256 index);
@@ -42,7 +49,8 @@ interface IParkingSlots {
     /// @param version the version asked for
     error ParkingSlotsUnknownTermsVersion(uint256 slotId, uint16 version);
 
-    /// @notice A shared space was registered as slot `slotId`.
+    /// @notice A shared space was registered as slot `slotId`. A PERSONAL space's location is
+    /// the centre of its coarse cell (multiples of 0.001°), never the home's exact spot.
     event SlotRegistered(
         uint256 indexed slotId,
         address indexed owner,
@@ -62,6 +70,9 @@ interface IParkingSlots {
     /// @notice The lease market that answers ERC-4907 queries was set.
     event LeaseMarketSet(address indexed leaseMarket);
 
+    /// @notice Register a shared space for `owner` (OPERATOR). A PERSONAL space's coordinates
+    /// must lie on the coarse grid (multiples of 1000 micro-degrees), or the call reverts with
+    /// ParkingSlotsLocationTooPrecise; other categories keep exact coordinates.
     function registerSlot(address owner, uint8 category, uint32 lotId, int32 latE6, int32 lonE6)
         external
         returns (uint256 slotId);
@@ -80,7 +91,8 @@ interface IParkingSlots {
     /// @notice Whether the slot is open for sharing at `timestamp`: it exists, is active, the
     /// half-hour lies in a sharing window and the local day is not blacked out.
     function isOpenAt(uint256 slotId, uint256 timestamp) external view returns (bool);
-    /// @notice Where the slot is: its lot and fixed-point location (micro-degrees).
+    /// @notice Where the slot is: its lot and fixed-point location (micro-degrees); for a
+    /// PERSONAL space the centre of its coarse cell.
     function placeOf(uint256 slotId) external view returns (uint32 lotId, int32 latE6, int32 lonE6);
     function windowsOf(uint256 slotId) external view returns (SharingWindow[] memory);
     function slotCount() external view returns (uint256);

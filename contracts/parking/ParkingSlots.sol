@@ -27,6 +27,10 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
     uint32 public constant MAX_OVERAGE_PER_10_MIN = 1_000_000;
     /// @notice Blackouts may be set up to two years ahead.
     uint256 public constant MAX_BLACKOUT_AHEAD_DAYS = 731;
+    /// @notice A PERSONAL (home) space is placed on chain only to a cell of this many
+    /// micro-degrees (0.001°: about 111 m north-south, 88 m east-west in Bucheon), so the chain
+    /// never ties a resident's address to her home's exact spot (DESIGN §6).
+    int32 public constant PERSONAL_GRID_E6 = 1000;
 
     struct SlotPlace {
         uint32 lotId;
@@ -66,6 +70,12 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
         if (latE6 < -90_000_000 || latE6 > 90_000_000 || lonE6 < -180_000_000 || lonE6 > 180_000_000) {
             revert ParkingSlotsInvalidLocation(latE6, lonE6);
         }
+        // Refused rather than rounded here: the call data is public too, so the exact spot
+        // must never be sent; the caller snaps it first.
+        if (
+            category == uint8(SlotCategory.PERSONAL)
+                && (latE6 % PERSONAL_GRID_E6 != 0 || lonE6 % PERSONAL_GRID_E6 != 0)
+        ) revert ParkingSlotsLocationTooPrecise(latE6, lonE6);
         slotId = ++_slotCount;
         _terms[slotId] = SlotBookingTerms({
             exists: true,

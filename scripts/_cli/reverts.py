@@ -104,6 +104,10 @@ def _hint(name: str, args: list[str]) -> str:
         ),
         "ParkingSlotsInvalidDay": "blackout days must lie between today and two years ahead",
         "ParkingSlotsInvalidLocation": "latitude must be within ±90 and longitude within ±180",
+        "ParkingSlotsLocationTooPrecise": (
+            "a personal space is placed on chain only by its cell of 0.001°: snap the "
+            "coordinates with citypass.protocol.coarse_location (scripts/register_lot.py does)"
+        ),
         "ParkingSlotsInvalidCategory": "use public, private, resident or personal",
     }
     return hints.get(name, "")

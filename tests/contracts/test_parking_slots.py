@@ -8,6 +8,7 @@ from brownie import ZERO_ADDRESS
 
 from citypass.core.timeunits import local_day
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, WEEKEND, Window
+from citypass.protocol.coarse_location import GRID_E6
 from citypass.protocol.roles import ROLES
 from tests.contract_helpers import head_time, member, mine_at, plain, reverts_with, selector
 
@@ -142,6 +143,42 @@ def test_register_slot_reverts_for_invalid_location(slots, operator, owner, lat,
 def test_register_slot_accepts_boundary_locations(slots, operator, owner, lat, lon):
     slot = slots.registerSlot(owner, PERSONAL, 9, lat, lon, {"from": operator}).return_value
     assert plain(slots.placeOf(slot)) == (9, lat, lon)
+
+
+# A home's exact spot never reaches the chain, not even in call data: the caller snaps it to
+# its 0.001° cell first (citypass/protocol/coarse_location.py) and the contract refuses any other.
+@pytest.mark.parametrize(
+    "lat, lon",
+    [(37_503_120, 126_787_000), (37_503_000, 126_787_450), (-33_868_800, 151_209_300),
+     (37_503_001, 126_787_000), (37_503_000, -126_786_999)],
+)  # fmt: skip
+def test_register_personal_slot_refuses_a_location_off_the_cell_grid(
+    slots, operator, owner, lat, lon
+):
+    count = slots.slotCount()
+    with reverts_with("ParkingSlotsLocationTooPrecise", lat, lon):
+        slots.registerSlot(owner, PERSONAL, 1, lat, lon, {"from": operator})
+    assert slots.slotCount() == count
+
+
+@pytest.mark.parametrize("lat, lon", [(-33_869_000, 151_209_000), (37_504_000, -126_787_000)])
+def test_register_personal_slot_on_the_cell_grid_keeps_the_cell(slots, operator, owner, lat, lon):
+    tx = slots.registerSlot(owner, PERSONAL, 1, lat, lon, {"from": operator})
+    assert (tx.events["SlotRegistered"]["latE6"], tx.events["SlotRegistered"]["lonE6"]) == (
+        lat,
+        lon,
+    )
+    assert plain(slots.placeOf(tx.return_value)) == (1, lat, lon)
+
+
+@pytest.mark.parametrize("category", [PUBLIC_LOT, PRIVATE_LOT, RESIDENT_PRIORITY])
+def test_register_other_categories_keep_exact_coordinates(slots, operator, owner, category):
+    tx = slots.registerSlot(owner, category, 2, 37_503_123, -126_787_457, {"from": operator})
+    assert plain(slots.placeOf(tx.return_value)) == (2, 37_503_123, -126_787_457)
+
+
+def test_personal_grid_is_the_one_the_snapping_uses(slots):
+    assert slots.PERSONAL_GRID_E6() == GRID_E6
 
 
 def test_place_of_reverts_for_unknown_slot(slots):

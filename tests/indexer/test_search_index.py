@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from citypass.core.timeunits import local_day
 from citypass.core.windows import EVERY_DAY, WEEKDAYS, WEEKEND, Window
+from citypass.protocol.coarse_location import on_chain_location
 from indexer import Indexer, IndexerError, search_slots
 from indexer.search_index import (
     SearchIndex,
@@ -56,6 +57,7 @@ def _register(world: Scenario, dlat: float, dlon: float, windows: list[Window]) 
     slot_id = chain.contract("slots").functions.slotCount().call() + 1
     lat, lon = round((CENTER[0] + dlat) * 1e6), round((CENTER[1] + dlon) * 1e6)
     category = PERSONAL if slot_id % 2 else PRIVATE_LOT
+    lat, lon = on_chain_location(category, lat, lon)  # a personal space by its coarse cell
     system.slots.registerSlot(
         world.owner.address, category, 7, lat, lon, {"from": chain.people.operator}
     )

@@ -182,7 +182,8 @@ def test_register_lot_registers_n_slots_in_a_row(capsys, system, owner):
 def test_register_lot_warns_when_the_owner_is_not_a_member(capsys, system, accounts):
     ids = script("register_lot", 3, "personal", "15", "lat=-33.8688", "lon=151.2093")
     assert len(ids) == 1
-    assert system.slots.placeOf(ids[0])[1] == -33_868_800
+    # A personal space is placed on chain by its 0.001° cell only (-33.8688 → -33.869).
+    assert tuple(system.slots.placeOf(ids[0]))[1:] == (-33_869_000, 151_209_000)
     assert "is not an active member" in capsys.readouterr().out
 
 
