@@ -248,9 +248,7 @@ class KeyTable:
         with self._tx() as conn:
             if key_id is not None:
                 gone = conn.execute(
-                    delete(data_keys).where(
-                        data_keys.c.kind == kind, data_keys.c.key_id == key_id
-                    )
+                    delete(data_keys).where(data_keys.c.kind == kind, data_keys.c.key_id == key_id)
                 )
                 if gone.rowcount != 1:
                     return None
@@ -260,7 +258,7 @@ class KeyTable:
                 "kind": kind, "subject": subject, "deleted_at": now, "reason": reason,
                 "rule": rule, "period_days": period_days, "process": self.process,
             }  # fmt: skip
-            seq = conn.execute(insert(deletions).values(**values)).inserted_primary_key[0]
+            seq = _new_seq(conn.execute(insert(deletions).values(**values)))
         return Deletion(seq=int(seq), **values)  # type: ignore[arg-type]
 
     def deleted(self, kind: str, subject: str) -> Deletion | None:
@@ -304,7 +302,7 @@ class KeyTable:
             "actor": actor, "at": self.clock(), "reason_code": reason_code,
         }  # fmt: skip
         with self._tx() as conn:
-            seq = conn.execute(insert(hold_events).values(**values)).inserted_primary_key[0]
+            seq = _new_seq(conn.execute(insert(hold_events).values(**values)))
         return HoldEvent(seq=int(seq), **values)  # type: ignore[arg-type]
 
     def hold_history(self, kind: str, subject: str) -> list[HoldEvent]:
@@ -349,3 +347,9 @@ def decrypt(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     cipher = AES.new(key, AES.MODE_GCM, nonce=sealed[:NONCE_SIZE], mac_len=TAG_SIZE)
     cipher.update(aad)
     return cipher.decrypt_and_verify(sealed[NONCE_SIZE:-TAG_SIZE], sealed[-TAG_SIZE:])
+
+
+def _new_seq(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row
+    return int(key[0])

@@ -112,9 +112,7 @@ def open_store(config: EvidenceConfig) -> EvidenceStore:
     else:
         backend = LocalDirectoryStore(base / "objects")
     keys = open_key_table(config.data_dir)
-    return EvidenceStore(
-        backend, key, base / "index.sqlite", max_bytes=config.max_bytes, keys=keys
-    )
+    return EvidenceStore(backend, key, base / "index.sqlite", max_bytes=config.max_bytes, keys=keys)
 
 
 def key_table_path(data_dir: Path) -> Path:
@@ -148,8 +146,10 @@ class EvidenceStore:
     ) -> None:
         self.backend = backend
         self._key = key
-        self.keys = keys if keys is not None else KeyTable.open(
-            Path(index_path).parent / KEY_TABLE, "citypass-oracle"
+        self.keys = (
+            keys
+            if keys is not None
+            else KeyTable.open(Path(index_path).parent / KEY_TABLE, "citypass-oracle")
         )
         self.max_bytes = max_bytes
         # Outcomes by label ("stored", "deduplicated", "read", or an error's reason): the
