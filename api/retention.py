@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from api.applications.retention import ApplicationPeriods, ApplicationRetention
+from api.metrics import Metrics
 from api.settings import Settings
 from citypass.core.retention import RetentionKind, SweepReport, sweep
 from citypass.core.shredding import KeyTable
@@ -61,12 +62,18 @@ def sweep_records(
     return sweep(keys, kinds, time.time() if now is None else now, dry_run=dry_run)
 
 
-async def sweep_periodically(settings: Settings, engine: Engine, keys: KeyTable) -> None:
-    """The API process's sweep, every retention_sweep_seconds until cancelled."""
+async def sweep_periodically(
+    settings: Settings, engine: Engine, keys: KeyTable, metrics: Metrics
+) -> None:
+    """The API process's sweep, every retention_sweep_seconds until cancelled; the deletion
+    records it finds (any process's) are counted on /metrics."""
     while True:
         try:
             report = await asyncio.to_thread(sweep_records, settings, engine, keys)
             log.info("retention sweep", extra={"shredded": len(report.shredded)})
+            counts = await asyncio.to_thread(keys.deletion_counts)
+            for (kind, reason), count in counts.items():
+                metrics.deletion_records.labels(kind, reason).set(count)
         except Exception as exc:  # noqa: BLE001 - logged; the next period tries again
             log.warning("retention sweep failed", extra={"error": str(exc)})
         await asyncio.sleep(settings.retention_sweep_seconds)

@@ -82,7 +82,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         extra={"onboarder": applications.onboarder_address,
                "auto_approve": applications.auto_approve},
     )  # fmt: skip
-    sweeper = asyncio.create_task(sweep_periodically(state.settings, state.engine, keys))
+    sweeper = asyncio.create_task(
+        sweep_periodically(state.settings, state.engine, keys, state.metrics)
+    )
     try:
         yield
     finally:

@@ -148,6 +148,9 @@ def test_personal_fields_are_encrypted_at_rest_and_shredded_after_their_period(w
     assert _application(world, pending["applicationId"])["name"] == NAME  # still pending
     again = world.cli_sweep()
     assert json.loads(again.stdout)["shredded"] == []  # one deletion, one record
+    # The running API counts the records (the CLI's too) on /metrics.
+    counted = 'kind="application",reason="retention"'
+    wait_until(lambda: world.api.metric("citypass_api_deletion_records", counted) == 1)
 
 
 def test_the_deletion_records_are_for_auditors(world):
