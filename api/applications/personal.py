@@ -10,15 +10,18 @@ table, <data_dir>/keys.sqlite, a separate file that must not go into long-lived 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.applications.tables import applications, personal
 from citypass.core.shredding import KeyTable, decrypt, encrypt
 
 KIND = "application"  # in the key table and the deletion records
+log = logging.getLogger("api.applications")
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,24 @@ class PersonalFields:
             )
             self.keys.bind(KIND, key_id, str(row.application_id))
         return len(rows)
+
+
+def purge_free_pages(engine: Engine) -> None:
+    """After sealing clear rows in SQLite: rewrite the file (VACUUM) and empty the WAL, so the
+    old clear text does not linger in free pages. Best effort: a busy database is logged with
+    what to do (PostgreSQL reuses its dead rows' space by itself; see docs/api.md)."""
+    if engine.dialect.name != "sqlite":
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except SQLAlchemyError as exc:
+        log.warning(
+            "could not VACUUM the database after sealing older applications: run "
+            "`sqlite3 <db> VACUUM` while the API is stopped",
+            extra={"error": str(exc)},
+        )
 
 
 def with_personal() -> Any:

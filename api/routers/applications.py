@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
 from api.applications.onboarder import Onboarder
-from api.applications.personal import ApplicationRecord, PersonalFields
+from api.applications.personal import ApplicationRecord, PersonalFields, purge_free_pages
 from api.applications.service import Applications
 from api.applications.store import ApplicationStore
 from api.applications.tables import create_tables
@@ -60,6 +60,7 @@ def build_applications(state: AppState, keys: KeyTable) -> Applications:
         sealed = fields.seal_legacy(conn)
     if sealed:
         log.info("sealed the personal fields of older applications", extra={"count": sealed})
+        purge_free_pages(state.engine)
     onboarder = None
     if settings.onboarder_keystore_path.exists():
         account = load_onboarder(settings.onboarder_keystore_path, settings.password)

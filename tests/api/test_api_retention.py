@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from api.applications.tables import applications, create_tables
 from citypass.core.retention import DAY, sweep
 from citypass.protocol.roles import ROLES
+from indexer.db import make_engine
 from oracles.evidence import EvidenceConfig, open_store
 from oracles.evidence.errors import EvidenceShredded
 from oracles.evidence.retention import EvidencePeriods, EvidenceRetention, IncidentFacts
@@ -30,6 +32,7 @@ from tests.siwe_helpers import bearer
 NAME, PHONE = "Ryu Planted-Seoyeon", "01098765432"  # the API keeps the digits
 APPLICATION = {"name": NAME, "phone": "010-9876-5432", "homeAddress": "7 Sangsalmi-gil, Maeul",
                "privacyConsent": True}  # fmt: skip
+LEGACY_NAME = "Old Clear-Name Baek"
 IMAGE = b"\xff\xd8\xff\xe0JFIF-held-evidence-" * 100
 
 
@@ -74,6 +77,7 @@ def world(tmp_path_factory):
         {"from": chain.people.oracle},
     )  # fmt: skip
     incident_id = chain.contract("incidents").functions.incidentCount().call()
+    _plant_legacy_application(base / "readmodel.db")
     _deployment, api = start_api_server(
         chain, base, CITYPASS_API_POLL_INTERVAL="0.1", CITYPASS_API_EVIDENCE_DIR=str(oracle_dir),
         CITYPASS_API_RETENTION_SWEEP_SECONDS="1",
@@ -82,6 +86,19 @@ def world(tmp_path_factory):
     yield World(chain, api, base, oracle_dir, staff, auditor, inspector, incident_id, stored)
     api.stop()
     chain.node.stop()
+
+
+def _plant_legacy_application(db: Path) -> None:
+    """A row as an API from before per-application keys stored it: the fields in clear."""
+    engine = make_engine(f"sqlite:///{db}")
+    create_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(applications.insert().values(
+            address=Account.create().address, status="PENDING", name=LEGACY_NAME,
+            phone="01055550000", home_address="1 Old-gil", submitted_at=time.time(),
+        ))  # fmt: skip
+    engine.dispose()
+    assert LEGACY_NAME.encode() in b"".join(p.read_bytes() for p in db.parent.glob("readmodel*"))
 
 
 def _error(reply, status: int) -> dict:
@@ -151,6 +168,14 @@ def test_personal_fields_are_encrypted_at_rest_and_shredded_after_their_period(w
     # The running API counts the records (the CLI's too) on /metrics.
     counted = 'kind="application",reason="retention"'
     wait_until(lambda: world.api.metric("citypass_api_deletion_records", counted) == 1)
+
+
+def test_applications_stored_in_clear_before_are_sealed_when_the_api_starts(world):
+    stored = _database_bytes(world)
+    assert LEGACY_NAME.encode() not in stored and b"01055550000" not in stored
+    listed = world.api.get("/v1/staff/applications", headers=world.headers(world.staff)).json()
+    (legacy,) = [a for a in listed["applications"] if a["name"] == LEGACY_NAME]
+    assert legacy["phone"] == "01055550000" and legacy["personalDeleted"] is False
 
 
 def test_the_deletion_records_are_for_auditors(world):
