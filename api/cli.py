@@ -167,5 +167,41 @@ def init_treasury(
     click.echo(account.address)
 
 
+@main.command(short_help="Shred personal records past their retention period (once), or list.")
+@click.option(
+    "--db", help="read-model database URL, sqlite:///… or postgresql://… [CITYPASS_API_DB]"
+)
+@_data_dir_option("holds keys.sqlite, the personal records' data keys")
+@click.option(
+    "--dry-run", is_flag=True, help="list what would be shredded (and what is held); change nothing"
+)
+def sweep(dry_run: bool, **options: Any) -> None:
+    """Apply the retention periods (CITYPASS_API_RETAIN_*_DAYS) to the personal records this
+    API keeps off chain (membership applications' name, phone and home address): each record
+    past its period has its data key destroyed and a deletion record appended, then its
+    ciphertext removed. The running API sweeps by itself every CITYPASS_API_RETENTION_SWEEP_SECONDS;
+    this runs one sweep now. Prints a JSON report."""
+    import json
+
+    from api.applications.tables import create_tables
+    from api.retention import open_record_keys, sweep_records
+    from indexer.db import make_engine
+
+    try:
+        settings = _settings(**options)
+        engine = make_engine(settings.db)
+        create_tables(engine)
+        keys = open_record_keys(settings)
+        try:
+            report = sweep_records(settings, engine, keys, dry_run=dry_run)
+        finally:
+            keys.close()
+            engine.dispose()
+    except (ApiError, IndexerError) as exc:
+        _abort(exc)
+        return
+    click.echo(json.dumps(report.as_json(), indent=2))
+
+
 if __name__ == "__main__":
     main()

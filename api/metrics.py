@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
@@ -30,6 +30,12 @@ class Metrics:
             "citypass_api_relay_batch_seconds",
             "Time to check, simulate and send one batch (the relay's pipeline stage)",
             registry=self.registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+        )  # fmt: skip
+
+        self.deletion_records = Gauge(
+            "citypass_api_deletion_records",
+            "Deletion records in the API's key table (its sweeps' and citypass-api sweep's)",
+            ["kind", "reason"], registry=self.registry,
         )  # fmt: skip
 
     def relay_outcome(self, outcome: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from api.errors import SettingsError
+from citypass.core.retention import RetentionDays
 from citypass.core.rpc_url import without_token
 from citypass.core.settings import CommaList, FrozenSettings, load_settings
 
@@ -85,6 +86,15 @@ class Settings(FrozenSettings):
     topup_max_krw: int = 2_000_000
     cashout_min_krw: int = 1_000
     cashout_max_krw: int = 2_000_000
+    # Retention of the personal records this API keeps (docs/privacy.md "How long each thing
+    # is kept"), in days after the decision: a rejected application's personal fields, an
+    # approved one's. The sweep runs every retention_sweep_seconds in this process.
+    retain_rejected_application_days: RetentionDays = 30
+    retain_approved_application_days: RetentionDays = 90
+    retention_sweep_seconds: float = 3600.0
+    # The oracle daemon's data directory: its evidence key table holds the inspectors' holds
+    # and the evidence deletion records this API serves (same host, a shared file).
+    evidence_dir: Path = Path(".citypass/oracle")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -108,6 +118,11 @@ class Settings(FrozenSettings):
             raise ValueError(
                 f"{ENV_PREFIX}PUBLIC_RPC_URL={self.public_rpc_url!r}: give the node's http(s) URL "
                 "as wallets reach it, e.g. https://rpc.village.example"
+            )
+        if not 0 < self.retention_sweep_seconds <= 86400:
+            raise ValueError(
+                f"{ENV_PREFIX}RETENTION_SWEEP_SECONDS={self.retention_sweep_seconds} must be in "
+                "(0, 86400]: the sweep must run at least daily"
             )
         if self.poll_interval <= 0:
             raise ValueError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
@@ -142,6 +157,11 @@ class Settings(FrozenSettings):
     @property
     def siwe_expected_domain(self) -> str:
         return self.siwe_domain or f"{self.host}:{self.port}"
+
+    @property
+    def record_keys_path(self) -> Path:
+        """The data keys of the personal records (never in long-lived backups)."""
+        return Path(self.data_dir) / "keys.sqlite"
 
     @property
     def keystore_path(self) -> Path:

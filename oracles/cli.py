@@ -116,6 +116,57 @@ def run(config_file: Path | None, **flags: Any) -> None:
         raise Abort(str(exc)) from exc
 
 
+@main.command(short_help="Shred evidence past its retention period (once), or list it.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML or YAML settings file (env CITYPASS_ORACLE_* and flags override it).",
+)
+@click.option("--data-dir", type=PATH, help="The daemon's data directory [.citypass/oracle].")
+@click.option("--rpc-url", help="The ledger node's JSON-RPC URL (incidents' review status).")
+@click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
+@click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
+@click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
+@click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
+@click.option(
+    "--clock",
+    type=click.Choice(["wall", "chain"]),
+    help="Judge ages by the host clock or the ledger's block time [wall].",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List what would be shredded (and what is held); change nothing.",
+)
+def sweep(config_file: Path | None, dry_run: bool, **flags: Any) -> None:
+    """Apply the retention periods (CITYPASS_ORACLE_RETAIN_*_DAYS) to the evidence store: each
+    object past its period has its data key destroyed, a deletion record appended, then its
+    ciphertext removed. Objects on an inspector's hold are kept. Prints a JSON report."""
+    try:
+        settings = load_settings(config_file, overrides=flags)
+        jsonlogs.configure(settings.log_level)
+        from oracles.evidence import EvidenceConfig, EvidenceError, open_store
+        from oracles.ledger import Ledger
+        from oracles.sweep import sweep_evidence
+
+        ledger = Ledger(
+            settings.rpc_url, settings.device_registry, settings.occupancy_oracle,
+            settings.incident_registry, settings.clock,
+        )  # fmt: skip
+        ledger.refresh_head()
+        try:
+            with open_store(EvidenceConfig.from_env(settings.evidence_path)) as store:
+                report = sweep_evidence(
+                    store, ledger, settings, ledger.now_ms() / 1000, dry_run=dry_run
+                )
+        except EvidenceError as exc:
+            raise Abort(str(exc)) from exc
+    except OracleError as exc:
+        raise Abort(str(exc)) from exc
+    click.echo(json.dumps(report.as_json(), indent=2))
+
+
 @main.command(short_help="Print the /health of a running daemon.")
 @shown_option("--url", "http://127.0.0.1:8740", str)
 def status(url: str) -> None:

@@ -13,6 +13,7 @@ from eth_utils import is_address, to_checksum_address
 from pydantic import model_validator
 
 from citypass.core import settings as core_settings
+from citypass.core.retention import RetentionDays
 from citypass.core.settings import CommaPaths, FrozenSettings
 from citypass.protocol.occupancy_report import MAX_REPORT_WORDS
 from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
@@ -54,6 +55,14 @@ class OracleSettings(FrozenSettings):
     # "wall": the host clock; "chain": the ledger's block time (a development clock moved ahead).
     clock: str = "wall"
     evidence_dir: Path | None = None
+    # Retention (docs/privacy.md "How long each thing is kept"), in days: evidence of a
+    # dismissed incident after its dismissal, of a confirmed one after its confirmation, and
+    # evidence no incident anchors after it was stored. Evidence of open incidents is kept.
+    retain_dismissed_days: RetentionDays = 30
+    retain_confirmed_days: RetentionDays = 365
+    retain_unanchored_days: RetentionDays = 30
+    # How often the daemon sweeps (seconds).
+    retention_sweep_seconds: float = 3600.0
     log_level: str = "INFO"
 
     @model_validator(mode="before")
@@ -146,6 +155,11 @@ def validate(s: OracleSettings) -> None:
     )
     need(1 <= s.incident_batch <= 500, "incident_batch must be 1..500")
     need(0 < s.device_refresh_seconds <= 600, "device_refresh_seconds must be in (0, 600]")
+    need(
+        0 < s.retention_sweep_seconds <= 86400,
+        f"retention_sweep_seconds={s.retention_sweep_seconds} must be in (0, 86400]: the"
+        " sweep must run at least daily",
+    )
     need(s.clock in ("wall", "chain"), f"clock={s.clock!r} must be 'wall' or 'chain'")
     need(
         s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),

@@ -104,7 +104,7 @@ class OracleDaemon:
 
     async def _main(self) -> None:
         await self._connect()
-        await asyncio.gather(self._device_loop(), self._report_loop())
+        await asyncio.gather(self._device_loop(), self._report_loop(), self._retention_loop())
 
     async def _connect(self) -> None:
         """Wait for the ledger (capped exponential backoff), then bind and load."""
@@ -154,6 +154,29 @@ class OracleDaemon:
                 failures += 1
                 self.metrics.submission_errors.labels(type(exc).__name__).inc()
                 log.warning("report cycle failed", extra={"error": str(exc), "failures": failures})
+
+    async def _retention_loop(self) -> None:
+        """Shred evidence past its retention period (oracles/sweep.py), every
+        retention_sweep_seconds; a failed sweep is logged and tried again next time."""
+        while True:
+            try:
+                report = await self._chain(self._sweep_once)
+                log.info(
+                    "retention sweep",
+                    extra={"shredded": len(report.shredded), "held": len(report.held)},
+                )
+            except Exception as exc:  # noqa: BLE001 - logged, retried at the next period
+                log.warning("retention sweep failed", extra={"error": str(exc)})
+            await asyncio.sleep(self.settings.retention_sweep_seconds)
+
+    def _sweep_once(self) -> Any:
+        from oracles.sweep import sweep_evidence
+
+        shredded = self.metrics.shredded
+        return sweep_evidence(
+            self.evidence, self.ledger, self.settings, self.ledger.now_ms() / 1000,
+            on_shred=lambda kind, reason: shredded.labels(kind, reason).inc(),
+        )  # fmt: skip
 
     def _report_once(self) -> None:
         self.ledger.refresh_head()
@@ -245,6 +268,13 @@ class OracleDaemon:
 
     async def refresh_gauges(self) -> None:
         self.metrics.inbox_depth.set(self.inbox.depth())
+        if self.evidence is not None:
+            from oracles.evidence.store import KIND
+
+            keys = self.evidence.keys
+            for (kind, reason), count in keys.deletion_counts().items():
+                self.metrics.deletion_records.labels(kind, reason).set(count)
+            self.metrics.held.set(len(keys.held(KIND)))
         self.metrics.ledger_up.set(1 if self.ledger.up else 0)
 
     async def health(self) -> dict[str, Any]:

@@ -17,10 +17,14 @@ from citypass.core.rpc_url import redacted
 from citypass.protocol.contracts import ARTIFACTS_DIR
 from citypass.protocol.reverts import revert_data, revert_text
 from oracles.errors import ConfigError, LedgerUnavailable, SubmissionError
+from oracles.evidence.retention import IncidentFacts
 
 GAS_MARGIN = 1.25
 RECEIPT_TIMEOUT = 60.0
 CONNECTION_ERRORS = (requests.RequestException, ConnectionError, OSError, TimeExhausted)
+# IncidentStatus (contracts/types/SensorTypes.sol) and the Incident struct's fields used here.
+INCIDENT_STATUSES = ("NONE", "OPEN", "CONFIRMED", "DISMISSED")
+STATUS, REVIEWED_AT, CONTENT_HASH = 1, 4, 7
 
 
 def abi(name: str) -> list[dict[str, Any]]:
@@ -88,6 +92,23 @@ class Ledger:
             ) from exc
         self.up = True
         return value
+
+    def incident_index(self) -> dict[bytes, list[IncidentFacts]]:
+        """Every incident's status and review time, by its evidence's content hash (what the
+        evidence retention sweep needs; one incidentOf call per incident)."""
+
+        def read() -> dict[bytes, list[IncidentFacts]]:
+            found: dict[bytes, list[IncidentFacts]] = {}
+            registry = self.incidents.functions
+            for incident_id in range(1, int(registry.incidentCount().call()) + 1):
+                incident = registry.incidentOf(incident_id).call()
+                facts = IncidentFacts(
+                    incident_id, INCIDENT_STATUSES[incident[STATUS]], int(incident[REVIEWED_AT])
+                )
+                found.setdefault(bytes(incident[CONTENT_HASH]), []).append(facts)
+            return found
+
+        return self.guard(read)
 
     # ------------------------------------------------------------------------- transactions
 

@@ -43,3 +43,17 @@ class Metrics(MetricSet):
         "Aggregation counters since the inbox was created (disagreement, flaps, ...)",
         "kind",
     )
+    shredded = counter(
+        "citypass_oracle_records_shredded",
+        "Records shredded by this daemon's retention sweeps (data key destroyed), by kind and"
+        " reason",
+        "kind",
+        "reason",
+    )
+    deletion_records = gauge(
+        "citypass_oracle_deletion_records",
+        "Deletion records in the evidence key table (every sweep's, the CLI's too)",
+        "kind",
+        "reason",
+    )
+    held = gauge("citypass_oracle_evidence_held", "Evidence objects on an inspector's hold")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Row
-
 from api.applications.onboarder import Onboarder, member_status
+from api.applications.personal import ApplicationRecord
 from api.applications.store import ApplicationStore, decided_conflict
 from api.errors import ApiError, Conflict, OnboarderKeyError
 from api.ledger import Ledger
@@ -23,7 +22,7 @@ AUTO_NOTICE = (
 
 @dataclass(frozen=True)
 class Submitted:
-    row: Row
+    row: ApplicationRecord
     notice: str | None
 
 
@@ -66,7 +65,9 @@ class Applications:
                 "village enterprise's review",
             )
 
-    def approve(self, application_id: int, *, by: str | None, via: str = "staff") -> Row:
+    def approve(
+        self, application_id: int, *, by: str | None, via: str = "staff"
+    ) -> ApplicationRecord:
         """Onboard the applicant on CityAccess and record the approval; 409 for an application
         already decided or being approved, for an address already a member or suspended."""
         row = self.store.get(application_id)
@@ -104,7 +105,7 @@ class Applications:
             application_id, via=via, by=by, tx_hash=done.tx_hash, block=done.block
         )
 
-    def reject(self, application_id: int, *, by: str, reason_code: str) -> Row:
+    def reject(self, application_id: int, *, by: str, reason_code: str) -> ApplicationRecord:
         return self.store.reject(application_id, by, reason_code)
 
 

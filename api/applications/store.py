@@ -8,9 +8,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from api.applications.personal import (
+    KIND,
+    ApplicationRecord,
+    PersonalFields,
+    personal,
+    with_personal,
+)
 from api.applications.tables import OPEN_STATUSES, applications
 from api.errors import ApiError, Conflict, NotFound
 from api.siwe.store import transaction
@@ -28,20 +35,26 @@ class ApplicationStoreUnavailable(ApiError, status=503, code="application_store_
 
 
 class ApplicationStore:
-    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, engine: Engine, personal: PersonalFields, clock: Callable[[], float] = time.time
+    ) -> None:
         self._engine = engine
+        self.personal = personal
         self._clock = clock
 
     def _tx(self, doing: str) -> Any:
         return transaction(self._engine, doing, ApplicationStoreUnavailable)
 
-    def submit(self, address: str, name: str, phone: str, home_address: str) -> Row:
+    def submit(self, address: str, name: str, phone: str, home_address: str) -> ApplicationRecord:
+        """The personal fields are stored only encrypted, under the application's own key (a
+        key left by a failed insert protects nothing and is swept as an orphan)."""
+        key_id, sealed = self.personal.seal(name, phone, home_address)
         with self._tx("store the application") as conn:
             try:
                 new_id = conn.execute(
                     insert(applications).values(
-                        address=address, status="PENDING", name=name, phone=phone,
-                        home_address=home_address, submitted_at=self._clock(),
+                        address=address, status="PENDING", name="", phone="",
+                        home_address="", submitted_at=self._clock(),
                     )
                 ).inserted_primary_key[0]  # fmt: skip
             except IntegrityError as exc:  # the partial unique index: one open per address
@@ -50,33 +63,36 @@ class ApplicationStore:
                     "enterprise's decision (GET /v1/applications/mine)",
                     code="application_open",
                 ) from exc
-            return conn.execute(select(applications).where(t.application_id == new_id)).one()
+            conn.execute(
+                insert(personal).values(application_id=new_id, key_id=key_id, sealed=sealed)
+            )
+        self.personal.keys.bind(KIND, key_id, str(new_id))
+        return self.get(new_id)
 
-    def get(self, application_id: int) -> Row:
+    def get(self, application_id: int) -> ApplicationRecord:
         self.reconcile()
         with self._tx("read the application") as conn:
-            row = conn.execute(
-                select(applications).where(t.application_id == application_id)
-            ).first()
+            row = conn.execute(with_personal().where(t.application_id == application_id)).first()
         if row is None:
             raise NotFound(
                 f"no application {application_id}; list them at /v1/staff/applications",
                 code="unknown_application",
             )
-        return row
+        return self.personal.record(row)
 
     def search(self, *, address: str | None = None, status: str | None = None,
-               limit: int = 100) -> list[Row]:  # fmt: skip
+               limit: int = 100) -> list[ApplicationRecord]:  # fmt: skip
         """Newest first: one address's applications, or those in one status."""
         self.reconcile()
-        query = select(applications)
+        query = with_personal()
         if address is not None:
             query = query.where(t.address == address)
         if status is not None:
             query = query.where(t.status == status)
         query = query.order_by(t.application_id.desc()).limit(limit)
         with self._tx("list the applications") as conn:
-            return list(conn.execute(query))
+            rows = list(conn.execute(query))
+        return [self.personal.record(row) for row in rows]
 
     def reconcile(self) -> None:
         """Open applications whose address the read model shows onboarded (by this API or
@@ -94,7 +110,7 @@ class ApplicationStore:
                         onboard_block=onboarded)
             )  # fmt: skip
 
-    def claim(self, application_id: int) -> Row:
+    def claim(self, application_id: int) -> ApplicationRecord:
         """PENDING (or a stale APPROVING) -> APPROVING; 409 when another approval has it or it
         is decided."""
         now = self._clock()
@@ -114,7 +130,7 @@ class ApplicationStore:
         return row
 
     def approved(self, application_id: int, *, via: str, by: str | None, tx_hash: str | None,
-                 block: int | None) -> Row:  # fmt: skip
+                 block: int | None) -> ApplicationRecord:  # fmt: skip
         with self._tx("record the approval") as conn:
             conn.execute(
                 update(applications)
@@ -133,7 +149,7 @@ class ApplicationStore:
                 .values(status="PENDING", claimed_at=None)
             )
 
-    def reject(self, application_id: int, by: str, reason_code: str) -> Row:
+    def reject(self, application_id: int, by: str, reason_code: str) -> ApplicationRecord:
         with self._tx("record the rejection") as conn:
             changed = conn.execute(
                 update(applications)
@@ -147,7 +163,7 @@ class ApplicationStore:
         return row
 
 
-def decided_conflict(row: Row) -> Conflict:
+def decided_conflict(row: ApplicationRecord) -> Conflict:
     """Why an application cannot be approved or rejected now."""
     if row.status == "APPROVING":
         return Conflict(

@@ -8,8 +8,10 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -33,7 +35,9 @@ applications = Table(
     Column("application_id", Integer, primary_key=True, autoincrement=True),
     Column("address", String(42), nullable=False, index=True),
     Column("status", String(16), nullable=False, index=True),
-    # The personal data (DESIGN §6: off chain, minimal): who, how to reach them, where they live.
+    # The personal data (DESIGN §6: off chain, minimal): who, how to reach them, where they
+    # live. Always "" since issue 15: the values are stored only encrypted, in `personal`
+    # below; the columns stay so older databases keep their schema (their rows get sealed).
     Column("name", String(NAME_MAX), nullable=False),
     Column("phone", String(PHONE_MAX), nullable=False),
     Column("home_address", String(HOME_MAX), nullable=False),
@@ -56,6 +60,21 @@ applications = Table(
         sqlite_where=text(_OPEN),
         postgresql_where=text(_OPEN),
     ),  # fmt: skip
+)
+
+# The personal fields' ciphertext under the application's own data key (api/applications/
+# personal.py); the row is deleted once the key is shredded.
+personal = Table(
+    "residency_application_personal",
+    metadata,
+    Column(
+        "application_id",
+        Integer,
+        ForeignKey("residency_applications.application_id"),
+        primary_key=True,
+    ),
+    Column("key_id", String(64), nullable=False, unique=True),
+    Column("sealed", LargeBinary, nullable=False),
 )
 
 

@@ -4,20 +4,22 @@ read, approve (the API onboards the address on CityAccess) and reject them with 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
-from sqlalchemy import Row
 
 from api.applications.onboarder import Onboarder
+from api.applications.personal import ApplicationRecord, PersonalFields, purge_free_pages
 from api.applications.service import Applications
 from api.applications.store import ApplicationStore
 from api.applications.tables import create_tables
 from api.errors import PermissionDenied, SettingsError
 from api.keystore import load_onboarder
+from api.retention import open_record_keys, sweep_periodically
 from api.schemas.applications import (
     STATUSES,
     ApplicationCreate,
@@ -29,6 +31,7 @@ from api.settings import ENV_PREFIX, Settings
 from api.siwe.deps import SiweDep, WalletSessionDep, require_role
 from api.siwe.store import StaffSession
 from api.state import AppState
+from citypass.core.shredding import KeyTable
 
 log = logging.getLogger("api.applications")
 
@@ -45,32 +48,50 @@ def check_auto_approve(settings: Settings) -> None:
         )
 
 
-def build_applications(state: AppState) -> Applications:
-    """The store (its table created if missing) and, when its keystore exists, the onboarding
-    key. Auto-approval without that key is a settings error: the API would never approve."""
+def build_applications(state: AppState, keys: KeyTable) -> Applications:
+    """The store (its tables created if missing; clear personal fields of older rows sealed)
+    and, when its keystore exists, the onboarding key. Auto-approval without that key is a
+    settings error: the API would never approve."""
     settings = state.settings
     check_auto_approve(settings)
     create_tables(state.engine)
+    fields = PersonalFields(keys)
+    with state.engine.begin() as conn:
+        sealed = fields.seal_legacy(conn)
+    if sealed:
+        log.info("sealed the personal fields of older applications", extra={"count": sealed})
+        purge_free_pages(state.engine)
     onboarder = None
     if settings.onboarder_keystore_path.exists():
         account = load_onboarder(settings.onboarder_keystore_path, settings.password)
         onboarder = Onboarder(state.ledger, account)
     return Applications(
-        ApplicationStore(state.engine), state.ledger, onboarder, settings.auto_approve
+        ApplicationStore(state.engine, fields), state.ledger, onboarder, settings.auto_approve
     )
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # At start-up, so a missing or locked onboarding key stops the API with one clear error.
-    applications = build_applications(app.state.citypass)
+    state = app.state.citypass
+    keys = open_record_keys(state.settings)
+    applications = build_applications(state, keys)
     app.state.applications = applications
+    app.state.record_keys = keys
     log.info(
         "applications",
         extra={"onboarder": applications.onboarder_address,
                "auto_approve": applications.auto_approve},
     )  # fmt: skip
-    yield
+    sweeper = asyncio.create_task(
+        sweep_periodically(state.settings, state.engine, keys, state.metrics)
+    )
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
+        keys.close()
 
 
 router = APIRouter(tags=["membership applications"], lifespan=lifespan)
@@ -86,10 +107,11 @@ Status = Literal["PENDING", "APPROVING", "APPROVED", "REJECTED"]
 ApplicationPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="application id")]
 
 
-def application_public(row: Row, notice: str | None = None) -> ApplicationPublic:
+def application_public(row: ApplicationRecord, notice: str | None = None) -> ApplicationPublic:
     return ApplicationPublic(
         applicationId=row.application_id, address=row.address, status=row.status,
         name=row.name, phone=row.phone, homeAddress=row.home_address,
+        personalDeleted=row.personal_deleted,
         submittedAt=int(row.submitted_at),
         decidedAt=int(row.decided_at) if row.decided_at is not None else None,
         decidedVia=row.decided_via, decidedBy=row.decided_by,
@@ -98,7 +120,7 @@ def application_public(row: Row, notice: str | None = None) -> ApplicationPublic
     )  # fmt: skip
 
 
-def _listed(rows: list[Row]) -> ApplicationsPublic:
+def _listed(rows: list[ApplicationRecord]) -> ApplicationsPublic:
     return ApplicationsPublic(applications=[application_public(r) for r in rows])
 
 

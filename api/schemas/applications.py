@@ -87,9 +87,14 @@ class ApplicationPublic(BaseModel):
     applicationId: int
     address: str
     status: str = Field(description=" | ".join(STATUSES))
-    name: str
-    phone: str
-    homeAddress: str
+    name: str | None = Field(description="null once the personal fields were deleted")
+    phone: str | None = Field(description="null once the personal fields were deleted")
+    homeAddress: str | None = Field(description="null once the personal fields were deleted")
+    personalDeleted: bool = Field(
+        default=False,
+        description="the personal fields were deleted at the end of their retention period "
+        "(their key destroyed; docs/privacy.md)",
+    )
     submittedAt: int = Field(description="unix seconds")
     decidedAt: int | None
     decidedVia: str | None = Field(

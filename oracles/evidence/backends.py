@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
-from citypass.core.files import write_atomically
+from citypass.core.files import fsync_path, write_atomically
 from oracles.evidence.cid import KUBO_CHUNKER, Cid, cid_for_bytes, parse_cid
 from oracles.evidence.errors import (
     CidError,
@@ -37,6 +37,10 @@ class Backend(Protocol):
     def get(self, cid: Cid) -> bytes: ...
 
     def has(self, cid: Cid) -> bool: ...
+
+    def delete(self, cid: Cid) -> None:
+        """Remove the object (absent is fine): a shredded object's leftover ciphertext."""
+        ...
 
 
 class LocalDirectoryStore:
@@ -90,6 +94,14 @@ class LocalDirectoryStore:
 
     def has(self, cid: Cid) -> bool:
         return self.path_of(cid).is_file()
+
+    def delete(self, cid: Cid) -> None:
+        path = self.path_of(cid)
+        try:
+            path.unlink(missing_ok=True)
+            fsync_path(path.parent)
+        except OSError as exc:
+            raise EvidenceBackendError(f"cannot delete {path}: {exc.strerror}") from exc
 
 
 class KuboStore:
@@ -182,3 +194,14 @@ class KuboStore:
         except self._errors.Error as exc:
             raise EvidenceBackendError(f"Kubo at {self.api} failed pin/ls: {exc}") from exc
         return True
+
+    def delete(self, cid: Cid) -> None:
+        """Unpin; Kubo frees the blocks at its next `ipfs repo gc` (docs/evidence-store.md)."""
+        if not self.has(cid):
+            return
+        try:
+            self.client.pin.rm(cid.text)
+        except self._errors.Error as exc:
+            raise EvidenceBackendError(
+                f"Kubo at {self.api} failed to unpin {cid.text}: {exc}"
+            ) from exc

@@ -34,3 +34,7 @@ class EvidenceIntegrityError(EvidenceError, code="integrity"):
 
 class EvidenceBackendError(EvidenceError, code="backend"):
     """The backend (a directory or a Kubo node) failed or disagreed with our CID."""
+
+
+class EvidenceShredded(EvidenceError, code="shredded"):
+    """The object's data key was destroyed after its retention period: it cannot be read."""

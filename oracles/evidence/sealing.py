@@ -1,6 +1,13 @@
-"""Encryption at rest: the operator-held key and the sealed-object format.
+"""Encryption at rest: the operator-held key and the sealed-object formats.
 
-Sealed object (all that is ever stored, in a directory or on a Kubo node):
+Sealed object (all that is ever stored, in a directory or on a Kubo node), version 2 (written
+since issue 15, one random data key per object, kept in the store's key table so that deleting
+the key shreds the object):
+
+    magic "CPEV" | version 0x02 | data key id (16) | SHA-256 of the plaintext (32) | nonce (12)
+    | AES-256-GCM ciphertext | tag (16)
+
+Version 1 (read only: objects written before, all under the one operator key):
 
     magic "CPEV" | version 0x01 | key id (8) | SHA-256 of the plaintext (32) | nonce (12)
     | AES-256-GCM ciphertext | tag (16)
@@ -22,16 +29,24 @@ from pathlib import Path
 from Crypto.Cipher import AES
 
 from citypass.core.files import create_exclusively
+from citypass.core.shredding import decrypt, encrypt
 from oracles.evidence.errors import EvidenceConfigError, EvidenceIntegrityError
 
 MAGIC = b"CPEV"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the operator key's format (read only)
+FORMAT_PER_OBJECT = 2  # one data key per object (written)
+FORMATS = (FORMAT_VERSION, FORMAT_PER_OBJECT)
 KEY_SIZE = 32
 NONCE_SIZE = 12
 TAG_SIZE = 16
 KEY_ID_SIZE = 8
+DATA_KEY_ID_SIZE = 16
 HEADER_SIZE = len(MAGIC) + 1 + KEY_ID_SIZE + 32 + NONCE_SIZE
 OVERHEAD = HEADER_SIZE + TAG_SIZE
+HEADER_SIZES = {
+    FORMAT_VERSION: HEADER_SIZE,
+    FORMAT_PER_OBJECT: len(MAGIC) + 1 + DATA_KEY_ID_SIZE + 32 + NONCE_SIZE,
+}
 KEY_FILE_ENV = "CITYPASS_EVIDENCE_KEY_FILE"
 DEFAULT_KEY_FILE = "evidence.key"
 
@@ -77,26 +92,59 @@ def _read_key(path: Path) -> bytes:
 
 
 def seal(key: bytes, plaintext: bytes) -> bytes:
+    """Version 1, under the operator key (kept for the tests of old objects)."""
+    return _seal(FORMAT_VERSION, key, key_id(key), plaintext)
+
+
+def seal_per_object(data_key: bytes, data_key_id: bytes, plaintext: bytes) -> bytes:
+    """Version 2, under the object's own data key (named in the header by its id)."""
+    if len(data_key_id) != DATA_KEY_ID_SIZE:
+        raise ValueError(f"a data key id is {DATA_KEY_ID_SIZE} bytes")
+    return _seal(FORMAT_PER_OBJECT, data_key, data_key_id, plaintext)
+
+
+def _seal(version: int, key: bytes, kid: bytes, plaintext: bytes) -> bytes:
     content_hash = hashlib.sha256(plaintext).digest()
     nonce = os.urandom(NONCE_SIZE)
-    header = MAGIC + bytes([FORMAT_VERSION]) + key_id(key) + content_hash + nonce
+    header = MAGIC + bytes([version]) + kid + content_hash + nonce
     cipher = AES.new(key, AES.MODE_GCM, nonce=nonce, mac_len=TAG_SIZE)
     cipher.update(header)
     ciphertext, tag = cipher.encrypt_and_digest(plaintext)
     return header + ciphertext + tag
 
 
-def sealed_content_hash(sealed: bytes) -> bytes:
-    """The plaintext's SHA-256 as the header records it (checked by `open_sealed`)."""
+def format_of(sealed: bytes) -> int:
+    """The object's format version (1 or 2); EvidenceIntegrityError if it is neither."""
     _check_header(sealed)
-    start = len(MAGIC) + 1 + KEY_ID_SIZE
+    return sealed[len(MAGIC)]
+
+
+def _kid_size(version: int) -> int:
+    return KEY_ID_SIZE if version == FORMAT_VERSION else DATA_KEY_ID_SIZE
+
+
+def sealed_content_hash(sealed: bytes) -> bytes:
+    """The plaintext's SHA-256 as the header records it (checked on opening)."""
+    start = len(MAGIC) + 1 + _kid_size(format_of(sealed))
     return sealed[start : start + 32]
 
 
+def data_key_id(sealed: bytes) -> bytes | None:
+    """The data key id of a version-2 object; None for a version-1 (operator key) object."""
+    version = format_of(sealed)
+    if version != FORMAT_PER_OBJECT:
+        return None
+    return sealed[len(MAGIC) + 1 : len(MAGIC) + 1 + DATA_KEY_ID_SIZE]
+
+
 def open_sealed(key: bytes, sealed: bytes) -> bytes:
-    """The plaintext; EvidenceIntegrityError if the object was sealed under another key, was
-    altered, or its plaintext does not hash to the recorded content hash."""
-    _check_header(sealed)
+    """The plaintext of a version-1 object; EvidenceIntegrityError if it was sealed under
+    another key, was altered, or its plaintext does not hash to the recorded content hash."""
+    if format_of(sealed) != FORMAT_VERSION:
+        raise EvidenceIntegrityError(
+            "this object has its own data key (format 2): open it with open_per_object",
+            reason="unsupported_format",
+        )
     offset = len(MAGIC) + 1
     stored_key_id = sealed[offset : offset + KEY_ID_SIZE]
     if stored_key_id != key_id(key):
@@ -105,13 +153,24 @@ def open_sealed(key: bytes, sealed: bytes) -> bytes:
             f" {key_id(key).hex()}): configure the operator key it was stored with",
             reason="wrong_key",
         )
-    header = sealed[:HEADER_SIZE]
-    content_hash = header[offset + KEY_ID_SIZE : offset + KEY_ID_SIZE + 32]
+    return _open(key, sealed, FORMAT_VERSION)
+
+
+def open_per_object(data_key: bytes, sealed: bytes) -> bytes:
+    """The plaintext of a version-2 object under its data key (see `open_sealed`)."""
+    return _open(data_key, sealed, FORMAT_PER_OBJECT)
+
+
+def _open(key: bytes, sealed: bytes, version: int) -> bytes:
+    size = HEADER_SIZES[version]
+    header = sealed[:size]
+    start = len(MAGIC) + 1 + _kid_size(version)
+    content_hash = header[start : start + 32]
     nonce = header[-NONCE_SIZE:]
     cipher = AES.new(key, AES.MODE_GCM, nonce=nonce, mac_len=TAG_SIZE)
     cipher.update(header)
     try:
-        plaintext = cipher.decrypt_and_verify(sealed[HEADER_SIZE:-TAG_SIZE], sealed[-TAG_SIZE:])
+        plaintext = cipher.decrypt_and_verify(sealed[size:-TAG_SIZE], sealed[-TAG_SIZE:])
     except ValueError as exc:
         raise EvidenceIntegrityError(
             "evidence failed its AES-GCM tag check: the stored bytes were altered; restore"
@@ -130,9 +189,42 @@ def _check_header(sealed: bytes) -> None:
             " or is not ours",
             reason="tampered",
         )
-    if sealed[len(MAGIC)] != FORMAT_VERSION:
+    version = sealed[len(MAGIC)]
+    if version in FORMATS and len(sealed) < HEADER_SIZES[version] + TAG_SIZE:
         raise EvidenceIntegrityError(
-            f"sealed evidence format {sealed[len(MAGIC)]} is not supported (expected"
-            f" {FORMAT_VERSION}): upgrade citypass",
+            "stored object is shorter than its header: it was altered or truncated",
+            reason="tampered",
+        )
+    if sealed[len(MAGIC)] not in FORMATS:
+        raise EvidenceIntegrityError(
+            f"sealed evidence format {sealed[len(MAGIC)]} is not supported (expected one of"
+            f" {', '.join(map(str, FORMATS))}): upgrade citypass",
             reason="unsupported_format",
         )
+
+
+# ---------------------------------------------------------------- data keys in the key table
+# The key table holds each data key wrapped under the operator key: a copy of the table alone
+# opens nothing, and a store opened with another operator key says so ("wrong_key"). Deleting
+# the row still shreds the object, whoever holds the operator key.
+
+
+def wrap_data_key(operator_key: bytes, kid: bytes, data_key: bytes) -> bytes:
+    """operator key id (8) | AES-256-GCM(operator key, data key), bound to the data key id."""
+    return key_id(operator_key) + encrypt(operator_key, data_key, b"citypass-data-key" + kid)
+
+
+def unwrap_data_key(operator_key: bytes, kid: bytes, wrapped: bytes) -> bytes:
+    if wrapped[:KEY_ID_SIZE] != key_id(operator_key):
+        raise EvidenceIntegrityError(
+            f"evidence was sealed under another key (key id {wrapped[:KEY_ID_SIZE].hex()}, ours"
+            f" {key_id(operator_key).hex()}): configure the operator key it was stored with",
+            reason="wrong_key",
+        )
+    try:
+        return decrypt(operator_key, wrapped[KEY_ID_SIZE:], b"citypass-data-key" + kid)
+    except ValueError as exc:
+        raise EvidenceIntegrityError(
+            "a data key in the key table failed its tag check: the key table was altered",
+            reason="tampered",
+        ) from exc

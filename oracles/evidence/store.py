@@ -2,7 +2,11 @@
 answer with what goes on chain: the CID of the stored (sealed) bytes and the SHA-256 of the
 plaintext (the `evidenceHash` the device signed).
 
-Sealing uses a fresh random nonce, so the same image sealed twice gives two different objects.
+Each object is sealed under its own random data key (format 2), kept wrapped under the operator
+key in the key table <data_dir>/evidence/keys.sqlite; deleting that row shreds the object
+(oracles/evidence/retention.py, docs/privacy.md). Objects of format 1 (the operator key alone)
+stay readable. Sealing uses a fresh random nonce, so the same image sealed twice gives two
+different objects.
 A small SQLite index (content hash → CID) makes `put` idempotent: the same plaintext is stored
 once and always answers with the same CID. The index is a cache of the objects' own headers;
 if it is lost, a re-put stores one more copy, nothing is lost.
@@ -20,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from citypass.core.shredding import KeyTable
 from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES
 from oracles.evidence.backends import Backend, KuboStore, LocalDirectoryStore
 from oracles.evidence.cid import Cid, parse_cid
@@ -27,19 +32,28 @@ from oracles.evidence.errors import (
     EvidenceConfigError,
     EvidenceError,
     EvidenceIntegrityError,
+    EvidenceShredded,
 )
 from oracles.evidence.sealing import (
     DEFAULT_KEY_FILE,
+    FORMAT_VERSION,
     KEY_FILE_ENV,
+    data_key_id,
+    format_of,
     load_or_create_key,
+    open_per_object,
     open_sealed,
-    seal,
+    seal_per_object,
+    unwrap_data_key,
+    wrap_data_key,
 )
 
 log = logging.getLogger("oracles.evidence")
 
 IPFS_API_ENV = "CITYPASS_IPFS_API"
 EVIDENCE_DIR = "evidence"
+KEY_TABLE = "keys.sqlite"
+KIND = "evidence"  # the kind of evidence objects in the key table and the deletion records
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,15 @@ class StoredEvidence:
     content_hash: bytes
     size: int
     stored_size: int
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One stored object, as the index knows it (what the retention sweep walks)."""
+
+    cid: Cid
+    content_hash: bytes
+    stored_at: float  # Unix seconds
 
 
 @dataclass(frozen=True)
@@ -88,7 +111,25 @@ def open_store(config: EvidenceConfig) -> EvidenceStore:
         backend = KuboStore(config.ipfs_api, timeout=config.kubo_timeout)
     else:
         backend = LocalDirectoryStore(base / "objects")
-    return EvidenceStore(backend, key, base / "index.sqlite", max_bytes=config.max_bytes)
+    keys = open_key_table(config.data_dir)
+    return EvidenceStore(backend, key, base / "index.sqlite", max_bytes=config.max_bytes, keys=keys)
+
+
+def key_table_path(data_dir: Path) -> Path:
+    return Path(data_dir) / EVIDENCE_DIR / KEY_TABLE
+
+
+def open_key_table(data_dir: Path, *, create: bool = True, process: str = "citypass-oracle"
+                   ) -> KeyTable:  # fmt: skip
+    """The evidence key table (data keys, deletion records, holds) of a data directory."""
+    path = key_table_path(data_dir)
+    try:
+        return KeyTable.open(path, process, create=create)
+    except FileNotFoundError as exc:
+        raise EvidenceConfigError(
+            f"there is no evidence key table at {path}: point to the oracle daemon's data"
+            " directory (it creates the table when it first stores evidence)"
+        ) from exc
 
 
 class EvidenceStore:
@@ -101,9 +142,15 @@ class EvidenceStore:
         key: bytes,
         index_path: Path,
         max_bytes: int = MAX_EVIDENCE_BYTES,
+        keys: KeyTable | None = None,
     ) -> None:
         self.backend = backend
         self._key = key
+        self.keys = (
+            keys
+            if keys is not None
+            else KeyTable.open(Path(index_path).parent / KEY_TABLE, "citypass-oracle")
+        )
         self.max_bytes = max_bytes
         # Outcomes by label ("stored", "deduplicated", "read", or an error's reason): the
         # daemon exports these as metrics.
@@ -129,6 +176,7 @@ class EvidenceStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self.keys.close()
 
     def __enter__(self) -> EvidenceStore:
         return self
@@ -151,15 +199,26 @@ class EvidenceStore:
         content_hash = hashlib.sha256(plaintext).digest()
         with self._lock:
             known = self._find(content_hash)
-            if known is not None and self._has(known.cid):
+            if (
+                known is not None
+                and self._has(known.cid)
+                and self.keys.deleted(KIND, known.cid.text) is None
+            ):
                 self.counts["deduplicated"] += 1
                 return known
-            sealed = seal(self._key, plaintext)
+            # The key row is committed first: a crash before the object is stored leaves an
+            # unbound key, which the sweep removes as an orphan.
+            operator_key = self._key
+            data_key = self.keys.create(
+                KIND, wrap=lambda kid, k: wrap_data_key(operator_key, bytes.fromhex(kid), k)
+            )
+            sealed = seal_per_object(data_key.key, bytes.fromhex(data_key.key_id), plaintext)
             try:
                 cid = self.backend.put(sealed)
             except EvidenceError as exc:
                 self.counts[exc.reason] += 1
                 raise
+            self.keys.bind(KIND, data_key.key_id, cid.text)
             self._db.execute(
                 "INSERT OR REPLACE INTO evidence VALUES (?, ?, ?, ?, ?)",
                 (content_hash, cid.text, len(plaintext), len(sealed), int(time.time() * 1000)),
@@ -175,7 +234,7 @@ class EvidenceStore:
         recorded at put time, and `expected_hash` (e.g. the contentHash on chain) if given."""
         cid = cid if isinstance(cid, Cid) else parse_cid(cid)
         try:
-            plaintext = open_sealed(self._key, self.backend.get(cid))
+            plaintext = self._open(cid)
             digest = hashlib.sha256(plaintext).digest()
             with self._lock:
                 row = self._db.execute(
@@ -199,9 +258,42 @@ class EvidenceStore:
         self.counts["read"] += 1
         return plaintext
 
+    def _open(self, cid: Cid) -> bytes:
+        deletion = self.keys.deleted(KIND, cid.v1().text)
+        if deletion is not None:
+            raise EvidenceShredded(
+                f"evidence {cid.text} was deleted (deletion record {deletion.seq}, rule"
+                f" {deletion.rule}): its key was destroyed and it cannot be read"
+            )
+        sealed = self.backend.get(cid)
+        if format_of(sealed) == FORMAT_VERSION:
+            return open_sealed(self._key, sealed)
+        kid = data_key_id(sealed)
+        assert kid is not None  # format 2
+        wrapped = self.keys.key(KIND, kid.hex())
+        if wrapped is None:
+            raise EvidenceShredded(
+                f"evidence {cid.text} has no data key: it was shredded and cannot be read"
+            )
+        return open_per_object(unwrap_data_key(self._key, kid, wrapped), sealed)
+
     def has(self, cid: Cid | str | bytes) -> bool:
         cid = cid if isinstance(cid, Cid) else parse_cid(cid)
         return self._has(cid)
+
+    def entries(self) -> list[IndexEntry]:
+        """Every object the index knows, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT cid, content_hash, stored_at_ms FROM evidence ORDER BY stored_at_ms"
+            ).fetchall()
+        return [IndexEntry(parse_cid(r[0]), bytes(r[1]), r[2] / 1000) for r in rows]
+
+    def erase(self, cid: Cid) -> None:
+        """Remove a shredded object's ciphertext and its index row (the sweep's last step)."""
+        self.backend.delete(cid)
+        with self._lock:
+            self._db.execute("DELETE FROM evidence WHERE cid = ?", (cid.v1().text,))
 
     def find(self, content_hash: bytes) -> StoredEvidence | None:
         """The stored evidence whose plaintext has this SHA-256, if any."""

@@ -90,8 +90,10 @@ def _list(api: StaffApi, status: str) -> list[dict[str, Any]]:
         "GET", "/v1/staff/applications", params={"status": status},
         what="list the applications",
     )["applications"]  # fmt: skip
+    # Personal fields past their retention period are null (shredded): say so, not "None".
     rows = [
-        (a["applicationId"], a["address"], a["name"], a["phone"], a["homeAddress"],
+        (a["applicationId"], a["address"],
+         *(a[f] if a[f] is not None else "(deleted)" for f in ("name", "phone", "homeAddress")),
          kst(a["submittedAt"]).strftime("%Y-%m-%d %H:%M"))
         for a in found
     ]  # fmt: skip
