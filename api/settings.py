@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from api.errors import SettingsError
+from citypass.core.ranges import check_range
 from citypass.core.rpc_url import without_token
 from citypass.core.settings import CommaList, FrozenSettings, load_settings
 
@@ -85,6 +86,11 @@ class Settings(FrozenSettings):
     topup_max_krw: int = 2_000_000
     cashout_min_krw: int = 1_000
     cashout_max_krw: int = 2_000_000
+    # Registered vehicles (api/vehicles): a registration stores its plate's tags for this many
+    # KST months, this one included (docs/privacy.md, "Keyed-hash plates"); and how many
+    # vehicles one wallet may register.
+    plate_months: int = 3
+    max_vehicles: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -118,6 +124,8 @@ class Settings(FrozenSettings):
         ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        check_range(f"{ENV_PREFIX}PLATE_MONTHS", self.plate_months, 1, 12)
+        check_range(f"{ENV_PREFIX}MAX_VEHICLES", self.max_vehicles, 1, 20)
         for kind in ("topup", "cashout"):
             if getattr(self, f"{kind}_max_krw") < getattr(self, f"{kind}_min_krw"):
                 raise ValueError(
