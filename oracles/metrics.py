@@ -35,8 +35,8 @@ class Metrics(MetricSet):
     )
     plate_reads = counter(
         "citypass_oracle_plate_reads",
-        "Cameras' plate tags settled, by outcome (checked_in, matched, mismatch, no_lease, "
-        "no_evidence, no_api)",
+        "Cameras' plate tags settled, by outcome (checked_in, matched, mismatch, unregistered, "
+        "no_lease, no_evidence, no_api)",
         "outcome",
     )
     inbox_depth = gauge("citypass_oracle_inbox_depth", "Accepted events not yet in a report")

@@ -5,6 +5,7 @@ For an arrival at `slot` at time `t` with tag `T`:
 - no lease holds the slot now, or the lease found does not cover `t` (from its start less the
   policy's early check-in to its end): `no_lease`, nothing to match (a tag alone is no
   incident; an unleased occupied slot is the OccupancyOracle's business);
+- the lessee has no vehicle tags for `t`'s KST month: `unregistered`, nothing to match;
 - `T` is among the lessee's vehicle tags of `t`'s KST month: `checked_in` (LeaseMarket.checkIn
   from the ORACLE account; a lease already checked in, or checked in meanwhile, is `matched`);
 - otherwise `mismatch`: an unauthorised occupancy is queued with the arrival's still as
@@ -77,7 +78,12 @@ class PlateMatcher:
         if lease is None:
             return "no_lease", None
         lessee, status = lease[0], lease[2]
-        if tag not in self.tags.tags(lessee, month_of(event.event_time_ms // 1000)):  # type: ignore[union-attr]
+        registered = self.tags.tags(lessee, month_of(event.event_time_ms // 1000))  # type: ignore[union-attr]
+        if not registered:
+            # A lessee with no vehicle for that month cannot be told from an intruder: plates
+            # are matched only for those who registered (the occupancy report checks in).
+            return "unregistered", lease_id
+        if tag not in registered:
             if not event.evidence_cid:
                 log.error(
                     "a plate matched no lessee but the arrival has no still to file",

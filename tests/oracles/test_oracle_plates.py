@@ -75,13 +75,13 @@ def _watched_slot(lot: Lot) -> tuple[int, Any]:
     return slot, lot.chain.register_device("camera", [slot])
 
 
-def _leased_slot(lot: Lot) -> tuple[int, Any, int, int]:
-    """A watched slot booked by the resident from the next half-hour, the clock moved a minute
-    into the lease: (slot, camera, lease id, now)."""
+def _leased_slot(lot: Lot, lessee: Any = None) -> tuple[int, Any, int, int]:
+    """A watched slot booked (by the resident with a vehicle, unless `lessee`) from the next
+    half-hour, the clock moved a minute into the lease: (slot, camera, lease id, now)."""
     chain = lot.chain
     slot, camera = _watched_slot(lot)
     start = (chain.head_time() // HALF_HOUR + 2) * HALF_HOUR
-    lease = chain.book(lot.resident, slot, start, start + 2 * HALF_HOUR)
+    lease = chain.book(lessee or lot.resident, slot, start, start + 2 * HALF_HOUR)
     chain.set_clock(start + 60)
     lot.daemon.wait_clock(start + 60)
     return slot, camera, lease, start + 60
@@ -135,6 +135,14 @@ def test_another_plate_on_a_leased_slot_is_an_unauthorised_occupancy_with_eviden
     assert len(reported) == 1 and len(reported[0]["args"]["evidenceCid"]) == 36
     assert lot.chain.contract("market").functions.leaseOf(lease).call()[2] == BOOKED
     _settled(lot, "mismatch", 1)
+
+
+def test_a_lessee_without_a_vehicle_is_never_an_intruder_on_her_own_space(lot):
+    slot, camera, lease, now = _leased_slot(lot, lessee=lot.chain.resident())
+    event_id = _arrive(lot, camera, slot, now, _tag(lot, "99허9999", now))
+    _settled(lot, "unregistered", 1)
+    assert lot.chain.contract("incidents").functions.incidentBySource(event_id).call() == 0
+    assert lot.chain.contract("market").functions.leaseOf(lease).call()[2] == BOOKED
 
 
 def test_a_tag_on_a_slot_without_a_lease_files_nothing(lot):
