@@ -39,7 +39,9 @@ from demo.mobility_day import (
     render_mobility,
 )
 from demo.operators import NETWORK_ID, set_up_operators
+from demo.plates import plate_sightings
 from demo.sensors import (
+    PlateSighting,
     illegal_parking_detections,
     run_cameras_only,
     start_sensor_rig,
@@ -48,6 +50,7 @@ from demo.sensors import (
 from demo.serve import start_api, wait_for_interrupt, wait_until_indexed
 from demo.summary import render
 from demo.world import World, deploy_world, scaled, seed_world
+from edge_oracle.readings import CameraDetection
 
 TUESDAY = 1
 HOUR = 3600
@@ -198,6 +201,8 @@ def main(
                     chain.url_for("oracle"),
                     _chain_id(),
                     chain.data_dir.parent / "demo-sensors",
+                    # Served: the oracle matches cameras' plate tags with the API's vehicles.
+                    (api.url, chain.data_dir.parent / "demo-api") if api is not None else None,
                 )
                 chain.advance_to(before_day + 5 * HOUR)
                 run_cameras_only(
@@ -221,16 +226,21 @@ def main(
                 click.echo(f"Address book: {named} organisations named (GET /v1/address-book)",
                            err=True)  # fmt: skip
             steps = plan_mobility(world, mobility, day, rng, moved, part)
-            intruders, cameras = [], []
+            intruders: list[Any] = []
+            cameras: list[CameraDetection | PlateSighting] = []
             if rig is not None:
                 intruders = plan_intruders(world, day, plans, rng, scaled(12, part))
-                cameras = sorted(
-                    illegal_parking_detections(
+                cameras = [
+                    *illegal_parking_detections(
                         outcome.detections(AFTER, detections), rig.cameras, seed + 1
-                    )
-                    + street_camera_detections(day, seed, len(world.slots)),
-                    key=lambda detection: detection.ts_ms,
-                )
+                    ),
+                    *street_camera_detections(day, seed, len(world.slots)),
+                ]
+                if api is not None:
+                    # Lessees register vehicles, cameras read their plates (and one
+                    # intruder's); only keyed-hash tags leave the edge (demo/plates.py).
+                    cameras += plate_sightings(api.url, plans, rig.cameras, seed)
+                cameras.sort(key=lambda detection: detection.ts_ms)
             result = run_day(
                 world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps
             )
