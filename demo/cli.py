@@ -39,7 +39,7 @@ from demo.mobility_day import (
     render_mobility,
 )
 from demo.operators import NETWORK_ID, set_up_operators
-from demo.plates import plate_sightings
+from demo.plates import lessees_for_plates, plate_sightings
 from demo.sensors import (
     PlateSighting,
     illegal_parking_detections,
@@ -214,6 +214,8 @@ def main(
                 )
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng, outcome)
+            if rig is not None and api is not None:
+                plans += lessees_for_plates(world, day, plans)  # demo/plates.py
             load = Counter(plan.slot.slot_id for plan in plans)
             mobility, moved = (
                 build_mobility(world, accounts, rng, parking_load=load),

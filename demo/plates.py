@@ -1,7 +1,9 @@
 """Keyed-hash plates in the demo (docs/privacy.md, "Keyed-hash plates"): a few lessees register
 their vehicle through the API (only the plate's tags are kept), and the cameras watching their
 spaces read plates as they park and leave: the registered ones (the oracle checks the lease in)
-and one intruder's, on a leased space (an unauthorised occupancy with the camera's still).
+and one intruder's, on a leased space (an unauthorised occupancy with the camera's still). A
+village too small for its demand to book that many stays gets a few afternoon bookings of its
+own for them (`lessees_for_plates`).
 
 The plates are generated from the run's seed (`demo_plates`), so a test can know every plate a
 run used without the demo writing them down anywhere; only the camera's own feed (the edge's
@@ -13,9 +15,12 @@ import random
 
 import click
 
+from citypass.core.timeunits import UNIT_SECONDS
+from citypass.core.windows import covers
 from citypass.protocol.plate_tags import REGIONS, USAGE_SYLLABLES
-from demo.day import Plan
+from demo.day import HOUR, MINUTE, Plan
 from demo.sensors import PlateSighting
+from demo.world import World
 from edge_oracle.readings import CameraDetection
 from edge_oracle.simulator.png import generated_still
 from scripts._cli.api_client import StaffApi, sign_text
@@ -42,6 +47,29 @@ def demo_plates(seed: int) -> tuple[list[str], str]:
         plates.append(rng.choice(spellings).format(d=digits, u=usage, s=serial))
     intruder = f"{rng.randrange(10, 100)}허{rng.randrange(1000, 10_000)}"  # a rental car
     return plates, intruder
+
+
+def lessees_for_plates(world: World, day: int, plans: list[Plan]) -> list[Plan]:
+    """Bookings for the lessees who register a vehicle, when the day's demand booked fewer
+    parking stays than REGISTERED (a small village): each a member parking two hours in the
+    afternoon on a shared space nobody else books that day. Empty when the demand has enough."""
+    missing = REGISTERED - sum(p.fate in FATES_THAT_PARK and p.arrive > 0 for p in plans)
+    booked = {p.slot.slot_id for p in plans}
+    extra: list[Plan] = []
+    for slot in world.slots:
+        if len(extra) >= missing:
+            break
+        start = day + 13 * HOUR + len(extra) * UNIT_SECONDS
+        windows = [w.as_tuple() for w in slot.lot.windows]
+        members = [
+            m for m in world.members if m != slot.owner and m not in {p.member for p in extra}
+        ]
+        if slot.slot_id in booked or not members or not covers(windows, start, start + 2 * HOUR):
+            continue
+        plan = Plan(members[len(extra)], slot, start, start + 2 * HOUR, day + 6 * HOUR, "use")
+        plan.arrive, plan.depart = start + 5 * MINUTE, start + 2 * HOUR - 10 * MINUTE
+        extra.append(plan)
+    return extra
 
 
 def plate_sightings(

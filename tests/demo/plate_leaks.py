@@ -1,10 +1,13 @@
 """Looking for plates in clear where none may be (issue 15, docs/privacy.md "Keyed-hash
 plates"): every transaction's input and every log on a chain (through the node's JSON-RPC), and
-every file below given directories. A plate is looked for as typed, normalised, and as the hex
-of its UTF-8 bytes (how it would sit in calldata, a log or a hex dump)."""
+every file below given directories. A plate is looked for as typed and normalised, each as its
+UTF-8 bytes, as the hex of those bytes (how it would sit in calldata, a log or a hex dump) and
+as JSON escapes, backslash-u and four hex digits (how an ASCII-only JSON log or file holds it);
+hex and escapes in either case."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,18 +20,20 @@ BLOCKS_PER_BATCH = 50
 BLOCKS_PER_LOG_QUERY = 2_000
 
 
-def needles(plates: Iterable[str]) -> dict[str, tuple[bytes, str]]:
-    """Each plate's spellings: form → (its UTF-8 bytes, their lower-case hex)."""
+def needles(plates: Iterable[str]) -> dict[str, tuple[bytes, str, bytes]]:
+    """Each plate's spellings: form → (its UTF-8 bytes, their lower-case hex, its JSON escape
+    in lower case). Plates hold digits and Hangul only, so lower-casing leaves the bytes be."""
     out = {}
     for plate in plates:
         for form in {plate, normalise_plate(plate)}:
             raw = form.encode()
-            out[form] = (raw, raw.hex())
+            escaped = json.dumps(form)[1:-1].lower().encode()
+            out[form] = (raw, raw.hex(), escaped)
     return out
 
 
 def file_leaks(
-    roots: Iterable[Path], found: dict[str, tuple[bytes, str]], skip: Iterable[Path] = ()
+    roots: Iterable[Path], found: dict[str, tuple[bytes, str, bytes]], skip: Iterable[Path] = ()
 ) -> list[str]:
     """'<file>: <form>' for every file below `roots` (not below `skip`) holding a plate."""
     skipped = [Path(s).resolve() for s in skip]
@@ -37,15 +42,14 @@ def file_leaks(
         for path in sorted(Path(root).rglob("*")):
             if not path.is_file() or any(path.resolve().is_relative_to(s) for s in skipped):
                 continue
-            data = path.read_bytes()
-            lowered = data.lower()  # ASCII only: the hex forms in any case
-            for form, (raw, hexed) in found.items():
-                if raw in data or hexed.encode() in lowered:
+            lowered = path.read_bytes().lower()  # ASCII only: hex and escapes in any case
+            for form, (raw, hexed, escaped) in found.items():
+                if raw in lowered or hexed.encode() in lowered or escaped in lowered:
                     leaks.append(f"{path}: {form}")
     return leaks
 
 
-def chain_leaks(rpc_url: str, found: dict[str, tuple[bytes, str]]) -> list[str]:
+def chain_leaks(rpc_url: str, found: dict[str, tuple[bytes, str, bytes]]) -> list[str]:
     """'<where>: <form>' for every transaction input and log (data and topics) holding a plate,
     from block 0 to the head."""
     head = int(_call(rpc_url, "eth_blockNumber", []), 16)
@@ -64,9 +68,9 @@ def chain_leaks(rpc_url: str, found: dict[str, tuple[bytes, str]]) -> list[str]:
     return leaks
 
 
-def _in(where: str, hex_text: str, found: dict[str, tuple[bytes, str]]) -> list[str]:
+def _in(where: str, hex_text: str, found: dict[str, tuple[bytes, str, bytes]]) -> list[str]:
     lowered = hex_text.lower()
-    return [f"{where}: {form}" for form, (_raw, hexed) in found.items() if hexed in lowered]
+    return [f"{where}: {form}" for form, (_raw, hexed, _) in found.items() if hexed in lowered]
 
 
 def _call(url: str, method: str, params: list) -> Any:

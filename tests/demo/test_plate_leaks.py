@@ -5,6 +5,8 @@ flagged."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.demo.plate_leaks import chain_leaks, file_leaks, needles
@@ -23,7 +25,7 @@ def chain(tmp_path_factory):
 def test_the_needles_are_both_spellings_in_clear_and_in_hex():
     found = needles([PLATE])
     assert set(found) == {"12가 3456", "12가3456"}
-    assert found["12가3456"] == ("12가3456".encode(), "12가3456".encode().hex())
+    assert found["12가3456"] == ("12가3456".encode(), "12가3456".encode().hex(), b"12\\uac003456")
 
 
 def test_a_plate_planted_in_a_transactions_input_is_found(chain):
@@ -43,7 +45,9 @@ def test_a_plate_planted_in_a_transactions_input_is_found(chain):
 
 
 @pytest.mark.parametrize(
-    "content", [PLATE.encode(), b"x" + "12가3456".encode() + b"y", "12가3456".encode().hex().upper().encode()]
+    "content",
+    [PLATE.encode(), b"x" + "12가3456".encode() + b"y", "12가3456".encode().hex().upper().encode(),
+     json.dumps({"plate": PLATE}).encode(), b'{"p": "12\\uAC003456"}'],
 )  # fmt: skip
 def test_a_plate_planted_in_a_file_is_found(tmp_path, content):
     (tmp_path / "logs").mkdir()
