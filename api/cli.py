@@ -1,4 +1,5 @@
-"""`citypass-api`: serve the API, or create the relayer's, onboarding or treasury keystore. Failures are one `error:`
+"""`citypass-api`: serve the API, create the relayer's, onboarding or treasury keystore, or
+provision an edge camera's plate month keys. Failures are one `error:`
 line (exit 1), never a traceback."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import click
 
-from api.errors import ApiError
+from api.errors import ApiError, SettingsError
 from api.settings import FOLLOW_MODES, Settings
 from citypass.core import jsonlogs
 from citypass.core.daemon import stop_signals
@@ -201,6 +202,47 @@ def sweep(dry_run: bool, **options: Any) -> None:
         _abort(exc)
         return
     click.echo(json.dumps(report.as_json(), indent=2))
+
+
+@main.command(
+    "plate-keys", short_help="Write month keys of the plate-tag secret for an edge camera."
+)
+@_data_dir_option("holds plate-tag.key, the plate-tag secret")
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+    help="the edge daemon's month keys file (its data dir's plate-keys.json)",
+)  # fmt: skip
+@click.option(
+    "--from", "first", default=None, metavar="YYYY-MM",
+    help="the first month [default: this KST month by this machine's clock]",
+)  # fmt: skip
+@click.option(
+    "--months", type=int, default=2, show_default=True,
+    help="how many months from --from (this one and the next: 2)",
+)  # fmt: skip
+def plate_keys(data_dir: Path | None, out: Path, first: str | None, months: int) -> None:
+    """Derive the month keys (HMAC-SHA256(secret, "citypass-plate-tag|YYYY-MM")) and write
+    them, 0600, into OUT, keeping its months that are not past. The secret itself is never
+    written there. Prints the months the file holds."""
+    import time
+
+    from api.vehicles.provision import provision
+    from citypass.core.timeunits import month_of
+    from citypass.protocol.plate_tags import MonthFormatError, check_month
+
+    try:
+        if not 1 <= months <= 12:
+            raise SettingsError(f"--months {months} is out of range: use 1 … 12")
+        try:
+            start = check_month(first) if first is not None else month_of(int(time.time()))
+        except MonthFormatError as exc:
+            raise SettingsError(f"--from: {exc}") from None
+        settings = _settings(data_dir=data_dir)
+        held = provision(settings.data_dir, out, start, months)
+    except ApiError as exc:
+        _abort(exc)
+        return
+    click.echo(" ".join(held))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from api.errors import SettingsError
+from citypass.core.ranges import check_range
 from citypass.core.retention import RetentionDays
 from citypass.core.rpc_url import without_token
 from citypass.core.settings import CommaList, FrozenSettings, load_settings
@@ -95,6 +96,11 @@ class Settings(FrozenSettings):
     # The oracle daemon's data directory: its evidence key table holds the inspectors' holds
     # and the evidence deletion records this API serves (same host, a shared file).
     evidence_dir: Path = Path(".citypass/oracle")
+    # Registered vehicles (api/vehicles): a registration stores its plate's tags for this many
+    # KST months, this one included (docs/privacy.md, "Keyed-hash plates"); and how many
+    # vehicles one wallet may register.
+    plate_months: int = 3
+    max_vehicles: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -133,6 +139,8 @@ class Settings(FrozenSettings):
         ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        check_range(f"{ENV_PREFIX}PLATE_MONTHS", self.plate_months, 1, 12)
+        check_range(f"{ENV_PREFIX}MAX_VEHICLES", self.max_vehicles, 1, 20)
         for kind in ("topup", "cashout"):
             if getattr(self, f"{kind}_max_krw") < getattr(self, f"{kind}_min_krw"):
                 raise ValueError(

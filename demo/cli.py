@@ -40,7 +40,9 @@ from demo.mobility_day import (
     render_mobility,
 )
 from demo.operators import NETWORK_ID, set_up_operators
+from demo.plates import lessees_for_plates, plate_sightings
 from demo.sensors import (
+    PlateSighting,
     illegal_parking_detections,
     run_cameras_only,
     start_sensor_rig,
@@ -49,6 +51,7 @@ from demo.sensors import (
 from demo.serve import start_api, wait_for_interrupt, wait_until_indexed
 from demo.summary import render
 from demo.world import World, deploy_world, scaled, seed_world
+from edge_oracle.readings import CameraDetection
 
 TUESDAY = 1
 HOUR = 3600
@@ -199,6 +202,8 @@ def main(
                     chain.url_for("oracle"),
                     _chain_id(),
                     chain.data_dir.parent / "demo-sensors",
+                    # Served: the oracle matches cameras' plate tags with the API's vehicles.
+                    (api.url, chain.data_dir.parent / "demo-api") if api is not None else None,
                 )
                 chain.advance_to(before_day + 5 * HOUR)
                 run_cameras_only(
@@ -210,6 +215,8 @@ def main(
                 )
             chain.advance_to(day + 5 * HOUR)
             plans = plan_day(world, day, rng, outcome)
+            if rig is not None and api is not None:
+                plans += lessees_for_plates(world, day, plans)  # demo/plates.py
             load = Counter(plan.slot.slot_id for plan in plans)
             mobility, moved = (
                 build_mobility(world, accounts, rng, parking_load=load),
@@ -225,16 +232,21 @@ def main(
                 click.echo(f"Home spaces: {homes} exact spots and instructions kept off chain "
                            "(GET /v1/slots/ID/spot, owner and lessees only)", err=True)  # fmt: skip
             steps = plan_mobility(world, mobility, day, rng, moved, part)
-            intruders, cameras = [], []
+            intruders: list[Any] = []
+            cameras: list[CameraDetection | PlateSighting] = []
             if rig is not None:
                 intruders = plan_intruders(world, day, plans, rng, scaled(12, part))
-                cameras = sorted(
-                    illegal_parking_detections(
+                cameras = [
+                    *illegal_parking_detections(
                         outcome.detections(AFTER, detections), rig.cameras, seed + 1
-                    )
-                    + street_camera_detections(day, seed, len(world.slots)),
-                    key=lambda detection: detection.ts_ms,
-                )
+                    ),
+                    *street_camera_detections(day, seed, len(world.slots)),
+                ]
+                if api is not None:
+                    # Lessees register vehicles, cameras read their plates (and one
+                    # intruder's); only keyed-hash tags leave the edge (demo/plates.py).
+                    cameras += plate_sightings(api.url, plans, rig.cameras, seed)
+                cameras.sort(key=lambda detection: detection.ts_ms)
             result = run_day(
                 world, day, plans, chain.advance_to, rig, intruders, cameras, also=steps
             )

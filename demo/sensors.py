@@ -32,7 +32,7 @@ import requests
 from eth_account import Account
 
 from citypass.chain.session import free_port, head_time
-from citypass.core.timeunits import kst
+from citypass.core.timeunits import kst, month_of
 from citypass.protocol.sensor_events import INCIDENT_TYPES
 from demo.world import World
 from edge_oracle.devices import create_devices_file
@@ -48,6 +48,19 @@ SENSOR_TICK = 600
 STARTUP_TIMEOUT_S = 60
 CATCH_UP_TIMEOUT_S = 60
 QUIET_S = 3.0  # no new block for this long ends the day: the oracle reports every 0.5 s
+
+
+@dataclass(frozen=True)
+class PlateSighting:
+    """A camera reading a plate as a car parks or leaves (demo/plates.py): the plate is in the
+    camera's own line only; the edge hashes it with the month key and drops it."""
+
+    detection: CameraDetection
+    plate: str
+
+    @property
+    def ts_ms(self) -> int:
+        return self.detection.ts_ms
 
 
 @dataclass
@@ -91,11 +104,15 @@ class SensorRig:
         for slot_id in self.magnetometers:
             self._write_reading(slot_id, self.state.get(slot_id, False), when, heartbeat=True)
 
-    def camera(self, detection: CameraDetection, when: int) -> None:
+    def camera(self, seen: CameraDetection | PlateSighting, when: int) -> None:
+        detection = seen.detection if isinstance(seen, PlateSighting) else seen
+        vehicle = {"type": detection.vehicle_type or "car"}
+        if isinstance(seen, PlateSighting):
+            vehicle["license"] = seen.plate  # DeepStream's field: the edge hashes and drops it
         line = {
             "sensor": {"id": detection.sensor},
             "place": {"id": str(detection.slot)},
-            "object": {"vehicle": {"type": detection.vehicle_type or "car"}},
+            "object": {"vehicle": vehicle},
             "event": {"type": detection.event},
             "confidence": detection.confidence_bps / 10_000,
             "@timestamp": when * 1000,
@@ -172,6 +189,7 @@ class SensorRig:
             and health.get("inboxDepth") == 0
             and health.get("pendingReports") == 0
             and health.get("incidentBacklog") == 0
+            and not health.get("plateReads", {}).get("pending")
             and (not settled or health.get("settlingSlots") == 0)
         )
 
@@ -193,9 +211,13 @@ class SensorRig:
                 process.kill()
 
 
-def start_sensor_rig(world: World, rpc_url: str, chain_id: int, root: Path) -> SensorRig:
+def start_sensor_rig(
+    world: World, rpc_url: str, chain_id: int, root: Path, api: tuple[str, Path] | None = None
+) -> SensorRig:
     """Register the devices on chain, flag the shared spaces as market slots, start the oracle
-    daemon and the edge oracle as child processes."""
+    daemon and the edge oracle as child processes. With `api` (its URL and data directory),
+    the oracle matches cameras' plate tags with it and the edge gets the month keys of the
+    ledger's month and the next (`citypass-api plate-keys`)."""
     system, people = world.system, world.people
     # A new chain each run: the previous run's outbox, inbox and keys belong to a dead chain.
     shutil.rmtree(root, ignore_errors=True)
@@ -268,6 +290,7 @@ def start_sensor_rig(world: World, rpc_url: str, chain_id: int, root: Path) -> S
                 "2",
                 "--clock",
                 "chain",
+                *(("--api-url", api[0]) if api is not None else ()),
             ],
             env,
             root / "oracle daemon.log",
@@ -275,6 +298,8 @@ def start_sensor_rig(world: World, rpc_url: str, chain_id: int, root: Path) -> S
     }
     oracle_url = f"http://127.0.0.1:{oracle_port}"
     _wait_healthy(oracle_url, processes["oracle daemon"], "oracle daemon", root)
+    if api is not None:
+        _provision_plate_keys(api[1], root / "edge" / "plate-keys.json")
     processes["edge oracle"] = _spawn(
         [
             "edge_oracle.cli",
@@ -311,6 +336,18 @@ def start_sensor_rig(world: World, rpc_url: str, chain_id: int, root: Path) -> S
         {slot: sensor for sensor, slot in layout.magnetometers.items()},
         dict(layout.cameras),
     )
+
+
+def _provision_plate_keys(api_data_dir: Path, out: Path) -> None:
+    """The operator's command (docs/edge-oracle.md): the month keys of the ledger's KST month
+    and the next (the simulated day ends the next morning, maybe in a new month)."""
+    made = subprocess.run(
+        [sys.executable, "-m", "api", "plate-keys", "--data-dir", str(api_data_dir),
+         "--out", str(out), "--from", month_of(head_time()), "--months", "2"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if made.returncode != 0:
+        raise click.ClickException(f"provisioning the cameras' month keys: {made.stderr.strip()}")
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

@@ -97,3 +97,8 @@ class EdgeSettings(FrozenSettings):
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / "outbox.sqlite"
+
+    @property
+    def plate_keys_path(self) -> Path:
+        """The month keys file `citypass-api plate-keys --out` writes (docs/edge-oracle.md)."""
+        return self.data_dir / "plate-keys.json"

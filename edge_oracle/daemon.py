@@ -18,6 +18,7 @@ from edge_oracle.ingest import Ingestor, IngestThreads
 from edge_oracle.metrics import EdgeMetrics
 from edge_oracle.normaliser import Normaliser
 from edge_oracle.outbox import Outbox
+from edge_oracle.plate_hasher import PlateHasher
 from edge_oracle.server import build_app
 
 log = logging.getLogger("edge_oracle")
@@ -33,7 +34,8 @@ async def run_daemon(
     outbox = Outbox(settings.outbox_path, settings.domain)
     metrics = EdgeMetrics()
     normaliser = Normaliser(int(settings.comms_lost_after_s * 1000), outbox.states())
-    ingestor = Ingestor(outbox, keys, settings.domain, normaliser, metrics)
+    plates = PlateHasher(settings.plate_keys_path, metrics.plates)
+    ingestor = Ingestor(outbox, keys, settings.domain, normaliser, metrics, plates)
     deliverer = Deliverer(outbox, settings, metrics)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

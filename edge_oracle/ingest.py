@@ -21,6 +21,7 @@ from edge_oracle.errors import ReadingError
 from edge_oracle.metrics import EdgeMetrics
 from edge_oracle.normaliser import Draft, Normaliser
 from edge_oracle.outbox import Outbox
+from edge_oracle.plate_hasher import PlateHasher
 from edge_oracle.readings import Reading
 
 log = logging.getLogger("edge_oracle.ingest")
@@ -37,6 +38,8 @@ class Ingestor:
     domain: EventDomain
     normaliser: Normaliser
     metrics: EdgeMetrics
+    # Month keys for the plates cameras read (None: plates are only dropped).
+    plates: PlateHasher | None = None
     # The newest reading time seen, starting from the sensors' states (not passed in).
     clock_ms: int = field(init=False)
 
@@ -55,7 +58,7 @@ class Ingestor:
             if source.format == "slot":
                 reading, dropped = parse_slot_line(line.text)
             else:
-                reading, dropped = parse_camera_line(line.text, source.image_root)
+                reading, dropped = parse_camera_line(line.text, source.image_root, self.plates)
             if reading is not None and self.keys.for_sensor(reading.sensor) is None:
                 raise ReadingError(
                     "unknown_sensor",

@@ -21,6 +21,12 @@ class EdgeMetrics(MetricSet):
         "citypass_edge_personal_fields_dropped",
         "Personal-looking input fields (plates, faces, names) dropped, never forwarded.",
     )
+    plates = counter(
+        "citypass_edge_plates",
+        "Plates cameras read, by outcome (hashed into a tag / bad_format / no_month_key); the "
+        "plate itself is always dropped.",
+        "outcome",
+    )
     duplicates = counter(
         "citypass_edge_duplicate_readings", "Readings repeating the known state (no event)."
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from citypass.protocol.sensor_events import SOURCE_TYPES, CameraFields, evidence_hash
+from citypass.protocol.sensor_events import SOURCE_TYPES, ZERO_HASH, CameraFields, evidence_hash
 from edge_oracle.adapters.camera import INCIDENT_EVENTS, OCCUPANCY_EVENTS
 from edge_oracle.readings import CameraDetection, Reading, SlotReading
 
@@ -137,6 +137,7 @@ class Normaliser:
             "lat_e6": detection.lat_e6,
             "lon_e6": detection.lon_e6,
             "vehicle_type": detection.vehicle_type,
+            "plate_tag": detection.plate_tag,
         }
         if detection.event in INCIDENT_EVENTS:
             image = detection.image or b""
@@ -155,6 +156,11 @@ class Normaliser:
             self.duplicates += 1
             return []
         state.slots[key] = occupied
+        if occupied and detection.plate_tag != ZERO_HASH and detection.image:
+            # An arrival whose plate was read carries its still: if the tag matches no lessee
+            # of the slot, the oracle files an unauthorised occupancy with it as evidence.
+            common["evidence_hash"] = evidence_hash(detection.image)
+            common["evidence"] = detection.image
         return [
             Draft(event_type="park_start" if occupied else "park_end", occupied=occupied, **common)
         ]

@@ -141,6 +141,7 @@ class Outbox:
                     lon_e6=draft.lon_e6,
                     vehicle_type=draft.vehicle_type,
                     evidence_hash=draft.evidence_hash,
+                    plate_tag=draft.plate_tag,
                 )
                 item = sign_event(event, device.key, domain, draft.evidence)
                 wire = replace(item, evidence=None).to_wire()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from citypass.protocol.sensor_events import ZERO_HASH
+
 SLOT_SENSOR_KINDS = ("magnetometer", "ultrasonic")
 
 
@@ -34,6 +36,7 @@ class CameraDetection:
     lat_e6: int = 0
     lon_e6: int = 0
     image: bytes | None = None
+    plate_tag: bytes = ZERO_HASH  # the keyed-hash tag of a plate read (the plate is dropped)
 
 
 Reading = SlotReading | CameraDetection

@@ -77,6 +77,11 @@ def init(
 @click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
 @click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
 @click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
+@click.option("--lease-market", help="LeaseMarket address (overrides --deployment).")
+@click.option(
+    "--api-url",
+    help="The citypass-api holding residents' vehicle tags: match cameras' plate tags with it.",
+)
 @click.option("--keystore", type=PATH, help="The ORACLE submitter's keystore.")
 @click.option(
     "--signer-keystore",

@@ -34,6 +34,11 @@ class OracleSettings(FrozenSettings):
     device_registry: str = ""
     occupancy_oracle: str = ""
     incident_registry: str = ""
+    # Plate matching (oracles/plates): the LeaseMarket (from the deployment record too) and the
+    # API that keeps residents' vehicle tags; without api_url, plate tags are not matched.
+    lease_market: str = ""
+    api_url: str = ""
+    plate_cache_seconds: float = 30.0
     # The ORACLE account that sends transactions (and signs reports); extra report co-signers.
     keystore: Path | None = None
     signer_keystores: CommaPaths = ()
@@ -83,6 +88,7 @@ class OracleSettings(FrozenSettings):
             "device_registry": record.get("devices", ""),
             "occupancy_oracle": record.get("occupancy", ""),
             "incident_registry": record.get("incidents", ""),
+            "lease_market": record.get("market", ""),
         }
         return {**values, **{k: values.get(k) or v for k, v in found.items()}}
 
@@ -135,6 +141,20 @@ def validate(s: OracleSettings) -> None:
             is_address(value),
             f"{name}={value!r} is not an address: give it, or deployment=<deployments/x.json>",
         )
+    need(
+        not s.lease_market or is_address(s.lease_market),
+        f"lease_market={s.lease_market!r} is not an address: give it, or deployment=<x.json>",
+    )
+    need(
+        not s.api_url or s.api_url.startswith(("http://", "https://")),
+        f"api_url={s.api_url!r} must be the citypass-api's http(s) base URL, like "
+        "http://127.0.0.1:8080",
+    )
+    need(
+        not s.api_url or bool(s.lease_market),
+        "api_url needs lease_market (or deployment=<x.json>): plates are matched to its leases",
+    )
+    need(0 < s.plate_cache_seconds <= 3600, "plate_cache_seconds must be in (0, 3600]")
     need(0 < s.report_interval <= 3600, "report_interval must be in (0, 3600] seconds")
     need(0 <= s.debounce_seconds <= 3600, "debounce_seconds must be 0..3600 (0 disables)")
     need(0 <= s.reconcile_seconds <= 3600, "reconcile_seconds must be 0..3600")

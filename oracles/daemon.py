@@ -25,6 +25,8 @@ from oracles.inbox import Inbox
 from oracles.incidents import IncidentFiler
 from oracles.ledger import Ledger
 from oracles.metrics import Metrics
+from oracles.plates.matcher import PlateMatcher
+from oracles.plates.tags_client import VehicleTags
 from oracles.reporter import Reporter
 from oracles.server import build_app, serve
 from oracles.verify import check_batch
@@ -47,6 +49,7 @@ class OracleDaemon:
             settings.occupancy_oracle,
             settings.incident_registry,
             settings.clock,
+            settings.lease_market,
         )
         self.cache = DeviceCache(self.ledger)
         self.submitter = submitter
@@ -64,6 +67,10 @@ class OracleDaemon:
         self.filer = IncidentFiler(
             self.inbox, self.ledger, submitter, self.metrics, settings.incident_batch
         )
+        tags = None
+        if settings.api_url:
+            tags = VehicleTags(settings.api_url, submitter, settings.plate_cache_seconds)
+        self.plates = PlateMatcher(self.inbox, self.ledger, submitter, self.metrics, tags)
         self.domain: EventDomain | None = None
         self.evidence: Any = None
         # One thread talks to the ledger (web3 is not shared across threads); ingest uses others.
@@ -184,7 +191,13 @@ class OracleDaemon:
         try:
             self.reporter.submit_pending()
         finally:
-            # Incidents go out even while a report is being retried.
+            # Plates first (a mismatch queues an incident), then incidents, even while a report
+            # is being retried.
+            try:
+                self.plates.match_pending()
+            except Exception as exc:  # noqa: BLE001 - pending reads are retried next cycle
+                self.metrics.submission_errors.labels(type(exc).__name__).inc()
+                log.warning("plate matching failed; retrying", extra={"error": str(exc)})
             self.filer.file_pending()
 
     # ------------------------------------------------------------------------------- ingest
@@ -292,6 +305,8 @@ class OracleDaemon:
             # has held (a drained inbox alone does not mean everything seen is on chain).
             "settlingSlots": len(self.aggregator.waiting),
             "incidentBacklog": self.inbox.incident_backlog(),
+            # Cameras' plate tags by outcome; "pending" ones wait for the next cycle.
+            "plateReads": self.inbox.plate_outcomes(),
             "devices": len(self.cache.devices),
             "deviceCacheAgeSeconds": None if age == float("inf") else round(age, 3),
             "clock": self.ledger.now_ms() // 1000,

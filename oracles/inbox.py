@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS reports (
 );
 CREATE TABLE IF NOT EXISTS aggregation (id INTEGER PRIMARY KEY CHECK (id = 1),
     cursor INTEGER NOT NULL, snapshot TEXT NOT NULL);
+-- Arrivals whose camera read a plate (only its keyed-hash tag): matched against the lessee of
+-- the slot's lease (oracles/plates). state: pending | matched | checked_in | mismatch |
+-- no_lease | no_evidence | no_api.
+CREATE TABLE IF NOT EXISTS plate_reads (
+    event_id BLOB PRIMARY KEY,
+    tag BLOB NOT NULL,
+    state TEXT NOT NULL,
+    lease_id TEXT
+);
 CREATE TABLE IF NOT EXISTS incidents (
     event_id BLOB PRIMARY KEY,
     row INTEGER NOT NULL,
@@ -162,8 +171,10 @@ class Inbox:
         refused: Sequence[tuple[bytes, bytes, str, str]],
         sequences: dict[str, int],
         incident_ids: Sequence[bytes],
+        plate_reads: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
-        """One durable transaction for a whole request."""
+        """One durable transaction for a whole request. `plate_reads`: (event id, plate tag)
+        of accepted arrivals whose camera read a plate."""
         now = int(time.time() * 1000)
         with sqlite_stores.immediate_transaction(self.db, self.lock):
             self.db.executemany(
@@ -183,6 +194,10 @@ class Inbox:
                 "INSERT INTO incidents (event_id, row, state) "
                 "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
                 [(eid,) for eid in incident_ids],
+            )
+            self.db.executemany(
+                "INSERT INTO plate_reads (event_id, tag, state) VALUES (?, ?, 'pending')",
+                plate_reads,
             )
 
     # --------------------------------------------------------------------------- aggregation
@@ -295,6 +310,46 @@ class Inbox:
         with self.lock:
             self.db.execute(
                 "UPDATE incidents SET state = 'refused' WHERE event_id = ?", (event_id,)
+            )
+
+    def file_incident(self, event_id: bytes) -> None:
+        """Queue an accepted event as an incident (a plate that matched no lessee)."""
+        with self.lock:
+            self.db.execute(
+                "INSERT OR IGNORE INTO incidents (event_id, row, state) "
+                "SELECT event_id, row, 'pending' FROM events WHERE event_id = ?",
+                (event_id,),
+            )
+
+    # --------------------------------------------------------------------------- plate reads
+
+    def pending_plate_reads(self, limit: int) -> list[tuple[InboxEvent, bytes]]:
+        """Arrivals with a plate tag not matched yet, oldest first, with their tag."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT e.row, e.event_id, e.device, e.sequence, e.event_type, e.source_type, "
+                "e.slot_id, e.event_time_ms, e.occupied, e.confidence_bps, e.lat_e6, e.lon_e6, "
+                "e.evidence_hash, e.evidence_cid, p.tag FROM plate_reads p JOIN events e "
+                "ON e.event_id = p.event_id WHERE p.state = 'pending' ORDER BY e.row LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            (InboxEvent(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), r[7], bool(r[8]),
+                        *r[9:14]), r[14])
+            for r in rows
+        ]  # fmt: skip
+
+    def plate_read_done(self, event_id: bytes, state: str, lease_id: int | None) -> None:
+        with self.lock:
+            self.db.execute(
+                "UPDATE plate_reads SET state = ?, lease_id = ? WHERE event_id = ?",
+                (state, None if lease_id is None else str(lease_id), event_id),
+            )
+
+    def plate_outcomes(self) -> dict[str, int]:
+        with self.lock:
+            return dict(
+                self.db.execute("SELECT state, count(*) FROM plate_reads GROUP BY state").fetchall()
             )
 
     def incident_backlog(self) -> int:

@@ -21,8 +21,11 @@ log = logging.getLogger("oracles.incidents")
 def incident_input(event: InboxEvent) -> tuple:
     """The IncidentInput tuple: only the CID and the plaintext's SHA-256 go on chain."""
     cid = event.evidence_cid or b""
+    # A camera's arrival is filed only when its plate tag matched no lessee of the slot's lease
+    # (oracles/plates): an unauthorised occupancy, with the arrival's still as evidence.
+    kind = INCIDENT_KINDS.get(event.event_type, INCIDENT_KINDS["unauthorised_occupancy"])
     return (
-        INCIDENT_KINDS[event.event_type],
+        kind,
         event.slot_id,
         event.lat_e6,
         event.lon_e6,

@@ -43,6 +43,7 @@ class Ledger:
         occupancy_oracle: str,
         incident_registry: str,
         clock: str = "wall",
+        lease_market: str = "",
     ) -> None:
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
         self.rpc_url = rpc_url
@@ -54,6 +55,12 @@ class Ledger:
         )
         self.incidents = self.w3.eth.contract(
             Web3.to_checksum_address(incident_registry), abi=abi("IIncidentRegistry")
+        )
+        # Only for plate matching (oracles/plates): leases of a slot and check-in.
+        self.market = (
+            self.w3.eth.contract(Web3.to_checksum_address(lease_market), abi=abi("LeaseMarket"))
+            if lease_market
+            else None
         )
         self.clock = clock
         self._chain_offset = 0.0  # chain time - wall time, when clock == "chain"

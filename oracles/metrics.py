@@ -33,6 +33,12 @@ class Metrics(MetricSet):
     lag = histogram(
         "citypass_oracle_e2e_lag_seconds", "Sensor event time to report receipt", LAG_SECONDS
     )
+    plate_reads = counter(
+        "citypass_oracle_plate_reads",
+        "Cameras' plate tags settled, by outcome (checked_in, matched, mismatch, unregistered, "
+        "no_lease, no_evidence, no_api)",
+        "outcome",
+    )
     inbox_depth = gauge("citypass_oracle_inbox_depth", "Accepted events not yet in a report")
     ledger_up = gauge("citypass_oracle_ledger_up", "1 if the ledger answers")
     submission_errors = counter(

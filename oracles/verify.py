@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citypass.protocol.sensor_events import (
+    ZERO_HASH,
     EventDomain,
     SensorEventError,
     SignedEvent,
@@ -112,6 +113,7 @@ def _check_and_commit(
     accepted_rows: list[tuple[Any, ...]] = []
     refused_rows: list[tuple[bytes, bytes, str, str]] = []
     incident_ids: list[bytes] = []
+    plate_reads: list[tuple[bytes, bytes]] = []
     for signed, digest, device in parsed:
         event = signed.event
         event_hex = "0x" + event.event_id.hex()
@@ -179,11 +181,13 @@ def _check_and_commit(
         known[event.event_id] = (digest, None, "")
         if event.event_type in INCIDENT_KINDS:
             incident_ids.append(event.event_id)
+        if event.event_type == "park_start" and event.plate_tag != ZERO_HASH:
+            plate_reads.append((event.event_id, event.plate_tag))
         out.accepted.append(event_hex)
         out.accepted_events.append(signed)
     touched = {s.event.device: last[s.event.device] for s, _, _ in parsed if s.event.device in last}
     if accepted_rows or refused_rows:
-        inbox.commit_batch(accepted_rows, refused_rows, touched, incident_ids)
+        inbox.commit_batch(accepted_rows, refused_rows, touched, incident_ids, plate_reads)
 
 
 def _permanent_refusal(

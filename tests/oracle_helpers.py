@@ -242,6 +242,7 @@ class DeviceKey:
         vehicle_type: str = "",
         sequence: int | None = None,
         key: bytes | None = None,
+        plate_tag: bytes = b"\x00" * 32,
     ) -> SignedEvent:
         if sequence is None:
             self.sequence += 1
@@ -260,6 +261,7 @@ class DeviceKey:
             lat_e6=37_503_000,
             lon_e6=126_787_000,
             vehicle_type=vehicle_type,
+            plate_tag=plate_tag,
         )
         return sign_event(event, key or bytes(self.account.key), self.domain, evidence)
 

@@ -12,7 +12,7 @@ import requests
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from api.siwe.message import SiweMessage, render_message
+from citypass.protocol.siwe_message import SiweMessage, render_message
 
 
 def siwe_message(

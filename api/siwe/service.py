@@ -18,9 +18,14 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from api.errors import Conflict, PermissionDenied, Unauthenticated, ValidationFailed
-from api.siwe.message import MalformedMessage, SiweMessage, parse_message, uri_authority
 from api.siwe.roles import STAFF_ROLES, RoleChecker
 from api.siwe.store import NonceStore, SessionStore, StaffSession
+from citypass.protocol.siwe_message import (
+    MalformedMessage,
+    SiweMessage,
+    parse_message,
+    uri_authority,
+)
 
 # A wallet's clock may run a little ahead of ours.
 CLOCK_SKEW_SECONDS = 60

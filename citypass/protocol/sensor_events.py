@@ -5,7 +5,13 @@ bound to the chain and to the DeviceRegistry contract, so an event signed for on
 never verifies on another. The event vocabulary is the Curb Data Specification's event types
 plus our incident types (DESIGN §4). Nothing personal is in an event (DESIGN §6): the object is
 a vehicle type, never a plate, and an image travels beside the event, bound to it by its
-SHA-256 (`evidenceHash`), never inside the signed fields.
+SHA-256 (`evidenceHash`), never inside the signed fields. A camera that read a plate sends
+only its keyed-hash tag (`plateTag`, citypass/protocol/plate_tags.py), never the plate.
+
+The tag extends the format compatibly: an event without one is signed, hashed and sent exactly
+as before (the 13-field `SensorEvent` type); an event with one is signed under the same type
+name with `bytes32 plateTag` appended (so the signature covers the tag), and its wire object
+carries `plateTag`. A zero tag is never sent: no tag means the field is absent.
 
 The event's struct hash and the recovery are done here with keccak and libsecp256k1 (coincurve)
 directly, because the oracle daemon must verify thousands of events per second; the domain
@@ -78,9 +84,13 @@ SENSOR_EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("vehicleType", "string"),
     ("evidenceHash", "bytes32"),
 )
+TAGGED_EVENT_FIELDS = (*SENSOR_EVENT_FIELDS, ("plateTag", "bytes32"))
 _TYPE_STRING = "SensorEvent(" + ",".join(f"{t} {n}" for n, t in SENSOR_EVENT_FIELDS) + ")"
+_TAGGED_TYPE_STRING = "SensorEvent(" + ",".join(f"{t} {n}" for n, t in TAGGED_EVENT_FIELDS) + ")"
 SENSOR_EVENT_TYPES = typed_struct(_TYPE_STRING)
+TAGGED_EVENT_TYPES = typed_struct(_TAGGED_TYPE_STRING)
 SENSOR_EVENT_TYPEHASH = keccak(_TYPE_STRING.encode())
+TAGGED_EVENT_TYPEHASH = keccak(_TAGGED_TYPE_STRING.encode())
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 ZERO_HASH = b"\x00" * 32
 
@@ -108,14 +118,16 @@ class EventDomain(ContractDomain):
 @dataclass(frozen=True, kw_only=True)
 class CameraFields:
     """What a camera adds to an event (a slot sensor leaves the defaults): its confidence, the
-    position in micro-degrees, the vehicle type and the evidence's hash. Shared by the signed
-    event and the edge's draft of one; keyword-only, after each one's own fields."""
+    position in micro-degrees, the vehicle type, the evidence's hash and the keyed-hash tag of
+    the plate it read (zero: none). Shared by the signed event and the edge's draft of one;
+    keyword-only, after each one's own fields."""
 
     confidence_bps: int = 10_000
     lat_e6: int = 0
     lon_e6: int = 0
     vehicle_type: str = ""
     evidence_hash: bytes = ZERO_HASH
+    plate_tag: bytes = ZERO_HASH
 
 
 @dataclass(frozen=True)
@@ -137,9 +149,19 @@ class SensorEvent(CameraFields):
         if not self.event_id:
             object.__setattr__(self, "event_id", derive_event_id(self.device, self.sequence))
 
+    @property
+    def tagged(self) -> bool:
+        return self.plate_tag != ZERO_HASH
+
+    @property
+    def types(self) -> dict[str, Any]:
+        """The EIP-712 types this event is signed under (with plateTag only when tagged)."""
+        return TAGGED_EVENT_TYPES if self.tagged else SENSOR_EVENT_TYPES
+
     def struct_hash(self) -> bytes:
+        tagged = self.tagged
         return keccak(
-            SENSOR_EVENT_TYPEHASH
+            (TAGGED_EVENT_TYPEHASH if tagged else SENSOR_EVENT_TYPEHASH)
             + self.event_id
             + bytes(12)
             + bytes.fromhex(self.device[2:])
@@ -154,14 +176,15 @@ class SensorEvent(CameraFields):
             + self.lon_e6.to_bytes(32, "big", signed=True)
             + keccak(self.vehicle_type.encode())
             + self.evidence_hash
+            + (self.plate_tag if tagged else b"")
         )
 
     def digest(self, domain: EventDomain) -> bytes:
         return keccak(b"\x19\x01" + domain.separator + self.struct_hash())
 
     def message(self) -> dict[str, Any]:
-        """The typed-data message, as a wallet or eth-account expects it."""
-        return {
+        """The typed-data message, as a wallet or eth-account expects it (with `types`)."""
+        message: dict[str, Any] = {
             "eventId": self.event_id,
             "device": to_checksum_address(self.device),
             "sequence": self.sequence,
@@ -176,6 +199,9 @@ class SensorEvent(CameraFields):
             "vehicleType": self.vehicle_type,
             "evidenceHash": self.evidence_hash,
         }
+        if self.tagged:
+            message["plateTag"] = self.plate_tag
+        return message
 
 
 @dataclass(frozen=True)
@@ -203,6 +229,8 @@ class SignedEvent:
             "evidenceHash": "0x" + e.evidence_hash.hex(),
             "signature": "0x" + self.signature.hex(),
         }
+        if e.tagged:
+            wire["plateTag"] = "0x" + e.plate_tag.hex()
         if self.evidence is not None:
             wire["evidence"] = base64.b64encode(self.evidence).decode()
         return wire
@@ -282,6 +310,11 @@ def parse_event(wire: Any) -> SignedEvent:
     if not (-90_000_000 <= lat <= 90_000_000 and -180_000_000 <= lon <= 180_000_000):
         raise SensorEventError("malformed", "latE6/lonE6 must be a position in micro-degrees")
     occupied = _field(wire, "occupied", bool)
+    plate_tag = ZERO_HASH
+    if "plateTag" in wire:
+        plate_tag = _bytes(wire, "plateTag", 32)
+        if plate_tag == ZERO_HASH:
+            raise SensorEventError("malformed", "plateTag must not be zero: omit it instead")
     event = SensorEvent(
         device=device,
         sequence=sequence,
@@ -295,6 +328,7 @@ def parse_event(wire: Any) -> SignedEvent:
         lon_e6=lon,
         vehicle_type=vehicle_type,
         evidence_hash=_bytes(wire, "evidenceHash", 32),
+        plate_tag=plate_tag,
         event_id=_bytes(wire, "eventId", 32),
     )
     if event.event_id != derive_event_id(device, sequence):

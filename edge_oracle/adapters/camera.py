@@ -5,8 +5,13 @@
      "image":"<base64 PNG/JPEG>" | "imagePath":"stills/0001.png",
      "location":{"lat":37.5031,"lon":126.7872}}
 
+plus, when the camera reads plates, `object.vehicle.license` (DeepStream's name) or
+`object.vehicle.plate`.
+
 Only the fields above are read. A plate, a face or any other personal field in the input is
-never copied (DESIGN §6); the parser reports which keys it dropped so they can be counted.
+never copied (DESIGN §6); the parser reports which keys it dropped so they can be counted. A
+plate is hashed here, with the month key of the reading's KST month (edge_oracle/plate_hasher),
+and only its tag goes on; without a key for that month it is dropped untagged.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ import binascii
 from pathlib import Path
 from typing import Any
 
-from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES, VEHICLE_TYPES
+from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES, VEHICLE_TYPES, ZERO_HASH
 from edge_oracle.adapters.fields import load_json_object, require, sensor_id, slot_id, timestamp_ms
 from edge_oracle.errors import ReadingError
+from edge_oracle.plate_hasher import PlateHasher
 from edge_oracle.readings import CameraDetection
 
 # Camera event types we act on: incidents, and a bay turning occupied / free.
@@ -30,10 +36,11 @@ _VEHICLE_ALIASES = {"sedan": "car", "suv": "car", "scooter": "kick_scooter", "pe
 
 
 def parse_camera_line(
-    line: str, image_root: Path | None = None
+    line: str, image_root: Path | None = None, plates: PlateHasher | None = None
 ) -> tuple[CameraDetection | None, list[str]]:
     """The detection (None for an event type that is ignored) and the personal-looking keys that
-    were dropped; ReadingError if malformed. `imagePath` is resolved against `image_root`."""
+    were dropped; ReadingError if malformed. `imagePath` is resolved against `image_root`; a
+    plate becomes a tag with `plates` (without it, it is only dropped)."""
     obj, dropped = load_json_object(line)
     event = str(_nested(obj, "event", "type")).lower()
     if event in IGNORED_EVENTS:
@@ -54,18 +61,35 @@ def parse_camera_line(
     if event in INCIDENT_EVENTS and image is None:
         raise ReadingError("missing_field", f"an {event} incident needs image or imagePath")
     lat, lon = _location(obj)
+    ts_ms = timestamp_ms(require(obj, "@timestamp", (int, str)), "@timestamp")
+    plate = _plate(obj)
+    tag = plates.tag(plate, ts_ms) if plates is not None and plate is not None else None
+    del plate  # nothing below may carry it on
     detection = CameraDetection(
         sensor=sensor_id(_nested(obj, "sensor", "id"), "sensor.id"),
         slot=slot,
         event=event,
         vehicle_type=_vehicle_type(obj),
         confidence_bps=int(round(confidence * 10_000)),
-        ts_ms=timestamp_ms(require(obj, "@timestamp", (int, str)), "@timestamp"),
+        ts_ms=ts_ms,
         lat_e6=lat,
         lon_e6=lon,
         image=image,
+        plate_tag=tag or ZERO_HASH,
     )
     return detection, dropped
+
+
+def _plate(obj: dict[str, Any]) -> Any:
+    """The plate the camera read, if any (never logged, never kept)."""
+    thing = obj.get("object")
+    vehicle = thing.get("vehicle") if isinstance(thing, dict) else None
+    if not isinstance(vehicle, dict):
+        return None
+    for name in ("license", "plate"):
+        if vehicle.get(name) not in (None, ""):
+            return vehicle[name]
+    return None
 
 
 def _nested(obj: dict[str, Any], outer: str, inner: str) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +16,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from hexbytes import HexBytes
 
-from api.siwe.message import SiweMessage, render_message
+from citypass.protocol.siwe_message import sign_in_message
 
 from .errors import CliError, UsageError
 
@@ -79,15 +78,7 @@ class StaffApi:
         chain, signed by `sign`."""
         api = cls(url)
         nonce = api.call("POST", "/v1/auth/nonce", what="get a sign-in nonce")
-        now = datetime.now(UTC).replace(microsecond=0)
-        text = render_message(
-            SiweMessage(
-                domain=nonce["domain"], address=address, statement=STATEMENT,
-                uri=f"{urlsplit(url).scheme}://{nonce['domain']}/v1/auth/siwe", version="1",
-                chain_id=nonce["chainId"], nonce=nonce["nonce"], issued_at=now,
-                expiration_time=now + timedelta(minutes=SIGN_IN_MINUTES),
-            )
-        )  # fmt: skip
+        text = sign_in_message(nonce, url, address, STATEMENT, SIGN_IN_MINUTES)
         body = {"message": text, "signature": sign(text), "scope": scope}
         session = api.call("POST", "/v1/auth/siwe", json=body, what=f"sign in as {address}")
         return cls(url, session["token"])

@@ -19,8 +19,8 @@ import requests
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from api.siwe.message import SiweMessage, render_message
 from citypass.protocol.roles import ROLES
+from citypass.protocol.siwe_message import SiweMessage, render_message
 from tests.api_helpers import World, init_onboarder, sqlite_world, start_api_server
 from tests.oracle_helpers import ROOT
 

@@ -1,4 +1,4 @@
-"""The strict EIP-4361 parser (api/siwe/message.py): the spec's example round-trips, and each
+"""The strict EIP-4361 parser (citypass/protocol/siwe_message.py): the spec's example round-trips, and each
 malformed field is named in the error."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.siwe.message import MalformedMessage, parse_message, render_message
+from citypass.protocol.siwe_message import MalformedMessage, parse_message, render_message
 
 ADDRESS = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 EXAMPLE = (

@@ -1,4 +1,6 @@
-"""A strict EIP-4361 message parser (the ABNF is short, so no third-party parser).
+"""A strict EIP-4361 message parser (the ABNF is short, so no third-party parser), and the
+message a client signs to sign in to the API (`sign_in_message`: the operators' scripts and the
+oracle daemon, which reads lessees' vehicle tags as ORACLE).
 
 Why our own: the `siwe` package pulls `abnf` and reports failures as one generic error; here
 every field that is wrong is named in the error so a wallet developer knows what to fix. The
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from eth_utils import is_checksum_address
@@ -212,6 +214,22 @@ def render_message(message: SiweMessage) -> str:
         lines.append("Resources:")
         lines += [f"- {resource}" for resource in message.resources]
     return "\n".join(lines)
+
+
+def sign_in_message(
+    nonce: dict, api_url: str, address: str, statement: str, minutes: int = 10
+) -> str:
+    """The text to personal_sign for the API at `api_url`, from its `POST /v1/auth/nonce`
+    answer (`domain`, `chainId`, `nonce`): valid for `minutes` from now."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return render_message(
+        SiweMessage(
+            domain=nonce["domain"], address=address, statement=statement,
+            uri=f"{urlsplit(api_url).scheme}://{nonce['domain']}/v1/auth/siwe", version="1",
+            chain_id=nonce["chainId"], nonce=nonce["nonce"], issued_at=now,
+            expiration_time=now + timedelta(minutes=minutes),
+        )
+    )  # fmt: skip
 
 
 def _rfc3339(value: datetime) -> str:

@@ -1,0 +1,54 @@
+"""The vehicles tables: in the read-model database but in a MetaData of their own (like
+api/applications/tables.py), so rebuilding the chain's projection never drops them. They hold
+no plate: a vehicle is its owner's address and one keyed-hash tag per KST month."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+metadata = MetaData()
+
+vehicles = Table(
+    "vehicles",
+    metadata,
+    Column("vehicle_id", Integer, primary_key=True, autoincrement=True),
+    Column("address", String(42), nullable=False, index=True),
+    Column("registered_at", Float, nullable=False),
+)
+
+# One tag per vehicle and KST month, for the month of the registration and the months after
+# it (Settings.plate_months); past months are deleted.
+vehicle_tags = Table(
+    "vehicle_tags",
+    metadata,
+    Column(
+        "vehicle_id",
+        Integer,
+        ForeignKey("vehicles.vehicle_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("month", String(7), primary_key=True),
+    Column("address", String(42), nullable=False),
+    Column("tag", String(66), nullable=False),
+    # The oracle's question: the tags of this lessee in this month.
+    Index("vehicle_tags_by_owner_month", "address", "month"),
+)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the tables that are missing (idempotent)."""
+    try:
+        metadata.create_all(engine)
+    except SQLAlchemyError:
+        metadata.create_all(engine)  # another API process created them meanwhile
