@@ -21,6 +21,7 @@ from eth_account.messages import encode_defunct
 
 from citypass.protocol.roles import ROLES
 from citypass.protocol.siwe_message import SiweMessage, render_message
+from oracles.evidence import EvidenceConfig, open_store
 from tests.api_helpers import World, init_onboarder, sqlite_world, start_api_server
 from tests.oracle_helpers import ROOT
 
@@ -68,7 +69,13 @@ def test_no_generated_request_gets_a_server_error(world: World, tmp_path: Path):
     world.chain.system.access.grantRole(
         ROLES["OPERATOR"], onboarder, {"from": world.chain.people.admin}
     )
-    _, api = start_api_server(world.chain, tmp_path, CITYPASS_API_POLL_INTERVAL="0.5")
+    # The oracle daemon's evidence store beside it (the holds, deletion records and evidence
+    # endpoints read it; without one they answer 503 evidence_store_unavailable, by design).
+    open_store(EvidenceConfig(tmp_path / "oracle")).close()
+    _, api = start_api_server(
+        world.chain, tmp_path, CITYPASS_API_POLL_INTERVAL="0.5",
+        CITYPASS_API_EVIDENCE_DIR=str(tmp_path / "oracle"),
+    )  # fmt: skip
     # A staff session holding every staff role, so the protected endpoints are fuzzed past their
     # session check. Logout is left out: it would end that session half-way through the run.
     token = staff_token(world, api.url)
