@@ -39,6 +39,7 @@ from api.routers import (
     cashouts,
     city,
     clock,
+    evidence,
     feeds_cds,
     feeds_gbfs,
     feeds_ngsi,
@@ -172,7 +173,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         mobility.router, auth.router, operator.router, inspector.router, city.router,
         system.router, kpis.router, landing.router, explorer.router, dashboard.router,
         applications.router, clock.router, quote.router, prepare.router, network.router,
-        address_book.router, sign_in.router, spots.router, retention.router, vehicles.router,
+        address_book.router, sign_in.router, spots.router, retention.router, vehicles.router, evidence.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

@@ -178,7 +178,8 @@ def init_treasury(
 )
 def sweep(dry_run: bool, **options: Any) -> None:
     """Apply the retention periods (CITYPASS_API_RETAIN_*_DAYS) to the personal records this
-    API keeps off chain (membership applications' name, phone and home address): each record
+    API keeps off chain (membership applications' name, phone and home address; registered
+    vehicles' plate tags): each record
     past its period has its data key destroyed and a deletion record appended, then its
     ciphertext removed. The running API sweeps by itself every CITYPASS_API_RETENTION_SWEEP_SECONDS;
     this runs one sweep now. Prints a JSON report."""
@@ -186,12 +187,14 @@ def sweep(dry_run: bool, **options: Any) -> None:
 
     from api.applications.tables import create_tables
     from api.retention import open_record_keys, sweep_records
+    from api.vehicles.tables import create_tables as create_vehicle_tables
     from indexer.db import make_engine
 
     try:
         settings = _settings(**options)
         engine = make_engine(settings.db)
         create_tables(engine)
+        create_vehicle_tables(engine)
         keys = open_record_keys(settings)
         try:
             report = sweep_records(settings, engine, keys, dry_run=dry_run)

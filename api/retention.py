@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from api.applications.retention import ApplicationPeriods, ApplicationRetention
 from api.metrics import Metrics
 from api.settings import Settings
+from api.vehicles.retention import VehicleRetention
 from citypass.core.retention import RetentionKind, SweepReport, sweep
 from citypass.core.shredding import KeyTable
 
@@ -51,7 +52,8 @@ def retention_kinds(settings: Settings, engine: Engine, keys: KeyTable) -> list[
         rejected_days=settings.retain_rejected_application_days,
         approved_days=settings.retain_approved_application_days,
     )
-    return [ApplicationRetention(engine, keys, periods)]
+    vehicles = VehicleRetention(engine, keys, settings.retain_vehicle_days)
+    return [ApplicationRetention(engine, keys, periods), vehicles]
 
 
 def sweep_records(

@@ -92,6 +92,8 @@ class Settings(FrozenSettings):
     # approved one's. The sweep runs every retention_sweep_seconds in this process.
     retain_rejected_application_days: RetentionDays = 30
     retain_approved_application_days: RetentionDays = 90
+    # A registered vehicle: days after the last KST month its tags were made for has ended.
+    retain_vehicle_days: RetentionDays = 1
     retention_sweep_seconds: float = 3600.0
     # The oracle daemon's data directory: its evidence key table holds the inspectors' holds
     # and the evidence deletion records this API serves (same host, a shared file).

@@ -30,7 +30,11 @@ from indexer import models as m
 router = APIRouter(tags=["retention"])
 
 # Who reads which deletion records: auditors all, inspectors the evidence they review.
-READERS = {"application": ("AUDITOR",), "evidence": ("AUDITOR", "INSPECTOR")}
+READERS = {
+    "application": ("AUDITOR",),
+    "vehicle": ("AUDITOR",),
+    "evidence": ("AUDITOR", "INSPECTOR"),
+}
 
 
 class EvidenceKeysUnavailable(ApiError, status=503, code="evidence_store_unavailable"):
@@ -88,7 +92,7 @@ def deletions(
     return DeletionsPublic(kind=kind, deletions=[deletion_public(d) for d in rows])
 
 
-def _incident_cid(session: SessionDep, incident_id: int) -> str:
+def incident_cid(session: SessionDep, incident_id: int) -> str:
     incident = session.get(m.Incident, incident_id)
     if incident is None:
         raise NotFound(
@@ -130,7 +134,7 @@ def hold_status(
     session: SessionDep, keys: EvidenceKeysDep, _staff: InspectorSession,
     incident_id: IncidentPath,
 ) -> HoldPublic:  # fmt: skip
-    return hold_public(keys, incident_id, _incident_cid(session, incident_id))
+    return hold_public(keys, incident_id, incident_cid(session, incident_id))
 
 
 @router.post(
@@ -142,7 +146,7 @@ def hold(
     body: HoldCreate, session: SessionDep, keys: EvidenceKeysDep, staff: InspectorSession,
     incident_id: IncidentPath,
 ) -> HoldPublic:  # fmt: skip
-    cid = _incident_cid(session, incident_id)
+    cid = incident_cid(session, incident_id)
     current = hold_public(keys, incident_id, cid)
     if current.deleted is not None:
         raise Conflict(
@@ -166,7 +170,7 @@ def release(
     body: ReleaseCreate, session: SessionDep, keys: EvidenceKeysDep, staff: InspectorSession,
     incident_id: IncidentPath,
 ) -> HoldPublic:  # fmt: skip
-    cid = _incident_cid(session, incident_id)
+    cid = incident_cid(session, incident_id)
     if not hold_public(keys, incident_id, cid).held:
         raise Conflict(f"the evidence of incident {incident_id} is not on hold",
                        code="not_held")  # fmt: skip

@@ -38,7 +38,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # At start-up, so an unreadable secret stops the API with one clear error.
     state = app.state.citypass
     create_tables(state.engine)
-    app.state.vehicles = VehicleStore(state.engine)
     app.state.plate_secret = load_or_create_secret(state.settings.data_dir)
     yield
 
@@ -49,7 +48,13 @@ OracleSession = Annotated[StaffSession, Depends(require_role("ORACLE"))]
 
 
 def _store(request: Request) -> VehicleStore:
-    return request.app.state.vehicles
+    # Built on first use: the API's key table is opened by the applications router's lifespan,
+    # which may run after this one's.
+    state = request.app.state
+    store = getattr(state, "vehicles", None)
+    if store is None:
+        store = state.vehicles = VehicleStore(state.citypass.engine, state.record_keys)
+    return store
 
 
 StoreDep = Annotated[VehicleStore, Depends(_store)]
@@ -117,7 +122,8 @@ async def mine(request: Request, store: StoreDep, wallet: WalletSessionDep) -> V
 @router.delete(
     "/v1/vehicles/{vehicle_id}",
     status_code=204,
-    summary="Delete one of the signed-in wallet's vehicles with all its tags",
+    summary="Delete one of the signed-in wallet's vehicles: its data key is destroyed (its tags "
+    "shredded) and a deletion record kept",
 )
 async def remove(vehicle_id: VehiclePath, store: StoreDep, wallet: WalletSessionDep) -> Response:
     if not await run_in_threadpool(store.delete, wallet.address, vehicle_id):

@@ -11,14 +11,14 @@ HOLD_REASONS = ("APPEAL", "COMPLAINT", "INVESTIGATION", "COURT_ORDER")
 RELEASE_REASONS = (
     "APPEAL_CLOSED", "COMPLAINT_RESOLVED", "INVESTIGATION_CLOSED", "ORDER_LIFTED", "HELD_IN_ERROR",
 )  # fmt: skip
-DELETION_KINDS = ("application", "evidence")
+DELETION_KINDS = ("application", "evidence", "vehicle")
 
 
 class DeletionPublic(BaseModel):
     seq: int = Field(description="the record's number in its table (page with ?after=)")
     kind: str = Field(description=" | ".join(DELETION_KINDS))
     subject: str = Field(
-        description="what was deleted: an evidence CID, an application id, or key:<id> for "
+        description="what was deleted: an evidence CID, an application id, a vehicle id, or key:<id> for "
         "a data key that protected nothing (orphan)"
     )
     deletedAt: str = Field(description="ISO 8601, KST")

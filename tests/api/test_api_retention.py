@@ -253,6 +253,28 @@ def test_the_chain_reader_finds_the_incident_open(world):
     assert (facts.incident_id, facts.status, facts.reviewed_at) == (world.incident_id, "OPEN", 0)
 
 
+def test_an_inspector_and_an_auditor_see_the_evidence_and_nobody_else(world):
+    path = f"/v1/inspector/incidents/{world.incident_id}/evidence"
+    for reader in (world.inspector, world.auditor):
+        seen = world.api.get(path, headers=world.headers(reader))
+        assert seen.status_code == 200, seen.text
+        assert seen.content == IMAGE and seen.headers["content-type"] == "image/jpeg"
+        assert seen.headers["cache-control"] == "no-store"
+    assert _error(world.api.get(path), 401)["code"] == "session_missing"
+    # Staff of another role, and a resident's own wallet session.
+    assert _error(world.api.get(path, headers=world.headers(world.staff)), 403)["code"] == (
+        "missing_role"
+    )
+    resident = Account.create()
+    signed_in = StaffApi.sign_in(world.api.url, resident.address, sign_text(resident),
+                                 scope="resident")  # fmt: skip
+    as_resident = world.api.get(path, headers={"Authorization": f"Bearer {signed_in.token}"})
+    assert as_resident.status_code == 403, as_resident.text
+    unknown = world.api.get("/v1/inspector/incidents/999999/evidence",
+                            headers=world.headers(world.inspector))  # fmt: skip
+    assert _error(unknown, 404)["code"] == "unknown_incident"
+
+
 def test_an_inspector_holds_and_releases_an_incidents_evidence(world):
     base = f"/v1/inspector/incidents/{world.incident_id}"
     inspector = world.headers(world.inspector)
@@ -289,6 +311,8 @@ def test_an_inspector_holds_and_releases_an_incidents_evidence(world):
     assert _error(late, 409)["code"] == "evidence_deleted"
     records = world.api.get("/v1/retention/deletions?kind=evidence", headers=inspector).json()
     assert [d["subject"] for d in records["deletions"]] == [cid]
+    gone = world.api.get(f"{base}/evidence", headers=inspector)
+    assert _error(gone, 410)["code"] == "evidence_deleted"
 
 
 def test_holds_refuse_bad_input_and_other_roles(world):

@@ -13,8 +13,13 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from citypass.core.timeunits import month_of
+from api.vehicles.retention import VehicleRetention
+from citypass.core.retention import DAY, sweep
+from citypass.core.shredding import KeyTable
+from citypass.core.timeunits import month_bounds, month_of
 from citypass.protocol.plate_tags import GRAMMAR, load_month_keys, month_key, months_from, plate_tag
+from citypass.protocol.roles import ROLES
+from indexer.db import make_engine
 from scripts._cli.api_client import StaffApi, sign_text
 from tests.api_helpers import ApiServer, cli, start_api_server
 from tests.oracle_helpers import Chain, start_chain
@@ -214,3 +219,89 @@ def test_plate_keys_refuses_bad_arguments(garage, tmp_path, args, message):
     assert made.returncode == 1
     assert made.stderr.startswith("error: ") and message in made.stderr
     assert not (tmp_path / "k").exists()
+
+
+# ------------------------------------------------------------------------------ retention
+
+
+def _register(garage: Garage, account: Any, plate: str) -> dict:
+    reply = garage.api.post(
+        "/v1/vehicles", json={"plate": plate}, headers=_auth(garage.api, account)
+    )
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def _db_bytes(garage: Garage) -> bytes:
+    db = garage.api.db_url.removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:
+        dumped = "\n".join(conn.iterdump())
+    return open(db, "rb").read() + dumped.encode()  # noqa: SIM115 - the whole file
+
+
+def _auditor(garage: Garage) -> dict[str, str]:
+    auditor = Account.create()
+    garage.chain.system.access.grantRole(
+        ROLES["AUDITOR"], auditor.address, {"from": garage.chain.people.admin}
+    )
+    return _auth(garage.api, auditor)
+
+
+def test_tags_are_sealed_and_a_residents_deletion_shreds_them_with_a_record(garage):
+    carol = Account.create()
+    vehicle = _register(garage, carol, "31다 7777")
+    tags = [bytes.fromhex(t["tag"][2:]) for t in vehicle["tags"]]
+    stored = _db_bytes(garage)
+    # Sealed under the vehicle's own data key: neither the tag's bytes nor its hex are stored.
+    for tag in tags:
+        assert tag not in stored and tag.hex().encode() not in stored
+    keys = KeyTable.open(garage.api.data_dir / "keys.sqlite", "test")
+    try:
+        assert {k.subject for k in keys.keys("vehicle")} >= {str(vehicle["vehicleId"])}
+        gone = garage.api.request(
+            "DELETE", f"/v1/vehicles/{vehicle['vehicleId']}", headers=_auth(garage.api, carol)
+        )
+        assert gone.status_code == 204, gone.text
+        assert str(vehicle["vehicleId"]) not in {k.subject for k in keys.keys("vehicle")}
+    finally:
+        keys.close()
+    records = garage.api.get(
+        "/v1/retention/deletions", params={"kind": "vehicle"}, headers=_auditor(garage)
+    )
+    assert records.status_code == 200, records.text
+    mine = [d for d in records.json()["deletions"] if d["subject"] == str(vehicle["vehicleId"])]
+    assert len(mine) == 1 and mine[0]["reason"] == "request"
+    assert mine[0]["rule"] == "resident_deleted_vehicle"
+    refused = garage.api.get(
+        "/v1/retention/deletions", params={"kind": "vehicle"}, headers=_auth(garage.api, carol)
+    )
+    assert _error(refused, 403)["code"] == "missing_role"
+
+
+def test_the_sweep_shreds_a_vehicle_a_day_after_its_last_month(garage):
+    dave = Account.create()
+    vehicle = _register(garage, dave, "45라 1234")
+    last = max(t["month"] for t in vehicle["tags"])
+    ended = month_bounds(last)[1]
+    engine = make_engine(garage.api.db_url)
+    keys = KeyTable.open(garage.api.data_dir / "keys.sqlite", "test-sweep")
+    kind = VehicleRetention(engine, keys, days_after_last_month=1)
+    try:
+        early = sweep(keys, [kind], now=ended + DAY - 60)
+        assert str(vehicle["vehicleId"]) not in {s["subject"] for s in early.shredded}
+        oracle = _auth(garage.api, garage.chain.people.oracle)
+        path = f"/v1/oracle/vehicle-tags/{dave.address}"
+        assert garage.api.get(path, params={"month": last}, headers=oracle).json()["tags"]
+        done = sweep(keys, [kind], now=ended + DAY + 60)
+        assert str(vehicle["vehicleId"]) in {s["subject"] for s in done.shredded}
+        # Gone for her and for the oracle; the deletion record names the rule and the period.
+        assert garage.api.get("/v1/vehicles", headers=_auth(garage.api, dave)).json() == {
+            "vehicles": []
+        }
+        assert garage.api.get(path, params={"month": last}, headers=oracle).json()["tags"] == []
+        record = keys.deleted("vehicle", str(vehicle["vehicleId"]))
+        assert record is not None and record.reason == "retention"
+        assert (record.rule, record.period_days) == ("vehicle_months_ended", 1)
+    finally:
+        keys.close()
+        engine.dispose()
