@@ -42,6 +42,10 @@ from tests.siwe_helpers import session_token
 
 VALET_LOT = 7
 CID = b"\x01\x55\x12\x20" + b"\x07" * 32
+# The cached explorer cookie's sign-in time (not a cookie: stripped before use), and how long a
+# cached staff session is reused (sessions from siwe_helpers expire after 10 minutes).
+SIGNED_AT = "_signed_at"
+SESSION_REUSE_S = 300
 
 
 @dataclass
@@ -69,16 +73,19 @@ class ExplorerWorld:
 
     def signed_in(self, role: str = "AUDITOR") -> dict[str, str]:
         """The explorer's cookie of a staff session of `role` (a fresh key granted the role,
-        signed in with SIWE, its token exchanged at POST /explorer/session); one per role."""
-        if role not in self.staff_cookies:
+        signed in with SIWE, its token exchanged at POST /explorer/session); one per role,
+        signed in again once it is half-way to its 10-minute expiry (the world is shared by the
+        worker's files, which may run long after the first sign-in)."""
+        signed_at = self.staff_cookies.get(role, {}).get(SIGNED_AT)
+        if signed_at is None or time.time() - float(signed_at) > SESSION_REUSE_S:
             account = Account.create()
             admin = {"from": self.chain.people.admin}
             self.chain.system.access.grantRole(ROLES[role], account.address, admin)
             token = session_token(self.url, self.chain.chain_id, account)
             reply = requests.post(self.url + "/explorer/session", json={"token": token}, timeout=30)
             assert reply.status_code == 204, reply.text
-            self.staff_cookies[role] = dict(reply.cookies)
-        return self.staff_cookies[role]
+            self.staff_cookies[role] = {**dict(reply.cookies), SIGNED_AT: str(time.time())}
+        return {k: v for k, v in self.staff_cookies[role].items() if k != SIGNED_AT}
 
     def wait_indexed(self) -> None:
         head = self.chain.w3.eth.block_number
