@@ -5,7 +5,8 @@ chain that may be dropped and rebuilt; staff-kept names are not on chain and mus
 from __future__ import annotations
 
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table
-from sqlalchemy.exc import SQLAlchemyError
+
+from api.own_tables import create_own_tables
 
 metadata = MetaData()
 
@@ -32,8 +33,4 @@ address_book = Table(
 
 def create_tables(engine: Engine) -> None:
     """Create the table if missing (idempotent: every API start calls it)."""
-    try:
-        metadata.create_all(engine)
-    except SQLAlchemyError:
-        # Two API processes over a fresh database: the loser of the race finds it there.
-        metadata.create_all(engine)
+    create_own_tables(metadata, engine)

@@ -17,8 +17,8 @@ from sqlalchemy import (
     Table,
     text,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
+from api.own_tables import create_own_tables
 from api.schemas.applications import HOME_MAX, NAME_MAX, PHONE_MAX, REASON_MAX
 
 metadata = MetaData()
@@ -80,8 +80,4 @@ personal = Table(
 
 def create_tables(engine: Engine) -> None:
     """Create the table if missing (idempotent: every API start calls it)."""
-    try:
-        metadata.create_all(engine)
-    except SQLAlchemyError:
-        # Two API processes over a fresh database: the loser of the race finds it there.
-        metadata.create_all(engine)
+    create_own_tables(metadata, engine)

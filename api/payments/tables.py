@@ -6,7 +6,8 @@ the staff's decision) and the treasury's record of what it is about to send."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Engine, Float, MetaData, String, Table, Text
-from sqlalchemy.exc import SQLAlchemyError
+
+from api.own_tables import create_own_tables
 
 metadata = MetaData()
 
@@ -74,8 +75,4 @@ treasury_transactions = Table(
 
 def create_tables(engine: Engine) -> None:
     """Create the tables that are missing (idempotent: every API start calls it)."""
-    try:
-        metadata.create_all(engine)
-    except SQLAlchemyError:
-        # Two API processes starting together: the loser of the race finds them there.
-        metadata.create_all(engine)
+    create_own_tables(metadata, engine)

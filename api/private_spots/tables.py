@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Engine, Float, Integer, MetaData, String, Table
 
-from api.siwe.tables import create_own_tables
+from api.own_tables import create_own_tables
 
 metadata = MetaData()
 

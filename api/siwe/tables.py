@@ -5,7 +5,8 @@ projection of the chain that may be dropped and rebuilt from it; these rows are 
 from __future__ import annotations
 
 from sqlalchemy import Column, Engine, Float, MetaData, String, Table
-from sqlalchemy.exc import SQLAlchemyError
+
+from api.own_tables import create_own_tables
 
 metadata = MetaData()
 
@@ -35,13 +36,3 @@ staff_sessions = Table(
 def create_tables(engine: Engine) -> None:
     """Create the tables that are missing (idempotent: every API start calls it)."""
     create_own_tables(metadata, engine)
-
-
-def create_own_tables(own: MetaData, engine: Engine) -> None:
-    """Create the tables of one of the API's own MetaData that are missing (idempotent)."""
-    try:
-        own.create_all(engine)
-    except SQLAlchemyError:
-        # Two API processes starting together over a fresh database both saw a table missing
-        # and one lost the race to create it; the second pass finds it there.
-        own.create_all(engine)

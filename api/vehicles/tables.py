@@ -17,7 +17,8 @@ from sqlalchemy import (
     String,
     Table,
 )
-from sqlalchemy.exc import SQLAlchemyError
+
+from api.own_tables import create_own_tables
 
 metadata = MetaData()
 
@@ -57,7 +58,4 @@ vehicle_tags = Table(
 
 def create_tables(engine: Engine) -> None:
     """Create the tables that are missing (idempotent)."""
-    try:
-        metadata.create_all(engine)
-    except SQLAlchemyError:
-        metadata.create_all(engine)  # another API process created them meanwhile
+    create_own_tables(metadata, engine)
