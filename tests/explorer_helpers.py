@@ -97,11 +97,15 @@ class ExplorerWorld:
         wait_until(caught_up, timeout=60, interval=0.1)
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-        if self.thread is not None:
-            self.thread.join(timeout=30)
-        self.chain.node.stop()
+        try:
+            if self.server is not None:
+                self.server.should_exit = True
+            if self.thread is not None:
+                self.thread.join(timeout=30)
+        finally:
+            # The node and its engine are processes: they outlive the test run if not stopped
+            # (one was found still running after a full run).
+            self.chain.node.stop()
 
 
 def _incident(n: int, slot: int, observed_at: int) -> tuple:
