@@ -44,6 +44,7 @@ from demo.plates import lessees_for_plates, plate_sightings
 from demo.sensors import (
     PlateSighting,
     illegal_parking_detections,
+    oracle_data_dir,
     run_cameras_only,
     start_sensor_rig,
     street_camera_detections,
@@ -161,8 +162,10 @@ def main(
             # and its day runs, and operators can reach the node at once.
             assert chain.data_dir is not None  # the node engine always has a data directory
             api = start_api(
-                world, chain.url_for("api"), _chain_id(), chain.data_dir.parent / "demo-api"
-            )
+                world, chain.url_for("api"), _chain_id(), chain.data_dir.parent / "demo-api",
+                # The oracle daemon's data (started below): inspectors see and hold its evidence.
+                oracle_data_dir(chain.data_dir.parent / "demo-sensors"),
+            )  # fmt: skip
             for name, url in api.urls().items():
                 click.echo(f"{name + ':':14} {url}")
             keys = _operator_keys(world, chain.signers[7])

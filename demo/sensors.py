@@ -211,6 +211,11 @@ class SensorRig:
                 process.kill()
 
 
+def oracle_data_dir(root: Path) -> Path:
+    """The oracle daemon's data directory in the rig's `root` (the API reads its evidence)."""
+    return root / "oracle"
+
+
 def start_sensor_rig(
     world: World, rpc_url: str, chain_id: int, root: Path, api: tuple[str, Path] | None = None
 ) -> SensorRig:
@@ -256,7 +261,7 @@ def start_sensor_rig(
         mask = sum(1 << (slot & 255) for slot in slot_ids if slot >> 8 == word)
         system.occupancy.setMarketSlots(word, mask, operator)
 
-    oracle_dir = root / "oracle"
+    oracle_dir = oracle_data_dir(root)
     keystore = oracle_dir / "keystore" / "submitter.json"
     keystore.parent.mkdir(parents=True, exist_ok=True)
     keystore.write_text(json.dumps(Account.encrypt(people.oracle.private_key, oracle_password)))

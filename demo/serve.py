@@ -61,10 +61,11 @@ class DemoApi:
         }
 
 
-def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
+def start_api(world: World, rpc_url: str, chain_id: int, root: Path, evidence_dir: Path) -> DemoApi:
     """`citypass-api serve` as a child process with its in-process indexer follower, a relayer
     key made for this run (encrypted; the password only in memory and the child's environment)
-    and onboarded as a member, and a fresh SQLite read model."""
+    and onboarded as a member, and a fresh SQLite read model. `evidence_dir` is the oracle
+    daemon's data directory, whose evidence store the API reads for inspectors (same host)."""
     from citypass.protocol.deployment_record import CONTRACTS, Deployment
 
     root.mkdir(parents=True, exist_ok=True)
@@ -86,6 +87,7 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path) -> DemoApi:
         "CITYPASS_API_AUTO_APPROVE": "true",
         "CITYPASS_API_PAYMENTS_WEBHOOK_SECRET": webhook_secret,
         "CITYPASS_API_PAYMENTS_CHECKOUT_URL": f"{provider_url}/checkout",
+        "CITYPASS_API_EVIDENCE_DIR": str(evidence_dir),
     }
     relayer, onboarder, treasury = (_init_key(command, root, env) for command in KEY_COMMANDS)
     admin = {"from": world.people.admin}

@@ -15,6 +15,7 @@ prints them from the chain, and the dashboard's are the same.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import signal
@@ -37,6 +38,7 @@ from citypass.protocol.contracts import CONTRACT_NAMES
 from citypass.protocol.deployment_record import Deployment
 from citypass.protocol.plate_tags import normalise_plate
 from demo.plates import demo_plates
+from scripts._cli.api_client import StaffApi, sign_text
 from tests.browser_helpers import browser, page, visit  # noqa: F401
 from tests.demo.plate_leaks import chain_leaks, file_leaks, needles
 from tests.demo.resident_journey import Resident
@@ -383,6 +385,32 @@ def test_a_new_resident_joins_tops_up_books_and_cancels_on_the_demo(demo: DemoRu
         return {lease["leaseId"]: lease["status"] for lease in resident.leases()}
 
     wait_until(lambda: listed() == {lease_ids[0]: "BOOKED", lease_ids[1]: "CANCELLED"}, 30)
+
+
+def test_the_demos_inspector_sees_an_incidents_evidence_and_holds_it(demo: DemoRun):
+    """The inspector's journey on the served demo, with the demo's own inspector key: the open
+    incidents with their evidence (the still, as anchored on chain), a hold and its release."""
+    environment = _operator_environment(demo)
+    keys = Path(environment["CITYPASS_KEYSTORE_DIR"])
+    password = Path(environment["CITYPASS_KEYSTORE_PASSWORD_FILE"]).read_text().rstrip("\n")
+    keystore = (keys / "inspector.json").read_text()
+    inspector = Account.from_key(Account.decrypt(keystore, password))
+    api = demo.urls["docs"].removesuffix("/docs")
+    session = StaffApi.sign_in(api, inspector.address, sign_text(inspector))
+    headers = {"Authorization": f"Bearer {session.token}"}
+    queue = requests.get(f"{api}/v1/inspector/incidents", headers=headers, timeout=30).json()
+    incident = next(i for i in queue["incidents"] if i["evidenceCid"])
+    base = f"{api}/v1/inspector/incidents/{incident['incidentId']}"
+    still = requests.get(f"{base}/evidence", headers=headers, timeout=30)
+    assert still.status_code == 200, still.text
+    assert "0x" + hashlib.sha256(still.content).hexdigest() == incident["contentHash"]
+    held = requests.post(f"{base}/hold", json={"reasonCode": "COMPLAINT"}, headers=headers,
+                         timeout=30)  # fmt: skip
+    assert held.status_code == 200 and held.json()["held"] is True, held.text
+    released = requests.post(f"{base}/release", json={"reasonCode": "COMPLAINT_RESOLVED"},
+                             headers=headers, timeout=30)  # fmt: skip
+    assert released.status_code == 200 and released.json()["held"] is False, released.text
+    assert requests.get(f"{base}/evidence", timeout=30).status_code == 401  # no session
 
 
 def test_no_plate_in_clear_after_the_demo_day(demo: DemoRun):
