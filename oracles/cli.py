@@ -36,6 +36,15 @@ def main() -> None:
     pass
 
 
+# The settings file option of the daemon and of its one-off commands (run, sweep).
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML or YAML settings file (env CITYPASS_ORACLE_* and flags override it).",
+)
+
+
 @main.command(short_help="Create an encrypted keystore (the ORACLE submitter or a co-signer).")
 @click.option("--keystore", required=True, type=PATH, help="Where to write the keystore.")
 @file_option(
@@ -63,12 +72,7 @@ def init(
 
 
 @main.command(short_help="Run the daemon until SIGTERM.")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML or YAML settings file (env CITYPASS_ORACLE_* and flags override it).",
-)
+@config_option
 @click.option("--host", help="Listen address for ingest, /health, /metrics [127.0.0.1].")
 @click.option("--port", type=int, help="Listen port [8740].")
 @click.option("--data-dir", type=PATH, help="Inbox, keystore and evidence [.citypass/oracle].")
@@ -122,12 +126,7 @@ def run(config_file: Path | None, **flags: Any) -> None:
 
 
 @main.command(short_help="Shred evidence past its retention period (once), or list it.")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML or YAML settings file (env CITYPASS_ORACLE_* and flags override it).",
-)
+@config_option
 @click.option("--data-dir", type=PATH, help="The daemon's data directory [.citypass/oracle].")
 @click.option("--rpc-url", help="The ledger node's JSON-RPC URL (incidents' review status).")
 @click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")

@@ -211,11 +211,13 @@ def test_the_api_sweeps_by_itself(world):
 
 
 def test_a_bad_retention_period_is_a_clear_error():
-    for value in ("-3", "0", "soon"):
-        failed = cli("sweep", env={"CITYPASS_API_RETAIN_REJECTED_APPLICATION_DAYS": value})
-        assert failed.returncode == 1
-        assert failed.stderr.startswith("error: ")
-        assert "CITYPASS_API_RETAIN_REJECTED_APPLICATION_DAYS" in failed.stderr
+    for variable in ("CITYPASS_API_RETAIN_REJECTED_APPLICATION_DAYS",
+                     "CITYPASS_API_RETAIN_VEHICLE_DAYS"):  # fmt: skip
+        for value in ("-3", "0", "soon"):
+            failed = cli("sweep", env={variable: value})
+            assert failed.returncode == 1
+            assert failed.stderr.startswith("error: ")
+            assert variable in failed.stderr
     helped = cli("sweep", "--help")
     assert helped.returncode == 0 and "--dry-run" in helped.stdout
 
