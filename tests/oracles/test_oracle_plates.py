@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +136,34 @@ def test_another_plate_on_a_leased_slot_is_an_unauthorised_occupancy_with_eviden
     assert len(reported) == 1 and len(reported[0]["args"]["evidenceCid"]) == 36
     assert lot.chain.contract("market").functions.leaseOf(lease).call()[2] == BOOKED
     _settled(lot, "mismatch", 1)
+
+
+def test_a_read_waits_while_the_api_is_killed_and_settles_once_it_is_back(lot):
+    """Break it: the API dies (kill -9) before the oracle asks for the lessee's tags. The read
+    stays pending, nothing is filed and the lease stays booked; once the API is back on its
+    port the read settles: the lease is checked in."""
+    driver = lot.chain.resident()  # not in the oracle's tag cache yet
+    signed_in = StaffApi.sign_in(lot.api.url, driver.address, sign_text(driver), scope="resident")
+    registered = lot.api.post(
+        "/v1/vehicles", json={"plate": "34나 5678"},
+        headers={"Authorization": f"Bearer {signed_in.token}"},
+    )  # fmt: skip
+    assert registered.status_code == 201, registered.text
+    slot, camera, lease, now = _leased_slot(lot, lessee=driver)
+    lot.api.process.kill()
+    lot.api.process.wait()
+    try:
+        event_id = _arrive(lot, camera, slot, now, _tag(lot, "34나5678", now))
+        wait_until(lambda: lot.daemon.health()["plateReads"].get("pending", 0) >= 1, timeout=30)
+        time.sleep(3)  # several of the daemon's cycles, each failing to reach the API
+        assert lot.daemon.health()["plateReads"].get("pending", 0) >= 1
+        market = lot.chain.contract("market")
+        assert market.functions.leaseOf(lease).call()[2] == BOOKED
+        assert lot.chain.contract("incidents").functions.incidentBySource(event_id).call() == 0
+    finally:
+        lot.api.restart()
+    wait_until(lambda: market.functions.leaseOf(lease).call()[2] == CHECKED_IN, timeout=60)
+    wait_until(lambda: lot.daemon.health()["plateReads"].get("pending", 0) == 0, timeout=30)
 
 
 def test_a_lessee_without_a_vehicle_is_never_an_intruder_on_her_own_space(lot):
