@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {CityRoles} from "./CityRoles.sol";
 
@@ -11,6 +12,11 @@ import {CityRoles} from "./CityRoles.sol";
 /// @dev Role grants are mirrored into a per-account bitmask next to the member status, so
 /// `transactionAllowed` and `isAllowed` answer from one storage word.
 contract CityAccess is AccessControl, ICityAccess {
+    using EnumerableSet for EnumerableSet.AddressSet;
+
+    /// @notice The most witnesses the set holds: `witnesses()` and the node read it whole.
+    uint256 public constant MAX_WITNESSES = 16;
+
     struct Member {
         MemberStatus status;
         uint32 roleBits;
@@ -18,6 +24,8 @@ contract CityAccess is AccessControl, ICityAccess {
     }
 
     mapping(address account => Member) private _members;
+    EnumerableSet.AddressSet private _witnesses;
+    mapping(address witness => bytes32 name) private _witnessNames;
 
     constructor(address cityAdmin) {
         if (cityAdmin == address(0)) revert CityAccessZeroAddress();
@@ -45,6 +53,43 @@ contract CityAccess is AccessControl, ICityAccess {
     function reinstate(address account) external {
         _checkAnyRole(CityRoles.OPERATOR);
         _reinstate(account);
+    }
+
+    /// @inheritdoc ICityAccess
+    function setWitness(address witness, bytes32 name) external onlyRole(CityRoles.CITY_ADMIN) {
+        if (witness == address(0)) revert CityAccessZeroAddress();
+        if (name == bytes32(0)) revert CityAccessWitnessNameRequired();
+        if (_witnesses.add(witness) && _witnesses.length() > MAX_WITNESSES) {
+            revert CityAccessTooManyWitnesses(MAX_WITNESSES);
+        }
+        _witnessNames[witness] = name;
+        emit WitnessSet(witness, name);
+    }
+
+    /// @inheritdoc ICityAccess
+    function removeWitness(address witness) external onlyRole(CityRoles.CITY_ADMIN) {
+        if (!_witnesses.remove(witness)) revert CityAccessNotWitness(witness);
+        delete _witnessNames[witness];
+        emit WitnessRemoved(witness);
+    }
+
+    /// @inheritdoc ICityAccess
+    function isWitness(address account) external view returns (bool) {
+        return _witnesses.contains(account);
+    }
+
+    /// @inheritdoc ICityAccess
+    function witnessName(address account) external view returns (bytes32) {
+        return _witnessNames[account];
+    }
+
+    /// @inheritdoc ICityAccess
+    function witnesses() external view returns (address[] memory accounts, bytes32[] memory names) {
+        accounts = _witnesses.values();
+        names = new bytes32[](accounts.length);
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            names[i] = _witnessNames[accounts[i]];
+        }
     }
 
     /// @inheritdoc ICityAccess

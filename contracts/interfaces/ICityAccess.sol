@@ -37,12 +37,39 @@ interface ICityAccess {
     /// @param role the role
     error CityAccessUnknownRole(bytes32 role);
 
+    /// @notice A witness needs a name (a short ASCII label such as "audit-office").
+    error CityAccessWitnessNameRequired();
+    /// @notice The account is not in the witness set.
+    /// @param account the account
+    error CityAccessNotWitness(address account);
+    /// @notice The witness set is full (its reads loop over it).
+    /// @param max the most witnesses the set holds
+    error CityAccessTooManyWitnesses(uint256 max);
+
     /// @notice An account became a member.
     event MemberOnboarded(address indexed account, address indexed by);
     /// @notice A member was suspended; `reason` is an opaque code, never personal data.
     event MemberSuspended(address indexed account, address indexed by, bytes32 reason);
     /// @notice A suspended member was reinstated.
     event MemberReinstated(address indexed account, address indexed by);
+
+    /// @notice A witness joined the witness set, or was renamed. `name` is the organisation's label.
+    event WitnessSet(address indexed witness, bytes32 name);
+    /// @notice A witness left the witness set.
+    event WitnessRemoved(address indexed witness);
+
+    /// @notice Add `witness` to the witness set, or rename it. CITY_ADMIN.
+    /// @dev Witnesses re-execute the ledger and co-sign checkpoints with this key (docs/witnesses.md).
+    /// Being a witness grants no role: a witness key cannot transact by being one.
+    function setWitness(address witness, bytes32 name) external;
+    /// @notice Remove `witness` from the witness set. CITY_ADMIN.
+    function removeWitness(address witness) external;
+    /// @notice Whether `account` is in the witness set.
+    function isWitness(address account) external view returns (bool);
+    /// @notice The witness's name, or zero when `account` is not a witness.
+    function witnessName(address account) external view returns (bytes32);
+    /// @notice The witness set with the names, in the order the witnesses joined.
+    function witnesses() external view returns (address[] memory accounts, bytes32[] memory names);
 
     function isActiveMember(address account) external view returns (bool);
     function isAllowed(address account) external view returns (bool);

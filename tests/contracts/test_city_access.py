@@ -409,3 +409,52 @@ def test_grant_role_reverts_for_suspended_city_admin(access, people, newcomer, a
     access.reinstate(second_admin, {"from": people.admin})
     tx = access.grantRole(ROLES["AUDITOR"], newcomer, {"from": second_admin})
     assert "RoleGranted" in tx.events
+
+
+# -------------------------------------------------------------------------------- witnesses
+
+
+def _label(text: str) -> bytes:
+    return text.encode().ljust(32, b"\x00")
+
+
+def test_witness_set_names_members_in_joining_order_and_grants_no_role(
+    CityAccess, people, accounts
+):
+    fresh = CityAccess.deploy(people.admin, {"from": people.admin})
+    tx = fresh.setWitness(accounts[14], _label("audit-office"), {"from": people.admin})
+    assert tx.events["WitnessSet"]["witness"] == accounts[14]
+    assert tx.events["WitnessSet"]["name"] == "0x" + _label("audit-office").hex()
+    fresh.setWitness(accounts[15], _label("village-enterprise"), {"from": people.admin})
+    accounts_, names = fresh.witnesses()
+    assert list(accounts_) == [accounts[14], accounts[15]]
+    assert [bytes(n) for n in names] == [_label("audit-office"), _label("village-enterprise")]
+    assert fresh.isWitness(accounts[14]) and not fresh.isWitness(accounts[16])
+    # A witness co-signs; it gains no right to transact by being one.
+    assert not fresh.isAllowed(accounts[14])
+    assert fresh.roleBitsOf(accounts[14]) == 0
+    # Renaming keeps its place; removing drops the name.
+    fresh.setWitness(accounts[14], _label("city-audit"), {"from": people.admin})
+    assert list(fresh.witnesses()[0]) == [accounts[14], accounts[15]]
+    assert bytes(fresh.witnessName(accounts[14])) == _label("city-audit")
+    tx = fresh.removeWitness(accounts[14], {"from": people.admin})
+    assert tx.events["WitnessRemoved"]["witness"] == accounts[14]
+    assert list(fresh.witnesses()[0]) == [accounts[15]]
+    assert fresh.witnessName(accounts[14]) == "0x" + "00" * 32
+
+
+def test_witness_set_refuses_bad_input_by_name(CityAccess, people, accounts):
+    fresh = CityAccess.deploy(people.admin, {"from": people.admin})
+    with reverts_with("CityAccessZeroAddress"):
+        fresh.setWitness(ZERO, _label("x"), {"from": people.admin})
+    with reverts_with("CityAccessWitnessNameRequired"):
+        fresh.setWitness(accounts[14], b"\x00" * 32, {"from": people.admin})
+    with reverts_with("CityAccessNotWitness"):
+        fresh.removeWitness(accounts[14], {"from": people.admin})
+    with reverts_with("AccessControlUnauthorizedAccount"):
+        fresh.setWitness(accounts[14], _label("x"), {"from": accounts[14]})
+    for i in range(16):
+        fresh.setWitness(f"0x{i + 1:040x}", _label(f"w{i}"), {"from": people.admin})
+    with reverts_with("CityAccessTooManyWitnesses"):
+        fresh.setWitness(accounts[14], _label("one-too-many"), {"from": people.admin})
+    assert len(fresh.witnesses()[0]) == 16
