@@ -76,15 +76,18 @@ async def replayed_journal(
     data_dir: Path,
     upto: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    require_journal: bool = True,
 ) -> AsyncIterator[ReplayedJournal]:
     """Replay blocks 1..`upto` (default: the journal's head) of DATA_DIR's journal on a scratch
     engine, checking every link, seal and hash; yields the engine stopped at that block.
 
     Raises BlockNotHeld when `upto` is not in the journal, VerificationError on the first block
-    that does not check out. `progress(done, total)` follows the replay."""
+    that does not check out. `progress(done, total)` follows the replay. Without
+    `require_journal`, a data directory that has sealed nothing (no journal) is its genesis."""
     config = load_config(data_dir)
     load_genesis(data_dir)
-    head = journal_head(data_dir, required=upto is None)
+    head = journal_head(data_dir, required=require_journal)
     journal_path = data_dir / JOURNAL_FILE
     if upto is not None and upto > head:
         raise BlockNotHeld(f"the journal holds no block {upto}: its head is block {head}")
