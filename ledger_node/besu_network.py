@@ -12,7 +12,9 @@ from eth_account.signers.local import LocalAccount
 from eth_keys import keys
 
 from ledger_node.config import NodeConfig
-from ledger_node.errors import LedgerNodeError
+
+# Re-exported: the besu_* modules and their callers take it from here.
+from ledger_node.errors import BesuExportError as BesuExportError
 
 if TYPE_CHECKING:
     from ledger_node.besu_state import ChainState
@@ -67,10 +69,6 @@ DECRYPT_FUNCTION = (
     'open(sys.argv[2], "w").write("0x" + bytes(key).hex())\' '
     f'"$1/{KEYSTORE_FILE}" "$1/{DATA_DIR}/{RAW_KEY_FILE}"); }}'
 )
-
-
-class BesuExportError(LedgerNodeError):
-    """The Besu export cannot be written; the message says what to fix."""
 
 
 @dataclass(frozen=True)

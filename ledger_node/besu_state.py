@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from citypass.protocol.checkpoints import Checkpoint
-from ledger_node.besu_network import BesuExportError
 from ledger_node.config import load_genesis
 from ledger_node.engine import Engine
+from ledger_node.errors import BesuExportError
 from ledger_node.journal_replay import replayed_journal
 from ledger_node.state_trie import (
     AccountState,
@@ -49,7 +49,9 @@ class ChainState:
     number: int
     block_hash: bytes
     timestamp: int
-    state_root: bytes  # block N's stateRoot, as the engine (and the node) report it
+    # Block N's stateRoot, as the engine (and the node) report it; for block 0, whose header
+    # anvil gives the empty root, the dump's root once checked against genesis.json.
+    state_root: bytes
     recomputed_root: bytes  # from the dumped accounts: equal to state_root, or the export stops
     genesis_root: bytes  # from the alloc as written: the Besu genesis block's stateRoot
     journal_hash: bytes  # the journal's hash chain over blocks 1..N
@@ -58,8 +60,8 @@ class ChainState:
 
     @property
     def checkpoint(self) -> Checkpoint:
-        """Block N as a ledger checkpoint (docs/witnesses.md): witnesses' co-signatures of it
-        vouch for the history the Besu chain continues."""
+        """Block N as a ledger checkpoint (citypass.protocol.checkpoints): witnesses'
+        co-signatures of it vouch for the history the Besu chain continues."""
         return Checkpoint(
             self.chain_id, self.number, self.block_hash, self.state_root, self.journal_hash
         )
