@@ -1,11 +1,16 @@
 """Export the ledger's chain as a Hyperledger Besu QBFT network run by several organisations.
 
-The embedded node has one authority. When the city, the village enterprise and the operators each
-run a validator, the same chain design moves to Besu QBFT: same chain id, same genesis
-allocations and gas limit, zero base fee, and the accounts allowlist taken from the *current*
-CityAccess members. The export writes, into a new directory OUT:
+The embedded node has one authority. When the city, the village enterprise, a mobility operator
+and the audit office each run a validator, the chain moves to Besu QBFT: same chain id and gas
+limit, zero base fee, the state of block N (default: the journal's head) as the genesis alloc,
+proven by its state root (ledger_node.besu_state), block N's hash in the extraData vanity, and
+the accounts allowlist taken from the *current* CityAccess members. The export writes, into a
+new directory OUT:
 
-- genesis.json                      Besu genesis with the QBFT extraData for the validators
+- genesis.json                      Besu genesis: the state at block N as `alloc`; the QBFT
+                                    extraData lists the validators, its vanity is block N's hash
+- migration.json                    chain id, block N, its hash and state root, the genesis
+                                    state root, the journal's hash chain at N, the export time
 - node-i/keystore.json              the validator key, V3-encrypted with the caller's password
 - node-i/config.toml                Besu options; paths are relative to OUT (start Besu there)
 - node-i/permissions_config.toml    accounts-allowlist and nodes-allowlist
@@ -16,12 +21,15 @@ Everything is staged in a sibling directory and renamed into place, so a failed 
 no half-written network behind.
 
 This module checks the request and puts the export together; the parts live beside it:
-besu_network (constants, nodes, genesis), besu_members (the CityAccess allowlist over RPC),
-besu_files (writing) and besu_readme (README.md, from templates/besu_README.md).
+besu_network (constants, nodes, genesis), besu_state (the state at block N and its roots),
+besu_members (the CityAccess allowlist over RPC), besu_files (writing) and besu_readme
+(README.md, from templates/besu_README.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +44,7 @@ from ledger_node.besu_network import (
     DECRYPT_FUNCTION,
     GENESIS_FILE,
     MAX_VALIDATORS,
+    MIGRATION_FILE,
     MIN_VALIDATORS,
     PASSWORD_ENV,
     QBFT_MIX_HASH,
@@ -49,8 +58,10 @@ from ledger_node.besu_network import (
     new_validator,
     plan_node,
 )
+from ledger_node.besu_state import Progress, read_chain_state
 from ledger_node.config import NodeConfig, load_config, load_genesis
 from ledger_node.errors import ConfigError
+from ledger_node.journal_replay import BlockNotHeld
 from ledger_node.qbft import encode_extra_data
 
 # What callers (the CLI, the tests) take from here; the rest is internal to the besu_* modules.
@@ -63,9 +74,11 @@ __all__ = [
     "BesuExportError",
     "ExportResult",
     "ExportedNode",
+    "Progress",
     "decrypt_command",
     "export_besu",
 ]
+_BLOCK_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
 def export_besu(
@@ -76,8 +89,11 @@ def export_besu(
     rpc_url: str | None = None,
     access_address: str | None = None,
     organisations: list[str] | None = None,
+    block: int | str | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
-    """Write a `validators`-node Besu QBFT network of the ledger in DATA_DIR to the new dir OUT.
+    """Write a `validators`-node Besu QBFT network of the ledger in DATA_DIR, with its state at
+    `block` (default: the journal's head), to the new directory OUT.
 
     The accounts allowlist is every account CityAccess.isAllowed() accepts now (read over
     `rpc_url` at `access_address`), plus the node authority and the validators."""
@@ -86,23 +102,30 @@ def export_besu(
     names = _organisations(validators, organisations)
     _check_password(password)
     _check_out(out)
+    number = _block_number(block)
     config, ledger_genesis = _load_ledger(data_dir)
     members, source = current_members(config, rpc_url, access_address)
+    try:
+        state = asyncio.run(read_chain_state(data_dir, number, progress))
+    except BlockNotHeld as exc:
+        raise BesuExportError(f"--block {block if block is not None else 'head'}: {exc}") from exc
     keyset = [new_validator() for _ in range(validators)]
     nodes = [plan_node(out, i, names[i], keyset[i]) for i in range(validators)]
     allowlist = _unique_addresses([*members, config.authority, *(node.address for node in nodes)])
-    extra_data = encode_extra_data([node.address for node in nodes])
+    # The vanity carries block N's hash: the Besu chain's genesis names the block it continues.
+    extra_data = encode_extra_data([node.address for node in nodes], vanity=state.block_hash)
     result = ExportResult(
         out=out,
         genesis=out / GENESIS_FILE,
+        migration=out / MIGRATION_FILE,
         readme=out / README_FILE,
         extra_data=extra_data,
         nodes=nodes,
         allowlist=allowlist,
         allowlist_source=source,
-        warnings=_warnings(validators),
+        state=state,
     )
-    genesis = besu_genesis(config, ledger_genesis, extra_data)
+    genesis = besu_genesis(config, ledger_genesis, extra_data, state)
     write_atomically(
         out, lambda staging: write_network(staging, result, genesis, keyset, password, config)
     )
@@ -115,11 +138,28 @@ def export_besu(
 def _check_validator_count(validators: int) -> None:
     if isinstance(validators, bool) or not isinstance(validators, int):
         raise BesuExportError(f"--validators must be a whole number, not {validators!r}")
-    if not MIN_VALIDATORS <= validators <= MAX_VALIDATORS:
+    if validators < BFT_MIN_VALIDATORS:
         raise BesuExportError(
-            f"--validators must be between {MIN_VALIDATORS} and {MAX_VALIDATORS} (got {validators}); "
-            f"use {BFT_MIN_VALIDATORS} or more to tolerate a faulty validator"
+            f"--validators {validators} is too few: QBFT tolerates f faulty validators only with "
+            f"n = 3f + 1 or more, so it needs at least {BFT_MIN_VALIDATORS} (f = 1); with fewer, "
+            "one stopped organisation stops the chain"
         )
+    if validators > MAX_VALIDATORS:
+        raise BesuExportError(
+            f"--validators must be between {MIN_VALIDATORS} and {MAX_VALIDATORS} (got {validators})"
+        )
+
+
+def _block_number(block: int | str | None) -> int | None:
+    """--block: a block number (0 is the genesis), or None for the journal's head."""
+    if block is None or (isinstance(block, int) and not isinstance(block, bool) and block >= 0):
+        return block
+    text = str(block).strip()
+    if text.startswith("-") and _BLOCK_NUMBER.fullmatch(text[1:]):
+        raise BesuExportError(f"--block {text} is negative: give a block number, 0 or more")
+    if not _BLOCK_NUMBER.fullmatch(text):
+        raise BesuExportError(f"--block {block!r} is not a block number (digits, 0 or more)")
+    return int(text)
 
 
 def _organisations(count: int, organisations: list[str] | None) -> list[str]:
@@ -167,15 +207,6 @@ def _load_ledger(data_dir: Path) -> tuple[NodeConfig, dict[str, Any]]:
     if not isinstance(genesis["alloc"], dict):
         raise BesuExportError(f"{data_dir / 'genesis.json'} has no alloc object")
     return config, genesis
-
-
-def _warnings(validators: int) -> list[str]:
-    if validators >= BFT_MIN_VALIDATORS:
-        return []
-    return [
-        f"{validators} validator(s) cannot tolerate a faulty or stopped validator; "
-        f"Besu QBFT needs at least {BFT_MIN_VALIDATORS} for Byzantine fault tolerance"
-    ]
 
 
 def _unique_addresses(addresses: Iterable[str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""Writing the Besu export: the genesis, each node's keystore and TOML files, the README.
+"""Writing the Besu export: the genesis, migration.json, each node's keystore and TOML files, the
+README.
 
 Everything is staged in a sibling directory and renamed into place, so a failed export leaves
 no half-written network behind."""
@@ -10,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from ledger_node.besu_network import (
     GENESIS_FILE,
     HOST_ALLOWLIST,
     KEYSTORE_FILE,
+    MIGRATION_FILE,
     NODE_HOST,
     PERMISSIONS_FILE,
     RAW_KEY_FILE,
@@ -65,6 +68,8 @@ def write_network(
     config: NodeConfig,
 ) -> None:
     _write_text(root / GENESIS_FILE, json.dumps(genesis, indent=2) + "\n")
+    migration = result.state.migration_record(datetime.now(UTC))
+    _write_text(root / MIGRATION_FILE, json.dumps(migration, indent=2) + "\n")
     permissions = permissions_toml(
         result.allowlist, [node.enode for node in result.nodes], result.allowlist_source
     )

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_keys import keys
 
 from ledger_node.config import NodeConfig
-from ledger_node.errors import LedgerNodeError
 
-MIN_VALIDATORS = 1
-MAX_VALIDATORS = 32
-# QBFT tolerates f faulty validators only with n >= 3f + 1, so fewer than 4 tolerate none.
+# Re-exported: the besu_* modules and their callers take it from here.
+from ledger_node.errors import BesuExportError as BesuExportError
+
+if TYPE_CHECKING:
+    from ledger_node.besu_state import ChainState
+
+# QBFT tolerates f faulty validators only with n >= 3f + 1, so fewer than 4 tolerate none: the
+# export refuses them (one organisation's outage would stop the chain).
 BFT_MIN_VALIDATORS = 4
+MIN_VALIDATORS = BFT_MIN_VALIDATORS
+MAX_VALIDATORS = 32
+# The organisations of DESIGN.md §6b, in this order, for the default 4 validators (f = 1).
+ORGANISATIONS = ("city", "village enterprise", "mobility operator", "audit office")
 
 # Besu's BFT mix hash ("ctical byzantine fault tolerance"), required in IBFT 2.0 / QBFT genesis.
 QBFT_MIX_HASH = "0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365"
@@ -32,6 +40,7 @@ HOST_ALLOWLIST = ["localhost", "127.0.0.1"]
 NODE_HOST = "127.0.0.1"
 
 GENESIS_FILE = "genesis.json"
+MIGRATION_FILE = "migration.json"
 README_FILE = "README.md"
 KEYSTORE_FILE = "keystore.json"
 CONFIG_FILE = "config.toml"
@@ -62,10 +71,6 @@ DECRYPT_FUNCTION = (
 )
 
 
-class BesuExportError(LedgerNodeError):
-    """The Besu export cannot be written; the message says what to fix."""
-
-
 @dataclass(frozen=True)
 class ExportedNode:
     index: int
@@ -88,29 +93,48 @@ class ExportedNode:
 class ExportResult:
     out: Path
     genesis: Path
+    migration: Path
     readme: Path
     extra_data: str
     nodes: list[ExportedNode]
     allowlist: list[str]
     allowlist_source: str
-    warnings: list[str] = field(default_factory=list)
+    state: ChainState
 
     @property
     def validators(self) -> list[str]:
         return [node.address for node in self.nodes]
 
     def summary(self) -> list[str]:
-        """Lines for the CLI: one per node, the allowlist, then any warnings."""
+        """Lines for the CLI: the state and its roots, one line per node, the allowlist."""
+        state = self.state
         lines = [
+            f"state at block {state.number} 0x{state.block_hash.hex()}: "
+            f"{len(state.alloc)} accounts",
+            f"state root of block {state.number}:      0x{state.state_root.hex()}",
+            f"recomputed from the exported state: 0x{state.recomputed_root.hex()} (equal)",
+            f"genesis state root (alloc):         0x{state.genesis_root.hex()}"
+            + _zero_slot_note(state.zero_slots),
+            f"journal hash at block {state.number}: 0x{state.journal_hash.hex()}",
+        ]
+        lines.extend(
             f"{node.name}: {node.organisation}, validator {node.address}, "
             f"p2p {node.p2p_port}, rpc {node.rpc_port}"
             for node in self.nodes
-        ]
+        )
         lines.append(
             f"accounts allowlist: {len(self.allowlist)} accounts ({self.allowlist_source})"
         )
-        lines.extend(f"warning: {warning}" for warning in self.warnings)
         return lines
+
+
+def _zero_slot_note(zero_slots: int) -> str:
+    if not zero_slots:
+        return ""
+    return (
+        f" ({zero_slots} zero-valued slots the engine keeps are left out, as Ethereum's state "
+        "does; see docs/besu-migration.md)"
+    )
 
 
 @dataclass(frozen=True)
@@ -147,9 +171,10 @@ def plan_node(out: Path, position: int, organisation: str, validator: Validator)
 
 
 def besu_genesis(
-    config: NodeConfig, ledger_genesis: dict[str, Any], extra_data: str
+    config: NodeConfig, ledger_genesis: dict[str, Any], extra_data: str, state: ChainState
 ) -> dict[str, Any]:
-    """The Besu QBFT genesis: the ledger's chain id, allocations and gas limit, zero base fee."""
+    """The Besu QBFT genesis: the ledger's chain id and gas limit, zero base fee, and the state
+    of the export block (its accounts as `alloc`, its timestamp)."""
     return {
         "config": {
             "chainId": config.chain_id,
@@ -162,14 +187,14 @@ def besu_genesis(
             },
         },
         "nonce": "0x0",
-        "timestamp": ledger_genesis.get("timestamp", hex(config.genesis_timestamp)),
+        "timestamp": hex(state.timestamp),
         "extraData": extra_data,
         "gasLimit": ledger_genesis.get("gasLimit", hex(config.gas_limit)),
         "difficulty": "0x1",
         "mixHash": QBFT_MIX_HASH,
         "coinbase": "0x" + "00" * 20,
         "baseFeePerGas": "0x0",
-        "alloc": ledger_genesis["alloc"],
+        "alloc": state.alloc,
         "number": "0x0",
         "gasUsed": "0x0",
         "parentHash": "0x" + "00" * 32,
@@ -182,9 +207,9 @@ def block_period_seconds(block_period: float) -> int:
 
 
 def default_organisations(count: int) -> list[str]:
-    """City first, then the village enterprise, then the operators (operator 1, 2, …)."""
-    leading = ["city", "village enterprise"]
-    return leading[:count] + [f"operator {i}" for i in range(1, count - len(leading) + 1)]
+    """The four organisations of DESIGN.md, then "organisation 5", "organisation 6", …"""
+    named = list(ORGANISATIONS[:count])
+    return named + [f"organisation {i}" for i in range(len(named) + 1, count + 1)]
 
 
 def decrypt_command(node_name: str) -> str:

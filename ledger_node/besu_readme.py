@@ -30,7 +30,8 @@ def readme(result: net.ExportResult, config: NodeConfig) -> str:
     """What the network is, who runs which node, the files, and how to start it."""
     return _template().render(
         nodes=result.nodes,
-        warnings=result.warnings,
+        state=result.state,
+        migration_file=net.MIGRATION_FILE,
         allowlist=result.allowlist,
         allowlist_source=result.allowlist_source,
         chain_id=config.chain_id,

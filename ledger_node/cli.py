@@ -327,7 +327,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-@main.command("export-besu", short_help="Write a Hyperledger Besu QBFT network of the same chain.")
+@main.command("export-besu", short_help="Write a Besu QBFT network carrying the chain's state.")
 @data_dir_option
 @click.option(
     "--out",
@@ -335,7 +335,13 @@ def _one_line(exc: BaseException) -> str:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory to write (must be new or empty).",
 )
-@shown_option("--validators", 4, click.IntRange(1, 32), "Validator organisations.")
+@click.option(
+    "--block",
+    default=None,
+    metavar="N",
+    help="Export the state as of block N  [default: the journal's head].",
+)
+@shown_option("--validators", 4, int, "Validator organisations (at least 4: n = 3f + 1).")
 @click.option(
     "--rpc-url", default=None, help="A running node, to read the current CityAccess members."
 )
@@ -349,26 +355,50 @@ def _one_line(exc: BaseException) -> str:
 def export_besu(
     data_dir: Path,
     out: Path,
+    block: str | None,
     validators: int,
     rpc_url: str | None,
     access_address: str | None,
     password_file: Path | None,
 ) -> None:
-    """Validator keys (encrypted), QBFT genesis, per-node TOML and the accounts allowlist."""
+    """Replay the journal to block N, write its state as the QBFT genesis alloc (proven by its
+    state root), block N's hash in the extraData vanity, migration.json, validator keys
+    (encrypted), per-node TOML and the accounts allowlist from the live CityAccess."""
     from ledger_node.besu_export import BesuExportError
     from ledger_node.besu_export import export_besu as run_export
+
+    bars: dict[str, Any] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        if label not in bars:
+            for bar in bars.values():
+                bar.render_finish()
+            bars[label] = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+        bar = bars[label]
+        bar.length = max(total, 1)
+        bar.update(done - bar.pos)
 
     try:
         password = resolve_password(password_file)
         if access_address is None:
             access_address = _recorded_access(data_dir)
         result = run_export(
-            data_dir, out, validators, password, rpc_url=rpc_url, access_address=access_address
+            data_dir,
+            out,
+            validators,
+            password,
+            rpc_url=rpc_url,
+            access_address=access_address,
+            block=block,
+            progress=progress,
         )
     except (LedgerNodeError, BesuExportError) as exc:
-        raise Abort(str(exc)) from exc
+        raise Abort(" ".join(str(exc).split())) from exc
+    finally:
+        for bar in bars.values():
+            bar.render_finish()
     click.echo(f"wrote a {validators}-validator QBFT network to {out} (see {out / 'README.md'})")
-    for line in getattr(result, "summary", lambda: [])():
+    for line in result.summary():
         click.echo(f"  {line}")
 
 

@@ -29,6 +29,10 @@ class VerificationError(LedgerNodeError):
     """An auditor's verification found a block, link or seal that does not check out."""
 
 
+class BesuExportError(LedgerNodeError):
+    """The Besu export cannot be written; the message says what to fix."""
+
+
 # EIP-1474 / JSON-RPC 2.0 error codes used on the public endpoint.
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

@@ -41,15 +41,18 @@ class QbftExtraData(NamedTuple):
     seals: list[bytes]
 
 
-def encode_extra_data(validators: list[str]) -> str:
-    """Genesis extraData for `validators`, in the given order: zero vanity, no vote, round 0."""
+def encode_extra_data(validators: list[str], vanity: bytes = bytes(VANITY_LENGTH)) -> str:
+    """Genesis extraData for `validators`, in the given order: the 32-byte `vanity` (the export
+    puts the ledger's last block hash there), no vote, round 0."""
+    if len(vanity) != VANITY_LENGTH:
+        raise ValueError(f"the vanity is {VANITY_LENGTH} bytes, not {len(vanity)}")
     if not validators:
         raise ValueError("a QBFT genesis needs at least one validator")
     addresses = [_address_bytes(validator) for validator in validators]
     if len(set(addresses)) != len(addresses):
         raise ValueError("the validator list has duplicates")
     # Round 0 as a scalar is the empty string; the vote and the seals are empty lists.
-    payload = [bytes(VANITY_LENGTH), addresses, [], b"", []]
+    payload = [bytes(vanity), addresses, [], b"", []]
     return "0x" + rlp.encode(payload).hex()
 
 

@@ -8,19 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from citypass.protocol.seals import seal_signer
-from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, load_config, load_genesis
-from ledger_node.engine import Engine
-from ledger_node.errors import ConfigError, VerificationError
-from ledger_node.integrity import (
-    ACCESS_META,
-    IntegrityError,
-    access_contract_in_block,
-    check_journal,
-    check_journal_present,
-)
-from ledger_node.journal import Journal
-from ledger_node.replay import ReplayMismatch, replay_block
+from ledger_node.errors import VerificationError
+from ledger_node.integrity import ACCESS_META
+from ledger_node.journal_replay import replayed_journal
 
 
 @dataclass
@@ -36,62 +26,20 @@ class VerifyReport:
 async def verify_data_dir(
     data_dir: Path, progress: Callable[[int, int], None] | None = None
 ) -> VerifyReport:
-    config = load_config(data_dir)
-    load_genesis(data_dir)
-    journal_path = data_dir / JOURNAL_FILE
-    try:
-        check_journal_present(data_dir)
-    except IntegrityError as exc:
-        raise VerificationError(str(exc)) from exc
-    if not journal_path.exists():
-        raise ConfigError(f"{journal_path} is missing: there is nothing to verify")
-    journal = Journal(journal_path, readonly=True)
-    try:
-        check = check_journal(data_dir, journal)
-    except IntegrityError as exc:
-        journal.close()
-        raise VerificationError(str(exc)) from exc
-    engine = Engine(data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=config.chain_id)
-    report = VerifyReport(authority=config.authority, chain_id=config.chain_id)
-    await engine.start()
-    try:
-        genesis = await engine.block(0)
-        parent = bytes.fromhex(genesis["hash"][2:])
-        report.lines.append(
-            f"genesis {genesis['hash']} (chain {config.chain_id}, authority {config.authority})"
+    async with replayed_journal(data_dir, progress=progress) as replayed:
+        config, journal, check = replayed.config, replayed.journal, replayed.check
+        assert journal is not None  # replayed_journal requires one when no block is named
+        report = VerifyReport(
+            authority=config.authority,
+            chain_id=config.chain_id,
+            blocks=replayed.number,
+            transactions=replayed.transactions,
         )
-        total = journal.block_count_after(0)
-        expected_number = 1
-        access: str | None = None
-        for block in journal.blocks_after(0):
-            if block.number != expected_number:
-                raise VerificationError(
-                    f"block {expected_number} is missing from the journal (next is {block.number})"
-                )
-            if block.parent_hash != parent:
-                raise VerificationError(
-                    f"block {block.number}: parent link broken (records 0x{block.parent_hash.hex()}, previous block is 0x{parent.hex()})"
-                )
-            signer = seal_signer(
-                block.seal, config.chain_id, block.number, block.hash, block.parent_hash
-            )
-            if signer != config.authority:
-                raise VerificationError(
-                    f"block {block.number}: seal is not the authority's (signed by {signer or 'nobody: invalid signature'},"
-                    f" expected {config.authority})"
-                )
-            try:
-                await replay_block(engine, journal, block)
-            except ReplayMismatch as exc:
-                raise VerificationError(str(exc)) from exc
-            if access is None:
-                access = await access_contract_in_block(engine, config.authority, block.tx_hashes)
-            parent = block.hash
-            report.blocks += 1
-            report.transactions += len(block.tx_hashes)
-            expected_number += 1
-            if progress is not None:
-                progress(report.blocks, total)
+        report.lines.append(
+            f"genesis 0x{replayed.genesis_hash.hex()} (chain {config.chain_id}, authority "
+            f"{config.authority})"
+        )
+        access = replayed.access
         recorded = journal.get_meta(ACCESS_META)
         if recorded != access:
             raise VerificationError(
@@ -100,7 +48,7 @@ async def verify_data_dir(
                 "answers transactionAllowed); restore the data directory from a backup "
                 "(ledger-node backup)"
             )
-        report.head_hash = "0x" + parent.hex()
+        report.head_hash = "0x" + replayed.block_hash.hex()
         if check.mark is None:
             report.lines.append(
                 "journal.head: no head marker (a data directory from before markers)"
@@ -115,7 +63,4 @@ async def verify_data_dir(
             f"re-execution, every parent link intact, every seal signed by {config.authority}"
         )
         report.lines.append(f"head {report.head_hash}")
-    finally:
-        await engine.stop()
-        journal.close()
     return report

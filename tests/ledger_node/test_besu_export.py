@@ -211,7 +211,10 @@ def test_export_extra_data_lists_the_validators_in_order(exported):
     assert decoded.validators == exported.validators
     assert decoded.validators == [node.address for node in exported.nodes]
     assert len(decoded.validators) == VALIDATORS
-    assert decoded.vanity == bytes(32)
+    # This data directory has sealed nothing: the export block is its genesis, whose hash is
+    # the vanity (tests/ledger_node/test_besu_state.py exports a real chain).
+    assert exported.state.number == 0
+    assert decoded.vanity == exported.state.block_hash != bytes(32)
     assert (decoded.vote, decoded.round, decoded.seals) == (None, 0, [])
     assert genesis["extraData"] == exported.extra_data
 
@@ -219,7 +222,8 @@ def test_export_extra_data_lists_the_validators_in_order(exported):
 def test_export_genesis_keeps_chain_id_alloc_and_gas_limit(exported, ledger):
     genesis = json.loads(exported.genesis.read_text())
     assert genesis["config"]["chainId"] == ledger["config"]["chain_id"]
-    assert genesis["alloc"] == ledger["genesis"]["alloc"]
+    for address, account in ledger["genesis"]["alloc"].items():
+        assert genesis["alloc"][address.lower()]["balance"] == account["balance"]
     assert genesis["gasLimit"] == ledger["genesis"]["gasLimit"]
     assert genesis["timestamp"] == ledger["genesis"]["timestamp"]
     # block_period 0.5 s rounds up to Besu's minimum of one whole second
@@ -287,7 +291,7 @@ def test_export_keystores_decrypt_to_validators_and_no_raw_key_is_written(export
         assert node.keystore.stat().st_mode & 0o077 == 0
         assert not (node.directory / "data" / "key").exists()
     files = [path for path in exported.out.rglob("*") if path.is_file()]
-    assert len(files) == 1 + 1 + 3 * VALIDATORS  # genesis, README, 3 per node
+    assert len(files) == 3 + 3 * VALIDATORS  # genesis, migration.json, README, 3 per node
     for path in files:
         content = path.read_bytes()
         for key in validator_keys:
@@ -298,7 +302,7 @@ def test_export_keystores_decrypt_to_validators_and_no_raw_key_is_written(export
 
 def test_readme_names_organisations_and_start_commands(exported):
     text = exported.readme.read_text()
-    organisations = ["city", "village enterprise", "operator 1", "operator 2"]
+    organisations = ["city", "village enterprise", "mobility operator", "audit office"]
     assert [node.organisation for node in exported.nodes] == organisations
     for node in exported.nodes:
         assert f"| {node.name} | {node.organisation} | `{node.address}` |" in text
@@ -306,8 +310,8 @@ def test_readme_names_organisations_and_start_commands(exported):
         assert decrypt_command(node.name) in text
     assert DECRYPT_FUNCTION in text
     assert f"chain id **{brownie.web3.eth.chain_id}**" in text
-    assert "Warning" not in text
-    assert exported.warnings == []
+    assert "**state at block 0**" in text
+    assert f"`0x{exported.state.block_hash.hex()}`" in text
 
 
 def test_readme_decrypt_command_writes_the_besu_key_file(exported, validator_keys, tmp_path):
@@ -333,11 +337,19 @@ def test_export_refuses_a_non_empty_out(exported, ledger):
     assert len(list(exported.out.glob("node-*"))) == VALIDATORS
 
 
-@pytest.mark.parametrize("count", [0, 33])
-def test_export_rejects_validator_count_out_of_range(ledger, tmp_path, count):
-    with pytest.raises(BesuExportError, match="between 1 and 32"):
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_export_refuses_fewer_than_four_validators(ledger, tmp_path, count):
+    with pytest.raises(BesuExportError, match=r"at least 4 \(f = 1\)") as refused:
         export_besu(ledger["dir"], tmp_path / "out", count, PASSWORD)
-    assert not (tmp_path / "out").exists()
+    assert f"--validators {count} is too few" in str(refused.value)
+    assert "3f + 1" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_refuses_more_than_32_validators(ledger, tmp_path):
+    with pytest.raises(BesuExportError, match="between 4 and 32"):
+        export_besu(ledger["dir"], tmp_path / "out", 33, PASSWORD)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_export_names_the_missing_config_json(tmp_path):
@@ -392,22 +404,21 @@ def test_export_rejects_a_short_password(ledger, tmp_path):
         export_besu(ledger["dir"], tmp_path / "out", VALIDATORS, "short")
 
 
-def test_export_without_access_allowlists_authority_and_validators_and_warns(ledger, tmp_path):
+def test_export_without_access_allowlists_authority_and_validators(ledger, tmp_path):
     out = tmp_path / "out"
     out.mkdir()  # an existing empty directory is accepted
-    result = export_besu(ledger["dir"], out, 1, PASSWORD, organisations=["Bucheon city hall"])
+    names = ["Bucheon city hall", "Sangsalmi people", "Bucheon bikes", "city audit office"]
+    result = export_besu(ledger["dir"], out, 4, PASSWORD, organisations=names)
     authority = ledger["config"]["authority"]
     assert sorted(result.allowlist) == sorted([authority, *result.validators])
     assert "no CityAccess address" in result.allowlist_source
-    assert result.warnings and "at least 4" in result.warnings[0]
-    assert "Warning" in result.readme.read_text()
-    assert any(line.startswith("warning:") for line in result.summary())
-    assert result.nodes[0].organisation == "Bucheon city hall"
-    assert decode_extra_data(json.loads(result.genesis.read_text())["extraData"]).validators == [
-        result.validators[0]
-    ]
+    assert [node.organisation for node in result.nodes] == names
+    assert (
+        decode_extra_data(json.loads(result.genesis.read_text())["extraData"]).validators
+        == result.validators
+    )
 
 
 def test_export_rejects_organisations_of_the_wrong_length(ledger, tmp_path):
     with pytest.raises(BesuExportError, match="one non-empty organisation name per validator"):
-        export_besu(ledger["dir"], tmp_path / "out", 2, PASSWORD, organisations=["city"])
+        export_besu(ledger["dir"], tmp_path / "out", 4, PASSWORD, organisations=["city"])
