@@ -201,12 +201,10 @@ def landed_report(ledger: Ledger, sequence: int) -> LandedReport | None:
         tx = ledger.w3.eth.get_transaction(tx_hash)
         _fn, args = ledger.occupancy.decode_function_input(tx["input"])
         fields = args["report"]
-        report = report_from_message(
-            {
-                "sequence": fields[0], "observedAt": fields[1], "wordIndexes": fields[2],
-                "masks": fields[3], "values": fields[4],
-            }
-        )  # fmt: skip
+        # web3 gives the struct as a dict of its fields (or, in older versions, a tuple).
+        names = ("sequence", "observedAt", "wordIndexes", "masks", "values")
+        values = [fields[n] for n in names] if isinstance(fields, dict) else list(fields)
+        report = report_from_message(dict(zip(names, values, strict=True)))
         return LandedReport(
             report, tuple(bytes(s) for s in args["signatures"]), "0x" + bytes(tx_hash).hex()
         )

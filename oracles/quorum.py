@@ -256,7 +256,7 @@ class QuorumReporter:
                 self.metrics.peer_answers.labels(reason).inc()
                 log.warning(
                     "peer refused to co-sign",
-                    extra={"peer": url, "reason": reason, "message": reply.get("message")},
+                    extra={"peer": url, "reason": reason, "why": reply.get("message")},
                 )
                 continue
             signer = _checked_signature(proposal, reply)

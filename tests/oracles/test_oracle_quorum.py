@@ -128,6 +128,8 @@ def proposal(chain, key: bytes, sequence: int, states: dict[int, bool], **change
 def test_bad_cosign_requests_get_a_4xx_naming_the_problem(world):
     chain, daemons, _mag = world
     honest = daemons[0]
+    # A quiet world first: the honest daemons have nothing left to report.
+    wait_until(lambda: all(d.health()["pendingReports"] == 0 for d in daemons[:2]))
     url = honest.url + "/v1/peer/cosign"
     peer_key = daemons[1].key
     stranger = bytes(Account.create().key)
