@@ -76,7 +76,9 @@ def landed_signers(chain: Chain, sequence: int) -> list[str]:
 
 def _struct(fields: Any) -> tuple:
     if isinstance(fields, dict):
-        return tuple(fields[k] for k in ("sequence", "observedAt", "wordIndexes", "masks", "values"))
+        return tuple(
+            fields[k] for k in ("sequence", "observedAt", "wordIndexes", "masks", "values")
+        )
     return tuple(fields)
 
 
