@@ -308,7 +308,8 @@ class Outbox:
 
     def depth(self, destination: str | None = None) -> int:
         """Events some oracle daemon (or `destination`, with several) has yet to answer for."""
-        query, params = "SELECT COUNT(*) FROM events WHERE status = 0", ()
+        query = "SELECT COUNT(*) FROM events WHERE status = 0"
+        params: tuple[str, ...] = ()
         if self.destinations and destination is not None:
             query += (
                 " AND NOT EXISTS (SELECT 1 FROM destination_settled s"

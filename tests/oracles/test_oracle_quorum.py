@@ -97,7 +97,7 @@ def test_a_lying_daemon_never_gets_its_false_state_on_chain(world):
     for slot, occupied in truth.items():
         before = last_sequence(chain)
         deliver(daemons, [park(chain, mag, slot, occupied)])
-        wait_until(lambda: last_sequence(chain) > before, timeout=20)
+        wait_until(lambda b=before: last_sequence(chain) > b, timeout=20)
         wait_until(lambda s=slot, o=occupied: occupied_bit(chain, s) == o, timeout=20)
     assert {s: occupied_bit(chain, s) for s in truth} == truth
     assert occupied_bit(chain, SLOTS[1]) and occupied_bit(chain, SLOTS[3])
