@@ -24,6 +24,8 @@ DEFAULT_COMMS_LOST_AFTER_S = 3 * 3600 + 15 * 60
 
 class EdgeSettings(FrozenSettings):
     data_dir: Path = Path(".citypass/edge")
+    # One oracle daemon's URL, or several comma-separated (independent oracles, one per
+    # organisation): every event goes to each of them, with its own progress per daemon.
     oracle_url: str = "http://127.0.0.1:8600"
     chain_id: int = 0
     registry: str = ""
@@ -51,12 +53,15 @@ class EdgeSettings(FrozenSettings):
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> EdgeSettings:
         need_chain = (info.context or {}).get("need_chain", True)
-        url = urlparse(self.oracle_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError(
-                f"oracle_url {self.oracle_url!r} is not an http(s) URL: set "
-                f"{ENV_PREFIX}ORACLE_URL or --oracle-url like http://127.0.0.1:8600"
-            )
+        for one in self.oracle_urls or ("",):
+            url = urlparse(one)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ValueError(
+                    f"oracle_url {one!r} is not an http(s) URL: set {ENV_PREFIX}ORACLE_URL or "
+                    "--oracle-url like http://127.0.0.1:8600 (several: comma-separated)"
+                )
+        if len(set(self.oracle_urls)) != len(self.oracle_urls):
+            raise ValueError("oracle_url lists the same oracle daemon twice")
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise ValueError(f"data_dir {self.data_dir} exists and is not a directory")
         if need_chain:
@@ -91,8 +96,14 @@ class EdgeSettings(FrozenSettings):
         return EventDomain(self.chain_id, to_checksum_address(self.registry))
 
     @property
+    def oracle_urls(self) -> tuple[str, ...]:
+        """Every oracle daemon's base URL (oracle_url split at commas)."""
+        return tuple(u.strip().rstrip("/") for u in self.oracle_url.split(",") if u.strip())
+
+    @property
     def events_url(self) -> str:
-        return self.oracle_url.rstrip("/") + "/v1/events"
+        """The first oracle daemon's ingest URL (one Deliverer per URL: `Deliverer.url`)."""
+        return self.oracle_urls[0] + "/v1/events"
 
     @property
     def outbox_path(self) -> Path:

@@ -36,7 +36,9 @@ async def run_daemon(
     normaliser = Normaliser(int(settings.comms_lost_after_s * 1000), outbox.states())
     plates = PlateHasher(settings.plate_keys_path, metrics.plates)
     ingestor = Ingestor(outbox, keys, settings.domain, normaliser, metrics, plates)
-    deliverer = Deliverer(outbox, settings, metrics)
+    # One deliverer per oracle daemon, each with its own progress (outbox.set_destinations).
+    outbox.set_destinations(settings.oracle_urls)
+    deliverers = [Deliverer(outbox, settings, metrics, url) for url in settings.oracle_urls]
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     inputs_done = asyncio.Event()
@@ -47,7 +49,7 @@ async def run_daemon(
             stop.set()  # do not run on without an input; the error is raised below
 
     threads = IngestThreads(ingestor, sources, lambda: loop.call_soon_threadsafe(finished))
-    runner = web.AppRunner(build_app(outbox, deliverer, metrics), access_log=None)
+    runner = web.AppRunner(build_app(outbox, deliverers, metrics), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
@@ -62,7 +64,8 @@ async def run_daemon(
     def ready() -> None:
         threads.start()
         log.info(
-            f"edge daemon delivering to {settings.events_url}; health and metrics on "
+            f"edge daemon delivering to {', '.join(d.events_url for d in deliverers)}; health "
+            "and metrics on "
             f"http://{settings.listen_host}:{settings.listen_port}"
         )
         print(
@@ -78,10 +81,17 @@ async def run_daemon(
 
     await run_until_stopped(
         ready=ready,
-        work=lambda stop: deliverer.run(stop, until_empty=inputs_done if exit_when_done else None),
+        work=lambda stop: _deliver_all(deliverers, stop, inputs_done if exit_when_done else None),
         shutdown=shutdown,
         stop=stop,
         log=log,
     )
     if threads.error is not None:
         raise EdgeOracleError(f"ingest stopped: {threads.error}")
+
+
+async def _deliver_all(
+    deliverers: list[Deliverer], stop: asyncio.Event, until_empty: asyncio.Event | None
+) -> None:
+    """Every oracle daemon's delivery loop at once; done when all are (or on stop)."""
+    await asyncio.gather(*(d.run(stop, until_empty=until_empty) for d in deliverers))

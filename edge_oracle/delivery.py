@@ -7,7 +7,11 @@ rejection for `sequence_gap` or `unavailable` is retried later; the batch stops 
 so order is kept. Any other rejection is final: the event moves to the dead letters with its
 reason. HTTP 413 halves the batch. Connection errors, timeouts and other statuses back off
 exponentially with jitter, capped, forever: the daemon deduplicates by event id, so re-sending
-is safe and nothing is ever dropped."""
+is safe and nothing is ever dropped.
+
+With several oracle daemons (independent oracles, EdgeSettings.oracle_url comma-separated) one
+Deliverer runs per daemon, each with its own progress in the outbox: a daemon that is down
+holds back no other, and receives everything it missed once it is back."""
 
 from __future__ import annotations
 
@@ -50,12 +54,18 @@ class DeliveryStatus:
 
 
 class Deliverer:
-    def __init__(self, outbox: Outbox, settings: EdgeSettings, metrics: EdgeMetrics) -> None:
+    def __init__(
+        self, outbox: Outbox, settings: EdgeSettings, metrics: EdgeMetrics, url: str | None = None
+    ) -> None:
         self.outbox = outbox
         self.settings = settings
         self.metrics = metrics
         self.status = DeliveryStatus()
         self.limit = settings.batch_events
+        self.url = (url or settings.oracle_urls[0]).rstrip("/")
+        self.events_url = self.url + "/v1/events"
+        # Progress is per daemon only when the outbox delivers to several.
+        self.destination = self.url if outbox.destinations else None
 
     async def run(self, stop: asyncio.Event, *, until_empty: asyncio.Event | None = None) -> None:
         """Deliver until `stop` is set. If `until_empty` is given, also return once the outbox is
@@ -110,7 +120,7 @@ class Deliverer:
     async def deliver_once(self, session: aiohttp.ClientSession) -> int:
         """One batch; returns how many events were settled (delivered or dead-lettered), or -1
         when the batch was too large and a smaller one should follow at once."""
-        batch = self.outbox.pending(self.limit, self.settings.batch_bytes)
+        batch = self.outbox.pending(self.limit, self.settings.batch_bytes, self.destination)
         self.metrics.outbox_depth.set(self.outbox.depth())
         if not batch:
             return 0
@@ -118,7 +128,7 @@ class Deliverer:
         body = json.dumps({"events": [p.wire for p in batch]}, separators=(",", ":"))
         try:
             async with session.post(
-                self.settings.events_url, data=body, headers={"Content-Type": "application/json"}
+                self.events_url, data=body, headers={"Content-Type": "application/json"}
             ) as reply:
                 status = reply.status
                 text = await reply.text()
@@ -157,7 +167,10 @@ class Deliverer:
     def _too_large(self, batch: list[Pending]) -> int:
         if len(batch) == 1:
             # One event alone is too large for this daemon: it can never be delivered as is.
-            self.outbox.dead_letter([(batch[0].row, "oversized", "HTTP 413 for a single event")])
+            self.outbox.dead_letter(
+                [(batch[0].row, "oversized", "HTTP 413 for a single event")],
+                destination=self.destination,
+            )
             self.metrics.dead_lettered.labels("oversized").inc()
             log.error(
                 f"event {batch[0].event_id} is too large for the oracle daemon: dead-lettered"
@@ -201,8 +214,8 @@ class Deliverer:
                 stopped = True
         if missing:
             log.warning(f"the oracle daemon did not answer for {missing} events: re-sending them")
-        self.outbox.mark_delivered(delivered, now_ms)
-        self.outbox.dead_letter(dead, now_ms)
+        self.outbox.mark_delivered(delivered, now_ms, self.destination)
+        self.outbox.dead_letter(dead, now_ms, self.destination)
         self.metrics.batch_size.observe(len(batch))
         return len(delivered) + len(dead)
 

@@ -54,6 +54,14 @@ CREATE TABLE IF NOT EXISTS input_position (
     source TEXT PRIMARY KEY, line INTEGER NOT NULL, offset INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Several oracle daemons: which event each one has answered for (outcome 1 delivered, 2 dead).
+-- An event leaves the queue (status) once every destination has answered.
+CREATE TABLE IF NOT EXISTS destination_settled (
+    destination TEXT NOT NULL,
+    event_row INTEGER NOT NULL,
+    outcome INTEGER NOT NULL,
+    PRIMARY KEY (destination, event_row)
+);
 """
 
 
@@ -95,6 +103,8 @@ class Outbox:
             ) from exc
         self.path = path
         self.lock = threading.Lock()
+        # Set by set_destinations for several oracle daemons; empty: one, tracked by status.
+        self.destinations: tuple[str, ...] = ()
         if domain is not None:
             self._check_domain(domain)
 
@@ -194,15 +204,28 @@ class Outbox:
 
     # --------------------------------------------------------------------------- delivery side
 
-    def pending(self, max_events: int, max_bytes: int) -> list[Pending]:
-        """The oldest undelivered events, in insertion (= per-device sequence) order, at most
-        `max_events` and `max_bytes` (always at least one event)."""
+    def set_destinations(self, destinations: Iterable[str]) -> None:
+        """Deliver to several oracle daemons, each with its own progress: one that is down
+        never holds the others back, and gets everything it missed when it is back."""
+        found = tuple(destinations)
+        self.destinations = found if len(found) > 1 else ()
+
+    def pending(
+        self, max_events: int, max_bytes: int, destination: str | None = None
+    ) -> list[Pending]:
+        """The oldest events not yet answered for (by `destination`, with several), in
+        insertion (= per-device sequence) order, at most `max_events` and `max_bytes` (always
+        at least one event)."""
+        query = "SELECT id, event_id, wire, evidence, size, created_ms FROM events WHERE status = 0"
+        params: tuple[Any, ...] = (max_events,)
+        if self.destinations:
+            query += (
+                " AND NOT EXISTS (SELECT 1 FROM destination_settled s"
+                " WHERE s.destination = ? AND s.event_row = events.id)"
+            )
+            params = (destination, max_events)
         with self.lock:
-            rows = self.db.execute(
-                "SELECT id, event_id, wire, evidence, size, created_ms FROM events"
-                " WHERE status = 0 ORDER BY id LIMIT ?",
-                (max_events,),
-            ).fetchall()
+            rows = self.db.execute(query + " ORDER BY id LIMIT ?", params).fetchall()
         batch: list[Pending] = []
         total = 0
         for row, event_id, text, evidence, size, created_ms in rows:
@@ -215,44 +238,86 @@ class Outbox:
             total += size
         return batch
 
-    def mark_delivered(self, rows: list[int], now_ms: int | None = None) -> None:
+    def mark_delivered(
+        self, rows: list[int], now_ms: int | None = None, destination: str | None = None
+    ) -> None:
         if not rows:
             return
         now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "UPDATE events SET status = 1, settled_ms = ? WHERE id = ? AND status = 0",
-                [(now_ms, row) for row in rows],
-            )
+            if self.destinations:
+                self._settle_for(destination, rows, DELIVERED, now_ms)
+            else:
+                self.db.executemany(
+                    "UPDATE events SET status = 1, settled_ms = ? WHERE id = ? AND status = 0",
+                    [(now_ms, row) for row in rows],
+                )
             self.db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('last_delivery_ms', ?)", (str(now_ms),)
             )
             self.db.execute("COMMIT")
 
-    def dead_letter(self, items: list[tuple[int, str, str]], now_ms: int | None = None) -> None:
+    def dead_letter(
+        self,
+        items: list[tuple[int, str, str]],
+        now_ms: int | None = None,
+        destination: str | None = None,
+    ) -> None:
         """(row, reason, message) for events the daemon refused for good."""
         if not items:
             return
         now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
+            if self.destinations:
+                self._settle_for(destination, [row for row, _r, _m in items], DEAD, now_ms)
             for row, reason, message in items:
-                self.db.execute(
-                    "UPDATE events SET status = 2, settled_ms = ? WHERE id = ? AND status = 0",
-                    (now_ms, row),
-                )
+                if not self.destinations:
+                    self.db.execute(
+                        "UPDATE events SET status = 2, settled_ms = ? WHERE id = ? AND status = 0",
+                        (now_ms, row),
+                    )
+                where = f"{destination}: " if self.destinations else ""
                 self.db.execute(
                     "INSERT OR REPLACE INTO dead_letters VALUES (?, ?, ?, ?)",
-                    (row, reason, message[:1000], now_ms),
+                    (row, reason, (where + message)[:1000], now_ms),
                 )
             self.db.execute("COMMIT")
 
+    def _settle_for(self, destination: str | None, rows: list[int], outcome: int, now: int) -> None:
+        """Inside a transaction: `destination` answered for `rows`; an event every destination
+        has answered for leaves the queue (delivered if any daemon took it, else dead)."""
+        if destination not in self.destinations:
+            raise OutboxError(f"{destination!r} is not one of the outbox's oracle daemons")
+        self.db.executemany(
+            "INSERT OR IGNORE INTO destination_settled VALUES (?, ?, ?)",
+            [(destination, row, outcome) for row in rows],
+        )
+        marks = ",".join("?" * len(self.destinations))
+        self.db.executemany(
+            "UPDATE events SET settled_ms = ?, status = CASE WHEN EXISTS (SELECT 1 FROM "
+            "destination_settled s WHERE s.event_row = events.id AND s.outcome = 1) THEN 1 "
+            "ELSE 2 END WHERE id = ? AND status = 0 AND (SELECT count(*) FROM "
+            f"destination_settled s WHERE s.event_row = events.id AND s.destination IN ({marks}))"
+            " = ?",
+            [(now, row, *self.destinations, len(self.destinations)) for row in rows],
+        )
+
     # ------------------------------------------------------------------------------ reporting
 
-    def depth(self) -> int:
+    def depth(self, destination: str | None = None) -> int:
+        """Events some oracle daemon (or `destination`, with several) has yet to answer for."""
+        query = "SELECT COUNT(*) FROM events WHERE status = 0"
+        params: tuple[str, ...] = ()
+        if self.destinations and destination is not None:
+            query += (
+                " AND NOT EXISTS (SELECT 1 FROM destination_settled s"
+                " WHERE s.destination = ? AND s.event_row = events.id)"
+            )
+            params = (destination,)
         with self.lock:
-            return self.db.execute("SELECT COUNT(*) FROM events WHERE status = 0").fetchone()[0]
+            return self.db.execute(query, params).fetchone()[0]
 
     def counts(self) -> dict[str, int]:
         with self.lock:

@@ -13,10 +13,12 @@ from edge_oracle.metrics import EdgeMetrics
 from edge_oracle.outbox import Outbox
 
 
-def health_document(outbox: Outbox, deliverer: Deliverer) -> dict[str, Any]:
+def health_document(outbox: Outbox, deliverers: list[Deliverer]) -> dict[str, Any]:
     counts = outbox.counts()
     oldest = outbox.oldest_pending_ms()
-    reachable = deliverer.status.oracle_reachable
+    states = [d.status.oracle_reachable for d in deliverers]
+    reachable = False if False in states else None if None in states else True
+    first = next((d for d in deliverers if d.status.last_error), deliverers[0])
     return {
         # The edge itself is healthy while it can buffer; "degraded" says the daemon is away.
         "status": "degraded" if reachable is False else "ok",
@@ -26,13 +28,23 @@ def health_document(outbox: Outbox, deliverer: Deliverer) -> dict[str, Any]:
         "oldestPendingAgeS": None if oldest is None else round(time.time() - oldest / 1000, 3),
         "lastDeliveryMs": outbox.last_delivery_ms(),
         "oracleReachable": reachable,
-        "lastError": deliverer.status.last_error,
+        "lastError": first.status.last_error,
+        # Each oracle daemon's own progress (several with independent oracles).
+        "oracles": [
+            {
+                "url": d.url,
+                "reachable": d.status.oracle_reachable,
+                "pending": outbox.depth(d.destination),
+                "lastError": d.status.last_error,
+            }
+            for d in deliverers
+        ],
     }
 
 
-def build_app(outbox: Outbox, deliverer: Deliverer, metrics: EdgeMetrics) -> web.Application:
+def build_app(outbox: Outbox, deliverers: list[Deliverer], metrics: EdgeMetrics) -> web.Application:
     async def health(_: web.Request) -> web.Response:
-        return web.json_response(health_document(outbox, deliverer))
+        return web.json_response(health_document(outbox, deliverers))
 
     async def prometheus(_: web.Request) -> web.Response:
         metrics.outbox_depth.set(outbox.depth())

@@ -92,7 +92,27 @@ def init(
     "signer_keystores",
     multiple=True,
     type=PATH,
-    help="An extra report co-signer's keystore (repeat for a quorum above 1).",
+    help="An extra report co-signer's keystore, held by this same daemon (repeat for a quorum "
+    "above 1): the single-organisation fallback; independent oracles use --peer instead.",
+)
+@click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    help="Another oracle daemon's base URL, e.g. http://127.0.0.1:8741 (repeat): reports then "
+    "carry the on-chain quorum of signatures from separate daemons.",
+)
+@click.option("--cosign-wait-seconds", type=float, help="How long to wait for missing events [2].")
+@click.option(
+    "--proposer-timeout-seconds",
+    type=float,
+    help="How long the next daemon in turn waits for a sequence's proposer [10].",
+)
+@click.option(
+    "--incidents/--no-incidents",
+    "file_incidents",
+    default=None,
+    help="File plates and incidents (one designated daemon of several) [--incidents].",
 )
 @file_option(
     "--password-file", "File with the keystore password (default: $CITYPASS_ORACLE_PASSWORD)."

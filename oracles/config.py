@@ -14,7 +14,7 @@ from pydantic import model_validator
 
 from citypass.core import settings as core_settings
 from citypass.core.retention import RetentionDays
-from citypass.core.settings import CommaPaths, FrozenSettings
+from citypass.core.settings import CommaList, CommaPaths, FrozenSettings
 from citypass.protocol.occupancy_report import MAX_REPORT_WORDS
 from citypass.protocol.sensor_events import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
 from oracles.errors import ConfigError
@@ -44,6 +44,16 @@ class OracleSettings(FrozenSettings):
     signer_keystores: CommaPaths = ()
     password_env: str = DEFAULT_PASSWORD_ENV
     password_file: Path | None = None
+    # Independent oracles (docs/oracle-daemon.md, Several oracles): the other daemons'
+    # base URLs; each report then needs the contract's quorum of signatures from separate
+    # daemons. Empty: this daemon reports alone (its own key, plus any signer_keystores).
+    peers: CommaList = ()
+    # How long a peer waits for events it has not received yet before refusing a proposal.
+    cosign_wait_seconds: float = 2.0
+    # How long the next daemon in turn waits for the owner of a sequence before proposing.
+    proposer_timeout_seconds: float = 10.0
+    # Plates and incidents are filed by ONE designated daemon (set false on the others).
+    file_incidents: bool = True
     report_interval: float = 2.0
     debounce_seconds: float = 3.0
     reconcile_seconds: float = 10.0
@@ -155,6 +165,20 @@ def validate(s: OracleSettings) -> None:
         "api_url needs lease_market (or deployment=<x.json>): plates are matched to its leases",
     )
     need(0 < s.plate_cache_seconds <= 3600, "plate_cache_seconds must be in (0, 3600]")
+    for url in s.peers:
+        need(
+            url.startswith(("http://", "https://")),
+            f"peers: {url!r} must be a peer oracle daemon's http(s) base URL, like "
+            "http://127.0.0.1:8741",
+        )
+    need(len(set(s.peers)) == len(s.peers), "peers: each peer URL may appear only once")
+    need(
+        not (s.peers and s.signer_keystores),
+        "peers and signer_keystores exclude each other: with peers each daemon signs with its "
+        "own key only (signer_keystores is the single-organisation fallback)",
+    )
+    need(0 < s.cosign_wait_seconds <= 60, "cosign_wait_seconds must be in (0, 60]")
+    need(0 < s.proposer_timeout_seconds <= 3600, "proposer_timeout_seconds must be in (0, 3600]")
     need(0 < s.report_interval <= 3600, "report_interval must be in (0, 3600] seconds")
     need(0 <= s.debounce_seconds <= 3600, "debounce_seconds must be 0..3600 (0 disables)")
     need(0 <= s.reconcile_seconds <= 3600, "reconcile_seconds must be 0..3600")

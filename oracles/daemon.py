@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import aiohttp
 from eth_account.signers.local import LocalAccount
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
@@ -19,6 +21,7 @@ from citypass.core.daemon import run_until_stopped
 from citypass.protocol.sensor_events import EventDomain
 from oracles.aggregate.aggregator import Aggregator
 from oracles.config import OracleSettings
+from oracles.cosign import CoSigner, answer
 from oracles.devices import DeviceCache
 from oracles.errors import LedgerUnavailable
 from oracles.inbox import Inbox
@@ -27,11 +30,15 @@ from oracles.ledger import Ledger
 from oracles.metrics import Metrics
 from oracles.plates.matcher import PlateMatcher
 from oracles.plates.tags_client import VehicleTags
+from oracles.quorum import QuorumReporter
 from oracles.reporter import Reporter
 from oracles.server import build_app, serve
 from oracles.verify import check_batch
 
 log = logging.getLogger("oracles.daemon")
+# TEST-ONLY fault injection: "lie" makes this daemon propose every occupancy bit flipped and
+# co-sign anything (tests/oracles/test_oracle_quorum.py). Never set it in production.
+TEST_FAULT_ENV = "CITYPASS_ORACLE_TEST_FAULT"
 BACKOFF_CAP = 10.0
 MISS_REFRESH_SECONDS = 0.5
 
@@ -67,6 +74,14 @@ class OracleDaemon:
         self.filer = IncidentFiler(
             self.inbox, self.ledger, submitter, self.metrics, settings.incident_batch
         )
+        lie = os.environ.get(TEST_FAULT_ENV) == "lie"
+        if lie:
+            log.warning("TEST-ONLY fault injection: this daemon lies", extra={"fault": "lie"})
+        self.cosigner = CoSigner(self.reporter, self.ledger, submitter, lie)
+        self.quorum = QuorumReporter(
+            self.reporter, self.ledger, submitter, self.metrics, settings.peers,
+            settings.proposer_timeout_seconds, lie,
+        )  # fmt: skip
         tags = None
         if settings.api_url:
             tags = VehicleTags(settings.api_url, submitter, settings.plate_cache_seconds)
@@ -152,15 +167,37 @@ class OracleDaemon:
 
     async def _report_loop(self) -> None:
         failures = 0
-        while True:
-            await asyncio.sleep(_backoff(failures) if failures else self.settings.report_interval)
-            try:
-                await self._chain(self._report_once)
-                failures = 0
-            except Exception as exc:  # noqa: BLE001 - logged, retried with backoff
-                failures += 1
-                self.metrics.submission_errors.labels(type(exc).__name__).inc()
-                log.warning("report cycle failed", extra={"error": str(exc), "failures": failures})
+        timeout = aiohttp.ClientTimeout(total=self.settings.cosign_wait_seconds + 5)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                await asyncio.sleep(
+                    _backoff(failures) if failures else self.settings.report_interval
+                )
+                try:
+                    if self.settings.peers:
+                        await self._peer_report_once(session)
+                    else:
+                        await self._chain(self._report_once)
+                    failures = 0
+                except Exception as exc:  # noqa: BLE001 - logged, retried with backoff
+                    failures += 1
+                    self.metrics.submission_errors.labels(type(exc).__name__).inc()
+                    log.warning(
+                        "report cycle failed", extra={"error": str(exc), "failures": failures}
+                    )
+
+    async def _peer_report_once(self, session: aiohttp.ClientSession) -> None:
+        """With peers: plan on the ledger thread, gather co-signatures over HTTP without
+        holding it (peers' checks need their own ledger threads, and ours answers them), then
+        submit with the quorum; plates and incidents as in `_report_once`."""
+        try:
+            proposal = await self._chain(self.quorum.plan, self.ledger.now_ms())
+            if proposal is not None:
+                signatures = await self.quorum.collect(session, proposal)
+                if len(signatures) >= proposal.quorum:
+                    await self._chain(self.quorum.submit, proposal, signatures)
+        finally:
+            await self._chain(self._incidents_once)
 
     async def _retention_loop(self) -> None:
         """Shred evidence past its retention period (oracles/sweep.py), every
@@ -191,14 +228,19 @@ class OracleDaemon:
         try:
             self.reporter.submit_pending()
         finally:
-            # Plates first (a mismatch queues an incident), then incidents, even while a report
-            # is being retried.
-            try:
-                self.plates.match_pending()
-            except Exception as exc:  # noqa: BLE001 - pending reads are retried next cycle
-                self.metrics.submission_errors.labels(type(exc).__name__).inc()
-                log.warning("plate matching failed; retrying", extra={"error": str(exc)})
-            self.filer.file_pending()
+            self._incidents_once()
+
+    def _incidents_once(self) -> None:
+        """Plates first (a mismatch queues an incident), then incidents, even while a report is
+        being retried; only on the daemon designated to file them (file_incidents)."""
+        if not self.settings.file_incidents:
+            return
+        try:
+            self.plates.match_pending()
+        except Exception as exc:  # noqa: BLE001 - pending reads are retried next cycle
+            self.metrics.submission_errors.labels(type(exc).__name__).inc()
+            log.warning("plate matching failed; retrying", extra={"error": str(exc)})
+        self.filer.file_pending()
 
     # ------------------------------------------------------------------------------- ingest
 
@@ -277,6 +319,13 @@ class OracleDaemon:
         except Exception as exc:  # noqa: BLE001 - the periodic refresh retries
             log.warning("device refresh on an unknown device failed", extra={"error": str(exc)})
 
+    async def cosign(self, data: Any) -> tuple[int, dict[str, Any]]:
+        """A peer's `POST /v1/peer/cosign` (oracles/cosign.py): (HTTP status, JSON body)."""
+        return await answer(
+            data, self.cosigner, self._chain, self.ready.is_set(),
+            self.settings.cosign_wait_seconds, self.metrics,
+        )  # fmt: skip
+
     # ------------------------------------------------------------------------------- health
 
     async def refresh_gauges(self) -> None:
@@ -305,6 +354,9 @@ class OracleDaemon:
             # has held (a drained inbox alone does not mean everything seen is on chain).
             "settlingSlots": len(self.aggregator.waiting),
             "incidentBacklog": self.inbox.incident_backlog(),
+            "filesIncidents": self.settings.file_incidents,
+            "signer": self.submitter.address,
+            "peers": list(self.settings.peers),
             # Cameras' plate tags by outcome; "pending" ones wait for the next cycle.
             "plateReads": self.inbox.plate_outcomes(),
             "devices": len(self.cache.devices),

@@ -269,6 +269,32 @@ class Inbox:
                 (json.dumps(payload), sequence),
             )
 
+    def rebase_reports(
+        self,
+        landed: Sequence[tuple[int, dict[str, Any], str]],
+        dropped: Sequence[int],
+        payloads: Sequence[dict[str, Any]],
+    ) -> None:
+        """After another daemon's report took some of our sequences (oracles/quorum.py): record
+        the landed ones (sequence, report, tx hash) as confirmed, drop our pending `dropped`
+        and record `payloads` (renumbered after the chain) in their place, in one transaction."""
+        now = int(time.time() * 1000)
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            self.db.executemany(
+                "DELETE FROM reports WHERE state = 'pending' AND sequence = ?",
+                [(seq,) for seq in dropped],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO reports (sequence, payload, state, tx_hash, created_ms, "
+                "confirmed_ms) VALUES (?, ?, 'confirmed', ?, ?, ?)",
+                [(seq, json.dumps(p), tx, now, now) for seq, p, tx in landed],
+            )
+            self.db.executemany(
+                "INSERT INTO reports (sequence, payload, state, created_ms) "
+                "VALUES (?, ?, 'pending', ?)",
+                [(p["sequence"], json.dumps(p), now) for p in payloads],
+            )
+
     def report_sent(self, sequence: int, tx_hash: str) -> None:
         with self.lock:
             self.db.execute(

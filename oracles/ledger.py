@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -15,6 +16,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 
 from citypass.core.rpc_url import redacted
 from citypass.protocol.contracts import ARTIFACTS_DIR
+from citypass.protocol.occupancy_report import OccupancyReport, report_from_message
 from citypass.protocol.reverts import revert_data, revert_text
 from oracles.errors import ConfigError, LedgerUnavailable, SubmissionError
 from oracles.evidence.retention import IncidentFacts
@@ -100,6 +102,17 @@ class Ledger:
         self.up = True
         return value
 
+    def signers(self) -> list[str]:
+        """The OccupancyOracle's registered report signers, checksummed."""
+        found = self.guard(lambda: self.occupancy.functions.signers().call())
+        return [Web3.to_checksum_address(a) for a in found]
+
+    def last_sequence(self) -> int:
+        return int(self.guard(lambda: self.occupancy.functions.lastSequence().call()))
+
+    def quorum(self) -> int:
+        return int(self.guard(lambda: self.occupancy.functions.quorum().call()))
+
     def incident_index(self) -> dict[bytes, list[IncidentFacts]]:
         """Every incident's status and review time, by its evidence's content hash (what the
         evidence retention sweep needs; one incidentOf call per incident)."""
@@ -162,3 +175,38 @@ class Ledger:
 def _describe(exc: Exception) -> str:
     data = getattr(exc, "data", None) or getattr(exc, "message", None)
     return f"{exc} {data!r}" if data and str(data) not in str(exc) else str(exc)
+
+
+@dataclass(frozen=True)
+class LandedReport:
+    """A report as the chain applied it: the struct and the signatures its transaction carried
+    (read back from the calldata), so a daemon can tell whose report won a sequence."""
+
+    report: OccupancyReport
+    signatures: tuple[bytes, ...]
+    tx_hash: str
+
+
+def landed_report(ledger: Ledger, sequence: int) -> LandedReport | None:
+    """The report applied with `sequence` (its OccupancyReported event, then its transaction's
+    calldata), or None if the chain has not applied that sequence."""
+
+    def read() -> LandedReport | None:
+        logs = ledger.occupancy.events.OccupancyReported().get_logs(
+            from_block=0, argument_filters={"sequence": sequence}
+        )
+        if not logs:
+            return None
+        tx_hash = logs[-1]["transactionHash"]
+        tx = ledger.w3.eth.get_transaction(tx_hash)
+        _fn, args = ledger.occupancy.decode_function_input(tx["input"])
+        fields = args["report"]
+        # web3 gives the struct as a dict of its fields (or, in older versions, a tuple).
+        names = ("sequence", "observedAt", "wordIndexes", "masks", "values")
+        values = [fields[n] for n in names] if isinstance(fields, dict) else list(fields)
+        report = report_from_message(dict(zip(names, values, strict=True)))
+        return LandedReport(
+            report, tuple(bytes(s) for s in args["signatures"]), "0x" + bytes(tx_hash).hex()
+        )
+
+    return ledger.guard(read)

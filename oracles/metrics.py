@@ -63,3 +63,24 @@ class Metrics(MetricSet):
         "reason",
     )
     held = gauge("citypass_oracle_evidence_held", "Evidence objects on an inspector's hold")
+    # Independent oracles (oracles/quorum.py proposes, oracles/cosign.py co-signs).
+    cosigned = counter("citypass_oracle_cosigned", "Peers' report proposals this daemon co-signed")
+    cosign_refused = counter(
+        "citypass_oracle_cosign_refused",
+        "Peers' report proposals (or requests) this daemon refused to co-sign, by reason",
+        "reason",
+    )
+    proposals = counter(
+        "citypass_oracle_proposals",
+        "This daemon's report proposals, by outcome (landed, no_quorum, duplicate, reverted)",
+        "outcome",
+    )
+    peer_answers = counter(
+        "citypass_oracle_peer_answers",
+        "Peers' answers to this daemon's proposals: signed, a refusal reason, or unreachable",
+        "answer",
+    )
+    superseded = counter(
+        "citypass_oracle_reports_superseded",
+        "Own pending reports whose sequence another daemon's report took (slots re-queued)",
+    )

@@ -20,6 +20,7 @@ from citypass.protocol.occupancy_report import (
     ReportDomain,
     build_report,
     report_args,
+    report_from_message,
     sign_report_quorum,
 )
 from citypass.protocol.reverts import decode_revert
@@ -140,7 +141,7 @@ class Reporter:
             if found is not None and found["status"] == 1:
                 return found
             # Reverted (e.g. stale by the time it was sealed) or gone: build and send again.
-        report = _report_of(record.payload)
+        report = report_from_message(record.payload)
         try:
             tx_hash = self._submit(report)
         except SubmissionError as exc:
@@ -161,7 +162,7 @@ class Reporter:
                 "stale pending report re-dated",
                 extra={"sequence": record.sequence, "observedAt": not_before},
             )
-            tx_hash = self._submit(_report_of(record.payload))
+            tx_hash = self._submit(report_from_message(record.payload))
         self.inbox.report_sent(record.sequence, tx_hash)
         return self.ledger.receipt(tx_hash)
 
@@ -169,6 +170,10 @@ class Reporter:
         signatures = sign_report_quorum(report, self.signer_keys, self._domain())
         call = self.ledger.occupancy.functions.submitReport(report_args(report), signatures)
         return self.ledger.send(call, self.submitter)
+
+    def mark_confirmed(self, record: ReportRecord, tx_hash: str | None, gas: int | None) -> None:
+        """Record a report of ours as applied (oracles/quorum.py, which submits it itself)."""
+        self._confirmed(record, None if tx_hash is None else {"transactionHash": tx_hash}, gas)
 
     def _confirmed(
         self, record: ReportRecord, receipt: dict[str, Any] | None, gas: int | None
@@ -194,13 +199,3 @@ class Reporter:
         if self.domain is None:
             self.domain = ReportDomain(self.ledger.chain_id(), self.ledger.occupancy.address)
         return self.domain
-
-
-def _report_of(payload: dict[str, Any]) -> OccupancyReport:
-    return OccupancyReport(
-        sequence=payload["sequence"],
-        observed_at=payload["observedAt"],
-        word_indexes=tuple(payload["wordIndexes"]),
-        masks=tuple(payload["masks"]),
-        values=tuple(payload["values"]),
-    )

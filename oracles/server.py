@@ -1,4 +1,5 @@
-"""HTTP: `POST /v1/events` (ingest), `GET /health`, `GET /metrics`.
+"""HTTP: `POST /v1/events` (ingest), `POST /v1/peer/cosign` (peers, oracles/cosign.py),
+`GET /health`, `GET /metrics`.
 
 Reply contract with the edge (docs/oracle-daemon.md): 413 for a body or event count over the
 limits, 400 for a body that is not `{"events": [...]}` JSON, otherwise 200 with
@@ -24,6 +25,8 @@ log = logging.getLogger("oracles.server")
 # A batch is {"events": [{...}]}: three levels, a few more inside an event. Deeper JSON is not
 # a batch, and deep enough JSON exhausts Python's recursion in the parser or after it.
 MAX_JSON_DEPTH = 32
+# A proposal carries at most 64 words of three uint256 each: far below this.
+MAX_PROPOSAL_BYTES = 256 * 1024
 
 
 def _error(status: int, reason: str, message: str) -> web.Response:
@@ -54,6 +57,8 @@ class IngestService(Protocol):
     async def health(self) -> dict[str, Any]: ...
 
     async def refresh_gauges(self) -> None: ...
+
+    async def cosign(self, data: Any) -> tuple[int, dict[str, Any]]: ...
 
 
 def build_app(daemon: IngestService) -> web.Application:
@@ -123,6 +128,22 @@ def build_app(daemon: IngestService) -> web.Application:
             )
         return web.json_response(reply)
 
+    async def cosign(request: web.Request) -> web.Response:
+        body = await request.content.read(MAX_PROPOSAL_BYTES + 1)
+        if len(body) > MAX_PROPOSAL_BYTES:
+            metrics.cosign_refused.labels("oversized").inc()
+            return _error(413, "oversized", f"a proposal is at most {MAX_PROPOSAL_BYTES} bytes")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            metrics.cosign_refused.labels("malformed").inc()
+            return _error(400, "malformed", f"the body is not JSON ({exc}): send a proposal")
+        if nesting_exceeds(data, MAX_JSON_DEPTH):
+            metrics.cosign_refused.labels("malformed").inc()
+            return _error(400, "malformed", "JSON nested too deep: send a proposal")
+        status, reply = await daemon.cosign(data)
+        return web.json_response(reply, status=status)
+
     async def health(request: web.Request) -> web.Response:
         return web.json_response(await daemon.health())
 
@@ -135,6 +156,7 @@ def build_app(daemon: IngestService) -> web.Application:
 
     app = web.Application(client_max_size=max_bytes + 1, middlewares=[json_errors])
     app.router.add_post("/v1/events", ingest)
+    app.router.add_post("/v1/peer/cosign", cosign)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics_view)
     return app

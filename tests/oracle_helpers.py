@@ -307,6 +307,8 @@ class OracleProcess:
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    # The daemon's own key (independent oracles); default: the deployment's ORACLE account.
+    key: bytes | None = None
 
     @property
     def url(self) -> str:
@@ -321,7 +323,8 @@ class OracleProcess:
 
         keystore = self.data_dir / "keystore" / "submitter.json"
         if not keystore.exists():
-            create_keystore(keystore, ORACLE_PASSWORD, bytes(self.chain.people.oracle.key))
+            key = self.key if self.key is not None else bytes(self.chain.people.oracle.key)
+            create_keystore(keystore, ORACLE_PASSWORD, key)
         return self
 
     def start(self, wait_ready: bool = True) -> OracleProcess:

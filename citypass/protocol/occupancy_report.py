@@ -171,3 +171,60 @@ def report_args(report: OccupancyReport) -> tuple:
 
 def _array_hash(items: tuple[int, ...]) -> bytes:
     return keccak(b"".join(item.to_bytes(32, "big") for item in items))
+
+
+def report_from_message(message: Mapping[str, Any]) -> OccupancyReport:
+    """The inverse of `OccupancyReport.message()` (a stored or received report's fields)."""
+    return OccupancyReport(
+        sequence=message["sequence"],
+        observed_at=message["observedAt"],
+        word_indexes=tuple(message["wordIndexes"]),
+        masks=tuple(message["masks"]),
+        values=tuple(message["values"]),
+    )
+
+
+def check_report(report: OccupancyReport) -> None:
+    """The contract's shape rules (`_checkReport`, without the chain's sequence and clock):
+    OccupancyReportError names the first one broken, so a peer can refuse before signing."""
+    if not 0 < report.sequence <= _UINT64_MAX:
+        raise OccupancyReportError(f"sequence {report.sequence} must be 1..2**64-1")
+    if not 0 < report.observed_at <= _UINT64_MAX:
+        raise OccupancyReportError(f"observedAt {report.observed_at} must be a Unix time (s)")
+    words = len(report.word_indexes)
+    if not 0 < words <= MAX_REPORT_WORDS or not len(report.masks) == len(report.values) == words:
+        raise OccupancyReportError(
+            f"wordIndexes, masks and values must have the same length, 1..{MAX_REPORT_WORDS}"
+        )
+    previous = -1
+    for word, mask, value in zip(report.word_indexes, report.masks, report.values, strict=True):
+        if not previous < word < WORD_COUNT:
+            raise OccupancyReportError(
+                f"word index {word} must be ascending, unique and below {WORD_COUNT}"
+            )
+        if not 0 <= mask < 1 << 256 or not 0 <= value < 1 << 256:
+            raise OccupancyReportError(f"word {word}: mask and value must be uint256")
+        if value & ~mask:
+            raise OccupancyReportError(f"word {word}: value sets bits outside the mask")
+        previous = word
+    if report.word_indexes[0] == 0 and report.masks[0] & 1:
+        raise OccupancyReportError("slot 0 does not exist (slot ids start at 1)")
+
+
+def recover_signer(report: OccupancyReport, signature: bytes, domain: ReportDomain) -> str:
+    """The checksummed address whose key made `signature` (65 bytes r‖s‖v, v 27/28) over the
+    report's digest, as the contract's ECDSA.tryRecover finds it."""
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        raise OccupancyReportError("a signature is 65 bytes r‖s‖v with v 27 or 28")
+    try:
+        public = coincurve.PublicKey.from_signature_and_message(
+            signature[:64] + bytes([signature[64] - 27]), report_digest(report, domain), hasher=None
+        )
+    except ValueError as exc:
+        raise OccupancyReportError(f"the signature recovers no key ({exc})") from exc
+    return to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:])
+
+
+def order_signatures(by_signer: Mapping[str, bytes]) -> list[bytes]:
+    """Signatures keyed by signer address, ordered by address ascending as the contract needs."""
+    return [by_signer[a] for a in sorted(by_signer, key=lambda address: int(address, 16))]

@@ -203,7 +203,7 @@ def test_health_and_metrics_report_depth_dead_letters_and_reachability(tmp_path,
         done = asyncio.Event()
         done.set()
         await deliverer.run(asyncio.Event(), until_empty=done)
-        runner = aiohttp.web.AppRunner(build_app(outbox, deliverer, deliverer.metrics))
+        runner = aiohttp.web.AppRunner(build_app(outbox, [deliverer], deliverer.metrics))
         await runner.setup()
         port = free_port()
         await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()

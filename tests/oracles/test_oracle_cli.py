@@ -154,3 +154,29 @@ def _get(url: str):
 
 def test_keystore_files_are_not_in_the_repository():
     assert not list(Path(ROOT / "oracles").rglob("*.json"))
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragments"),
+    [
+        (["--peer", "ftp://b:1"], ["peers: 'ftp://b:1'", "http(s) base URL"]),
+        (["--peer", "http://b:1", "--peer", "http://b:1"], ["only once"]),
+        (["--peer", "http://b:1", "--signer-keystore", "x.json"], ["exclude each other"]),
+        (["--cosign-wait-seconds", "0"], ["cosign_wait_seconds must be in (0, 60]"]),
+        (["--proposer-timeout-seconds", "-1"], ["proposer_timeout_seconds must be in"]),
+    ],
+)
+def test_run_with_bad_peer_settings_names_them(tmp_path, flags, fragments):
+    """Independent oracles' settings (docs/oracle-daemon.md, Several oracles)."""
+    assert_one_line_error(
+        cli("run", "--data-dir", str(tmp_path), *ADDRESS_FLAGS, *flags), *fragments
+    )
+
+
+def test_peer_settings_from_the_environment():
+    env = {
+        "CITYPASS_ORACLE_PEERS": "http://a:1, http://b:2",
+        "CITYPASS_ORACLE_FILE_INCIDENTS": "false",
+    }
+    s = load_settings(None, env=env, overrides=ADDRESSES)
+    assert s.peers == ("http://a:1", "http://b:2") and s.file_incidents is False
