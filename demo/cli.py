@@ -40,6 +40,7 @@ from demo.mobility_day import (
     render_mobility,
 )
 from demo.operators import NETWORK_ID, set_up_operators
+from demo.oracles import describe as describe_oracles
 from demo.plates import lessees_for_plates, plate_sightings
 from demo.sensors import (
     PlateSighting,
@@ -72,10 +73,10 @@ _SHARE = (  # --share's help
         "for their scripts. Meanwhile it seeds the Sangsalmi village (280 shared spaces, the 144 "
         "it had before sharing, about 389 member vehicles), runs the weekday before without "
         "sharing (its illegal parkers seen by street cameras) and then one simulated weekday of "
-        "the same demand with sharing: bookings, cancellations, "
-        "check-ins, overstays and no-shows, sensors and incidents through the oracle daemon and "
-        "an edge oracle, and the day's mobility (scooter, car-share and bus trips, journeys "
-        "with transfer discounts, valet jobs), then prints a summary and keeps serving until "
+        "the same demand with sharing: bookings, cancellations, check-ins, overstays and "
+        "no-shows, sensors and incidents through an edge oracle and three organisations' "
+        "oracle daemons (2 of 3 sign each occupancy report), and the day's mobility (scooter, "
+        "car-share and bus trips, journeys with transfer discounts, valet jobs), then prints a summary and keeps serving until "
         "Ctrl-C; on the way out it verifies the node's journal."
     ),
 )
@@ -208,6 +209,7 @@ def main(
                     # Served: the oracle matches cameras' plate tags with the API's vehicles.
                     (api.url, chain.data_dir.parent / "demo-api") if api is not None else None,
                 )
+                click.echo("\n".join(describe_oracles(rig.oracles)), err=True)
                 chain.advance_to(before_day + 5 * HOUR)
                 run_cameras_only(
                     rig,
@@ -264,6 +266,8 @@ def main(
                 f"data directory: {chain.data_dir}"
             )
             click.echo(f"Wallets' node URL (no token): {chain.keyless_url}")
+            assert rig is not None  # the node engine runs the sensors
+            click.echo("\n".join(describe_oracles(rig.oracles)))
         if serving:
             assert api is not None and rig is not None  # both come with the node engine
             wait_until_indexed(api, "Indexing the rest of the day")

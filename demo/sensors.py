@@ -1,10 +1,11 @@
 """The demo's sensor side: magnetometers on the 280 shared spaces and AI cameras on the streets,
-an edge oracle (`citypass-edge run`) reading their output, and the oracle daemon
-(`citypass-oracle run`) turning it into OccupancyOracle reports and incidents on the ledger.
+an edge oracle (`citypass-edge run`) reading their output, and three organisations' oracle
+daemons (`citypass-oracle run`, demo/oracles.py) turning it into OccupancyOracle reports, 2 of 3
+signing each, and incidents on the ledger.
 
 The demo writes what the sensors would see (arrivals, departures, 3 h heartbeats, camera
 detections) into the edge's input files as the simulated day advances, then waits until the
-oracle has put it on chain before moving the clock on, so occupancy drives the lease market
+oracles have put it on chain before moving the clock on, so occupancy drives the lease market
 exactly as it would live: arrivals check leases in, departures settle them (overstay included),
 and parking on a shared space without a lease becomes an incident.
 """
@@ -17,7 +18,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import requests
 from eth_account import Account
 
 from citypass.chain.session import free_port, head_time
 from citypass.core.timeunits import kst, month_of
 from citypass.protocol.sensor_events import INCIDENT_TYPES
+from demo.children import check_alive, get_json, get_text, spawn, stop_all, wait_healthy
+from demo.oracles import ORGANISATIONS, OracleDaemon, start_oracles
 from demo.world import World
 from edge_oracle.devices import create_devices_file
 from edge_oracle.readings import CameraDetection
@@ -45,7 +46,6 @@ STREET_BAY_FIRST_ID = 10_000  # the edge simulator numbers street bays from here
 # With sensors, the chain waits for the oracle's reports whenever the day crosses a 10-minute
 # boundary after a sensor event: a lease is checked in at most that late after the car arrived.
 SENSOR_TICK = 600
-STARTUP_TIMEOUT_S = 60
 CATCH_UP_TIMEOUT_S = 60
 QUIET_S = 3.0  # no new block for this long ends the day: the oracle reports every 0.5 s
 
@@ -76,7 +76,7 @@ class SensorStats:
 class SensorRig:
     root: Path
     world: World
-    oracle_url: str
+    oracles: list[OracleDaemon]
     edge_url: str
     processes: dict[str, subprocess.Popen]
     magnetometers: dict[int, str]  # slot id → sensor id
@@ -149,8 +149,8 @@ class SensorRig:
         self.stats.waits += 1
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
         while time.monotonic() < deadline:
-            self._check_alive()
-            drained = self._edge_drained() and self._oracle_drained(settled)
+            check_alive(self.processes, self.root)
+            drained = self._edge_drained() and self._oracles_drained(settled)
             if drained and (not settled or self._chain_quiet()):
                 return
             time.sleep(0.1)
@@ -165,14 +165,14 @@ class SensorRig:
         return web3.eth.block_number == head
 
     def _edge_drained(self) -> bool:
-        health = _get_json(self.edge_url + "/health")
+        health = get_json(self.edge_url + "/health")
         return (
             health is not None and health.get("outboxDepth") == 0 and self._edge_read_everything()
         )
 
     def _edge_read_everything(self) -> bool:
         # The edge has taken every line we wrote once its readings counter caught up.
-        metrics = _get_text(self.edge_url + "/metrics")
+        metrics = get_text(self.edge_url + "/metrics")
         read = sum(
             float(line.rsplit(" ", 1)[1])
             for line in metrics.splitlines()
@@ -180,48 +180,27 @@ class SensorRig:
         )
         return read >= self.stats.readings + self.stats.camera_detections
 
-    def _oracle_drained(self, settled: bool = False) -> bool:
-        health = _get_json(self.oracle_url + "/health")
-        if not health:
-            return False
-        return (
-            health.get("ready") is True
-            and health.get("inboxDepth") == 0
-            and health.get("pendingReports") == 0
-            and health.get("incidentBacklog") == 0
-            and not health.get("plateReads", {}).get("pending")
-            and (not settled or health.get("settlingSlots") == 0)
-        )
-
-    def _check_alive(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise click.ClickException(
-                    f"the {name} stopped (exit {process.returncode}); see {self.root / (name + '.log')}"
-                )
+    def _oracles_drained(self, settled: bool = False) -> bool:
+        # Every daemon: each co-signs only what its own events say, so a report waits for
+        # the slowest of the quorum, and the others' pending reports settle against it.
+        return all(daemon.drained(settled) for daemon in self.oracles)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(list(self.processes.values()))
 
 
 def oracle_data_dir(root: Path) -> Path:
-    """The oracle daemon's data directory in the rig's `root` (the API reads its evidence)."""
-    return root / "oracle"
+    """The data directory, in the rig's `root`, of the oracle daemon that files incidents (the
+    village enterprise's): the API reads its evidence for inspectors."""
+    return root / next(o.directory for o in ORGANISATIONS if o.files_incidents)
 
 
 def start_sensor_rig(
     world: World, rpc_url: str, chain_id: int, root: Path, api: tuple[str, Path] | None = None
 ) -> SensorRig:
-    """Register the devices on chain, flag the shared spaces as market slots, start the oracle
-    daemon and the edge oracle as child processes. With `api` (its URL and data directory),
-    the oracle matches cameras' plate tags with it and the edge gets the month keys of the
+    """Register the devices on chain, flag the shared spaces as market slots, start the three
+    oracle daemons and the edge oracle as child processes. With `api` (its URL and data
+    directory), the daemon filing incidents matches cameras' plate tags with it and the edge gets the month keys of the
     ledger's month and the next (`citypass-api plate-keys`)."""
     system, people = world.system, world.people
     # A new chain each run: the previous run's outbox, inbox and keys belong to a dead chain.
@@ -238,7 +217,6 @@ def start_sensor_rig(
     # Keys made for this run, kept only in encrypted form on disk (the password lives in memory
     # and in the children's environment).
     edge_password = secrets.token_urlsafe(24)
-    oracle_password = secrets.token_urlsafe(24)
     entries = [
         {"sensor": sensor, "kind": "magnetometer", "slots": [slot]}
         for sensor, slot in layout.magnetometers.items()
@@ -261,58 +239,31 @@ def start_sensor_rig(
         mask = sum(1 << (slot & 255) for slot in slot_ids if slot >> 8 == word)
         system.occupancy.setMarketSlots(word, mask, operator)
 
-    oracle_dir = oracle_data_dir(root)
-    keystore = oracle_dir / "keystore" / "submitter.json"
-    keystore.parent.mkdir(parents=True, exist_ok=True)
-    keystore.write_text(json.dumps(Account.encrypt(people.oracle.private_key, oracle_password)))
-    keystore.chmod(0o600)
     deployment = root / "deployment.json"
     deployment.write_text(
         json.dumps({"network": "demo", "chainId": chain_id, "contracts": system.addresses()})
     )
-    oracle_port, edge_port = free_port(), free_port()
     env = dict(os.environ)
-    env["CITYPASS_ORACLE_PASSWORD"] = oracle_password
+    # Three organisations' oracle daemons, 2 of 3 signing each report (demo/oracles.py).
+    oracles = start_oracles(
+        system, people.admin, bytes(Account.from_key(people.oracle.private_key).key), rpc_url,
+        deployment, root, env,
+        api[0] if api is not None else None,
+    )  # fmt: skip
     env["CITYPASS_EDGE_PASSWORD"] = edge_password
-    processes = {
-        "oracle daemon": _spawn(
-            [
-                "oracles.cli",
-                "run",
-                "--data-dir",
-                str(oracle_dir),
-                "--rpc-url",
-                rpc_url,
-                "--deployment",
-                str(deployment),
-                "--keystore",
-                str(keystore),
-                "--port",
-                str(oracle_port),
-                "--report-interval",
-                "0.5",
-                "--debounce-seconds",
-                "2",
-                "--clock",
-                "chain",
-                *(("--api-url", api[0]) if api is not None else ()),
-            ],
-            env,
-            root / "oracle daemon.log",
-        )
-    }
-    oracle_url = f"http://127.0.0.1:{oracle_port}"
-    _wait_healthy(oracle_url, processes["oracle daemon"], "oracle daemon", root)
+    processes = {daemon.name: daemon.process for daemon in oracles}
     if api is not None:
         _provision_plate_keys(api[1], root / "edge" / "plate-keys.json")
-    processes["edge oracle"] = _spawn(
+    edge_port = free_port()
+    processes["edge oracle"] = spawn(
         [
             "edge_oracle.cli",
             "run",
             "--data-dir",
             str(root / "edge"),
             "--oracle-url",
-            oracle_url,
+            # The edge delivers every signed event to each daemon, each at its own pace.
+            ",".join(daemon.url for daemon in oracles),
             "--chain-id",
             str(chain_id),
             "--registry",
@@ -331,11 +282,11 @@ def start_sensor_rig(
         root / "edge oracle.log",
     )
     edge_url = f"http://127.0.0.1:{edge_port}"
-    _wait_healthy(edge_url, processes["edge oracle"], "edge oracle", root)
+    wait_healthy(edge_url, processes["edge oracle"], "edge oracle", root / "edge oracle.log")
     return SensorRig(
         root,
         world,
-        oracle_url,
+        oracles,
         edge_url,
         processes,
         {slot: sensor for sensor, slot in layout.magnetometers.items()},
@@ -353,41 +304,6 @@ def _provision_plate_keys(api_data_dir: Path, out: Path) -> None:
     )  # fmt: skip
     if made.returncode != 0:
         raise click.ClickException(f"provisioning the cameras' month keys: {made.stderr.strip()}")
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    handle = log.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", *args], env=env, stdout=handle, stderr=handle, start_new_session=True
-    )
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, name: str, root: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise click.ClickException(
-                f"the {name} did not start (exit {process.returncode}); see {root / (name + '.log')}"
-            )
-        if _get_json(url + "/health") is not None:
-            return
-        time.sleep(0.2)
-    raise click.ClickException(f"the {name} did not answer /health within {STARTUP_TIMEOUT_S} s")
-
-
-def _get_json(url: str) -> dict[str, Any] | None:
-    try:
-        response = requests.get(url, timeout=5)
-        return response.json() if response.status_code in (200, 503) else None
-    except (requests.RequestException, ValueError):
-        return None
-
-
-def _get_text(url: str) -> str:
-    try:
-        return requests.get(url, timeout=5).text
-    except requests.RequestException:
-        return ""
 
 
 def street_camera_detections(day: int, seed: int, slots: int) -> list[CameraDetection]:

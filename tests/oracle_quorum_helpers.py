@@ -1,7 +1,8 @@
 """Independent oracle daemons for tests (tests/oracles/test_oracle_quorum.py): n separate
 `citypass-oracle run` processes, each with its own key, keystore and data directory, registered
 on chain as ORACLE accounts and report signers with quorum k, each configured with the others
-as peers. The same on-chain calls and flags are what an operator (or the demo) uses."""
+as peers. The on-chain calls and the flags are the demo's (demo/oracles.py), as an operator
+makes them."""
 
 from __future__ import annotations
 
@@ -9,26 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
 from citypass.core.net import free_port
-from citypass.protocol.roles import ROLES
+from demo.oracles import peer_args, register_oracles
 from tests.oracle_helpers import Chain, OracleProcess, wait_until
-
-
-def register_oracles(chain: Chain, accounts: list[LocalAccount], quorum: int) -> None:
-    """Each account gets the ORACLE role (it submits) and becomes a report signer; then the
-    quorum. `people.oracle`, the deployment's first signer, stays registered only if given."""
-    admin = {"from": chain.people.admin}
-    occupancy = chain.system.occupancy
-    for account in accounts:
-        if not chain.contract("access").functions.hasRole(ROLES["ORACLE"], account.address).call():
-            chain.system.access.grantRole(ROLES["ORACLE"], account.address, admin)
-        if account.address not in occupancy.signers():
-            occupancy.setSigner(account.address, True, admin)
-    if chain.people.oracle.address not in [a.address for a in accounts]:
-        occupancy.setSigner(chain.people.oracle.address, False, admin)
-    occupancy.setQuorum(quorum, admin)
 
 
 def start_oracle_set(
@@ -36,7 +21,7 @@ def start_oracle_set(
 ) -> list[OracleProcess]:
     """`count` daemons (the first files incidents), peers of each other, at `quorum`."""
     accounts = [chain.people.oracle] + [Account.create() for _ in range(count - 1)]
-    register_oracles(chain, accounts, quorum)
+    register_oracles(chain.system, chain.people.admin, [a.address for a in accounts], quorum)
     ports = [free_port() for _ in accounts]
     daemons = []
     for index, (account, port) in enumerate(zip(accounts, ports, strict=True)):
@@ -50,24 +35,21 @@ def start_oracle_set(
     return daemons
 
 
-def peer_args(peers: list[str], *, incidents: bool) -> tuple[str, ...]:
-    flags: list[str] = []
-    for url in peers:
-        flags += ["--peer", url]
-    flags += ["--cosign-wait-seconds", "1", "--proposer-timeout-seconds", "1.5"]
-    return (*flags, "--incidents" if incidents else "--no-incidents")
-
-
 def landed_signers(chain: Chain, sequence: int) -> list[str]:
-    """The signer addresses of the report applied with `sequence`, recovered from its
-    transaction's calldata against the contract's own `reportDigest` (independent of the
-    daemon's code)."""
+    """The signer addresses of the report applied with `sequence` (signers_of)."""
     oracle = chain.contract("occupancy")
     logs = oracle.events.OccupancyReported().get_logs(
         from_block=0, argument_filters={"sequence": sequence}
     )
     assert logs, f"no report {sequence} on chain"
-    tx = chain.w3.eth.get_transaction(logs[-1]["transactionHash"])
+    return signers_of(oracle, chain.w3, logs[-1])
+
+
+def signers_of(oracle: Any, w3: Any, log: Any) -> list[str]:
+    """The signer addresses of the report an OccupancyReported `log` records, recovered from
+    its transaction's calldata against the contract's own `reportDigest` (independent of the
+    daemon's code). `oracle`: the OccupancyOracle as a web3 contract."""
+    tx = w3.eth.get_transaction(log["transactionHash"])
     _fn, args = oracle.decode_function_input(tx["input"])
     report = _struct(args["report"])
     digest = oracle.functions.reportDigest(report).call()

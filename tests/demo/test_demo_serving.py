@@ -44,6 +44,7 @@ from tests.demo.plate_leaks import chain_leaks, file_leaks, needles
 from tests.demo.resident_journey import Resident
 from tests.explorer_helpers import landing_links_answer
 from tests.oracle_helpers import ROOT, wait_until
+from tests.oracle_quorum_helpers import signers_of
 from tests.scripts.helpers import brownie_home
 
 DEMO_TIMEOUT_S = 900
@@ -341,6 +342,36 @@ def test_operator_writes_against_the_demo_change_the_chain(demo: DemoRun, ledger
     day = int(re.search(r"KST day (\d+)", epoch).group(1))
     operator = ledger["operators"].events.OperatorRegistered().get_logs(from_block=0)[0]
     assert ledger["journeys"].functions.isClosed(operator.args.operator, day).call(), epoch
+
+
+# ------------------------------------------------------------- three organisations' oracles
+
+
+def test_occupancy_reports_carry_two_of_three_organisations_signatures(demo: DemoRun, ledger):
+    """The demo runs three oracle daemons, one per organisation, at quorum 2 on chain: every
+    report of the day was signed by at least two of their distinct keys (recovered from the
+    reports' calldata), and each organisation's key signed some."""
+    listed = {
+        name: (url, signer)
+        for name, url, signer in re.findall(
+            r"^  (\S[^\n]*?) +(http://\S+)/health  signer (0x[0-9a-fA-F]{40})", demo.output, re.M
+        )
+    }
+    assert list(listed) == ["village enterprise", "mobility operator", "city"], demo.output[-3000:]
+    keys = set()
+    for url, signer in listed.values():
+        health = requests.get(url + "/health", timeout=10).json()
+        assert health["signer"] == signer and health["ledger"] == "up", health
+        assert health["filesIncidents"] == (url == listed["village enterprise"][0])
+        keys.add(signer)
+    occupancy = ledger["occupancy"]
+    assert occupancy.functions.quorum().call() == 2
+    assert set(occupancy.functions.signers().call()) == keys and len(keys) == 3
+    reports = occupancy.events.OccupancyReported().get_logs(from_block=0)
+    assert len(reports) >= 10, len(reports)
+    signed = [set(signers_of(occupancy, occupancy.w3, log)) for log in reports]
+    assert all(len(signers) >= 2 and signers <= keys for signers in signed), signed
+    assert set().union(*signed) == keys
 
 
 # ---------------------------------------------------------- a new resident through the API
