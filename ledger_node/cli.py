@@ -34,6 +34,7 @@ from ledger_node.limit_options import NodeLimits, limit_options
 from ledger_node.supervisor import SupervisionSettings
 from ledger_node.token_cli import token, token_key
 from ledger_node.token_keys import create_key_pair, rpc_authenticator
+from ledger_node.witness.cli import witness
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
@@ -388,6 +389,7 @@ def _recorded_access(data_dir: Path) -> str | None:
 
 main.add_command(token)
 main.add_command(token_key)
+main.add_command(witness)
 
 if __name__ == "__main__":
     main()

@@ -78,23 +78,13 @@ async def recover(
     access = journal.get_meta(ACCESS_META)
     parts.gate.set_access_contract(access)
     head = journal.head()
-    replay_from = 0
-    if head is not None:
-        replay_from = await _load_snapshot(parts, head.number)
-        total = journal.block_count_after(replay_from)
-        previous = journal.block(replay_from) if replay_from else None
-        parent = previous.hash if previous else bytes.fromhex((await engine.block(0))["hash"][2:])
-        for done, block in enumerate(journal.blocks_after(replay_from), start=1):
-            _check_links(parts, block, parent)
-            parent = block.hash
-            try:
-                await replay_block(engine, journal, block)
-            except ReplayMismatch as exc:
-                raise RecoveryError(
-                    f"refusing to start: {exc}. The journal or the engine is not what it was"
-                ) from exc
-            if progress is not None:
-                progress(done, total)
+    replay_from = await replay_journal(
+        journal,
+        engine,
+        parts.data_dir / SNAPSHOT_DIR,
+        (parts.config.chain_id, parts.config.authority),
+        progress,
+    )
     if check.access_unconfirmed:
         try:
             await confirm_access_on_chain(engine, parts.config.authority, access)
@@ -136,37 +126,71 @@ async def recover(
     return Recovered(head, [tx for tx in pending if tx.hash not in gone], list(gone), replay_from)
 
 
-def _check_links(parts: RecoveryParts, block: JournalBlock, parent: bytes) -> None:
+async def replay_journal(
+    journal: Journal,
+    engine: Engine,
+    snapshot_dir: Path,
+    sealer: tuple[int, str],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Bring `engine` to the journal's head: the newest snapshot in `snapshot_dir` that matches
+    the journal, then every block after it re-executed, each parent link and seal (`sealer`:
+    chain id, authority) checked. Returns the block the replay started after (0: genesis).
+    The node's recovery and a witness's start (ledger_node/witness/) share it."""
+    head = journal.head()
+    if head is None:
+        return 0
+    replay_from = await _load_snapshot(journal, engine, snapshot_dir, head.number)
+    total = journal.block_count_after(replay_from)
+    previous = journal.block(replay_from) if replay_from else None
+    parent = previous.hash if previous else bytes.fromhex((await engine.block(0))["hash"][2:])
+    for done, block in enumerate(journal.blocks_after(replay_from), start=1):
+        _check_links(sealer, block, parent)
+        parent = block.hash
+        try:
+            await replay_block(engine, journal, block)
+        except ReplayMismatch as exc:
+            raise RecoveryError(
+                f"refusing to start: {exc}. The journal or the engine is not what it was"
+            ) from exc
+        if progress is not None:
+            progress(done, total)
+    return replay_from
+
+
+def _check_links(sealer: tuple[int, str], block: JournalBlock, parent: bytes) -> None:
     if block.parent_hash != parent:
         raise RecoveryError(
             f"refusing to start: block {block.number}'s parent link is broken in the journal "
             f"(records 0x{block.parent_hash.hex()}, the previous block is 0x{parent.hex()})"
         )
-    config = parts.config
-    signer = seal_signer(block.seal, config.chain_id, block.number, block.hash, block.parent_hash)
-    if signer != config.authority:
+    chain_id, authority = sealer
+    signer = seal_signer(block.seal, chain_id, block.number, block.hash, block.parent_hash)
+    if signer != authority:
         raise RecoveryError(
             f"refusing to start: block {block.number}'s seal is not the authority's "
-            f"(signed by {signer or 'nobody: invalid signature'}, expected {config.authority})"
+            f"(signed by {signer or 'nobody: invalid signature'}, expected {authority})"
         )
 
 
-async def _load_snapshot(parts: RecoveryParts, head_number: int) -> int:
+async def _load_snapshot(
+    journal: Journal, engine: Engine, snapshot_dir: Path, head_number: int
+) -> int:
     """Restart the engine from the newest snapshot that matches the journal; returns the block
     it stands at (0 if none: the engine stays at genesis)."""
-    for snapshot in parts.journal.snapshots():
+    for snapshot in journal.snapshots():
         if snapshot.block > head_number:
             continue
-        recorded = parts.journal.block(snapshot.block)
-        path = parts.data_dir / SNAPSHOT_DIR / snapshot.path
+        recorded = journal.block(snapshot.block)
+        path = snapshot_dir / snapshot.path
         if recorded is None or recorded.hash != snapshot.hash or not path.exists():
             log.warning("snapshot at block %d is unusable; trying an older one", snapshot.block)
             continue
-        await parts.engine.stop()
-        parts.engine.load_state_path = path
+        await engine.stop()
+        engine.load_state_path = path
         try:
-            await parts.engine.start()
-            loaded = await parts.engine.block("latest")
+            await engine.start()
+            loaded = await engine.block("latest")
         except (EngineError, OSError) as exc:
             log.warning(
                 "snapshot at block %d failed to load (%s); trying an older one", snapshot.block, exc
@@ -179,13 +203,13 @@ async def _load_snapshot(parts: RecoveryParts, head_number: int) -> int:
             # anvil --load-state starts its clock at the wall clock, and then refuses to mine
             # the next journal block at its recorded (older) time: restoring must not depend on
             # when it happens, so the clock goes back to the snapshot block's own time.
-            await parts.engine.call("evm_setTime", [recorded.timestamp])
+            await engine.call("evm_setTime", [recorded.timestamp])
             return snapshot.block
         log.warning(
             "snapshot at block %d does not match the journal; trying an older one", snapshot.block
         )
-    if parts.engine.load_state_path is not None:
-        await parts.engine.stop()
-        parts.engine.load_state_path = None
-        await parts.engine.start()
+    if engine.load_state_path is not None:
+        await engine.stop()
+        engine.load_state_path = None
+        await engine.start()
     return 0
