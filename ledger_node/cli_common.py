@@ -29,18 +29,19 @@ class Abort(click.ClickException):
         click.echo(f"error: {self.message}", err=True)
 
 
-def progress_bar(label: str) -> Callable[[int, int], None]:
-    """A click progress bar on stderr, opened at the first call (the total known then):
-    the node's and a witness's start re-executing their journal."""
-    bar: Any = None
+def progress_bars() -> Callable[[int, int, str], None]:
+    """Click progress bars on stderr, one per label (a step of a start: linking the journal's
+    hash chain, replaying it), each opened at its first call (its total known then): the node's
+    and a witness's start."""
+    bars: dict[str, Any] = {}
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
+    def progress(done: int, total: int, label: str) -> None:
+        bar = bars.get(label)
         if bar is None:
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar = bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
             bar.__enter__()
-        bar.update(1)
-        if done == total:
+        bar.update(done - bar.pos)
+        if done >= total:
             bar.__exit__(None, None, None)
 
     return progress

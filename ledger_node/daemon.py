@@ -12,7 +12,7 @@ from aiohttp import web
 
 from citypass.core.daemon import run_until_stopped
 from ledger_node.admin import build_admin_app
-from ledger_node.cli_common import progress_bar
+from ledger_node.cli_common import progress_bars
 from ledger_node.config import NodeConfig
 from ledger_node.errors import LedgerNodeError
 from ledger_node.limit_options import NodeLimits
@@ -47,7 +47,7 @@ async def serve_node(
         min_free_bytes=min_free_bytes,
     )
     try:
-        await node.start(progress_bar("Replaying the journal"))
+        await node.start(progress_bars())
     except BaseException:
         await node.engine.stop()
         raise

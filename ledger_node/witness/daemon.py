@@ -10,7 +10,7 @@ from aiohttp import web
 from eth_account.signers.local import LocalAccount
 
 from citypass.core.daemon import run_until_stopped
-from ledger_node.cli_common import progress_bar
+from ledger_node.cli_common import progress_bars
 from ledger_node.errors import LedgerNodeError
 from ledger_node.witness.config import WitnessConfig
 from ledger_node.witness.follow import follow
@@ -25,7 +25,10 @@ async def serve_witness(
 ) -> None:
     witness = Witness(data_dir, config, account)
     try:
-        await witness.start(progress_bar("Re-executing the witness's journal"))
+        bars = progress_bars()
+        await witness.start(
+            lambda done, total: bars(done, total, "Re-executing the witness's journal")
+        )
     except BaseException:
         await witness.stop()
         raise
