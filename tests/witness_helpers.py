@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -15,9 +16,10 @@ from typing import Any
 import requests
 
 from citypass.core.net import free_port
+from citypass.protocol.witness_names import encode_witness_name
 from ledger_node.launcher import NodeProcess
 from ledger_node.rpc_auth import SERVICE_PERMISSIONS
-from tests.ledger_helpers import CLI, PASSWORD, ROOT, config_of
+from tests.ledger_helpers import CLI, PASSWORD, ROOT, call_data, config_of
 
 WITNESS_PASSWORD_ENV = "LEDGER_WITNESS_PASSWORD"
 
@@ -36,18 +38,21 @@ def witness_cli(*args: object, timeout: float = 120) -> subprocess.CompletedProc
 
 def witness_token(node: NodeProcess) -> str:
     """A token with the witness service's permissions (ledger_node/rpc_auth.py)."""
-    return node.mint("witness", list(SERVICE_PERMISSIONS.get("witness", SERVICE_PERMISSIONS["auditor"])))
+    return node.mint("witness", list(SERVICE_PERMISSIONS["witness"]))
 
 
 @dataclass
 class WitnessProcess:
     data_dir: Path
     port: int = 0
+    address: str = ""
     poll_interval: float = 0.05
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @classmethod
-    def init(cls, data_dir: Path, node: NodeProcess, *, snapshot_every: int = 1000) -> WitnessProcess:
+    def init(
+        cls, data_dir: Path, node: NodeProcess, *, snapshot_every: int = 1000
+    ) -> WitnessProcess:
         port = free_port()
         result = witness_cli(
             "init", "--data-dir", data_dir, "--node-url", node.url_with(witness_token(node)),
@@ -56,7 +61,9 @@ class WitnessProcess:
             "--http-port", port, "--snapshot-every", snapshot_every,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-        return cls(data_dir, port)
+        address = re.search(r"witness +(0x[0-9a-fA-F]{40})", result.stdout)
+        assert address, result.stdout
+        return cls(data_dir, port, address.group(1))
 
     @property
     def url(self) -> str:
@@ -106,6 +113,10 @@ class WitnessProcess:
     def get(self, path: str) -> requests.Response:
         return requests.get(f"{self.url}{path}", timeout=10)
 
+    def state(self) -> dict[str, Any]:
+        """/health's body, whatever its status."""
+        return self.health()[1]
+
     def cosign(self, body: Any) -> requests.Response:
         if isinstance(body, (bytes, str)):
             return requests.post(f"{self.url}/v1/cosign", data=body, timeout=10)
@@ -118,10 +129,16 @@ class WitnessProcess:
         return float(match.group(1))
 
     def log_records(self) -> list[dict[str, Any]]:
-        import json
-
         records = []
         for line in self.log_path.read_text().splitlines():
             if line.startswith("{"):
                 records.append(json.loads(line))
         return records
+
+
+def set_witness(rpc: Any, access: Any, address: str, label: str) -> None:
+    """Put `address` in CityAccess's witness set (the authority is its CITY_ADMIN here)."""
+    signed = access._admin_tx(
+        call_data("setWitness(address,bytes32)", address, encode_witness_name(label))
+    )
+    assert rpc.receipt(signed.hash)["status"] == "0x1"

@@ -171,14 +171,6 @@ async def _check_node(
 ) -> str:
     """Block 0 of the genesis file (on a scratch engine) must be the node's, and the node must
     be the chain and authority the operator named; returns the genesis hash."""
-    with tempfile.TemporaryDirectory() as scratch:
-        shutil.copyfile(genesis_file, Path(scratch) / GENESIS_FILE)
-        engine = Engine(Path(scratch) / GENESIS_FILE, gas_limit=gas_limit, chain_id=chain_id)
-        await engine.start()
-        try:
-            genesis_hash = str((await engine.block(0))["hash"])
-        finally:
-            await engine.stop()
     client = NodeClient(node_url)
     try:
         node_chain = int(await client.call("eth_chainId", []), 16)
@@ -188,6 +180,14 @@ async def _check_node(
         raise ConfigError(f"cannot read the node at --node-url: {exc}") from exc
     finally:
         await client.close()
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copyfile(genesis_file, Path(scratch) / GENESIS_FILE)
+        engine = Engine(Path(scratch) / GENESIS_FILE, gas_limit=gas_limit, chain_id=chain_id)
+        await engine.start()
+        try:
+            genesis_hash = str((await engine.block(0))["hash"])
+        finally:
+            await engine.stop()
     if node_chain != chain_id:
         raise ConfigError(
             f"the node is chain {node_chain}, the genesis file is chain {chain_id}: --genesis is another chain's"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from citypass.protocol.checkpoints import journal_link
@@ -29,6 +30,8 @@ from ledger_node.witness.witness import CosignRefused, Witness
 log = logging.getLogger("ledger_node.witness")
 # Blocks fetched (one JSON-RPC batch) and re-executed before co-signing once, when it lags.
 BATCH_BLOCKS = 32
+# A co-signature the node refused (not yet in the witness set, say) is offered again after this.
+RESUBMIT_SECONDS = 2.0
 
 
 async def follow(witness: Witness, stop: asyncio.Event, poll_interval: float) -> None:
@@ -216,12 +219,20 @@ async def _submit(witness: Witness) -> None:
     if cosigned is None or cosigned.accepted:
         return
     number = cosigned.checkpoint.number
+    refused_at = witness.refused_submission
+    if (
+        refused_at is not None
+        and refused_at[0] == number
+        and time.monotonic() < refused_at[1] + RESUBMIT_SECONDS
+    ):
+        return
     try:
         answer = await witness.client.call(
             "ledger_submitCosignature",
             [cosigned.checkpoint.to_json(), cosigned.cosignature.to_json()],
         )
     except NodeRefused as exc:
+        witness.refused_submission = (number, time.monotonic())
         witness.submissions["refused"] += 1
         if witness.submissions["refused"] == 1 or witness.submissions["refused"] % 100 == 0:
             log.warning("the node refused the co-signature of block %d: %s", number, exc)

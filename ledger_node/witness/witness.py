@@ -81,6 +81,7 @@ class Witness:
         self.node_error: str | None = None  # why the node answered nothing (it may be restarting)
         self.refusals: Counter[str] = Counter()
         self.submissions: Counter[str] = Counter()
+        self.refused_submission: tuple[int, float] | None = None  # (block, when) the node refused
         self.executed_blocks = 0
         self._lock = asyncio.Lock()
 

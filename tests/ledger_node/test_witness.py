@@ -9,8 +9,9 @@ import json
 import pytest
 
 from citypass.protocol.checkpoints import Checkpoint, Cosignature, genesis_link, journal_link
-from citypass.protocol.seals import seal_signer
+from ledger_node.launcher import init_data_dir
 from tests.ledger_helpers import (
+    PASSWORD,
     Rpc,
     access_with_members,
     config_of,
@@ -19,7 +20,7 @@ from tests.ledger_helpers import (
     new_node,
     wait_until,
 )
-from tests.witness_helpers import WitnessProcess, witness_cli
+from tests.witness_helpers import WitnessProcess, set_witness, witness_cli
 
 SNAPSHOT_EVERY = 4
 
@@ -30,8 +31,17 @@ def world(tmp_path_factory):
     node = new_node(base, "node", block_period=0)
     rpc = Rpc(node.url)
     access, (member,) = access_with_members(rpc, node.data_dir, 1)
-    witness = WitnessProcess.init(base / "witness", node, snapshot_every=SNAPSHOT_EVERY).start()
-    world = {"base": base, "node": node, "rpc": rpc, "access": access, "member": member, "witness": witness}
+    witness = WitnessProcess.init(base / "witness", node, snapshot_every=SNAPSHOT_EVERY)
+    set_witness(rpc, access, witness.address, "audit-office")
+    witness.start()
+    world = {
+        "base": base,
+        "node": node,
+        "rpc": rpc,
+        "access": access,
+        "member": member,
+        "witness": witness,
+    }
     try:
         yield world
     finally:
@@ -59,10 +69,14 @@ def caught_up(witness: WitnessProcess, rpc: Rpc, timeout: float = 30.0) -> dict:
 
 def journal_hash_from_seals(rpc: Rpc, number: int) -> bytes:
     """journalHash(number), computed here from the node's blocks and seals alone."""
-    link = genesis_link(bytes.fromhex(rpc.result("eth_getBlockByNumber", ["0x0", False])["hash"][2:]))
+    link = genesis_link(
+        bytes.fromhex(rpc.result("eth_getBlockByNumber", ["0x0", False])["hash"][2:])
+    )
     for n in range(1, number + 1):
         seal = rpc.result("ledger_getSeal", [hex(n)])
-        link = journal_link(link, n, bytes.fromhex(seal["hash"][2:]), bytes.fromhex(seal["signature"][2:]))
+        link = journal_link(
+            link, n, bytes.fromhex(seal["hash"][2:]), bytes.fromhex(seal["signature"][2:])
+        )
     return link
 
 
@@ -83,6 +97,18 @@ def test_follows_re_executes_and_co_signs_the_nodes_head(world):
     assert checkpoint.journal_hash == journal_hash_from_seals(rpc, checkpoint.number)
     assert checkpoint.chain_id == config_of(world["node"].data_dir)["chain_id"]
     assert witness.metric("witness_cosigned_block") == checkpoint.number
+    # The node accepted it (it checks the same values against its own) and serves it.
+    served = wait_until(
+        lambda: (
+            (c := rpc.result("ledger_getCheckpoint"))["checkpoint"]["number"]
+            == hex(checkpoint.number)
+            and c
+        )
+    )
+    assert served["checkpoint"] == checkpoint.to_json()
+    assert served["cosignatures"] == [cosignature.to_json()]
+    assert {"witness": cosignature.witness, "name": "audit-office"} in served["witnessSet"]
+    assert witness.metric("witness_submissions_total", '{outcome="accepted"}') >= 1
     assert witness.metric("witness_alarm") == 0
 
 
@@ -167,13 +193,13 @@ def test_unknown_paths_and_methods_answer_json(world):
 
 def test_init_refuses_bad_flags_with_one_error_line(world, tmp_path):
     node, base = world["node"], world["base"]
-    other = new_node(base, "other-chain", block_period=0)
-    other.kill()
+    other = base / "other-chain"
+    init_data_dir(other, PASSWORD, block_period=0)
     common = ["--node-url", node.url, "--authority", config_of(node.data_dir)["authority"]]
     genesis = ["--genesis", node.data_dir / "genesis.json"]
     cases = {
-        "another genesis": (["--data-dir", tmp_path / "a", *common, "--genesis", other.data_dir / "genesis.json"], "the genesis file"),
-        "another authority": (["--data-dir", tmp_path / "b", *genesis, "--node-url", node.url, "--authority", config_of(other.data_dir)["authority"]], "not --authority"),
+        "another genesis": (["--data-dir", tmp_path / "a", *common, "--genesis", other / "genesis.json"], "the genesis file"),
+        "another authority": (["--data-dir", tmp_path / "b", *genesis, "--node-url", node.url, "--authority", config_of(other)["authority"]], "not --authority"),
         "bad authority": (["--data-dir", tmp_path / "c", *genesis, "--node-url", node.url, "--authority", "0x12"], "--authority"),
         "not empty": (["--data-dir", world["witness"].data_dir, *common, *genesis], "not empty"),
         "no node": (["--data-dir", tmp_path / "d", *genesis, "--node-url", "http://127.0.0.1:9", "--authority", config_of(node.data_dir)["authority"]], "cannot read the node"),
