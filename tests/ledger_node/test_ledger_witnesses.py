@@ -186,6 +186,8 @@ def test_a_cosignature_is_accepted_idempotently_and_answered_everywhere(world):
     assert rpc.result("ledger_status")["witnesses"]["members"][1] == {
         "witness": world["university"].address, "name": "university", "latest": None
     }  # fmt: skip
+    shown = run_ledger_node("status", "--rpc-url", world["node"].url).stdout
+    assert f"2 in the set; newest co-signed block {number} (0 behind the head)" in shown
     metrics = requests.get(world["node"].base_url + "/metrics", timeout=10).text
     assert f'ledger_witness_cosigned_block{{witness="{audit.address}"}} {float(number)}' in metrics
     assert "ledger_cosignatures_accepted_total 2.0" in metrics
@@ -332,6 +334,17 @@ def test_verify_checkpoint_matches_and_names_the_cosigners(stopped):
         f"({stopped['university'].address})"
     )
     assert result.stdout.count(line) == 2, result.stdout
+
+
+def test_a_backup_carries_the_cosignatures_and_verifies_against_the_checkpoint(stopped, tmp_path):
+    copy = tmp_path / "backup"
+    made = run_ledger_node("backup", "--data-dir", stopped["data_dir"], "--to", copy)
+    assert made.returncode == 0, made.stderr
+    rows = "SELECT witness, number, signature FROM cosignatures ORDER BY witness, number"
+    with journal_db(stopped["data_dir"]) as original, journal_db(copy) as copied:
+        assert copied.execute(rows).fetchall() == original.execute(rows).fetchall() != []
+    result = verify(copy, stopped["file"])
+    assert result.returncode == 0 and "matches; co-signed by university" in result.stdout
 
 
 def shortened(stopped, tmp_path: Path, keep: int) -> Path:
