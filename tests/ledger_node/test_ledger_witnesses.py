@@ -347,19 +347,17 @@ def test_a_backup_carries_the_cosignatures_and_verifies_against_the_checkpoint(s
     assert result.returncode == 0 and "matches; co-signed by university" in result.stdout
 
 
-def shortened(stopped, tmp_path: Path, keep: int) -> Path:
+def shortened(
+    stopped, tmp_path: Path, keep: int, tables=("blocks", "links", "cosignatures")
+) -> Path:
     """The journal cut back to block `keep` as the machine's owner would do it: blocks, their
     transactions, links and co-signatures deleted, the head marker rewritten to match."""
-    data_dir = copy_data_dir(stopped["data_dir"], tmp_path / "cut")
+    data_dir = copy_data_dir(stopped["data_dir"], tmp_path / "-".join(tables))
     with journal_db(data_dir) as db:
         kept_hash = db.execute("SELECT hash FROM blocks WHERE number = ?", (keep,)).fetchone()[0]
         db.execute("DELETE FROM txs WHERE block > ?", (keep,))
-        for table, column in (
-            ("blocks", "number"),
-            ("links", "number"),
-            ("cosignatures", "number"),
-        ):
-            db.execute(f"DELETE FROM {table} WHERE {column} > ?", (keep,))
+        for table in tables:
+            db.execute(f"DELETE FROM {table} WHERE number > ?", (keep,))
     marker = json.loads((data_dir / "journal.head").read_text())
     marker.update(block=keep, hash="0x" + bytes(kept_hash).hex())
     (data_dir / "journal.head").write_text(json.dumps(marker))
@@ -376,6 +374,12 @@ def test_verify_checkpoint_refuses_a_journal_shortened_after_the_checkpoint(stop
         f"the journal ends at block {number - 2}, but the checkpoint co-signed by university "
         f"({stopped['university'].address}) is at block {number}"
     ) in line
+    # Had the owner left the node's own copies of the co-signatures, the node would not start.
+    kept = shortened(stopped, tmp_path, number - 2, ("blocks", "links"))
+    assert (
+        f"the journal was shortened: it ends at block {number - 2}, but witness "
+        f"{stopped['university'].address} co-signed block {number}"
+    ) in refused_start(kept)
 
 
 def test_verify_checkpoint_refuses_a_rewritten_journal(stopped, tmp_path):
