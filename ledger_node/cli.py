@@ -249,6 +249,17 @@ def status(rpc_url: str) -> None:
     click.echo(
         f"access contract {result['accessContract'] or 'not deployed yet (only the authority may send)'}"
     )
+    witnesses = result.get("witnesses")
+    if witnesses:
+        cosigned = witnesses["cosigned"]
+        click.echo(
+            f"witnesses       {witnesses['set']} in the set; "
+            + (
+                f"newest co-signed block {int(cosigned, 16)} ({witnesses['lag']} behind the head)"
+                if cosigned
+                else "nothing co-signed yet"
+            )
+        )
     check = result.get("journalCheck")
     if check:
         click.echo(

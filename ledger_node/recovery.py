@@ -90,7 +90,7 @@ async def recover(parts: RecoveryParts, progress: Progress | None = None) -> Rec
         check_cosigned_within(journal, chain.head)
     except IntegrityError as exc:
         raise RecoveryError(f"refusing to start: {exc}") from exc
-    if chain.missing:
+    if chain.missing and chain.head:  # (a new journal only gets its genesis link: no news)
         log.info("linked %d journal entries into the hash chain", chain.missing)
     access = journal.get_meta(ACCESS_META)
     parts.gate.set_access_contract(access)

@@ -186,6 +186,8 @@ def test_a_cosignature_is_accepted_idempotently_and_answered_everywhere(world):
     assert rpc.result("ledger_status")["witnesses"]["members"][1] == {
         "witness": world["university"].address, "name": "university", "latest": None
     }  # fmt: skip
+    shown = run_ledger_node("status", "--rpc-url", world["node"].url).stdout
+    assert f"2 in the set; newest co-signed block {number} (0 behind the head)" in shown
     metrics = requests.get(world["node"].base_url + "/metrics", timeout=10).text
     assert f'ledger_witness_cosigned_block{{witness="{audit.address}"}} {float(number)}' in metrics
     assert "ledger_cosignatures_accepted_total 2.0" in metrics
@@ -334,19 +336,28 @@ def test_verify_checkpoint_matches_and_names_the_cosigners(stopped):
     assert result.stdout.count(line) == 2, result.stdout
 
 
-def shortened(stopped, tmp_path: Path, keep: int) -> Path:
+def test_a_backup_carries_the_cosignatures_and_verifies_against_the_checkpoint(stopped, tmp_path):
+    copy = tmp_path / "backup"
+    made = run_ledger_node("backup", "--data-dir", stopped["data_dir"], "--to", copy)
+    assert made.returncode == 0, made.stderr
+    rows = "SELECT witness, number, signature FROM cosignatures ORDER BY witness, number"
+    with journal_db(stopped["data_dir"]) as original, journal_db(copy) as copied:
+        assert copied.execute(rows).fetchall() == original.execute(rows).fetchall() != []
+    result = verify(copy, stopped["file"])
+    assert result.returncode == 0 and "matches; co-signed by university" in result.stdout
+
+
+def shortened(
+    stopped, tmp_path: Path, keep: int, tables=("blocks", "links", "cosignatures")
+) -> Path:
     """The journal cut back to block `keep` as the machine's owner would do it: blocks, their
     transactions, links and co-signatures deleted, the head marker rewritten to match."""
-    data_dir = copy_data_dir(stopped["data_dir"], tmp_path / "cut")
+    data_dir = copy_data_dir(stopped["data_dir"], tmp_path / "-".join(tables))
     with journal_db(data_dir) as db:
         kept_hash = db.execute("SELECT hash FROM blocks WHERE number = ?", (keep,)).fetchone()[0]
         db.execute("DELETE FROM txs WHERE block > ?", (keep,))
-        for table, column in (
-            ("blocks", "number"),
-            ("links", "number"),
-            ("cosignatures", "number"),
-        ):
-            db.execute(f"DELETE FROM {table} WHERE {column} > ?", (keep,))
+        for table in tables:
+            db.execute(f"DELETE FROM {table} WHERE number > ?", (keep,))
     marker = json.loads((data_dir / "journal.head").read_text())
     marker.update(block=keep, hash="0x" + bytes(kept_hash).hex())
     (data_dir / "journal.head").write_text(json.dumps(marker))
@@ -363,6 +374,12 @@ def test_verify_checkpoint_refuses_a_journal_shortened_after_the_checkpoint(stop
         f"the journal ends at block {number - 2}, but the checkpoint co-signed by university "
         f"({stopped['university'].address}) is at block {number}"
     ) in line
+    # Had the owner left the node's own copies of the co-signatures, the node would not start.
+    kept = shortened(stopped, tmp_path, number - 2, ("blocks", "links"))
+    assert (
+        f"the journal was shortened: it ends at block {number - 2}, but witness "
+        f"{stopped['university'].address} co-signed block {number}"
+    ) in refused_start(kept)
 
 
 def test_verify_checkpoint_refuses_a_rewritten_journal(stopped, tmp_path):
