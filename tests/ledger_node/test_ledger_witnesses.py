@@ -287,6 +287,8 @@ def test_token_service_witness_issues_a_token_that_submits(world):
         "--expires", "1h",
     )  # fmt: skip
     assert "give --service NAME" in error_line(both)
+    neither = run_ledger_node("token", "--data-dir", node.data_dir, "--expires", "1h")
+    assert "give --service NAME" in error_line(neither)
 
 
 def test_a_cosignature_survives_a_kill_9(world):
@@ -432,6 +434,8 @@ def test_verify_checkpoint_refuses_bad_files(stopped, tmp_path):
         path = tmp_path / f"{case.replace(' ', '-')}.json"
         path.write_text(text)
         lines[case] = error_line(verify(stopped["data_dir"], path))
+    missing = error_line(verify(stopped["data_dir"], tmp_path / "nowhere.json"))
+    assert "nowhere.json: cannot be read (No such file or directory)" in missing
     assert "is not JSON" in lines["not json"]
     assert "no witness co-signed this checkpoint" in lines["no cosignatures"]
     assert "checkpoint.number is not a hex quantity" in lines["bad field"]
