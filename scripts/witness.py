@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from api.explorer.terms import WITNESS_NAMES
 from citypass.protocol.witness_names import decode_witness_name, encode_witness_name
 
 from ._cli.context import Context
@@ -21,9 +22,8 @@ from ._cli.output import table
 from ._cli.parsing import ACCOUNT_HELP, add_action, add_transaction_options, new_parser
 
 ACTIONS = ("add", "remove", "list")
-# The labels the explorer shows in Korean and English (api/explorer/terms.py); any other label
-# is shown as it is.
-KNOWN_LABELS = ("village-enterprise", "mobility-operator", "audit-office", "city")
+# The labels the explorer shows in Korean and English; any other label is shown as it is.
+KNOWN_LABELS = tuple(WITNESS_NAMES)
 
 
 def witness_label(text: str) -> str:
