@@ -258,8 +258,17 @@ def status(rpc_url: str) -> None:
 
 @main.command(short_help="Replay the journal and check every hash, link and seal.")
 @data_dir_option
-def verify(data_dir: Path) -> None:
-    """Re-execute the whole journal on a scratch engine; exits non-zero on the first mismatch."""
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A saved ledger_getCheckpoint answer (a checkpoint witnesses co-signed): the replayed "
+    "journal must reach it and match it. May be given several times.",
+)
+def verify(data_dir: Path, checkpoints: tuple[Path, ...]) -> None:
+    """Re-execute the whole journal on a scratch engine; exits non-zero on the first mismatch,
+    and on a journal that is shorter than, or differs from, a co-signed --checkpoint."""
     from ledger_node.verify import verify_data_dir
 
     with click.progressbar(length=1, label="Verifying", file=sys.stderr) as bar:
@@ -268,7 +277,7 @@ def verify(data_dir: Path) -> None:
             bar.length = max(total, 1)
             bar.update(1)
 
-        report = _run(verify_data_dir(data_dir, progress))
+        report = _run(verify_data_dir(data_dir, progress, checkpoints))
     for line in report.lines:
         click.echo(line)
 

@@ -47,15 +47,16 @@ async def serve_node(
         supervision=supervision,
         min_free_bytes=min_free_bytes,
     )
-    bar: Any = None
+    bars: dict[str, Any] = {}
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
+    def progress(done: int, total: int, label: str) -> None:
+        """One bar per step of recovery (linking the hash chain, replaying the journal)."""
+        bar = bars.get(label)
         if bar is None:
-            bar = click.progressbar(length=total, label="Replaying the journal", file=sys.stderr)
+            bar = bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
             bar.__enter__()
-        bar.update(1)
-        if done == total:
+        bar.update(done - bar.pos)
+        if done >= total:
             bar.__exit__(None, None, None)
 
     try:

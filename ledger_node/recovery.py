@@ -1,4 +1,5 @@
-"""Recovery on start: the journal is checked against the head marker, then the newest good
+"""Recovery on start: the journal is checked against the head marker, its hash chain and the
+witnesses' co-signatures (backfilling the chain of a journal from before it), then the newest good
 snapshot is loaded and the journal after it replayed, then the accepted-but-unsealed
 transactions go back to the engine.
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from citypass.protocol.seals import seal_signer
+from ledger_node.checkpoints import check_cosigned_within
 from ledger_node.config import SNAPSHOT_DIR, NodeConfig
 from ledger_node.engine import Engine
 from ledger_node.errors import EngineError, RecoveryError
@@ -28,10 +30,14 @@ from ledger_node.integrity import (
     mark_journal,
 )
 from ledger_node.journal import Journal, JournalBlock, JournalTx
+from ledger_node.journal_chain import BACKFILL_LABEL, check_chain
 from ledger_node.permission import PermissionGate
 from ledger_node.replay import ReplayMismatch, replay_block
 
 log = logging.getLogger("ledger_node.recovery")
+REPLAY_LABEL = "Replaying the journal"
+# (done, total, label): one progress bar per long step of a start (daemon.py shows them).
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class Recovered:
     # The blocks after this one were re-executed and each hash, parent link and seal checked
     # (the ones before it came from a snapshot that matched the journal).
     replayed_from: int = 0
+    journal_hash: bytes = b""  # journalHash(head), reproduced from every block and seal
+    backfilled: int = 0  # links of the hash chain this start stored (a journal from before)
 
     def journal_check(self) -> dict[str, Any]:
         """What this start checked of the journal, as ledger_status.journalCheck tells it: its
@@ -51,6 +59,7 @@ class Recovered:
             "checkedAt": int(time.time()),
             "head": self.head.number if self.head else 0,
             "replayedFrom": self.replayed_from,
+            "journalHash": "0x" + self.journal_hash.hex(),
             "result": "ok",
         }
 
@@ -67,14 +76,20 @@ class RecoveryParts:
     head_marker: HeadMarker
 
 
-async def recover(
-    parts: RecoveryParts, progress: Callable[[int, int], None] | None = None
-) -> Recovered:
+async def recover(parts: RecoveryParts, progress: Progress | None = None) -> Recovered:
     journal, engine = parts.journal, parts.engine
     try:
         check = check_journal(parts.data_dir, journal)
     except IntegrityError as exc:
         raise RecoveryError(f"refusing to start: {exc}") from exc
+    genesis = bytes.fromhex((await engine.block(0))["hash"][2:])
+    try:
+        chain = check_chain(journal, genesis, fill=True, progress=_labelled(progress))
+        check_cosigned_within(journal, chain.head)
+    except IntegrityError as exc:
+        raise RecoveryError(f"refusing to start: {exc}") from exc
+    if chain.missing:
+        log.info("linked %d journal entries into the hash chain", chain.missing)
     access = journal.get_meta(ACCESS_META)
     parts.gate.set_access_contract(access)
     head = journal.head()
@@ -94,7 +109,7 @@ async def recover(
                     f"refusing to start: {exc}. The journal or the engine is not what it was"
                 ) from exc
             if progress is not None:
-                progress(done, total)
+                progress(done, total, REPLAY_LABEL)
     if check.access_unconfirmed:
         try:
             await confirm_access_on_chain(engine, parts.config.authority, access)
@@ -133,7 +148,14 @@ async def recover(
     # the node forgets them (on a full disk it raises its disk alarm and removes them once space
     # returns).
     gone = {tx_hash for tx_hash, _ in refused}
-    return Recovered(head, [tx for tx in pending if tx.hash not in gone], list(gone), replay_from)
+    kept = [tx for tx in pending if tx.hash not in gone]
+    return Recovered(head, kept, list(gone), replay_from, chain.head_link, chain.missing)
+
+
+def _labelled(progress: Progress | None) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total, BACKFILL_LABEL)
 
 
 def _check_links(parts: RecoveryParts, block: JournalBlock, parent: bytes) -> None:
