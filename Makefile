@@ -17,7 +17,7 @@ export PATH              := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' 2>/dev/null)
 
-.PHONY: help setup compile test lint format i18n demo gas bench-ledger bench-oracle bench-api bench-soak clean
+.PHONY: help setup compile test lint format i18n demo gas bench-ledger bench-oracle bench-api bench-soak bench-witness clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -99,6 +99,9 @@ gas: compile ## gas used per operation, as JSON
 
 bench-ledger: compile ## ledger node vs raw anvil throughput, as JSON (QUICK=1 for a smoke run)
 	python -m bench.ledger $(if $(QUICK),--quick,)
+
+bench-witness: compile ## a witness's lag behind its node at 300 bookings/s, in blocks and block periods, as JSON (QUICK=1)
+	python -m bench.witness $(if $(QUICK),--quick,)
 
 bench-oracle: compile ## oracle daemon ingest rate, sensor-to-chain latency and report gas, as JSON (QUICK=1)
 	python -m bench.oracle $(if $(QUICK),--quick,)

@@ -60,6 +60,7 @@ from api.routers import (
     topups,
     typed_data,
     vehicles,
+    witnesses,
 )  # fmt: skip
 from api.settings import Settings
 from api.siwe.roles import RoleChecker
@@ -174,6 +175,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         system.router, kpis.router, landing.router, explorer.router, dashboard.router,
         applications.router, clock.router, quote.router, prepare.router, network.router,
         address_book.router, sign_in.router, spots.router, retention.router, vehicles.router, evidence.router,
+        witnesses.router,
     ):  # fmt: skip
         app.include_router(router)
     # Standard feeds: FIWARE NGSI-LD, Curb Data Specification, GBFS v3.0 (api/feeds).

@@ -34,6 +34,7 @@ from ledger_node.limit_options import NodeLimits, limit_options
 from ledger_node.supervisor import SupervisionSettings
 from ledger_node.token_cli import token, token_key
 from ledger_node.token_keys import create_key_pair, rpc_authenticator
+from ledger_node.witness.cli import witness
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
@@ -248,6 +249,17 @@ def status(rpc_url: str) -> None:
     click.echo(
         f"access contract {result['accessContract'] or 'not deployed yet (only the authority may send)'}"
     )
+    witnesses = result.get("witnesses")
+    if witnesses:
+        cosigned = witnesses["cosigned"]
+        click.echo(
+            f"witnesses       {witnesses['set']} in the set; "
+            + (
+                f"newest co-signed block {int(cosigned, 16)} ({witnesses['lag']} behind the head)"
+                if cosigned
+                else "nothing co-signed yet"
+            )
+        )
     check = result.get("journalCheck")
     if check:
         click.echo(
@@ -258,8 +270,17 @@ def status(rpc_url: str) -> None:
 
 @main.command(short_help="Replay the journal and check every hash, link and seal.")
 @data_dir_option
-def verify(data_dir: Path) -> None:
-    """Re-execute the whole journal on a scratch engine; exits non-zero on the first mismatch."""
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A saved ledger_getCheckpoint answer (a checkpoint witnesses co-signed): the replayed "
+    "journal must reach it and match it. May be given several times.",
+)
+def verify(data_dir: Path, checkpoints: tuple[Path, ...]) -> None:
+    """Re-execute the whole journal on a scratch engine; exits non-zero on the first mismatch,
+    and on a journal that is shorter than, or differs from, a co-signed --checkpoint."""
     from ledger_node.verify import verify_data_dir
 
     with click.progressbar(length=1, label="Verifying", file=sys.stderr) as bar:
@@ -268,7 +289,7 @@ def verify(data_dir: Path) -> None:
             bar.length = max(total, 1)
             bar.update(1)
 
-        report = _run(verify_data_dir(data_dir, progress))
+        report = _run(verify_data_dir(data_dir, progress, checkpoints))
     for line in report.lines:
         click.echo(line)
 
@@ -418,6 +439,7 @@ def _recorded_access(data_dir: Path) -> str | None:
 
 main.add_command(token)
 main.add_command(token_key)
+main.add_command(witness)
 
 if __name__ == "__main__":
     main()

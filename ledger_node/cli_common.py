@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,3 +27,21 @@ class Abort(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.message}", err=True)
+
+
+def progress_bars() -> Callable[[int, int, str], None]:
+    """Click progress bars on stderr, one per label (a step of a start: linking the journal's
+    hash chain, replaying it), each opened at its first call (its total known then): the node's
+    and a witness's start."""
+    bars: dict[str, Any] = {}
+
+    def progress(done: int, total: int, label: str) -> None:
+        bar = bars.get(label)
+        if bar is None:
+            bar = bars[label] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return progress

@@ -5,15 +5,14 @@ no request reaches a node that is closing its journal)."""
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
-import click
 from aiohttp import web
 
 from citypass.core.daemon import run_until_stopped
 from ledger_node.admin import build_admin_app
+from ledger_node.cli_common import progress_bars
 from ledger_node.config import NodeConfig
 from ledger_node.errors import LedgerNodeError
 from ledger_node.limit_options import NodeLimits
@@ -47,19 +46,8 @@ async def serve_node(
         supervision=supervision,
         min_free_bytes=min_free_bytes,
     )
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Replaying the journal", file=sys.stderr)
-            bar.__enter__()
-        bar.update(1)
-        if done == total:
-            bar.__exit__(None, None, None)
-
     try:
-        await node.start(progress)
+        await node.start(progress_bars())
     except BaseException:
         await node.engine.stop()
         raise

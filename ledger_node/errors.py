@@ -41,6 +41,9 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 TRANSACTION_REJECTED = -32003
 LIMIT_EXCEEDED = -32005
+RESOURCE_NOT_FOUND = -32001
+# A co-signature the node refuses (ledger_submitCosignature); data.reason says which check.
+COSIGNATURE_REFUSED = -32010
 # Besu's code for a request its JWT authentication refuses.
 UNAUTHORIZED = -40100
 

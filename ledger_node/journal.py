@@ -3,6 +3,10 @@
 WAL mode with synchronous=FULL: a commit returns only after the write-ahead log is fsync'd, so a
 transaction hash handed to a client always survives a crash. A batch of transactions is one
 commit (group commit).
+
+Each recorded block also extends the journal's hash chain (citypass/protocol/checkpoints.py) in
+the same commit: `links` holds journalHash(n) for every block, row 0 the genesis hash.
+ledger_node/journal_chain.py backfills and checks it; witnesses co-sign it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from citypass.protocol.checkpoints import journal_link
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS txs (
@@ -37,6 +43,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     block INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
     hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+    number INTEGER PRIMARY KEY,
+    link BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -93,14 +103,14 @@ class Journal:
         rows = [(tx.hash, tx.raw, tx.sender, tx.nonce, now) for tx in txs]
         if not rows:
             return
-        with self._transaction():
+        with self.transaction():
             self._db.executemany(
                 "INSERT OR IGNORE INTO txs (hash, raw, sender, nonce, received_at) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
 
     def record_block(self, block: JournalBlock) -> None:
-        with self._transaction():
+        with self.transaction():
             self._db.execute(
                 "INSERT INTO blocks (number, timestamp, hash, parent_hash, tx_hashes, seal) VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -116,6 +126,19 @@ class Journal:
                 "UPDATE txs SET block = ? WHERE hash = ?",
                 [(block.number, h) for h in block.tx_hashes],
             )
+            previous = self.link(block.number - 1)
+            # Without the previous link (a journal not yet backfilled) the next start's backfill
+            # links this block: recording a block never waits for the chain.
+            if previous is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO links (number, link) VALUES (?, ?)",
+                    (block.number, journal_link(previous, block.number, block.hash, block.seal)),
+                )
+
+    def store_links(self, rows: list[tuple[int, bytes]]) -> None:
+        """Backfilled links (journal_chain.py), in one commit."""
+        with self.transaction():
+            self._db.executemany("INSERT OR REPLACE INTO links (number, link) VALUES (?, ?)", rows)
 
     def forget_txs(self, hashes: Iterable[bytes]) -> None:
         """Remove accepted-but-unsealed transactions the engine refused, so recovery does not
@@ -123,18 +146,18 @@ class Journal:
         rows = [(h,) for h in hashes]
         if not rows:
             return
-        with self._transaction():
+        with self.transaction():
             self._db.executemany("DELETE FROM txs WHERE hash = ? AND block IS NULL", rows)
 
     def record_snapshot(self, snapshot: Snapshot) -> None:
-        with self._transaction():
+        with self.transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO snapshots (block, path, hash) VALUES (?, ?, ?)",
                 (snapshot.block, snapshot.path, snapshot.hash),
             )
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._transaction():
+        with self.transaction():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # ----------------------------------------------------------------------------------- reads
@@ -142,6 +165,25 @@ class Journal:
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
+
+    def link(self, number: int) -> bytes | None:
+        """journalHash(number) as stored, or None (not linked yet, or a journal from before)."""
+        try:
+            row = self._db.execute("SELECT link FROM links WHERE number = ?", (number,)).fetchone()
+        except sqlite3.OperationalError:  # read-only open of a journal without the table
+            return None
+        return bytes(row[0]) if row else None
+
+    def stored_links(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to `limit` (number, link) stored above `after`, in order."""
+        try:
+            rows = self._db.execute(
+                "SELECT number, link FROM links WHERE number > ? ORDER BY number LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        except sqlite3.OperationalError:  # read-only open of a journal without the table
+            return []
+        return [(int(number), bytes(link)) for number, link in rows]
 
     def head(self) -> JournalBlock | None:
         row = self._db.execute(
@@ -224,7 +266,13 @@ class Journal:
                 total += candidate.stat().st_size
         return total
 
-    def _transaction(self) -> _Transaction:
+    def connection(self) -> sqlite3.Connection:
+        """The journal's connection, for the stores kept in the same file (checkpoints.py): their
+        commits are fsync'd like the journal's and travel with it in backups."""
+        return self._db
+
+    def transaction(self) -> _Transaction:
+        """One fsync'd write transaction on the journal's connection (see `connection`)."""
         return _Transaction(self._db)
 
 

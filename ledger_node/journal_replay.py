@@ -9,7 +9,7 @@ re-execution; and both follow the journal's hash chain (citypass.protocol.checkp
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +27,11 @@ from ledger_node.integrity import (
 )
 from ledger_node.journal import Journal
 from ledger_node.replay import ReplayMismatch, replay_block
+
+# Called with the engine, the permission contract found so far, the block number, the engine's
+# block and the journal hash at it, for the genesis and after every replayed block (verify's
+# --checkpoint compares them with co-signed checkpoints while the engine is at that block).
+BlockObserver = Callable[[Engine, str | None, int, dict, bytes], Awaitable[None]]
 
 
 class BlockNotHeld(LedgerNodeError):
@@ -78,6 +83,7 @@ async def replayed_journal(
     progress: Callable[[int, int], None] | None = None,
     *,
     require_journal: bool = True,
+    observe: BlockObserver | None = None,
 ) -> AsyncIterator[ReplayedJournal]:
     """Replay blocks 1..`upto` (default: the journal's head) of DATA_DIR's journal on a scratch
     engine, checking every link, seal and hash; yields the engine stopped at that block.
@@ -112,8 +118,10 @@ async def replayed_journal(
             block_hash=genesis_hash,
             journal_hash=genesis_link(genesis_hash),
         )
+        if observe is not None:
+            await observe(engine, None, 0, genesis, state.journal_hash)
         if journal is not None:
-            await _replay(state, journal, head if upto is None else upto, progress)
+            await _replay(state, journal, head if upto is None else upto, progress, observe)
         yield state
     finally:
         await engine.stop()
@@ -135,6 +143,7 @@ async def _replay(
     journal: Journal,
     upto: int,
     progress: Callable[[int, int], None] | None,
+    observe: BlockObserver | None,
 ) -> None:
     config = state.config
     for block in journal.blocks_after(0):
@@ -159,7 +168,7 @@ async def _replay(
                 f"{signer or 'nobody: invalid signature'}, expected {config.authority})"
             )
         try:
-            await replay_block(state.engine, journal, block)
+            replayed = await replay_block(state.engine, journal, block)
         except ReplayMismatch as exc:
             raise VerificationError(str(exc)) from exc
         if state.access is None:
@@ -170,5 +179,7 @@ async def _replay(
         state.number = block.number
         state.block_hash = block.hash
         state.transactions += len(block.tx_hashes)
+        if observe is not None:
+            await observe(state.engine, state.access, block.number, replayed, state.journal_hash)
         if progress is not None:
             progress(block.number, upto)

@@ -28,6 +28,7 @@ def journal_entry_view(journal: Journal, number: int) -> dict[str, Any] | None:
     if block is None:
         return None
     raws = journal.raw_txs(block.tx_hashes)
+    link = journal.link(number)
     return {
         "number": hex(block.number),
         "timestamp": hex(block.timestamp),
@@ -36,4 +37,7 @@ def journal_entry_view(journal: Journal, number: int) -> dict[str, Any] | None:
         "transactions": ["0x" + h.hex() for h in block.tx_hashes],
         "rawTransactions": ["0x" + r.hex() for r in raws],
         "seal": "0x" + block.seal.hex(),
+        # journalHash(n), the hash chain a witness co-signs (null until the next start links a
+        # block recorded without it)
+        "journalHash": None if link is None else "0x" + link.hex(),
     }

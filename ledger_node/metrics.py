@@ -17,6 +17,7 @@ from citypass.core.prometheus import LiveCollector, counter_value, gauge_value
 from ledger_node.node import LedgerNode
 from ledger_node.read_limits import ReadLimiter
 from ledger_node.subscriptions import WsRegistry
+from ledger_node.witness_desk import WitnessDesk
 
 
 class Served(Protocol):
@@ -28,6 +29,7 @@ class Served(Protocol):
     internal_errors: int
     reads: ReadLimiter
     ws: WsRegistry
+    witnesses: WitnessDesk
 
 
 def node_families(gateway: Served) -> list[Metric]:
@@ -82,6 +84,7 @@ def node_families(gateway: Served) -> list[Metric]:
         *gateway.reads.metric_families(),
         *gateway.ws.metric_families(),
         *node.disk.metric_families(),
+        *gateway.witnesses.metric_families(),
     ]
 
 

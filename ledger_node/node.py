@@ -109,7 +109,7 @@ class LedgerNode:
 
     # ------------------------------------------------------------------------------ lifecycle
 
-    async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
+    async def start(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         await self.engine.start()
         await self._recover(progress)
         self.disk.check()
@@ -131,7 +131,7 @@ class LedgerNode:
             self._unrecorded = None
             await self._recover()
 
-    async def _recover(self, progress: Callable[[int, int], None] | None = None) -> None:
+    async def _recover(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         """Engine and journal as they were (recovery.py); the node's head, clock and pending
         count from what recovery found."""
         parts = RecoveryParts(

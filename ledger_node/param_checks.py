@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from citypass.protocol.checkpoints import Checkpoint, CheckpointError, Cosignature
 from ledger_node.errors import INVALID_PARAMS, RpcError
 
 # A checker gets the value and its label (for messages) and returns the value to forward.
@@ -400,3 +401,26 @@ def subscription_kind(value: Any, label: str) -> str:
     if value not in ("newHeads", "logs"):
         _fail(label, value, '"newHeads" or "logs"')
     return value
+
+
+# ------------------------------------------------------------------- witnesses' checkpoints
+
+
+def checkpoint(value: Any, label: str) -> Checkpoint:
+    """A Checkpoint's JSON form (citypass/protocol/checkpoints.py), parsed strictly."""
+    try:
+        return Checkpoint.from_json(value)
+    except CheckpointError as exc:
+        raise RpcError(INVALID_PARAMS, f"invalid {label}: {exc}") from exc
+
+
+def cosignature(value: Any, label: str) -> Cosignature:
+    try:
+        return Cosignature.from_json(value)
+    except CheckpointError as exc:
+        raise RpcError(INVALID_PARAMS, f"invalid {label}: {exc}") from exc
+
+
+def checkpoint_tag(value: Any, label: str) -> int | str:
+    """ledger_getCheckpoint's block: "latest" (the newest co-signed) or a block number."""
+    return "latest" if value == "latest" else plain_block_number(value, label)

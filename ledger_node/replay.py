@@ -1,4 +1,5 @@
-"""Re-executing journal blocks on an engine: used by recovery on start and by auditors' verify."""
+"""Re-executing journal blocks on an engine: used by recovery on start, by auditors' verify and by
+witnesses (ledger_node/witness/)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ async def replay_block(engine: Engine, journal: Journal, block: JournalBlock) ->
         raise ReplayMismatch(
             block, "", f"block {block.number}: a transaction it lists is missing from the journal"
         ) from exc
+    return await replay_raws(engine, block, raws)
+
+
+async def replay_raws(engine: Engine, block: JournalBlock, raws: list[bytes]) -> dict:
+    """replay_block with the raw transactions at hand (a witness re-executes a block it has
+    fetched before it journals it)."""
     # One request at a time, in the recorded order: anvil orders a block by arrival (FIFO), but
     # does not add the members of a JSON-RPC batch to its pool in array order.
     for raw in raws:

@@ -44,13 +44,16 @@ HOW_TO_SEND = "send it as Authorization: Bearer <token> or in the URL path /t/<t
 _READ_ALL = ["eth:*", "net:*", "web3:*"]
 # What each service's token grants (docs/ledger-node.md, ## Who may read what; the demo issues
 # these): the API and its read model follow every block, log and seal; an oracle and the
-# operators' scripts read contracts and send; auditors read everything the node serves.
+# operators' scripts read contracts and send; auditors read everything the node serves; a
+# witness re-executes the journal (eth reads, ledger_getJournalEntry) and submits its
+# co-signatures (ledger_submitCosignature), which no keyless caller may.
 SERVICE_PERMISSIONS: dict[str, list[str]] = {
     "api": [*_READ_ALL, "ledger:*"],
     "indexer": [*_READ_ALL, "ledger:*"],
     "oracle": _READ_ALL,
     "operators": _READ_ALL,
     "auditor": [*_READ_ALL, "ledger:*", "ots:*", "debug:*", "trace:*"],
+    "witness": [*_READ_ALL, "ledger:*"],
 }
 
 

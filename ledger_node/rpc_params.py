@@ -17,6 +17,9 @@ from ledger_node.param_checks import (
     block_overrides,
     boolean,
     call,
+    checkpoint,
+    checkpoint_tag,
+    cosignature,
     data,
     fee_history_count,
     filter_id,
@@ -76,7 +79,7 @@ SCHEMAS: dict[str, tuple[Param, ...]] = {
             "eth_coinbase", "eth_accounts", "eth_protocolVersion", "eth_newBlockFilter",
             "eth_newPendingTransactionFilter", "eth_blobBaseFee", "eth_gasPrice",
             "eth_maxPriorityFeePerGas", "net_version", "net_listening", "net_peerCount",
-            "web3_clientVersion", "ledger_status", "ots_getApiLevel",
+            "web3_clientVersion", "ledger_status", "ots_getApiLevel", "ledger_getWitnessStatus",
         ),
         NONE,
     ),
@@ -135,6 +138,8 @@ SCHEMAS: dict[str, tuple[Param, ...]] = {
     "debug_traceCall": (_CALL, _BLOCK, _TRACE_CONFIG),
     # The ledger's own.
     **dict.fromkeys(("ledger_getSeal", "ledger_getJournalEntry"), (_LEDGER_BLOCK,)),
+    "ledger_submitCosignature": (_p("checkpoint", checkpoint), _p("cosignature", cosignature)),
+    "ledger_getCheckpoint": (_opt("block", checkpoint_tag),),
     # Otterscan's API, as anvil serves it.
     "ots_hasCode": (_ADDRESS, _OTS_BLOCK),
     "ots_getBlockDetails": (_OTS_BLOCK,),

@@ -43,11 +43,16 @@ ENGINE_READS = frozenset(
 # Gas is free on this ledger (zero base fee): the node itself answers the fee suggestions with
 # zero, so wallets and brownie send transactions that members without ether can pay.
 FREE_GAS_METHODS = frozenset({"eth_gasPrice", "eth_maxPriorityFeePerGas"})
+# Witnesses' methods (ledger_node/witness_desk.py): co-signatures of checkpoints.
+WITNESS_METHODS = frozenset(
+    {"ledger_submitCosignature", "ledger_getCheckpoint", "ledger_getWitnessStatus"}
+)
 NODE_METHODS = (
     frozenset(
         {"eth_sendRawTransaction", "ledger_status", "ledger_getSeal", "ledger_getJournalEntry"}
     )
     | FREE_GAS_METHODS
+    | WITNESS_METHODS
 )
 SUBSCRIPTION_METHODS = frozenset({"eth_subscribe", "eth_unsubscribe"})
 # Otterscan's namespace: every ots_ method anvil implements is a read.

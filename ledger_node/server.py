@@ -30,6 +30,7 @@ from ledger_node.read_limits import ReadLimiter, ReadLimits
 from ledger_node.rpc_auth import Access, Authenticator, header_only
 from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, pending_count_account, route
 from ledger_node.subscriptions import Outbox, WsLimits, WsRegistry
+from ledger_node.witness_desk import WitnessDesk
 
 log = logging.getLogger("ledger_node.rpc")
 MAX_BATCH = 1000
@@ -69,6 +70,7 @@ class RpcGateway:
         self.internal_errors = 0
         self.reads = ReadLimiter(lambda: node.engine.url, read_limits or ReadLimits())
         self.ws = WsRegistry(ws_limits or WsLimits())
+        self.witnesses = WitnessDesk(node)
 
     # -------------------------------------------------------------------------------- dispatch
 
@@ -122,13 +124,15 @@ class RpcGateway:
                 if method == "eth_sendRawTransaction":
                     raw_txs.append((index, request_id, params[0]))
                 elif kind is Route.NODE:
-                    answers[index] = _result(request_id, self._node_method(method, params))
+                    answers[index] = _result(request_id, await self._node_method(method, params))
                 elif (account := pending_count_account(method, params)) is not None:
                     pending_counts.append((index, request_id, account))
                 else:
                     engine_calls.append((index, request_id, method, params))
             except Exception as exc:  # each entry's failure is its own, never the batch's
-                answers[index] = _error(request_id, self._failure(exc, "a request"))
+                failure = self._failure(exc, "a request")
+                self.witnesses.count_refusal(request, failure)
+                answers[index] = _error(request_id, failure)
         if raw_txs:
             try:
                 results = await self.node.submit_raw([raw for _, _, raw in raw_txs])
@@ -223,10 +227,12 @@ class RpcGateway:
                 )
             )
 
-    def _node_method(self, method: str, params: list[Any]) -> Any:
-        """The node's own reads; `params` are checked (ledger_* block numbers are ints)."""
+    async def _node_method(self, method: str, params: list[Any]) -> Any:
+        """The node's own methods; `params` are checked (ledger_* block numbers are ints)."""
+        if method in WitnessDesk.METHODS:
+            return await self.witnesses.call(method, params)
         if method == "ledger_status":
-            return self.node.status()
+            return {**self.node.status(), "witnesses": await self.witnesses.summary()}
         if method in FREE_GAS_METHODS:
             return "0x0"
         if method == "ledger_getSeal":
@@ -429,6 +435,7 @@ def _matches(log_filter: dict[str, Any], entry: dict[str, Any]) -> bool:
 
 async def health(gateway: RpcGateway, _: web.Request) -> web.Response:
     status = gateway.node.status()
+    status["witnesses"] = await gateway.witnesses.summary()  # never fails the check
     supervisor = gateway.node.supervisor
     status["engine"] = supervisor.health()
     status["ok"] = supervisor.available()

@@ -15,6 +15,7 @@ from ledger_node.cli_common import Abort, password_file_option
 from ledger_node.config import load_config
 from ledger_node.errors import LedgerNodeError
 from ledger_node.keystore import resolve_password
+from ledger_node.rpc_auth import SERVICE_PERMISSIONS
 from ledger_node.rpc_tokens import audience_for, check_permissions, issue, moment
 from ledger_node.token_keys import create_key_pair, issuer_key_path, load_issuer_key
 
@@ -38,11 +39,20 @@ def parse_lifetime(text: str) -> int:
 
 @click.command(short_help="Issue a JSON-RPC access token (an ES256 JWT) for a service.")
 @click.option(
-    "--subject", required=True, help="Who holds it: api, indexer, oracle-1, auditor-city…"
+    "--subject",
+    default=None,
+    help="Who holds it: api, indexer, oracle-1, auditor-city… (default: the --service name).",
+)
+@click.option(
+    "--service",
+    type=click.Choice(sorted(SERVICE_PERMISSIONS)),
+    default=None,
+    help="Grant a service's permission set (docs/ledger-node.md, ## Who may read what), e.g. "
+    "witness for a witness daemon; instead of --permissions.",
 )
 @click.option(
     "--permissions",
-    required=True,
+    default=None,
     help="Comma-separated methods it may call, as Besu writes them: 'eth:*,ledger:getSeal,"
     "net:version', or '*:*' for all.",
 )
@@ -64,8 +74,9 @@ def parse_lifetime(text: str) -> int:
 )
 @password_file_option
 def token(
-    subject: str,
-    permissions: str,
+    subject: str | None,
+    service: str | None,
+    permissions: str | None,
     expires: str,
     key: Path | None,
     data_dir: Path | None,
@@ -75,6 +86,14 @@ def token(
     """Print a token (one line on stdout) signed with the issuer's key; what it grants goes to
     stderr. Give it to the service inside its node URL (http://node:8545/t/TOKEN) or as
     `Authorization: Bearer TOKEN`."""
+    if (service is None) == (permissions is None):
+        raise Abort("give --service NAME (a service's permission set) or --permissions, not both")
+    if service is not None:
+        permissions = ",".join(SERVICE_PERMISSIONS[service])
+        subject = subject or service
+    if subject is None:
+        raise Abort("give --subject: who holds the token (e.g. indexer)")
+    assert permissions is not None  # one of the two, checked above
     try:
         if not SUBJECT.fullmatch(subject):
             raise ValueError(

@@ -1,5 +1,5 @@
 """What the explorer pages and KPIs share in one running API: the contract book (every contract
-of the deployment record, mobility included), the seal checker, and the labels of addresses
+of the deployment record, mobility included), the seal checker, the witness status, and the labels of addresses
 (contract names, the staff's address book, RevenueSplit's payees, else a short address)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from api.deps import get_state
 from api.explorer.contracts import ContractBook, deployment_addresses
 from api.explorer.formatting import short
 from api.explorer.seals import SealChecker
+from api.explorer.witnesses import WitnessWatch
 from api.i18n.catalog import N_
 from api.i18n.catalog import translations as translation
 from api.i18n.locale import current as current_locale
@@ -34,6 +35,7 @@ class Explorer:
     state: AppState
     book: ContractBook
     seals: SealChecker
+    witnesses: WitnessWatch
 
     @property
     def w3(self):  # type: ignore[no-untyped-def]
@@ -110,8 +112,9 @@ def get_explorer(request: Request, state: Annotated[AppState, Depends(get_state)
             ledger = state.ledger
             addresses = deployment_addresses(state.settings.deployment, ledger.deployment.addresses)
             explorer = Explorer(
-                state, ContractBook(ledger.w3, addresses), SealChecker(ledger.w3, ledger.chain_id)
-            )
+                state, ContractBook(ledger.w3, addresses),
+                SealChecker(ledger.w3, ledger.chain_id), WitnessWatch(ledger.w3),
+            )  # fmt: skip
             request.app.state.explorer = explorer
     return explorer
 

@@ -1,10 +1,12 @@
 """/explorer: the auditor's landing page. The ledger day at a glance (bookings and revenue by
 stakeholder, today and the latest complete day), the incidents still open, the latest sealed
-block with the indexer's seal check of every block and the node's own journal check, and the
-way into the monthly statements. The block list it replaced is at /explorer/blocks."""
+block with the indexer's seal check of every block and the node's own journal check, the
+witnesses (each one's latest co-signed block and how far behind the head it is), and the way
+into the monthly statements. The block list it replaced is at /explorer/blocks."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -114,4 +116,5 @@ def landing(request: Request, session: SessionDep, explorer: ExplorerDep) -> HTM
         head=latest_sealed(explorer, session, when), seals=seal_check(session),
         journal=check, journal_checked_at=kst(check["checkedAt"]) if check else None,
         month=month, previous_month=previous_month, chain_id=explorer.state.ledger.chain_id,
+        witnesses=explorer.witnesses.status(), now=time.time(),
     )  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import ApiError
 from api.explorer.formatting import short
-from api.explorer.terms import term
+from api.explorer.terms import term, witness_name
 from api.explorer.viewer import SESSION_PATH, viewer_context
 from api.i18n.catalog import gettext
 from api.i18n.web import install_jinja
@@ -45,7 +45,7 @@ TEMPLATES = Jinja2Templates(
     context_processors=[search_examples, viewer_context],
 )
 install_jinja(TEMPLATES.env)
-TEMPLATES.env.filters.update(short=short, term=term, translate=gettext)
+TEMPLATES.env.filters.update(short=short, term=term, translate=gettext, witness_name=witness_name)
 
 
 class PageError(ApiError):

@@ -56,7 +56,7 @@ def blocks(
     older = blocks[-1].number if blocks and blocks[-1].number > 0 else None
     return render(
         request, "blocks.html", rows=listed, indexed=indexed_block(session), older=older, limit=limit,
-        chain_id=explorer.state.ledger.chain_id,
+        chain_id=explorer.state.ledger.chain_id, witnesses=explorer.witnesses.status(),
     )  # fmt: skip
 
 
@@ -86,7 +86,7 @@ def block(
         .order_by(m.Transaction.tx_index)
     ).all()
     return render(
-        request, "block.html", block=row, seal=seal, txs=txs,
+        request, "block.html", block=row, seal=seal, txs=txs, witnesses=explorer.witnesses.status(),
         label=explorer.labeller(session, persons=viewer.reads_records),
     )  # fmt: skip
 

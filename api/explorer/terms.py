@@ -61,3 +61,18 @@ def words(code: str) -> str:
 def term(code: str) -> str:
     """An on-chain code or an English term, in the current language."""
     return gettext(words(code))
+
+
+# Witnesses' names on CityAccess (citypass/protocol/witness_names.py): the labels the explorer
+# knows, in the reader's language; any other label is shown as it is.
+WITNESS_NAMES = {
+    "village-enterprise": N_("village enterprise"),
+    "mobility-operator": N_("mobility operator"),
+    "audit-office": N_("audit office"),
+    "city": N_("city hall"),
+}
+
+
+def witness_name(label: str) -> str:
+    known = WITNESS_NAMES.get(label)
+    return gettext(known) if known else label

@@ -1,13 +1,14 @@
-"""Numbers, won and KST times in the request's language, through Babel's CLDR data: '1,234',
-'₩1,234' (KRW has no decimals), '2026년 12월 8일 오후 3:00' in Korean and '8 Dec 2026, 15:00'
-in English. Times are always Asia/Seoul wall-clock, the village's and the ledger's clock."""
+"""Numbers, won, KST times, lists and durations in the request's language, through Babel's
+CLDR data: '1,234', '₩1,234' (KRW has no decimals), '2026년 12월 8일 오후 3:00' in Korean and
+'8 Dec 2026, 15:00' in English, '마을기업 및 감사실' / 'a, b and c', '12분' / '12 minutes'. Times are always Asia/Seoul wall-clock, the village's and the ledger's clock."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from babel import Locale
-from babel.dates import format_interval, format_skeleton, format_time
+from babel.dates import format_interval, format_skeleton, format_time, format_timedelta
+from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 from api.i18n.locale import FORMAT_LOCALES, current
@@ -74,3 +75,13 @@ def window(start: int, end: int) -> str:
     skeleton = "Hm" if "H" in str(locale.time_formats["short"].pattern) else "hm"
     hours = format_interval(a.time(), b.time(), skeleton, locale=locale)
     return _join(day(start), hours, locale)
+
+
+def names(items: list[str]) -> str:
+    """'a, b and c' / 'a, b 및 c': a list in a sentence."""
+    return format_list([str(item) for item in items], locale=_locale())
+
+
+def duration(seconds: int) -> str:
+    """'12 minutes' / '12분' (rounded to the largest unit, as a person says it)."""
+    return format_timedelta(seconds, locale=_locale())

@@ -82,5 +82,5 @@ def install_jinja(env: Environment) -> None:
     env.globals.update(globals_)
     env.filters.update(
         kst=formats.moment, window=formats.window, won=formats.won, number=formats.number,
-        kst_day=formats.day_number,
+        kst_day=formats.day_number, names=formats.names, duration=formats.duration,
     )  # fmt: skip

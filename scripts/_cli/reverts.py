@@ -90,6 +90,11 @@ def _hint(name: str, args: list[str]) -> str:
         "CityAccessNotSuspended": f"{a[0]} is not suspended, so there is nothing to reinstate",
         "CityAccessInactiveMember": f"{a[0]} is suspended or was never onboarded",
         "CityAccessZeroAddress": "the zero address is not an account",
+        "CityAccessNotWitness": f"{a[0]} is not in the witness set (scripts/witness.py list)",
+        "CityAccessWitnessNameRequired": "a witness needs a name (e.g. audit-office)",
+        "CityAccessTooManyWitnesses": (
+            f"the witness set is full (at most {a[0]}); remove a witness first"
+        ),
         "CityCreditPartyNotAllowed": (
             f"{a[0]} may not hold credits: onboard it with scripts/member.py onboard"
         ),
