@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,17 @@ import requests
 from citypass.core.process import die_with_parent
 
 STARTUP_TIMEOUT_S = 60
+
+
+@dataclass
+class ChildDaemon:
+    """A daemon the demo started for an organisation: its key, where it answers, its data."""
+
+    name: str  # in the demo's messages, and its log file's name (`<name>.log`)
+    address: str  # its key's address
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

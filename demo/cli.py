@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import random
 import signal
 import subprocess
@@ -29,6 +30,7 @@ from citypass.core.timeunits import (
 )
 from demo import chain_figures
 from demo.address_book import fill_address_book
+from demo.children import stop_all
 from demo.day import plan_day, plan_intruders, run_day
 from demo.demand import AFTER, BEFORE, SharedSpace, simulate
 from demo.engines import DEMO_WORKDIR, start_anvil, start_ledger_node
@@ -52,6 +54,8 @@ from demo.sensors import (
 )
 from demo.serve import start_api, wait_for_interrupt, wait_until_indexed
 from demo.summary import render
+from demo.witnesses import DemoWitness, save_checkpoint, start_witnesses, wait_until_cosigned
+from demo.witnesses import describe as describe_witnesses
 from demo.world import World, deploy_world, scaled, seed_world
 from edge_oracle.readings import CameraDetection
 
@@ -153,11 +157,23 @@ def main(
     silence_transactions()
     serving = engine == "node" and serve
     rig = api = None
+    witnesses: list[DemoWitness] = []
+    checkpoint = None
     try:
         from brownie import accounts
+        from brownie import web3 as brownie_web3
 
         with _quiet():
             world = deploy_world(chain.project, chain.signers)
+        if engine == "node":
+            assert chain.data_dir is not None  # the node engine always has a data directory
+            # Two other organisations follow the day live: re-execute it and co-sign it.
+            with _quiet():
+                witnesses = start_witnesses(
+                    world.system, world.people.admin, chain.url_for("witness"), chain.data_dir,
+                    chain.data_dir.parent / "demo-witnesses", dict(os.environ),
+                )  # fmt: skip
+            click.echo("\n".join(describe_witnesses(witnesses)), err=True)
         if serving:
             # Serve first: the API, explorer and dashboard follow the village as it is seeded
             # and its day runs, and operators can reach the node at once.
@@ -259,6 +275,10 @@ def main(
         click.echo(render(world, result, figures))
         click.echo(render_mobility(world, mobility, moved))
         if engine == "node":
+            for warning in wait_until_cosigned(
+                witnesses, chain.url_for("auditor"), brownie_web3.eth.block_number
+            ):
+                click.echo(warning, err=True)
             # The auditors' URL carries their token (eth, ledger, ots, debug, trace reads);
             # wallets use the keyless one.
             click.echo(
@@ -268,33 +288,53 @@ def main(
             click.echo(f"Wallets' node URL (no token): {chain.keyless_url}")
             assert rig is not None  # the node engine runs the sensors
             click.echo("\n".join(describe_oracles(rig.oracles)))
+            click.echo("\n".join(describe_witnesses(witnesses)))
         if serving:
             assert api is not None and rig is not None  # both come with the node engine
             wait_until_indexed(api, "Indexing the rest of the day")
             click.echo(f"Serving the whole stack; logs in {workdir}. Ctrl-C stops.")
-            children = {"ledger node": chain.process, **api.processes(), **rig.processes}
+            children = {
+                "ledger node": chain.process, **api.processes(), **rig.processes,
+                **{witness.name: witness.process for witness in witnesses},
+            }  # fmt: skip
             why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
             click.echo(f"Stopping ({why})…", err=True)
     finally:
+        if witnesses:
+            # The witnesses' newest co-signed checkpoint, for the auditor's check below.
+            assert chain.data_dir is not None  # witnesses run with the node engine
+            checkpoint = save_checkpoint(
+                chain.url_for("auditor"),
+                chain.data_dir.parent / "demo-witnesses" / "checkpoint.json",
+            )
         if api is not None:
             api.stop()
-        if rig is not None:
-            rig.stop()
+        # The sensors' daemons and the witnesses together, before the node they read.
+        stop_all(
+            [*(rig.processes.values() if rig is not None else ()), *(w.process for w in witnesses)]
+        )
         chain.stop()
     if engine == "node":
-        verify = subprocess.run(
-            [sys.executable, "-m", "ledger_node.cli", "verify", "--data-dir", str(chain.data_dir)],
-            capture_output=True,
-            text=True,
-        )
-        click.echo(
-            "Auditor's check (ledger-node verify): "
-            + (verify.stdout.strip().splitlines() or ["?"])[-2 if verify.returncode == 0 else -1]
-        )
-        if verify.returncode != 0:
-            click.echo(verify.stderr.strip(), err=True)
-            raise SystemExit(1)
+        assert chain.data_dir is not None  # the node engine always has a data directory
+        _auditors_check(chain.data_dir, checkpoint)
     click.echo(f"(took {time.monotonic() - started:.0f} s on this machine)", err=True)
+
+
+def _auditors_check(data_dir: Path, checkpoint: Path | None) -> None:
+    """`ledger-node verify` of the node's journal, against the witnesses' newest co-signed
+    checkpoint when there is one: the journal must reach it and match it."""
+    verify = subprocess.run(
+        [sys.executable, "-m", "ledger_node.cli", "verify", "--data-dir", str(data_dir),
+         *(("--checkpoint", str(checkpoint)) if checkpoint is not None else ())],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    lines = verify.stdout.strip().splitlines()
+    if verify.returncode != 0:
+        click.echo("Auditor's check (ledger-node verify): " + (lines or ["?"])[-1])
+        click.echo(verify.stderr.strip(), err=True)
+        raise SystemExit(1)
+    said = [line for line in lines if line.startswith(("verified ", "checkpoint at block"))]
+    click.echo("Auditor's check (ledger-node verify): " + "\n  ".join(said or lines[-1:]))
 
 
 def _day_to_simulate(wanted: datetime | None) -> int:

@@ -11,7 +11,6 @@ daemons' peer flags are shared with the tests (tests/oracle_quorum_helpers.py)."
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from eth_account import Account
 
 from citypass.core.net import free_port
 from citypass.protocol.roles import ROLES
-from demo.children import get_json, spawn, wait_healthy
+from demo.children import ChildDaemon, get_json, spawn, wait_healthy
 from oracles.keystore import create_keystore
 
 QUORUM = 2
@@ -54,16 +53,8 @@ ORGANISATIONS = (
 
 
 @dataclass
-class OracleDaemon:
+class OracleDaemon(ChildDaemon):
     organisation: Organisation
-    address: str
-    url: str
-    data_dir: Path
-    process: subprocess.Popen
-
-    @property
-    def name(self) -> str:
-        return self.organisation.process_name
 
     def drained(self, settled: bool) -> bool:
         """Everything it was sent is in a report on chain (`settled`: also no slot's new state
@@ -159,7 +150,9 @@ def start_oracles(
         ]  # fmt: skip
         log = root / f"{organisation.process_name}.log"
         process = spawn(args, {**env, "CITYPASS_ORACLE_PASSWORD": password}, log)
-        daemons.append(OracleDaemon(organisation, address, url, data_dir, process))
+        daemons.append(
+            OracleDaemon(organisation.process_name, address, url, data_dir, process, organisation)
+        )
     for daemon in daemons:
         wait_healthy(daemon.url, daemon.process, daemon.name, root / f"{daemon.name}.log")
     return daemons

@@ -33,7 +33,7 @@ from eth_account import Account
 from citypass.chain.session import free_port, head_time
 from citypass.core.timeunits import kst, month_of
 from citypass.protocol.sensor_events import INCIDENT_TYPES
-from demo.children import check_alive, get_json, get_text, spawn, stop_all, wait_healthy
+from demo.children import check_alive, get_json, get_text, spawn, wait_healthy
 from demo.oracles import ORGANISATIONS, OracleDaemon, start_oracles
 from demo.world import World
 from edge_oracle.devices import create_devices_file
@@ -184,9 +184,6 @@ class SensorRig:
         # Every daemon: each co-signs only what its own events say, so a report waits for
         # the slowest of the quorum, and the others' pending reports settle against it.
         return all(daemon.drained(settled) for daemon in self.oracles)
-
-    def stop(self) -> None:
-        stop_all(list(self.processes.values()))
 
 
 def oracle_data_dir(root: Path) -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import re
 import signal
@@ -374,6 +375,69 @@ def test_occupancy_reports_carry_two_of_three_organisations_signatures(demo: Dem
     assert set().union(*signed) == keys
 
 
+# ---------------------------------------------------------------- two witnesses co-signing
+
+
+def _witnesses_listed(demo: DemoRun) -> dict[str, tuple[str, str]]:
+    """The witnesses the demo printed: label → (URL, key)."""
+    return {
+        label: (url, key)
+        for label, url, key in re.findall(
+            r"^  ([a-z-]+) +(http://\S+)/health  \S+/v1/checkpoint  key (0x[0-9a-fA-F]{40})",
+            demo.output, re.M,
+        )
+    }  # fmt: skip
+
+
+def test_two_witnesses_cosigned_the_day_and_the_explorer_says_so(demo: DemoRun):
+    """Both witnesses, in CityAccess's set with their names, had co-signed the day's last
+    block (the summary's) before the demo served: the node says so, each witness serves its
+    checkpoint, and the explorer reads the day's last block as witnessed 2 of 2."""
+    listed = _witnesses_listed(demo)
+    assert list(listed) == ["village-enterprise", "audit-office"], demo.output[-3000:]
+    last = demo.summary_number(r"Figures read back from the chain, as of block (\d+)")
+    status = demo.rpc("ledger_getWitnessStatus", [])
+    cosigned = {m["witness"].lower(): (m["name"], m["latest"]) for m in status["witnesses"]}
+    assert len(cosigned) == 2, status
+    for label, (url, key) in listed.items():
+        name, latest = cosigned[key.lower()]
+        assert name == label and latest is not None and int(latest, 16) >= last, status
+        own = requests.get(url + "/v1/checkpoint", timeout=10).json()
+        assert [c["witness"].lower() for c in own["cosignatures"]] == [key.lower()], own
+        health = requests.get(url + "/health", timeout=10).json()
+        assert health["state"] in ("caught-up", "following"), health
+    api = demo.urls["docs"].removesuffix("/docs")
+    seen = requests.get(f"{api}/v1/explorer/witnesses", params={"block": last}, timeout=30)
+    assert seen.status_code == 200 and seen.json()["block"]["witnessed"] == 2, seen.text
+    assert seen.json()["block"]["of"] == 2
+    page = requests.get(f"{demo.urls['explorer']}/block/{last}?lang=en", timeout=30).text
+    assert 'data-witnessed="2" data-total="2"' in page and ", 2 of 2" in page
+
+
+def test_a_backup_of_the_journal_verifies_against_the_witnesses_checkpoint(demo: DemoRun, tmp_path):
+    """An auditor saves the witnesses' newest co-signed checkpoint, copies the running node's
+    journal (ledger-node backup) and re-executes the copy against the checkpoint."""
+    assert demo.workdir is not None
+    saved = tmp_path / "checkpoint.json"
+    checkpoint = demo.rpc("ledger_getCheckpoint", ["latest"])
+    assert checkpoint["cosignatures"], checkpoint
+    saved.write_text(json.dumps(checkpoint))
+    node = [sys.executable, "-m", "ledger_node.cli"]
+    copied = subprocess.run(
+        [*node, "backup", "--data-dir", str(demo.workdir / "demo-node"), "--to", str(tmp_path / "copy")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    verified = subprocess.run(
+        [*node, "verify", "--data-dir", str(tmp_path / "copy"), "--checkpoint", str(saved)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    number = int(checkpoint["checkpoint"]["number"], 16)
+    assert f"checkpoint at block {number} " in verified.stdout, verified.stdout
+    assert "matches; co-signed by" in verified.stdout
+
+
 # ---------------------------------------------------------- a new resident through the API
 
 
@@ -480,5 +544,9 @@ def test_ctrl_c_stops_the_stack_and_the_journal_verifies(demo: DemoRun):
     assert demo.process.wait(timeout=300) == 0, demo.output[-3000:]
     time.sleep(0.5)
     assert "Auditor's check (ledger-node verify): verified" in demo.output
+    # against the witnesses' newest co-signed checkpoint, saved as the demo stopped
+    assert re.search(
+        r"^  checkpoint at block \d+ \(0x[0-9a-f]+\): matches; co-signed by", demo.output, re.M
+    )
     with pytest.raises(requests.ConnectionError):
         requests.get(demo.urls["docs"], timeout=5)
