@@ -11,6 +11,7 @@ from citypass.core.windows import format_window
 from demo.chain_figures import ChainFigures
 from demo.day import DayResult
 from demo.impact import render_impact
+from demo.oracles import ORGANISATIONS, QUORUM
 from demo.village import CATEGORY_NAMES, LOTS
 from demo.world import World
 
@@ -72,8 +73,8 @@ def render(world: World, result: DayResult, chain: ChainFigures) -> str:
     if result.sensor_report:
         out("")
         out(
-            "Sensors → oracle → chain (magnetometers on every shared space, AI cameras on the street;"
-            f" {result.intruders} cars parked without a lease)"
+            f"Sensors → oracles ({QUORUM} of {len(ORGANISATIONS)}) → chain (magnetometers on every "
+            f"shared space, AI cameras on the street; {result.intruders} cars parked without a lease)"
         )
         for label, value in result.sensor_report.items():
             out(f"  {label:<40} {value:>6}")

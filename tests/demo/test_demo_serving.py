@@ -6,6 +6,11 @@ printed. An operator then runs the scripts of docs/operator-scripts.md against i
 `brownie run`, as the demo's printed instructions say, and each write changes the chain. Ctrl-C
 (SIGINT) then stops the whole stack and the demo ends with the auditor's check.
 
+The demo runs issue 16's organisations too: three oracle daemons at quorum 2 (every report of the
+day carries two of their keys' signatures) and two witnesses that co-signed the day's last block
+before it served (the node's witness status, the explorer's "2 of 2", and `verify --checkpoint`
+on a backup of the journal, as an auditor would).
+
 The run is a quarter of the village and of its day (`--share 25`): every part of the day still
 happens (bookings, cancellations, overstays, sensors, incidents, trips, journeys, valet jobs), in
 a quarter of the time. The impact figures are outcomes of the run (docs/impact.md): the summary
