@@ -11,15 +11,24 @@ import click
 
 from citypass.core.cli import file_option
 
-password_file_option = file_option(
-    "--password-file", "File holding the keystore password (default: $LEDGER_NODE_PASSWORD)."
-)
-data_dir_option = click.option(
-    "--data-dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The node's data directory.",
-)
+
+def password_file_for(env: str) -> Callable[[Any], Any]:
+    """--password-file, falling back to the variable `env` (the node's, or a witness's)."""
+    return file_option("--password-file", f"File holding the keystore password (default: ${env}).")
+
+
+def data_dir_for(whose: str) -> Callable[[Any], Any]:
+    """--data-dir, required, a directory: `whose` says which (the node's, a witness's)."""
+    return click.option(
+        "--data-dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"The {whose} data directory.",
+    )
+
+
+password_file_option = password_file_for("LEDGER_NODE_PASSWORD")
+data_dir_option = data_dir_for("node's")
 
 
 class Abort(click.ClickException):

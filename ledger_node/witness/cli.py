@@ -15,14 +15,22 @@ from citypass.core import jsonlogs, keystore
 from citypass.core.cli import file_option, log_level_option, shown_option
 from citypass.core.files import write_json_atomically
 from citypass.core.rpc_url import redacted, with_token
-from ledger_node.cli_common import Abort, data_dir_option, password_file_option
+from ledger_node.cli_common import Abort, data_dir_for, password_file_for
 from ledger_node.config import GENESIS_FILE, load_genesis
 from ledger_node.engine import Engine
 from ledger_node.errors import ConfigError, KeystoreError, LedgerNodeError
-from ledger_node.witness.config import WITNESS_KEY, WitnessConfig, load_config, save_config
+from ledger_node.witness.config import (
+    PASSWORD_ENV,
+    WITNESS_KEY,
+    WitnessConfig,
+    load_config,
+    save_config,
+)
 from ledger_node.witness.node_client import NodeClient, NodeRefused, NodeUnreachable
 
 DEFAULT_SNAPSHOT_EVERY = 100
+witness_data_dir = data_dir_for("witness's")
+witness_password_file = password_file_for(PASSWORD_ENV)
 
 
 def _run(coroutine: Any) -> Any:
@@ -41,7 +49,7 @@ def witness() -> None:
 
 
 @witness.command(short_help="Create a witness data directory: the node, the genesis, the key.")
-@data_dir_option
+@witness_data_dir
 @click.option("--node-url", required=True, help="The node's JSON-RPC URL (it may carry /t/TOKEN).")
 @file_option("--node-token-file", "File holding the witness's JSON-RPC token for the node.")
 @click.option(
@@ -61,7 +69,7 @@ def witness() -> None:
     "--snapshot-every", DEFAULT_SNAPSHOT_EVERY, click.IntRange(1, 1_000_000),
     "Dump the engine state every K blocks (a restart replays from the newest).",
 )  # fmt: skip
-@password_file_option
+@witness_password_file
 def init(
     data_dir: Path,
     node_url: str,
@@ -205,8 +213,8 @@ async def _check_node(
 
 
 @witness.command(short_help="Follow the node, re-execute, co-sign; serve /health and /v1/*.")
-@data_dir_option
-@password_file_option
+@witness_data_dir
+@witness_password_file
 @shown_option(
     "--poll-interval", 0.2, click.FloatRange(0.01, 60), "Seconds between looks at the node's head."
 )
