@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import click
 
 from citypass.core.cli import file_option
+from ledger_node.errors import LedgerNodeError
 
 password_file_option = file_option(
     "--password-file", "File holding the keystore password (default: $LEDGER_NODE_PASSWORD)."
@@ -27,6 +29,14 @@ class Abort(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.message}", err=True)
+
+
+def run_command(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a command's coroutine to its end; a `LedgerNodeError` becomes the one-line exit."""
+    try:
+        return asyncio.run(coroutine)
+    except LedgerNodeError as exc:
+        raise Abort(str(exc)) from exc
 
 
 def progress_bars() -> Callable[[int, int, str], None]:
