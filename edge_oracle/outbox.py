@@ -91,12 +91,7 @@ class Outbox:
     def __init__(self, path: Path, domain: EventDomain | None = None) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(_SCHEMA)
+            self.db = sqlite_stores.connect_durable(path, _SCHEMA, timeout=30)
         except sqlite3.DatabaseError as exc:
             raise OutboxError(
                 f"{path} is not a usable SQLite outbox ({exc}); move it aside"

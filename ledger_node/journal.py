@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from citypass.core.sqlite_stores import connect_durable
 from citypass.protocol.checkpoints import journal_link
 
 SCHEMA = """
@@ -87,10 +88,7 @@ class Journal:
             uri = f"file:{path}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         else:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+            self._db = connect_durable(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()
