@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 import requests
 
 from citypass.core.net import free_port
+from citypass.core.process import kill_process, stop_process
 from citypass.protocol.witness_names import encode_witness_name
 from ledger_node.launcher import NodeProcess
 from ledger_node.rpc_auth import SERVICE_PERMISSIONS
@@ -95,16 +95,11 @@ class WitnessProcess:
         raise RuntimeError(f"the witness did not answer within {timeout:.0f} s")
 
     def stop(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return 0
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
+        return stop_process(self.process)
 
     def kill(self) -> None:
         """kill -9; its engine dies with it (PR_SET_PDEATHSIG)."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        kill_process(self.process)
 
     def health(self) -> tuple[int, dict[str, Any]]:
         reply = requests.get(f"{self.url}/health", timeout=10)
