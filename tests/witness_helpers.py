@@ -19,7 +19,17 @@ from citypass.core.process import kill_process, stop_process
 from citypass.protocol.witness_names import encode_witness_name
 from ledger_node.launcher import NodeProcess
 from ledger_node.rpc_auth import SERVICE_PERMISSIONS
-from tests.ledger_helpers import CLI, PASSWORD, ROOT, call_data, config_of
+from tests.ledger_helpers import (
+    CLI,
+    PASSWORD,
+    ROOT,
+    Rpc,
+    access_with_members,
+    call_data,
+    config_of,
+    member_tx,
+    new_node,
+)
 
 WITNESS_PASSWORD_ENV = "LEDGER_WITNESS_PASSWORD"
 
@@ -137,3 +147,22 @@ def set_witness(rpc: Any, access: Any, address: str, label: str) -> None:
         call_data("setWitness(address,bytes32)", address, encode_witness_name(label))
     )
     assert rpc.receipt(signed.hash)["status"] == "0x1"
+
+
+def member_world(base: Path) -> dict[str, Any]:
+    """The world a witness test follows: a node under `base` (a block per transaction), its
+    CityAccess and one member."""
+    node = new_node(base, "node")
+    rpc = Rpc(node.url)
+    access, (member,) = access_with_members(rpc, node.data_dir, 1)
+    return {"base": base, "node": node, "rpc": rpc, "access": access, "member": member}
+
+
+def send_member_txs(world: dict[str, Any], count: int) -> str:
+    """`count` transactions of the world's member, each accepted; the last one's hash."""
+    rpc = world["rpc"]
+    world["member"].sync_nonce(rpc)  # the node may have lost blocks since (a restored backup)
+    for _ in range(count):
+        signed = member_tx(world["member"], world["access"])
+        assert rpc.send(signed.raw)["result"] == signed.hash
+    return str(signed.hash)
