@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +72,29 @@ def init(
     click.echo(json.dumps({"keystore": str(keystore), "address": account.address}))
 
 
+# The contracts the daemon and its sweep read: a deployment file, or an address each.
+_CONTRACT_OPTIONS = (
+    click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses."),
+    click.option("--device-registry", help="DeviceRegistry address (overrides --deployment)."),
+    click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment)."),
+    click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment)."),
+)
+
+
+def contract_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The contract options, in this order in --help (as if stacked as decorators)."""
+    for option in reversed(_CONTRACT_OPTIONS):
+        command = option(command)
+    return command
+
+
 @main.command(short_help="Run the daemon until SIGTERM.")
 @config_option
 @click.option("--host", help="Listen address for ingest, /health, /metrics [127.0.0.1].")
 @click.option("--port", type=int, help="Listen port [8740].")
 @click.option("--data-dir", type=PATH, help="Inbox, keystore and evidence [.citypass/oracle].")
 @click.option("--rpc-url", help="The ledger node's JSON-RPC URL [http://127.0.0.1:8545].")
-@click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
-@click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
-@click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
-@click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
+@contract_options
 @click.option("--lease-market", help="LeaseMarket address (overrides --deployment).")
 @click.option(
     "--api-url",
@@ -149,10 +163,7 @@ def run(config_file: Path | None, **flags: Any) -> None:
 @config_option
 @click.option("--data-dir", type=PATH, help="The daemon's data directory [.citypass/oracle].")
 @click.option("--rpc-url", help="The ledger node's JSON-RPC URL (incidents' review status).")
-@click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
-@click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
-@click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
-@click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
+@contract_options
 @click.option(
     "--clock",
     type=click.Choice(["wall", "chain"]),
