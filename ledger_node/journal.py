@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from citypass.core.files import size_or_zero
 from citypass.core.sqlite_stores import connect_durable
 from citypass.protocol.checkpoints import journal_link
 
@@ -257,12 +258,7 @@ class Journal:
         return [Snapshot(int(b), str(p), bytes(h)) for b, p, h in rows]
 
     def size_bytes(self) -> int:
-        total = 0
-        for suffix in ("", "-wal", "-shm"):
-            candidate = Path(f"{self.path}{suffix}")
-            if candidate.exists():
-                total += candidate.stat().st_size
-        return total
+        return sum(size_or_zero(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal", "-shm"))
 
     def connection(self) -> sqlite3.Connection:
         """The journal's connection, for the stores kept in the same file (checkpoints.py): their
