@@ -394,6 +394,21 @@ class OracleProcess:
         wait_until(lambda: self.health().get("clock", 0) >= timestamp, timeout=20)
 
 
+def new_slot_with_device(chain: Chain, daemon: OracleProcess, kind: str) -> tuple[int, DeviceKey]:
+    """A new member's shared slot with a new `kind` device on it, once `daemon` knows every
+    device registered so far (this one included)."""
+    slot = chain.shared_slot(chain.new_member())
+    device = chain.register_device(kind, [slot])
+    registered = chain.contract("devices").functions.deviceCount().call()
+    wait_until(lambda: daemon.health()["devices"] >= registered)
+    return slot, device
+
+
+def png_still(size: int) -> bytes:
+    """A camera still: PNG's signature and `size` random bytes (no two alike)."""
+    return b"\x89PNG\r\n\x1a\n" + os.urandom(size)
+
+
 def occupancy_reports(chain: Chain) -> list[dict[str, Any]]:
     """Every OccupancyReported event, oldest first."""
     oracle = chain.contract("occupancy")
