@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from citypass.core.cli import file_option
+from citypass.core.cli import Abort, file_option
 from ledger_node.errors import LedgerNodeError
 
 password_file_option = file_option(
@@ -22,13 +22,6 @@ data_dir_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="The node's data directory.",
 )
-
-
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
 
 
 def run_command(coroutine: Coroutine[Any, Any, Any]) -> Any:

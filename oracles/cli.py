@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,10 @@ import click
 import requests
 
 from citypass.core import jsonlogs
-from citypass.core.cli import file_option, shown_option
+from citypass.core.cli import Abort, file_option, option_group, shown_option
 from oracles.config import DEFAULT_PASSWORD_ENV, load_settings
 from oracles.errors import OracleError
 from oracles.keystore import create_keystore, load_keystore, resolve_password
-
-
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
-
 
 PATH = click.Path(path_type=Path)
 
@@ -73,19 +64,12 @@ def init(
 
 
 # The contracts the daemon and its sweep read: a deployment file, or an address each.
-_CONTRACT_OPTIONS = (
+contract_options = option_group(
     click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses."),
     click.option("--device-registry", help="DeviceRegistry address (overrides --deployment)."),
     click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment)."),
     click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment)."),
 )
-
-
-def contract_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The contract options, in this order in --help (as if stacked as decorators)."""
-    for option in reversed(_CONTRACT_OPTIONS):
-        command = option(command)
-    return command
 
 
 @main.command(short_help="Run the daemon until SIGTERM.")
