@@ -26,16 +26,22 @@ def indexed_block(session: Session) -> int:
     return cursor.block_number if cursor else -1
 
 
+def row_or_404(session: Session, model: type[Row], key: Any, missing: str, code: str) -> Row:
+    """The `model` row with primary key `key`, or 404 `code` with the message `missing` (what
+    is not there, and where to look)."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(missing, code=code)
+    return row
+
+
 def slot_or_404(session: Session, slot_id: int) -> m.Slot:
     """The slot's row, or 404 `unknown_slot` saying where to find slots."""
-    slot = session.get(m.Slot, slot_id)
-    if slot is None:
-        raise NotFound(
-            f"slot {slot_id} is not registered (or not indexed yet); find slots with "
-            "/v1/slots/search",
-            code="unknown_slot",
-        )
-    return slot
+    return row_or_404(
+        session, m.Slot, slot_id,
+        f"slot {slot_id} is not registered (or not indexed yet); find slots with /v1/slots/search",
+        "unknown_slot",
+    )  # fmt: skip
 
 
 def rows(session: Session, what: Any, where: Any, *order_by: Any, limit: int | None = None) -> list:

@@ -10,6 +10,7 @@ from typing import Any
 
 import psutil
 
+from citypass.core.files import size_or_zero
 from ledger_node.config import JOURNAL_FILE, SNAPSHOT_DIR
 from ledger_node.engine import STATES_DIR
 
@@ -36,18 +37,11 @@ def engine_pid(node_pid: int) -> int | None:
     return None
 
 
-def file_bytes(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def tree_bytes(path: Path) -> int:
     total = 0
     for root, _, files in os.walk(path):
         for name in files:
-            total += file_bytes(Path(root) / name)
+            total += size_or_zero(Path(root) / name)
     return total
 
 
@@ -61,8 +55,8 @@ class Sampler:
         self._last: tuple[int, float] | None = None
 
     def take(self, node_pid: int, block: int, sealing_seconds: float) -> dict[str, Any]:
-        journal = file_bytes(self.data_dir / JOURNAL_FILE)
-        wal = file_bytes(self.data_dir / f"{JOURNAL_FILE}-wal")
+        journal = size_or_zero(self.data_dir / JOURNAL_FILE)
+        wal = size_or_zero(self.data_dir / f"{JOURNAL_FILE}-wal")
         engine = engine_pid(node_pid)
         rate = None
         if self._last is not None and sealing_seconds > self._last[1]:

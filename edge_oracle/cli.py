@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from citypass.core import jsonlogs
-from citypass.core.cli import file_option, log_level_option, shown_option
+from citypass.core.cli import Abort, file_option, log_level_option, option_group, shown_option
 from edge_oracle.errors import EdgeOracleError
 
 password_file_option = file_option(
@@ -26,32 +26,18 @@ data_dir_option = click.option(
 )
 
 
-def chain_options(func: Any) -> Any:
-    for option in reversed(
-        (
-            click.option("--oracle-url", help="The oracle daemon [env CITYPASS_EDGE_ORACLE_URL]."),
-            click.option(
-                "--chain-id", type=int, help="Ledger chain id [env CITYPASS_EDGE_CHAIN_ID]."
-            ),
-            click.option("--registry", help="DeviceRegistry address [env CITYPASS_EDGE_REGISTRY]."),
-            click.option(
-                "--devices-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="Keys for many sensors [env CITYPASS_EDGE_DEVICES_FILE].",
-            ),
-            click.option("--batch-events", type=int, help="Events per batch (≤ 500)."),
-            click.option("--batch-bytes", type=int, help="Bytes per batch (≤ 16 MiB)."),
-        )
-    ):
-        func = option(func)
-    return func
-
-
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+chain_options = option_group(
+    click.option("--oracle-url", help="The oracle daemon [env CITYPASS_EDGE_ORACLE_URL]."),
+    click.option("--chain-id", type=int, help="Ledger chain id [env CITYPASS_EDGE_CHAIN_ID]."),
+    click.option("--registry", help="DeviceRegistry address [env CITYPASS_EDGE_REGISTRY]."),
+    click.option(
+        "--devices-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Keys for many sensors [env CITYPASS_EDGE_DEVICES_FILE].",
+    ),
+    click.option("--batch-events", type=int, help="Events per batch (≤ 500)."),
+    click.option("--batch-bytes", type=int, help="Bytes per batch (≤ 16 MiB)."),
+)
 
 
 def _settings(overrides: dict[str, Any], need_chain: bool = True) -> Any:

@@ -9,11 +9,12 @@ has answered for them: delivered (accepted or duplicate) or dead-lettered with i
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -91,12 +92,7 @@ class Outbox:
     def __init__(self, path: Path, domain: EventDomain | None = None) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=30
-            )
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(_SCHEMA)
+            self.db = sqlite_stores.connect_durable(path, _SCHEMA, timeout=30)
         except sqlite3.DatabaseError as exc:
             raise OutboxError(
                 f"{path} is not a usable SQLite outbox ({exc}); move it aside"
@@ -243,20 +239,17 @@ class Outbox:
     ) -> None:
         if not rows:
             return
-        now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self._settling(now_ms) as now:
             if self.destinations:
-                self._settle_for(destination, rows, DELIVERED, now_ms)
+                self._settle_for(destination, rows, DELIVERED, now)
             else:
                 self.db.executemany(
                     "UPDATE events SET status = 1, settled_ms = ? WHERE id = ? AND status = 0",
-                    [(now_ms, row) for row in rows],
+                    [(now, row) for row in rows],
                 )
             self.db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('last_delivery_ms', ?)", (str(now_ms),)
+                "INSERT OR REPLACE INTO meta VALUES ('last_delivery_ms', ?)", (str(now),)
             )
-            self.db.execute("COMMIT")
 
     def dead_letter(
         self,
@@ -267,23 +260,26 @@ class Outbox:
         """(row, reason, message) for events the daemon refused for good."""
         if not items:
             return
-        now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self._settling(now_ms) as now:
             if self.destinations:
-                self._settle_for(destination, [row for row, _r, _m in items], DEAD, now_ms)
+                self._settle_for(destination, [row for row, _r, _m in items], DEAD, now)
             for row, reason, message in items:
                 if not self.destinations:
                     self.db.execute(
                         "UPDATE events SET status = 2, settled_ms = ? WHERE id = ? AND status = 0",
-                        (now_ms, row),
+                        (now, row),
                     )
                 where = f"{destination}: " if self.destinations else ""
                 self.db.execute(
                     "INSERT OR REPLACE INTO dead_letters VALUES (?, ?, ?, ?)",
-                    (row, reason, (where + message)[:1000], now_ms),
+                    (row, reason, (where + message)[:1000], now),
                 )
-            self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _settling(self, now_ms: int | None) -> Iterator[int]:
+        """One all-or-nothing transaction settling events at `now_ms` (default: now)."""
+        with sqlite_stores.immediate_transaction(self.db, self.lock):
+            yield now_ms if now_ms is not None else int(time.time() * 1000)
 
     def _settle_for(self, destination: str | None, rows: list[int], outcome: int, now: int) -> None:
         """Inside a transaction: `destination` answered for `rows`; an event every destination

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from citypass.core import jsonlogs
+from citypass.core.cli import Abort, option_group
 from citypass.core.daemon import stop_signals
 from indexer.consistency import check_consistency
 from indexer.errors import IndexerError
@@ -24,35 +25,25 @@ PARENT_CHECK_S = 0.5
 T = TypeVar("T")
 
 
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
-
-
-def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--db", required=True, envvar="CITYPASS_INDEXER_DB",
-            help="Read-model database: sqlite:///path.db or postgresql://user@host:port/db "
-            "(env CITYPASS_INDEXER_DB).",
-        ),
-        click.option(
-            "--rpc-url", required=True, envvar="CITYPASS_INDEXER_RPC_URL",
-            help="JSON-RPC URL of the ledger node (env CITYPASS_INDEXER_RPC_URL).",
-        ),
-        click.option(
-            "--deployment", required=True, envvar="CITYPASS_INDEXER_DEPLOYMENT",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="deployments/<network>.json with chainId and the contract addresses.",
-        ),
-        click.option("--chunk-size", default=200, show_default=True, help="Blocks per database transaction."),
-        click.option("--log-level", default="INFO", show_default=True),
-    ]  # fmt: skip
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+# The options every indexer command takes: where the read model, the node and the addresses are.
+_common = option_group(
+    click.option(
+        "--db", required=True, envvar="CITYPASS_INDEXER_DB",
+        help="Read-model database: sqlite:///path.db or postgresql://user@host:port/db "
+        "(env CITYPASS_INDEXER_DB).",
+    ),
+    click.option(
+        "--rpc-url", required=True, envvar="CITYPASS_INDEXER_RPC_URL",
+        help="JSON-RPC URL of the ledger node (env CITYPASS_INDEXER_RPC_URL).",
+    ),
+    click.option(
+        "--deployment", required=True, envvar="CITYPASS_INDEXER_DEPLOYMENT",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="deployments/<network>.json with chainId and the contract addresses.",
+    ),
+    click.option("--chunk-size", default=200, show_default=True, help="Blocks per database transaction."),
+    click.option("--log-level", default="INFO", show_default=True),
+)  # fmt: skip
 
 
 def _indexer(db: str, rpc_url: str, deployment: Path, chunk_size: int, **extra: Any) -> Indexer:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from citypass.core.files import fsync_path
+from citypass.core.files import fsync_path, size_or_zero
 from ledger_node.config import (
     CONFIG_FILE,
     GENESIS_FILE,
@@ -125,7 +125,7 @@ def _copy(
     report.bytes_copied += (staging / JOURNAL_FILE).stat().st_size
     report.snapshots = []
     wanted = [(block, path) for block, path in snapshots if block <= head_number]
-    total = sum(_size(data_dir / SNAPSHOT_DIR / path) for _, path in wanted)
+    total = sum(size_or_zero(data_dir / SNAPSHOT_DIR / path) for _, path in wanted)
     done = 0
     (staging / SNAPSHOT_DIR).mkdir()
     for block, path in wanted:
@@ -217,13 +217,6 @@ def _copy_file(source: Path, target: Path, progress: Callable[[int], object] | N
         os.fsync(writer.fileno())
     shutil.copymode(source, target)
     return copied
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 def _progress_from(

@@ -3,7 +3,6 @@ ledger."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 import sys
@@ -17,7 +16,7 @@ import requests
 from citypass.core import jsonlogs
 from citypass.core.cli import file_option, log_level_option, shown_option
 from citypass.core.files import write_json_atomically
-from ledger_node.cli_common import Abort, data_dir_option, password_file_option
+from ledger_node.cli_common import Abort, data_dir_option, password_file_option, run_command
 from ledger_node.config import (
     DEFAULT_CHAIN_ID,
     DEFAULT_GAS_LIMIT,
@@ -38,13 +37,6 @@ from ledger_node.witness.cli import witness
 
 AUTHORITY_BALANCE = 10**24  # wei; gas is free on this ledger, but wallets like a funded admin
 log = logging.getLogger("ledger_node")
-
-
-def _run(coroutine: Any) -> Any:
-    try:
-        return asyncio.run(coroutine)
-    except LedgerNodeError as exc:
-        raise Abort(str(exc)) from exc
 
 
 @click.group(
@@ -205,7 +197,7 @@ def start(
         raise Abort(f"refusing to start: {exc}") from exc
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(
+    run_command(
         serve_node(
             data_dir,
             config,
@@ -289,7 +281,7 @@ def verify(data_dir: Path, checkpoints: tuple[Path, ...]) -> None:
             bar.length = max(total, 1)
             bar.update(1)
 
-        report = _run(verify_data_dir(data_dir, progress, checkpoints))
+        report = run_command(verify_data_dir(data_dir, progress, checkpoints))
     for line in report.lines:
         click.echo(line)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import click
 
-from citypass.core.cli import file_option
+from citypass.core.cli import Abort, file_option
+from ledger_node.errors import LedgerNodeError
 
 
 def password_file_for(env: str) -> Callable[[Any], Any]:
@@ -31,11 +33,12 @@ password_file_option = password_file_for("LEDGER_NODE_PASSWORD")
 data_dir_option = data_dir_for("node's")
 
 
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+def run_command(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a command's coroutine to its end; a `LedgerNodeError` becomes the one-line exit."""
+    try:
+        return asyncio.run(coroutine)
+    except LedgerNodeError as exc:
+        raise Abort(str(exc)) from exc
 
 
 def progress_bars() -> Callable[[int, int, str], None]:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from citypass.core.files import size_or_zero
+from citypass.core.sqlite_stores import connect_durable
 from citypass.protocol.checkpoints import journal_link
 
 SCHEMA = """
@@ -87,10 +89,7 @@ class Journal:
             uri = f"file:{path}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         else:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+            self._db = connect_durable(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -259,12 +258,7 @@ class Journal:
         return [Snapshot(int(b), str(p), bytes(h)) for b, p, h in rows]
 
     def size_bytes(self) -> int:
-        total = 0
-        for suffix in ("", "-wal", "-shm"):
-            candidate = Path(f"{self.path}{suffix}")
-            if candidate.exists():
-                total += candidate.stat().st_size
-        return total
+        return sum(size_or_zero(Path(f"{self.path}{suffix}")) for suffix in ("", "-wal", "-shm"))
 
     def connection(self) -> sqlite3.Connection:
         """The journal's connection, for the stores kept in the same file (checkpoints.py): their

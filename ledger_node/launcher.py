@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import requests
 
 from citypass.core.net import free_port
+from citypass.core.process import kill_process, stop_process
 from citypass.core.rpc_url import with_token
 from ledger_node.rpc_tokens import audience_for, issue
 from ledger_node.token_keys import issuer_key_path, load_issuer_key
@@ -170,21 +170,12 @@ class NodeProcess:
         )
 
     def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM and wait: a clean stop."""
-        if self.process is None:
-            return 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -9
+        """SIGTERM and wait: a clean stop (kill -9 after `timeout`)."""
+        return stop_process(self.process, timeout)
 
     def kill(self) -> None:
         """kill -9 of the node; its engine dies with it (PR_SET_PDEATHSIG)."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        kill_process(self.process)
 
     def admin(self, method: str, params: list | None = None) -> dict:
         reply = requests.post(

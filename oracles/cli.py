@@ -11,18 +11,10 @@ import click
 import requests
 
 from citypass.core import jsonlogs
-from citypass.core.cli import file_option, shown_option
+from citypass.core.cli import Abort, file_option, option_group, shown_option
 from oracles.config import DEFAULT_PASSWORD_ENV, load_settings
 from oracles.errors import OracleError
 from oracles.keystore import create_keystore, load_keystore, resolve_password
-
-
-class Abort(click.ClickException):
-    """One readable line and exit code 1, instead of a traceback."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.message}", err=True)
-
 
 PATH = click.Path(path_type=Path)
 
@@ -71,16 +63,22 @@ def init(
     click.echo(json.dumps({"keystore": str(keystore), "address": account.address}))
 
 
+# The contracts the daemon and its sweep read: a deployment file, or an address each.
+contract_options = option_group(
+    click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses."),
+    click.option("--device-registry", help="DeviceRegistry address (overrides --deployment)."),
+    click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment)."),
+    click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment)."),
+)
+
+
 @main.command(short_help="Run the daemon until SIGTERM.")
 @config_option
 @click.option("--host", help="Listen address for ingest, /health, /metrics [127.0.0.1].")
 @click.option("--port", type=int, help="Listen port [8740].")
 @click.option("--data-dir", type=PATH, help="Inbox, keystore and evidence [.citypass/oracle].")
 @click.option("--rpc-url", help="The ledger node's JSON-RPC URL [http://127.0.0.1:8545].")
-@click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
-@click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
-@click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
-@click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
+@contract_options
 @click.option("--lease-market", help="LeaseMarket address (overrides --deployment).")
 @click.option(
     "--api-url",
@@ -149,10 +147,7 @@ def run(config_file: Path | None, **flags: Any) -> None:
 @config_option
 @click.option("--data-dir", type=PATH, help="The daemon's data directory [.citypass/oracle].")
 @click.option("--rpc-url", help="The ledger node's JSON-RPC URL (incidents' review status).")
-@click.option("--deployment", type=PATH, help="deployments/<network>.json with the addresses.")
-@click.option("--device-registry", help="DeviceRegistry address (overrides --deployment).")
-@click.option("--occupancy-oracle", help="OccupancyOracle address (overrides --deployment).")
-@click.option("--incident-registry", help="IncidentRegistry address (overrides --deployment).")
+@contract_options
 @click.option(
     "--clock",
     type=click.Choice(["wall", "chain"]),

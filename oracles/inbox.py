@@ -7,7 +7,6 @@ the same transaction that records a report, so a restart resumes exactly where i
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -108,10 +107,7 @@ class Inbox:
         self.path = path
         self.lock = threading.Lock()
         self.ingest_lock = threading.Lock()  # held by verify across check and commit
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
+        self.db = sqlite_stores.connect_durable(path, SCHEMA)
 
     def close(self) -> None:
         with self.lock:

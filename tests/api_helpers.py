@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 
 from citypass.core.net import free_port
+from citypass.core.process import stop_process
 from tests.indexer_helpers import (
     DATABASES,
     Scenario,
@@ -78,14 +78,7 @@ class ApiServer:
         return 0.0
 
     def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                return self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process)
 
     def restart(self) -> None:
         """Stop the process (SIGTERM) and start it again with the same command, port, read model

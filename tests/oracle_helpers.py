@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from web3 import Web3
 
 from citypass.chain.deployment import Stakeholders, deploy_system
 from citypass.core.net import free_port
+from citypass.core.process import kill_process, stop_process
 from citypass.core.windows import EVERY_DAY, Window
 from citypass.protocol.sensor_events import (
     SOURCE_TYPES,
@@ -366,15 +366,10 @@ class OracleProcess:
             return False
 
     def stop(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
+        return stop_process(self.process)
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        kill_process(self.process)
 
     # -- talking to it ------------------------------------------------------------------
 
@@ -397,6 +392,21 @@ class OracleProcess:
     def wait_clock(self, timestamp: int) -> None:
         """Until the daemon's (chain) clock has caught up with a development-clock move."""
         wait_until(lambda: self.health().get("clock", 0) >= timestamp, timeout=20)
+
+
+def new_slot_with_device(chain: Chain, daemon: OracleProcess, kind: str) -> tuple[int, DeviceKey]:
+    """A new member's shared slot with a new `kind` device on it, once `daemon` knows every
+    device registered so far (this one included)."""
+    slot = chain.shared_slot(chain.new_member())
+    device = chain.register_device(kind, [slot])
+    registered = chain.contract("devices").functions.deviceCount().call()
+    wait_until(lambda: daemon.health()["devices"] >= registered)
+    return slot, device
+
+
+def png_still(size: int) -> bytes:
+    """A camera still: PNG's signature and `size` random bytes (no two alike)."""
+    return b"\x89PNG\r\n\x1a\n" + os.urandom(size)
 
 
 def occupancy_reports(chain: Chain) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -16,10 +15,21 @@ from typing import Any
 import requests
 
 from citypass.core.net import free_port
+from citypass.core.process import kill_process, stop_process
 from citypass.protocol.witness_names import encode_witness_name
 from ledger_node.launcher import NodeProcess
 from ledger_node.rpc_auth import SERVICE_PERMISSIONS
-from tests.ledger_helpers import CLI, PASSWORD, ROOT, call_data, config_of
+from tests.ledger_helpers import (
+    CLI,
+    PASSWORD,
+    ROOT,
+    Rpc,
+    access_with_members,
+    call_data,
+    config_of,
+    member_tx,
+    new_node,
+)
 
 WITNESS_PASSWORD_ENV = "LEDGER_WITNESS_PASSWORD"
 
@@ -95,16 +105,11 @@ class WitnessProcess:
         raise RuntimeError(f"the witness did not answer within {timeout:.0f} s")
 
     def stop(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return 0
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
+        return stop_process(self.process)
 
     def kill(self) -> None:
         """kill -9; its engine dies with it (PR_SET_PDEATHSIG)."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        kill_process(self.process)
 
     def health(self) -> tuple[int, dict[str, Any]]:
         reply = requests.get(f"{self.url}/health", timeout=10)
@@ -142,3 +147,22 @@ def set_witness(rpc: Any, access: Any, address: str, label: str) -> None:
         call_data("setWitness(address,bytes32)", address, encode_witness_name(label))
     )
     assert rpc.receipt(signed.hash)["status"] == "0x1"
+
+
+def member_world(base: Path) -> dict[str, Any]:
+    """The world a witness test follows: a node under `base` (a block per transaction), its
+    CityAccess and one member."""
+    node = new_node(base, "node")
+    rpc = Rpc(node.url)
+    access, (member,) = access_with_members(rpc, node.data_dir, 1)
+    return {"base": base, "node": node, "rpc": rpc, "access": access, "member": member}
+
+
+def send_member_txs(world: dict[str, Any], count: int) -> str:
+    """`count` transactions of the world's member, each accepted; the last one's hash."""
+    rpc = world["rpc"]
+    world["member"].sync_nonce(rpc)  # the node may have lost blocks since (a restored backup)
+    for _ in range(count):
+        signed = member_tx(world["member"], world["access"])
+        assert rpc.send(signed.raw)["result"] == signed.hash
+    return str(signed.hash)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.address_book.facts import facts_of
 from api.address_book.tables import address_book
 from api.errors import ApiError, Conflict, NotFound
-from api.siwe.store import insert_for, transaction
+from api.siwe.store import transaction, upsert_by_key
 
 t = address_book.c
 
@@ -74,13 +74,8 @@ class AddressBookStore:
         values = {"name": name, "name_ko": name_ko, "kind": kind,
                   "updated_at": self._clock(), "updated_by": by}  # fmt: skip
         with transaction(self._engine, "store the name", AddressBookUnavailable) as conn:
-            existed = conn.execute(select(t.address).where(t.address == address)).first()
-            # One statement, so two staff naming a new address at once both succeed (the later
-            # name stays) instead of one failing on the primary key.
-            upsert = insert_for(self._engine)(address_book).values(address=address, **values)
-            conn.execute(upsert.on_conflict_do_update(index_elements=[t.address], set_=values))
-            row = conn.execute(select(address_book).where(t.address == address)).one()
-        return Entry.of(row), existed is None
+            row, created = upsert_by_key(conn, address_book, t.address, address, values)
+        return Entry.of(row), created
 
     def remove(self, address: str) -> Entry:
         with transaction(self._engine, "remove the name", AddressBookUnavailable) as conn:

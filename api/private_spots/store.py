@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Row, select
 
 from api.errors import ApiError
 from api.private_spots.tables import private_spots
-from api.siwe.store import insert_for, transaction
+from api.siwe.store import transaction, upsert_by_key
 
 t = private_spots.c
 
@@ -48,11 +48,8 @@ class SpotStore:
         values = {"lat_e6": lat_e6, "lon_e6": lon_e6, "instructions": instructions,
                   "owner": owner, "updated_at": self._clock()}  # fmt: skip
         with transaction(self._engine, "store the spot", SpotStoreUnavailable) as conn:
-            existed = conn.execute(select(t.slot_id).where(t.slot_id == slot_id)).first()
-            upsert = insert_for(self._engine)(private_spots).values(slot_id=slot_id, **values)
-            conn.execute(upsert.on_conflict_do_update(index_elements=[t.slot_id], set_=values))
-            row = conn.execute(select(private_spots).where(t.slot_id == slot_id)).one()
-        return Spot.of(row), existed is None
+            row, created = upsert_by_key(conn, private_spots, t.slot_id, slot_id, values)
+        return Spot.of(row), created
 
     def get(self, slot_id: int) -> Spot | None:
         with transaction(self._engine, "read the spot", SpotStoreUnavailable) as conn:

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import SessionDep
-from api.errors import ApiError, Conflict, NotFound, PermissionDenied
+from api.errors import ApiError, Conflict, PermissionDenied
+from api.read_model import row_or_404
 from api.retention import EVIDENCE, open_evidence_keys
 from api.routers.inspector import IncidentPath, InspectorSession, cid_text
 from api.schemas.common import kst_iso
@@ -93,13 +94,11 @@ def deletions(
 
 
 def incident_cid(session: SessionDep, incident_id: int) -> str:
-    incident = session.get(m.Incident, incident_id)
-    if incident is None:
-        raise NotFound(
-            f"incident {incident_id} is not in the read model; list them at "
-            "/v1/inspector/incidents",
-            code="unknown_incident",
-        )
+    incident = row_or_404(
+        session, m.Incident, incident_id,
+        f"incident {incident_id} is not in the read model; list them at /v1/inspector/incidents",
+        "unknown_incident",
+    )  # fmt: skip
     cid = cid_text(incident.evidence_cid_hex)
     if cid is None:
         raise Conflict(

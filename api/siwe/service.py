@@ -37,25 +37,25 @@ class SignIn:
     session: StaffSession
 
 
+@dataclass(frozen=True)
 class SiweService:
-    def __init__(
-        self, domain: str, chain_id: int, nonces: NonceStore, sessions: SessionStore,
-        roles: RoleChecker, session_ttl: float, clock: Callable[[], float] = time.time,
-    ) -> None:  # fmt: skip
-        self.domain = domain
-        self.chain_id = chain_id
-        self.nonces = nonces
-        self.sessions = sessions
-        self.roles = roles
-        self._ttl = session_ttl
-        self._clock = clock
+    """Sign-in for this API (`domain`, `chain_id`): nonces and sessions in their stores, roles
+    from CityAccess; a session lasts `session_ttl` seconds of `clock`."""
+
+    domain: str
+    chain_id: int
+    nonces: NonceStore
+    sessions: SessionStore
+    roles: RoleChecker
+    session_ttl: float
+    clock: Callable[[], float] = time.time
 
     def sign_in(self, text: str, signature: bytes, *, staff: bool = True) -> SignIn:
         """Open a session for the message's signer. `staff` (the default) refuses an address
         with no staff role; a resident session (staff=False) is any wallet's, for its own
         records (its membership application); staff endpoints still re-check roles."""
         message = self._parse(text)
-        now = self._clock()
+        now = self.clock()
         self._check_binding(message)
         self._check_times(message, now)
         state = self.nonces.status(message.nonce)
@@ -89,7 +89,7 @@ class SiweService:
                 "on CityAccess, or is suspended: ask the city administrator to grant the role",
                 code="siwe_no_role",
             )
-        expires = now + self._ttl
+        expires = now + self.session_ttl
         if message.expiration_time is not None:
             expires = min(expires, message.expiration_time.timestamp())
         token = self.sessions.open(message.address, roles, expires)
@@ -157,7 +157,7 @@ class SiweService:
                 "unknown session token (signed out, or expired over an hour ago): sign in again",
                 code="session_unknown",
             )
-        if session.expires_at <= self._clock():
+        if session.expires_at <= self.clock():
             raise Unauthenticated(
                 "the session has expired: sign in again with a new nonce",
                 code="session_expired",

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Column, Connection, Engine, Row, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -80,10 +80,20 @@ def transaction(
         ) from exc
 
 
-def insert_for(engine: Engine) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE of the engine's dialect (the read model's two), for the
-    API's own tables that are set by key (the address book, the private spots)."""
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+def upsert_by_key(
+    conn: Connection, table: Table, key: Column[Any], value: Any, values: dict[str, Any]
+) -> tuple[Row[Any], bool]:
+    """Set the row whose `key` is `value` to `values` (the API's own tables set by key: the
+    address book, the private spots); the row as stored and whether it is new.
+
+    One INSERT … ON CONFLICT DO UPDATE (of the connection's dialect, the read model's two), so
+    two writers setting a new key at once both succeed (the later values stay) instead of one
+    failing on the primary key."""
+    existed = conn.execute(select(key).where(key == value)).first()
+    insert_of = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert_of(table).values({key.name: value, **values})
+    conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=values))
+    return conn.execute(select(table).where(key == value)).one(), existed is None
 
 
 class NonceStore:

@@ -1,15 +1,35 @@
-"""What every command line here shares: an option whose default --help shows, and the
-one-line error exit (no traceback) the daemons' CLIs end with."""
+"""What every command line here shares: an option whose default --help shows, options grouped
+into one decorator, and the one-line error exit (no traceback) the daemons' CLIs end with."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+class Abort(click.ClickException):
+    """One readable line (`error: …`) and exit code 1, instead of a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def option_group(*options: Callable[[Any], Any]) -> Callable[[Command], Command]:
+    """Several click options as one decorator, listed in --help in the order given (as if
+    stacked as decorators in that order): the options a CLI's commands share."""
+
+    def apply(command: Command) -> Command:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
 
 
 def shown_option(

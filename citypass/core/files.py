@@ -63,3 +63,12 @@ def create_exclusively(path: Path, data: str | bytes, mode: int = 0o600) -> None
         path.unlink(missing_ok=True)
         raise
     fsync_path(path.parent)
+
+
+def size_or_zero(path: Path) -> int:
+    """The file's size in bytes; 0 when it is not there (a write-ahead log not created yet, a
+    file removed while a directory is measured)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

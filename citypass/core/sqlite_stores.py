@@ -1,5 +1,5 @@
-"""The daemons' SQLite stores (the edge's outbox, the oracle's inbox): binding a store to one
-deployment through its `meta` table (`key TEXT PRIMARY KEY, value TEXT NOT NULL`), so data for
+"""The daemons' SQLite stores (the edge's outbox, the oracle's inbox, the node's journal, a
+witness's store): the one durable way to open them, binding a store to one deployment through its `meta` table (`key TEXT PRIMARY KEY, value TEXT NOT NULL`), so data for
 one never mixes with another's, and write transactions that are all or nothing."""
 
 from __future__ import annotations
@@ -8,6 +8,20 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+def connect_durable(path: Path, schema: str = "", *, timeout: float = 5.0) -> sqlite3.Connection:
+    """An autocommit connection (isolation_level=None, so writers say BEGIN IMMEDIATE), shared
+    between threads under the caller's lock, in WAL mode with synchronous=FULL: a commit returns
+    only after the write-ahead log is fsync'd, so what a store acknowledged survives a power cut.
+    `schema` (CREATE … IF NOT EXISTS statements) runs on every open."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    if schema:
+        db.executescript(schema)
+    return db
 
 
 def claim_meta(db: sqlite3.Connection, key: str, value: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import tempfile
@@ -15,7 +14,7 @@ from citypass.core import jsonlogs, keystore
 from citypass.core.cli import file_option, log_level_option, shown_option
 from citypass.core.files import write_json_atomically
 from citypass.core.rpc_url import redacted, with_token
-from ledger_node.cli_common import Abort, data_dir_for, password_file_for
+from ledger_node.cli_common import Abort, data_dir_for, password_file_for, run_command
 from ledger_node.config import GENESIS_FILE, load_genesis
 from ledger_node.engine import Engine
 from ledger_node.errors import ConfigError, KeystoreError, LedgerNodeError
@@ -31,13 +30,6 @@ from ledger_node.witness.node_client import NodeClient, NodeRefused, NodeUnreach
 DEFAULT_SNAPSHOT_EVERY = 100
 witness_data_dir = data_dir_for("witness's")
 witness_password_file = password_file_for(PASSWORD_ENV)
-
-
-def _run(coroutine: Any) -> Any:
-    try:
-        return asyncio.run(coroutine)
-    except LedgerNodeError as exc:
-        raise Abort(str(exc)) from exc
 
 
 @click.group(
@@ -101,7 +93,9 @@ def init(
         genesis = _genesis(genesis_file)
         chain_id = int(genesis["config"]["chainId"])
         gas_limit = int(str(genesis.get("gasLimit", "0x0")), 16)
-        genesis_hash = _run(_check_node(node_url, genesis_file, chain_id, gas_limit, authority))
+        genesis_hash = run_command(
+            _check_node(node_url, genesis_file, chain_id, gas_limit, authority)
+        )
         config = WitnessConfig(
             node_url=node_url, chain_id=chain_id, authority=authority, genesis_hash=genesis_hash,
             gas_limit=gas_limit, http_host=http_host, http_port=http_port,
@@ -229,4 +223,4 @@ def run(data_dir: Path, password_file: Path | None, poll_interval: float, log_le
         account = WITNESS_KEY.load(data_dir, WITNESS_KEY.resolve_password(password_file))
     except LedgerNodeError as exc:
         raise Abort(str(exc)) from exc
-    _run(serve_witness(data_dir, config, account, poll_interval))
+    run_command(serve_witness(data_dir, config, account, poll_interval))

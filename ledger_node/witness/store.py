@@ -7,14 +7,13 @@ leaves the process, so no restart can make the witness sign below it."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from citypass.core.sqlite_stores import immediate_transaction
+from citypass.core.sqlite_stores import connect_durable, immediate_transaction
 from citypass.protocol.checkpoints import Checkpoint, Cosignature
 
 SCHEMA = """
@@ -74,10 +73,7 @@ class WitnessStore:
     def __init__(self, path: Path, chain_id: int, witness: str) -> None:
         self.chain_id, self.witness = chain_id, witness
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db = connect_durable(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()

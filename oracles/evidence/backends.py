@@ -7,8 +7,10 @@ answer to `add` must equal the CID we computed, or the put fails loudly.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -145,6 +147,14 @@ class KuboStore:
             )
         return version
 
+    @contextlib.contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        """A Kubo client error in the body becomes an EvidenceBackendError naming the call."""
+        try:
+            yield
+        except self._errors.Error as exc:
+            raise EvidenceBackendError(f"Kubo at {self.api} failed to {what}: {exc}") from exc
+
     def put(self, data: bytes) -> Cid:
         ours = cid_for_bytes(data)
         try:
@@ -161,24 +171,16 @@ class KuboStore:
                 f" --raw-leaves --chunker={KUBO_CHUNKER}, balanced layout, 174 links)",
                 reason="cid_mismatch",
             )
-        try:
-            # add pins already; pinning again by our CID makes sure the object we name is kept.
+        # add pins already; pinning again by our CID makes sure the object we name is kept.
+        with self._failing(f"pin {ours.text}"):
             self.client.pin.add(ours.text)
-        except self._errors.Error as exc:
-            raise EvidenceBackendError(
-                f"Kubo at {self.api} failed to pin {ours.text}: {exc}"
-            ) from exc
         return ours
 
     def get(self, cid: Cid) -> bytes:
         if not self.has(cid):
             raise EvidenceNotFound(f"evidence {cid.text} is not pinned on Kubo at {self.api}")
-        try:
+        with self._failing(f"cat {cid.text}"):
             data = bytes(self.client.cat(cid.text))
-        except self._errors.Error as exc:
-            raise EvidenceBackendError(
-                f"Kubo at {self.api} failed to cat {cid.text}: {exc}"
-            ) from exc
         if cid_for_bytes(data) != cid.v1():
             raise EvidenceIntegrityError(
                 f"Kubo at {self.api} returned bytes that do not hash to {cid.text}",
@@ -199,9 +201,5 @@ class KuboStore:
         """Unpin; Kubo frees the blocks at its next `ipfs repo gc` (docs/evidence-store.md)."""
         if not self.has(cid):
             return
-        try:
+        with self._failing(f"unpin {cid.text}"):
             self.client.pin.rm(cid.text)
-        except self._errors.Error as exc:
-            raise EvidenceBackendError(
-                f"Kubo at {self.api} failed to unpin {cid.text}: {exc}"
-            ) from exc

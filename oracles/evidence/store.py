@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from citypass.core.shredding import KeyTable
+from citypass.core.sqlite_stores import connect_durable
 from citypass.protocol.sensor_events import MAX_EVIDENCE_BYTES
 from oracles.evidence.backends import Backend, KuboStore, LocalDirectoryStore
 from oracles.evidence.cid import Cid, parse_cid
@@ -159,15 +160,13 @@ class EvidenceStore:
         index_path = Path(index_path)
         try:
             index_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._db = sqlite3.connect(index_path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute(
+            self._db = connect_durable(
+                index_path,
                 "CREATE TABLE IF NOT EXISTS evidence ("
                 " content_hash BLOB PRIMARY KEY, cid TEXT NOT NULL, size INTEGER NOT NULL,"
-                " stored_size INTEGER NOT NULL, stored_at_ms INTEGER NOT NULL)"
+                " stored_size INTEGER NOT NULL, stored_at_ms INTEGER NOT NULL);"
+                " CREATE INDEX IF NOT EXISTS evidence_cid ON evidence (cid);",
             )
-            self._db.execute("CREATE INDEX IF NOT EXISTS evidence_cid ON evidence (cid)")
         except sqlite3.Error as exc:
             raise EvidenceConfigError(
                 f"cannot open the evidence index {index_path}: {exc}; check the data directory"

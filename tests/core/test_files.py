@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from citypass.core.files import create_exclusively, write_atomically, write_json_atomically
+from citypass.core.files import (
+    create_exclusively,
+    size_or_zero,
+    write_atomically,
+    write_json_atomically,
+)
 
 
 def test_write_atomically_replaces_the_file_and_leaves_no_temporary(tmp_path):
@@ -37,3 +42,10 @@ def test_create_exclusively_is_private_and_refuses_an_existing_file(tmp_path):
     with pytest.raises(FileExistsError):
         create_exclusively(path, b"other")
     assert path.read_bytes() == b"\x00" * 32
+
+
+def test_size_or_zero_is_the_files_size_and_zero_for_a_missing_one(tmp_path):
+    path = tmp_path / "journal.sqlite-wal"
+    assert size_or_zero(path) == 0
+    path.write_bytes(b"x" * 1234)
+    assert size_or_zero(path) == 1234

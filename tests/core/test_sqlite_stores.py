@@ -49,3 +49,17 @@ def test_a_store_bound_to_one_deployment_refuses_another_with_the_daemons_error(
     sqlite_stores.bind_deployment(db, lock, "deployment", 82032, "0xab", refuse)
     with pytest.raises(LookupError, match=r"^bound to 82032:0xab, not 1:0xab$"):
         sqlite_stores.bind_deployment(db, lock, "deployment", 1, "0xAB", refuse)
+
+
+def test_a_durable_store_is_wal_fsynced_autocommit_and_runs_its_schema_on_every_open(tmp_path):
+    path = tmp_path / "store.sqlite"
+    schema = "CREATE TABLE IF NOT EXISTS t (n INTEGER);"
+    db = sqlite_stores.connect_durable(path, schema)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    assert db.isolation_level is None  # writers say BEGIN IMMEDIATE themselves
+    db.execute("INSERT INTO t VALUES (1)")
+    db.close()
+    again = sqlite_stores.connect_durable(path, schema)  # the schema again: no error, rows kept
+    assert again.execute("SELECT n FROM t").fetchall() == [(1,)]
+    again.close()

@@ -19,36 +19,26 @@ from eth_account import Account
 from eth_hash.auto import keccak
 
 from citypass.protocol.checkpoints import Checkpoint, Cosignature, genesis_link, journal_link
-from citypass.protocol.witness_names import encode_witness_name
 from ledger_node.launcher import NodeProcess
 from ledger_node.rpc_auth import SERVICE_PERMISSIONS
 from tests.ledger_helpers import (
     INVALID_PARAMS,
     PASSWORD,
     Rpc,
-    access_with_members,
     anvil_processes_for,
     call_data,
     copy_data_dir,
     error_line,
     journal_db,
-    member_tx,
-    new_node,
     refused_start,
     restart,
     run_ledger_node,
     wait_until,
 )
+from tests.witness_helpers import member_world, send_member_txs, set_witness
 
 REFUSED = -32010
 UNAUTHORIZED = -40100
-
-
-def set_witness(world, account, label: str) -> None:
-    signed = world["access"]._admin_tx(
-        call_data("setWitness(address,bytes32)", account.address, encode_witness_name(label))
-    )
-    assert world["rpc"].receipt(signed.hash)["status"] == "0x1"
 
 
 def remove_witness(world, account) -> None:
@@ -57,29 +47,13 @@ def remove_witness(world, account) -> None:
 
 
 def member_blocks(world, count: int) -> None:
-    rpc = world["rpc"]
-    for _ in range(count):
-        signed = member_tx(world["member"], world["access"])
-        assert rpc.send(signed.raw)["result"] == signed.hash
-    rpc.receipt(signed.hash)
+    world["rpc"].receipt(send_member_txs(world, count))
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("witnesses")
-    node = new_node(base, "node")
-    rpc = Rpc(node.url)
-    access, (member,) = access_with_members(rpc, node.data_dir, 1)
-    state = {
-        "base": base,
-        "node": node,
-        "rpc": rpc,
-        "access": access,
-        "member": member,
-        "audit": Account.create(),
-        "university": Account.create(),
-        "outsider": Account.create(),
-    }
+    state = member_world(tmp_path_factory.mktemp("witnesses"))
+    state.update(audit=Account.create(), university=Account.create(), outsider=Account.create())
     try:
         yield state
     finally:
@@ -135,8 +109,8 @@ def refused_metric(world, reason: str) -> float:
 
 def test_before_any_cosignature_latest_is_an_error_and_a_block_answers_empty(world):
     rpc = world["rpc"]
-    set_witness(world, world["audit"], "audit-office")
-    set_witness(world, world["university"], "university")
+    set_witness(world["rpc"], world["access"], world["audit"].address, "audit-office")
+    set_witness(world["rpc"], world["access"], world["university"].address, "university")
     error = rpc.error("ledger_getCheckpoint")
     assert error["message"] == "no checkpoint has been co-signed yet"
     number = head(world)
@@ -269,7 +243,8 @@ def test_a_removed_witness_is_refused_from_the_next_block(world):
     assert answer["error"]["code"] == REFUSED
     assert f"{university.address} is not in the witness set" in answer["error"]["message"]
     assert list(status(world)) == ["audit-office"]
-    set_witness(world, university, "university")  # back, for the tests after this one
+    # Back, for the tests after this one.
+    set_witness(world["rpc"], world["access"], university.address, "university")
 
 
 def test_token_service_witness_issues_a_token_that_submits(world):

@@ -13,47 +13,33 @@ from ledger_node.launcher import init_data_dir
 from tests.ledger_helpers import (
     PASSWORD,
     Rpc,
-    access_with_members,
     config_of,
     error_line,
-    member_tx,
-    new_node,
     wait_until,
 )
-from tests.witness_helpers import WitnessProcess, set_witness, witness_cli
+from tests.witness_helpers import (
+    WitnessProcess,
+    member_world,
+    send_member_txs,
+    set_witness,
+    witness_cli,
+)
 
 SNAPSHOT_EVERY = 4
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("witness")
-    node = new_node(base, "node", block_period=0)
-    rpc = Rpc(node.url)
-    access, (member,) = access_with_members(rpc, node.data_dir, 1)
-    witness = WitnessProcess.init(base / "witness", node, snapshot_every=SNAPSHOT_EVERY)
-    set_witness(rpc, access, witness.address, "audit-office")
-    witness.start()
-    world = {
-        "base": base,
-        "node": node,
-        "rpc": rpc,
-        "access": access,
-        "member": member,
-        "witness": witness,
-    }
+    world = member_world(tmp_path_factory.mktemp("witness"))
+    node = world["node"]
+    witness = WitnessProcess.init(world["base"] / "witness", node, snapshot_every=SNAPSHOT_EVERY)
+    set_witness(world["rpc"], world["access"], witness.address, "audit-office")
+    world["witness"] = witness.start()
     try:
         yield world
     finally:
         world["witness"].kill()
         node.kill()
-
-
-def send_member_txs(world, count: int) -> None:
-    rpc = world["rpc"]
-    for _ in range(count):
-        signed = member_tx(world["member"], world["access"])
-        assert rpc.send(signed.raw)["result"] == signed.hash
 
 
 def caught_up(witness: WitnessProcess, rpc: Rpc, timeout: float = 30.0) -> dict:

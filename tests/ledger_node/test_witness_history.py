@@ -17,21 +17,10 @@ from tests.ledger_helpers import (
     PASSWORD,
     Rpc,
     Signer,
-    access_with_members,
     config_of,
-    member_tx,
-    new_node,
     wait_until,
 )
-from tests.witness_helpers import WitnessProcess
-
-
-def send_member_txs(world, count: int) -> None:
-    rpc = world["rpc"]
-    world["member"].sync_nonce(rpc)  # the node may have lost blocks since
-    for _ in range(count):
-        signed = member_tx(world["member"], world["access"])
-        assert rpc.send(signed.raw)["result"] == signed.hash
+from tests.witness_helpers import WitnessProcess, member_world, send_member_txs
 
 
 def cosigned_head(witness: WitnessProcess, head: int) -> dict:
@@ -49,11 +38,8 @@ def restart_node(world) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("histories")
-    node = new_node(base, "node", block_period=0)
-    rpc = Rpc(node.url)
-    access, (member,) = access_with_members(rpc, node.data_dir, 1)
-    world = {"node": node, "rpc": rpc, "access": access, "member": member}
+    world = member_world(tmp_path_factory.mktemp("histories"))
+    base, node, rpc = world["base"], world["node"], world["rpc"]
     rewrite = WitnessProcess.init(base / "witness-rewrite", node).start()
     truncation = WitnessProcess.init(base / "witness-truncation", node).start()
     world.update(rewrite=rewrite, truncation=truncation)

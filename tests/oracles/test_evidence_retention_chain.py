@@ -15,7 +15,14 @@ import pytest
 
 from oracles.evidence import EvidenceConfig, open_store
 from oracles.evidence.errors import EvidenceShredded
-from tests.oracle_helpers import ROOT, OracleProcess, start_chain, wait_until
+from tests.oracle_helpers import (
+    ROOT,
+    OracleProcess,
+    new_slot_with_device,
+    png_still,
+    start_chain,
+    wait_until,
+)
 
 # About 1.7 s: the daemon sweeps every second.
 TINY_DAYS = "0.00002"
@@ -54,10 +61,8 @@ def _sweep_cli(chain, daemon, *args: str, env: dict[str, str] | None = None):
 
 def test_the_daemon_shreds_unanchored_evidence_and_keeps_an_open_incidents(env):
     chain, daemon = env
-    slot = chain.shared_slot(chain.new_member())
-    camera = chain.register_device("camera", [slot])
-    wait_until(lambda: daemon.health()["devices"] >= 1)
-    image = b"\x89PNG\r\n\x1a\n" + os.urandom(4_000)
+    slot, camera = new_slot_with_device(chain, daemon, "camera")
+    image = png_still(4_000)
     event = camera.event("illegal_parking", slot, chain.head_time() * 1000,
                          confidence_bps=9_100, evidence=image)  # fmt: skip
     assert len(daemon.post([event]).json()["accepted"]) == 1

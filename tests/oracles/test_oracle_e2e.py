@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from oracles.evidence import EvidenceConfig, open_store
-from tests.oracle_helpers import HALF_HOUR, OracleProcess, start_chain, wait_until
+from tests.oracle_helpers import (
+    HALF_HOUR,
+    OracleProcess,
+    new_slot_with_device,
+    png_still,
+    start_chain,
+    wait_until,
+)
 
 CHECKED_IN, SETTLED = 2, 3
 ILLEGAL_PARKING, UNAUTHORISED_OCCUPANCY, JAYWALKING = 0, 1, 3
@@ -77,9 +84,7 @@ def test_arrival_checks_in_and_late_departure_settles_with_overstay(env):
 
 def test_parking_without_a_lease_on_a_shared_slot_files_an_incident(env):
     chain, daemon = env
-    slot = chain.shared_slot(chain.new_member())
-    mag = chain.register_device("magnetometer", [slot])
-    wait_until(lambda: daemon.health()["devices"] >= 2)
+    slot, mag = new_slot_with_device(chain, daemon, "magnetometer")
     now = chain.head_time()
     assert daemon.post([mag.event("park_start", slot, now * 1000)]).json()["accepted"]
     found = wait_until(lambda: incidents_at(chain, slot), timeout=20)
@@ -89,10 +94,8 @@ def test_parking_without_a_lease_on_a_shared_slot_files_an_incident(env):
 
 def test_camera_illegal_parking_incident_anchors_the_evidence(env):
     chain, daemon = env
-    slot = chain.shared_slot(chain.new_member())
-    camera = chain.register_device("camera", [slot])
-    wait_until(lambda: daemon.health()["devices"] >= 3)
-    image = b"\x89PNG\r\n\x1a\n" + os.urandom(40_000)
+    slot, camera = new_slot_with_device(chain, daemon, "camera")
+    image = png_still(40_000)
     now = chain.head_time()
     event = camera.event(
         "illegal_parking", slot, now * 1000, confidence_bps=9_100, evidence=image,

@@ -8,7 +8,6 @@ threshold, so the OccupancyOracle's own check-in cannot be what checks the lease
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +20,19 @@ from oracles.config import load_settings
 from oracles.errors import ConfigError
 from scripts._cli.api_client import StaffApi, sign_text
 from tests.api_helpers import ApiServer, start_api_server
-from tests.oracle_helpers import HALF_HOUR, Chain, OracleProcess, start_chain, wait_until
+from tests.oracle_helpers import (
+    HALF_HOUR,
+    Chain,
+    OracleProcess,
+    png_still,
+    start_chain,
+    wait_until,
+)
 
 BOOKED, CHECKED_IN = 1, 2
 UNAUTHORISED_OCCUPANCY = 1
 LOW_CONFIDENCE = 5_000  # below the daemon's camera threshold: no occupancy report from it
-STILL = b"\x89PNG\r\n\x1a\n" + os.urandom(2_000)
+STILL = png_still(2_000)
 
 
 @dataclass
