@@ -167,15 +167,13 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
 
     /// @inheritdoc IERC4907
     function userOf(uint256 slotId) external view returns (address) {
-        _requireOwned(slotId);
-        if (address(leaseMarket) == address(0)) return address(0);
+        _requireOwned(slotId); // a slot exists only once the market is set (registerSlot)
         return leaseMarket.userOf(slotId);
     }
 
     /// @inheritdoc IERC4907
     function userExpires(uint256 slotId) external view returns (uint256) {
         _requireOwned(slotId);
-        if (address(leaseMarket) == address(0)) return 0;
         return leaseMarket.userExpires(slotId);
     }
 
