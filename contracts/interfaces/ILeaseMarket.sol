@@ -140,6 +140,8 @@ interface ILeaseMarket {
     ) external returns (uint256 leaseId);
     /// @notice Move `amount` credits (approved to the market) into the caller's prepaid balance.
     function deposit(uint256 amount) external;
+    /// @notice `deposit` with an EIP-2612 permit for the market to pull `amount`.
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
     /// @notice Take `amount` credits back out of the caller's prepaid balance.
     function withdraw(uint256 amount) external;
     function cancel(uint256 leaseId) external;

@@ -8,6 +8,7 @@ import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
 import {CityContext} from "../access/CityContext.sol";
+import {Permits} from "../libraries/Permits.sol";
 
 /// @title LeasePrepaid
 /// @notice The lease market's prepaid booking balances: a member deposits credits once (they go
@@ -41,7 +42,20 @@ abstract contract LeasePrepaid is CityContext, ILeaseMarket, IMembershipListener
     /// @inheritdoc ILeaseMarket
     /// @dev The credits go straight to the vault, where bookings paid from the balance leave them.
     function deposit(uint256 amount) external {
+        _deposit(_msgSender(), amount);
+    }
+
+    /// @inheritdoc ILeaseMarket
+    /// @dev For a wallet app whose resident never approved the market: the permit comes with the
+    /// deposit, relayed like the rest (a front-run permit still leaves the allowance).
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external {
         address account = _msgSender();
+        (bool allowed, bytes memory reason) = Permits.tryPermit(credit, account, amount, deadline, v, r, s);
+        if (!allowed) revert LeaseMarketPermitFailed(reason);
+        _deposit(account, amount);
+    }
+
+    function _deposit(address account, uint256 amount) private {
         if (amount == 0) revert LeaseMarketZeroAmount();
         if (!access.isActiveMember(account)) revert LeaseMarketNotMember(account);
         // Without CityAccess telling the market of suspensions, a balance would not prove membership.

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from brownie import ZERO_ADDRESS
 
-from tests.contract_helpers import mine_at, reverts_with
-from tests.contracts.lease_market.helpers import BOOKED, HOUR, MAX_PRICE
+from tests.contract_helpers import head_time, mine_at, reverts_with
+from tests.contracts.lease_market.helpers import BOOKED, HOUR, MAX_PRICE, permit
 
 PRICE = 2_400  # START..END: 4 units at ₩600
 SUSPEND_REASON = b"\x01" * 32
@@ -33,7 +33,9 @@ def test_deposit_moves_credits_into_the_vault(market, system, resident):
     assert tx.events["PrepaidDeposited"]["balance"] == 5_001
 
 
-def test_booking_from_the_balance_moves_no_token(market, system, slot_id, resident, start, end, prepaid):
+def test_booking_from_the_balance_moves_no_token(
+    market, system, slot_id, resident, start, end, prepaid
+):
     wallet, vault = system.credit.balanceOf(resident), system.credit.balanceOf(system.split)
     tx = market.book(slot_id, start, end, MAX_PRICE, {"from": resident})
     assert "Transfer" not in tx.events
@@ -61,6 +63,19 @@ def test_withdraw_pays_out_of_the_vault(market, system, resident, prepaid):
     assert tx.events["EscrowRefunded"]["to"] == resident
     assert system.credit.balanceOf(resident) == wallet + 4_000
     assert market.prepaidBalanceOf(resident) == 6_000
+
+
+def test_deposit_with_a_permit_needs_no_prior_approval(market, system, signer):
+    key, account = signer
+    credit = system.credit
+    deadline = head_time() + HOUR
+    sig = permit(credit, market, key, account, 7_000, deadline)
+    tx = market.depositWithPermit(7_000, deadline, sig.v, sig.r, sig.s, {"from": account})
+    assert tx.events["PrepaidDeposited"]["balance"] == 7_000
+    assert credit.allowance(account, market) == 0
+    stale = permit(credit, market, key, account, 1, head_time() - 1)
+    with reverts_with("LeaseMarketPermitFailed"):
+        market.depositWithPermit(1, head_time() - 1, stale.v, stale.r, stale.s, {"from": account})
 
 
 def test_bad_amounts_and_strangers(market, accounts, resident, prepaid):
@@ -96,7 +111,9 @@ def test_suspension_stops_bookings_from_the_balance(
     assert market.prepaidBalanceOf(resident) == 0
 
 
-def test_reinstatement_reopens_the_balance(market, system, people, slot_id, resident, start, end, prepaid):
+def test_reinstatement_reopens_the_balance(
+    market, system, people, slot_id, resident, start, end, prepaid
+):
     system.access.suspend(resident, SUSPEND_REASON, {"from": people.admin})
     system.access.reinstate(resident, {"from": people.admin})
     tx = market.book(slot_id, start, end, MAX_PRICE, {"from": resident})
@@ -118,9 +135,7 @@ def test_the_listener_is_set_once_by_the_admin(system, people, accounts):
         system.access.setMembershipListener(accounts[15], {"from": people.operator})
 
 
-def test_no_deposit_into_a_market_city_access_does_not_tell(
-    LeaseMarket, system, people, resident
-):
+def test_no_deposit_into_a_market_city_access_does_not_tell(LeaseMarket, system, people, resident):
     """A second market (not the listener) would not learn of suspensions: it takes no deposit."""
     unheard = LeaseMarket.deploy(
         system.access, system.credit, system.slots, system.split, system.forwarder, 86400, 48,
