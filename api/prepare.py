@@ -25,7 +25,7 @@ from api.lease_terms import slot_terms
 from api.ledger import Ledger
 from api.relayer import Relayer
 from api.schemas.common import hex_bytes
-from api.schemas.prepare import BookPrepare, PermitSigned, StartTripPrepare
+from api.schemas.prepare import BookPrepare, PermitSigned, PrepaidDepositPrepare, StartTripPrepare
 from api.schemas.typed_data import TypedDataPublic
 from api.settings import Settings
 from citypass.core.timeunits import UNIT_SECONDS
@@ -75,6 +75,17 @@ class Preparer:
             return self._paying("book", body.from_, "market", "book", args, max_price)
         return self.typed_data(
             body.from_, "market", "bookWithPermit", [*args, *_permit_args(body.permit)]
+        )
+
+    def deposit_prepaid(self, body: PrepaidDepositPrepare) -> TypedDataPublic:
+        """LeaseMarket.deposit: credits into the prepaid balance that bookings then draw on
+        without a token transfer (a short allowance is answered with the permit to sign)."""
+        if body.permit is None:
+            return self._paying(
+                "deposit-prepaid", body.from_, "market", "deposit", [body.amount], body.amount
+            )
+        return self.typed_data(
+            body.from_, "market", "depositWithPermit", [body.amount, *_permit_args(body.permit)]
         )
 
     def start_trip(self, session: Session, body: StartTripPrepare) -> TypedDataPublic:

@@ -31,6 +31,7 @@ from citypass.protocol.signing import domain_separator
 ALLOWLIST: dict[str, tuple[str, ...]] = {
     "market": (
         "book", "bookWithPermit", "cancel", "checkIn", "checkOut", "payOverstayDebt", "ownerCancel",
+        "deposit", "depositWithPermit", "withdraw",
     ),
     "slots": ("setWindows", "setBlackout", "setTerms", "setActive"),
     "split": ("claim",),
@@ -55,7 +56,7 @@ CONFLICT_ERRORS = {
     "LeaseMarketAlreadyStarted", "LeaseMarketRebookLimit", "LeaseMarketNoDebt",
     "ERC20InsufficientBalance", "ERC20InsufficientAllowance", "TripSettlementAssetInUse",
     "TripSettlementWrongStatus", "TripSettlementDisputeWindowClosed",
-    "TripSettlementBalanceTooLow",
+    "TripSettlementBalanceTooLow", "LeaseMarketInsufficientPrepaid", "LeaseMarketPrepaidClosed",
 }  # fmt: skip
 # How many used nonces a signature is tried against to recognise a replay.
 REPLAY_LOOKBACK = 64

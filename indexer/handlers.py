@@ -187,13 +187,41 @@ def _lease(s: Session, lease_id: int) -> m.Lease:
 
 
 def lease_booked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+    price = i64(a["price"])
     s.add(
         m.Lease(
             lease_id=i64(a["leaseId"]), slot_id=a["slotId"], lessee=a["lessee"], start=a["start"],
-            end=a["end"], price=i64(a["price"]), status="BOOKED", booked_at=ctx.timestamp,
+            end=a["end"], price=price, status="BOOKED", booked_at=ctx.timestamp,
             booked_block=ctx.block_number, overstay_charge=0, overstay_debt=0,
         )
     )  # fmt: skip
+    # LeasePrepaid's rule: the whole price from the prepaid balance when it covers it (the event
+    # has no field of its own for this, to keep the booking cheap).
+    prepaid = _prepaid(s, a["lessee"])
+    if prepaid.balance >= price:
+        prepaid.balance -= price
+        prepaid.spent += price
+        prepaid.updated_block = ctx.block_number
+
+
+def _prepaid(s: Session, account: str) -> m.PrepaidBalance:
+    return get_or_new(
+        s, m.PrepaidBalance, account,
+        account=account, balance=0, deposited=0, withdrawn=0, spent=0, updated_block=0,
+    )  # fmt: skip
+
+
+def prepaid_moved(deposit: bool) -> Handler:
+    def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
+        row = _prepaid(s, a["account"])
+        amount = i64(a["amount"])
+        if deposit:
+            row.deposited += amount
+        else:
+            row.withdrawn += amount
+        row.balance, row.updated_block = i64(a["balance"]), ctx.block_number
+
+    return apply
 
 
 def lease_cancelled(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
@@ -393,6 +421,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("LeaseMarket", "LeaseNoShow"): lease_no_show,
     ("LeaseMarket", "OverstayDebtRecorded"): overstay_debt_recorded,
     ("LeaseMarket", "OverstayDebtPaid"): overstay_debt_paid,
+    ("LeaseMarket", "PrepaidDeposited"): prepaid_moved(deposit=True),
+    ("LeaseMarket", "PrepaidWithdrawn"): prepaid_moved(deposit=False),
     ("RevenueSplit", "RevenueAllocated"): revenue_allocated,
     ("RevenueSplit", "FareAllocated"): fare_allocated,
     ("RevenueSplit", "Claimed"): claimed,

@@ -248,6 +248,20 @@ class RevenueClaim(LogRef, Base):
     amount: Mapped[int]
 
 
+class PrepaidBalance(Base):
+    """A member's prepaid booking balance in the lease market: PrepaidDeposited and
+    PrepaidWithdrawn carry the balance; a LeaseBooked is paid from it exactly when it covers the
+    price (the market's rule, replayed in order), else from the wallet."""
+
+    __tablename__ = "prepaid_balances"
+    account: Mapped[Address] = mapped_column(primary_key=True)
+    balance: Mapped[int]
+    deposited: Mapped[int]
+    withdrawn: Mapped[int]
+    spent: Mapped[int]
+    updated_block: Mapped[int]
+
+
 class EscrowRefund(LogRef, Base):
     """A refund paid out of escrow (deferred=False) or kept claimable for a suspended member."""
 

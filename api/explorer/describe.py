@@ -194,6 +194,9 @@ SENTENCES: dict[str, dict[str, str | Describer]] = {
         "RoleGranted": N_("Role {role:role} granted to {account:who} by {sender:who}"),
         "RoleRevoked": N_("Role {role:role} revoked from {account:who} by {sender:who}"),
         "RoleAdminChanged": N_("Role {role:role} now administered by {newAdminRole:role}"),
+        "MembershipListenerSet": N_(
+            "{listener:who} is now told of every suspension and reinstatement"
+        ),
     },
     "CityForwarder": {
         "ExecutedForwardRequest": N_(
@@ -241,6 +244,12 @@ SENTENCES: dict[str, dict[str, str | Describer]] = {
         ),
         "OverstayDebtPaid": N_(
             "Lease #{leaseId}: overstay debt of {amount:won} paid by {payer:who}"
+        ),
+        "PrepaidDeposited": N_(
+            "{account:who} prepaid {amount:won} for bookings (prepaid balance {balance:won})"
+        ),
+        "PrepaidWithdrawn": N_(
+            "{account:who} withdrew {amount:won} of prepaid credits (prepaid balance {balance:won})"
         ),
     },
     "RevenueSplit": {

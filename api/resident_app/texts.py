@@ -124,6 +124,16 @@ TEXTS: dict[str, str] = {
     "receiptCheckedIn": N_("Checked in at {time}"),
     "receiptNoShow": N_("No-show: {price} credits"),
     "receiptFailed": N_("The ledger did not carry out the request (transaction {tx})."),
+    "prepaid": N_("Prepaid for bookings"),
+    "prepaidIntro": N_(
+        "Credits you prepay here pay your bookings without a transfer each time, so a booking "
+        "costs the ledger less. Take back what is left at any time."
+    ),
+    "prepaidAmount": N_("Amount (KRW)"),
+    "prepay": N_("Prepay (sign in your wallet)"),
+    "withdrawPrepaid": N_("Withdraw"),
+    "receiptPrepaid": N_("Prepaid {amount} credits (prepaid balance {balance})"),
+    "receiptPrepaidWithdrawn": N_("Withdrew {amount} credits (prepaid balance {balance})"),
     "error": N_("Error: {message}"),
     "walletError": N_("Wallet error: {message}"),
     "networkError": N_("The API could not be reached: {message}"),

@@ -13,7 +13,13 @@ from api.deps import SessionDep
 from api.read_model import indexed_block, rows
 from api.record_access import AddressPath, RecordsReaderDep
 from api.schemas.common import kst_iso, kst_iso_or_none
-from api.schemas.members import BalancePublic, CreditEntryPublic, LeasePublic, LeasesPublic
+from api.schemas.members import (
+    BalancePublic,
+    CreditEntryPublic,
+    LeasePublic,
+    LeasesPublic,
+    PrepaidPublic,
+)
 from indexer import models as m
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -72,3 +78,13 @@ def balance(
         balance=row.balance if row else 0,
         history=history,
     )
+
+
+@router.get("/{address}/prepaid", response_model=PrepaidPublic, summary="Prepaid booking balance")
+def prepaid(session: SessionDep, _reader: RecordsReaderDep, address: AddressPath) -> PrepaidPublic:
+    row = session.get(m.PrepaidBalance, address)
+    return PrepaidPublic(
+        address=address, indexedBlock=indexed_block(session),
+        balance=row.balance if row else 0, deposited=row.deposited if row else 0,
+        withdrawn=row.withdrawn if row else 0, spent=row.spent if row else 0,
+    )  # fmt: skip

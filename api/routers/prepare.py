@@ -17,6 +17,8 @@ from api.schemas.prepare import (
     BookPrepare,
     EndTripPrepare,
     LeasePrepare,
+    PrepaidDepositPrepare,
+    PrepaidWithdrawPrepare,
     PrepareBase,
     StartTripPrepare,
     TripPrepare,
@@ -38,6 +40,19 @@ PreparerDep = Annotated[Preparer, Depends(get_preparer)]
 @router.post("/book", summary="Book a slot for a window (LeaseMarket.book)")
 def book(preparer: PreparerDep, body: BookPrepare) -> TypedDataPublic:
     return preparer.book(body)
+
+
+@router.post(
+    "/deposit-prepaid",
+    summary="Prepay credits for bookings (LeaseMarket.deposit; bookings then move no token)",
+)
+def deposit_prepaid(preparer: PreparerDep, body: PrepaidDepositPrepare) -> TypedDataPublic:
+    return preparer.deposit_prepaid(body)
+
+
+@router.post("/withdraw-prepaid", summary="Take credits back out of one's prepaid booking balance")
+def withdraw_prepaid(preparer: PreparerDep, body: PrepaidWithdrawPrepare) -> TypedDataPublic:
+    return preparer.typed_data(body.from_, "market", "withdraw", [body.amount])
 
 
 # The lease actions differ only in the LeaseMarket function they call with the lease id.

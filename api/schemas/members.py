@@ -40,6 +40,17 @@ class CreditEntryPublic(BaseModel):
     amount: int
 
 
+class PrepaidPublic(BaseModel):
+    """The prepaid booking balance in the lease market (held by the vault), from the read model."""
+
+    address: str
+    indexedBlock: int
+    balance: int
+    deposited: int
+    withdrawn: int
+    spent: int
+
+
 class BalancePublic(BaseModel):
     address: str
     indexedBlock: int

@@ -67,5 +67,14 @@ class EndTripPrepare(TripPrepare):
     )
 
 
+class PrepaidWithdrawPrepare(PrepareBase):
+    amount: int = Field(ge=1, le=UINT256_MAX, description="KRW out of the prepaid booking balance")
+
+
+class PrepaidDepositPrepare(PrepareBase):
+    amount: int = Field(ge=1, le=UINT256_MAX, description="KRW into the prepaid booking balance")
+    permit: PermitSigned | None = None
+
+
 class WithdrawDepositPrepare(PrepareBase):
     amount: int = Field(ge=1, le=UINT256_MAX, description="KRW from the trip deposit balance")

@@ -84,6 +84,8 @@ def deploy_system(containers: Any, people: Stakeholders) -> System:
         access, credit, slots, split, forwarder, MAX_ADVANCE_SECONDS, MAX_LEASE_UNITS, tx
     )
     slots.setLeaseMarket(market, tx)
+    # Before anyone can prepay: the market's prepaid balances carry CityAccess's suspensions.
+    access.setMembershipListener(market, tx)
     split.setSource(market, True, tx)
     credit.setPlatformContract(market, True, tx)
     for role, account in (

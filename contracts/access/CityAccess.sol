@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
+import {IMembershipListener} from "../interfaces/IMembershipListener.sol";
 import {CityRoles} from "./CityRoles.sol";
 
 /// @title CityAccess
@@ -26,6 +27,8 @@ contract CityAccess is AccessControl, ICityAccess {
     mapping(address account => Member) private _members;
     EnumerableSet.AddressSet private _witnesses;
     mapping(address witness => bytes32 name) private _witnessNames;
+    /// @inheritdoc ICityAccess
+    address public membershipListener;
 
     constructor(address cityAdmin) {
         if (cityAdmin == address(0)) revert CityAccessZeroAddress();
@@ -53,6 +56,14 @@ contract CityAccess is AccessControl, ICityAccess {
     function reinstate(address account) external {
         _checkAnyRole(CityRoles.OPERATOR);
         _reinstate(account);
+    }
+
+    /// @inheritdoc ICityAccess
+    function setMembershipListener(address listener) external onlyRole(CityRoles.CITY_ADMIN) {
+        if (listener == address(0)) revert CityAccessZeroAddress();
+        if (membershipListener != address(0)) revert CityAccessListenerAlreadySet();
+        membershipListener = listener;
+        emit MembershipListenerSet(listener);
     }
 
     /// @inheritdoc ICityAccess
@@ -160,6 +171,7 @@ contract CityAccess is AccessControl, ICityAccess {
         if (member.status == MemberStatus.NONE && member.roleBits == 0) revert CityAccessNotMember(account);
         member.status = MemberStatus.SUSPENDED;
         emit MemberSuspended(account, _msgSender(), reason);
+        _tellListener(account, true);
     }
 
     function _reinstate(address account) internal {
@@ -168,6 +180,12 @@ contract CityAccess is AccessControl, ICityAccess {
         // A role-only account goes back to NONE (allowed through its roles), a member to ACTIVE.
         member.status = member.since == 0 ? MemberStatus.NONE : MemberStatus.ACTIVE;
         emit MemberReinstated(account, _msgSender());
+        _tellListener(account, false);
+    }
+
+    function _tellListener(address account, bool suspended) private {
+        address listener = membershipListener;
+        if (listener != address(0)) IMembershipListener(listener).onMembershipChanged(account, suspended);
     }
 
     /// @dev Accepts CITY_ADMIN or `role`, from an account that is not suspended.

@@ -46,6 +46,11 @@ interface ICityAccess {
     /// @param max the most witnesses the set holds
     error CityAccessTooManyWitnesses(uint256 max);
 
+    /// @notice The membership listener is set once, at deployment.
+    error CityAccessListenerAlreadySet();
+
+    /// @notice The contract told of every suspension and reinstatement was set (once).
+    event MembershipListenerSet(address indexed listener);
     /// @notice An account became a member.
     event MemberOnboarded(address indexed account, address indexed by);
     /// @notice A member was suspended; `reason` is an opaque code, never personal data.
@@ -58,6 +63,11 @@ interface ICityAccess {
     /// @notice A witness left the witness set.
     event WitnessRemoved(address indexed witness);
 
+    /// @notice Set, once and before any member can prepay, the contract told of every suspension
+    /// and reinstatement (the lease market). CITY_ADMIN.
+    function setMembershipListener(address listener) external;
+    /// @notice The contract told of every suspension and reinstatement (zero until set).
+    function membershipListener() external view returns (address);
     /// @notice Add `witness` to the witness set, or rename it. CITY_ADMIN.
     /// @dev Witnesses re-execute the ledger and co-sign checkpoints with this key (docs/witnesses.md).
     /// Being a witness grants no role: a witness key cannot transact by being one.

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Lease, LeasePolicy, LeaseStatus} from "../types/ParkingTypes.sol";
+import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms} from "../types/ParkingTypes.sol";
 
 /// @title ILeaseMarket
 /// @notice Books shared parking slots in 30-minute units, escrows payment in CityCredit and
-/// settles through the revenue split.
+/// settles through the revenue split. A booking is paid wholly from the member's prepaid balance
+/// when that covers the price (no token transfer, no event of its own: LeaseBooked's price is
+/// the debit), else wholly by a credit transfer from the member into the vault. Prepaid credits
+/// are held in the vault too, so the vault's token balance is the prepaid balances plus the
+/// escrow of open leases plus what payees may claim.
 /// @dev A lease id is (slotId << 48) | (startUnit << 8) | generation: the slot and start are
 /// readable from the id, and the generation counts re-bookings of a cancelled start.
 interface ILeaseMarket {
@@ -88,6 +92,15 @@ interface ILeaseMarket {
     /// @notice The permit failed and the allowance does not cover the price.
     /// @param reason the permit's revert data
     error LeaseMarketPermitFailed(bytes reason);
+    /// @notice A deposit or withdrawal of zero credits.
+    error LeaseMarketZeroAmount();
+    /// @notice Deposits wait until CityAccess tells this market of suspensions (deployment wires it).
+    error LeaseMarketPrepaidClosed();
+    /// @notice The prepaid balance does not cover the withdrawal.
+    /// @param account the account
+    /// @param balance its prepaid balance
+    /// @param amount the amount asked for
+    error LeaseMarketInsufficientPrepaid(address account, uint256 balance, uint256 amount);
 
     /// @notice A lease was booked and its price escrowed.
     event LeaseBooked(
@@ -107,6 +120,10 @@ interface ILeaseMarket {
     event OverstayDebtRecorded(uint256 indexed leaseId, address indexed lessee, uint256 amount);
     /// @notice An owed overstay charge was paid.
     event OverstayDebtPaid(uint256 indexed leaseId, address indexed payer, uint256 amount);
+    /// @notice A member moved credits into its prepaid booking balance (held in the vault).
+    event PrepaidDeposited(address indexed account, uint256 amount, uint256 balance);
+    /// @notice A member took credits back out of its prepaid booking balance.
+    event PrepaidWithdrawn(address indexed account, uint256 amount, uint256 balance);
     /// @notice CITY_ADMIN changed the policy.
     event PolicySet(LeasePolicy policy);
 
@@ -121,6 +138,12 @@ interface ILeaseMarket {
         bytes32 r,
         bytes32 s
     ) external returns (uint256 leaseId);
+    /// @notice Move `amount` credits (approved to the market) into the caller's prepaid balance.
+    function deposit(uint256 amount) external;
+    /// @notice `deposit` with an EIP-2612 permit for the market to pull `amount`.
+    function depositWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+    /// @notice Take `amount` credits back out of the caller's prepaid balance.
+    function withdraw(uint256 amount) external;
     function cancel(uint256 leaseId) external;
     function ownerCancel(uint256 leaseId) external;
     function checkIn(uint256 leaseId) external;
@@ -135,4 +158,11 @@ interface ILeaseMarket {
     function userExpires(uint256 slotId) external view returns (uint256);
     function currentLeaseId(uint256 slotId) external view returns (uint256);
     function policy() external view returns (LeasePolicy memory);
+    /// @notice Store a slot's current booking terms. Only ParkingSlots, after its owner checks:
+    /// the terms live here so that a booking reads them without a cross-contract call.
+    function setSlotTerms(uint256 slotId, SlotBookingTerms calldata terms) external;
+    /// @notice A slot's current booking terms (ParkingSlots.bookingTerms answers with these).
+    function slotTerms(uint256 slotId) external view returns (SlotBookingTerms memory);
+    /// @notice The credits the account has prepaid for bookings and not yet spent or withdrawn.
+    function prepaidBalanceOf(address account) external view returns (uint256);
 }

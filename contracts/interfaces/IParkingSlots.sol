@@ -41,6 +41,8 @@ interface IParkingSlots {
     error ParkingSlotsInvalidDay(uint256 localDay);
     /// @notice The lease market was already set; it is set once at deployment.
     error ParkingSlotsLeaseMarketAlreadySet();
+    /// @notice Slots are registered only once the lease market, which keeps their terms, is set.
+    error ParkingSlotsLeaseMarketNotSet();
     /// @notice ERC-4907 users come from the lease market; setUser is not available.
     /// @param slotId the slot
     error ParkingSlotsUserManagedByMarket(uint256 slotId);

@@ -83,13 +83,17 @@ library BookingCalendar {
 
     /// @dev The part of [unit, end) that lies in unit's word: the word, the units' bits in it, and
     /// the unit after it.
+    /// Unchecked: callers pass unit < end (loop condition), offset < 128 and take <= 128, and
+    /// units are below 2^40 (LeaseIds), so nothing here can wrap; a booking runs it per word.
     function _chunk(uint256 unit, uint256 end) private pure returns (uint256 wordIndex, uint256 bits, uint256 next) {
-        wordIndex = unit / UNITS_PER_WORD;
-        uint256 offset = unit % UNITS_PER_WORD;
-        uint256 take = UNITS_PER_WORD - offset;
-        if (take > end - unit) take = end - unit;
-        bits = ((1 << take) - 1) << offset;
-        next = unit + take;
+        unchecked {
+            wordIndex = unit / UNITS_PER_WORD;
+            uint256 offset = unit % UNITS_PER_WORD;
+            uint256 take = UNITS_PER_WORD - offset;
+            if (take > end - unit) take = end - unit;
+            bits = ((1 << take) - 1) << offset;
+            next = unit + take;
+        }
     }
 
     /// @dev The mark of a lease starting at `unit`, in the high half of the unit's word.

@@ -47,43 +47,52 @@ library SharingWindows {
 
     /// @notice The half-hours of one local day (bit i = unit i of the day) that are shared.
     /// @param weekday Monday = 0 … Sunday = 6
+    /// @dev Unchecked: every value is a small field of `packed` or a weekday below 7.
     function allowedUnits(uint96 packed, uint256 weekday) internal pure returns (uint256 mask) {
-        uint256 yesterday = (weekday + 6) % 7;
-        for (uint256 i = 0; i < MAX_WINDOWS; ++i) {
-            uint256 word = (uint256(packed) >> (WINDOW_BITS * i)) & WINDOW_MASK;
-            uint256 daysMask = word & 0x7F;
-            if (daysMask == 0) break;
-            uint256 startUnit = (word >> 7) & 0x3F;
-            uint256 endUnit = (word >> 13) & 0x3F;
-            bool startsToday = (daysMask >> weekday) & 1 == 1;
-            if (endUnit > startUnit) {
-                if (startsToday) mask |= _range(startUnit, endUnit);
-            } else {
-                // Overnight: the evening part belongs to the start day, the morning part to the next.
-                if (startsToday) mask |= _range(startUnit, HalfHours.UNITS_PER_DAY);
-                if ((daysMask >> yesterday) & 1 == 1) mask |= _range(0, endUnit);
+        unchecked {
+            uint256 yesterday = (weekday + 6) % 7;
+            for (uint256 i = 0; i < MAX_WINDOWS; ++i) {
+                uint256 word = (uint256(packed) >> (WINDOW_BITS * i)) & WINDOW_MASK;
+                uint256 daysMask = word & 0x7F;
+                if (daysMask == 0) break;
+                uint256 startUnit = (word >> 7) & 0x3F;
+                uint256 endUnit = (word >> 13) & 0x3F;
+                bool startsToday = (daysMask >> weekday) & 1 == 1;
+                if (endUnit > startUnit) {
+                    if (startsToday) mask |= _range(startUnit, endUnit);
+                } else {
+                    // Overnight: the evening part belongs to the start day, the morning part to the next.
+                    if (startsToday) mask |= _range(startUnit, HalfHours.UNITS_PER_DAY);
+                    if ((daysMask >> yesterday) & 1 == 1) mask |= _range(0, endUnit);
+                }
             }
         }
     }
 
     /// @notice Whether every half-hour in [startUnit, startUnit + units) (UTC units) is shared.
+    /// @dev Unchecked: callers pass units below 2^40 (LeaseIds), take <= remaining, offsets < 48.
     function covers(uint96 packed, uint256 startUnit, uint256 units) internal pure returns (bool) {
-        uint256 localUnit = HalfHours.toLocalUnit(startUnit);
-        uint256 remaining = units;
-        while (remaining != 0) {
-            uint256 day = localUnit / HalfHours.UNITS_PER_DAY;
-            uint256 offset = localUnit % HalfHours.UNITS_PER_DAY;
-            uint256 take = HalfHours.UNITS_PER_DAY - offset;
-            if (take > remaining) take = remaining;
-            uint256 needed = _range(offset, offset + take);
-            if (needed & ~allowedUnits(packed, HalfHours.weekday(day)) & DAY_MASK != 0) return false;
-            localUnit += take;
-            remaining -= take;
+        unchecked {
+            uint256 localUnit = HalfHours.toLocalUnit(startUnit);
+            uint256 remaining = units;
+            while (remaining != 0) {
+                uint256 day = localUnit / HalfHours.UNITS_PER_DAY;
+                uint256 offset = localUnit % HalfHours.UNITS_PER_DAY;
+                uint256 take = HalfHours.UNITS_PER_DAY - offset;
+                if (take > remaining) take = remaining;
+                uint256 needed = _range(offset, offset + take);
+                if (needed & ~allowedUnits(packed, HalfHours.weekday(day)) & DAY_MASK != 0) return false;
+                localUnit += take;
+                remaining -= take;
+            }
+            return true;
         }
-        return true;
     }
 
+    /// @dev from <= to <= 48.
     function _range(uint256 from, uint256 to) private pure returns (uint256) {
-        return ((1 << (to - from)) - 1) << from;
+        unchecked {
+            return ((1 << (to - from)) - 1) << from;
+        }
     }
 }

@@ -2,12 +2,13 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ICityAccess} from "../interfaces/ICityAccess.sol";
 import {ILeaseMarket} from "../interfaces/ILeaseMarket.sol";
 import {IParkingSlots} from "../interfaces/IParkingSlots.sol";
 import {IRevenueSplit} from "../interfaces/IRevenueSplit.sol";
-import {CityContext} from "../access/CityContext.sol";
+import {LeasePrepaid} from "./LeasePrepaid.sol";
 import {CityRoles} from "../access/CityRoles.sol";
 import {BasisPoints} from "../libraries/BasisPoints.sol";
 import {BookingCalendar} from "../libraries/BookingCalendar.sol";
@@ -21,8 +22,9 @@ import {Lease, LeasePolicy, LeaseStatus, SlotBookingTerms, SlotCategory, SlotTer
 /// @notice Books shared slots in 30-minute units inside their sharing windows, never two leases
 /// of a slot at once; escrows the price in the revenue split's vault; cancels by the DESIGN §4
 /// policy; checks in and out (the lessee, or the ORACLE from sensors); charges overstay; settles
-/// no-shows; and pays everything out through the revenue split.
-contract LeaseMarket is CityContext, ILeaseMarket {
+/// no-shows; and pays everything out through the revenue split. Members may prepay credits into a
+/// booking balance (held by the vault), so that a booking moves no token.
+contract LeaseMarket is LeasePrepaid {
     using SafeERC20 for IERC20;
 
     uint256 private constant OVERAGE_STEP = 10 minutes;
@@ -32,9 +34,7 @@ contract LeaseMarket is CityContext, ILeaseMarket {
     uint256 public constant MAX_CHECK_IN_EARLY = 2 hours;
     uint256 public constant MAX_PENALTY = 1_000_000;
 
-    IERC20 public immutable credit;
     IParkingSlots public immutable slots;
-    IRevenueSplit public immutable vault;
     /// @notice How far ahead a lease may start, in seconds (fixed at deployment: read on every booking).
     uint256 public immutable maxAdvance;
     /// @notice The longest lease, in 30-minute units (fixed at deployment: read on every booking).
@@ -44,6 +44,8 @@ contract LeaseMarket is CityContext, ILeaseMarket {
     mapping(uint256 leaseKey => Lease) private _leases;
     mapping(uint256 slotId => mapping(uint256 word => uint256)) private _calendars;
     mapping(uint256 leaseKey => uint256) private _overstayDebt;
+    /// @dev Each slot's current terms, written by ParkingSlots (their owner-facing home).
+    mapping(uint256 slotId => SlotBookingTerms) private _slotTerms;
 
     constructor(
         ICityAccess access_,
@@ -53,17 +55,13 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         address trustedForwarder,
         uint256 maxAdvance_,
         uint256 maxLeaseUnits_
-    ) CityContext(access_, trustedForwarder) {
-        if (address(credit_) == address(0) || address(slots_) == address(0) || address(vault_) == address(0)) {
-            revert LeaseMarketZeroAddress();
-        }
+    ) LeasePrepaid(access_, credit_, vault_, trustedForwarder) {
+        if (address(slots_) == address(0)) revert LeaseMarketZeroAddress();
         if (maxAdvance_ == 0 || maxAdvance_ > MAX_ADVANCE_CEILING) revert LeaseMarketInvalidPolicy("maxAdvance");
         if (maxLeaseUnits_ == 0 || maxLeaseUnits_ > MAX_LEASE_UNITS_CEILING) {
             revert LeaseMarketInvalidPolicy("maxLeaseUnits");
         }
-        credit = credit_;
         slots = slots_;
-        vault = vault_;
         maxAdvance = maxAdvance_;
         maxLeaseUnits = maxLeaseUnits_;
         // DESIGN §4: free until 1 h before the start and within 10 min of booking, half back
@@ -118,7 +116,12 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         internal
         returns (uint256 leaseId)
     {
-        if (!access.isActiveMember(lessee)) revert LeaseMarketNotMember(lessee);
+        uint256 prepaid = _prepaid[lessee];
+        // A prepaid balance without the suspension flag already proves membership (see _prepaid);
+        // only an empty or flagged account costs a call to CityAccess.
+        if ((prepaid == 0 || prepaid & SUSPENDED_FLAG != 0) && !access.isActiveMember(lessee)) {
+            revert LeaseMarketNotMember(lessee);
+        }
         (, uint16 termsVersion, uint256 startUnit, uint256 units, uint256 price) = _checkBookable(slotId, start, end);
         if (price > maxPrice) revert LeaseMarketPriceAboveMax(price, maxPrice);
         if (!BookingCalendar.reserve(_calendars[slotId], startUnit, units)) {
@@ -132,17 +135,32 @@ contract LeaseMarket is CityContext, ILeaseMarket {
             generation = uint256(lease.generation) + 1;
             if (generation == 1 << LeaseIds.GENERATION_BITS) revert LeaseMarketRebookLimit(slotId, start);
         }
-        _leases[key] = Lease({
-            lessee: lessee,
-            units: uint16(units),
-            status: LeaseStatus.BOOKED,
-            generation: uint8(generation),
-            bookedAt: uint32(block.timestamp),
-            termsVersion: termsVersion
-        });
+        _writeLease(lease, lessee, units, generation, termsVersion);
         leaseId = LeaseIds.id(key, generation);
         emit LeaseBooked(leaseId, slotId, lessee, start, end, price);
-        credit.safeTransferFrom(lessee, address(vault), price);
+        // The prepaid balance is already in the vault: paying from it moves no token, which saves
+        // the credit contract's call, both balance writes and the Transfer event. (A flagged word
+        // never gets here: the member check above reverted.)
+        if (prepaid >= price) {
+            unchecked {
+                _prepaid[lessee] = prepaid - price;
+            }
+        } else {
+            credit.safeTransferFrom(lessee, address(vault), price);
+        }
+    }
+
+    /// @dev A new BOOKED lease in one storage write. Solidity writes a struct field by field here
+    /// (three SSTOREs); the word is laid out exactly as `Lease` (ParkingTypes.sol), which leaseOf
+    /// and every other reader decode, and the lease market tests read back every field.
+    function _writeLease(Lease storage lease, address lessee, uint256 units, uint256 generation, uint16 termsVersion)
+        private
+    {
+        uint256 word = uint256(uint160(lessee)) | (units << 160) | (uint256(uint8(LeaseStatus.BOOKED)) << 176)
+            | (generation << 184) | (uint256(uint32(block.timestamp)) << 192) | (uint256(termsVersion) << 224);
+        assembly ("memory-safe") {
+            sstore(lease.slot, word)
+        }
     }
 
     /// @dev Every check of a booking that does not need the calendar or the member.
@@ -159,10 +177,12 @@ contract LeaseMarket is CityContext, ILeaseMarket {
             revert LeaseMarketStartInPast(start, block.timestamp);
         }
         if (start > block.timestamp + maxAdvance) revert LeaseMarketTooFarAhead(start, block.timestamp + maxAdvance);
-        units = (end - start) / HalfHours.UNIT_SECONDS;
+        unchecked {
+            units = (end - start) / HalfHours.UNIT_SECONDS; // start < end, checked above
+        }
         if (units > maxLeaseUnits) revert LeaseMarketTooLong(units, maxLeaseUnits);
         if (slotId >> LeaseIds.SLOT_BITS != 0) revert LeaseMarketUnknownSlot(slotId);
-        SlotBookingTerms memory terms = slots.bookingTerms(slotId);
+        SlotBookingTerms memory terms = _slotTerms[slotId];
         if (!terms.exists) revert LeaseMarketUnknownSlot(slotId);
         if (!terms.active) revert LeaseMarketSlotUnavailable(slotId);
         startUnit = HalfHours.toUnit(start);
@@ -177,7 +197,9 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         ) revert LeaseMarketSlotUnavailable(slotId);
         category = terms.category;
         termsVersion = terms.termsVersion;
-        price = units * terms.pricePerUnit;
+        unchecked {
+            price = units * terms.pricePerUnit; // at most 672 units of a uint32 price
+        }
     }
 
     // ----------------------------------------------------------------------- cancellation
@@ -193,12 +215,12 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 start = startUnit * HalfHours.UNIT_SECONDS;
         if (block.timestamp >= start) revert LeaseMarketAlreadyStarted(leaseId);
-        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        (address owner, SlotCategory category, SlotTerms memory terms) = _settlementTerms(slotId, lease.termsVersion);
         uint256 price = uint256(lease.units) * terms.pricePerUnit;
         LeasePolicy memory policy_ = _policy;
         bool free = block.timestamp <= uint256(lease.bookedAt) + policy_.bookingGracePeriod
             || block.timestamp + policy_.freeCancelCutoff <= start
-            || !slots.isAvailable(
+            || !_isAvailable(
                 slotId, HalfHours.localDayOfUnit(startUnit), HalfHours.localDayOfUnit(startUnit + lease.units - 1)
             );
         uint256 refund = free ? price : BasisPoints.share(price, policy_.lateCancelRefundBps);
@@ -215,7 +237,7 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
         if (block.timestamp >= end) revert LeaseMarketOutsideLeaseTime(leaseId, block.timestamp);
-        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        (address owner, SlotCategory category, SlotTerms memory terms) = _settlementTerms(slotId, lease.termsVersion);
         if (caller != owner && !_hasCityRole(caller, CityRoles.OPERATOR)) {
             revert LeaseMarketNotAuthorized(leaseId, caller);
         }
@@ -267,7 +289,7 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         address caller = _requireLesseeOrOracle(leaseId, lease);
         if (lease.status != LeaseStatus.CHECKED_IN) revert LeaseMarketWrongStatus(leaseId, lease.status);
         (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
-        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        (address owner, SlotCategory category, SlotTerms memory terms) = _settlementTerms(slotId, lease.termsVersion);
         uint256 price = uint256(lease.units) * terms.pricePerUnit;
         uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
         uint256 charge;
@@ -298,7 +320,7 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         (uint256 slotId, uint256 startUnit) = LeaseIds.decodeKey(key);
         uint256 end = (startUnit + lease.units) * HalfHours.UNIT_SECONDS;
         if (block.timestamp < end) revert LeaseMarketNotEnded(leaseId, end);
-        (address owner, SlotCategory category, SlotTerms memory terms) = slots.settlementTerms(slotId, lease.termsVersion);
+        (address owner, SlotCategory category, SlotTerms memory terms) = _settlementTerms(slotId, lease.termsVersion);
         uint256 price = uint256(lease.units) * terms.pricePerUnit;
         _leases[key].status = LeaseStatus.NO_SHOW;
         emit LeaseNoShow(leaseId, _msgSender(), price);
@@ -311,7 +333,7 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         uint256 debt = _overstayDebt[key];
         if (debt == 0) revert LeaseMarketNoDebt(leaseId);
         (uint256 slotId,) = LeaseIds.decodeKey(key);
-        (address owner, SlotCategory category,) = slots.settlementTerms(slotId, _leases[key].termsVersion);
+        (address owner, SlotCategory category,) = _settlementTerms(slotId, _leases[key].termsVersion);
         address payer = _msgSender();
         delete _overstayDebt[key];
         emit OverstayDebtPaid(leaseId, payer, debt);
@@ -399,6 +421,7 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         return _policy;
     }
 
+
     /// @dev A booked or checked-in lease holding the slot at `timestamp`.
     function _activeLeaseAt(uint256 slotId, uint256 timestamp)
         private
@@ -412,6 +435,38 @@ contract LeaseMarket is CityContext, ILeaseMarket {
         key = LeaseIds.key(slotId, startUnit);
         lease = _leases[key];
         found = lease.status == LeaseStatus.BOOKED || lease.status == LeaseStatus.CHECKED_IN;
+    }
+
+    // ---------------------------------------------------------------------------- slot terms
+
+    /// @inheritdoc ILeaseMarket
+    function setSlotTerms(uint256 slotId, SlotBookingTerms calldata terms) external {
+        if (msg.sender != address(slots)) revert LeaseMarketNotAuthorized(0, msg.sender);
+        _slotTerms[slotId] = terms;
+    }
+
+    /// @inheritdoc ILeaseMarket
+    function slotTerms(uint256 slotId) external view returns (SlotBookingTerms memory) {
+        return _slotTerms[slotId];
+    }
+
+    /// @dev Who is paid for a lease and at which price version (older versions stay in ParkingSlots).
+    function _settlementTerms(uint256 slotId, uint16 version)
+        private
+        view
+        returns (address owner, SlotCategory category, SlotTerms memory terms)
+    {
+        SlotBookingTerms memory current = _slotTerms[slotId];
+        if (version != current.termsVersion) return slots.settlementTerms(slotId, version);
+        owner = IERC721(address(slots)).ownerOf(slotId);
+        category = current.category;
+        terms = SlotTerms(current.pricePerUnit, current.overagePer10Min);
+    }
+
+    function _isAvailable(uint256 slotId, uint256 fromLocalDay, uint256 toLocalDay) private view returns (bool) {
+        SlotBookingTerms memory terms = _slotTerms[slotId];
+        return terms.exists && terms.active
+            && !(terms.hasBlackouts && slots.isBlackedOut(slotId, fromLocalDay, toLocalDay));
     }
 
     // ---------------------------------------------------------------------------- helpers

@@ -17,7 +17,9 @@ import {SharingWindow, SlotBookingTerms, SlotCategory, SlotTerms} from "../types
 /// @notice One ERC-721 token per shared space. The owner (the sharer, or the city for public
 /// and resident-priority space) sets weekly sharing windows, blackout days and prices. ERC-4907
 /// `userOf`/`userExpires` are answered live from the lease market, so no transaction is needed
-/// when a lease ends.
+/// when a lease ends. A slot's current booking terms (windows, prices, active, blackout flag) are
+/// kept in the lease market, which reads them on every booking without a cross-contract call;
+/// this contract checks the owner, writes them there, and keeps the older price versions.
 contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
     /// @notice Defaults from DESIGN §4 (모두의주차장-like): ₩600 per 30 min, ₩200 per started 10 min.
     uint32 public constant DEFAULT_PRICE_PER_UNIT = 600;
@@ -40,7 +42,6 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
 
     uint256 private _slotCount;
     ILeaseMarket public leaseMarket;
-    mapping(uint256 slotId => SlotBookingTerms) private _terms;
     mapping(uint256 slotId => SlotPlace) private _places;
     mapping(uint256 slotId => mapping(uint16 version => SlotTerms)) private _termsHistory;
     /// @dev bit (day % 256) of word (day / 256) marks a blacked-out local day
@@ -76,8 +77,9 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
             category == uint8(SlotCategory.PERSONAL)
                 && (latE6 % PERSONAL_GRID_E6 != 0 || lonE6 % PERSONAL_GRID_E6 != 0)
         ) revert ParkingSlotsLocationTooPrecise(latE6, lonE6);
+        if (address(leaseMarket) == address(0)) revert ParkingSlotsLeaseMarketNotSet();
         slotId = ++_slotCount;
-        _terms[slotId] = SlotBookingTerms({
+        leaseMarket.setSlotTerms(slotId, SlotBookingTerms({
             exists: true,
             active: true,
             hasBlackouts: false,
@@ -86,7 +88,7 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
             pricePerUnit: DEFAULT_PRICE_PER_UNIT,
             overagePer10Min: DEFAULT_OVERAGE_PER_10_MIN,
             windows: 0
-        });
+        }));
         _termsHistory[slotId][0] = SlotTerms(DEFAULT_PRICE_PER_UNIT, DEFAULT_OVERAGE_PER_10_MIN);
         _places[slotId] = SlotPlace(lotId, latE6, lonE6);
         emit SlotRegistered(slotId, owner, lotId, SlotCategory(category), latE6, lonE6);
@@ -102,8 +104,10 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
             if (!SharingWindows.isValid(windows[i])) revert ParkingSlotsInvalidWindow(i);
         }
         uint96 packed = SharingWindows.pack(windows);
-        if (_terms[slotId].windows == packed) return;
-        _terms[slotId].windows = packed;
+        SlotBookingTerms memory terms = _terms(slotId);
+        if (terms.windows == packed) return;
+        terms.windows = packed;
+        leaseMarket.setSlotTerms(slotId, terms);
         emit WindowsSet(slotId, packed);
     }
 
@@ -114,12 +118,13 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
         if (pricePerUnit == 0 || pricePerUnit > MAX_PRICE_PER_UNIT || overagePer10Min > MAX_OVERAGE_PER_10_MIN) {
             revert ParkingSlotsInvalidPrice(pricePerUnit, overagePer10Min);
         }
-        SlotBookingTerms storage terms = _terms[slotId];
+        SlotBookingTerms memory terms = _terms(slotId);
         if (terms.pricePerUnit == pricePerUnit && terms.overagePer10Min == overagePer10Min) return;
         uint16 version = terms.termsVersion + 1;
         terms.termsVersion = version;
         terms.pricePerUnit = pricePerUnit;
         terms.overagePer10Min = overagePer10Min;
+        leaseMarket.setSlotTerms(slotId, terms);
         _termsHistory[slotId][version] = SlotTerms(pricePerUnit, overagePer10Min);
         emit TermsSet(slotId, version, pricePerUnit, overagePer10Min);
     }
@@ -133,7 +138,13 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
         uint256 word = _blackouts[slotId][localDay / 256];
         if ((word & bit != 0) == blackedOut) return;
         _blackouts[slotId][localDay / 256] = blackedOut ? word | bit : word & ~bit;
-        if (blackedOut && !_terms[slotId].hasBlackouts) _terms[slotId].hasBlackouts = true;
+        if (blackedOut) {
+            SlotBookingTerms memory terms = _terms(slotId);
+            if (!terms.hasBlackouts) {
+                terms.hasBlackouts = true;
+                leaseMarket.setSlotTerms(slotId, terms);
+            }
+        }
         emit BlackoutSet(slotId, localDay, blackedOut);
     }
 
@@ -142,8 +153,10 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
     function setActive(uint256 slotId, bool active) external {
         address caller = _msgSender();
         if (!_isAuthorized(_requireOwned(slotId), caller, slotId)) _requireCityRole(caller, CityRoles.OPERATOR);
-        if (_terms[slotId].active == active) return;
-        _terms[slotId].active = active;
+        SlotBookingTerms memory terms = _terms(slotId);
+        if (terms.active == active) return;
+        terms.active = active;
+        leaseMarket.setSlotTerms(slotId, terms);
         emit SlotActiveSet(slotId, active, caller);
     }
 
@@ -154,21 +167,19 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
 
     /// @inheritdoc IERC4907
     function userOf(uint256 slotId) external view returns (address) {
-        _requireOwned(slotId);
-        if (address(leaseMarket) == address(0)) return address(0);
+        _requireOwned(slotId); // a slot exists only once the market is set (registerSlot)
         return leaseMarket.userOf(slotId);
     }
 
     /// @inheritdoc IERC4907
     function userExpires(uint256 slotId) external view returns (uint256) {
         _requireOwned(slotId);
-        if (address(leaseMarket) == address(0)) return 0;
         return leaseMarket.userExpires(slotId);
     }
 
     /// @inheritdoc IParkingSlots
     function bookingTerms(uint256 slotId) external view returns (SlotBookingTerms memory) {
-        return _terms[slotId];
+        return _terms(slotId);
     }
 
     /// @inheritdoc IParkingSlots
@@ -177,7 +188,7 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
         view
         returns (address owner, SlotCategory category, SlotTerms memory terms)
     {
-        SlotBookingTerms memory current = _terms[slotId];
+        SlotBookingTerms memory current = _terms(slotId);
         if (!current.exists) revert ParkingSlotsUnknownSlot(slotId);
         owner = _ownerOf(slotId);
         category = current.category;
@@ -200,14 +211,14 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
 
     /// @inheritdoc IParkingSlots
     function isAvailable(uint256 slotId, uint256 fromLocalDay, uint256 toLocalDay) external view returns (bool) {
-        SlotBookingTerms memory terms = _terms[slotId];
+        SlotBookingTerms memory terms = _terms(slotId);
         return terms.exists && terms.active
             && !(terms.hasBlackouts && isBlackedOut(slotId, fromLocalDay, toLocalDay));
     }
 
     /// @inheritdoc IParkingSlots
     function isOpenAt(uint256 slotId, uint256 timestamp) external view returns (bool) {
-        SlotBookingTerms memory terms = _terms[slotId];
+        SlotBookingTerms memory terms = _terms(slotId);
         if (!terms.exists || !terms.active) return false;
         uint256 unit = HalfHours.toUnit(timestamp);
         if (!SharingWindows.covers(terms.windows, unit, 1)) return false;
@@ -217,7 +228,7 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
 
     /// @inheritdoc IParkingSlots
     function windowsOf(uint256 slotId) external view returns (SharingWindow[] memory) {
-        return SharingWindows.unpack(_terms[slotId].windows);
+        return SharingWindows.unpack(_terms(slotId).windows);
     }
 
     /// @inheritdoc IParkingSlots
@@ -236,8 +247,14 @@ contract ParkingSlots is ERC721, CityContext, IParkingSlots, IERC4907 {
         return interfaceId == type(IERC4907).interfaceId || super.supportsInterface(interfaceId);
     }
 
+    /// @dev The slot's current booking terms, kept by the lease market (all zero before any slot
+    /// is registered, when no market is set yet).
+    function _terms(uint256 slotId) private view returns (SlotBookingTerms memory terms) {
+        if (address(leaseMarket) != address(0)) terms = leaseMarket.slotTerms(slotId);
+    }
+
     function _requireSlotOwner(uint256 slotId) private view {
-        if (!_terms[slotId].exists) revert ParkingSlotsUnknownSlot(slotId);
+        if (_ownerOf(slotId) == address(0)) revert ParkingSlotsUnknownSlot(slotId);
         address caller = _msgSender();
         if (!_isAuthorized(_ownerOf(slotId), caller, slotId)) revert ParkingSlotsNotSlotOwner(slotId, caller);
     }

@@ -217,6 +217,29 @@ def test_book_and_cancel_prepared_by_the_server(world: World):
     )
 
 
+def test_prepaid_deposit_pays_bookings_without_a_transfer(world: World):
+    resident = world.chain.resident(credit=100_000)
+    slot, start = world.scenario.slots["A"], world.scenario.at(1, 18)
+    _act(world, resident, "deposit-prepaid", amount=5_000)
+    booked = _act(world, resident, "book", slotId=slot, start=start, end=start + 3600)
+    assert "Transfer" not in _events(booked)
+    price = _events(booked)["LeaseBooked"]["price"]
+    _act(world, resident, "withdraw-prepaid", amount=1_000)
+    assert _balance(world, resident.address) == 100_000 - 5_000 + 1_000
+    left = 5_000 - price - 1_000
+
+    def indexed() -> dict | None:
+        reply = world.api.get(
+            f"/v1/members/{resident.address}/prepaid", headers=_own(world, resident)
+        ).json()
+        return reply if reply["balance"] == left else None
+
+    wait_until(indexed, timeout=15)
+    assert indexed() is not None and indexed()["spent"] == price  # type: ignore[index]
+    stranger = world.api.get(f"/v1/members/{resident.address}/prepaid")
+    assert stranger.status_code in (401, 403)
+
+
 def test_book_with_a_permit_when_the_allowance_is_short(world: World):
     chain = world.chain
     resident = chain.new_member()  # credit but no CityCredit approval
@@ -272,6 +295,10 @@ def test_prepare_refuses_requests_bound_to_fail(world: World):
         ("claim", {"from": resident.address}, 409, "nothing_to_claim"),
         ("withdraw-deposit", {"from": resident.address, "amount": 1}, 409,
          "TripSettlementBalanceTooLow"),
+        ("withdraw-prepaid", {"from": resident.address, "amount": 1}, 409,
+         "LeaseMarketInsufficientPrepaid"),
+        ("deposit-prepaid", {"from": s.suspended.address, "amount": 1}, 403, "not_member"),
+        ("deposit-prepaid", {"from": poor.address, "amount": 11}, 409, "ERC20InsufficientBalance"),
     ]  # fmt: skip
     nonce = chain.contract("forwarder").functions.nonces(resident.address).call()
     for action, body, status, code in cases:
@@ -294,6 +321,9 @@ def test_prepare_refuses_requests_bound_to_fail(world: World):
         ("end-trip", {"from": "0x" + "11" * 20, "tripId": 1, "endedAt": "noon", "distanceM": 1,
                       "operatorSignature": "0x00"}, "endedAt"),
         ("withdraw-deposit", {"from": "0x" + "11" * 20, "amount": 0}, "amount"),
+        ("deposit-prepaid", {"from": "0x" + "11" * 20, "amount": 0}, "amount"),
+        ("deposit-prepaid", {"from": "0x" + "11" * 20}, "amount"),
+        ("withdraw-prepaid", {"from": "0x" + "11" * 20, "amount": -5}, "amount"),
     ],
 )  # fmt: skip
 def test_malformed_prepare_bodies_are_422_naming_the_field(world: World, action, body, field):

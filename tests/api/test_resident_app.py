@@ -43,7 +43,10 @@ STEP_MS = 30_000
 # The console errors the journey causes on purpose: Chromium logs every 4xx answer to a
 # fetch, and the first booking's prepare answers 409 asking for a permit (the app then has it
 # signed). The bad application below logs a 422 the same way. Nothing else may be logged.
-EXPECTED_HTTP_LOGS = {409: "/v1/prepare/book", 422: "/v1/applications"}
+# (status, path): the permits' 409s (booking, then prepaying) and the consent's 422.
+EXPECTED_HTTP_LOGS = [
+    (409, "/v1/prepare/book"), (409, "/v1/prepare/deposit-prepaid"), (422, "/v1/applications"),
+]  # fmt: skip
 
 # A resident's phone set to Korean (what the app follows when it has no stored choice).
 KOREAN_PHONE = (
@@ -325,15 +328,30 @@ def test_a_fresh_wallet_books_checks_in_and_out_in_chromium(world: World, page, 
     assert f"Charged {price} credits" in lines and "Overstay charge 0 credits" in lines, lines
     shot("english")
 
-    assert len(shots) == 12 and all(p.stat().st_size > 10_000 for p in shots)
-    # Chromium's network log lines for the two 4xx answers, and nothing else.
+    # Prepay for bookings (the allowance the booking's permit gave is spent: a permit again),
+    # then take part of it back; the chain's balance is shown before the read model has it.
+    market = chain.contract("market").functions
+    page.fill("#prepaid-form [name=amount]", "5000")
+    page.click("#prepay")
+    page.wait_for_selector("#prepaid[data-balance='5000']")
+    assert market.prepaidBalanceOf(address).call() == 5_000
+    assert wallet.calls.count("eth_signTypedData_v4") == 6  # booking 2, check-in, out, prepay 2
+    page.fill("#prepaid-form [name=amount]", "1500")
+    page.click("#withdraw-prepaid")
+    page.wait_for_selector("#prepaid[data-balance='3500']")
+    assert market.prepaidBalanceOf(address).call() == 3_500
+    assert "Withdrew 1,500 credits (prepaid balance 3,500)" in page.inner_text("#prepaid-receipt")
+    shot("prepaid")
+
+    assert len(shots) == 13 and all(p.stat().st_size > 10_000 for p in shots)
+    # Chromium's network log lines for the three 4xx answers, and nothing else.
     assert sorted(page.problems) == sorted(
         f"Failed to load resource: the server responded with a status of {s} ({reason})"
-        for s, reason in ((409, "Conflict"), (422, "Unprocessable Entity"))
+        for s, reason in ((409, "Conflict"), (409, "Conflict"), (422, "Unprocessable Entity"))
     ), page.problems
-    assert sorted(http_logs) == sorted(
-        f"{s} {api.url}{path}" for s, path in EXPECTED_HTTP_LOGS.items()
-    ), http_logs
+    assert sorted(http_logs) == sorted(f"{s} {api.url}{path}" for s, path in EXPECTED_HTTP_LOGS), (
+        http_logs
+    )
 
 
 @pytest.mark.parametrize(

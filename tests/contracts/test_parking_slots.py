@@ -501,11 +501,18 @@ def test_user_of_reverts_for_unknown_slot(slots):
         slots.userExpires(999)
 
 
-def test_user_of_without_lease_market_is_zero(ParkingSlots, system, people, owner):
+def test_no_slot_before_the_lease_market_that_keeps_its_terms(ParkingSlots, system, people, owner):
     standalone = ParkingSlots.deploy(system.access, system.forwarder, {"from": people.admin})
-    slot = standalone.registerSlot(owner, PERSONAL, 1, LAT, LON, {"from": people.operator})
-    assert standalone.userOf(slot.return_value) == ZERO_ADDRESS
-    assert standalone.userExpires(slot.return_value) == 0
+    with reverts_with("ParkingSlotsLeaseMarketNotSet"):
+        standalone.registerSlot(owner, PERSONAL, 1, LAT, LON, {"from": people.operator})
+    assert standalone.slotCount() == 0
+
+
+def test_only_the_slots_contract_writes_terms_into_the_market(market, slot_id, owner, people):
+    terms = market.slotTerms(slot_id)
+    for caller in (owner, people.operator, people.admin):
+        with reverts_with("LeaseMarketNotAuthorized", 0, caller):
+            market.setSlotTerms(slot_id, terms, {"from": caller})
 
 
 @pytest.mark.parametrize(

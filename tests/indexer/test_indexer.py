@@ -559,3 +559,31 @@ def test_a_read_model_from_another_version_is_refused_with_the_cure(tmp_path: Pa
         db.execute("CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT)")
     with pytest.raises(IndexerError, match="blocks lacks .*parent_hash.*move that database aside"):
         make_engine(f"sqlite:///{older}")
+
+
+def test_prepaid_balances_follow_deposits_bookings_and_withdrawals(
+    scenario: Scenario, deployment_file: Path, tmp_path: Path
+):
+    """The read model replays the market's rule (a booking the balance covers is paid from it,
+    else from the wallet) and lands on the balance the chain holds. Last in the module: it
+    books on the shared chain."""
+    chain = scenario.chain
+    market = chain.system.market
+    payer = chain.resident(credit=50_000)
+    market.deposit(3_000, {"from": payer})
+    slot = scenario.slots["D"]
+    from_balance = chain.book(payer, slot, scenario.at(3, 10), scenario.at(3, 11))
+    from_wallet = chain.book(payer, slot, scenario.at(3, 12), scenario.at(3, 16))
+    market.withdraw(800, {"from": payer})
+    indexer = Indexer(f"sqlite:///{tmp_path / 'prepaid.db'}", chain.node.url, deployment_file)
+    try:
+        indexer.backfill()
+        with Session(indexer.engine) as s:
+            row = s.get(m.PrepaidBalance, payer.address)
+            prices = [s.get(m.Lease, lease).price for lease in (from_balance, from_wallet)]
+        assert row is not None
+        assert prices[0] <= 3_000 < prices[0] + prices[1]  # the second one the balance can't cover
+        assert row.balance == market.prepaidBalanceOf(payer.address) == 3_000 - prices[0] - 800
+        assert (row.deposited, row.withdrawn, row.spent) == (3_000, 800, prices[0])
+    finally:
+        indexer.close()

@@ -321,12 +321,12 @@ def test_rebook_of_cancelled_start_gets_generation_one(market, slot_id, resident
 
 
 def test_rebook_limit_after_255_generations(market, slot_id, resident, start, end):
-    """Generation 255 is the last: the byte is set directly in storage (slot 1 is `_leases`)
-    rather than cancelling 255 times."""
+    """Generation 255 is the last: the byte is set directly in storage (slot 2 is `_leases`,
+    after LeasePrepaid's `_prepaid` and the policy) rather than cancelling 255 times."""
     first = market.book(slot_id, start, end, MAX_PRICE, {"from": resident}).return_value
     market.cancel(first, {"from": resident})
     key = first >> 8
-    slot = web3.keccak(encode(["uint256", "uint256"], [key, 1]))
+    slot = web3.keccak(encode(["uint256", "uint256"], [key, 2]))
     word = int.from_bytes(web3.eth.get_storage_at(market.address, slot), "big")
     assert word & (2**160 - 1) == int(resident.address, 16)  # the layout is what we think
     assert (word >> 176) & 0xFF == CANCELLED

@@ -23,25 +23,33 @@ export async function act(wallet, action, fields) {
   return relay(wallet, typed);
 }
 
-// Booking pulls credits: when the allowance is short the API answers 409 and asks for an
-// EIP-2612 permit, which the wallet signs before the booking is prepared again with it.
-export async function book(wallet, slotId, start, end, maxPrice) {
-  const body = { from: wallet.address, slotId, start, end, maxPrice };
-  let typed;
+// Booking and prepaying pull credits: when the allowance is short the API answers 409 and asks
+// for an EIP-2612 permit, which the wallet signs before the action is prepared again with it.
+async function preparePaying(wallet, action, body, value) {
   try {
-    typed = await api("POST", "/v1/prepare/book", { body });
+    return await api("POST", `/v1/prepare/${action}`, { body });
   } catch (exc) {
     if (!(exc instanceof ApiError) || exc.status !== 409 || exc.code !== ALLOWANCE_SHORT) throw exc;
     say(t("permitNeeded"));
     const permit = await api("GET", "/v1/typed-data/permit", {
-      query: { owner: wallet.address, value: maxPrice, spender: "market" },
+      query: { owner: wallet.address, value, spender: "market" },
     });
     const signature = await wallet.signTypedData(permit);
-    typed = await api("POST", "/v1/prepare/book", {
+    return api("POST", `/v1/prepare/${action}`, {
       body: { ...body, permit: { deadline: permit.message.deadline, signature } },
     });
   }
-  return relay(wallet, typed);
+}
+
+export async function book(wallet, slotId, start, end, maxPrice) {
+  const body = { from: wallet.address, slotId, start, end, maxPrice };
+  return relay(wallet, await preparePaying(wallet, "book", body, maxPrice));
+}
+
+// Credits into the prepaid booking balance: a booking it covers moves no token (less gas).
+export async function prepay(wallet, amount) {
+  const body = { from: wallet.address, amount };
+  return relay(wallet, await preparePaying(wallet, "deposit-prepaid", body, amount));
 }
 
 // What a relay answer's decoded events mean for the person, as lines of a receipt.
@@ -58,6 +66,10 @@ export function receiptLines(result) {
     if (event === "OverstayDebtRecorded") lines.push(t("receiptOverstayDebt", { amount: credits(args.amount) }));
     if (event === "LeaseCancelled") lines.push(t("receiptRefund", { refund: credits(args.refund), retained: credits(args.retained) }));
     if (event === "LeaseNoShow") lines.push(t("receiptNoShow", { price: credits(args.price) }));
+    if (event === "PrepaidDeposited" || event === "PrepaidWithdrawn") {
+      const key = event === "PrepaidDeposited" ? "receiptPrepaid" : "receiptPrepaidWithdrawn";
+      lines.push(t(key, { amount: credits(args.amount), balance: credits(args.balance) }));
+    }
   }
   return lines;
 }

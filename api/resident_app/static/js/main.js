@@ -3,7 +3,8 @@
 
 import { api, saveSession, session } from "./api.js";
 import { lang, setLang, t, translateStatic } from "./i18n.js";
-import { refreshResident, rerenderReceipt } from "./resident.js";
+import "./prepaid.js";
+import { refreshResident, rerenderPrepaid, rerenderReceipt } from "./resident.js";
 import { initSpaces, rerenderSpaces } from "./spaces.js";
 import { rerenderTopUp } from "./topup.js";
 import { state } from "./state.js";
@@ -109,6 +110,7 @@ function switchLang(value) {
   renderWallet();
   rerenderSpaces();
   rerenderReceipt();
+  rerenderPrepaid();
   rerenderTopUp();
   if (state.signedIn) guarded(null, refreshResident);
 }

@@ -64,7 +64,11 @@ async function apply(event) {
 
 export async function refreshBalance() {
   const address = state.wallet.address;
-  const answer = await api("GET", `/v1/members/${address}/balance`, { auth: true });
+  const [answer, prepaid] = await Promise.all([
+    api("GET", `/v1/members/${address}/balance`, { auth: true }),
+    api("GET", `/v1/members/${address}/prepaid`, { auth: true }),
+  ]);
+  showPrepaid(prepaid.balance);
   $("#balance").textContent = t("balanceValue", { amount: credits(answer.balance) });
   $("#balance").dataset.balance = answer.balance;
   const list = $("#history");
@@ -77,6 +81,19 @@ export async function refreshBalance() {
         el("code", { title: entry.txHash }, shortHex(entry.txHash))),
     );
   }
+}
+
+// The prepaid booking balance (prepaid.js moves it); kept to be shown again in another language.
+let prepaidShown = null;
+
+export function showPrepaid(balance) {
+  prepaidShown = balance;
+  $("#prepaid").textContent = t("balanceValue", { amount: credits(balance) });
+  $("#prepaid").dataset.balance = balance;
+}
+
+export function rerenderPrepaid() {
+  if (prepaidShown !== null) showPrepaid(prepaidShown);
 }
 
 // ----------------------------------------------------------------------------------- leases
