@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from citypass.protocol.checkpoints import genesis_link, journal_link
 from ledger_node.integrity import RESTORE, IntegrityError
-from ledger_node.journal import Journal
+from ledger_node.journal import Journal, JournalBlock
 
 BACKFILL_BATCH = 1000  # links per commit while backfilling: a bounded transaction
 BACKFILL_LABEL = "Linking the journal's hash chain"
@@ -30,10 +30,19 @@ class ChainCheck:
 
 
 def check_chain(
-    journal: Journal, genesis_hash: bytes, *, fill: bool, progress: Progress | None = None
+    journal: Journal,
+    genesis_hash: bytes,
+    *,
+    fill: bool,
+    progress: Progress | None = None,
+    diagnose: Callable[[JournalBlock, bytes], None] | None = None,
 ) -> ChainCheck:
     """Recompute journalHash(n) for every block; raise IntegrityError naming the first stored link
-    that differs (or a link past the journal's last block); store the missing ones when `fill`."""
+    that differs (or a link past the journal's last block); store the missing ones when `fill`.
+
+    `diagnose(block, parent_hash)` is asked about the block whose link differs before that
+    error is raised, so a caller that knows the authority can say what was altered (a forged
+    seal, a broken parent link) rather than only that the chain no longer reproduces."""
     # Both in block order, merged as they stream: memory stays flat however long the journal.
     stored = _stored_links(journal)
     pending = next(stored, None)
@@ -50,7 +59,7 @@ def check_chain(
         missing = [(0, link)]
     missing_total = len(missing)
     total = journal.block_count_after(0)
-    head = 0
+    head, parent = 0, genesis_hash
     for done, block in enumerate(journal.blocks_after(0), start=1):
         link = journal_link(link, block.number, block.hash, block.seal)
         if pending is not None and pending[0] < block.number:
@@ -59,6 +68,8 @@ def check_chain(
             missing.append((block.number, link))
             missing_total += 1
         elif pending[1] != link:
+            if diagnose is not None:
+                diagnose(block, parent)
             raise IntegrityError(
                 f"the journal's hash chain does not reproduce at block {block.number}: it stores "
                 f"0x{pending[1].hex()}, but the recorded blocks and seals give 0x{link.hex()} (a "
@@ -66,7 +77,7 @@ def check_chain(
             )
         else:
             pending = next(stored, None)
-        head = block.number
+        head, parent = block.number, block.hash
         if fill and len(missing) >= BACKFILL_BATCH:
             journal.store_links(missing)
             missing.clear()

@@ -84,8 +84,13 @@ async def recover(parts: RecoveryParts, progress: Progress | None = None) -> Rec
         raise RecoveryError(f"refusing to start: {exc}") from exc
     genesis = bytes.fromhex((await engine.block(0))["hash"][2:])
     try:
+        sealer = (parts.config.chain_id, parts.config.authority)
         chain = check_chain(
-            journal, genesis, fill=True, progress=_labelled(progress, BACKFILL_LABEL)
+            journal,
+            genesis,
+            fill=True,
+            progress=_labelled(progress, BACKFILL_LABEL),
+            diagnose=lambda block, parent: _check_links(sealer, block, parent),
         )
         check_cosigned_within(journal, chain.head)
     except IntegrityError as exc:

@@ -191,6 +191,8 @@ SENTENCES: dict[str, dict[str, str | Describer]] = {
         "MemberOnboarded": N_("Member {account:who} onboarded by {by:who}"),
         "MemberSuspended": N_("Member {account:who} suspended by {by:who}, reason {reason:text32}"),
         "MemberReinstated": N_("Member {account:who} reinstated by {by:who}"),
+        "WitnessSet": N_("{witness:who} is a witness of the ledger, named {name:text32}"),
+        "WitnessRemoved": N_("{witness:who} is no longer a witness of the ledger"),
         "RoleGranted": N_("Role {role:role} granted to {account:who} by {sender:who}"),
         "RoleRevoked": N_("Role {role:role} revoked from {account:who} by {sender:who}"),
         "RoleAdminChanged": N_("Role {role:role} now administered by {newAdminRole:role}"),
