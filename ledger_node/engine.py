@@ -21,6 +21,7 @@ import ujson
 
 from citypass.core.net import free_port
 from citypass.core.process import die_with_parent, stop_process
+from ledger_node.engine_pipe import send_raw_ordered
 from ledger_node.errors import EngineError
 from ledger_node.rpc_batch import batch_answers, batch_payload
 
@@ -214,6 +215,13 @@ class Engine:
         self._ids += len(calls)
         answers = await self.raw_request(batch_payload(first, calls))
         return batch_answers(answers, first, len(calls), "no answer")
+
+    async def send_raw_ordered(self, raws: list[bytes]) -> list[dict[str, Any]]:
+        """eth_sendRawTransaction of each of `raws`, entering the pool in this order (what
+        replay needs; a batch does not keep it), pipelined on one connection."""
+        if self._session is None:
+            raise EngineError("the engine is not running")
+        return await send_raw_ordered(self.port, raws)
 
     async def mine(self, timestamp: int) -> None:
         await self.call("evm_mine", [{"timestamp": timestamp, "blocks": 1}])
