@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -53,19 +54,18 @@ class LedgerNode:
         self,
         data_dir: Path,
         config: NodeConfig,
-        authority: LocalAccount,
+        authority: Future[LocalAccount],
         *,
         dev_clock: bool = False,
         supervision: SupervisionSettings | None = None,
         min_free_bytes: int = DEFAULT_MIN_FREE_MB * MB,
     ) -> None:
-        if authority.address != config.authority:
-            raise RecoveryError(
-                f"the keystore holds {authority.address}, but the data directory's authority is {config.authority}"
-            )
         self.data_dir = data_dir
         self.config = config
-        self.authority = authority
+        # The authority key, still being decrypted (keystore.unlock_authority) while start()
+        # recovers: it is needed from the first seal on.
+        self._unlocking = authority
+        self._authority: LocalAccount | None = None
         self.journal = Journal(data_dir / JOURNAL_FILE)
         self.head_marker = HeadMarker(data_dir)
         self.engine = Engine(
@@ -110,6 +110,13 @@ class LedgerNode:
     async def start(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         await self.engine.start()
         await self._recover(progress)
+        authority = await asyncio.wrap_future(self._unlocking)
+        if authority.address != self.config.authority:
+            raise RecoveryError(
+                f"the keystore holds {authority.address}, but the data directory's authority is "
+                f"{self.config.authority}"
+            )
+        self._authority = authority
         self.disk.check()
         self._sequencer = asyncio.create_task(self._run_sequencer(), name="sequencer")
         self._disk_watch = asyncio.create_task(self._watch_disk(), name="disk-watch")
@@ -328,8 +335,13 @@ class LedgerNode:
             hash=block_hash,
             parent_hash=parent,
             tx_hashes=tuple(bytes.fromhex(h[2:]) for h in engine_block["transactions"]),
-            seal=sign_seal(self.authority, self.config.chain_id, number, block_hash, parent),
+            seal=sign_seal(self._sealer(), self.config.chain_id, number, block_hash, parent),
         )
+
+    def _sealer(self) -> LocalAccount:
+        if self._authority is None:  # start() sets it before the sequencer runs
+            raise RecoveryError("the authority key is not unlocked yet: the node has not started")
+        return self._authority
 
     async def _after_block(
         self, engine_block: dict[str, Any], block: JournalBlock, logs: list[dict[str, Any]]

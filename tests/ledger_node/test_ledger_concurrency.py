@@ -15,6 +15,8 @@ from collections import defaultdict
 
 import pytest
 
+from ledger_node.config import GENESIS_FILE, load_config
+from ledger_node.engine import Engine
 from ledger_node.seal_lock import SealLock
 from tests.ledger_helpers import (
     Rpc,
@@ -193,3 +195,34 @@ def test_seal_lock_lets_shared_holders_overlap_and_a_waiting_sealer_go_first():
     events = asyncio.run(scenario())
     assert events.index("b in") < events.index("a out")  # both shared holders overlapped
     assert events.index("a out") < events.index("seal") < events.index("late in")
+
+
+def test_ordered_sends_keep_their_order_and_survive_a_dropped_connection(world):
+    """Replay's pipelined sends on a scratch engine (anvil, FIFO): transactions of two senders,
+    interleaved, are mined in the order sent; after the kept connection dies while idle, the
+    next run goes out on a new one."""
+    data_dir = world["node"].data_dir
+    config = load_config(data_dir)
+    chain_id = config.chain_id
+    first, second = Signer(None, chain_id), Signer(None, chain_id)
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        engine = Engine(data_dir / GENESIS_FILE, gas_limit=config.gas_limit, chain_id=chain_id)
+        await engine.start()
+        try:
+            order = [first, second, second, first, second, first]
+            signed = [s.sign(s.address_bytes) for s in order]
+            raws = [bytes.fromhex(t.raw[2:]) for t in signed]
+            assert all("result" in a for a in await engine.send_raw_ordered(raws[:3]))
+            pipe = engine._pipe
+            assert pipe is not None and pipe._streams is not None
+            pipe._streams[1].transport.abort()  # the connection is gone while idle
+            assert all("result" in a for a in await engine.send_raw_ordered(raws[3:]))
+            await engine.mine(config.genesis_timestamp + 10)
+            block = await engine.block(1)
+            return [t.hash for t in signed], block["transactions"]
+        finally:
+            await engine.stop()
+
+    sent, mined = asyncio.run(scenario())
+    assert mined == sent
