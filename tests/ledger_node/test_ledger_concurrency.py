@@ -14,11 +14,13 @@ import threading
 from collections import defaultdict
 
 import pytest
+import rlp
 
 from ledger_node.config import GENESIS_FILE, load_config
 from ledger_node.engine import Engine
 from ledger_node.seal_lock import SealLock
 from tests.ledger_helpers import (
+    INVALID_PARAMS,
     Rpc,
     Signer,
     access_with_members,
@@ -226,3 +228,26 @@ def test_ordered_sends_keep_their_order_and_survive_a_dropped_connection(world):
 
     sent, mined = asyncio.run(scenario())
     assert mined == sent
+
+
+def test_non_canonical_rlp_gets_minus_32602_naming_rlp(world):
+    """The gateway's RLP reader (ledger_node/rlp_spans.py) accepts only canonical RLP."""
+    rpc, access, member = world["rpc"], world["access"], world["members"][0]
+    member.sync_nonce(rpc)
+    signed = member_tx(member, access)
+    fields = rlp.decode(bytes.fromhex(signed.raw[2:]))
+    body = rlp.encode(fields)[2:]  # the list's items, after its 2-byte prefix (0xf8 + length)
+    cases = {
+        "nonce with a leading zero byte": [b"\x00" + fields[0], *fields[1:]],
+        "gas with a leading zero byte": [*fields[:2], b"\x00" + fields[2], *fields[3:]],
+    }
+    raws = {name: "0x" + rlp.encode(changed).hex() for name, changed in cases.items()}
+    raws["a trailing byte"] = signed.raw + "00"
+    raws["a length with a leading zero byte"] = "0xf900" + f"{len(body):02x}" + body.hex()
+    for name, raw in raws.items():
+        error = rpc.error("eth_sendRawTransaction", [raw])
+        assert error["code"] == INVALID_PARAMS, (name, error)
+        assert "not valid RLP" in error["message"], (name, error)
+    assert rpc.result("eth_getTransactionByHash", [signed.hash]) is None
+    assert rpc.send(signed.raw)["result"] == signed.hash  # the member's nonce is still free
+    rpc.receipt(signed.hash)

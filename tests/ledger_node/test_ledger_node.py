@@ -773,26 +773,6 @@ def test_unrecoverable_signatures_get_minus_32602(rpc, access, member):
         assert reply.get("error", {}).get("code") == INVALID_PARAMS, (name, reply)
 
 
-def test_non_canonical_rlp_gets_minus_32602_naming_rlp(rpc, access, member):
-    """The gateway's RLP reader (ledger_node/rlp_spans.py) accepts only canonical RLP."""
-    signed = member_tx(member, access)
-    member.nonce -= 1
-    fields = legacy_fields(signed.raw)
-    body = rlp.encode(fields)[2:]  # the list's items, after its 2-byte prefix (0xf8 + length)
-    cases = {
-        "nonce with a leading zero byte": reencode([b"\x00" + fields[0], *fields[1:]]),
-        "gas with a leading zero byte": reencode([*fields[:2], b"\x00" + fields[2], *fields[3:]]),
-        "a trailing byte": signed.raw + "00",
-        "a length with a leading zero byte": "0xf900" + f"{len(body):02x}" + body.hex(),
-    }
-    for name, raw in cases.items():
-        error = rpc.error("eth_sendRawTransaction", [raw])
-        assert error["code"] == INVALID_PARAMS, (name, error)
-        assert "not valid RLP" in error["message"], (name, error)
-    assert rpc.result("eth_getTransactionByHash", [signed.hash]) is None
-    send_ok(rpc, member_tx(member, access))  # the member's nonce is still free
-
-
 def test_flipped_signature_bytes_never_pass_as_the_signer(rpc, access, member):
     """A flipped byte of r or s either recovers no key (-32602) or another account, which is
     then refused by name (-32003): the transaction is never admitted as the member's."""
