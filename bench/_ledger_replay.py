@@ -91,7 +91,8 @@ async def replay_variant(data_dir: Path, variant: str) -> dict[str, Any]:
     """Replay every journal block on a scratch engine (the journal opened read-only) and time it.
 
     variant "node": ledger_node.replay.replay_block, exactly what recovery and verify run
-        (the block's raw transactions as one JSON-RPC batch, then evm_mine at the recorded time);
+        (the block's raw transactions pipelined in order on one connection, then evm_mine at the
+        recorded time);
     variant "sequential": the same, but one eth_sendRawTransaction request per transaction,
         awaited in order (bench-side experiment, not node code);
     variant "pipelined": one request per transaction, all written back-to-back on one HTTP/1.1

@@ -10,7 +10,9 @@ from bench._ledger_sender import RunResult
 from bench._ledger_workload import BOOK_GAS, Workload
 from bench.runner import machine
 
-GOALS = {"node_tps": 3000, "ratio": 0.5, "p99_block_periods": 2, "replay_tps": 5000}
+# Issue 17: the node at 0.9x raw anvil in the same run (node_tps's goal is that share of
+# raw_tps), replay on restart and `ledger-node verify` at 5,000 tx/s each.
+GOALS = {"ratio": 0.9, "p99_block_periods": 2, "replay_tps": 5000, "verify_tps": 5000}
 
 RAW_MODES = {
     "interval": (
@@ -24,8 +26,9 @@ RAW_MODES = {
 
 EXPERIMENTS_NOTE = (
     "bench-side replays of the same journal on a scratch engine, not node code: 'sequential' "
-    "sends one eth_sendRawTransaction request per transaction in journal order, 'pipelined' "
-    "writes them back-to-back on one keep-alive connection"
+    "sends one eth_sendRawTransaction request per transaction in journal order and awaits each "
+    "(what the node did before issue 17), 'pipelined' writes them back-to-back on one keep-alive "
+    "connection with the bench's own client (the node's replay, replay_only, now does the same)"
 )
 
 
@@ -81,6 +84,7 @@ def report(args: argparse.Namespace, m: Measured) -> dict[str, Any]:
             "pipelined": m.experiments["pipelined"],
         },
         "verify": m.verify,
+        "verify_tps": m.verify["tps"] if m.verify else None,
         "journal_txs": m.journal_txs,
         "node_setup_permission_retries": m.node_setup_retries,
         "rss_mb": m.node_rss,
@@ -93,10 +97,11 @@ def report(args: argparse.Namespace, m: Measured) -> dict[str, Any]:
     }
     period_ms = args.block_period * 1000
     result["goals"] = {
-        "node_tps": f">= {GOALS['node_tps']}",
+        "node_tps": f">= {GOALS['ratio']} x raw_tps of this run",
         "ratio": f">= {GOALS['ratio']}",
         "p99_ms": f"<= {GOALS['p99_block_periods'] * period_ms:g} (2 block periods)",
-        "replay_tps": f">= {GOALS['replay_tps']}",
+        "replay_tps": f">= {GOALS['replay_tps']} (restart, process start to ready)",
+        "verify_tps": f">= {GOALS['verify_tps']} (`ledger-node verify`, process start to exit)",
     }
     result["misses"] = _misses(result, period_ms)
     result["errors"] = [
@@ -129,12 +134,12 @@ def _params(args: argparse.Namespace, m: Measured) -> dict[str, Any]:
 
 def _misses(result: dict[str, Any], period_ms: float) -> list[str]:
     misses = []
-    if result["node_tps"] < GOALS["node_tps"]:
-        misses.append("node_tps")
     if result["ratio"] is None or result["ratio"] < GOALS["ratio"]:
-        misses.append("ratio")
+        misses += ["node_tps", "ratio"]
     if not result["p99_ms"] <= GOALS["p99_block_periods"] * period_ms:
         misses.append("p99_ms")
     if result["replay_tps"] is None or result["replay_tps"] < GOALS["replay_tps"]:
         misses.append("replay_tps")
+    if result["verify_tps"] is None or result["verify_tps"] < GOALS["verify_tps"]:
+        misses.append("verify_tps")
     return misses

@@ -8,7 +8,7 @@ from eth_utils import to_checksum_address
 
 from ledger_node.config import NodeConfig
 from ledger_node.engine import Engine
-from ledger_node.errors import TRANSACTION_REJECTED, RpcError
+from ledger_node.errors import TRANSACTION_REJECTED, EngineError, RpcError
 from ledger_node.txcodec import DecodedTx, intrinsic_gas
 
 
@@ -56,33 +56,48 @@ def nonce_refusal(tx: DecodedTx, expected: int) -> RpcError | None:
 
 
 class NonceTracker:
-    """The nonce the node accepts next per sender, set in the same step as the journal write (so
-    it never counts a transaction the journal does not hold); the engine is asked for senders
-    not tracked yet."""
+    """The nonce the node accepts next per sender, reserved in the same synchronous step as the
+    journal write (so it never counts a transaction the journal does not hold, and two batches
+    accepted at once never take the same nonce); the engine is asked for senders not tracked
+    yet."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._next: dict[bytes, int] = {}
 
-    def accepted(self, sender: bytes, nonce: int) -> None:
+    def reserve(self, sender: bytes, nonce: int) -> None:
         self._next[sender] = nonce + 1
+
+    def release(self, sender: bytes, nonce: int) -> None:
+        """The engine refused `nonce`: it is the sender's next again, unless a later nonce of
+        theirs was reserved meanwhile (that one is journaled and waits in the engine)."""
+        if self._next.get(sender) == nonce + 1:
+            self._next[sender] = nonce
 
     def clear(self) -> None:
         """After the engine was restored: the journal decides the nonces again."""
         self._next.clear()
 
-    async def next_nonce(self, sender: bytes) -> int:
-        cached = self._next.get(sender)
-        if cached is not None:
-            return cached
-        count = int(
-            await self.engine.call(
-                "eth_getTransactionCount", [to_checksum_address(sender), "pending"]
-            ),
-            16,
+    def expected(self, sender: bytes) -> int:
+        """The sender's next nonce; `fetch` must have run for it."""
+        return self._next[sender]
+
+    async def fetch(self, senders: set[bytes]) -> None:
+        """Ask the engine (one batch) for the senders not tracked yet. A batch accepted while
+        this waits may reserve one of them first: its reservation stands."""
+        unknown = [sender for sender in senders if sender not in self._next]
+        if not unknown:
+            return
+        replies = await self.engine.batch(
+            [("eth_getTransactionCount", [to_checksum_address(s), "pending"]) for s in unknown]
         )
-        self._next[sender] = count
-        return count
+        for sender, reply in zip(unknown, replies, strict=True):
+            result = reply.get("result")
+            if not isinstance(result, str):
+                raise EngineError(
+                    f"engine eth_getTransactionCount failed: {reply.get('error', {}).get('message')}"
+                )
+            self._next.setdefault(sender, int(result, 16))
 
     async def pending(self, senders: list[bytes]) -> list[int | None]:
         """eth_getTransactionCount(sender, "pending"); None where the engine could not answer.

@@ -28,7 +28,11 @@ from ledger_node.config import (
 )
 from ledger_node.disk_guard import DEFAULT_MIN_FREE_MB, MAX_MIN_FREE_MB, MB
 from ledger_node.errors import LedgerNodeError
-from ledger_node.keystore import create_authority, load_authority, resolve_password
+from ledger_node.keystore import (
+    create_authority,
+    resolve_password,
+    unlock_authority,
+)
 from ledger_node.limit_options import NodeLimits, limit_options
 from ledger_node.supervisor import SupervisionSettings
 from ledger_node.token_cli import token, token_key
@@ -184,7 +188,8 @@ def start(
         config = load_config(data_dir)
         # Before the node opens (and so creates) the journal.
         check_journal_present(data_dir)
-        authority = load_authority(data_dir, resolve_password(password_file))
+        # Decrypted while the node recovers; a wrong password still stops the start.
+        authority = unlock_authority(data_dir, resolve_password(password_file))
         admin = (admin_port, resolve_token(admin_token_file)) if admin_port else None
         supervision = SupervisionSettings(
             max_attempts=engine_restart_attempts,

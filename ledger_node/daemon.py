@@ -5,10 +5,11 @@ no request reaches a node that is closing its journal)."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
+from eth_account.signers.local import LocalAccount
 
 from citypass.core.daemon import run_until_stopped
 from ledger_node.admin import build_admin_app
@@ -27,7 +28,7 @@ log = logging.getLogger("ledger_node")
 async def serve_node(
     data_dir: Path,
     config: NodeConfig,
-    authority: Any,
+    authority: Future[LocalAccount],
     host: str,
     port: int,
     admin: tuple[int, str] | None,

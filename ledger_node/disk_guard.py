@@ -98,6 +98,13 @@ class DiskGuard:
             )
         return self.alarm is None
 
+    def write_failed(self, exc: BaseException, doing: str) -> None:
+        """A journal write raised: a disk fault trips the alarm; anything else is logged with
+        its traceback and treated as one (a write that failed cannot be trusted to be there)."""
+        if not is_disk_error(exc):
+            log.exception("%s failed with an unexpected error; treated as a disk fault", doing)
+        self.trip(exc, doing)
+
     def trip(self, exc: BaseException, doing: str) -> None:
         """A write failed for lack of space or an I/O error."""
         self.free_bytes = self._free()

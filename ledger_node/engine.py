@@ -21,6 +21,7 @@ import ujson
 
 from citypass.core.net import free_port
 from citypass.core.process import die_with_parent, stop_process
+from ledger_node.engine_pipe import OrderedPipe
 from ledger_node.errors import EngineError
 from ledger_node.rpc_batch import batch_answers, batch_payload
 
@@ -75,6 +76,7 @@ class Engine:
         self._process: subprocess.Popen | None = None
         self._states_dir: Path | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._pipe: OrderedPipe | None = None  # replay's ordered sends (engine_pipe.py)
         self._ids = 0
 
     @property
@@ -132,6 +134,9 @@ class Engine:
                 await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
+        if self._pipe is not None:
+            await self._pipe.close()
+            self._pipe = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -214,6 +219,15 @@ class Engine:
         self._ids += len(calls)
         answers = await self.raw_request(batch_payload(first, calls))
         return batch_answers(answers, first, len(calls), "no answer")
+
+    async def send_raw_ordered(self, raws: list[bytes]) -> list[dict[str, Any]]:
+        """eth_sendRawTransaction of each of `raws`, entering the pool in this order (what
+        replay needs; a batch does not keep it), pipelined on one connection."""
+        if self._session is None:
+            raise EngineError("the engine is not running")
+        if self._pipe is None:
+            self._pipe = OrderedPipe(self.port)
+        return await self._pipe.send_raw(raws)
 
     async def mine(self, timestamp: int) -> None:
         await self.call("evm_mine", [{"timestamp": timestamp, "blocks": 1}])

@@ -236,10 +236,17 @@ class Journal:
     def pending_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM txs WHERE block IS NULL").fetchone()[0])
 
-    def has_tx(self, tx_hash: bytes) -> bool:
-        return (
-            self._db.execute("SELECT 1 FROM txs WHERE hash = ?", (tx_hash,)).fetchone() is not None
-        )
+    def known_txs(self, hashes: list[bytes]) -> set[bytes]:
+        """Which of `hashes` the journal holds (one query per 500)."""
+        found: set[bytes] = set()
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                bytes(row[0])
+                for row in self._db.execute(f"SELECT hash FROM txs WHERE hash IN ({marks})", chunk)
+            )
+        return found
 
     def tx_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM txs").fetchone()[0])

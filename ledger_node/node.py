@@ -1,7 +1,7 @@
 """The ledger node: permission gateway, sequencer and journal around a private anvil engine.
 
-Here: accepting transactions (journal first, then the engine), sealing blocks, and the disk alarm
-around both. Apart: admission checks (admission.py), recovery (recovery.py), engine supervision
+Here: sealing blocks, and the disk alarm around accepting and sealing. Apart: the accept path
+(accept.py: journal first, then the engine), admission checks (admission.py), recovery (recovery.py), engine supervision
 (supervisor.py), snapshots, the permission gate (gate_follower.py), journal views (journal_views.py).
 """
 
@@ -13,24 +13,23 @@ import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from citypass.protocol.seals import sign_seal
-from ledger_node.admission import NonceTracker, check_envelope, nonce_refusal, not_permitted
+from ledger_node.accept import Acceptor
 from ledger_node.config import GENESIS_FILE, JOURNAL_FILE, NodeConfig
 from ledger_node.disk_guard import (
     CHECK_INTERVAL_SECONDS,
     DEFAULT_MIN_FREE_MB,
     MB,
     DiskGuard,
-    is_disk_error,
 )
 from ledger_node.engine import Engine
 from ledger_node.errors import (
-    INTERNAL_ERROR,
     INVALID_PARAMS,
     LIMIT_EXCEEDED,
     RecoveryError,
@@ -38,14 +37,13 @@ from ledger_node.errors import (
 )
 from ledger_node.gate_follower import GateFollower
 from ledger_node.integrity import HeadMarker
-from ledger_node.journal import Journal, JournalBlock, JournalTx, Snapshot
+from ledger_node.journal import Journal, JournalBlock, Snapshot
 from ledger_node.journal_views import journal_entry_view, seal_view
 from ledger_node.permission import PermissionGate
 from ledger_node.recovery import RecoveryParts, recover
-from ledger_node.rpc_policy import engine_refusal
+from ledger_node.seal_lock import SealLock
 from ledger_node.snapshots import SnapshotWriter
 from ledger_node.supervisor import EngineSupervisor, SupervisionSettings
-from ledger_node.txcodec import DecodedTx, decode_raw_tx
 
 log = logging.getLogger("ledger_node")
 BlockListener = Callable[[dict[str, Any], list[dict[str, Any]]], Awaitable[None]]
@@ -56,19 +54,18 @@ class LedgerNode:
         self,
         data_dir: Path,
         config: NodeConfig,
-        authority: LocalAccount,
+        authority: Future[LocalAccount],
         *,
         dev_clock: bool = False,
         supervision: SupervisionSettings | None = None,
         min_free_bytes: int = DEFAULT_MIN_FREE_MB * MB,
     ) -> None:
-        if authority.address != config.authority:
-            raise RecoveryError(
-                f"the keystore holds {authority.address}, but the data directory's authority is {config.authority}"
-            )
         self.data_dir = data_dir
         self.config = config
-        self.authority = authority
+        # The authority key, still being decrypted (keystore.unlock_authority) while start()
+        # recovers: it is needed from the first seal on.
+        self._unlocking = authority
+        self._authority: LocalAccount | None = None
         self.journal = Journal(data_dir / JOURNAL_FILE)
         self.head_marker = HeadMarker(data_dir)
         self.engine = Engine(
@@ -82,10 +79,10 @@ class LedgerNode:
             lambda: (self.head_number, self._pending),
             supervision or SupervisionSettings(),
         )
-        self._lock = asyncio.Lock()  # accepting transactions and sealing never interleave
+        # Accepting holds it shared (batches overlap), sealing and restoring exclusive.
+        self._lock = SealLock()
         self._wake = asyncio.Event()
         self._pending = 0
-        self._nonces = NonceTracker(self.engine)
         self._listeners: list[BlockListener] = []
         self._stopping = False
         self._sequencer: asyncio.Task | None = None
@@ -100,11 +97,12 @@ class LedgerNode:
         self.clock_offset = 0
         self.disk = DiskGuard(data_dir, min_free_bytes)
         self.snapshots = SnapshotWriter(data_dir, self.journal, self.disk)
+        self.acceptor = Acceptor(
+            config, self.journal, self.engine, self.gate, self.disk, self._lock, self._add_pending
+        )
         # A block the engine mined but the journal could not record: it is recorded (this very
         # block) before anything else is mined, so the journal never has a gap.
         self._unrecorded: tuple[dict[str, Any], JournalBlock] | None = None
-        # Journaled transactions the engine refused, whose rows could not yet be removed.
-        self._unforgotten: list[bytes] = []
         self._disk_watch: asyncio.Task | None = None
 
     # ------------------------------------------------------------------------------ lifecycle
@@ -112,6 +110,13 @@ class LedgerNode:
     async def start(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         await self.engine.start()
         await self._recover(progress)
+        authority = await asyncio.wrap_future(self._unlocking)
+        if authority.address != self.config.authority:
+            raise RecoveryError(
+                f"the keystore holds {authority.address}, but the data directory's authority is "
+                f"{self.config.authority}"
+            )
+        self._authority = authority
         self.disk.check()
         self._sequencer = asyncio.create_task(self._run_sequencer(), name="sequencer")
         self._disk_watch = asyncio.create_task(self._watch_disk(), name="disk-watch")
@@ -121,11 +126,11 @@ class LedgerNode:
         """After the engine died: a new one, restored from snapshot and journal as on start
         (the journaled but unsealed transactions go back to it). Nothing is accepted or sealed
         meanwhile."""
-        async with self._lock:
+        async with self._lock.exclusive():
             await self.engine.stop()
             self.engine.load_state_path = None
             await self.engine.start()
-            self._nonces.clear()
+            self.acceptor.nonces.clear()
             # A mined block the journal could not record died with the engine; its
             # transactions are still pending in the journal and are sealed again.
             self._unrecorded = None
@@ -147,7 +152,7 @@ class LedgerNode:
                 # A simulation that had moved block time ahead goes on from where it was.
                 self.clock_offset = max(0, head.timestamp - int(time.time()))
         if recovered.refused:
-            self._forget(recovered.refused)
+            self.acceptor.forget(recovered.refused)
         self._pending = len(recovered.pending)
         if recovered.pending:
             self._wake.set()
@@ -178,119 +183,24 @@ class LedgerNode:
 
     async def submit_raw(self, raw_txs: list[Any]) -> list[str | RpcError]:
         """Validate and permission-check transactions, journal (fsync) them in one commit, only
-        then hand them to the engine, and return the hashes of those it took."""
-        results: list[str | RpcError | None] = [None] * len(raw_txs)
-        decoded: list[tuple[int, DecodedTx]] = []
-        for index, raw in enumerate(raw_txs):
-            try:
-                tx = decode_raw_tx(raw)
-                check_envelope(tx, self.config)
-                decoded.append((index, tx))
-            except RpcError as error:
-                results[index] = error
-        async with self._lock:
-            if decoded and not self.disk.check():
-                for index, _ in decoded:
-                    results[index] = self.disk.refusal()
-                decoded = []
-            allowed = await self.gate.allowed_many([tx for _, tx in decoded])
-            to_send: list[tuple[int, DecodedTx]] = []
-            seen_in_batch: dict[bytes, int] = {}
-            for (index, tx), ok in zip(decoded, allowed, strict=True):
-                if not ok:
-                    results[index] = not_permitted(tx)
-                    continue
-                if self.journal.has_tx(tx.hash):
-                    results[index] = "0x" + tx.hash.hex()  # idempotent resubmission
-                    continue
-                expected = seen_in_batch.get(tx.sender)
-                if expected is None:
-                    expected = await self._nonces.next_nonce(tx.sender)
-                refusal = nonce_refusal(tx, expected)
-                if refusal is not None:
-                    results[index] = refusal
-                    continue
-                seen_in_batch[tx.sender] = expected + 1
-                to_send.append((index, tx))
-            accepted = await self._journal_then_execute(to_send, results)
+        then hand them to the engine (accept.py), and return the hashes of those it took."""
+        results, accepted = await self.acceptor.submit(raw_txs)
         if accepted and self.config.block_period == 0:
             # Instant sealing: with no block period the caller's block is sealed before the
             # hash is returned, so a client polling for the receipt finds it at once.
             await self.seal_block()
-        elif accepted:
-            self._wake.set()
-        return [r if r is not None else RpcError(INVALID_PARAMS, "unprocessed") for r in results]
+        return results
 
-    async def _journal_then_execute(
-        self, to_send: list[tuple[int, DecodedTx]], results: list[str | RpcError | None]
-    ) -> int:
-        """Journal (one fsync'd commit), then execute; returns how many the engine took.
-        Called under the lock, so a refused row is removed before anything is sealed."""
-        if not to_send:
-            return 0
-        try:
-            self.journal.append_txs(JournalTx(t.hash, t.raw, t.sender, t.nonce) for _, t in to_send)
-        except (sqlite3.Error, OSError) as exc:
-            self._write_failed(exc, f"journaling {len(to_send)} transactions")
-            for index, _ in to_send:
-                results[index] = self.disk.refusal()
-            return 0
-        try:
-            replies = await self.engine.batch(
-                [("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for _, tx in to_send]
-            )
-        except Exception as exc:
-            # The engine may have taken some of them, so the journaled rows stay (removing one
-            # it executed would break the journal); recovery or the next block runs them.
-            log.error("the engine did not answer %d journaled transactions: %s", len(to_send), exc)
-            for index, tx in to_send:
-                results[index] = RpcError(
-                    INTERNAL_ERROR,
-                    f"the engine did not answer: transaction 0x{tx.hash.hex()} is journaled and "
-                    "will execute when the engine is back; poll for its receipt, do not re-sign it",
-                )
-            self._pending += len(to_send)
-            self._wake.set()  # the sequencer, not this request, finds out whether the engine is back
-            return 0
-        accepted = 0
-        refused: list[bytes] = []
-        for (index, tx), reply in zip(to_send, replies, strict=True):
-            if "error" in reply:
-                message = reply["error"].get("message", "rejected by the engine")
-                results[index] = engine_refusal(tx.gas_price, message)
-                refused.append(tx.hash)
-                continue
-            self._nonces.accepted(tx.sender, tx.nonce)
-            results[index] = "0x" + tx.hash.hex()
-            accepted += 1
-        if refused:
-            self._forget(refused)
-        self._pending += accepted
-        return accepted
-
-    def _forget(self, hashes: list[bytes]) -> bool:
-        """Remove journal rows the engine refused (those of earlier failed attempts too)."""
-        self._unforgotten.extend(hashes)
-        if not self._unforgotten:
-            return True
-        try:
-            self.journal.forget_txs(self._unforgotten)
-        except (sqlite3.Error, OSError) as exc:
-            self._write_failed(exc, "removing refused transactions from the journal")
-            return False
-        self._unforgotten.clear()
-        return True
-
-    def _write_failed(self, exc: BaseException, doing: str) -> None:
-        if not is_disk_error(exc):
-            log.exception("%s failed with an unexpected error; treated as a disk fault", doing)
-        self.disk.trip(exc, doing)
+    def _add_pending(self, count: int) -> None:
+        self._pending += count
+        if count:
+            self._wake.set()  # the sequencer, not the request, finds out whether to seal
 
     async def pending_nonces(self, senders: list[bytes]) -> list[int | None]:
         """eth_getTransactionCount(sender, "pending"): the nonce the node accepts next (never
         counting a transaction the journal does not hold); None where the engine could not
         answer."""
-        return await self._nonces.pending(senders)
+        return await self.acceptor.nonces.pending(senders)
 
     # ---------------------------------------------------------------------------- sequencing
 
@@ -326,7 +236,7 @@ class LedgerNode:
             last_seal = time.monotonic()
 
     async def seal_block(self, *, allow_empty: bool = False) -> JournalBlock | None:
-        async with self._lock:
+        async with self._lock.exclusive():
             if self._pending == 0 and not allow_empty:
                 return None
             # Never mine a block the journal may not be able to record.
@@ -349,7 +259,7 @@ class LedgerNode:
             # The engine has the block: keep it and record this same block later; mining
             # another first would leave a gap in the journal.
             self._unrecorded = (engine_block, block)
-            self._write_failed(exc, f"recording block {block.number}")
+            self.disk.write_failed(exc, f"recording block {block.number}")
             return False
         self._unrecorded = None
         return True
@@ -401,8 +311,8 @@ class LedgerNode:
         if self.disk.check() or not self.disk.may_resume():
             return
         finished: tuple[dict[str, Any], JournalBlock, list[dict[str, Any]]] | None = None
-        async with self._lock:
-            if not self._forget([]):
+        async with self._lock.exclusive():
+            if not self.acceptor.forget([]):
                 return
             if self._unrecorded is not None:
                 engine_block, block = self._unrecorded
@@ -425,8 +335,13 @@ class LedgerNode:
             hash=block_hash,
             parent_hash=parent,
             tx_hashes=tuple(bytes.fromhex(h[2:]) for h in engine_block["transactions"]),
-            seal=sign_seal(self.authority, self.config.chain_id, number, block_hash, parent),
+            seal=sign_seal(self._sealer(), self.config.chain_id, number, block_hash, parent),
         )
+
+    def _sealer(self) -> LocalAccount:
+        if self._authority is None:  # start() sets it before the sequencer runs
+            raise RecoveryError("the authority key is not unlocked yet: the node has not started")
+        return self._authority
 
     async def _after_block(
         self, engine_block: dict[str, Any], block: JournalBlock, logs: list[dict[str, Any]]
@@ -462,7 +377,7 @@ class LedgerNode:
 
     async def snapshot(self) -> Snapshot:
         """Dump the engine state atomically: temp file, fsync, rename, then journal it."""
-        async with self._lock:
+        async with self._lock.exclusive():
             if self._unrecorded is not None:  # the engine is a block ahead of the journal
                 raise RpcError(
                     LIMIT_EXCEEDED,

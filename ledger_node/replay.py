@@ -29,10 +29,9 @@ async def replay_block(engine: Engine, journal: Journal, block: JournalBlock) ->
 async def replay_raws(engine: Engine, block: JournalBlock, raws: list[bytes]) -> dict:
     """replay_block with the raw transactions at hand (a witness re-executes a block it has
     fetched before it journals it)."""
-    # One request at a time, in the recorded order: anvil orders a block by arrival (FIFO), but
-    # does not add the members of a JSON-RPC batch to its pool in array order.
-    for raw in raws:
-        reply = await engine.request("eth_sendRawTransaction", ["0x" + raw.hex()])
+    # In the recorded order: anvil orders a block by arrival (FIFO), and pipelining on one
+    # connection keeps that order where a JSON-RPC batch would not (engine_pipe.py).
+    for reply in await engine.send_raw_ordered(raws):
         if "error" in reply:
             raise ReplayMismatch(
                 block,
