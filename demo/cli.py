@@ -293,11 +293,12 @@ def main(
             assert api is not None and rig is not None  # both come with the node engine
             wait_until_indexed(api, "Indexing the rest of the day")
             click.echo(f"Serving the whole stack; logs in {workdir}. Ctrl-C stops.")
-            children = {
-                "ledger node": chain.process, **api.processes(), **rig.processes,
-                **{witness.name: witness.process for witness in witnesses},
-            }  # fmt: skip
-            why = wait_for_interrupt({k: v for k, v in children.items() if v is not None})
+            # The node and the API stop the demo if they die; the daemons that resume from
+            # their own data are restarted (demo/children.py).
+            vital = {"ledger node": chain.process, **api.processes()}
+            why = wait_for_interrupt(
+                {k: v for k, v in vital.items() if v is not None}, [*rig.daemons, *witnesses]
+            )
             click.echo(f"Stopping ({why})…", err=True)
     finally:
         if witnesses:
@@ -310,9 +311,7 @@ def main(
         if api is not None:
             api.stop()
         # The sensors' daemons and the witnesses together, before the node they read.
-        stop_all(
-            [*(rig.processes.values() if rig is not None else ()), *(w.process for w in witnesses)]
-        )
+        stop_all([*(rig.daemons if rig is not None else ()), *witnesses])
         chain.stop()
     if engine == "node":
         assert chain.data_dir is not None  # the node engine always has a data directory

@@ -20,7 +20,7 @@ from eth_account import Account
 
 from citypass.core.net import free_port
 from citypass.protocol.roles import ROLES
-from demo.children import ChildDaemon, get_json, spawn, wait_healthy
+from demo.children import ChildDaemon, get_json
 from oracles.keystore import create_keystore
 
 QUORUM = 2
@@ -54,6 +54,7 @@ ORGANISATIONS = (
 
 @dataclass
 class OracleDaemon(ChildDaemon):
+    address: str  # its key's
     organisation: Organisation
 
     def drained(self, settled: bool) -> bool:
@@ -148,13 +149,15 @@ def start_oracles(
             "--clock", "chain", *plates,
             *peer_args([u for u in urls if u != url], incidents=organisation.files_incidents),
         ]  # fmt: skip
-        log = root / f"{organisation.process_name}.log"
-        process = spawn(args, {**env, "CITYPASS_ORACLE_PASSWORD": password}, log)
-        daemons.append(
-            OracleDaemon(organisation.process_name, address, url, data_dir, process, organisation)
-        )
+        daemon = OracleDaemon(
+            name=organisation.process_name, url=url, data_dir=data_dir, args=args,
+            env={**env, "CITYPASS_ORACLE_PASSWORD": password},
+            log=root / f"{organisation.process_name}.log", address=address,
+            organisation=organisation,
+        )  # fmt: skip
+        daemons.append(daemon.start())
     for daemon in daemons:
-        wait_healthy(daemon.url, daemon.process, daemon.name, root / f"{daemon.name}.log")
+        daemon.wait_healthy()
     return daemons
 
 
@@ -165,6 +168,6 @@ def describe(daemons: Sequence[OracleDaemon]) -> list[str]:
         role = "reports, files incidents" if daemon.organisation.files_incidents else "reports"
         lines.append(
             f"  {daemon.organisation.name:20} {daemon.url}/health  signer {daemon.address}"
-            f"  ({role})"
+            f"  ({role}; pid {daemon.process.pid})"
         )
     return lines

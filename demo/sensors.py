@@ -33,7 +33,7 @@ from eth_account import Account
 from citypass.chain.session import free_port, head_time
 from citypass.core.timeunits import kst, month_of
 from citypass.protocol.sensor_events import INCIDENT_TYPES
-from demo.children import check_alive, get_json, get_text, spawn, wait_healthy
+from demo.children import ChildDaemon, get_json, supervise
 from demo.oracles import ORGANISATIONS, OracleDaemon, start_oracles
 from demo.world import World
 from edge_oracle.devices import create_devices_file
@@ -77,13 +77,21 @@ class SensorRig:
     root: Path
     world: World
     oracles: list[OracleDaemon]
-    edge_url: str
-    processes: dict[str, subprocess.Popen]
+    edge: ChildDaemon
     magnetometers: dict[int, str]  # slot id → sensor id
     cameras: dict[str, tuple[int, ...]]
     stats: SensorStats = field(default_factory=SensorStats)
     state: dict[int, bool] = field(default_factory=dict)
     _emitted_ms: int = 0
+
+    @property
+    def daemons(self) -> list[ChildDaemon]:
+        """The rig's daemons, each restarted if it dies (demo/children.py)."""
+        return [*self.oracles, self.edge]
+
+    @property
+    def edge_url(self) -> str:
+        return self.edge.url
 
     @property
     def sensors_file(self) -> Path:
@@ -149,7 +157,7 @@ class SensorRig:
         self.stats.waits += 1
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
         while time.monotonic() < deadline:
-            check_alive(self.processes, self.root)
+            supervise(self.daemons)
             drained = self._edge_drained() and self._oracles_drained(settled)
             if drained and (not settled or self._chain_quiet()):
                 return
@@ -165,20 +173,13 @@ class SensorRig:
         return web3.eth.block_number == head
 
     def _edge_drained(self) -> bool:
+        """The edge has signed every line we wrote (its positions in the input files, which a
+        restart keeps) and delivered every event."""
         health = get_json(self.edge_url + "/health")
-        return (
-            health is not None and health.get("outboxDepth") == 0 and self._edge_read_everything()
-        )
-
-    def _edge_read_everything(self) -> bool:
-        # The edge has taken every line we wrote once its readings counter caught up.
-        metrics = get_text(self.edge_url + "/metrics")
-        read = sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in metrics.splitlines()
-            if line.startswith("citypass_edge_readings_total{")
-        )
-        return read >= self.stats.readings + self.stats.camera_detections
+        if health is None or health.get("outboxDepth") != 0:
+            return False
+        taken = sum(health.get("inputLines", {}).values())
+        return taken >= self.stats.readings + self.stats.camera_detections
 
     def _oracles_drained(self, settled: bool = False) -> bool:
         # Every daemon: each co-signs only what its own events say, so a report waits for
@@ -248,12 +249,14 @@ def start_sensor_rig(
         api[0] if api is not None else None,
     )  # fmt: skip
     env["CITYPASS_EDGE_PASSWORD"] = edge_password
-    processes = {daemon.name: daemon.process for daemon in oracles}
     if api is not None:
         _provision_plate_keys(api[1], root / "edge" / "plate-keys.json")
     edge_port = free_port()
-    processes["edge oracle"] = spawn(
-        [
+    edge = ChildDaemon(
+        name="edge oracle",
+        url=f"http://127.0.0.1:{edge_port}",
+        data_dir=root / "edge",
+        args=[
             "edge_oracle.cli",
             "run",
             "--data-dir",
@@ -275,17 +278,15 @@ def start_sensor_rig(
             "--listen-port",
             str(edge_port),
         ],
-        env,
-        root / "edge oracle.log",
-    )
-    edge_url = f"http://127.0.0.1:{edge_port}"
-    wait_healthy(edge_url, processes["edge oracle"], "edge oracle", root / "edge oracle.log")
+        env=env,
+        log=root / "edge oracle.log",
+    ).start()
+    edge.wait_healthy()
     return SensorRig(
         root,
         world,
         oracles,
-        edge_url,
-        processes,
+        edge,
         {slot: sensor for sensor, slot in layout.magnetometers.items()},
         dict(layout.cameras),
     )

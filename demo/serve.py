@@ -1,5 +1,7 @@
 """After the demo's day: serve the whole stack (indexer + API, explorer, dashboard) over the
-still-running ledger node, oracle daemon and edge oracle until the operator presses Ctrl-C."""
+still-running ledger node, oracle daemons, edge oracle and witnesses until the operator presses
+Ctrl-C. A daemon that dies is restarted (demo/children.py); the node's or the API's death stops
+the demo."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from citypass.core.daemon import stop_signals
 from citypass.core.net import free_port, port_is_free
 from citypass.core.process import die_with_parent, stop_process
 from citypass.protocol.roles import ROLES
+from demo.children import ChildDaemon, DaemonLost, supervise
 from demo.world import World
 
 PREFERRED_API_PORT = 8080
@@ -173,8 +176,9 @@ def wait_until_indexed(api: DemoApi, label: str) -> None:
     )
 
 
-def wait_for_interrupt(children: dict[str, subprocess.Popen]) -> str:
-    """Block until Ctrl-C / SIGTERM, or until one of the stack's processes dies; say which."""
+def wait_for_interrupt(processes: dict[str, subprocess.Popen], daemons: list[ChildDaemon]) -> str:
+    """Block until Ctrl-C / SIGTERM, or until one of `processes` dies or one of `daemons` is
+    lost (each is restarted when it fails: demo/children.py); say which."""
     stop = threading.Event()
     reason = {"why": "interrupted"}
 
@@ -184,9 +188,13 @@ def wait_for_interrupt(children: dict[str, subprocess.Popen]) -> str:
 
     with stop_signals(on_signal):
         while not stop.wait(1.0):
-            for name, process in children.items():
+            for name, process in processes.items():
                 if process.poll() is not None:
                     return f"the {name} stopped (exit {process.returncode})"
+            try:
+                supervise(daemons)
+            except DaemonLost as lost:
+                return lost.message
         return reason["why"]
 
 

@@ -24,7 +24,7 @@ from eth_utils import to_checksum_address
 
 from citypass.core.net import free_port
 from citypass.protocol.witness_names import encode_witness_name
-from demo.children import ChildDaemon, get_json, spawn, wait_healthy
+from demo.children import ChildDaemon, get_json, supervise
 from ledger_node.config import CONFIG_FILE, GENESIS_FILE
 from ledger_node.witness.config import WITNESS_KEY
 
@@ -39,6 +39,7 @@ CATCH_UP_TIMEOUT_S = 180
 
 @dataclass
 class DemoWitness(ChildDaemon):
+    address: str  # its key's
     label: str  # its name in CityAccess's witness set
 
 
@@ -95,14 +96,14 @@ def start_witnesses(
     witnesses = []
     for label in LABELS:
         name = f"witness ({label})"
-        process = spawn(
-            ["ledger_node.cli", "witness", "run", "--data-dir", str(root / label)],
-            envs[label], root / f"{name}.log",
+        witness = DemoWitness(
+            name=name, url=f"http://127.0.0.1:{ports[label]}", data_dir=root / label,
+            args=["ledger_node.cli", "witness", "run", "--data-dir", str(root / label)],
+            env=envs[label], log=root / f"{name}.log", address=addresses[label], label=label,
         )  # fmt: skip
-        url = f"http://127.0.0.1:{ports[label]}"
-        witnesses.append(DemoWitness(name, addresses[label], url, root / label, process, label))
+        witnesses.append(witness.start())
     for witness in witnesses:
-        wait_healthy(witness.url, witness.process, witness.name, root / f"{witness.name}.log")
+        witness.wait_healthy()
     return witnesses
 
 
@@ -127,6 +128,7 @@ def wait_until_cosigned(witnesses: Sequence[DemoWitness], rpc_url: str, block: i
         length=len(witnesses), label="Witnesses co-signing the day", file=sys.stderr
     ) as bar:
         while True:
+            supervise(witnesses)  # one that died resumes from its data and catches up
             status = node_call(rpc_url, "ledger_getWitnessStatus", [])
             members = status.get("witnesses", [])
             latest = {
@@ -147,7 +149,7 @@ def wait_until_cosigned(witnesses: Sequence[DemoWitness], rpc_url: str, block: i
                 f"warning: the {witness.name} has co-signed "
                 f"{'nothing' if signed is None else f'up to block {signed}'}, not yet the day's "
                 f"last block {block} (its state: {health.get('state', 'not answering')}); "
-                f"see {witness.data_dir.parent / (witness.name + '.log')}"
+                f"see {witness.log}"
             )
     return missing
 
@@ -158,7 +160,7 @@ def describe(witnesses: Sequence[DemoWitness]) -> list[str]:
     for witness in witnesses:
         lines.append(
             f"  {witness.label:20} {witness.url}/health  {witness.url}/v1/checkpoint  "
-            f"key {witness.address}"
+            f"key {witness.address}  pid {witness.process.pid}"
         )
     return lines
 

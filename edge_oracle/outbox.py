@@ -198,6 +198,13 @@ class Outbox:
             ).fetchone()
         return (row[0], row[1]) if row else (0, 0)
 
+    def positions(self) -> dict[str, int]:
+        """Each input's lines taken so far (read and signed, or skipped), by source name:
+        unlike the readings counter, this survives a restart."""
+        with self.lock:
+            rows = self.db.execute("SELECT source, line FROM input_position").fetchall()
+        return {source: line for source, line in rows}
+
     # --------------------------------------------------------------------------- delivery side
 
     def set_destinations(self, destinations: Iterable[str]) -> None:

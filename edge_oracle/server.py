@@ -29,6 +29,8 @@ def health_document(outbox: Outbox, deliverers: list[Deliverer]) -> dict[str, An
         "lastDeliveryMs": outbox.last_delivery_ms(),
         "oracleReachable": reachable,
         "lastError": first.status.last_error,
+        # Lines taken from each resumable input (file), kept across restarts.
+        "inputLines": outbox.positions(),
         # Each oracle daemon's own progress (several with independent oracles).
         "oracles": [
             {

@@ -46,6 +46,13 @@ from citypass.protocol.plate_tags import normalise_plate
 from demo.plates import demo_plates
 from scripts._cli.api_client import StaffApi, sign_text
 from tests.browser_helpers import browser, page, visit  # noqa: F401
+from tests.demo.daemon_restarts import (
+    answers,
+    back_pid,
+    park_on_a_free_space,
+    printed_oracle,
+    printed_witness,
+)
 from tests.demo.plate_leaks import chain_leaks, file_leaks, needles
 from tests.demo.resident_journey import Resident
 from tests.explorer_helpers import landing_links_answer
@@ -542,6 +549,53 @@ def test_no_plate_in_clear_after_the_demo_day(demo: DemoRun):
     assert file_leaks([demo.workdir], found, skip=[feed]) == []
     assert chain_leaks(demo.urls["rpc"], found) == []
     assert not [form for form in found if form in demo.output]
+
+
+# ------------------------------------------------- a daemon killed while the demo serves
+
+
+def test_a_killed_oracle_daemon_and_witness_come_back_and_the_demo_serves_on(demo: DemoRun, ledger):
+    """kill -9 of the mobility operator's oracle daemon and of the audit office's witness (the
+    pids the demo printed): the demo serves on, restarts each (a new pid, its /health answers,
+    the demo says so), a new occupancy report lands with two signatures, and the restarted
+    witness co-signs a block above the one it had."""
+    assert demo.workdir is not None
+    oracle_url, oracle_pid = printed_oracle(demo.output, "mobility operator")
+    witness_url, witness_key, witness_pid = printed_witness(demo.output, "audit-office")
+
+    def cosigned() -> int:
+        status = demo.rpc("ledger_getWitnessStatus", [])
+        [mine] = [m for m in status["witnesses"] if m["witness"].lower() == witness_key.lower()]
+        return int(mine["latest"], 16) if mine["latest"] else -1
+
+    had = cosigned()
+    os.kill(oracle_pid, signal.SIGKILL)
+    os.kill(witness_pid, signal.SIGKILL)
+    names = {"oracle daemon (mobility operator)": oracle_pid, "witness (audit-office)": witness_pid}
+    wait_until(lambda: all(back_pid(demo.output, name) for name in names), 60, 0.2)
+    for name, old in names.items():
+        assert f"the {name} stopped (exit -9); restarting it" in demo.output
+        assert back_pid(demo.output, name) != old, name
+    assert answers(oracle_url) and answers(witness_url)
+    api = demo.urls["docs"].removesuffix("/docs")
+    assert demo.process.poll() is None and requests.get(api + "/health", timeout=10).json()["ok"]
+
+    occupancy = ledger["occupancy"]
+
+    def occupied(slot: int) -> bool:
+        return bool(occupancy.functions.occupancyWord(slot >> 8).call() >> (slot & 255) & 1)
+
+    before = occupancy.w3.eth.block_number
+    # The chain's time as the daemons judge it (the restarted one's may lag: the earliest).
+    clocks = [
+        requests.get(printed_oracle(demo.output, o)[0] + "/health", timeout=10).json()["clock"]
+        for o in ("village enterprise", "mobility operator", "city")
+    ]
+    slot = park_on_a_free_space(demo.workdir / "demo-sensors", occupied, min(clocks))
+    wait_until(lambda: occupied(slot), 30, 0.2)
+    reports = occupancy.events.OccupancyReported().get_logs(from_block=before + 1)
+    assert reports and all(len(signers_of(occupancy, occupancy.w3, r)) >= 2 for r in reports)
+    wait_until(lambda: cosigned() >= reports[-1]["blockNumber"] > had, 30, 0.2)
 
 
 def test_ctrl_c_stops_the_stack_and_the_journal_verifies(demo: DemoRun):

@@ -102,6 +102,8 @@ def test_kill_9_mid_delivery_then_restart_delivers_everything_exactly_once(tmp_p
     outbox = Outbox(tmp_path / "edge" / "outbox.sqlite")
     try:
         assert outbox.counts() == {"pending": 0, "delivered": 600, "deadLettered": 0}
+        # the lines taken count across the restart (the readings counter restarts at 0)
+        assert outbox.positions() == {f"slot:{inputs}": 600}
     finally:
         outbox.close()
 
@@ -115,6 +117,7 @@ def test_sigterm_stops_cleanly_and_health_answers_while_running(tmp_path, receiv
         assert receiver.wait_for(20, timeout=60)
         health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
         assert health["outboxDepth"] == 0 and health["oracleReachable"] is True
+        assert health["inputLines"] == {f"slot:{inputs}": 20}, health
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert 'citypass_edge_readings_total{source="slot"} 20.0' in metrics
         # A line appended to the followed file is picked up while the daemon runs.
