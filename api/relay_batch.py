@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from api.errors import ApiError, Conflict, LedgerUnavailable
@@ -44,6 +44,7 @@ from api.receipts import ReceiptTimeout
 from api.relay_checks import Allowed, ForwardChecks, request_tuple
 from api.schemas.relay import ForwardRequestCreate
 from citypass.core.rpc_url import redacted
+from citypass.protocol.abi import checksum
 from citypass.protocol.reverts import rpc_error_data
 
 log = logging.getLogger("api.relayer")
@@ -405,7 +406,7 @@ def _logs_by_request(logs: list[Any], forwarder: str) -> dict[tuple[str, int], l
         topics = entry["topics"]
         # Only the forwarder's own event counts: any target could emit the same topic.
         if topics and topics[0].lower() == EXECUTED_TOPIC and entry["address"].lower() == forwarder:
-            signer = to_checksum_address("0x" + topics[1][-40:])
+            signer = checksum("0x" + topics[1][-40:])
             nonce = int(entry["data"][2:66], 16)
             result[(signer, nonce)] = pending
             pending = []
