@@ -17,7 +17,7 @@ from typing import Any, cast
 from eth_abi import decode as abi_decode
 from eth_hash.backends.pysha3 import keccak256
 from eth_typing import ABIEvent
-from eth_utils import event_abi_to_log_topic
+from eth_utils import event_abi_to_log_topic, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
@@ -125,7 +125,7 @@ class Registry:
             name = CONTRACT_NAMES[key]
             abi = load_abi(name)
             self.names[address] = name
-            self.contracts[key] = w3.eth.contract(address=checksum(address), abi=abi)
+            self.contracts[key] = w3.eth.contract(address=to_checksum_address(address), abi=abi)
             for item in abi:
                 if item.get("type") == "event" and not item.get("anonymous"):
                     topic0 = "0x" + event_abi_to_log_topic(cast(ABIEvent, item)).hex()
