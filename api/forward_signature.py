@@ -7,9 +7,9 @@ current nonce, that was a fifth of the API's time. The digest is the same by con
 tests compare it with eth_account on random requests): keccak(0x1901 ‖ domainSeparator ‖
 hashStruct(ForwardRequest)), the struct hash being keccak(typeHash ‖ the fields as 32-byte words,
 `data` as its keccak). The domain separator is eth-account's, cached per domain
-(citypass.protocol.signing.domain_separator). Keccak is eth-hash's pysha3 backend (3 µs a call;
-eth_utils' keccak goes through pycryptodome, 13 µs), and the recovered address is checksummed
-by the API's cached `checksummed` (eth_utils' to_checksum_address cost 50 µs a request).
+(citypass.protocol.signing.domain_separator). Keccak is eth-hash's pysha3 backend (~1 µs of CPU
+a call; eth_utils' keccak goes through pycryptodome, ~5.5 µs), and the recovered address is
+checksummed by the shared cached checksum: a recovery costs ~41 µs instead of ~60 µs.
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ CLIENTS = 8
 # every run at 600/s whatever the API did; 1,500 leave room above the 1,000/s goal.
 WALLETS = 1500
 BOOKINGS_PER_RUN = 4  # per wallet: nonces n … n+3
+SLOWEST_RUN_KEYS = ("booking_tps", "bookings", "booking_p50_ms", "booking_p99_ms", "booking_blocks")
 HALF_HOUR = 1800
 DAY = 86_400
 EVERY_DAY = 0x7F
@@ -297,8 +298,8 @@ def booking_runs(
     slowest = min(done, key=lambda r: r["booking_tps"])
     lags = [r["indexer_lag_ms"] for r in done]
     return {
-        **slowest,
-        "booking_tps": slowest["booking_tps"],
+        # The slowest run's rate and latencies; each run's figures and load in booking_runs.
+        **{key: slowest[key] for key in SLOWEST_RUN_KEYS},
         "booking_tps_runs": [r["booking_tps"] for r in done],
         "indexer_lag_ms": None if None in lags else max(lags),
         "booking_runs": done,
