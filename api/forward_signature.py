@@ -7,19 +7,23 @@ current nonce, that was a fifth of the API's time. The digest is the same by con
 tests compare it with eth_account on random requests): keccak(0x1901 ‖ domainSeparator ‖
 hashStruct(ForwardRequest)), the struct hash being keccak(typeHash ‖ the fields as 32-byte words,
 `data` as its keccak). The domain separator is eth-account's, cached per domain
-(citypass.protocol.signing.domain_separator).
+(citypass.protocol.signing.domain_separator). Keccak is eth-hash's pysha3 backend (~1 µs of CPU
+a call; eth_utils' keccak goes through pycryptodome, ~5.5 µs), and the recovered address is
+checksummed by the shared cached checksum: a recovery costs ~41 µs instead of ~60 µs.
 """
 
 from __future__ import annotations
 
 from coincurve import PublicKey
-from eth_utils import keccak, to_checksum_address
+from eth_hash.backends.pysha3 import keccak256 as keccak
+
+from api.schemas.common import checksummed
 
 FORWARD_REQUEST_TYPE = (
     "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,"
     "uint48 deadline,bytes data)"
 )
-FORWARD_REQUEST_TYPEHASH = keccak(text=FORWARD_REQUEST_TYPE)
+FORWARD_REQUEST_TYPEHASH = keccak(FORWARD_REQUEST_TYPE.encode())
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -52,7 +56,7 @@ def recover_signer(digest: bytes, signature: bytes) -> str | None:
         key = PublicKey.from_signature_and_message(signature[:64] + bytes([v]), digest, hasher=None)
     except Exception:  # no point on the curve for this r
         return None
-    return to_checksum_address(keccak(key.format(compressed=False)[1:])[-20:])
+    return checksummed("0x" + keccak(key.format(compressed=False)[1:])[-20:].hex())
 
 
 def _word(value: int) -> bytes:

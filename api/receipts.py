@@ -15,8 +15,9 @@ import time
 from typing import Any
 
 import requests
-from eth_utils import to_checksum_address
 from hexbytes import HexBytes
+
+from citypass.protocol.abi import checksum
 
 log = logging.getLogger("api.receipts")
 
@@ -132,6 +133,6 @@ def receipt_of(raw: dict[str, Any]) -> dict[str, Any]:
         "transactionHash": raw["transactionHash"],
         "blockNumber": int(raw["blockNumber"], 16),
         "status": int(raw["status"], 16),
-        "from": to_checksum_address(raw["from"]),
+        "from": checksum(raw["from"]),
         "logs": raw["logs"],
     }

@@ -35,15 +35,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from eth_abi import encode as abi_encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from api.errors import ApiError, Conflict, LedgerUnavailable
+from api.execute_batch import execute_batch_calldata
 from api.receipts import ReceiptTimeout
 from api.relay_checks import Allowed, ForwardChecks, request_tuple
 from api.schemas.relay import ForwardRequestCreate
 from citypass.core.rpc_url import redacted
+from citypass.protocol.abi import checksum
 from citypass.protocol.reverts import rpc_error_data
 
 log = logging.getLogger("api.relayer")
@@ -62,9 +63,6 @@ PREPARERS = 4
 KNOWN_NONCES = 100_000
 RECEIPT_TIMEOUT = 60
 NONCES_SELECTOR = keccak(text="nonces(address)")[:4]
-EXECUTE_BATCH_SELECTOR = keccak(
-    text="executeBatch((address,address,uint256,uint256,uint48,bytes,bytes)[],address)"
-)[:4]
 EXECUTED_TOPIC = "0x" + keccak(text="ExecutedForwardRequest(address,uint256,bool)").hex()
 
 # Called with the request once its signature is known to be the signer's; raises RateLimited
@@ -278,11 +276,10 @@ class RelayBatcher:
 
     def _send(self, items: list[_Item], gas: int) -> None:
         account = self._account
-        # Encoded with eth_abi directly (web3's build_transaction spends ~30 ms on 60 requests),
-        # and before taking the lock: only the nonce, the signature and the send are serial.
-        data = EXECUTE_BATCH_SELECTOR + abi_encode(
-            ["(address,address,uint256,uint256,uint48,bytes,bytes)[]", "address"],
-            [[request_tuple(item.request) for item in items], account.address],
+        # Encoded by hand (web3's build_transaction spent ~30 ms on 60 requests, eth_abi ~90 µs
+        # a request), before taking the lock: only the nonce, the signature and the send are serial.
+        data = execute_batch_calldata(
+            [request_tuple(item.request) for item in items], account.address
         )
         with self._send_lock:
             if self._next_nonce is None:
@@ -409,7 +406,7 @@ def _logs_by_request(logs: list[Any], forwarder: str) -> dict[tuple[str, int], l
         topics = entry["topics"]
         # Only the forwarder's own event counts: any target could emit the same topic.
         if topics and topics[0].lower() == EXECUTED_TOPIC and entry["address"].lower() == forwarder:
-            signer = to_checksum_address("0x" + topics[1][-40:])
+            signer = checksum("0x" + topics[1][-40:])
             nonce = int(entry["data"][2:66], 16)
             result[(signer, nonce)] = pending
             pending = []

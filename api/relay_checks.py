@@ -17,6 +17,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import TxParams
 
 from api.errors import ApiError, Conflict, LedgerUnavailable, PermissionDenied, ValidationFailed
+from api.execute_batch import RequestTuple
 from api.forward_signature import forward_request_digest, recover_signer
 from api.ledger import Ledger, selector_of
 from api.schemas.common import hex_bytes
@@ -223,7 +224,7 @@ class ForwardChecks:
         return ValidationFailed(text + "; fix the call's arguments", code=name)
 
 
-def request_tuple(request: ForwardRequestCreate) -> tuple:
+def request_tuple(request: ForwardRequestCreate) -> RequestTuple:
     """The request as CityForwarder's ForwardRequestData struct (for executeBatch)."""
     return (
         request.from_, request.to, request.value, request.gas, request.deadline,

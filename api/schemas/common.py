@@ -3,15 +3,14 @@ ISO 8601 with an offset), validated at the edge."""
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime
 from typing import Annotated
 
-from eth_hash.auto import keccak
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from citypass.core.timeunits import kst
+from citypass.protocol.abi import checksum
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
@@ -23,17 +22,10 @@ def _address(value: str) -> str:
     return checksummed(value.lower())
 
 
-@functools.lru_cache(maxsize=65_536)
 def checksummed(lower: str) -> str:
-    """EIP-55 of a lower-case 0x address, as eth_utils.to_checksum_address gives it (tested) —
-    without its per-call argument checks, and cached: every relayed request carries three
-    addresses, mostly the same few contracts and the same residents again."""
-    digits = lower[2:]
-    digest = keccak(digits.encode("ascii")).hex()
-    return "0x" + "".join(
-        c.upper() if c.isalpha() and int(h, 16) >= 8 else c
-        for c, h in zip(digits, digest[:40], strict=True)
-    )
+    """EIP-55 of a 0x address (citypass.protocol.abi.checksum: fast and cached, since every
+    relayed request carries three addresses, mostly the same few contracts and residents)."""
+    return checksum(lower)
 
 
 def _hex(value: str) -> str:

@@ -6,8 +6,12 @@ Real ledger node and API process (tests/api_helpers.py)."""
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import threading
 from typing import Any
+
+import requests
 
 from api.relay_batch import BATCH_GAS_BUDGET
 from tests.api.test_api_relay import _book_data, _nonce, _signed_body, _typed
@@ -160,3 +164,46 @@ def test_a_batch_stays_within_its_gas_budget_and_the_rest_waits_for_the_next(wor
     assert len(hashes) >= 2
     for tx_hash in hashes:
         assert world.chain.w3.eth.get_transaction(tx_hash)["gas"] <= BATCH_GAS_BUDGET
+
+
+def test_a_relayer_killed_mid_load_loses_and_doubles_nothing(world: World):
+    """kill -9 of the API while bookings are in flight, then a restart: every booking answered
+    200 before the kill is on chain, and sending every request again books each one exactly
+    once (the forwarder's nonce); the relayer's own nonce resumes from the node's journal, so
+    the bookings after the restart go through (no gap, no reuse)."""
+    residents = [world.chain.resident() for _ in range(CONCURRENT)]
+    bodies = [_signed_booking(world, r, *_next_window(world)) for r in residents]
+    replies: list[Any] = [None] * len(bodies)
+    first_answer = threading.Event()
+
+    def post(index: int) -> None:
+        try:
+            replies[index] = world.api.post("/v1/relay/forward", json=bodies[index], timeout=30)
+            first_answer.set()
+        except requests.RequestException:  # the process died under this request
+            pass
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    first_answer.wait(timeout=30)
+    os.killpg(world.api.process.pid, signal.SIGKILL)  # the API and its indexer child at once
+    for thread in threads:
+        thread.join()
+    acknowledged = [i for i, r in enumerate(replies) if r is not None and r.status_code == 200]
+    for index in acknowledged:
+        assert _nonce(world, residents[index].address) == 1, replies[index].text
+    world.api.restart()
+    again = [world.api.post("/v1/relay/forward", json=body) for body in bodies]
+    for index, reply in enumerate(again):
+        if index in acknowledged or reply.status_code == 409:
+            # Relayed before the kill (answered or not): the same request is not relayed twice.
+            assert reply.status_code == 409, reply.text
+            assert reply.json()["error"]["code"] in {"replayed", "verify_failed"}
+        else:
+            assert reply.status_code == 200 and reply.json()["success"], reply.text
+    market = world.chain.contract("market")
+    booked = market.events.LeaseBooked().get_logs(from_block=0)
+    for resident in residents:
+        assert _nonce(world, resident.address) == 1
+        assert len([e for e in booked if e["args"]["lessee"] == resident.address]) == 1

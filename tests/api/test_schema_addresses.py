@@ -9,6 +9,7 @@ from eth_utils import to_checksum_address
 from pydantic import TypeAdapter, ValidationError
 
 from api.schemas.common import Address
+from citypass.protocol.abi import checksum
 
 ADDRESS = TypeAdapter(Address)
 
@@ -29,3 +30,23 @@ def test_what_is_not_an_address_is_refused():
                 "0x" + "0" * 41, " 0x" + "0" * 40]:  # fmt: skip
         with pytest.raises(ValidationError, match="0x-prefixed address of 40 hex digits"):
             ADDRESS.validate_python(bad)
+
+
+def test_protocol_checksum_is_eth_utils_and_refuses_non_addresses():
+    # citypass.protocol.abi.checksum is the one fast EIP-55 the API's fields and the event
+    # decoder (relay outcomes, the indexer) share.
+    for address in [Account.create().address for _ in range(50)]:
+        assert (
+            checksum(address.lower())
+            == checksum(address.upper().replace("0X", "0x"))
+            == (to_checksum_address(address))
+        )
+    for bad in [
+        "0x" + "g" * 40,
+        "0x" + "0" * 41,
+        "0x" + "0" * 39,
+        "1x" + "0" * 40,
+        "0x" + " " * 40,
+    ]:
+        with pytest.raises(ValueError, match="not a 0x address of 40 hex digits"):
+            checksum(bad)
