@@ -235,7 +235,11 @@ class Soak:
             "ok": ok,
             "seconds": round(seconds, 2),
             "blocks_per_s": round(blocks / seconds, 1) if ok else None,
-            "summary": (out.strip().splitlines() or [""])[-2 if ok else -1][:400],
+            # verify's "verified N blocks and M transactions: …" line, wherever it comes.
+            "summary": next(
+                (line for line in out.splitlines() if line.startswith("verified ")),
+                (out.strip().splitlines() or [""])[-1],
+            )[:400],
             "error": None if ok else (err.strip().splitlines() or ["?"])[-1][:400],
         }
         if not ok:
