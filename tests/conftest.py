@@ -32,7 +32,8 @@ def isolation(fn_isolation):
 
 # The longest files start first: with two workers taking whole files (--dist loadfile), a long
 # file handed out last leaves one worker idle while the other finishes it.
-SLOWEST_FILES = (  # longest first, as measured in a full run (pytest --durations=0)
+SLOWEST_FILES = (  # longest first, as measured in full runs (pytest --durations), so that
+    # `--dist loadfile` starts them early and no long file runs alone at the end
     "test_demo_serving.py",
     "test_ledger_restart.py",
     "test_ledger_faults.py",
@@ -43,10 +44,17 @@ SLOWEST_FILES = (  # longest first, as measured in a full run (pytest --duration
     "test_ledger_diskfull.py",
     "test_stateful_mobility.py",
     "test_api_roles.py",
+    "test_api_relay_batch.py",
     "test_api_cashouts.py",
     "test_api.py",
+    "test_oracle_quorum.py",
     "test_ledger_cli.py",
     "test_resident_app.py",
+    "test_besu_state.py",
+    "test_ledger_concurrency.py",
+    "test_ledger_witnesses.py",
+    "test_witness.py",
+    "test_witness_history.py",
     "test_indexer.py",
     "test_api_retention.py",
     "test_api_applications.py",
@@ -55,6 +63,7 @@ SLOWEST_FILES = (  # longest first, as measured in a full run (pytest --duration
     "test_api_topups.py",
     "test_feeds.py",
     "test_demo_mobility.py",
+    "test_besu_export.py",
 )
 
 

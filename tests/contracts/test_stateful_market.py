@@ -791,5 +791,5 @@ def test_lease_market_state_machine(state_machine, system, people, world, strang
         people,
         world,
         stranger,
-        settings={"max_examples": 50, "stateful_step_count": 40, "database": None},
+        settings={"max_examples": 35, "stateful_step_count": 40, "database": None},
     )

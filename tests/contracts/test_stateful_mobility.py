@@ -513,7 +513,7 @@ def test_mobility_state_machine(state_machine, mob, residents, people):
         mob,
         list(residents),
         settings={
-            "max_examples": 20,
+            "max_examples": 15,
             "stateful_step_count": 35,
             "database": None,
             "derandomize": True,
