@@ -19,6 +19,7 @@ import click
 
 from citypass.chain.session import head_time, silence_transactions
 from citypass.core.cli import shown_option
+from citypass.core.keystore import LIGHT_KDF_ENV
 from citypass.core.pilot import VILLAGE_VEHICLES
 from citypass.core.timeunits import (
     DAY_SECONDS,
@@ -143,6 +144,10 @@ def main(
     # SIGTERM (a service manager, `timeout`, `kill`) must stop the children as Ctrl-C does:
     # Python's default would end the demo at once and leave the node and daemons running.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # Every key the demo makes is a throwaway (its password file is written beside it): the light
+    # scrypt cost, like geth's --lightkdf, for the demo and the daemons it starts (they inherit
+    # the environment). A dozen keystores at the full cost took about half a minute of start-up.
+    os.environ.setdefault(LIGHT_KDF_ENV, "1")
     rng = random.Random(seed)
     part = share / 100
     started = time.monotonic()

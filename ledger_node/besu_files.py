@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-
+from citypass.core.keystore import encrypt_key
 from ledger_node.besu_network import (
     CONFIG_FILE,
     DATA_DIR,
@@ -77,7 +76,7 @@ def write_network(
     for node, validator in zip(result.nodes, keyset, strict=True):
         directory = root / node.name
         (directory / DATA_DIR).mkdir(mode=0o700, parents=True)
-        keystore = Account.encrypt(validator.account.key, password)
+        keystore = encrypt_key(validator.account.key, password)
         _write_text(directory / KEYSTORE_FILE, json.dumps(keystore) + "\n", mode=0o600)
         bootnodes = [] if node.index == 1 else [bootnode]
         _write_text(directory / CONFIG_FILE, node_config_toml(node, bootnodes))

@@ -11,6 +11,7 @@ from pathlib import Path
 from Crypto.PublicKey import ECC
 
 from citypass.core.files import create_exclusively
+from citypass.core.keystore import light_kdf
 from ledger_node.config import KEYSTORE_DIR
 from ledger_node.errors import KeystoreError
 from ledger_node.rpc_auth import Authenticator
@@ -19,6 +20,7 @@ from ledger_node.rpc_tokens import audience_for
 ISSUER_KEY_FILE = "rpc-token-issuer.pem"
 PUBLIC_KEY_FILE = "rpc-token-public.pem"
 CURVE = "P-256"
+LIGHT_PEM_SCRYPT_N = 2**10  # CITYPASS_LIGHT_KDF=1: 16 times cheaper than the default 2**14
 CURVE_NAMES = frozenset({"NIST P-256", "p256", "P-256", "secp256r1", "prime256v1"})
 
 
@@ -38,9 +40,13 @@ def create_key_pair(directory: Path, password: str) -> tuple[Path, Path]:
         if path.exists():
             raise KeystoreError(f"{path} already exists: keep it, or remove it to make a new pair")
     key = ECC.generate(curve=CURVE)
+    # PyCryptodome's scrypt cost (2**14) unless CITYPASS_LIGHT_KDF=1 asks for a throwaway key's.
+    cost = {"iteration_count": LIGHT_PEM_SCRYPT_N} if light_kdf() else None
     create_exclusively(
         private,
-        key.export_key(format="PEM", passphrase=password, protection="scryptAndAES256-CBC"),
+        key.export_key(
+            format="PEM", passphrase=password, protection="scryptAndAES256-CBC", prot_params=cost
+        ),
     )
     create_exclusively(public, key.public_key().export_key(format="PEM"), mode=0o644)
     return private, public

@@ -7,6 +7,7 @@ operator, oracle); 7 is a slot owner, 8 and 9 are residents, 10 is a stranger (n
 from __future__ import annotations
 
 import gc
+import os
 
 import brownie
 import pytest
@@ -14,7 +15,14 @@ import pytest
 from citypass.chain import brownie_fixes
 from citypass.chain.deployment import Stakeholders, deploy_system
 from citypass.chain.session import use_private_engine_port
+from citypass.core.keystore import LIGHT_KDF_ENV
 from tests.contract_helpers import member, mine_at, next_day_start, part_fixture, shared_slot
+
+# Every keystore the suite makes is a throwaway: the light scrypt cost (geth's --lightkdf) for
+# them, and for every daemon and CLI the tests start (they inherit the environment). At the
+# production cost the suite's few hundred keystores took minutes of CPU. Keystore tests that
+# need the production cost set it themselves.
+os.environ[LIGHT_KDF_ENV] = "1"
 
 # Runs before brownie's plugin starts the engine: every test run gets its own anvil port, and
 # brownie's false "dropped transaction" verdicts under anvil are re-checked.

@@ -19,6 +19,14 @@ from eth_account.signers.local import LocalAccount
 from citypass.core.files import create_exclusively
 
 MIN_PASSWORD_LENGTH = 8
+# What eth-account uses by default (scrypt N = 2**18): about a second of CPU and 256 MiB per
+# encryption or decryption, which is the point for a key that guards the ledger.
+# CITYPASS_LIGHT_KDF=1 lowers it to N = 2**12, like geth's --lightkdf, for throwaway keys only:
+# the test suite (hundreds of keystores made and opened, minutes of CPU) and `make demo`
+# (whose password file is written beside its keys). A stolen light keystore falls to password
+# guessing 64 times faster. Only new keystores are affected: opening reads the cost from the file.
+LIGHT_KDF_ENV = "CITYPASS_LIGHT_KDF"
+LIGHT_SCRYPT_N = 2**12
 # What eth-account raises when the password does not open the key (the MAC check fails).
 _WRONG_PASSWORD = "MAC mismatch"
 
@@ -55,6 +63,19 @@ def resolve_secret(
     return secret
 
 
+def light_kdf(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether CITYPASS_LIGHT_KDF=1 asks for the light scrypt cost (see LIGHT_KDF_ENV)."""
+    return (os.environ if environ is None else environ).get(LIGHT_KDF_ENV, "") == "1"
+
+
+def encrypt_key(private_key: bytes, password: str) -> dict[str, Any]:
+    """A V3 keystore document for `private_key`: scrypt at eth-account's default cost, or at
+    LIGHT_SCRYPT_N when light_kdf()."""
+    if light_kdf():
+        return Account.encrypt(private_key, password, kdf="scrypt", iterations=LIGHT_SCRYPT_N)
+    return Account.encrypt(private_key, password)
+
+
 def create_keystore(
     path: Path,
     password: str,
@@ -77,7 +98,7 @@ def create_keystore(
         )
     account = Account.from_key(private_key) if private_key else Account.create()
     try:
-        create_exclusively(path, json.dumps(Account.encrypt(account.key, password)))
+        create_exclusively(path, json.dumps(encrypt_key(account.key, password)))
     except FileExistsError as exc:
         raise error(f"{path} already exists: {exists_hint}") from exc
     return account

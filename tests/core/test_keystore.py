@@ -10,10 +10,13 @@ import pytest
 from eth_account import Account
 
 from citypass.core.keystore import (
+    LIGHT_KDF_ENV,
+    LIGHT_SCRYPT_N,
     MIN_PASSWORD_LENGTH,
     DaemonKey,
     create_keystore,
     decrypt_keystore,
+    light_kdf,
     load_keystore,
     resolve_secret,
 )
@@ -67,12 +70,8 @@ def test_a_short_secret_is_refused_without_echoing_it():
     assert "short-token" not in str(refused.value)
 
 
-def test_create_writes_a_private_keystore_that_loads_back(tmp_path, monkeypatch):
-    encrypt = Account.encrypt
-    # The production scrypt cost takes seconds; the file is the same with a tiny one.
-    monkeypatch.setattr(
-        Account, "encrypt", lambda key, password: encrypt(key, password, iterations=2)
-    )
+def test_create_writes_a_private_keystore_that_loads_back(tmp_path):
+    # At the light scrypt cost the suite sets (tests/conftest.py): the file is otherwise the same.
     path = tmp_path / "keystore" / "key.json"
     account = create_keystore(path, PASSWORD, error=DaemonError, private_key=b"\x01" * 32)
     assert account.address == Account.from_key(b"\x01" * 32).address
@@ -80,6 +79,8 @@ def test_create_writes_a_private_keystore_that_loads_back(tmp_path, monkeypatch)
     assert path.parent.stat().st_mode & 0o777 == 0o700
     assert PASSWORD not in path.read_text()
     assert load(path).address == account.address
+    for other in ("0", "yes", "true", " 1"):
+        assert not light_kdf({LIGHT_KDF_ENV: other})
     with pytest.raises(DaemonError, match="already exists: remove it or use another path"):
         create_keystore(
             path, PASSWORD, error=DaemonError, exists_hint="remove it or use another path"
@@ -147,10 +148,20 @@ def test_a_daemon_key_lives_at_its_place_in_the_data_dir_with_the_daemons_hints(
     (tmp_path / "keystore").mkdir()
     address = cheap_keystore(key.path(tmp_path))
     assert key.load(tmp_path, PASSWORD).address == address
-    # The existing file is refused after encrypting: a tiny scrypt cost keeps that quick.
-    encrypt = Account.encrypt
-    monkeypatch.setattr(
-        Account, "encrypt", lambda key, password: encrypt(key, password, iterations=2)
-    )
+    # The existing file is refused after encrypting (at the suite's light scrypt cost).
     with pytest.raises(DaemonError, match="already exists: this data directory has a key"):
         key.create(tmp_path, PASSWORD)
+
+
+@pytest.mark.parametrize(("light", "cost"), [("1", LIGHT_SCRYPT_N), ("", 2**18)])
+def test_only_an_explicit_light_kdf_lowers_the_scrypt_cost(tmp_path, monkeypatch, light, cost):
+    """A keystore guarding a real key gets eth-account's full scrypt cost unless
+    CITYPASS_LIGHT_KDF is exactly "1" (throwaway keys: the suite, the demo)."""
+    monkeypatch.setenv(LIGHT_KDF_ENV, light)
+    path = tmp_path / "key.json"
+    account = create_keystore(path, PASSWORD, error=DaemonError)
+    params = json.loads(path.read_text())["crypto"]["kdfparams"]
+    assert (params["n"], params["r"], params["p"]) == (cost, 8, 1)
+    assert load(path).address == account.address
+    for other in ("0", "yes", "true", " 1"):
+        assert not light_kdf({LIGHT_KDF_ENV: other})
