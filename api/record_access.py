@@ -38,7 +38,7 @@ AddressPath = Annotated[Address, Path(description="the member's 0x address")]
 
 def reads_records(siwe: SiweService, address: str) -> bool:
     """Whether `address` holds, now, a staff role that sees persons' individual records."""
-    return any(siwe.roles.has(role, address) for role in RECORD_READERS)
+    return siwe.roles.has_any(RECORD_READERS, address)
 
 
 def check_reader(siwe: SiweService, session: StaffSession, address: str) -> StaffSession:

@@ -42,7 +42,7 @@ from eth_account.messages import encode_typed_data
 from sqlalchemy import select
 from websockets.sync.client import connect as ws_connect
 
-from bench.goals import misses
+from bench.goals import print_with_goals
 from bench.http_load import run_load, run_sequences
 from bench.threads import BackgroundThreads
 from indexer.db import make_engine
@@ -374,10 +374,8 @@ def main() -> None:
         booking_offered_max_tps=round(wallets / BLOCK_PERIOD_S, 1),
         loadavg_start=load_at_start,
         loadavg_end=load_average(),
-        goals={**CEILINGS, **FLOORS},
-        misses=misses(result, ceilings=CEILINGS, floors=FLOORS),
     )
-    print(json.dumps(result, indent=2))
+    print_with_goals(result, ceilings=CEILINGS, floors=FLOORS)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ something must not look as if it met it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,3 +27,18 @@ def misses(
         if result.get(name) is None or result[name] < goal
     ]  # fmt: skip
     return missed
+
+
+def print_with_goals(
+    result: dict[str, Any],
+    *,
+    ceilings: Mapping[str, float] | None = None,
+    floors: Mapping[str, float] | None = None,
+) -> None:
+    """Print a benchmark's JSON on stdout, its goals (ceilings and floors in one map) and the
+    figures that miss them last."""
+    result.update(
+        goals={**(ceilings or {}), **(floors or {})},
+        misses=misses(result, ceilings=ceilings, floors=floors),
+    )
+    print(json.dumps(result, indent=2))

@@ -22,7 +22,6 @@ import argparse
 import cProfile
 import functools
 import io
-import json
 import pstats
 import random
 import statistics
@@ -37,7 +36,7 @@ from eth_abi import encode
 from eth_utils import to_bytes
 
 from bench.api import BlockWatch, percentile, seed_slots, switch_to_block_period
-from bench.goals import misses
+from bench.goals import print_with_goals
 from bench.signing import Sender, selector
 from bench.threads import BackgroundThreads
 from indexer import Deployment, Indexer
@@ -234,10 +233,8 @@ def main() -> None:
         quick=args.quick,
         rate=args.rate,
         block_period_s=BLOCK_PERIOD_S,
-        goals=GOALS,
-        misses=misses(result, ceilings=GOALS),
     )
-    print(json.dumps(result, indent=2))
+    print_with_goals(result, ceilings=GOALS)
 
 
 if __name__ == "__main__":

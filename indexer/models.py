@@ -30,14 +30,22 @@ Address = Annotated[str, mapped_column(ADDRESS)]
 Hash = Annotated[str, mapped_column(HASH)]
 # An address the API looks rows up by (owner, lessee, payee, rider, operator …).
 IndexedAddress = Annotated[str, mapped_column(ADDRESS, index=True)]
+# The address a row is kept for (a member, a balance's account or payee, a device, an operator).
+AddressKey = Annotated[str, mapped_column(ADDRESS, primary_key=True)]
+# A number rows are looked up or ordered by (a block, a lot, a slot, a trip, a time).
+IndexedInt = Annotated[int, mapped_column(index=True)]
 # An id the contract assigned (slot, lease, trip …): the primary key, never autoincremented.
 ChainId = Annotated[int, mapped_column(primary_key=True, autoincrement=False)]
 # A value that fits 32 bits (an index in a block, a flag word, microdegrees, KST units and days).
 Int32 = Annotated[int, mapped_column(Integer)]
 # The slot a per-slot row (window, price version, blackout day) belongs to: part of its key.
 SlotKey = Annotated[int, mapped_column(ForeignKey("slots.slot_id"), primary_key=True)]
+# The rest of a per-slot row's key, when it fits 32 bits (a window's position, a price version).
+Int32Key = Annotated[int, mapped_column(Integer, primary_key=True)]
 # A KST day or month number (a statement's epoch, a fare's day), indexed: reads go by it.
 KstPeriod = Annotated[int, mapped_column(Integer, index=True)]
+# A slot category's name (PUBLIC_LOT … PERSONAL): on a slot and on the revenue it earned.
+Category = Annotated[str, mapped_column(String(24))]
 # An enum's name as text (LeaseStatus, TripStatus …), indexed: the lists filter by it.
 EnumName = Annotated[str, mapped_column(String(16), index=True)]
 # True until an ...ActiveSet event clears it.
@@ -58,7 +66,7 @@ class LogRef:
     """Columns of a row that one log produced: its id, where it came from, unique per log."""
 
     id: Mapped[int] = mapped_column(ROW_ID, primary_key=True, sort_order=-1)
-    block_number: Mapped[int] = mapped_column(index=True)
+    block_number: Mapped[IndexedInt]
     tx_hash: Mapped[Hash]
     log_index: Mapped[Int32]
 
@@ -90,7 +98,7 @@ class Block(Base):
     number: Mapped[ChainId]
     hash: Mapped[Hash] = mapped_column(unique=True)
     parent_hash: Mapped[Hash]
-    timestamp: Mapped[int] = mapped_column(index=True)
+    timestamp: Mapped[IndexedInt]
     tx_count: Mapped[Int32]
     # The authority seal (ledger_getSeal) as verified when the block was indexed: "sealed" or
     # "invalid"; null = the node had no seal to give then (the explorer verifies it live).
@@ -132,7 +140,7 @@ class RawLog(Base):
 
 class Member(Base):
     __tablename__ = "members"
-    address: Mapped[Address] = mapped_column(primary_key=True)
+    address: Mapped[AddressKey]
     status: Mapped[EnumName]  # NONE / ACTIVE / SUSPENDED
     onboarded_block: Mapped[int | None]
     updated_block: Mapped[int]
@@ -143,7 +151,7 @@ class MemberRole(Base):
     """A role currently held (deleted on RoleRevoked)."""
 
     __tablename__ = "member_roles"
-    address: Mapped[Address] = mapped_column(primary_key=True)
+    address: Mapped[AddressKey]
     role: Mapped[Hash] = mapped_column(primary_key=True)
     role_name: Mapped[str] = mapped_column(String(32))
     granted_block: Mapped[int]
@@ -157,8 +165,8 @@ class Slot(Base):
     __table_args__ = (Index("ix_slots_lat_lon", "lat_e6", "lon_e6"),)
     slot_id: Mapped[ChainId]
     owner: Mapped[IndexedAddress]
-    lot_id: Mapped[int] = mapped_column(index=True)
-    category: Mapped[str] = mapped_column(String(24))
+    lot_id: Mapped[IndexedInt]
+    category: Mapped[Category]
     lat_e6: Mapped[Int32]
     lon_e6: Mapped[Int32]
     # uint96 on chain: kept as hex text; the unpacked windows are rows of slot_windows.
@@ -175,7 +183,7 @@ class SlotWindow(Base):
 
     __tablename__ = "slot_windows"
     slot_id: Mapped[SlotKey]
-    position: Mapped[Int32] = mapped_column(primary_key=True)
+    position: Mapped[Int32Key]
     days_mask: Mapped[Int32]
     start_unit: Mapped[Int32]
     end_unit: Mapped[Int32]
@@ -186,7 +194,7 @@ class SlotTermsVersion(Base):
 
     __tablename__ = "slot_terms"
     slot_id: Mapped[SlotKey]
-    version: Mapped[Int32] = mapped_column(primary_key=True)
+    version: Mapped[Int32Key]
     price_per_unit: Mapped[int]
     overage_per_10min: Mapped[int]
     set_block: Mapped[int]
@@ -233,7 +241,7 @@ class RevenueAllocation(LogRef, Base):
     __tablename__ = "revenue_allocations"
     source: Mapped[Address]
     owner: Mapped[IndexedAddress]
-    category: Mapped[str] = mapped_column(String(24))
+    category: Mapped[Category]
     amount: Mapped[int]
     owner_share: Mapped[int]
     village_share: Mapped[int]
@@ -254,7 +262,7 @@ class PrepaidBalance(Base):
     price (the market's rule, replayed in order), else from the wallet."""
 
     __tablename__ = "prepaid_balances"
-    account: Mapped[Address] = mapped_column(primary_key=True)
+    account: Mapped[AddressKey]
     balance: Mapped[int]
     deposited: Mapped[int]
     withdrawn: Mapped[int]
@@ -285,7 +293,7 @@ class PayeeBalance(Base):
     """What RevenueSplit.claimable(payee) should answer: shares + deferred refunds − claims."""
 
     __tablename__ = "payee_balances"
-    payee: Mapped[Address] = mapped_column(primary_key=True)
+    payee: Mapped[AddressKey]
     earned: Mapped[Tally]
     deferred_refunds: Mapped[Tally]
     claimed: Mapped[Tally]
@@ -316,7 +324,7 @@ class CreditBalance(Base):
     """What CityCredit.balanceOf(account) should answer, maintained from Transfer events."""
 
     __tablename__ = "credit_balances"
-    account: Mapped[Address] = mapped_column(primary_key=True)
+    account: Mapped[AddressKey]
     balance: Mapped[Tally]
 
 
@@ -325,7 +333,7 @@ class CreditBalance(Base):
 
 class Device(Base):
     __tablename__ = "devices"
-    address: Mapped[Address] = mapped_column(primary_key=True)
+    address: Mapped[AddressKey]
     kind: Mapped[str] = mapped_column(String(16))
     operator: Mapped[Address]
     active: Mapped[Active]
@@ -340,7 +348,7 @@ class DeviceSlot(Base):
 
 class OccupancyReport(LogRef, Base):
     __tablename__ = "occupancy_reports"
-    sequence: Mapped[int] = mapped_column(index=True)
+    sequence: Mapped[IndexedInt]
     observed_at: Mapped[int]
     words: Mapped[Int32]
     observed: Mapped[Int32]
@@ -350,7 +358,7 @@ class OccupancyReport(LogRef, Base):
 
 class SlotOccupancyChange(LogRef, Base):
     __tablename__ = "slot_occupancy_changes"
-    slot_id: Mapped[int] = mapped_column(index=True)
+    slot_id: Mapped[IndexedInt]
     occupied: Mapped[bool]
     observed_at: Mapped[int]
 
@@ -360,10 +368,10 @@ class Incident(Base):
     __table_args__ = (Index("ix_incidents_lat_lon", "lat_e6", "lon_e6"),)
     incident_id: Mapped[ChainId]
     kind: Mapped[str] = mapped_column(String(24), index=True)
-    slot_id: Mapped[int] = mapped_column(index=True)
+    slot_id: Mapped[IndexedInt]
     lat_e6: Mapped[Int32]
     lon_e6: Mapped[Int32]
-    observed_at: Mapped[int] = mapped_column(index=True)
+    observed_at: Mapped[IndexedInt]
     confidence_bps: Mapped[Int32]
     source_event_id: Mapped[Hash]
     content_hash: Mapped[Hash]

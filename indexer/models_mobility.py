@@ -20,10 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from indexer.models import (
     Active,
     Address,
+    AddressKey,
     Base,
     ChainId,
     EnumName,
     IndexedAddress,
+    IndexedInt,
     KstPeriod,
     LogRef,
     Tally,
@@ -32,7 +34,7 @@ from indexer.models import (
 
 class MobilityOperator(Base):
     __tablename__ = "mobility_operators"
-    address: Mapped[Address] = mapped_column(primary_key=True)
+    address: Mapped[AddressKey]
     kind: Mapped[EnumName]  # OperatorKind name
     active: Mapped[Active]
     current_plan: Mapped[int] = mapped_column(default=0)  # 0: none published yet
@@ -109,7 +111,7 @@ class RiderDepositBalance(Base):
     unused deposits and dispute refunds in, the next trip's deposit and withdrawals out."""
 
     __tablename__ = "rider_deposit_balances"
-    rider: Mapped[Address] = mapped_column(primary_key=True)
+    rider: Mapped[AddressKey]
     balance: Mapped[Tally]
     updated_block: Mapped[int]
 
@@ -125,7 +127,7 @@ class JourneyLeg(Base):
     __tablename__ = "journey_legs"
     journey_id: Mapped[ChainId]
     leg_index: Mapped[ChainId] = mapped_column(Integer)
-    trip_id: Mapped[int] = mapped_column(index=True)
+    trip_id: Mapped[IndexedInt]
     operator: Mapped[Address]
     eligible: Mapped[int]
     discount: Mapped[int]
@@ -149,7 +151,7 @@ class ValetRequest(Base):
     __tablename__ = "valet_requests"
     request_id: Mapped[ChainId]
     rider: Mapped[IndexedAddress]
-    lot_id: Mapped[int] = mapped_column(index=True)
+    lot_id: Mapped[IndexedInt]
     lease_id: Mapped[int]
     start: Mapped[int]
     end: Mapped[int]

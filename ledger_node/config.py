@@ -25,6 +25,15 @@ DEFAULT_CHAIN_ID = 82032
 DEFAULT_GAS_LIMIT = 250_000_000
 
 
+def check_chain_settings(chain_id: int, snapshot_every: int, authority: object) -> None:
+    """The settings a node's config and a witness's share, checked alike: the chain, how often
+    the engine's state is dumped, the authority that seals every block."""
+    check_range("chain_id", chain_id, 1, 2**32 - 1, error=ConfigError)
+    check_range("snapshot_every", snapshot_every, 1, 1_000_000, error=ConfigError)
+    if not isinstance(authority, str) or not is_checksum_address(authority):
+        raise ConfigError(f"authority {authority!r} is not a checksummed address")
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     chain_id: int
@@ -36,13 +45,10 @@ class NodeConfig:
     genesis_timestamp: int
 
     def validate(self) -> None:
-        check_range("chain_id", self.chain_id, 1, 2**32 - 1, error=ConfigError)
+        check_chain_settings(self.chain_id, self.snapshot_every, self.authority)
         check_range("block_period", self.block_period, 0, 60, unit="s", error=ConfigError)
         check_range("max_block_txs", self.max_block_txs, 1, 100_000, error=ConfigError)
         check_range("gas_limit", self.gas_limit, 1_000_000, 2_000_000_000, error=ConfigError)
-        check_range("snapshot_every", self.snapshot_every, 1, 1_000_000, error=ConfigError)
-        if not isinstance(self.authority, str) or not is_checksum_address(self.authority):
-            raise ConfigError(f"authority {self.authority!r} is not a checksummed address")
         if self.genesis_timestamp <= 0:
             raise ConfigError("genesis_timestamp must be a positive Unix time")
 

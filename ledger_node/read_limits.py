@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from prometheus_client.core import Metric
 
 from citypass.core.prometheus import counter_by, counter_value, gauge_value
 from citypass.core.ranges import check_range
+from citypass.core.token_buckets import TokenBuckets
 from ledger_node.errors import INVALID_PARAMS, LIMIT_EXCEEDED, RpcError
 from ledger_node.rpc_batch import batch_answers, batch_payload
 
@@ -49,7 +49,6 @@ LIGHT_TIMEOUT = 30.0
 # After this many time limits anvil is presumed stuck on the call: the connection is closed and
 # the slot freed (the gas cap bounds what anvil still does with it).
 ABANDON_AFTER_TIMEOUTS = 12
-IDLE_CLIENTS_KEPT = 10_000
 DEFAULT_RATE_EXEMPT = ("127.0.0.1", "::1")
 
 
@@ -107,32 +106,6 @@ def is_heavy(method: str) -> bool:
 
 def _limit_error(message: str) -> dict[str, Any]:
     return {"error": RpcError(LIMIT_EXCEEDED, message).to_json()}
-
-
-class TokenBuckets:
-    """One token bucket per client; refill `rate` per second up to `burst`."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, client: str, wanted: int) -> tuple[int, float]:
-        """Takes up to `wanted` tokens; returns how many, and the seconds until the next one."""
-        now = time.monotonic()
-        tokens, then = self._buckets.get(client, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
-        granted = min(wanted, int(tokens))
-        tokens -= granted
-        if len(self._buckets) > IDLE_CLIENTS_KEPT:
-            self._forget_full(now)
-        self._buckets[client] = (tokens, now)
-        return granted, max(0.0, (1 - tokens) / self.rate)
-
-    def _forget_full(self, now: float) -> None:
-        for key, (tokens, then) in list(self._buckets.items()):
-            if tokens + (now - then) * self.rate >= self.burst:
-                del self._buckets[key]
 
 
 @dataclass

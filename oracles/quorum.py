@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -80,28 +80,21 @@ def rank(me: str, signers: list[str], sequence: int) -> int | None:
     return (order.index(me) - sequence) % len(order)
 
 
+# A service object, compared and hashed by identity; no repr (it holds the submitter key).
+@dataclass(eq=False, repr=False)
 class QuorumReporter:
     """Runs on the daemon's ledger thread (plan, submit); `collect` is async (peers' HTTP)."""
 
-    def __init__(
-        self,
-        reporter: Reporter,
-        ledger: Ledger,
-        account: LocalAccount,
-        metrics: Metrics,
-        peers: tuple[str, ...],
-        proposer_timeout: float,
-        lie: bool = False,
-    ) -> None:
-        self.reporter = reporter
-        self.ledger = ledger
-        self.account = account
-        self.metrics = metrics
-        self.peers = peers
-        self.proposer_timeout = proposer_timeout
-        # TEST-ONLY fault injection (CITYPASS_ORACLE_TEST_FAULT=lie): proposals flip every bit.
-        self.lie = lie
-        self._turn: tuple[int, float] | None = None  # (next sequence, since when, monotonic)
+    reporter: Reporter
+    ledger: Ledger
+    account: LocalAccount
+    metrics: Metrics
+    peers: tuple[str, ...]
+    proposer_timeout: float
+    # TEST-ONLY fault injection (CITYPASS_ORACLE_TEST_FAULT=lie): proposals flip every bit.
+    lie: bool = False
+    # (next sequence, since when, monotonic)
+    _turn: tuple[int, float] | None = field(init=False, default=None)
 
     # ------------------------------------------------------------------ ledger thread
 

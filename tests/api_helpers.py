@@ -253,6 +253,16 @@ def sqlite_clock_moving_world(request: pytest.FixtureRequest) -> World:
     return _own_world("sqlite", request)
 
 
+def error_of(reply: requests.Response, status: int, code: str | None = None) -> dict:
+    """The API's error body (`{"error": {"code", "message"}}`) of a reply with `status`."""
+    assert reply.status_code == status, reply.text
+    body = reply.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
+    if code is not None:
+        assert body["error"]["code"] == code, body
+    return body["error"]
+
+
 def relay_signed(world: World, account: Any, typed: dict) -> dict:
     """Sign the ForwardRequest typed data the API served with `account`'s key and have the API
     relay it; the relayed call must succeed. Returns the API's answer."""

@@ -151,16 +151,6 @@ def payments_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     stop_payments_world(world)
 
 
-def error_of(reply: requests.Response, status: int, code: str | None = None) -> dict:
-    """The API's error body (`{"error": {"code", "message"}}`) of a reply with `status`."""
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, body
-    if code is not None:
-        assert body["error"]["code"] == code, body
-    return body["error"]
-
-
 def staff_session(world: PaymentsWorld, account: Any) -> dict[str, str]:
     """A real SIWE sign-in of a staff account (EIP-4361, personal_sign)."""
     return _token(world, account)

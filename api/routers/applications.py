@@ -157,9 +157,7 @@ def one(
     application_id: ApplicationPath,
 ) -> ApplicationPublic:  # fmt: skip
     row = applications.store.get(application_id)
-    if row.address != wallet.address and not any(
-        siwe.roles.has(role, wallet.address) for role in REVIEWERS
-    ):
+    if row.address != wallet.address and not siwe.roles.has_any(REVIEWERS, wallet.address):
         raise PermissionDenied(
             f"application {application_id} is not {wallet.address}'s: an application is "
             f"readable by its applicant and by {' or '.join(REVIEWERS)} staff only",

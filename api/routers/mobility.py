@@ -158,7 +158,7 @@ def valet_requests(
     limit: Limit = 100,
 ) -> ValetRequestsPublic:
     query = select(mm.ValetRequest)
-    if not any(siwe.roles.has(role, wallet.address) for role in VALET_READERS):
+    if not siwe.roles.has_any(VALET_READERS, wallet.address):
         query = query.where(mm.ValetRequest.rider == wallet.address)
     if lot is not None:
         query = query.where(mm.ValetRequest.lot_id == lot)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.deps import SessionDep
 from api.read_model import (
@@ -18,7 +18,7 @@ from api.read_model import (
     slot_public,
     window_public,
 )
-from api.record_access import AddressPath, PersonRecordsReaderDep
+from api.record_access import AddressPath, person_records_reader
 from api.schemas.owners import (
     MonthEarningsPublic,
     OwnerEarningsPublic,
@@ -29,7 +29,10 @@ from api.schemas.owners import (
 from citypass.core.timeunits import epoch_of, month_text
 from indexer import models as m
 
-router = APIRouter(prefix="/v1/owners", tags=["owners"])
+# Every route here answers one owner's records: the reader check is the router's, once.
+router = APIRouter(
+    prefix="/v1/owners", tags=["owners"], dependencies=[Depends(person_records_reader)]
+)
 
 
 @router.get(
@@ -37,9 +40,7 @@ router = APIRouter(prefix="/v1/owners", tags=["owners"])
     response_model=OwnerSlotsPublic,
     summary="The owner's slots with terms, sharing windows, blackout days and price history",
 )
-def owner_slots(
-    session: SessionDep, _reader: PersonRecordsReaderDep, address: AddressPath
-) -> OwnerSlotsPublic:
+def owner_slots(session: SessionDep, address: AddressPath) -> OwnerSlotsPublic:
     slots = rows(session, m.Slot, m.Slot.owner == address, m.Slot.slot_id)
     ids = [s.slot_id for s in slots]
 
@@ -84,9 +85,7 @@ def owner_slots(
     response_model=OwnerEarningsPublic,
     summary="Owner shares per KST month, RevenueSplit statements, and the claimable balance",
 )
-def owner_earnings(
-    session: SessionDep, _reader: PersonRecordsReaderDep, address: AddressPath
-) -> OwnerEarningsPublic:
+def owner_earnings(session: SessionDep, address: AddressPath) -> OwnerEarningsPublic:
     months: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for a in rows(session, m.RevenueAllocation, m.RevenueAllocation.owner == address):
         month = months[epoch_of(a.timestamp)]

@@ -82,7 +82,7 @@ def deletions(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeletionsPublic:
     roles = READERS[kind]
-    if not any(siwe.roles.has(role, staff.address) for role in roles):
+    if not siwe.roles.has_any(roles, staff.address):
         raise PermissionDenied(
             f"{staff.address} may not read the {kind} deletion records: they are for "
             f"{' or '.join(roles)} sessions",

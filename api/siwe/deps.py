@@ -51,7 +51,7 @@ def require_role(*roles: str) -> Callable[..., StaffSession]:
     """A dependency answering the session when its address holds any of `roles` now."""
 
     def check(siwe: SiweDep, session: StaffSessionDep) -> StaffSession:
-        if not any(siwe.roles.has(role, session.address) for role in roles):
+        if not siwe.roles.has_any(roles, session.address):
             raise PermissionDenied(
                 f"{session.address} does not hold {' or '.join(roles)} on CityAccess (now): "
                 "this endpoint is for that role; ask the city administrator if this is wrong",

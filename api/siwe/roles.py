@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from api.errors import LedgerUnavailable
@@ -44,6 +44,10 @@ class RoleChecker:
         with self._lock:
             self._cache[key] = (now, held)
         return held
+
+    def has_any(self, roles: Iterable[str], address: str) -> bool:
+        """Whether `address` holds one of `roles` now (checked in order, stopping at the first)."""
+        return any(self.has(role, address) for role in roles)
 
     def staff_roles(self, address: str) -> tuple[str, ...]:
         return tuple(role for role in STAFF_ROLES if self.has(role, address))

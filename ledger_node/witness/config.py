@@ -9,11 +9,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from eth_utils import is_checksum_address
-
 from citypass.core import keystore
 from citypass.core.files import write_json_atomically
 from citypass.core.ranges import check_range
+from ledger_node.config import check_chain_settings
 from ledger_node.errors import ConfigError, KeystoreError
 
 CONFIG_FILE = "witness.json"
@@ -43,11 +42,8 @@ class WitnessConfig:
     snapshot_every: int
 
     def validate(self) -> None:
-        check_range("chain_id", self.chain_id, 1, 2**32 - 1, error=ConfigError)
+        check_chain_settings(self.chain_id, self.snapshot_every, self.authority)
         check_range("http_port", self.http_port, 1, 65535, error=ConfigError)
-        check_range("snapshot_every", self.snapshot_every, 1, 1_000_000, error=ConfigError)
-        if not isinstance(self.authority, str) or not is_checksum_address(self.authority):
-            raise ConfigError(f"authority {self.authority!r} is not a checksummed address")
         if not self.node_url.startswith(("http://", "https://")):
             raise ConfigError("node_url must be an http:// or https:// URL")
 

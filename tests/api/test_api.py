@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.api_helpers import ALLOWED_ORIGIN, World, cli, world  # noqa: F401
+from tests.api_helpers import ALLOWED_ORIGIN, World, cli, error_of, world  # noqa: F401
 from tests.indexer_helpers import CENTER
 from tests.siwe_helpers import bearer
 
@@ -17,13 +17,6 @@ from tests.siwe_helpers import bearer
 def _search(world: World, **params: float) -> object:
     query = {"lat": CENTER[0], "lon": CENTER[1], "radius_m": 500, **params}
     return world.api.get("/v1/slots/search", params=query)
-
-
-def _error(reply: object, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    return body["error"]
 
 
 # --------------------------------------------------------------------------------- search
@@ -51,7 +44,7 @@ def test_search_returns_the_nearest_limit_and_counts_all_found(world: World):
     body = _search(world, radius_m=2000, start=s.at(0, 12), end=s.at(0, 14), limit=2).json()
     assert body["found"] == 3
     assert [o["slotId"] for o in body["slots"]] == [s.slots["A"], s.slots["C"]]
-    error = _error(_search(world, start=s.at(0, 12), end=s.at(0, 14), limit=201), 422)
+    error = error_of(_search(world, start=s.at(0, 12), end=s.at(0, 14), limit=201), 422)
     assert "limit" in error["message"]
 
 
@@ -82,13 +75,13 @@ def test_search_rejects_bad_input_with_what_to_fix(world: World, change, code, w
     params["start"] += change.pop("start_shift", 0)
     params["end"] += change.pop("end_shift", 0)
     params.update(change)
-    error = _error(_search(world, **params), 422)
+    error = error_of(_search(world, **params), 422)
     assert error["code"] == code
     assert words in error["message"]
 
 
 def test_search_needs_every_parameter(world: World):
-    error = _error(world.api.get("/v1/slots/search", params={"lat": 37.5, "lon": 126.7}), 422)
+    error = error_of(world.api.get("/v1/slots/search", params={"lat": 37.5, "lon": 126.7}), 422)
     for name in ("radius_m", "start", "end"):
         assert name in error["message"]
 
@@ -100,7 +93,7 @@ def test_slot_details_and_unknown_slot(world: World):
         s.owner.address, 1000, "PRIVATE_LOT",
     )  # fmt: skip
     assert slot["windows"] == [{"daysMask": 0b0011111, "startUnit": 18, "endUnit": 36}]
-    error = _error(world.api.get("/v1/slots/99999"), 404)
+    error = error_of(world.api.get("/v1/slots/99999"), 404)
     assert error["code"] == "unknown_slot" and "slot 99999" in error["message"]
 
 
@@ -144,7 +137,7 @@ def test_member_leases_and_balance_from_the_read_model(world: World):
 
 @pytest.mark.parametrize("path", ["leases", "balance"])
 def test_member_address_is_validated(world: World, path: str):
-    error = _error(world.api.get(f"/v1/members/0x1234/{path}"), 422)
+    error = error_of(world.api.get(f"/v1/members/0x1234/{path}"), 422)
     assert "40 hex digits" in error["message"]
 
 

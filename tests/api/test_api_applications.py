@@ -20,7 +20,14 @@ from eth_account import Account
 
 from citypass.protocol.roles import ROLES
 from scripts._cli.api_client import StaffApi, sign_text
-from tests.api_helpers import API_PASSWORD, ApiServer, cli, init_onboarder, start_api_server
+from tests.api_helpers import (
+    API_PASSWORD,
+    ApiServer,
+    cli,
+    error_of,
+    init_onboarder,
+    start_api_server,
+)
 from tests.oracle_helpers import Chain, start_chain, wait_until
 
 GOOD = {
@@ -66,13 +73,6 @@ def _auth(api: ApiServer, account: Any, scope: str = "resident") -> dict[str, st
     return {"Authorization": f"Bearer {signed_in.token}"}
 
 
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    return body["error"]
-
-
 def _apply(api: ApiServer, headers: dict[str, str], **changes: Any):
     return api.post("/v1/applications", json={**GOOD, **changes}, headers=headers)
 
@@ -102,10 +102,10 @@ def test_a_resident_signs_in_with_the_resident_scope_only(join):
 
 
 def test_applying_needs_a_session(join):
-    assert _error(_apply(join.reviewed, {}), 401)["code"] == "session_missing"
-    assert "resident" in _error(_apply(join.reviewed, {}), 401)["message"]
+    assert error_of(_apply(join.reviewed, {}), 401)["code"] == "session_missing"
+    assert "resident" in error_of(_apply(join.reviewed, {}), 401)["message"]
     bad = {"Authorization": "Bearer not-a-token"}
-    assert _error(_apply(join.reviewed, bad), 401)["code"] == "session_unknown"
+    assert error_of(_apply(join.reviewed, bad), 401)["code"] == "session_unknown"
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_applying_needs_a_session(join):
 )
 def test_every_field_is_validated(join, changes, field, words):
     headers = _auth(join.reviewed, Account.create())
-    error = _error(_apply(join.reviewed, headers, **changes), 422)
+    error = error_of(_apply(join.reviewed, headers, **changes), 422)
     assert error["code"] == "validation"
     assert error["message"].startswith(field + ":") and words in error["message"], error
 
@@ -133,7 +133,7 @@ def test_every_field_is_validated(join, changes, field, words):
 def test_a_missing_field_is_named(join):
     headers = _auth(join.reviewed, Account.create())
     body = {k: v for k, v in GOOD.items() if k != "phone"}
-    error = _error(join.reviewed.post("/v1/applications", json=body, headers=headers), 422)
+    error = error_of(join.reviewed.post("/v1/applications", json=body, headers=headers), 422)
     assert error["message"].startswith("phone: Field required")
 
 
@@ -151,22 +151,24 @@ def test_apply_then_read_it_back_and_only_once(join):
     one = join.reviewed.get(f"/v1/applications/{application['applicationId']}", headers=headers)
     assert one.json()["name"] == GOOD["name"]
     # One open application per address.
-    assert _error(_apply(join.reviewed, headers), 409)["code"] == "application_open"
+    assert error_of(_apply(join.reviewed, headers), 409)["code"] == "application_open"
     # Another wallet may not read it (personal data).
     stranger = _auth(join.reviewed, Account.create())
     path = f"/v1/applications/{application['applicationId']}"
-    assert _error(join.reviewed.get(path, headers=stranger), 403)["code"] == "not_your_application"
+    assert (
+        error_of(join.reviewed.get(path, headers=stranger), 403)["code"] == "not_your_application"
+    )
     assert _status(join, resident.address) == 0  # nothing on chain yet
 
 
 def test_a_member_cannot_apply(join):
     member = join.chain.new_member()
-    error = _error(_apply(join.reviewed, _auth(join.reviewed, member)), 409)
+    error = error_of(_apply(join.reviewed, _auth(join.reviewed, member)), 409)
     assert error["code"] == "already_member" and "already a CityPass member" in error["message"]
     suspended = join.chain.new_member()
     join.chain.system.access.suspend(suspended.address, b"T".ljust(32, b"\0"),
                                      {"from": join.chain.people.admin})  # fmt: skip
-    error = _error(_apply(join.reviewed, _auth(join.reviewed, suspended)), 409)
+    error = error_of(_apply(join.reviewed, _auth(join.reviewed, suspended)), 409)
     assert error["code"] == "member_suspended"
 
 
@@ -188,27 +190,27 @@ def test_staff_endpoints_need_a_reviewer_role(join):
         ("GET", "/v1/staff/applications"),
         ("POST", f"/v1/staff/applications/{application_id}/approve"),
     ):
-        assert _error(join.reviewed.request(method, path), 401)["code"] == "session_missing"
+        assert error_of(join.reviewed.request(method, path), 401)["code"] == "session_missing"
         reply = join.reviewed.request(method, path, headers=resident_headers)
-        assert _error(reply, 403)["code"] == "missing_role"
+        assert error_of(reply, 403)["code"] == "missing_role"
     inspector = Account.create()
     join.chain.system.access.grantRole(
         ROLES["INSPECTOR"], inspector.address, {"from": join.chain.people.admin}
     )
     reply = join.reviewed.get("/v1/staff/applications", headers=_auth(join.reviewed, inspector))
-    assert _error(reply, 403)["code"] == "missing_role"
+    assert error_of(reply, 403)["code"] == "missing_role"
     # and an inspector reads no applicant's personal data
     reply = join.reviewed.get(
         f"/v1/applications/{application_id}", headers=_auth(join.reviewed, inspector)
     )
-    assert _error(reply, 403)["code"] == "not_your_application"
+    assert error_of(reply, 403)["code"] == "not_your_application"
 
 
 def test_staff_list_validates_its_parameters(join):
     headers = _auth(join.reviewed, join.staff, scope="staff")
     for params, field in (({"status": "BOGUS"}, "status"), ({"limit": 0}, "limit")):
         reply = join.reviewed.get("/v1/staff/applications", params=params, headers=headers)
-        assert _error(reply, 422)["message"].startswith(field + ":")
+        assert error_of(reply, 422)["message"].startswith(field + ":")
 
 
 def test_staff_approve_onboards_once(join):
@@ -229,10 +231,10 @@ def test_staff_approve_onboards_once(join):
     access = join.chain.contract("access")
     assert "0x" + bytes(tx["input"]).hex() == access.encode_abi("onboard", [resident.address])
     # Approving again onboards nothing.
-    assert _error(join.reviewed.post(path, headers=headers), 409)["code"] == "application_decided"
+    assert error_of(join.reviewed.post(path, headers=headers), 409)["code"] == "application_decided"
     assert _onboardings(join, resident.address) == 1
     # The member now hears so when applying again.
-    error = _error(_apply(join.reviewed, _auth(join.reviewed, resident)), 409)
+    error = error_of(_apply(join.reviewed, _auth(join.reviewed, resident)), 409)
     assert error["code"] == "already_member"
 
 
@@ -252,17 +254,17 @@ def test_reject_with_a_reason_code(join):
     path = f"/v1/staff/applications/{application_id}/reject"
     for body, words in (({}, "reasonCode: Field required"), ({"reasonCode": "MEH"}, "reasonCode:"),
                         ({"reasonCode": "OTHER", "note": "x"}, "note:")):  # fmt: skip
-        error = _error(join.reviewed.post(path, json=body, headers=headers), 422)
+        error = error_of(join.reviewed.post(path, json=body, headers=headers), 422)
         assert error["message"].startswith(words), error
     reply = join.reviewed.post(path, json={"reasonCode": "NOT_RESIDENT"}, headers=headers)
     assert reply.status_code == 200, reply.text
     assert reply.json()["status"] == "REJECTED" and reply.json()["reasonCode"] == "NOT_RESIDENT"
     again = join.reviewed.post(path, json={"reasonCode": "OTHER"}, headers=headers)
-    assert _error(again, 409)["code"] == "application_decided"
+    assert error_of(again, 409)["code"] == "application_decided"
     approve = join.reviewed.post(
         f"/v1/staff/applications/{application_id}/approve", headers=headers
     )
-    assert _error(approve, 409)["code"] == "application_decided"
+    assert error_of(approve, 409)["code"] == "application_decided"
     assert _status(join, resident.address) == 0
     # After a rejection the resident may apply anew.
     assert _apply(join.reviewed, _auth(join.reviewed, resident)).status_code == 201
@@ -275,14 +277,14 @@ def test_unknown_and_malformed_application_ids(join):
         ("GET", "/v1/applications/999999"),
     ):
         reply = join.reviewed.request(method, path, headers=headers)
-        assert _error(reply, 404)["code"] == "unknown_application"
+        assert error_of(reply, 404)["code"] == "unknown_application"
     reply = join.reviewed.post(
         "/v1/staff/applications/999999/reject", json={"reasonCode": "OTHER"}, headers=headers
     )
-    assert _error(reply, 404)["code"] == "unknown_application"
+    assert error_of(reply, 404)["code"] == "unknown_application"
     for bad in ("0", "abc"):
         reply = join.reviewed.post(f"/v1/staff/applications/{bad}/approve", headers=headers)
-        assert _error(reply, 422)["message"].startswith("application_id:")
+        assert error_of(reply, 422)["message"].startswith("application_id:")
 
 
 def test_onboarded_another_way_reads_approved(join):
@@ -299,7 +301,7 @@ def test_onboarded_another_way_reads_approved(join):
     assert body["decidedVia"] == "onChain" and body["onboardBlock"] > 0
     staff = _auth(join.reviewed, join.staff, scope="staff")
     reply = join.reviewed.post(f"/v1/staff/applications/{application_id}/approve", headers=staff)
-    assert _error(reply, 409)["code"] == "application_decided"
+    assert error_of(reply, 409)["code"] == "application_decided"
     assert _onboardings(join, resident.address) == 1
 
 
@@ -311,7 +313,7 @@ def test_approving_a_suspended_member_is_refused(join):
     staff = _auth(join.reviewed, join.staff, scope="staff")
     reply = join.reviewed.post(f"/v1/staff/applications/{application_id}/approve", headers=staff)
     # Refused as a suspended member, or (once the read model saw the onboarding) as decided.
-    assert _error(reply, 409)["code"] in ("member_suspended", "application_decided")
+    assert error_of(reply, 409)["code"] in ("member_suspended", "application_decided")
     assert _onboardings(join, resident.address) == 1
     assert _status(join, resident.address) == 2
 

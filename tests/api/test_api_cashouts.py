@@ -12,12 +12,11 @@ import sys
 from eth_account import Account
 
 from api.payments.treasury import receipt_hash
-from tests.api_helpers import API_PASSWORD, cli, start_api_server
+from tests.api_helpers import API_PASSWORD, cli, error_of, start_api_server
 from tests.oracle_helpers import ROOT
 from tests.payments_helpers import (
     TOPUP_MAX,
     PaymentsWorld,
-    error_of,
     payments_world,
     staff_session,
 )  # fmt: skip

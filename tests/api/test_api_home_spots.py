@@ -16,7 +16,7 @@ from eth_account import Account
 from citypass.core.windows import EVERY_DAY, Window
 from citypass.protocol.coarse_location import PERSONAL, cell_of
 from citypass.protocol.roles import ROLES
-from tests.api_helpers import World, sqlite_clock_moving_world
+from tests.api_helpers import World, error_of, sqlite_clock_moving_world
 from tests.indexer_helpers import PRIVATE_LOT
 from tests.oracle_helpers import wait_until
 from tests.siwe_helpers import bearer, resident_bearer
@@ -85,11 +85,6 @@ def _get(world: World, slot: int, headers: dict | None = None):
     return world.api.get(f"/v1/slots/{slot}/spot", headers=headers or {})
 
 
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    return reply.json()["error"]
-
-
 BODY = {"lat": EXACT[0] / 1e6, "lon": EXACT[1] / 1e6, "instructions": INSTRUCTIONS}
 
 
@@ -126,25 +121,25 @@ def test_the_lessee_of_a_confirmed_lease_reads_the_spot(world: World, home: Home
 
 def test_everyone_else_is_refused(world: World, home: Home, spot_set: dict):
     chain = world.chain
-    missing = _error(_get(world, home.slot), 401)
+    missing = error_of(_get(world, home.slot), 401)
     assert missing["code"] == "session_missing"
-    assert _error(_put(world, home.slot, BODY), 401)["code"] == "session_missing"
+    assert error_of(_put(world, home.slot, BODY), 401)["code"] == "session_missing"
     forged = {"Authorization": "Bearer not-a-token"}
-    assert _error(_get(world, home.slot, forged), 401)["code"] == "session_unknown"
+    assert error_of(_get(world, home.slot, forged), 401)["code"] == "session_unknown"
     stranger = Account.create()
     for who in (stranger, home.cancelled):  # another resident; the lessee of a cancelled lease
-        error = _error(_get(world, home.slot, _own(world, who)), 403)
+        error = error_of(_get(world, home.slot, _own(world, who)), 403)
         assert error["code"] == "not_your_spot" and who.address in error["message"]
         assert "lessee of a booked (not cancelled) lease" in error["message"]
     # A lessee or anyone but the owner may not set it.
     for who in (home.lessee, stranger):
-        error = _error(_put(world, home.slot, BODY, _own(world, who)), 403)
+        error = error_of(_put(world, home.slot, BODY, _own(world, who)), 403)
         assert error["code"] == "not_slot_owner"
     # Not even the record readers: no audit needs a home's gate code.
     auditor = Account.create()
     chain.system.access.grantRole(ROLES["AUDITOR"], auditor.address, {"from": chain.people.admin})
     staff = bearer(world.api.url, chain.chain_id, auditor)
-    assert _error(_get(world, home.slot, staff), 403)["code"] == "not_your_spot"
+    assert error_of(_get(world, home.slot, staff), 403)["code"] == "not_your_spot"
     # What was stored stays as the owner set it.
     assert _get(world, home.slot, _own(world, home.owner)).json()["instructions"] == INSTRUCTIONS
 
@@ -169,7 +164,7 @@ def test_bad_input_is_422_naming_the_field(
     world: World, home: Home, change: dict, field: str, words: str
 ):
     reply = _put(world, home.slot, {**BODY, **change}, _own(world, home.owner))
-    error = _error(reply, 422)
+    error = error_of(reply, 422)
     assert error["message"].startswith(f"{field}:") or f"{field}:" in error["message"]
     assert words in error["message"], error["message"]
 
@@ -177,13 +172,13 @@ def test_bad_input_is_422_naming_the_field(
 def test_a_missing_field_an_unknown_slot_and_another_category_are_refused(world: World, home: Home):
     own = _own(world, home.owner)
     body = {k: v for k, v in BODY.items() if k != "lat"}
-    assert "lat: Field required" in _error(_put(world, home.slot, body, own), 422)["message"]
-    assert _error(_put(world, 0, BODY, own), 422)["message"].startswith("slot_id:")
-    unknown = _error(_put(world, 10**9, BODY, own), 404)
+    assert "lat: Field required" in error_of(_put(world, home.slot, body, own), 422)["message"]
+    assert error_of(_put(world, 0, BODY, own), 422)["message"].startswith("slot_id:")
+    unknown = error_of(_put(world, 10**9, BODY, own), 404)
     assert unknown["code"] == "unknown_slot"
-    lot = _error(_put(world, home.lot_slot, BODY, own), 422)
+    lot = error_of(_put(world, home.lot_slot, BODY, own), 422)
     assert lot["code"] == "not_a_home_space" and "PRIVATE_LOT" in lot["message"]
-    assert _error(_get(world, home.lot_slot, own), 422)["code"] == "not_a_home_space"
+    assert error_of(_get(world, home.lot_slot, own), 422)["code"] == "not_a_home_space"
 
 
 def test_search_finds_the_home_by_its_cell_and_nothing_public_carries_the_spot(
@@ -225,5 +220,5 @@ def test_the_lessee_is_refused_once_her_lease_has_ended(world: World, home: Home
     world.chain.set_clock(home.lease_end + 60)
     _indexed(world)
     wait_until(lambda: _get(world, home.slot, own).status_code == 403, timeout=10)
-    assert _error(_get(world, home.slot, own), 403)["code"] == "not_your_spot"
+    assert error_of(_get(world, home.slot, own), 403)["code"] == "not_your_spot"
     assert _get(world, home.slot, _own(world, home.owner)).status_code == 200

@@ -14,7 +14,7 @@ from web3.logs import DISCARD
 
 from citypass.protocol.review_reasons import REASONS_FOR, REVIEW_REASONS
 from citypass.protocol.roles import ROLES
-from tests.api_helpers import World, world  # noqa: F401
+from tests.api_helpers import World, error_of, world  # noqa: F401
 from tests.oracle_helpers import wait_until
 from tests.siwe_helpers import bearer
 
@@ -24,13 +24,6 @@ DETAILS_CID = "b" + base64.b32encode(CID).decode().lower().rstrip("=")
 EVIDENCE_CLEAR, FALSE_DETECTION, OTHER = (
     REVIEW_REASONS.index(name) for name in ("EVIDENCE_CLEAR", "FALSE_DETECTION", "OTHER")
 )
-
-
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    return body["error"]
 
 
 def _indexed(world: World, block: int) -> None:
@@ -99,7 +92,7 @@ def test_queue_lists_open_incidents_with_evidence_cid(world: World, staff: dict)
     )
     assert not set(staff["incidents"]) & {i["incidentId"] for i in other_kind.json()["incidents"]}
     bad = world.api.get("/v1/inspector/incidents", headers=headers, params={"kind": "SPEEDING"})
-    assert _error(bad, 422)["code"] == "validation"
+    assert error_of(bad, 422)["code"] == "validation"
 
 
 def test_confirm_with_a_reason_code_lands_on_chain_and_leaves_the_queue(
@@ -128,7 +121,7 @@ def test_confirm_with_a_reason_code_lands_on_chain_and_leaves_the_queue(
     again = world.api.post(
         f"/v1/inspector/incidents/{incident}/review", headers=staff["headers"], json={"raw": raw}
     )
-    assert _error(again, 409)["code"] == "already_reviewed"
+    assert error_of(again, 409)["code"] == "already_reviewed"
 
 
 def test_dismiss_with_other_carries_the_details_cid(world: World, staff: dict):
@@ -181,7 +174,7 @@ def test_bad_review_inputs_get_a_422_naming_the_field(
     reply = world.api.get(
         f"/v1/inspector/incidents/{incident}/transaction", headers=staff["headers"], params=params
     )
-    error = _error(reply, 422)
+    error = error_of(reply, 422)
     assert error["code"] == code and error["message"].startswith(f"{field}:"), error
     for name in names:  # the codes that fit are listed, so the inspector can pick one
         assert name in error["message"], error
@@ -209,14 +202,14 @@ def test_review_accepts_only_the_inspectors_own_review_call(world: World, staff:
         reply = world.api.post(
             f"/v1/inspector/incidents/{incident}/review", headers=headers, json={"raw": raw}
         )
-        assert _error(reply, status)["code"] == code
+        assert error_of(reply, status)["code"] == code
     garbage = world.api.post(
         f"/v1/inspector/incidents/{incident}/review", headers=headers, json={"raw": "0x1234"}
     )
-    assert _error(garbage, 422)["code"] == "bad_raw_transaction"
+    assert error_of(garbage, 422)["code"] == "bad_raw_transaction"
     unknown = world.api.get(
         "/v1/inspector/incidents/999999/transaction", headers=headers,
         params={"action": "dismiss", "reason": "FALSE_DETECTION"},
     )  # fmt: skip
-    assert _error(unknown, 404)["code"] == "unknown_incident"
+    assert error_of(unknown, 404)["code"] == "unknown_incident"
     assert incidents.functions.incidentOf(incident).call()[1] == 1

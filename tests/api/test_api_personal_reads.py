@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 
 from citypass.protocol.roles import ROLES
-from tests.api_helpers import World, sqlite_world
+from tests.api_helpers import World, error_of, sqlite_world
 from tests.indexer_helpers import PERSONAL, PRIVATE_LOT
 from tests.oracle_helpers import wait_until
 from tests.siwe_helpers import bearer, resident_bearer
@@ -21,11 +21,6 @@ RECORDS = ("leases", "balance", "trips", "journeys")
 # Who may read a record is decided in Python (api/record_access.py), not by a query: one
 # database is enough; the queries behind each endpoint run on both in their own suites.
 world = sqlite_world
-
-
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    return reply.json()["error"]
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +48,10 @@ def _get(world: World, address: str, record: str, headers: dict | None = None):
 @pytest.mark.parametrize("record", RECORDS)
 def test_an_outsider_is_refused_and_told_what_is_needed(world: World, record: str):
     lessee = world.scenario.lessee.address
-    error = _error(_get(world, lessee, record), 401)
+    error = error_of(_get(world, lessee, record), 401)
     assert error["code"] == "session_missing"
     assert "resident's own wallet session" in error["message"] and "AUDITOR" in error["message"]
-    forged = _error(_get(world, lessee, record, {"Authorization": "Bearer not-a-token"}), 401)
+    forged = error_of(_get(world, lessee, record, {"Authorization": "Bearer not-a-token"}), 401)
     assert forged["code"] == "session_unknown"
 
 
@@ -65,7 +60,7 @@ def test_another_resident_is_refused(world: World, record: str):
     other = Account.create()
     own = resident_bearer(world.api.url, world.chain.chain_id, other)
     lessee = world.scenario.lessee.address
-    error = _error(_get(world, lessee, record, own), 403)
+    error = error_of(_get(world, lessee, record, own), 403)
     assert error["code"] == "not_your_records"
     assert other.address in error["message"] and lessee in error["message"]
     # Her own (empty) records are hers to read.
@@ -88,7 +83,7 @@ def test_the_resident_herself_and_the_record_readers_see_the_same_records(
 
 
 def test_staff_of_another_role_is_refused(world: World, staff: dict):
-    error = _error(_get(world, world.scenario.lessee.address, "leases", staff["OPERATOR"]), 403)
+    error = error_of(_get(world, world.scenario.lessee.address, "leases", staff["OPERATOR"]), 403)
     assert (
         error["code"] == "not_your_records" and "AUDITOR, INSPECTOR, CITY_ADMIN" in error["message"]
     )
@@ -96,7 +91,7 @@ def test_staff_of_another_role_is_refused(world: World, staff: dict):
 
 def test_a_bad_address_is_still_422_before_any_session(world: World):
     for record in RECORDS:
-        error = _error(world.api.get(f"/v1/members/0x1234/{record}"), 422)
+        error = error_of(world.api.get(f"/v1/members/0x1234/{record}"), 422)
         assert "40 hex digits" in error["message"]
 
 
@@ -124,8 +119,8 @@ def test_a_person_owner_needs_her_session_and_an_organisation_stays_public(
     own = resident_bearer(world.api.url, world.chain.chain_id, resident)
     for path in ("slots", "earnings"):
         url = f"/v1/owners/{resident.address}/{path}"
-        assert _error(world.api.get(url), 401)["code"] == "session_missing"
-        assert _error(world.api.get(url, headers=stranger), 403)["code"] == "not_your_records"
+        assert error_of(world.api.get(url), 401)["code"] == "session_missing"
+        assert error_of(world.api.get(url, headers=stranger), 403)["code"] == "not_your_records"
         mine = _without_block(world.api.get(url, headers=own))
         assert mine == _without_block(world.api.get(url, headers=staff["AUDITOR"]))
         public = world.api.get(f"/v1/owners/{lot_operator.address}/{path}")
@@ -144,4 +139,4 @@ def test_a_person_owner_needs_her_session_and_an_organisation_stays_public(
     assert world.api.get(detail, headers=staff["OPERATOR"]).json()["owner"] is None
     assert world.api.get(f"/v1/slots/{lot_slot}").json()["owner"] == lot_operator.address
     forged = world.api.get(detail, headers={"Authorization": "Bearer not-a-token"})
-    assert _error(forged, 401)["code"] == "session_unknown"
+    assert error_of(forged, 401)["code"] == "session_unknown"

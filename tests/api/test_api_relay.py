@@ -14,6 +14,7 @@ from tests.api_helpers import (  # noqa: F401
     API_PASSWORD,
     SIGNER_BURST,
     World,
+    error_of,
     relayer_private_key,
     world,
 )
@@ -74,11 +75,6 @@ def _nonce(world: World, address: str) -> int:
     return world.chain.contract("forwarder").functions.nonces(address).call()
 
 
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    return reply.json()["error"]
-
-
 # ---------------------------------------------------------------------------- the happy path
 
 
@@ -124,7 +120,7 @@ def test_resident_books_through_the_relay(world: World):
         timeout=10,
     )
 
-    replay = _error(world.api.post("/v1/relay/forward", json=body), 409)
+    replay = error_of(world.api.post("/v1/relay/forward", json=body), 409)
     assert replay["code"] == "replayed" and "nonce 0" in replay["message"]
     assert _nonce(world, resident.address) == 1
 
@@ -164,7 +160,7 @@ def test_resident_without_allowance_books_with_a_served_permit(world: World):
 def test_expired_request_is_refused(world: World):
     resident = world.chain.resident()
     body = _booking(world, resident, deadline=world.chain.head_time() - 60)
-    error = _error(world.api.post("/v1/relay/forward", json=body), 422)
+    error = error_of(world.api.post("/v1/relay/forward", json=body), 422)
     assert error["code"] == "expired" and "expired" in error["message"]
     assert _nonce(world, resident.address) == 0
 
@@ -172,13 +168,13 @@ def test_expired_request_is_refused(world: World):
 def test_request_signed_for_another_chain_is_refused(world: World):
     resident = world.chain.resident()
     body = _booking(world, resident, chainId=999)
-    error = _error(world.api.post("/v1/relay/forward", json=body), 422)
+    error = error_of(world.api.post("/v1/relay/forward", json=body), 422)
     assert error["message"].startswith(
         f"signed for chain 999, this ledger is {world.chain.chain_id}"
     )
     # Without the domain fields the signature simply is not the resident's for this ledger.
     del body["chainId"], body["verifyingContract"]
-    error = _error(world.api.post("/v1/relay/forward", json=body), 422)
+    error = error_of(world.api.post("/v1/relay/forward", json=body), 422)
     assert error["code"] == "bad_signature" and str(world.chain.chain_id) in error["message"]
     assert _nonce(world, resident.address) == 0
 
@@ -189,7 +185,7 @@ def test_request_signed_by_someone_else_is_refused(world: World):
     forged = _signed_body(
         _typed(world, resident.address, body["to"], body["data"]), other.key
     )  # fmt: skip
-    error = _error(world.api.post("/v1/relay/forward", json=forged), 422)
+    error = error_of(world.api.post("/v1/relay/forward", json=forged), 422)
     assert error["code"] == "bad_signature"
 
 
@@ -199,7 +195,7 @@ def test_selectors_off_the_allowlist_are_forbidden_and_nothing_happens(world: Wo
     balance = credit.functions.balanceOf(resident.address).call()
     transfer = credit.encode_abi("transfer", args=[world.api.relayer, 1000])
     # The typed-data endpoint already refuses to prepare it ...
-    error = _error(
+    error = error_of(
         world.api.get(
             "/v1/typed-data/forward-request",
             params={"from": resident.address, "to": credit.address, "data": transfer},
@@ -211,13 +207,17 @@ def test_selectors_off_the_allowlist_are_forbidden_and_nothing_happens(world: Wo
     typed = _typed(world, resident.address, world.chain.system.market.address,
                    _book_data(world, _slot(world), *_window(world)))  # fmt: skip
     typed["message"].update(to=credit.address, data=transfer)
-    error = _error(world.api.post("/v1/relay/forward", json=_signed_body(typed, resident.key)), 403)
+    error = error_of(
+        world.api.post("/v1/relay/forward", json=_signed_body(typed, resident.key)), 403
+    )
     assert error["code"] == "not_allowlisted" and "0xa9059cbb" in error["message"]
     market = world.chain.contract("market")
     policy = market.functions.policy().call()
     set_policy = market.encode_abi("setPolicy", args=[policy])
     typed["message"].update(to=market.address, data=set_policy)
-    error = _error(world.api.post("/v1/relay/forward", json=_signed_body(typed, resident.key)), 403)
+    error = error_of(
+        world.api.post("/v1/relay/forward", json=_signed_body(typed, resident.key)), 403
+    )
     assert set_policy[:10] in error["message"]
     assert credit.functions.balanceOf(resident.address).call() == balance
     assert _nonce(world, resident.address) == 0
@@ -226,7 +226,7 @@ def test_selectors_off_the_allowlist_are_forbidden_and_nothing_happens(world: Wo
 def test_value_must_be_zero(world: World):
     resident = world.chain.resident()
     body = _booking(world, resident, value=1)
-    error = _error(world.api.post("/v1/relay/forward", json=body), 422)
+    error = error_of(world.api.post("/v1/relay/forward", json=body), 422)
     assert error["code"] == "value_not_zero"
 
 
@@ -237,14 +237,14 @@ def test_a_call_that_would_revert_is_refused_with_the_custom_error(world: World)
     # Slot A is leased Monday 10:00-12:00 in the scenario: an overlap (409).
     overlap = _typed(world, resident.address, market, _book_data(world, s.slots["A"],
                      s.at(0, 10), s.at(0, 11)))  # fmt: skip
-    error = _error(
+    error = error_of(
         world.api.post("/v1/relay/forward", json=_signed_body(overlap, resident.key)), 409
     )
     assert error["code"] == "LeaseMarketOverlap" and "LeaseMarketOverlap" in error["message"]
     # A slot that does not exist: the request is wrong (422).
     unknown = _typed(world, resident.address, market, _book_data(world, 9999, s.at(1, 20),
                      s.at(1, 21)))  # fmt: skip
-    error = _error(
+    error = error_of(
         world.api.post("/v1/relay/forward", json=_signed_body(unknown, resident.key)), 422
     )
     assert error["code"] == "LeaseMarketUnknownSlot" and "9999" in error["message"]
@@ -275,7 +275,7 @@ def test_malformed_bodies_get_422(world: World):
         ({"gas": -1}, "gas"),
         ({"extra": 1}, "extra"),
     ):
-        error = _error(world.api.post("/v1/relay/forward", json={**body, **change}), 422)
+        error = error_of(world.api.post("/v1/relay/forward", json={**body, **change}), 422)
         assert words in error["message"]
 
 
@@ -303,17 +303,17 @@ def test_raw_transactions_are_relayed_as_is(world: World):
         {**base, "nonce": tx["nonce"]}
     )
     raw_reused = "0x" + resident.sign_transaction(reused).raw_transaction.hex().removeprefix("0x")
-    again = _error(world.api.post("/v1/relay/raw", json={"raw": raw_reused}), 409)
+    again = error_of(world.api.post("/v1/relay/raw", json={"raw": raw_reused}), 409)
     assert "ledger node refused" in again["message"]
     # A non-member's transaction: the permission gateway refuses it.
     stranger = Account.create()
     foreign = stranger.sign_transaction({**tx, "from": stranger.address, "nonce": 0})
-    denied = _error(
+    denied = error_of(
         world.api.post("/v1/relay/raw", json={"raw": "0x" + foreign.raw_transaction.hex()}), 403
     )
     assert "ledger node refused" in denied["message"]
     for bad in ("0xzz", "deadbeef", "0x1234"):
-        error = _error(world.api.post("/v1/relay/raw", json={"raw": bad}), 422)
+        error = error_of(world.api.post("/v1/relay/raw", json={"raw": bad}), 422)
         assert error["code"] == "bad_raw_transaction"
 
 

@@ -25,7 +25,7 @@ from oracles.evidence.errors import EvidenceShredded
 from oracles.evidence.retention import EvidencePeriods, EvidenceRetention, IncidentFacts
 from oracles.ledger import Ledger
 from scripts._cli.api_client import StaffApi, sign_text
-from tests.api_helpers import ApiServer, cli, start_api_server
+from tests.api_helpers import ApiServer, cli, error_of, start_api_server
 from tests.oracle_helpers import Chain, start_chain, wait_until
 from tests.siwe_helpers import bearer
 
@@ -99,11 +99,6 @@ def _plant_legacy_application(db: Path) -> None:
         ))  # fmt: skip
     engine.dispose()
     assert LEGACY_NAME.encode() in b"".join(p.read_bytes() for p in db.parent.glob("readmodel*"))
-
-
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    return reply.json()["error"]
 
 
 def _apply(world: World, resident: Any) -> dict:
@@ -180,11 +175,11 @@ def test_applications_stored_in_clear_before_are_sealed_when_the_api_starts(worl
 
 def test_the_deletion_records_are_for_auditors(world):
     path = "/v1/retention/deletions?kind=application"
-    assert _error(world.api.get(path), 401)["code"] == "session_missing"
+    assert error_of(world.api.get(path), 401)["code"] == "session_missing"
     outsider = Account.create()
     stranger = bearer(world.api.url, world.chain.chain_id, outsider, scope="resident")
-    assert _error(world.api.get(path, headers=stranger), 403)["code"] == "missing_role"
-    assert "AUDITOR" in _error(world.api.get(path, headers=world.headers(world.inspector)),
+    assert error_of(world.api.get(path, headers=stranger), 403)["code"] == "missing_role"
+    assert "AUDITOR" in error_of(world.api.get(path, headers=world.headers(world.inspector)),
                                403)["message"]  # fmt: skip
     wait_until(lambda: world.api.get(path, headers=world.headers(world.auditor)).json()
                ["deletions"])  # fmt: skip
@@ -201,7 +196,7 @@ def test_the_deletion_records_are_for_auditors(world):
     auditor = world.headers(world.auditor)
     for bad in ("kind=bogus", "kind=application&after=-1", "kind=application&limit=0",
                 "kind=application&limit=501", ""):  # fmt: skip
-        error = _error(world.api.get(f"/v1/retention/deletions?{bad}", headers=auditor), 422)
+        error = error_of(world.api.get(f"/v1/retention/deletions?{bad}", headers=auditor), 422)
         assert error["code"] == "validation"
 
 
@@ -262,9 +257,9 @@ def test_an_inspector_and_an_auditor_see_the_evidence_and_nobody_else(world):
         assert seen.status_code == 200, seen.text
         assert seen.content == IMAGE and seen.headers["content-type"] == "image/jpeg"
         assert seen.headers["cache-control"] == "no-store"
-    assert _error(world.api.get(path), 401)["code"] == "session_missing"
+    assert error_of(world.api.get(path), 401)["code"] == "session_missing"
     # Staff of another role, and a resident's own wallet session.
-    assert _error(world.api.get(path, headers=world.headers(world.staff)), 403)["code"] == (
+    assert error_of(world.api.get(path, headers=world.headers(world.staff)), 403)["code"] == (
         "missing_role"
     )
     resident = Account.create()
@@ -274,7 +269,7 @@ def test_an_inspector_and_an_auditor_see_the_evidence_and_nobody_else(world):
     assert as_resident.status_code == 403, as_resident.text
     unknown = world.api.get("/v1/inspector/incidents/999999/evidence",
                             headers=world.headers(world.inspector))  # fmt: skip
-    assert _error(unknown, 404)["code"] == "unknown_incident"
+    assert error_of(unknown, 404)["code"] == "unknown_incident"
 
 
 def test_an_inspector_holds_and_releases_an_incidents_evidence(world):
@@ -292,7 +287,7 @@ def test_an_inspector_holds_and_releases_an_incidents_evidence(world):
         "hold", world.inspector.address, "APPEAL",
     )  # fmt: skip
     again = world.api.post(f"{base}/hold", json={"reasonCode": "APPEAL"}, headers=inspector)
-    assert _error(again, 409)["code"] == "already_held"
+    assert error_of(again, 409)["code"] == "already_held"
 
     assert _evidence_sweep(world, reviewed_days_ago=400) == []  # held: kept
     assert _readable(world)
@@ -303,31 +298,31 @@ def test_an_inspector_holds_and_releases_an_incidents_evidence(world):
     assert [h["action"] for h in released.json()["history"]] == ["hold", "release"]
     twice = world.api.post(f"{base}/release", json={"reasonCode": "APPEAL_CLOSED"},
                            headers=inspector)  # fmt: skip
-    assert _error(twice, 409)["code"] == "not_held"
+    assert error_of(twice, 409)["code"] == "not_held"
 
     assert _evidence_sweep(world, reviewed_days_ago=400) == [cid]
     assert not _readable(world)
     after = world.api.get(f"{base}/hold", headers=inspector).json()
     assert after["deleted"]["subject"] == cid and after["deleted"]["rule"] == "dismissed_incident"
     late = world.api.post(f"{base}/hold", json={"reasonCode": "APPEAL"}, headers=inspector)
-    assert _error(late, 409)["code"] == "evidence_deleted"
+    assert error_of(late, 409)["code"] == "evidence_deleted"
     records = world.api.get("/v1/retention/deletions?kind=evidence", headers=inspector).json()
     assert [d["subject"] for d in records["deletions"]] == [cid]
     gone = world.api.get(f"{base}/evidence", headers=inspector)
-    assert _error(gone, 410)["code"] == "evidence_deleted"
+    assert error_of(gone, 410)["code"] == "evidence_deleted"
 
 
 def test_holds_refuse_bad_input_and_other_roles(world):
     base = f"/v1/inspector/incidents/{world.incident_id}"
     inspector = world.headers(world.inspector)
-    assert _error(world.api.post(f"{base}/hold", json={"reasonCode": "APPEAL"}), 401)
+    assert error_of(world.api.post(f"{base}/hold", json={"reasonCode": "APPEAL"}), 401)
     by_auditor = world.api.post(f"{base}/hold", json={"reasonCode": "APPEAL"},
                                 headers=world.headers(world.auditor))  # fmt: skip
-    assert _error(by_auditor, 403)["code"] == "missing_role"
+    assert error_of(by_auditor, 403)["code"] == "missing_role"
     for body in ({"reasonCode": "because I said so"}, {}, {"reasonCode": "APPEAL", "note": "x"},
                  {"reasonCode": "APPEAL_CLOSED"}):  # fmt: skip
-        assert _error(world.api.post(f"{base}/hold", json=body, headers=inspector), 422)
+        assert error_of(world.api.post(f"{base}/hold", json=body, headers=inspector), 422)
     unknown = world.api.post("/v1/inspector/incidents/999999/hold", json={"reasonCode": "APPEAL"},
                              headers=inspector)  # fmt: skip
-    assert _error(unknown, 404)["code"] == "unknown_incident"
-    assert _error(world.api.get("/v1/inspector/incidents/0/hold", headers=inspector), 422)
+    assert error_of(unknown, 404)["code"] == "unknown_incident"
+    assert error_of(world.api.get("/v1/inspector/incidents/0/hold", headers=inspector), 422)

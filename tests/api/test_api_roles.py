@@ -19,7 +19,7 @@ from citypass.chain.deploy_mobility import PLATFORM_FEE_BPS, TRIP_TIMEOUT_SECOND
 from citypass.protocol.contracts import MAX_LEASE_UNITS
 from citypass.protocol.roles import ROLES
 from citypass.protocol.trip_reports import sign_trip_end
-from tests.api_helpers import World, clock_moving_world, relay_signed
+from tests.api_helpers import World, clock_moving_world, error_of, relay_signed
 from tests.indexer_helpers import EVERY_DAY, PERSONAL, Window
 from tests.oracle_helpers import wait_until
 from tests.siwe_helpers import bearer, personal_sign, resident_bearer, sign_in, siwe_message
@@ -32,13 +32,6 @@ KICK_SCOOTER = 2
 SCOOTER_PLAN = (500, 150, 0, 20_000)  # unlock, per minute, per 100 m, daily cap (KRW)
 VALET_LOT = 77
 DEADLINE_SECONDS = 600  # the API's default CITYPASS_API_DEADLINE_SECONDS
-
-
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    return body["error"]
 
 
 def _message(world: World, account, nonce: str | None = None, **changes) -> str:
@@ -145,7 +138,7 @@ def test_inspector_signs_in_with_roles_from_city_access(world: World, staff: dic
     ],
 )
 def test_sign_in_refuses_with_what_to_fix(world: World, staff: dict, changes, status, code):
-    error = _error(_sign_in(world, staff["inspector"], **changes), status)
+    error = error_of(_sign_in(world, staff["inspector"], **changes), status)
     assert error["code"] == code
     assert "sign" in error["message"]  # says what to sign again
 
@@ -158,37 +151,37 @@ def test_sign_in_refuses_a_reused_nonce_a_bad_signature_and_a_malformed_message(
     forged = world.api.post(
         "/v1/auth/siwe", json={"message": text, "signature": personal_sign(other, text)}
     )
-    assert _error(forged, 401)["code"] == "siwe_bad_signature"
+    assert error_of(forged, 401)["code"] == "siwe_bad_signature"
     # The forged attempt did not burn the nonce: the real signature still signs in, once.
     body = {"message": text, "signature": personal_sign(inspector, text)}
     assert world.api.post("/v1/auth/siwe", json=body).status_code == 200
-    assert _error(world.api.post("/v1/auth/siwe", json=body), 409)["code"] == "siwe_nonce_used"
+    assert error_of(world.api.post("/v1/auth/siwe", json=body), 409)["code"] == "siwe_nonce_used"
     broken = text.replace("Version: 1", "Version: one")
     reply = world.api.post(
         "/v1/auth/siwe", json={"message": broken, "signature": personal_sign(inspector, broken)}
     )
-    error = _error(reply, 422)
+    error = error_of(reply, 422)
     assert error["code"] == "siwe_malformed" and "Version" in error["message"]
     bad_hex = world.api.post("/v1/auth/siwe", json={"message": text, "signature": "0xzz"})
-    assert _error(bad_hex, 422)["code"] == "validation"
+    assert error_of(bad_hex, 422)["code"] == "validation"
 
 
 def test_resident_without_staff_role_cannot_sign_in(world: World):
-    error = _error(_sign_in(world, world.scenario.lessee), 403)
+    error = error_of(_sign_in(world, world.scenario.lessee), 403)
     assert error["code"] == "siwe_no_role" and "grant" in error["message"]
 
 
 def test_protected_endpoints_need_a_live_session_and_the_role(world: World, staff: dict):
     for path in ("/v1/inspector/incidents", "/v1/operator/statements", "/v1/city/policy"):
-        assert _error(world.api.get(path), 401)["code"] == "session_missing"
+        assert error_of(world.api.get(path), 401)["code"] == "session_missing"
         bogus = world.api.get(path, headers={"Authorization": "Bearer not-a-token"})
-        assert _error(bogus, 401)["code"] == "session_unknown"
+        assert error_of(bogus, 401)["code"] == "session_unknown"
     headers = _token(world, staff["inspector"])
     for path in ("/v1/operator/statements", "/v1/city/policy"):
-        error = _error(world.api.get(path, headers=headers), 403)
+        error = error_of(world.api.get(path, headers=headers), 403)
         assert error["code"] == "missing_role" and staff["inspector"].address in error["message"]
     assert world.api.post("/v1/auth/logout", headers=headers).status_code == 204
-    assert _error(world.api.get("/v1/inspector/incidents", headers=headers), 401)["code"] == (
+    assert error_of(world.api.get("/v1/inspector/incidents", headers=headers), 401)["code"] == (
         "session_unknown"
     )
 
@@ -214,7 +207,7 @@ def test_session_ends_at_the_message_expiration_time(world: World, staff: dict):
     headers = _token(world, staff["inspector"], expiration_time=ends)
     assert world.api.get("/v1/inspector/incidents", headers=headers).status_code == 200
     time.sleep(max(0.0, ends.timestamp() - time.time()) + 0.3)
-    error = _error(world.api.get("/v1/inspector/incidents", headers=headers), 401)
+    error = error_of(world.api.get("/v1/inspector/incidents", headers=headers), 401)
     assert error["code"] == "session_expired" and "sign in again" in error["message"]
 
 
@@ -231,7 +224,9 @@ def test_concurrent_sign_ins_with_one_nonce_exactly_one_wins(world: World, staff
     with ThreadPoolExecutor(racers) as pool:
         replies = list(pool.map(race, range(racers)))
     assert sorted(r.status_code for r in replies) == [200] + [409] * (racers - 1)
-    assert {_error(r, 409)["code"] for r in replies if r.status_code != 200} == {"siwe_nonce_used"}
+    assert {error_of(r, 409)["code"] for r in replies if r.status_code != 200} == {
+        "siwe_nonce_used"
+    }
 
 
 def test_session_and_used_nonce_survive_an_api_restart(world: World, staff: dict):
@@ -249,12 +244,12 @@ def test_session_and_used_nonce_survive_an_api_restart(world: World, staff: dict
     assert me.json()["address"] == staff["inspector"].address
     assert world.api.get("/v1/inspector/incidents", headers=headers).status_code == 200
     replay = world.api.post("/v1/auth/siwe", json=body)
-    assert _error(replay, 409)["code"] == "siwe_nonce_used"
+    assert error_of(replay, 409)["code"] == "siwe_nonce_used"
     # A nonce issued before the restart is still open, and good for one sign-in.
     assert _sign_in(world, staff["inspector"], nonce=unused_nonce).status_code == 200
     # Signing out after the restart ends the session for good.
     assert world.api.post("/v1/auth/logout", headers=headers).status_code == 204
-    assert _error(world.api.get("/v1/auth/session", headers=headers), 401)["code"] == (
+    assert error_of(world.api.get("/v1/auth/session", headers=headers), 401)["code"] == (
         "session_unknown"
     )
 
@@ -303,7 +298,7 @@ def test_owner_slots_show_windows_blackouts_and_price_history(world: World):
         ]
         == []
     )
-    assert _error(world.api.get("/v1/owners/0x1234/slots"), 422)["code"] == "validation"
+    assert error_of(world.api.get("/v1/owners/0x1234/slots"), 422)["code"] == "validation"
 
 
 def test_owner_earnings_reconcile_with_revenue_split(world: World):
@@ -493,7 +488,7 @@ def test_rider_requests_valet_through_forwarder(world: World, staff: dict):
     inspector = _token(world, staff["inspector"])
     seen = world.api.get("/v1/valet/requests", params=lot, headers=inspector).json()["requests"]
     assert [r["requestId"] for r in seen] == [request_id]
-    refused = _error(world.api.get("/v1/valet/requests", params=lot), 401)
+    refused = error_of(world.api.get("/v1/valet/requests", params=lot), 401)
     assert refused["code"] == "session_missing" and "scope" in refused["message"]
     assert (
         world.api.get(
@@ -502,7 +497,7 @@ def test_rider_requests_valet_through_forwarder(world: World, staff: dict):
         == []
     )
     assert (
-        _error(
+        error_of(
             world.api.get("/v1/valet/requests", params={"status": "LOST"}, headers=rider_session),
             422,
         )["code"]

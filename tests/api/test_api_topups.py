@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, insert, update
 from api.payments.signature import sign
 from api.payments.tables import topups, treasury_transactions
 from api.payments.treasury import receipt_hash
+from tests.api_helpers import error_of
 from tests.oracle_helpers import wait_until
 from tests.payments_helpers import (
     PROVIDER,
@@ -25,7 +26,6 @@ from tests.payments_helpers import (
     TOPUP_MIN,
     WEBHOOK_SECRET,
     PaymentsWorld,
-    error_of,
     payments_world,
 )  # fmt: skip
 

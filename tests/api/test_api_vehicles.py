@@ -21,7 +21,7 @@ from citypass.protocol.plate_tags import GRAMMAR, load_month_keys, month_key, mo
 from citypass.protocol.roles import ROLES
 from indexer.db import make_engine
 from scripts._cli.api_client import StaffApi, sign_text
-from tests.api_helpers import ApiServer, cli, start_api_server
+from tests.api_helpers import ApiServer, cli, error_of, start_api_server
 from tests.oracle_helpers import Chain, start_chain
 
 PLATE = "12가 3456"
@@ -52,11 +52,6 @@ def garage(tmp_path_factory):
 def _auth(api: ApiServer, account: Any) -> dict[str, str]:
     signed_in = StaffApi.sign_in(api.url, account.address, sign_text(account), scope="resident")
     return {"Authorization": f"Bearer {signed_in.token}"}
-
-
-def _error(reply, status: int) -> dict:
-    assert reply.status_code == status, reply.text
-    return reply.json()["error"]
 
 
 def _secret(api: ApiServer) -> bytes:
@@ -99,7 +94,7 @@ def test_a_wallet_may_register_only_so_many_vehicles(garage):
     second = garage.api.post("/v1/vehicles", json={"plate": OTHER_PLATE}, headers=headers)
     assert second.status_code == 201, second.text
     third = garage.api.post("/v1/vehicles", json={"plate": "99배1234"}, headers=headers)
-    assert _error(third, 409)["code"] == "too_many_vehicles"
+    assert error_of(third, 409)["code"] == "too_many_vehicles"
     gone = garage.api.request(
         "DELETE", f"/v1/vehicles/{second.json()['vehicleId']}", headers=headers
     )
@@ -112,7 +107,7 @@ def test_a_bad_plate_is_refused_without_echo(garage, plate):
     reply = garage.api.post(
         "/v1/vehicles", json={"plate": plate}, headers=_auth(garage.api, garage.alice)
     )
-    error = _error(reply, 422)
+    error = error_of(reply, 422)
     assert error["code"] == "validation"
     assert error["message"].startswith("plate: ") and "Korean plate" in error["message"]
     # One fixed message for every bad plate: nothing of the input comes back.
@@ -128,14 +123,14 @@ def test_a_bad_plate_is_refused_without_echo(garage, plate):
 )  # fmt: skip
 def test_malformed_bodies_name_the_field(garage, body, field):
     reply = garage.api.post("/v1/vehicles", json=body, headers=_auth(garage.api, garage.alice))
-    assert _error(reply, 422)["message"].startswith(field + ":")
+    assert error_of(reply, 422)["message"].startswith(field + ":")
 
 
 def test_without_a_session_every_vehicle_endpoint_answers_401(garage):
     for method, path in (("POST", "/v1/vehicles"), ("GET", "/v1/vehicles"),
                          ("DELETE", "/v1/vehicles/1")):  # fmt: skip
         reply = garage.api.request(method, path, json={"plate": PLATE})
-        assert _error(reply, 401)["code"] == "session_missing"
+        assert error_of(reply, 401)["code"] == "session_missing"
 
 
 def test_another_resident_neither_sees_nor_deletes_them(garage):
@@ -144,9 +139,9 @@ def test_another_resident_neither_sees_nor_deletes_them(garage):
     bob = _auth(garage.api, garage.bob)
     assert garage.api.get("/v1/vehicles", headers=bob).json() == {"vehicles": []}
     refused = garage.api.request("DELETE", f"/v1/vehicles/{mine[0]['vehicleId']}", headers=bob)
-    assert _error(refused, 404)["code"] == "no_such_vehicle"
+    assert error_of(refused, 404)["code"] == "no_such_vehicle"
     assert garage.api.get("/v1/vehicles", headers=alice).json()["vehicles"] == mine
-    assert _error(garage.api.request("DELETE", "/v1/vehicles/0", headers=alice), 422)
+    assert error_of(garage.api.request("DELETE", "/v1/vehicles/0", headers=alice), 422)
 
 
 def test_the_oracle_reads_a_lessees_tags_of_a_month(garage):
@@ -164,15 +159,15 @@ def test_the_oracle_reads_a_lessees_tags_of_a_month(garage):
     far = garage.api.get(path, params={"month": "2099-01"}, headers=headers).json()
     assert far["tags"] == []
     bad = garage.api.get(path, params={"month": "2026-13"}, headers=headers)
-    assert _error(bad, 422)["message"].startswith("month:")
-    assert _error(garage.api.get(path), 401)["code"] == "session_missing"
+    assert error_of(bad, 422)["message"].startswith("month:")
+    assert error_of(garage.api.get(path), 401)["code"] == "session_missing"
 
 
 def test_the_oracle_endpoint_refuses_everyone_else(garage):
     path = f"/v1/oracle/vehicle-tags/{garage.alice.address}"
     for who in (garage.alice, garage.bob, garage.chain.people.admin):
         reply = garage.api.get(path, headers=_auth(garage.api, who))
-        assert _error(reply, 403)["code"] == "missing_role"
+        assert error_of(reply, 403)["code"] == "missing_role"
 
 
 def test_the_secret_is_private_and_no_plate_is_stored_or_logged(garage):
@@ -275,7 +270,7 @@ def test_tags_are_sealed_and_a_residents_deletion_shreds_them_with_a_record(gara
     refused = garage.api.get(
         "/v1/retention/deletions", params={"kind": "vehicle"}, headers=_auth(garage.api, carol)
     )
-    assert _error(refused, 403)["code"] == "missing_role"
+    assert error_of(refused, 403)["code"] == "missing_role"
 
 
 def test_the_sweep_shreds_a_vehicle_a_day_after_its_last_month(garage):

@@ -16,6 +16,7 @@ from gbfs_validator.validate import validate_file
 from api.feeds.cache import TtlCache
 from api.feeds.ids import curb_space_id, curb_zone_id
 from citypass.protocol.trip_reports import sign_trip_end
+from tests.api_helpers import error_of
 from tests.feeds_helpers import FEED_TTL, SCOOTER_PLAN, FeedsWorld, start_feeds_world
 from tests.indexer_helpers import DATABASES, read_model_url
 from tests.oracle_helpers import wait_until
@@ -56,10 +57,7 @@ def _ok(reply: Any) -> Any:
 
 
 def _error(reply: Any, status: int, code: str) -> str:
-    assert reply.status_code == status, reply.text
-    body = reply.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code, body
-    return body["error"]["message"]
+    return error_of(reply, status, code)["message"]
 
 
 def _urn(world: FeedsWorld, kind: str, local: int) -> str:

@@ -24,8 +24,8 @@ from citypass.protocol.roles import ROLES
 from indexer.db import make_engine
 from indexer.models import Base
 from scripts._cli.api_client import StaffApi, sign_text
+from tests.api_helpers import error_of
 from tests.explorer_helpers import ExplorerWorld, start_explorer_world
-from tests.payments_helpers import error_of
 
 BOOK = "/v1/staff/address-book"
 LOT_OPERATOR_CATEGORY = 1  # PRIVATE_LOT
