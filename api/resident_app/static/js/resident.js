@@ -81,6 +81,7 @@ export async function refreshBalance() {
         el("code", { title: entry.txHash }, shortHex(entry.txHash))),
     );
   }
+  return answer;
 }
 
 // The prepaid booking balance (prepaid.js moves it); kept to be shown again in another language.

@@ -27,13 +27,25 @@ async function followOrder(id) {
     showOrder(order);
     if (order.status === "minted") {
       $("#topup-pay").hidden = true;
-      await refreshBalance();
+      await showMinted(order.txHash);
       return;
     }
     if (order.status === "mint_failed") throw new Error(t("topupFailed", { reason: order.failure || "" }));
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   throw new Error(t("topupWaiting", { id }));
+}
+
+// "minted" is the chain's word, but the balance comes from the read model, which may still be a
+// block or two behind (more on a busy node): refresh until it lists the mint, so the resident
+// never sees the old balance after paying.
+async function showMinted(txHash) {
+  const wanted = (txHash || "").toLowerCase();
+  for (let i = 0; i < POLLS; i += 1) {
+    const answer = await refreshBalance();
+    if (answer.history.some((entry) => (entry.txHash || "").toLowerCase() === wanted)) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 let lastOrder = null;
