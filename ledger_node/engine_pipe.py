@@ -77,15 +77,17 @@ class OrderedPipe:
             await writing
             return answers
         except (OSError, EOFError, ValueError) as exc:
+            await _settle(writing)
             await self.close()
             if not answers and not fresh and isinstance(exc, EOFError | ConnectionError):
                 raise _Stale from exc
             raise EngineError(f"the engine's connection failed during a replay: {exc}") from exc
-        finally:
-            if not writing.done():  # the read failed first: the write has nobody to answer it
-                writing.cancel()
-                with contextlib.suppress(asyncio.CancelledError, OSError):
-                    await writing
+        except BaseException:
+            # Cancelled mid-run: answers still due would be read as the next run's, so the
+            # connection goes.
+            await _settle(writing)
+            await self.close()
+            raise
 
     async def _open(self) -> socket.socket:
         if self._sock is None:
@@ -104,6 +106,16 @@ class OrderedPipe:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+
+
+async def _settle(writing: asyncio.Future[None]) -> None:
+    """Stop the write of a failed run (nobody will read its answers) before its socket closes."""
+    if not writing.done():
+        writing.cancel()
+        with contextlib.suppress(asyncio.CancelledError, OSError):
+            await writing
+    elif not writing.cancelled():
+        writing.exception()  # a failed write is seen: the read's error is the one reported
 
 
 class _Stale(Exception):
