@@ -10,6 +10,7 @@ to exactly the same block hashes, which `ledger-node verify` reproduces too.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections import defaultdict
 
@@ -217,8 +218,8 @@ def test_ordered_sends_keep_their_order_and_survive_a_dropped_connection(world):
             raws = [bytes.fromhex(t.raw[2:]) for t in signed]
             assert all("result" in a for a in await engine.send_raw_ordered(raws[:3]))
             pipe = engine._pipe
-            assert pipe is not None and pipe._streams is not None
-            pipe._streams[1].transport.abort()  # the connection is gone while idle
+            assert pipe is not None and pipe._sock is not None
+            pipe._sock.shutdown(socket.SHUT_RDWR)  # the connection is gone while idle
             assert all("result" in a for a in await engine.send_raw_ordered(raws[3:]))
             await engine.mine(config.genesis_timestamp + 10)
             block = await engine.block(1)
