@@ -26,7 +26,7 @@ from citypass.protocol.deployment_record import Deployment
 from indexer import models as m
 from indexer.db import make_engine
 from indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
-from indexer.handler_base import LogContext
+from indexer.handler_base import LogContext, insert_queued
 from indexer.handlers import apply_event
 from indexer.heads import HeadWatcher, ws_url_for
 from indexer.rpc import RpcClient
@@ -226,6 +226,8 @@ class Indexer:
                 previous_hash = block_hash
                 stats.blocks += 1
                 stats.last_block = number
+            # Before the commit that moves the cursor: the queued rows are in this transaction.
+            insert_queued(session)
             rows.insert(session)
         return stats
 
