@@ -118,36 +118,36 @@ class Indexer:
     def head(self) -> int:
         return int(self.rpc.call("eth_blockNumber", []), 16)
 
-    def verify_chain(self) -> None:
-        """Refuse a different chain: wrong chain id, or the cursor block's hash changed."""
-        chain_id = int(self.rpc.call("eth_chainId", []), 16)
+    def verify_chain(self) -> int:
+        """Refuse a different chain: wrong chain id, or the cursor block's hash changed.
+        Returns the node's head block number, asked in the same batch (one round trip: the
+        follower checks before every block range, and a busy node answers each call slowly)."""
+        with Session(self.engine) as session:
+            cursor = session.get(m.Cursor, 1)
+            stored = (cursor.chain_id, cursor.block_number, cursor.block_hash) if cursor else None
+        calls: list[tuple[str, list[Any]]] = [("eth_chainId", []), ("eth_blockNumber", [])]
+        if stored is not None and stored[1] != NO_BLOCK:
+            calls.append(("eth_getBlockByNumber", [hex(stored[1]), False]))
+        answers = self.rpc.batch(calls)
+        chain_id = int(answers[0], 16)
         if chain_id != self.deployment.chain_id:
             raise ChainMismatchError(
                 f"the node serves chain {chain_id} but the deployment record is for chain "
                 f"{self.deployment.chain_id}: point --rpc-url at the right node"
             )
-        with Session(self.engine) as session:
-            cursor = session.get(m.Cursor, 1)
-            if cursor is None:
-                return
-            if cursor.chain_id != chain_id:
+        if stored is not None:
+            if stored[0] != chain_id:
                 raise ChainMismatchError(
-                    f"the read model was built from chain {cursor.chain_id}, the node serves "
+                    f"the read model was built from chain {stored[0]}, the node serves "
                     f"{chain_id}: use another database or re-index into an empty one"
                 )
-            self._check_block_hash(cursor.block_number, cursor.block_hash)
+            if stored[1] != NO_BLOCK:
+                _same_block(stored[1], stored[2], answers[2])
+        return int(answers[1], 16)
 
     def _check_block_hash(self, number: int, stored: str) -> None:
-        if number == NO_BLOCK:
-            return
-        block = self.rpc.call("eth_getBlockByNumber", [hex(number), False])
-        actual = block["hash"] if block else None
-        if actual != stored:
-            raise ChainMismatchError(
-                f"block {number} is {actual or 'missing'} on the node but {stored} in the read "
-                "model: the node was re-initialised (our ledger never reorganises). Stop the API, "
-                "drop the read-model database and re-index from block 0"
-            )
+        if number != NO_BLOCK:
+            _same_block(number, stored, self.rpc.call("eth_getBlockByNumber", [hex(number), False]))
 
     def _house_payees(self) -> dict[str, str]:
         split = self.registry.contracts["split"].functions
@@ -162,10 +162,11 @@ class Indexer:
     def backfill(self, to_block: int | None = None) -> IndexStats:
         """Index every block after the cursor up to `to_block` (default: the head)."""
         started = time.monotonic()
-        self.verify_chain()
-        target = self.head() if to_block is None else to_block
-        first = max(self.cursor()[0] + 1, self.deployment.start_block)
-        total = IndexStats(last_block=self.cursor()[0])
+        head = self.verify_chain()
+        target = head if to_block is None else to_block
+        indexed = self.cursor()[0]
+        first = max(indexed + 1, self.deployment.start_block)
+        total = IndexStats(last_block=indexed)
         bar = tqdm(
             total=max(0, target - first + 1), unit="block", desc="indexing",
             disable=not self.progress, mininterval=0.5,
@@ -392,6 +393,18 @@ def hold_rows(session: Session) -> None:
     session.info["held_rows"] = held
     event.listen(session, "loaded_as_persistent", lambda _s, row: held.append(row))
     event.listen(session, "pending_to_persistent", lambda _s, row: held.append(row))
+
+
+def _same_block(number: int, stored: str, block: dict[str, Any] | None) -> None:
+    """Refuse a node whose block `number` (eth_getBlockByNumber's answer) is not the one the read
+    model holds with hash `stored`."""
+    actual = block["hash"] if block else None
+    if actual != stored:
+        raise ChainMismatchError(
+            f"block {number} is {actual or 'missing'} on the node but {stored} in the read "
+            "model: the node was re-initialised (our ledger never reorganises). Stop the API, "
+            "drop the read-model database and re-index from block 0"
+        )
 
 
 def _seal_column(chain_id: int, block: dict[str, Any], seal: dict[str, Any] | None) -> str | None:
