@@ -416,13 +416,14 @@ def _fetch_calls(first: int, last: int) -> list[tuple[str, list[Any]]]:
 
 def _fetched(first: int, answers: list[Any], partial: bool = False) -> list[_Fetched]:
     """The blocks from first on in `answers` to _fetch_calls. A block the node does not have
-    ends the list when `partial` (announced blocks read ahead), else it is an error."""
+    (or not yet its receipts) ends the list when `partial` (announced blocks read ahead: the
+    backfill then reads them as usual), else it is an error."""
     fetched = []
     for i in range(0, len(answers), 3):
         block, receipts, seal = answers[i], answers[i + 1], answers[i + 2]
+        if partial and (block is None or (receipts is None and block["transactions"])):
+            break
         if block is None:
-            if partial:
-                break
             raise IndexerError(
                 f"block {first + i // 3} is not on the node yet (head moved back?); retry"
             )
