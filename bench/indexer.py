@@ -8,7 +8,7 @@ follower in the chosen --follow-mode.
 - indexer_lag_ms (p99) / indexer_lag_p50_ms: LeaseMarket.book transactions, pre-signed, are sent
   as raw transactions at RATE per second (in batches every SEND_TICK_S); for every block sealed
   meanwhile, the time from a 10 ms poller first seeing it as the node's head to /health first
-  reporting it indexed (goal ≤ 1 block period, the same measure as bench/api.py), while
+  reporting it indexed (goal ≤ 500 ms, the same measure and goal as bench/api.py), while
   --api-load clients keep the API busy with slot searches;
 - backfill_*: afterwards a fresh in-process Indexer backfills the whole chain into a new SQLite
   file (blocks/s, logs/s, events/s), so the blocks full of bookings are indexed in bulk.
@@ -45,7 +45,8 @@ from tests.indexer_helpers import CENTER
 from tests.oracle_helpers import Chain, start_chain, wait_until
 
 BLOCK_PERIOD_S = 1.0
-GOALS = {"indexer_lag_ms": 1000}
+# Issue 17: the same ceiling as bench/api.py's indexer lag.
+GOALS = {"indexer_lag_ms": 500}
 SEND_TICK_S = 0.1
 BOOK_GAS = 400_000
 HALF_HOUR = 1800

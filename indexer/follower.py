@@ -26,7 +26,7 @@ from citypass.protocol.deployment_record import Deployment
 from indexer import models as m
 from indexer.db import make_engine
 from indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
-from indexer.handler_base import LogContext
+from indexer.handler_base import LogContext, insert_queued
 from indexer.handlers import apply_event
 from indexer.heads import HeadWatcher, ws_url_for
 from indexer.rpc import RpcClient
@@ -35,6 +35,8 @@ from indexer.seals import verify_seal
 log = logging.getLogger("indexer")
 
 NO_BLOCK = -1
+# Calls a node may refuse (a plain engine serves no seals): None instead of an error.
+OPTIONAL_CALLS = frozenset({"ledger_getSeal"})
 # Pause before trying an unreachable node again (on top of the RPC client's own retries).
 NODE_RETRY_S = 1.0
 
@@ -106,6 +108,8 @@ class Indexer:
         self._stop = threading.Event()
         # Set by a newHeads notification or stop(): the follower looks for blocks at once.
         self._wake = threading.Event()
+        # Blocks indexed from the checks' batch (read ahead on a newHeads notification).
+        self.read_ahead = 0
 
     # ------------------------------------------------------------------ cursor and checks
 
@@ -118,36 +122,41 @@ class Indexer:
     def head(self) -> int:
         return int(self.rpc.call("eth_blockNumber", []), 16)
 
-    def verify_chain(self) -> None:
-        """Refuse a different chain: wrong chain id, or the cursor block's hash changed."""
-        chain_id = int(self.rpc.call("eth_chainId", []), 16)
+    def verify_chain(self) -> int:
+        """Refuse a different chain: wrong chain id, or the cursor block's hash changed.
+        Returns the node's head block number, asked in the same batch."""
+        return self._verified_batch([])[0]
+
+    def _verified_batch(self, calls: list[tuple[str, list[Any]]]) -> tuple[int, list[Any]]:
+        """verify_chain's checks and `calls` in one JSON-RPC batch (one round trip: the follower
+        checks before every block range, and a busy node answers each request slowly): the
+        head and the answers to `calls`, once the checks passed."""
+        with Session(self.engine) as session:
+            cursor = session.get(m.Cursor, 1)
+            stored = (cursor.chain_id, cursor.block_number, cursor.block_hash) if cursor else None
+        checks: list[tuple[str, list[Any]]] = [("eth_chainId", []), ("eth_blockNumber", [])]
+        if stored is not None and stored[1] != NO_BLOCK:
+            checks.append(("eth_getBlockByNumber", [hex(stored[1]), False]))
+        answers = self.rpc.batch(checks + calls, optional=OPTIONAL_CALLS)
+        chain_id = int(answers[0], 16)
         if chain_id != self.deployment.chain_id:
             raise ChainMismatchError(
                 f"the node serves chain {chain_id} but the deployment record is for chain "
                 f"{self.deployment.chain_id}: point --rpc-url at the right node"
             )
-        with Session(self.engine) as session:
-            cursor = session.get(m.Cursor, 1)
-            if cursor is None:
-                return
-            if cursor.chain_id != chain_id:
+        if stored is not None:
+            if stored[0] != chain_id:
                 raise ChainMismatchError(
-                    f"the read model was built from chain {cursor.chain_id}, the node serves "
+                    f"the read model was built from chain {stored[0]}, the node serves "
                     f"{chain_id}: use another database or re-index into an empty one"
                 )
-            self._check_block_hash(cursor.block_number, cursor.block_hash)
+            if stored[1] != NO_BLOCK:
+                _same_block(stored[1], stored[2], answers[2])
+        return int(answers[1], 16), answers[len(checks) :]
 
     def _check_block_hash(self, number: int, stored: str) -> None:
-        if number == NO_BLOCK:
-            return
-        block = self.rpc.call("eth_getBlockByNumber", [hex(number), False])
-        actual = block["hash"] if block else None
-        if actual != stored:
-            raise ChainMismatchError(
-                f"block {number} is {actual or 'missing'} on the node but {stored} in the read "
-                "model: the node was re-initialised (our ledger never reorganises). Stop the API, "
-                "drop the read-model database and re-index from block 0"
-            )
+        if number != NO_BLOCK:
+            _same_block(number, stored, self.rpc.call("eth_getBlockByNumber", [hex(number), False]))
 
     def _house_payees(self) -> dict[str, str]:
         split = self.registry.contracts["split"].functions
@@ -162,28 +171,46 @@ class Indexer:
     def backfill(self, to_block: int | None = None) -> IndexStats:
         """Index every block after the cursor up to `to_block` (default: the head)."""
         started = time.monotonic()
-        self.verify_chain()
-        target = self.head() if to_block is None else to_block
-        first = max(self.cursor()[0] + 1, self.deployment.start_block)
-        total = IndexStats(last_block=self.cursor()[0])
+        indexed = self.cursor()[0]
+        first = max(indexed + 1, self.deployment.start_block)
+        # The blocks newHeads announced ride in the checks' batch: following, a new block then
+        # costs one round trip to the node, not two.
+        announced = self.heads.latest if self.heads is not None else NO_BLOCK
+        if to_block is not None:
+            announced = min(announced, to_block)
+        last_announced = min(announced, first + self.chunk_size - 1)
+        head, answers = self._verified_batch(_fetch_calls(first, last_announced))
+        prefetched = _fetched(first, answers, partial=True)
+        target = head if to_block is None else to_block
+        total = IndexStats(last_block=indexed)
         bar = tqdm(
             total=max(0, target - first + 1), unit="block", desc="indexing",
             disable=not self.progress, mininterval=0.5,
         )  # fmt: skip
+        low = first
         with bar:
-            for low in range(first, target + 1, self.chunk_size):
-                if self._stop.is_set():
-                    break
-                high = min(low + self.chunk_size - 1, target)
-                stats = self.index_range(low, high)
+            while low <= target and not self._stop.is_set():
+                if prefetched:
+                    high = min(low + len(prefetched) - 1, target)
+                    stats = self.index_range(low, high, prefetched[: high - low + 1])
+                    self.read_ahead += stats.blocks
+                    prefetched = []
+                else:
+                    high = min(low + self.chunk_size - 1, target)
+                    stats = self.index_range(low, high)
                 total.add(stats)
                 bar.update(high - low + 1)
+                low = high + 1
         total.seconds = time.monotonic() - started
         return total
 
-    def index_range(self, first: int, last: int) -> IndexStats:
-        """Index blocks first..last in one database transaction (with the cursor)."""
-        fetched = self._fetch(first, last)
+    def index_range(
+        self, first: int, last: int, fetched: list[_Fetched] | None = None
+    ) -> IndexStats:
+        """Index blocks first..last in one database transaction (with the cursor); `fetched`:
+        those blocks as already read from the node (default: read them now)."""
+        if fetched is None:
+            fetched = _fetched(first, self.rpc.batch(_fetch_calls(first, last), OPTIONAL_CALLS))
         stats = IndexStats()
         with Session(self.engine) as session, session.begin():
             cursor = session.get(m.Cursor, 1)
@@ -226,27 +253,10 @@ class Indexer:
                 previous_hash = block_hash
                 stats.blocks += 1
                 stats.last_block = number
+            # Before the commit that moves the cursor: the queued rows are in this transaction.
+            insert_queued(session)
             rows.insert(session)
         return stats
-
-    def _fetch(self, first: int, last: int) -> list[_Fetched]:
-        calls: list[tuple[str, list[Any]]] = []
-        for number in range(first, last + 1):
-            calls.append(("eth_getBlockByNumber", [hex(number), False]))
-            calls.append(("eth_getBlockReceipts", [hex(number)]))
-            # The authority's seal, verified when the block is indexed (blocks.seal_status);
-            # optional: a plain engine without our node's journal has none.
-            calls.append(("ledger_getSeal", [number]))
-        answers = self.rpc.batch(calls, optional=frozenset({"ledger_getSeal"}))
-        fetched = []
-        for i in range(0, len(answers), 3):
-            block, receipts, seal = answers[i], answers[i + 1], answers[i + 2]
-            if block is None:
-                raise IndexerError(
-                    f"block {first + i // 3} is not on the node yet (head moved back?); retry"
-                )
-            fetched.append(_Fetched(block, receipts or [], seal))
-        return fetched
 
     def _index_block(
         self,
@@ -390,6 +400,47 @@ def hold_rows(session: Session) -> None:
     session.info["held_rows"] = held
     event.listen(session, "loaded_as_persistent", lambda _s, row: held.append(row))
     event.listen(session, "pending_to_persistent", lambda _s, row: held.append(row))
+
+
+def _fetch_calls(first: int, last: int) -> list[tuple[str, list[Any]]]:
+    """The JSON-RPC calls that read blocks first..last (none when last < first)."""
+    calls: list[tuple[str, list[Any]]] = []
+    for number in range(first, last + 1):
+        calls.append(("eth_getBlockByNumber", [hex(number), False]))
+        calls.append(("eth_getBlockReceipts", [hex(number)]))
+        # The authority's seal, verified when the block is indexed (blocks.seal_status);
+        # optional: a plain engine without our node's journal has none.
+        calls.append(("ledger_getSeal", [number]))
+    return calls
+
+
+def _fetched(first: int, answers: list[Any], partial: bool = False) -> list[_Fetched]:
+    """The blocks from first on in `answers` to _fetch_calls. A block the node does not have
+    (or not yet its receipts) ends the list when `partial` (announced blocks read ahead: the
+    backfill then reads them as usual), else it is an error."""
+    fetched = []
+    for i in range(0, len(answers), 3):
+        block, receipts, seal = answers[i], answers[i + 1], answers[i + 2]
+        if partial and (block is None or (receipts is None and block["transactions"])):
+            break
+        if block is None:
+            raise IndexerError(
+                f"block {first + i // 3} is not on the node yet (head moved back?); retry"
+            )
+        fetched.append(_Fetched(block, receipts or [], seal))
+    return fetched
+
+
+def _same_block(number: int, stored: str, block: dict[str, Any] | None) -> None:
+    """Refuse a node whose block `number` (eth_getBlockByNumber's answer) is not the one the read
+    model holds with hash `stored`."""
+    actual = block["hash"] if block else None
+    if actual != stored:
+        raise ChainMismatchError(
+            f"block {number} is {actual or 'missing'} on the node but {stored} in the read "
+            "model: the node was re-initialised (our ledger never reorganises). Stop the API, "
+            "drop the read-model database and re-index from block 0"
+        )
 
 
 def _seal_column(chain_id: int, block: dict[str, Any], seal: dict[str, Any] | None) -> str | None:

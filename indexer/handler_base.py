@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from indexer.errors import IndexerError
@@ -55,9 +56,37 @@ def hex32(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
+def queue_row(session: Session, model: type[Any], **values: Any) -> None:
+    """Insert a new row of `model` with the rest of its block range, in one Core executemany.
+
+    For rows that events only create (a lease, a transfer record): the ORM's unit of work costs
+    ~0.1 ms an object at flush, most of indexing a block of 300 bookings. Handlers read such rows
+    back only through existing(), which inserts the model's queued rows first; the follower
+    inserts the rest before it moves the cursor (insert_queued), in the same transaction."""
+    queued: dict[type[Any], list[dict[str, Any]]] = session.info.setdefault("queued_rows", {})
+    queued.setdefault(model, []).append(values)
+
+
+def insert_queued(session: Session, model: type[Any] | None = None) -> None:
+    """Insert the queued rows (of `model`, or all), in the order they were queued: row ids keep
+    the order of the logs. The ORM's pending rows are flushed first, since queued rows may refer
+    to them (a lease to its slot)."""
+    queued: dict[type[Any], list[dict[str, Any]]] = session.info.get("queued_rows", {})
+    models = [model] if model is not None else list(queued)
+    if not any(queued.get(each) for each in models):
+        return
+    session.flush()
+    connection = session.connection()
+    for each in models:
+        rows = queued.pop(each, None)
+        if rows:
+            connection.execute(insert(cast(Table, each.__table__)), rows)
+
+
 def existing(session: Session, model: type[T], key: Any, missing: str) -> T:
     """The row of `model` at `key`; IndexerError(`missing`) when an earlier event that creates
     it was never indexed."""
+    insert_queued(session, model)
     row = session.get(model, key)
     if row is None:
         raise IndexerError(missing)

@@ -20,6 +20,7 @@ from indexer.handler_base import (
     get_or_new,
     hex32,
     i64,
+    queue_row,
 )
 from indexer.handlers_mobility import MOBILITY_HANDLERS
 
@@ -88,7 +89,7 @@ def _balance(s: Session, account: str) -> m.CreditBalance:
 
 def credit_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     amount = i64(a["value"])
-    s.add(m.CreditTransfer(**ctx.ref(), sender=a["from"], recipient=a["to"], amount=amount))
+    queue_row(s, m.CreditTransfer, **ctx.ref(), sender=a["from"], recipient=a["to"], amount=amount)
     if a["from"] != ZERO:
         _balance(s, a["from"]).balance -= amount
     if a["to"] != ZERO:
@@ -97,11 +98,10 @@ def credit_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 def credit_movement(kind: str) -> Handler:
     def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-        s.add(
-            m.CreditMovement(
-                **ctx.ref(), kind=kind, account=a["account"], amount=i64(a["amount"]),
-                receipt=hex32(a["receipt"]),
-            )
+        queue_row(
+            s, m.CreditMovement,
+            **ctx.ref(), kind=kind, account=a["account"], amount=i64(a["amount"]),
+            receipt=hex32(a["receipt"]),
         )  # fmt: skip
 
     return apply
@@ -188,12 +188,11 @@ def _lease(s: Session, lease_id: int) -> m.Lease:
 
 def lease_booked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     price = i64(a["price"])
-    s.add(
-        m.Lease(
-            lease_id=i64(a["leaseId"]), slot_id=a["slotId"], lessee=a["lessee"], start=a["start"],
-            end=a["end"], price=price, status="BOOKED", booked_at=ctx.timestamp,
-            booked_block=ctx.block_number, overstay_charge=0, overstay_debt=0,
-        )
+    queue_row(
+        s, m.Lease,
+        lease_id=i64(a["leaseId"]), slot_id=a["slotId"], lessee=a["lessee"], start=a["start"],
+        end=a["end"], price=price, status="BOOKED", booked_at=ctx.timestamp,
+        booked_block=ctx.block_number, overstay_charge=0, overstay_debt=0,
     )  # fmt: skip
     # LeasePrepaid's rule: the whole price from the prepaid balance when it covers it (the event
     # has no field of its own for this, to keep the booking cheap).
@@ -274,12 +273,11 @@ def _earn(s: Session, payee: str, amount: int) -> None:
 
 def revenue_allocated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     shares = [i64(a[k]) for k in ("ownerShare", "villageShare", "cityShare", "platformShare")]
-    s.add(
-        m.RevenueAllocation(
-            **ctx.ref(), source=a["source"], owner=a["owner"], category=CATEGORIES[a["category"]],
-            amount=i64(a["amount"]), owner_share=shares[0], village_share=shares[1],
-            city_share=shares[2], platform_share=shares[3], timestamp=ctx.timestamp,
-        )
+    queue_row(
+        s, m.RevenueAllocation,
+        **ctx.ref(), source=a["source"], owner=a["owner"], category=CATEGORIES[a["category"]],
+        amount=i64(a["amount"]), owner_share=shares[0], village_share=shares[1],
+        city_share=shares[2], platform_share=shares[3], timestamp=ctx.timestamp,
     )  # fmt: skip
     for payee, share in zip(
         (a["owner"], ctx.village_enterprise, ctx.city_fund, ctx.platform), shares, strict=True
@@ -299,7 +297,7 @@ def fare_allocated(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 def claimed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     amount = i64(a["amount"])
-    s.add(m.RevenueClaim(**ctx.ref(), payee=a["payee"], amount=amount))
+    queue_row(s, m.RevenueClaim, **ctx.ref(), payee=a["payee"], amount=amount)
     row = _payee(s, a["payee"])
     # claim() pays everything claimable, deferred refunds included.
     row.claimed += amount
@@ -309,7 +307,9 @@ def claimed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 def escrow_refunded(deferred: bool) -> Handler:
     def apply(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
         amount = i64(a["amount"])
-        s.add(m.EscrowRefund(**ctx.ref(), recipient=a["to"], amount=amount, deferred=deferred))
+        queue_row(
+            s, m.EscrowRefund, **ctx.ref(), recipient=a["to"], amount=amount, deferred=deferred
+        )
         if deferred:
             row = _payee(s, a["to"])
             row.deferred_refunds += amount
@@ -319,12 +319,11 @@ def escrow_refunded(deferred: bool) -> Handler:
 
 
 def monthly_statement(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    s.add(
-        m.MonthlyStatement(
-            **ctx.ref(), payee=a["payee"], epoch=a["epoch"], kind=PAYEES[a["kind"]],
-            earned=i64(a["earned"]), claimed=i64(a["claimed"]),
-            closing_balance=i64(a["closingBalance"]),
-        )
+    queue_row(
+        s, m.MonthlyStatement,
+        **ctx.ref(), payee=a["payee"], epoch=a["epoch"], kind=PAYEES[a["kind"]],
+        earned=i64(a["earned"]), claimed=i64(a["claimed"]),
+        closing_balance=i64(a["closingBalance"]),
     )  # fmt: skip
 
 
@@ -358,23 +357,18 @@ def device_active_set(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 
 
 def occupancy_reported(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    s.add(
-        m.OccupancyReport(
-            **ctx.ref(), sequence=a["sequence"], observed_at=a["observedAt"], words=a["words"],
-            observed=a["observed"], changed=a["changed"], digest=hex32(a["digest"]),
-        )
+    queue_row(
+        s, m.OccupancyReport,
+        **ctx.ref(), sequence=a["sequence"], observed_at=a["observedAt"], words=a["words"],
+        observed=a["observed"], changed=a["changed"], digest=hex32(a["digest"]),
     )  # fmt: skip
 
 
 def slot_occupancy_changed(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
-    s.add(
-        m.SlotOccupancyChange(
-            **ctx.ref(),
-            slot_id=i64(a["slotId"]),
-            occupied=a["occupied"],
-            observed_at=a["observedAt"],
-        )
-    )
+    queue_row(
+        s, m.SlotOccupancyChange,
+        **ctx.ref(), slot_id=i64(a["slotId"]), occupied=a["occupied"], observed_at=a["observedAt"],
+    )  # fmt: skip
 
 
 def incident_reported(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:

@@ -42,6 +42,8 @@ class HeadWatcher:
         self.wake = wake
         self.connected = False
         self.heads = 0  # notifications received (observability and tests)
+        # The highest block number announced (-1: none yet): the follower reads it ahead.
+        self.latest = -1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -91,4 +93,14 @@ class HeadWatcher:
                     continue
                 if '"eth_subscription"' in message:
                     self.heads += 1
+                    self.latest = max(self.latest, _head_number(message))
                     self.wake.set()
+
+
+def _head_number(message: str | bytes) -> int:
+    """The block number a newHeads notification announces; -1 when it names none (then the
+    follower just asks the node for the head, as when polling)."""
+    try:
+        return int(json.loads(message)["params"]["result"]["number"], 16)
+    except (ValueError, KeyError, TypeError):
+        return -1

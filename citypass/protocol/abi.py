@@ -22,6 +22,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3._utils.events import get_event_data
 
+from citypass.protocol.abi_words import WordReader, read_words, word_readers
 from citypass.protocol.contracts import CONTRACT_NAMES
 
 BUILD = Path(__file__).resolve().parents[2] / "build" / "contracts"
@@ -74,25 +75,52 @@ class _EventLayout:
     data_names: tuple[str, ...]
     data_types: tuple[str, ...]
     fast: bool
+    # One-word readers of the topics' and the data's types (abi_words.py), when all are such
+    # types: the common case, decoded without eth_abi.
+    topic_readers: tuple[WordReader, ...] | None
+    data_readers: tuple[WordReader, ...] | None
 
     @classmethod
     def of(cls, contract: str, abi: dict[str, Any]) -> _EventLayout:
         inputs = abi["inputs"]
         types = [item["type"] for item in inputs]
+        data_types = tuple(item["type"] for item in inputs if not item["indexed"])
         return cls(
             contract, abi["name"], abi,
             tuple((item["name"], item["type"]) for item in inputs if item["indexed"]),
             tuple(item["name"] for item in inputs if not item["indexed"]),
-            tuple(item["type"] for item in inputs if not item["indexed"]),
+            data_types,
             all(_FAST_TYPE.match(t) for t in types),
+            word_readers([item["type"] for item in inputs if item["indexed"]]),
+            word_readers(data_types),
         )  # fmt: skip
 
     def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        words = self._decode_words(topics, data)
+        if words is not None:
+            return words
         args: dict[str, Any] = {}
         for (name, kind), topic in zip(self.indexed, topics[1:], strict=True):
             # Only static types occur indexed in our contracts; a dynamic one would be a hash.
             args[name] = _normalise(kind, abi_decode([kind], topic)[0])
         values = abi_decode(self.data_types, data) if self.data_types else ()
+        for name, kind, value in zip(self.data_names, self.data_types, values, strict=True):
+            args[name] = _normalise(kind, value)
+        return args
+
+    def _decode_words(self, topics: list[bytes], data: bytes) -> dict[str, Any] | None:
+        """decode() without eth_abi when every field is one word; None: let eth_abi decide."""
+        if self.topic_readers is None or self.data_readers is None:
+            return None
+        if len(topics) != len(self.topic_readers) + 1 or any(len(t) != 32 for t in topics):
+            return None
+        indexed = read_words(self.topic_readers, b"".join(topics[1:]))
+        values = read_words(self.data_readers, data)
+        if indexed is None or values is None:
+            return None
+        args: dict[str, Any] = {}
+        for (name, kind), value in zip(self.indexed, indexed, strict=True):
+            args[name] = _normalise(kind, value)
         for name, kind, value in zip(self.data_names, self.data_types, values, strict=True):
             args[name] = _normalise(kind, value)
         return args

@@ -330,6 +330,35 @@ def test_new_heads_wake_the_follower_long_before_its_next_poll(
     assert not thread.is_alive()
 
 
+def test_announced_blocks_are_read_in_the_checks_batch_with_their_seals(
+    scenario: Scenario, deployment_file: Path, tmp_path: Path
+):
+    """A newHeads notification names the block: the follower reads it in the same batch as the
+    chain checks (one round trip), with its seal, and indexes it exactly once."""
+    url = f"sqlite:///{tmp_path / 'readmodel.db'}"
+    indexer = Indexer(url, scenario.chain.node.url, deployment_file, poll_interval=60)
+    thread = _follow_in_thread(indexer)
+    try:
+        wait_until(lambda: indexer.heads is not None and indexer.heads.connected, timeout=30)
+        wait_until(lambda: indexer.cursor()[0] >= scenario.chain.w3.eth.block_number, timeout=60)
+        before = indexer.read_ahead
+        lease = _book_wednesday(scenario)
+        booked = scenario.chain.w3.eth.block_number
+        with Session(indexer.engine) as s:
+            wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
+            assert indexer.heads.latest >= booked
+            assert indexer.read_ahead > before
+            block = s.get(m.Block, booked)
+            assert block is not None and block.seal_status == "sealed"
+            assert s.scalar(select(func.count()).select_from(m.Lease).where(
+                m.Lease.lease_id == lease)) == 1  # fmt: skip
+    finally:
+        indexer.stop()
+        thread.join(timeout=30)
+        indexer.close()
+    assert not thread.is_alive()
+
+
 def test_follower_polls_when_the_new_heads_socket_is_down(
     scenario: Scenario, deployment_file: Path, tmp_path: Path
 ):
