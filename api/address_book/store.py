@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from api.address_book.facts import facts_of
 from api.address_book.tables import address_book
 from api.errors import ApiError, Conflict, NotFound
-from api.siwe.store import transaction, upsert_by_key
+from api.siwe.store import record_of, transaction, upsert_by_key
 
 t = address_book.c
 
@@ -33,10 +33,6 @@ class Entry:
     kind: str
     updated_at: float
     updated_by: str
-
-    @classmethod
-    def of(cls, row: Row) -> Entry:
-        return cls(row.address, row.name, row.name_ko, row.kind, row.updated_at, row.updated_by)
 
     def name_in(self, locale: str | None) -> str:
         """The Korean name on a Korean page when there is one, else the English name."""
@@ -57,7 +53,9 @@ class Book:
 
 
 def load_book(session: Session) -> Book:
-    return Book({row.address: Entry.of(row) for row in session.execute(select(address_book))})
+    return Book(
+        {row.address: record_of(Entry, row) for row in session.execute(select(address_book))}
+    )
 
 
 class AddressBookStore:
@@ -75,7 +73,7 @@ class AddressBookStore:
                   "updated_at": self._clock(), "updated_by": by}  # fmt: skip
         with transaction(self._engine, "store the name", AddressBookUnavailable) as conn:
             row, created = upsert_by_key(conn, address_book, t.address, address, values)
-        return Entry.of(row), created
+        return record_of(Entry, row), created
 
     def remove(self, address: str) -> Entry:
         with transaction(self._engine, "remove the name", AddressBookUnavailable) as conn:
@@ -86,14 +84,14 @@ class AddressBookStore:
                     code="unknown_address_book_entry",
                 )
             conn.execute(delete(address_book).where(t.address == address))
-        return Entry.of(row)
+        return record_of(Entry, row)
 
     def entries(self, kind: str | None = None) -> list[Entry]:
         query = select(address_book).order_by(t.kind, t.name, t.address)
         if kind is not None:
             query = query.where(t.kind == kind)
         with transaction(self._engine, "read the book", AddressBookUnavailable) as conn:
-            return [Entry.of(row) for row in conn.execute(query)]
+            return [record_of(Entry, row) for row in conn.execute(query)]
 
 
 def refuse_a_person(engine: Engine, address: str) -> None:

@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Engine, select
 
 from api.errors import ApiError
 from api.private_spots.tables import private_spots
-from api.siwe.store import transaction, upsert_by_key
+from api.siwe.store import record_of, transaction, upsert_by_key
 
 t = private_spots.c
 
@@ -29,11 +29,6 @@ class Spot:
     owner: str
     updated_at: float
 
-    @classmethod
-    def of(cls, row: Row) -> Spot:
-        return cls(row.slot_id, row.lat_e6, row.lon_e6, row.instructions, row.owner,
-                   row.updated_at)  # fmt: skip
-
 
 class SpotStore:
     """The rows, through one engine; `clock` stamps `updated_at` (Unix seconds)."""
@@ -49,9 +44,9 @@ class SpotStore:
                   "owner": owner, "updated_at": self._clock()}  # fmt: skip
         with transaction(self._engine, "store the spot", SpotStoreUnavailable) as conn:
             row, created = upsert_by_key(conn, private_spots, t.slot_id, slot_id, values)
-        return Spot.of(row), created
+        return record_of(Spot, row), created
 
     def get(self, slot_id: int) -> Spot | None:
         with transaction(self._engine, "read the spot", SpotStoreUnavailable) as conn:
             row = conn.execute(select(private_spots).where(t.slot_id == slot_id)).first()
-        return Spot.of(row) if row else None
+        return record_of(Spot, row) if row else None

@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Column, Connection, Engine, Row, Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +23,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.errors import ApiError
 from api.siwe.tables import NONCE_MAX_LENGTH, siwe_nonces, staff_sessions
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 NONCE_BYTES = 12  # 96 bits, rendered as 24 hex digits (EIP-4361 needs >= 8 alphanumerics)
 TOKEN_BYTES = 32
@@ -94,6 +99,12 @@ def upsert_by_key(
     statement = insert_of(table).values({key.name: value, **values})
     conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=values))
     return conn.execute(select(table).where(key == value)).one(), existed is None
+
+
+def record_of(record: type[R], row: Row[Any]) -> R:
+    """The frozen dataclass `record` filled from `row`, whose columns carry its field names
+    (the API's own tables: the address book's entries, the private spots)."""
+    return record(**{field.name: getattr(row, field.name) for field in fields(record)})
 
 
 class NonceStore:

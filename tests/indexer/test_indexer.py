@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -296,10 +298,19 @@ def test_follow_indexes_new_blocks_and_stops_on_sigterm(
     assert any(line["msg"] == "indexed" for line in lines)
 
 
-def _follow_in_thread(indexer: Indexer) -> threading.Thread:
+@contextmanager
+def _following(indexer: Indexer) -> Iterator[None]:
+    """`indexer` follows the chain on a thread until the block ends; then it stops and closes,
+    and the thread must have ended."""
     thread = threading.Thread(target=indexer.follow, name="test-follower", daemon=True)
     thread.start()
-    return thread
+    try:
+        yield
+    finally:
+        indexer.stop()
+        thread.join(timeout=30)
+        indexer.close()
+    assert not thread.is_alive()
 
 
 def _book_wednesday(scenario: Scenario) -> int:
@@ -315,19 +326,13 @@ def test_new_heads_wake_the_follower_long_before_its_next_poll(
     url = f"sqlite:///{tmp_path / 'readmodel.db'}"
     # A 60 s poll: only the newHeads subscription can index the new block within the wait.
     indexer = Indexer(url, scenario.chain.node.url, deployment_file, poll_interval=60)
-    thread = _follow_in_thread(indexer)
-    try:
+    with _following(indexer):
         wait_until(lambda: indexer.heads is not None and indexer.heads.connected, timeout=30)
         wait_until(lambda: indexer.cursor()[0] >= scenario.chain.w3.eth.block_number, timeout=60)
         lease = _book_wednesday(scenario)
         with Session(indexer.engine) as s:
             wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
         assert indexer.heads.heads >= 1
-    finally:
-        indexer.stop()
-        thread.join(timeout=30)
-        indexer.close()
-    assert not thread.is_alive()
 
 
 def test_announced_blocks_are_read_in_the_checks_batch_with_their_seals(
@@ -337,8 +342,7 @@ def test_announced_blocks_are_read_in_the_checks_batch_with_their_seals(
     chain checks (one round trip), with its seal, and indexes it exactly once."""
     url = f"sqlite:///{tmp_path / 'readmodel.db'}"
     indexer = Indexer(url, scenario.chain.node.url, deployment_file, poll_interval=60)
-    thread = _follow_in_thread(indexer)
-    try:
+    with _following(indexer):
         wait_until(lambda: indexer.heads is not None and indexer.heads.connected, timeout=30)
         wait_until(lambda: indexer.cursor()[0] >= scenario.chain.w3.eth.block_number, timeout=60)
         before = indexer.read_ahead
@@ -352,11 +356,6 @@ def test_announced_blocks_are_read_in_the_checks_batch_with_their_seals(
             assert block is not None and block.seal_status == "sealed"
             assert s.scalar(select(func.count()).select_from(m.Lease).where(
                 m.Lease.lease_id == lease)) == 1  # fmt: skip
-    finally:
-        indexer.stop()
-        thread.join(timeout=30)
-        indexer.close()
-    assert not thread.is_alive()
 
 
 def test_follower_polls_when_the_new_heads_socket_is_down(
@@ -367,19 +366,13 @@ def test_follower_polls_when_the_new_heads_socket_is_down(
     indexer = Indexer(
         url, scenario.chain.node.url, deployment_file, poll_interval=0.1, ws_url=nobody
     )
-    thread = _follow_in_thread(indexer)
-    try:
+    with _following(indexer):
         wait_until(lambda: indexer.cursor()[0] >= scenario.chain.w3.eth.block_number, timeout=60)
         lease = _book_wednesday(scenario)
         with Session(indexer.engine) as s:
             wait_until(lambda: s.get(m.Lease, lease) is not None, timeout=10, interval=0.02)
         assert indexer.heads is not None and not indexer.heads.connected
         assert indexer.heads.heads == 0
-    finally:
-        indexer.stop()
-        thread.join(timeout=30)
-        indexer.close()
-    assert not thread.is_alive()
 
 
 def _api_state(scenario: Scenario, deployment_file: Path, tmp_path: Path) -> AppState:
