@@ -31,6 +31,7 @@ from api.payments.topups import TopUps
 from api.payments.treasury import Treasury
 from api.ratelimit import TokenBucket
 from api.relayer import Relayer
+from api.replica import REPLICA_ROUTERS, not_on_replica
 from api.resident_app import install_resident_app
 from api.routers import (
     address_book,
@@ -127,13 +128,14 @@ def build_payments(settings: Settings, state: AppState) -> tuple[TopUps | None, 
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
-    state = state or build_state(settings)
+    # A read replica holds no key: no relayer, no treasury (api/replica.py).
+    state = state or build_state(settings, with_relayer=not settings.replica)
     # Slot search answers from memory (indexer/search_index.py); built on the first search.
     search_index = SearchIndex(state.engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if settings.follow:
+        if settings.follows_chain:
             state.start_follower()
         log.info(
             "serving",
@@ -141,7 +143,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
                 "chain_id": state.ledger.chain_id, "rpc": redacted(settings.rpc_url),
                 "relayer": state.relayer.address if state.relayer else None,
                 "treasury": _app.state.cashouts.treasury_address if _app.state.cashouts else None,
-                "follow": settings.follow, "cors": settings.cors_allowed,
+                "follow": settings.follows_chain, "replica": settings.replica,
+                "cors": settings.cors_allowed,
             },
         )  # fmt: skip
         try:
@@ -168,6 +171,31 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     # Each router carries its full /v1/... prefix (not an include prefix) so the matched route's
     # path is the full template the request metrics are labelled with.
     app.state.siwe = build_siwe(settings, state)
+    if settings.replica:
+        app.state.topups = app.state.cashouts = None
+        for router in REPLICA_ROUTERS:
+            app.include_router(router)
+    else:
+        _install_primary_routes(app, settings, state)
+    _install_errors(app)
+    # The explorer's, dashboard's and resident app's language (api/i18n), inside the metrics.
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(RequestMetrics, metrics=state.metrics)
+    # Added last so it is outermost: preflights are answered before anything else runs.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allowed,
+        allow_credentials=True,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    return app
+
+
+def _install_primary_routes(app: FastAPI, settings: Settings, state: AppState) -> None:
+    """Every router, the payments' when this API holds the treasury key, and the resident app."""
     app.state.topups, app.state.cashouts = build_payments(settings, state)
     for router in (
         slots.router, typed_data.router, relay.router, members.router, owners.router,
@@ -186,21 +214,6 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     if app.state.cashouts is not None:
         app.include_router(cashouts.router)
     install_resident_app(app)
-    _install_errors(app)
-    # The explorer's, dashboard's and resident app's language (api/i18n), inside the metrics.
-    app.add_middleware(LocaleMiddleware)
-    app.add_middleware(RequestMetrics, metrics=state.metrics)
-    # Added last so it is outermost: preflights are answered before anything else runs.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_allowed,
-        allow_credentials=True,
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "Authorization"],
-        expose_headers=["Retry-After"],
-        max_age=600,
-    )
-    return app
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -225,8 +238,12 @@ def _install_errors(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        unrouted = exc.status_code == 404 and message == "Not Found"
+        if unrouted and request.app.state.citypass.settings.replica:
+            # Not one of the replica's routes, pages included: the primary's job (421).
+            return await domain_error(request, not_on_replica(request.method, request.url.path))
         if pages.is_page(request.url.path):
             return pages.page_http_error(request, exc.status_code, message, exc.headers)
-        if exc.status_code == 404 and message == "Not Found":
+        if unrouted:
             message = "no such endpoint; see /docs for the API"
         return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)

@@ -59,9 +59,15 @@ def main() -> None:
     help="follower as a child process (own interpreter) or a thread of the API "
     "[CITYPASS_API_FOLLOW_MODE, default process]",
 )  # fmt: skip
+@click.option(
+    "--replica", is_flag=True, default=None,
+    help="a read replica: public reads only over the primary's read model, no key, no follower "
+    "(docs/api.md, Read replicas) [CITYPASS_API_REPLICA]",
+)  # fmt: skip
 @click.option("--log-level", default="INFO", show_default=True)
 def serve(log_level: str, **options: Any) -> None:
-    """Serve /v1 on HOST:PORT. The relayer password comes from CITYPASS_API_PASSWORD."""
+    """Serve /v1 on HOST:PORT. The relayer password comes from CITYPASS_API_PASSWORD (a
+    --replica holds no key and needs none)."""
     import uvicorn
 
     from api.app import create_app
@@ -70,7 +76,8 @@ def serve(log_level: str, **options: Any) -> None:
     jsonlogs.configure(log_level)
     try:
         settings = _settings(**options)
-        check_auto_approve(settings)
+        if not settings.replica:
+            check_auto_approve(settings)
         app = create_app(settings)
     except (ApiError, IndexerError) as exc:
         _abort(exc)

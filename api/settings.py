@@ -40,6 +40,10 @@ class Settings(FrozenSettings):
     cors_origins: CommaList = ()
     # Keep the read model following the chain from this API (False: another process does).
     follow: bool = True
+    # A read replica (docs/api.md, "Read replicas"): serves only the public reads (slot search
+    # and details, quotes, clock, network, feeds) from the primary's read model; holds no key
+    # and never follows the chain. Everything else answers 421, naming the primary's job.
+    replica: bool = False
     # "process": the follower is a child `python -m indexer run` with its own interpreter,
     # so indexing never competes with request handling for the GIL; "thread": a thread here.
     follow_mode: str = "process"
@@ -132,6 +136,12 @@ class Settings(FrozenSettings):
                 f"{ENV_PREFIX}RETENTION_SWEEP_SECONDS={self.retention_sweep_seconds} must be in "
                 "(0, 86400]: the sweep must run at least daily"
             )
+        if self.replica and self.follow and "follow" in self.model_fields_set:
+            raise ValueError(
+                f"--replica ({ENV_PREFIX}REPLICA) with --follow ({ENV_PREFIX}FOLLOW=true): a read "
+                "replica never follows the chain (the primary API or `python -m indexer run` "
+                "does); drop the follow setting"
+            )
         if self.poll_interval <= 0:
             raise ValueError(f"{ENV_PREFIX}POLL_INTERVAL must be positive (seconds)")
         for name in (
@@ -158,6 +168,11 @@ class Settings(FrozenSettings):
         if self.host in ("127.0.0.1", "0.0.0.0"):
             own.add(f"http://localhost:{self.port}")
         return sorted(own)
+
+    @property
+    def follows_chain(self) -> bool:
+        """Whether this process keeps the read model following the chain (never a replica)."""
+        return self.follow and not self.replica
 
     @property
     def wallet_rpc_url(self) -> str:

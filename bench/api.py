@@ -6,7 +6,10 @@ process on loopback (tests/api_helpers.start_api_server). Set-up runs with insta
 node is then restarted with a 1 s block period (the ledger's default), which is what the
 bookings and the indexer lag are measured under.
 - search_p99_ms / search_rps: GET /v1/slots/search from CLIENTS keep-alive clients at once, each
-  query a random point around the village and a random 2 h window (goals ≤ 10 ms, ≥ 2,500/s);
+  query a random point around the village and a random 2 h window (goals ≤ 10 ms, ≥ 2,500/s),
+  answered by the one API process; then the same queries over that API and `--replicas N` read
+  replicas (`citypass-api serve --replica`, docs/api.md "Read replicas"), the clients' connections
+  spread over the processes as a proxy would: search_*_replicated, against the same goals;
 - booking_tps: EIP-712 ForwardRequests (LeaseMarket.book) signed by each resident's wallet for
   its next nonces, POSTed to /v1/relay/forward by one keep-alive connection per wallet (all
   wallets at once, from bench/http_load.py's own process), each wallet's next booking after
@@ -49,7 +52,7 @@ from indexer.db import make_engine
 from indexer.heads import ws_url_for
 from indexer.models import Cursor
 from ledger_node.config import load_config, save_config
-from tests.api_helpers import ApiServer, start_api_server
+from tests.api_helpers import ApiServer, serve_replica, start_api_server
 from tests.indexer_helpers import CENTER
 from tests.oracle_helpers import Chain, restart_node, start_chain, wait_until
 
@@ -57,8 +60,8 @@ BLOCK_PERIOD_S = 1.0
 # The follower polls four times per block period, so a block is indexed within a quarter period
 # of being sealed plus the time to index it.
 POLL_INTERVAL_S = BLOCK_PERIOD_S / 4
-CEILINGS = {"search_p99_ms": 10, "indexer_lag_ms": 500}
-FLOORS = {"search_rps": 2500, "booking_tps": 1000}
+CEILINGS = {"search_p99_ms": 10, "search_p99_ms_replicated": 10, "indexer_lag_ms": 500}
+FLOORS = {"search_rps": 2500, "search_rps_replicated": 2500, "booking_tps": 1000}
 CLIENTS = 8
 # Bookings answer once on chain (~1 block period), so each wallet books at most once a block:
 # a run cannot go faster than WALLETS / block period. 600 wallets (the earlier figure) capped
@@ -111,10 +114,12 @@ def switch_to_block_period(chain: Chain, period: float) -> None:
 # ----------------------------------------------------------------------------------- search
 
 
-def measure_search(api: ApiServer, count: int, day: int) -> dict[str, float]:
+def measure_search(
+    servers: list[ApiServer], count: int, day: int, suffix: str = ""
+) -> dict[str, float]:
     """Closed loop from CLIENTS keep-alive connections of bench/http_load.py (its own
-    process, so the client's Python runs on the other core): the rate and the latencies are
-    measured at the same load."""
+    process, so the client's Python runs on the other core), spread over `servers`: the rate
+    and the latencies are measured at the same load."""
     rng = random.Random(11)
     queries = []
     for _ in range(count):
@@ -128,19 +133,36 @@ def measure_search(api: ApiServer, count: int, day: int) -> dict[str, float]:
         }
         queries.append(("GET", "/v1/slots/search?" + urlencode(query), None))
     # The warm-up opens the connections and builds the search index before the clock starts.
-    result = run_load(api.url, queries, CLIENTS, warmup=queries[: CLIENTS * 5])
+    urls = [server.url for server in servers]
+    result = run_load(urls, queries, CLIENTS, warmup=queries[: CLIENTS * 5])
     failed = [o for o in result.outcomes if o.status != 200]
     if failed:
         raise RuntimeError(f"{len(failed)} searches failed, e.g. {failed[0]}")
     latencies = result.latencies()
     found = [len(json.loads(o.body)["slots"]) for o in result.outcomes]
     return {
-        "search_p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "search_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "search_rps": round(result.rate, 1),
-        "search_requests": len(queries),
-        "search_mean_results": round(statistics.mean(found), 1),
+        f"search_p50_ms{suffix}": round(statistics.median(latencies) * 1000, 2),
+        f"search_p99_ms{suffix}": round(percentile(latencies, 0.99) * 1000, 2),
+        f"search_rps{suffix}": round(result.rate, 1),
+        f"search_requests{suffix}": len(queries),
+        f"search_mean_results{suffix}": round(statistics.mean(found), 1),
     }
+
+
+def measure_replicated_search(
+    api: ApiServer, base: Path, replicas: int, count: int, day: int
+) -> dict[str, float]:
+    """The same searches over the API and `replicas` read replicas of it (each its own process
+    over the same read model); the replicas stop before the bookings."""
+    started: list[ApiServer] = []
+    try:
+        for n in range(replicas):
+            started.append(serve_replica(api, base / f"replica-{n}"))
+        result = measure_search([api, *started], count, day, suffix="_replicated")
+    finally:
+        for replica in started:
+            replica.stop()
+    return {"search_processes_replicated": 1 + replicas, **result}
 
 
 # ---------------------------------------------------------------------------------- booking
@@ -328,6 +350,10 @@ def main() -> None:
         help="booking runs back to back; booking_tps is the slowest run's (default 1)",
     )  # fmt: skip
     parser.add_argument(
+        "--replicas", type=int, choices=range(0, 5), default=1, metavar="N",
+        help="read replicas beside the API for the second search measurement (0-4, default 1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--wallets", type=positive, default=None,
         help=f"residents' wallets booking at once (default {WALLETS}, --quick 80)",
     )  # fmt: skip
@@ -358,7 +384,10 @@ def main() -> None:
                 CITYPASS_API_SIGNER_RATE="10", CITYPASS_API_SIGNER_BURST="10",
             )  # fmt: skip
             progress(f"search: {searches} queries from {CLIENTS} clients")
-            result: dict[str, Any] = measure_search(api, searches, day)
+            result: dict[str, Any] = measure_search([api], searches, day)
+            if args.replicas:
+                progress(f"search again over the API and {args.replicas} read replica(s)")
+                result.update(measure_replicated_search(api, base, args.replicas, searches, day))
             result.update(booking_runs(chain, api, slots, residents, day, args.runs, per_run))
         finally:
             if api is not None:

@@ -61,7 +61,7 @@ class LoadResult:
 
 
 def run_load(
-    base_url: str,
+    base_url: str | Sequence[str],
     requests: Sequence[Request],
     concurrency: int,
     *,
@@ -70,7 +70,8 @@ def run_load(
     own_process: bool = True,
 ) -> LoadResult:
     """Send `requests` over `concurrency` keep-alive connections (after `warmup`, over the same
-    connections and not measured); outcomes are in the order of `requests`."""
+    connections and not measured); outcomes are in the order of `requests`. Several base URLs
+    (an API and its read replicas) share the connections round-robin, as a proxy would."""
     return run_sequences(
         base_url, [[r] for r in requests], concurrency, warmup=[[r] for r in warmup],
         timeout_s=timeout_s, own_process=own_process,
@@ -78,7 +79,7 @@ def run_load(
 
 
 def run_sequences(
-    base_url: str,
+    base_url: str | Sequence[str],
     sequences: Sequence[Sequence[Request]],
     concurrency: int,
     *,
@@ -92,17 +93,19 @@ def run_sequences(
     Outcomes are in the order of the sequences' requests, flattened."""
     if concurrency < 1:
         raise ValueError(f"concurrency {concurrency} must be at least 1")
-    url = urlsplit(base_url)
-    if url.scheme != "http" or not url.hostname:
-        raise ValueError(f"{base_url!r}: only plain http://host[:port] URLs are supported")
+    urls = [urlsplit(u) for u in ([base_url] if isinstance(base_url, str) else base_url)]
+    for url in urls:
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(f"{url.geturl()!r}: only plain http://host[:port] URLs are supported")
+    if len({url.netloc for url in urls}) != len(urls) or not urls:
+        raise ValueError("give each server's base URL once")
 
     def encoded(groups: Sequence[Sequence[Request]]) -> list[list[bytes]]:
-        return [[_encode(url.netloc, r) for r in group] for group in groups]
+        # The Host header names the first server: the servers are one service behind a proxy.
+        return [[_encode(urls[0].netloc, r) for r in group] for group in groups]
 
-    job = (
-        url.hostname, url.port or 80, encoded(warmup), encoded(sequences), concurrency,
-        timeout_s,
-    )  # fmt: skip
+    servers = [(str(url.hostname), url.port or 80) for url in urls]
+    job = (servers, encoded(warmup), encoded(sequences), concurrency, timeout_s)
     if own_process:
         wall_s, raw = _in_child_process(job)
     else:
@@ -235,10 +238,10 @@ async def _phase(
 
 
 async def _run(
-    host: str, port: int, warmup: list[list[bytes]], sequences: list[list[bytes]],
+    servers: list[tuple[str, int]], warmup: list[list[bytes]], sequences: list[list[bytes]],
     concurrency: int, timeout_s: float,
 ) -> tuple[float, list[_Raw]]:  # fmt: skip
-    connections = [_Connection(host, port) for _ in range(concurrency)]
+    connections = [_Connection(*servers[i % len(servers)]) for i in range(concurrency)]
     try:
         await _phase(connections, warmup, timeout_s)
         began = time.perf_counter()

@@ -183,6 +183,25 @@ def serve_api(
     return api
 
 
+def serve_replica(primary: ApiServer, base: Path) -> ApiServer:
+    """`citypass-api serve --replica` over the primary's node and read model, on its own port and
+    in a data directory of its own that holds no keystore (and no password in its environment):
+    a replica needs neither."""
+    data_dir = base / "replica"
+    port = free_port()
+    command = [*primary.command, "--replica"]
+    command[command.index("--port") + 1] = str(port)
+    command[command.index("--data-dir") + 1] = str(data_dir)
+    env = {k: v for k, v in primary.env.items() if k != "CITYPASS_API_PASSWORD"}
+    log_path = base / "replica.log"
+    process = _launch(command, env, log_path)
+    replica = ApiServer(
+        f"http://127.0.0.1:{port}", process, log_path, data_dir, "", command=command, env=env
+    )
+    _wait_ready(replica)
+    return replica
+
+
 def _launch(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         return subprocess.Popen(

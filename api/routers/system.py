@@ -24,12 +24,15 @@ def health(state: StateDep) -> JSONResponse:
         body.update(ledger="ok", head=head, indexerLag=max(0, head - indexed))
     except ApiError as exc:
         body.update(ledger="unreachable", error=exc.message)
+    follows = state.settings.follows_chain
     body["follower"] = (
         "stopped: " + state.follower_error if state.follower_error else
-        ("running" if state.settings.follow else "external")
+        ("running" if follows else "external")
     )  # fmt: skip
     # thread (inside this process), process (a child `python -m indexer run`) or external.
-    body["followMode"] = state.settings.follow_mode if state.settings.follow else "external"
+    body["followMode"] = state.settings.follow_mode if follows else "external"
+    # A read replica serves public reads only (api/replica.py).
+    body["role"] = "replica" if state.settings.replica else "primary"
     body["relayer"] = state.relayer.address if state.relayer else None
     ok = body["ledger"] == "ok" and state.follower_error is None
     body["ok"] = ok

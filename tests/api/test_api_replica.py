@@ -1,0 +1,106 @@
+"""A read replica (`citypass-api serve --replica`, api/replica.py) beside the shared world's API,
+over the same read model (SQLite and PostgreSQL): the same public answers, fresh after a
+booking, no key, no follower, and 421 for everything that is the primary's job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.errors import SettingsError
+from api.settings import Settings
+from tests.api_helpers import ApiServer, World, error_of, serve_replica, world  # noqa: F401
+from tests.indexer_helpers import CENTER
+from tests.oracle_helpers import wait_until
+
+
+@pytest.fixture(scope="module")
+def replica(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    server = serve_replica(world.api, tmp_path_factory.mktemp("replica"))
+    yield server
+    assert server.stop() == 0, server.log_path.read_text()[-3000:]
+
+
+def _search(api: ApiServer, **params: float) -> dict:
+    query = {"lat": CENTER[0], "lon": CENTER[1], "radius_m": 2000, **params}
+    reply = api.get("/v1/slots/search", params=query)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def test_a_replica_answers_searches_and_slots_as_the_primary_does(world: World, replica):
+    s = world.scenario
+    for day, hours in ((0, (12, 14)), (0, (10, 12)), (1, (9, 18))):
+        window = {"start": s.at(day, hours[0]), "end": s.at(day, hours[1])}
+        assert _search(replica, **window) == _search(world.api, **window)
+    for slot_id in s.slots.values():
+        assert (
+            replica.get(f"/v1/slots/{slot_id}").json()
+            == world.api.get(f"/v1/slots/{slot_id}").json()
+        )
+    error = error_of(replica.get("/v1/slots/99999"), 404)
+    assert error["code"] == "unknown_slot"
+    # The standard feeds are public reads too (their URLs name the process that answered).
+    feeds = replica.get("/v1/gbfs/gbfs.json")
+    assert feeds.status_code == 200, feeds.text
+    names = [feed["name"] for feed in feeds.json()["data"]["feeds"]]
+    primary = world.api.get("/v1/gbfs/gbfs.json").json()["data"]["feeds"]
+    assert names == [feed["name"] for feed in primary] and names
+
+
+def test_a_booking_leaves_the_replicas_search_within_a_block(world: World, replica):
+    s = world.scenario
+    # Thursday 20:00-21:00: slot A is open every day and nobody has booked it then.
+    window = {"start": s.at(3, 20), "end": s.at(3, 21), "radius_m": 500}
+    before = [o["slotId"] for o in _search(replica, **window)["slots"]]
+    assert s.slots["A"] in before
+    world.chain.book(s.lessee, s.slots["A"], window["start"], window["end"])
+
+    def gone() -> bool:
+        return s.slots["A"] not in [o["slotId"] for o in _search(replica, **window)["slots"]]
+
+    # The primary's follower indexes the block; the replica's index refreshes from the read
+    # model's cursor (never from the chain), so both drop the slot within about a block.
+    wait_until(gone, timeout=15, interval=0.1)
+    assert _search(replica, **window) == _search(world.api, **window)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/relay/forward"),
+        ("GET", "/v1/applications/1"),
+        ("POST", "/v1/auth/siwe"),
+        ("GET", "/v1/members/0x0000000000000000000000000000000000000001/leases"),
+        ("GET", "/explorer"),
+        ("GET", "/app/"),
+    ],
+)
+def test_a_replica_sends_everything_else_to_the_primary(replica, method, path):
+    reply = replica.request(method, path, json={} if method == "POST" else None)
+    error = error_of(reply, 421)
+    assert error["code"] == "read_replica"
+    assert f"send {method} {path} to the primary" in error["message"]
+
+
+def test_a_replica_holds_no_key_and_does_not_follow(replica):
+    health = replica.get("/health").json()
+    assert health["ok"] is True and health["role"] == "replica"
+    assert (health["follower"], health["followMode"], health["relayer"]) == (
+        "external", "external", None,
+    )  # fmt: skip
+    assert not (replica.data_dir / "keystore").exists()
+    started = [line for line in replica.log_lines() if line.get("msg") == "serving"]
+    assert started and started[0]["follow"] is False and started[0]["replica"] is True
+    assert not any("follower process" in line.get("msg", "") for line in replica.log_lines())
+    # Its metrics are its own: a proxy's health check sees each process.
+    assert "citypass_api_requests_total" in replica.get("/metrics").text
+
+
+def test_a_replica_that_is_told_to_follow_is_refused():
+    with pytest.raises(SettingsError, match="a read replica never follows"):
+        Settings.from_env({"CITYPASS_API_REPLICA": "true", "CITYPASS_API_FOLLOW": "true"})
+    replica = Settings.from_env({"CITYPASS_API_REPLICA": "1"})
+    assert replica.replica and replica.follow and not replica.follows_chain
+    assert Settings.from_env({}).follows_chain
