@@ -187,6 +187,7 @@ def serve_replica(primary: ApiServer, base: Path) -> ApiServer:
     """`citypass-api serve --replica` over the primary's node and read model, on its own port and
     in a data directory of its own that holds no keystore (and no password in its environment):
     a replica needs neither."""
+    base.mkdir(parents=True, exist_ok=True)
     data_dir = base / "replica"
     port = free_port()
     command = [*primary.command, "--replica"]
