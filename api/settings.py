@@ -44,6 +44,10 @@ class Settings(FrozenSettings):
     # and details, quotes, clock, network, feeds) from the primary's read model; holds no key
     # and never follows the chain. Everything else answers 421, naming the primary's job.
     replica: bool = False
+    # A process that does not follow (a replica, --no-follow) answers /health 503 when the read
+    # model is more than this many blocks behind the node: whoever follows has stopped, and a
+    # proxy should stop sending it searches that would offer slots already booked.
+    stale_after_blocks: int = 60
     # "process": the follower is a child `python -m indexer run` with its own interpreter,
     # so indexing never competes with request handling for the GIL; "thread": a thread here.
     follow_mode: str = "process"
@@ -151,6 +155,7 @@ class Settings(FrozenSettings):
         ):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        check_range(f"{ENV_PREFIX}STALE_AFTER_BLOCKS", self.stale_after_blocks, 1, 1_000_000)
         check_range(f"{ENV_PREFIX}PLATE_MONTHS", self.plate_months, 1, 12)
         check_range(f"{ENV_PREFIX}MAX_VEHICLES", self.max_vehicles, 1, 20)
         for kind in ("topup", "cashout"):

@@ -183,17 +183,21 @@ def serve_api(
     return api
 
 
-def serve_replica(primary: ApiServer, base: Path) -> ApiServer:
-    """`citypass-api serve --replica` over the primary's node and read model, on its own port and
-    in a data directory of its own that holds no keystore (and no password in its environment):
-    a replica needs neither."""
+def serve_replica(
+    primary: ApiServer, base: Path, *, db_url: str | None = None, **settings: str
+) -> ApiServer:
+    """`citypass-api serve --replica` over the primary's node and read model (or `db_url`), on
+    its own port and in a data directory of its own that holds no keystore (and no password in
+    its environment): a replica needs neither. `settings` are CITYPASS_API_* variables."""
     base.mkdir(parents=True, exist_ok=True)
     data_dir = base / "replica"
     port = free_port()
     command = [*primary.command, "--replica"]
     command[command.index("--port") + 1] = str(port)
     command[command.index("--data-dir") + 1] = str(data_dir)
-    env = {k: v for k, v in primary.env.items() if k != "CITYPASS_API_PASSWORD"}
+    if db_url is not None:
+        command[command.index("--db") + 1] = db_url
+    env = {k: v for k, v in primary.env.items() if k != "CITYPASS_API_PASSWORD"} | settings
     log_path = base / "replica.log"
     process = _launch(command, env, log_path)
     replica = ApiServer(

@@ -35,6 +35,14 @@ def health(state: StateDep) -> JSONResponse:
     body["role"] = "replica" if state.settings.replica else "primary"
     body["relayer"] = state.relayer.address if state.relayer else None
     ok = body["ledger"] == "ok" and state.follower_error is None
+    if ok and not follows and body["indexerLag"] > state.settings.stale_after_blocks:
+        ok = False
+        body["error"] = (
+            f"the read model is {body['indexerLag']} blocks behind the node (more than "
+            f"CITYPASS_API_STALE_AFTER_BLOCKS={state.settings.stale_after_blocks}): the process "
+            "that follows the chain for it (the primary API or `python -m indexer run`) is not "
+            "keeping up; check it"
+        )
     body["ok"] = ok
     return JSONResponse(body, status_code=200 if ok else 503)
 

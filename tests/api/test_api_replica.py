@@ -4,13 +4,22 @@ booking, no key, no follower, and 421 for everything that is the primary's job."
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from api.errors import SettingsError
 from api.settings import Settings
-from tests.api_helpers import ApiServer, World, error_of, serve_replica, world  # noqa: F401
+from tests.api_helpers import (  # noqa: F401
+    ApiServer,
+    World,
+    error_of,
+    serve_replica,
+    sqlite_world,
+    world,
+)
 from tests.indexer_helpers import CENTER
 from tests.oracle_helpers import wait_until
 
@@ -55,7 +64,8 @@ def test_a_booking_leaves_the_replicas_search_within_a_block(world: World, repli
     window = {"start": s.at(3, 20), "end": s.at(3, 21), "radius_m": 500}
     before = [o["slotId"] for o in _search(replica, **window)["slots"]]
     assert s.slots["A"] in before
-    world.chain.book(s.lessee, s.slots["A"], window["start"], window["end"])
+    # A resident of its own: the scenario's lessee's leases and balance are other tests' facts.
+    world.chain.book(world.chain.resident(), s.slots["A"], window["start"], window["end"])
 
     def gone() -> bool:
         return s.slots["A"] not in [o["slotId"] for o in _search(replica, **window)["slots"]]
@@ -98,9 +108,43 @@ def test_a_replica_holds_no_key_and_does_not_follow(replica):
     assert "citypass_api_requests_total" in replica.get("/metrics").text
 
 
+def test_a_replica_whose_read_model_stops_moving_says_so_on_health(
+    sqlite_world: World, tmp_path: Path
+):
+    """Whoever follows for a replica (the primary, `indexer run`) may die: the replica keeps
+    serving, but /health turns 503 once the read model falls STALE_AFTER_BLOCKS behind, so a
+    proxy stops sending it searches that would offer booked slots. A frozen copy of the read
+    model stands in for a dead follower (on SQLite, where a file copy is the whole database;
+    the check reads only the cursor, the same on both)."""
+    world = sqlite_world
+    db = world.api.command[world.api.command.index("--db") + 1]
+    frozen = tmp_path / "frozen.db"
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as live, sqlite3.connect(frozen) as copy:
+        live.backup(copy)
+    stale = serve_replica(
+        world.api, tmp_path, db_url=f"sqlite:///{frozen}", CITYPASS_API_STALE_AFTER_BLOCKS="2"
+    )
+    try:
+        assert stale.get("/health").json()["ok"] is True
+        world.chain.resident()  # onboard, mint, approve: three blocks the copy never sees
+        reply = stale.get("/health")
+        body = reply.json()
+        assert reply.status_code == 503 and body["ok"] is False and body["indexerLag"] >= 3
+        assert "blocks behind the node" in body["error"]
+        assert "CITYPASS_API_STALE_AFTER_BLOCKS=2" in body["error"]
+        # It still answers searches (a stale answer is the proxy's call, not a 500).
+        assert stale.get("/v1/clock").status_code == 200
+        # The primary follows for itself: its lag stays small and it stays healthy.
+        assert world.api.get("/health").json()["ok"] is True
+    finally:
+        stale.stop()
+
+
 def test_a_replica_that_is_told_to_follow_is_refused():
     with pytest.raises(SettingsError, match="a read replica never follows"):
         Settings.from_env({"CITYPASS_API_REPLICA": "true", "CITYPASS_API_FOLLOW": "true"})
     replica = Settings.from_env({"CITYPASS_API_REPLICA": "1"})
     assert replica.replica and replica.follow and not replica.follows_chain
     assert Settings.from_env({}).follows_chain
+    with pytest.raises(SettingsError, match="STALE_AFTER_BLOCKS"):
+        Settings.from_env({"CITYPASS_API_STALE_AFTER_BLOCKS": "0"})
