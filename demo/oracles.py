@@ -143,15 +143,16 @@ def start_oracles(
         create_keystore(keystore, password, key)
         plates = ("--api-url", api_url) if api_url and organisation.files_incidents else ()
         args = [
-            "oracles.cli", "run", "--data-dir", str(data_dir), "--rpc-url", rpc_url,
-            "--deployment", str(deployment), "--keystore", str(keystore), "--port", str(port),
+            "oracles.cli", "run", "--data-dir", str(data_dir), "--deployment", str(deployment),
+            "--keystore", str(keystore), "--port", str(port),
             "--report-interval", str(REPORT_INTERVAL_S), "--debounce-seconds", str(DEBOUNCE_S),
             "--clock", "chain", *plates,
             *peer_args([u for u in urls if u != url], incidents=organisation.files_incidents),
         ]  # fmt: skip
         daemon = OracleDaemon(
             name=organisation.process_name, url=url, data_dir=data_dir, args=args,
-            env={**env, "CITYPASS_ORACLE_PASSWORD": password},
+            # The node URL carries the oracles' token: the environment, not `ps`'s view.
+            env={**env, "CITYPASS_ORACLE_PASSWORD": password, "CITYPASS_ORACLE_RPC_URL": rpc_url},
             log=root / f"{organisation.process_name}.log", address=address,
             organisation=organisation,
         )  # fmt: skip

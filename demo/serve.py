@@ -91,6 +91,9 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path, evidence_di
         "CITYPASS_API_PAYMENTS_WEBHOOK_SECRET": webhook_secret,
         "CITYPASS_API_PAYMENTS_CHECKOUT_URL": f"{provider_url}/checkout",
         "CITYPASS_API_EVIDENCE_DIR": str(evidence_dir),
+        # The node URL carries the API's token: in the environment, not on the command line,
+        # which `ps` shows every local user (api/state.py does the same for its indexer child).
+        "CITYPASS_API_RPC_URL": rpc_url,
     }
     relayer, onboarder, treasury = (_init_key(command, root, env) for command in KEY_COMMANDS)
     admin = {"from": world.people.admin}
@@ -104,7 +107,7 @@ def start_api(world: World, rpc_url: str, chain_id: int, root: Path, evidence_di
     log_path = root / "api.log"
     command = [
         sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port),
-        "--rpc-url", rpc_url, "--db", f"sqlite:///{root / 'readmodel.db'}",
+        "--db", f"sqlite:///{root / 'readmodel.db'}",
         "--deployment", str(deployment), "--data-dir", str(root),
     ]  # fmt: skip
     with log_path.open("ab") as log:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 from eth_account import Account
@@ -304,6 +305,21 @@ def test_the_demo_hands_operators_encrypted_demo_only_keys(demo: DemoRun):
         keystore = (keys / f"{name}.json").read_text()
         assert '"crypto"' in keystore and password not in keystore
     assert f"--network {OPERATOR_NETWORK}" in demo.output
+
+
+def test_no_node_token_on_a_command_line_every_local_user_can_read(demo: DemoRun):
+    """`ps` shows every process's arguments to every local user: the services' node tokens
+    travel in their environment (CITYPASS_API_RPC_URL, CITYPASS_ORACLE_RPC_URL), never as a
+    flag. The auditor's URL the demo prints is meant to be copied, so it is not checked here."""
+    lines = []
+    for child in psutil.Process(demo.process.pid).children(recursive=True):
+        try:
+            lines.append(" ".join(child.cmdline()))
+        except psutil.Error:  # it ended between the listing and the read
+            continue
+    services = [line for line in lines if " -m api serve" in line or "oracles.cli run" in line]
+    assert len(services) == 4, lines  # the API and the three organisations' oracle daemons
+    assert [line for line in lines if "/t/" in line] == []
 
 
 def test_operator_read_only_scripts_run_against_the_demo(demo: DemoRun, ledger):
