@@ -56,6 +56,7 @@ SLOWEST_FILES = (  # longest first, as measured in full runs (pytest --durations
     "test_api_cashouts.py",
     "test_ledger_limits.py",
     "test_api.py",
+    "test_api_replica.py",
     "test_indexer.py",
     "test_ledger_witnesses.py",
     "test_ledger_cli.py",

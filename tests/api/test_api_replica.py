@@ -5,6 +5,8 @@ booking, no key, no follower, and 421 for everything that is the primary's job."
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests.api_helpers import (  # noqa: F401
     world,
 )
 from tests.indexer_helpers import CENTER
-from tests.oracle_helpers import wait_until
+from tests.oracle_helpers import ROOT, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +150,14 @@ def test_a_replica_that_is_told_to_follow_is_refused():
     assert Settings.from_env({}).follows_chain
     with pytest.raises(SettingsError, match="STALE_AFTER_BLOCKS"):
         Settings.from_env({"CITYPASS_API_STALE_AFTER_BLOCKS": "0"})
+    with pytest.raises(SettingsError, match=r"CITYPASS_API_REPLICA='maybe' is not a valid boolean"):
+        Settings.from_env({"CITYPASS_API_REPLICA": "maybe"})
+
+
+def test_the_benchmark_refuses_a_replica_count_it_cannot_run():
+    bad = subprocess.run(
+        [sys.executable, "-m", "bench.api", "--replicas", "9"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert "--replicas: invalid choice: 9" in bad.stderr
