@@ -174,16 +174,31 @@ def sweep(config_file: Path | None, dry_run: bool, **flags: Any) -> None:
             settings.incident_registry, settings.clock,
         )  # fmt: skip
         ledger.refresh_head()
+        awaiting = _awaiting_evidence(settings.inbox_path)
         try:
             with open_store(EvidenceConfig.from_env(settings.evidence_path)) as store:
                 report = sweep_evidence(
-                    store, ledger, settings, ledger.now_ms() / 1000, dry_run=dry_run
-                )
+                    store, ledger, settings, ledger.now_ms() / 1000, dry_run=dry_run,
+                    awaiting=awaiting,
+                )  # fmt: skip
         except EvidenceError as exc:
             raise Abort(str(exc)) from exc
     except OracleError as exc:
         raise Abort(str(exc)) from exc
     click.echo(json.dumps(report.as_json(), indent=2))
+
+
+def _awaiting_evidence(inbox_path: Path) -> set[bytes]:
+    """The evidence of incidents the daemon has yet to file (its inbox, if it has run here)."""
+    if not inbox_path.exists():
+        return set()
+    from oracles.inbox import Inbox
+
+    inbox = Inbox(inbox_path)
+    try:
+        return inbox.awaiting_evidence()
+    finally:
+        inbox.close()
 
 
 @main.command(short_help="Print the /health of a running daemon.")

@@ -220,6 +220,7 @@ class OracleDaemon:
         return sweep_evidence(
             self.evidence, self.ledger, self.settings, self.ledger.now_ms() / 1000,
             on_shred=lambda kind, reason: shredded.labels(kind, reason).inc(),
+            awaiting=self.inbox.awaiting_evidence(),
         )  # fmt: skip
 
     def _report_once(self) -> None:

@@ -321,6 +321,18 @@ class Inbox:
             for r in rows
         ]
 
+    def awaiting_evidence(self) -> set[bytes]:
+        """The evidence hashes of events that may still become incidents on chain: incidents
+        not filed yet and plate reads not matched yet (the retention sweep keeps their evidence:
+        it is not unanchored, its incident is on its way)."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT e.evidence_hash FROM incidents i JOIN events e ON e.event_id = i.event_id "
+                "WHERE i.state = 'pending' UNION SELECT e.evidence_hash FROM plate_reads p "
+                "JOIN events e ON e.event_id = p.event_id WHERE p.state = 'pending'"
+            ).fetchall()
+        return {bytes(row[0]) for row in rows}
+
     def incidents_filed(self, event_ids: Sequence[bytes], tx_hash: str) -> None:
         with self.lock:
             self.db.executemany(

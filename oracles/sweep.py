@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from citypass.core.retention import SweepReport, sweep
 from oracles.config import OracleSettings
-from oracles.evidence.retention import EvidencePeriods, EvidenceRetention
+from oracles.evidence.retention import (
+    OPEN,
+    EvidencePeriods,
+    EvidenceRetention,
+    IncidentFacts,
+    IncidentIndex,
+)
 from oracles.evidence.store import EvidenceStore
 from oracles.ledger import Ledger
 
@@ -28,7 +34,18 @@ def sweep_evidence(
     *,
     dry_run: bool = False,
     on_shred: Callable[[str, str], None] | None = None,
+    awaiting: Collection[bytes] = (),
 ) -> SweepReport:
-    """Shred the evidence whose period ran out (incident facts read from the chain now)."""
-    kind = EvidenceRetention(store, evidence_periods(settings), ledger.incident_index)
+    """Shred the evidence whose period ran out (incident facts read from the chain now).
+    `awaiting`: evidence hashes of incidents the daemon has yet to file (Inbox.awaiting_evidence),
+    kept as if their incident were open: with the node down longer than the unanchored period,
+    they would otherwise be shredded just before their incident lands."""
+
+    def incidents() -> IncidentIndex:
+        index = ledger.incident_index()
+        for content_hash in awaiting:
+            index.setdefault(content_hash, []).append(IncidentFacts(0, OPEN, 0))
+        return index
+
+    kind = EvidenceRetention(store, evidence_periods(settings), incidents)
     return sweep(store.keys, [kind], now, dry_run=dry_run, on_shred=on_shred)

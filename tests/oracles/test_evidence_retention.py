@@ -26,6 +26,8 @@ from oracles.evidence.errors import EvidenceShredded
 from oracles.evidence.retention import EvidencePeriods, EvidenceRetention, IncidentFacts
 from oracles.evidence.sealing import FORMAT_VERSION, seal
 from oracles.evidence.store import KIND, key_table_path
+from oracles.inbox import Inbox
+from oracles.sweep import sweep_evidence
 from tests.oracle_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -253,3 +255,53 @@ def test_bad_retention_periods_are_config_errors_naming_the_variable(value, says
     assert says in str(err.value)
     good = load_settings(env={**env, "CITYPASS_ORACLE_RETAIN_DISMISSED_DAYS": "0.5"})
     assert good.retain_dismissed_days == 0.5 and good.retain_confirmed_days == 365
+
+
+class _ChainWithoutIncidents:
+    """The chain's answer while the daemon's incidents are still on their way: none filed."""
+
+    def incident_index(self) -> dict[bytes, list[IncidentFacts]]:
+        return {}
+
+
+def test_evidence_of_an_incident_not_filed_yet_is_kept_past_the_unanchored_period(tmp_path):
+    """The node down longer than the unanchored period: the still of an incident waiting in
+    the daemon's inbox is not unanchored, its incident is on its way; a still no event names
+    is. Once the incident is filed (and so on chain), its own rules apply."""
+    settings = load_settings(
+        env={
+            "CITYPASS_ORACLE_RETAIN_UNANCHORED_DAYS": "0.00001",  # under a second
+            "CITYPASS_ORACLE_DEVICE_REGISTRY": "0x" + "11" * 20,
+            "CITYPASS_ORACLE_OCCUPANCY_ORACLE": "0x" + "22" * 20,
+            "CITYPASS_ORACLE_INCIDENT_REGISTRY": "0x" + "33" * 20,
+        }
+    )
+    inbox = Inbox(tmp_path / "inbox.sqlite")
+    with open_store(EvidenceConfig(tmp_path)) as store:
+        awaited, plate_read, loose = (store.put(image(i)) for i in range(3))
+        events = []
+        for n, still in enumerate((awaited, plate_read)):
+            event_id = bytes([n + 1]) * 32
+            events.append((event_id, bytes(32), "cam-1", n + 1, "illegal_parking", "camera",
+                           7, 1_000 + n, 1, 9_000, 37_500_000, 126_780_000, "car",
+                           still.content_hash, still.cid.binary))  # fmt: skip
+        inbox.commit_batch(events, [], {"cam-1": 2}, [events[0][0]],
+                           plate_reads=[(events[1][0], b"\x01" * 32)])  # fmt: skip
+        assert inbox.awaiting_evidence() == {awaited.content_hash, plate_read.content_hash}
+
+        later = time.time() + 5
+        report = sweep_evidence(store, _ChainWithoutIncidents(), settings, later,
+                                awaiting=inbox.awaiting_evidence())  # fmt: skip
+        assert [e["subject"] for e in report.shredded] == [loose.cid.text]
+        assert store.get(awaited.cid) == image(0) and store.get(plate_read.cid) == image(1)
+
+        inbox.incidents_filed([events[0][0]], "0x" + "ab" * 32)
+        inbox.plate_read_done(events[1][0], "matched", 3)
+        assert inbox.awaiting_evidence() == set()
+        # Filed, yet not on chain (another network's registry): unanchored again, and due.
+        report = sweep_evidence(store, _ChainWithoutIncidents(), settings, later,
+                                awaiting=inbox.awaiting_evidence())  # fmt: skip
+        assert sorted(e["subject"] for e in report.shredded) == sorted(
+            [awaited.cid.text, plate_read.cid.text]
+        )
+    inbox.close()
