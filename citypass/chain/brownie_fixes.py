@@ -1,4 +1,4 @@
-"""Three fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
+"""Five fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
 
 - **False "dropped" transactions.** brownie decides a transaction was dropped when the sender's
   nonce has moved past it but no receipt is found yet. anvil can report the new nonce a moment
@@ -17,10 +17,21 @@
   chain asked the node for the code of each one: with the node down even `main help` failed,
   and the folder grew by a dozen files per demo run. deployments/<network>.json is the one
   record of what is deployed, so brownie keeps none.
+- **A whole stack inspection per snapshot and revert.** `chain.snapshot()`, `revert()`, `mine()`
+  and `sleep()` reach the `Rpc` methods through a guard that warns when user code calls `rpc`
+  directly; the guard asked `inspect.stack()`, which reads the source lines of every frame on
+  the stack, to learn who its caller was. With a revert before every test and every Hypothesis
+  example that was a fifth of the property tests' time. The same check now reads the caller's
+  frame alone (`sys._getframe(1)`).
+- **A code read per known contract on every revert.** On a revert, each contract container
+  asked the engine for the code of every contract it holds to find those the revert removed,
+  though a contract whose deployment block brownie knows is removed exactly when that block is
+  past the revert's height. Only contracts of unknown origin (`Contract.at`) are still asked.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +48,8 @@ def apply() -> None:
     _recheck_dropped_transactions()
     _record_deployments_with_plain_sources()
     _keep_no_deployment_artifacts()
+    _guard_rpc_calls_with_one_frame()
+    _revert_known_contracts_by_block()
     _applied = True
 
 
@@ -130,3 +143,50 @@ def _keep_no_deployment_artifacts() -> None:
         return None  # brownie then neither writes nor maps an artifact
 
     contract._DeployedContractBase._deployment_path = _deployment_path  # type: ignore[method-assign]
+
+
+def _guard_rpc_calls_with_one_frame() -> None:
+    import importlib
+    import warnings
+
+    from brownie.network.state import Chain
+
+    # the module, not the `rpc` instance that brownie.network exports under the same name
+    rpc = importlib.import_module("brownie.network.rpc")
+    for name, guarded in list(vars(rpc.Rpc).items()):
+        if getattr(guarded, "__qualname__", "") != "internal.<locals>.wrapped":
+            continue
+        cells = dict(zip(guarded.__code__.co_freevars, guarded.__closure__ or (), strict=True))
+        method = cells["fn"].cell_contents
+
+        def checked(*args: Any, __method: Callable[..., Any] = method, **kwargs: Any) -> Any:
+            # brownie's own check (rpc/__init__.py `internal`), on the caller's frame only
+            if not isinstance(sys._getframe(1).f_locals.get("self"), Chain):
+                warnings.warn(
+                    f"rpc.{__method.__name__} should not be called directly, use "
+                    f"chain.{__method.__name__} instead",
+                    FutureWarning,
+                    stacklevel=2,
+                )
+            return __method(*args, **kwargs)
+
+        checked.__name__ = checked.__qualname__ = name
+        setattr(rpc.Rpc, name, checked)
+
+
+def _revert_known_contracts_by_block() -> None:
+    from brownie.network import contract
+    from brownie.network.web3 import web3
+
+    def _revert(self: Any, height: int) -> None:
+        def removed(deployed: Any) -> bool:
+            tx = deployed.tx
+            if tx is not None and tx.block_number is not None:
+                return bool(tx.block_number > height)
+            return len(web3.eth.get_code(deployed.address).hex().removeprefix("0x")) <= 2
+
+        for deployed in [c for c in self._contracts if removed(c)]:
+            self.remove(deployed)
+            deployed._reverted = True
+
+    contract.ContractContainer._revert = _revert  # type: ignore[method-assign]
