@@ -1,4 +1,4 @@
-"""Five fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
+"""Six fixes for brownie 1.22 (its mypyc build), applied once by `apply()`.
 
 - **False "dropped" transactions.** brownie decides a transaction was dropped when the sender's
   nonce has moved past it but no receipt is found yet. anvil can report the new nonce a moment
@@ -27,6 +27,11 @@
   asked the engine for the code of every contract it holds to find those the revert removed,
   though a contract whose deployment block brownie knows is removed exactly when that block is
   past the revert's height. Only contracts of unknown origin (`Contract.at`) are still asked.
+- **An `eth_chainId` round trip before every call.** web3's validation middleware asks the
+  engine for its chain id before each `eth_call`, `eth_estimateGas` and `eth_sendTransaction`
+  (a fifth of a stateful test's requests). A connection's chain id cannot change, so brownie's
+  provider now caches that one answer (web3's own request cache, limited to `eth_chainId`);
+  a reconnection makes a new provider and asks again.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def apply() -> None:
     _keep_no_deployment_artifacts()
     _guard_rpc_calls_with_one_frame()
     _revert_known_contracts_by_block()
+    _cache_the_chain_id_per_connection()
     _applied = True
 
 
@@ -190,3 +196,22 @@ def _revert_known_contracts_by_block() -> None:
             deployed._reverted = True
 
     contract.ContractContainer._revert = _revert  # type: ignore[method-assign]
+
+
+def _cache_the_chain_id_per_connection() -> None:
+    import importlib
+
+    from web3.types import RPCEndpoint
+
+    # the module, not the `web3` instance that brownie.network exports under the same name
+    brownie_web3 = importlib.import_module("brownie.network.web3")
+
+    original: Callable[..., None] = brownie_web3.Web3.connect
+
+    def connect(self: Any, uri: str, timeout: int = 30) -> None:
+        original(self, uri, timeout)
+        if self.provider is not None:
+            self.provider.cacheable_requests = (RPCEndpoint("eth_chainId"),)
+            self.provider.cache_allowed_requests = True
+
+    brownie_web3.Web3.connect = connect
