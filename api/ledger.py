@@ -10,10 +10,10 @@ from typing import Any, cast
 
 from eth_typing import ABIFunction
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
-from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from api.errors import LedgerUnavailable
+from citypass.core.node_web3 import node_web3
 from citypass.core.rpc_url import redacted
 from citypass.protocol.abi import Registry
 from citypass.protocol.deployment_record import Deployment
@@ -27,7 +27,7 @@ class Ledger:
     def __init__(self, rpc_url: str, deployment: Deployment) -> None:
         self.rpc_url = rpc_url
         self.deployment = deployment
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        self.w3 = node_web3(rpc_url, timeout=30)
         self.registry = Registry(self.w3, deployment.addresses)
         self.contracts = self.registry.contracts
         self._clock = (0.0, 0)

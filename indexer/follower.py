@@ -18,8 +18,8 @@ from typing import Any, cast
 from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
-from web3 import Web3
 
+from citypass.core.node_web3 import node_web3
 from citypass.core.rpc_url import redacted
 from citypass.protocol.abi import ArtefactError, Registry, checksum
 from citypass.protocol.deployment_record import Deployment
@@ -95,7 +95,7 @@ class Indexer:
             self.deployment = deployment
             self.engine = make_engine(engine_url)
             self.rpc = RpcClient(rpc_url)
-            self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+            self.w3 = node_web3(rpc_url, timeout=30)
             self.registry = Registry(self.w3, deployment.addresses)
         except ArtefactError as exc:  # the indexer's callers catch its own root error
             raise IndexerError(str(exc)) from exc

@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 import requests
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, keccak, to_checksum_address
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from citypass.core.node_web3 import node_web3
 from ledger_node.besu_network import BesuExportError
 from ledger_node.config import NodeConfig
 
@@ -52,7 +53,7 @@ def current_members(
     if rpc_url is None:
         return [], "no --rpc-url was given to read CityAccess: authority and validators only"
     access = to_checksum_address(access_address)
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS}))
+    w3 = node_web3(rpc_url, timeout=RPC_TIMEOUT_SECONDS)
     chain_id = _rpc(rpc_url, "read the chain id", lambda: w3.eth.chain_id)
     if chain_id != config.chain_id:
         raise BesuExportError(

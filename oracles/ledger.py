@@ -14,6 +14,7 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
+from citypass.core.node_web3 import node_web3
 from citypass.core.rpc_url import redacted
 from citypass.protocol.contracts import ARTIFACTS_DIR
 from citypass.protocol.occupancy_report import OccupancyReport, report_from_message
@@ -47,7 +48,7 @@ class Ledger:
         clock: str = "wall",
         lease_market: str = "",
     ) -> None:
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
+        self.w3 = node_web3(rpc_url, timeout=10)
         self.rpc_url = rpc_url
         self.devices = self.w3.eth.contract(
             Web3.to_checksum_address(device_registry), abi=abi("IDeviceRegistry")

@@ -211,7 +211,8 @@ def _cache_the_chain_id_per_connection() -> None:
     def connect(self: Any, uri: str, timeout: int = 30) -> None:
         original(self, uri, timeout)
         if self.provider is not None:
-            self.provider.cacheable_requests = (RPCEndpoint("eth_chainId"),)
+            self.provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+            self.provider.request_cache_validation_threshold = None  # see core/node_web3.py
             self.provider.cache_allowed_requests = True
 
     brownie_web3.Web3.connect = connect

@@ -1,0 +1,71 @@
+"""citypass/core/node_web3.py: the services' web3.py client asks a node for its chain id once,
+however many calls it validates, and caches nothing else (a loopback JSON-RPC server counts
+the requests)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from citypass.core.node_web3 import node_web3
+
+CHAIN_ID = 82032
+ANSWERS = {
+    "eth_chainId": hex(CHAIN_ID),
+    "eth_call": "0x" + "00" * 31 + "2a",
+    "eth_blockNumber": "0x7",
+}
+
+
+@pytest.fixture
+def node() -> Iterator[tuple[str, Counter]]:
+    asked: Counter = Counter()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            asked[request["method"]] += 1
+            body = json.dumps(
+                {"jsonrpc": "2.0", "id": request["id"], "result": ANSWERS[request["method"]]}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/t/token", asked
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_chain_id_is_asked_once_and_block_reads_every_time(node):
+    url, asked = node
+    w3 = node_web3(url, timeout=5)
+    call = {"to": "0x" + "11" * 20, "data": "0x12345678", "chainId": CHAIN_ID}
+    for _ in range(5):
+        assert int.from_bytes(w3.eth.call(call), "big") == 42
+    assert w3.eth.chain_id == CHAIN_ID
+    for _ in range(3):
+        assert w3.eth.block_number == 7
+    assert asked == Counter({"eth_call": 5, "eth_chainId": 1, "eth_blockNumber": 3})
+    # A second client (another process, a restart) asks again.
+    assert node_web3(url, timeout=5).eth.chain_id == CHAIN_ID
+    assert asked["eth_chainId"] == 2
+
+
+def test_a_call_declaring_another_chain_is_still_refused(node):
+    url, _ = node
+    w3 = node_web3(url, timeout=5)
+    with pytest.raises(Exception, match="chain ID 1"):
+        w3.eth.call({"to": "0x" + "11" * 20, "data": "0x", "chainId": 1})
