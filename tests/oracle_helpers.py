@@ -25,6 +25,7 @@ from web3 import Web3
 
 from citypass.chain.deployment import Stakeholders, deploy_system
 from citypass.core.net import free_port
+from citypass.core.node_web3 import node_web3
 from citypass.core.process import kill_process, stop_process
 from citypass.core.windows import EVERY_DAY, Window
 from citypass.protocol.sensor_events import (
@@ -275,7 +276,7 @@ def start_chain(base: Path) -> Chain:
     ).start()
     keystore = json.loads((data_dir / "keystore" / "authority.json").read_text())
     admin = Account.from_key(Account.decrypt(keystore, NODE_PASSWORD))
-    w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 60}))
+    w3 = node_web3(node.url, timeout=60)  # the services' client: the chain id asked once
     people = Stakeholders(_Deployer(admin, w3), *(Account.create() for _ in range(6)))
     chain = Chain(node, w3, people)
     chain.system = deploy_system(_Containers(chain), people)
