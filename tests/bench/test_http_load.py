@@ -4,42 +4,25 @@ spread over them, and every outcome comes back in the order of its request."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bench.http_load import run_load
+from tests.loopback_http import JsonHandler, serving
 
 
-class _Echo(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the load generator expects
-
-    def do_GET(self) -> None:
+class _Echo(JsonHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
         query = parse_qs(urlsplit(self.path).query)
-        body = json.dumps({"i": int(query["i"][0]), "port": self.server.server_port}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
+        self.answer_json({"i": int(query["i"][0]), "port": self.server.server_address[1]})
 
 
 @pytest.fixture
 def two_servers() -> Iterator[list[str]]:
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), _Echo) for _ in range(2)]
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in servers]
-    for thread in threads:
-        thread.start()
-    yield [f"http://127.0.0.1:{s.server_port}" for s in servers]
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with serving(_Echo, count=2) as urls:
+        yield urls
 
 
 def test_the_connections_are_spread_over_every_server_in_request_order(two_servers):

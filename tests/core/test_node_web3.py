@@ -5,14 +5,13 @@ the requests)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from citypass.core.node_web3 import node_web3
+from tests.loopback_http import JsonHandler, serving
 
 CHAIN_ID = 82032
 ANSWERS = {
@@ -26,27 +25,15 @@ ANSWERS = {
 def node() -> Iterator[tuple[str, Counter]]:
     asked: Counter = Counter()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Node(JsonHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             asked[request["method"]] += 1
-            body = json.dumps(
-                {"jsonrpc": "2.0", "id": request["id"], "result": ANSWERS[request["method"]]}
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            result = ANSWERS[request["method"]]
+            self.answer_json({"jsonrpc": "2.0", "id": request["id"], "result": result})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/t/token", asked
-    server.shutdown()
-    server.server_close()
+    with serving(Node) as (url,):
+        yield f"{url}/t/token", asked
 
 
 def test_the_chain_id_is_asked_once_and_block_reads_every_time(node):
