@@ -201,7 +201,7 @@ def _revert_known_contracts_by_block() -> None:
 def _cache_the_chain_id_per_connection() -> None:
     import importlib
 
-    from web3.types import RPCEndpoint
+    from citypass.core.node_web3 import cache_the_chain_id_only
 
     # the module, not the `web3` instance that brownie.network exports under the same name
     brownie_web3 = importlib.import_module("brownie.network.web3")
@@ -211,8 +211,6 @@ def _cache_the_chain_id_per_connection() -> None:
     def connect(self: Any, uri: str, timeout: int = 30) -> None:
         original(self, uri, timeout)
         if self.provider is not None:
-            self.provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
-            self.provider.request_cache_validation_threshold = None  # see core/node_web3.py
-            self.provider.cache_allowed_requests = True
+            cache_the_chain_id_only(self.provider)  # as the services' client does
 
     brownie_web3.Web3.connect = connect

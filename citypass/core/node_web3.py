@@ -10,20 +10,24 @@ worker threads asks once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-CACHED_REQUESTS = (RPCEndpoint("eth_chainId"),)
+
+def cache_the_chain_id_only(provider: Any) -> None:
+    """Let `provider` keep its first `eth_chainId` answer and cache nothing else. No block-depth
+    threshold: it is for block reads (never cached here), and finding it would cost a chain id
+    request of its own."""
+    provider.cacheable_requests = {RPCEndpoint("eth_chainId")}
+    provider.request_cache_validation_threshold = None
+    provider.cache_allowed_requests = True
 
 
 def node_web3(rpc_url: str, timeout: float) -> Web3:
     """web3.py over HTTP to `rpc_url` (which may carry an access token), `timeout` seconds per
     request, asking the node's chain id once."""
-    provider = Web3.HTTPProvider(
-        rpc_url, request_kwargs={"timeout": timeout},
-        cache_allowed_requests=True, cacheable_requests=set(CACHED_REQUESTS),
-        # no block-depth threshold: it is for block reads (never cached here), and finding it
-        # would cost a chain id request of its own
-        request_cache_validation_threshold=None,
-    )  # fmt: skip
+    provider = Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout})
+    cache_the_chain_id_only(provider)
     return Web3(provider)
