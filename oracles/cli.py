@@ -192,13 +192,22 @@ def _awaiting_evidence(inbox_path: Path) -> set[bytes]:
     """The evidence of incidents the daemon has yet to file (its inbox, if it has run here)."""
     if not inbox_path.exists():
         return set()
+    import sqlite3
+
     from oracles.inbox import Inbox
 
-    inbox = Inbox(inbox_path)
     try:
-        return inbox.awaiting_evidence()
-    finally:
-        inbox.close()
+        inbox = Inbox(inbox_path)
+        try:
+            return inbox.awaiting_evidence()
+        finally:
+            inbox.close()
+    except sqlite3.Error as exc:
+        # Not knowing which stills wait for their incident, the sweep shreds none.
+        raise OracleError(
+            f"cannot read the daemon's inbox {inbox_path} ({exc}): nothing was swept; "
+            "restore it from a backup or stop the daemon and check it with `sqlite3`"
+        ) from exc
 
 
 @main.command(short_help="Print the /health of a running daemon.")

@@ -119,3 +119,24 @@ def test_the_cli_explains_itself_and_refuses_bad_periods(env):
         assert failed.returncode == 1
         assert failed.stderr.startswith("error: ")
         assert "CITYPASS_ORACLE_RETAIN_CONFIRMED_DAYS" in failed.stderr
+
+
+def test_the_cli_sweeps_nothing_when_the_inbox_cannot_be_read(env, tmp_path):
+    """Without the daemon's inbox the sweep cannot tell which stills wait for their incident:
+    it refuses in one line before it opens the evidence store."""
+    chain, daemon = env
+    data_dir = tmp_path / "oracle"
+    data_dir.mkdir()
+    (data_dir / "inbox.sqlite").write_bytes(b"not a database" * 100)
+    command = [
+        sys.executable, "-m", "oracles.cli", "sweep", "--data-dir", str(data_dir),
+        "--rpc-url", chain.node.url, "--device-registry", chain.system.devices.address,
+        "--occupancy-oracle", chain.system.occupancy.address,
+        "--incident-registry", chain.system.incidents.address, "--clock", "chain",
+    ]  # fmt: skip
+    failed = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT,
+                            env={**os.environ, **PERIODS})  # fmt: skip
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stderr.startswith("error: cannot read the daemon's inbox")
+    assert "nothing was swept" in failed.stderr and "Traceback" not in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
