@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
@@ -21,13 +21,13 @@ from tqdm import tqdm
 
 from citypass.core.node_web3 import node_web3
 from citypass.core.rpc_url import redacted
-from citypass.protocol.abi import ArtefactError, Registry, checksum
+from citypass.protocol.abi import ArtefactError, DecodedEvent, Registry, checksum
 from citypass.protocol.deployment_record import Deployment
 from indexer import models as m
 from indexer.db import make_engine
 from indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
 from indexer.handler_base import LogContext, insert_queued
-from indexer.handlers import apply_event
+from indexer.handlers import apply_event, prefetch_for
 from indexer.heads import HeadWatcher, ws_url_for
 from indexer.rpc import RpcClient
 from indexer.seals import verify_seal
@@ -229,7 +229,9 @@ class Indexer:
             previous_hash = cursor.block_hash
             rows = _ChainRows()
             hold_rows(session)
-            for item in fetched:
+            decoded = [self._decoded_logs(item) for item in fetched]
+            prefetch_for(session, (log.event for logs in decoded for log in logs if log.event))
+            for item, logs in zip(fetched, decoded, strict=True):
                 number = int(item.block["number"], 16)
                 block_hash = item.block["hash"]
                 if number in known:
@@ -248,7 +250,7 @@ class Indexer:
                         f"holds {previous_hash} for block {number - 1}: the node was re-initialised; "
                         "drop the read-model database and re-index"
                     )
-                self._index_block(session, item, ctx_payees, stats, rows)
+                self._index_block(session, item, logs, ctx_payees, stats, rows)
                 cursor.block_number, cursor.block_hash = number, block_hash
                 previous_hash = block_hash
                 stats.blocks += 1
@@ -258,10 +260,20 @@ class Indexer:
             rows.insert(session)
         return stats
 
+    def _decoded_logs(self, item: _Fetched) -> list[_Log]:
+        """Every log of the block, in order, with its event where it is one of ours."""
+        decode = self.registry.decode_raw
+        return [
+            _Log(receipt["transactionHash"], raw, decode(raw))
+            for receipt in item.receipts
+            for raw in receipt["logs"]
+        ]
+
     def _index_block(
         self,
         session: Session,
         item: _Fetched,
+        logs: list[_Log],
         payees: tuple[str, str, str],
         stats: IndexStats,
         rows: _ChainRows,
@@ -291,31 +303,27 @@ class Indexer:
                 }
             )  # fmt: skip
             stats.transactions += 1
-        decode = self.registry.decode_raw
-        for receipt in item.receipts:
-            tx_hash = receipt["transactionHash"]
-            for raw in receipt["logs"]:
-                stats.logs += 1
-                log_index = int(raw["logIndex"], 16)
-                event = decode(raw)
-                topics = [t.lower() for t in raw["topics"]] + [None] * 4
-                rows.logs.append(
-                    {
-                        "block_number": number, "tx_hash": tx_hash, "log_index": log_index,
-                        "address": checksum(raw["address"]),
-                        "topic0": topics[0], "topic1": topics[1], "topic2": topics[2],
-                        "topic3": topics[3], "data": bytes.fromhex(raw["data"][2:]),
-                        "contract": event.contract if event else None,
-                        "event": event.event if event else None,
-                    }
-                )  # fmt: skip
-                if event is None:
-                    continue
-                # Later events read what earlier ones wrote through session.get: autoflush
-                # sends pending rows first whenever a key is not already in the session.
-                ctx = LogContext(number, timestamp, tx_hash, log_index, *payees)
-                if apply_event(session, ctx, event):
-                    stats.events += 1
+        for tx_hash, raw, ours in logs:
+            stats.logs += 1
+            log_index = int(raw["logIndex"], 16)
+            topics = [t.lower() for t in raw["topics"]] + [None] * 4
+            rows.logs.append(
+                {
+                    "block_number": number, "tx_hash": tx_hash, "log_index": log_index,
+                    "address": checksum(raw["address"]),
+                    "topic0": topics[0], "topic1": topics[1], "topic2": topics[2],
+                    "topic3": topics[3], "data": bytes.fromhex(raw["data"][2:]),
+                    "contract": ours.contract if ours else None,
+                    "event": ours.event if ours else None,
+                }
+            )  # fmt: skip
+            if ours is None:
+                continue
+            # Later events read what earlier ones wrote through session.get: autoflush
+            # sends pending rows first whenever a key is not already in the session.
+            ctx = LogContext(number, timestamp, tx_hash, log_index, *payees)
+            if apply_event(session, ctx, ours):
+                stats.events += 1
 
     # ------------------------------------------------------------------------------ follow
 
@@ -367,6 +375,12 @@ class Indexer:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _Log(NamedTuple):
+    tx_hash: str
+    raw: dict[str, Any]  # as JSON-RPC gives it
+    event: DecodedEvent | None  # None: not one of our contracts' events
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import delete
@@ -20,6 +21,7 @@ from indexer.handler_base import (
     get_or_new,
     hex32,
     i64,
+    prefetch_rows,
     queue_row,
 )
 from indexer.handlers_mobility import MOBILITY_HANDLERS
@@ -436,6 +438,30 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 
 # Mobility tables live in their own module (models_mobility.py / handlers_mobility.py).
 HANDLERS.update(MOBILITY_HANDLERS)
+
+
+# The rows get_or_new reads for the events a block of bookings is made of, so that a block
+# range loads them in one query per table (prefetch_for) instead of one by one. An event not
+# listed here still finds its rows, one lookup at a time.
+ROWS_READ: dict[tuple[str, str], tuple[type[Any], Callable[[dict[str, Any]], tuple[str, ...]]]] = {
+    ("CityCredit", "Transfer"): (m.CreditBalance, lambda a: (a["from"], a["to"])),
+    ("LeaseMarket", "LeaseBooked"): (m.PrepaidBalance, lambda a: (a["lessee"],)),
+    ("LeaseMarket", "PrepaidDeposited"): (m.PrepaidBalance, lambda a: (a["account"],)),
+    ("LeaseMarket", "PrepaidWithdrawn"): (m.PrepaidBalance, lambda a: (a["account"],)),
+}
+
+
+def prefetch_for(session: Session, events: Iterable[DecodedEvent]) -> None:
+    """Load, in bulk, the rows that ROWS_READ says `events` will read."""
+    keys: dict[type[Any], set[str]] = {}
+    for event in events:
+        read = ROWS_READ.get((event.contract, event.event))
+        if read is not None:
+            model, keys_of = read
+            keys.setdefault(model, set()).update(keys_of(event.args))
+    for model, wanted in keys.items():
+        wanted.discard(ZERO)  # mints and burns: the zero address has no balance row
+        prefetch_rows(session, model, wanted)
 
 
 def apply_event(session: Session, ctx: LogContext, event: DecodedEvent) -> bool:

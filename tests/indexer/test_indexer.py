@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
 from api.app import build_state
@@ -173,6 +174,42 @@ def test_backfill_decodes_leases_revenue_members_and_slots(indexer: Indexer, sce
         statuses = dict(s.execute(select(m.Block.number, m.Block.seal_status)).all())
     # Every block the authority sealed was verified when it was indexed.
     assert {statuses[n] for n in statuses if n > 0} == {"sealed"}
+
+
+@sqlite_only
+def test_a_block_range_reads_its_balance_rows_in_one_query_per_table(
+    db_url: str, scenario: Scenario, deployment_file: Path
+):
+    """prefetch_for: the credit and prepaid balances a range's events touch are read in one
+    SELECT per table, not one per account (a block of 500 bookings read 1,000 rows one by one),
+    and the balances still come out as the chain has them."""
+    # One range for the whole chain: every account's row is read in the same range.
+    indexer = Indexer(db_url, scenario.chain.node.url, deployment_file, chunk_size=100_000)
+    statements: list[str] = []
+    listen(
+        indexer.engine, "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement),
+    )  # fmt: skip
+    try:
+        stats = indexer.backfill()
+        reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        with Session(indexer.engine) as s:
+            balances = dict(
+                s.execute(select(m.CreditBalance.account, m.CreditBalance.balance)).tuples().all()
+            )
+            prepaid = s.scalar(select(func.count()).select_from(m.PrepaidBalance))
+    finally:
+        indexer.close()
+    assert stats.blocks == stats.last_block + 1  # the genesis and every block, in one range
+    assert len(balances) >= 3 and prepaid >= 1
+    assert len([s for s in reads if "FROM credit_balances" in s]) == 1
+    assert len([s for s in reads if "FROM prepaid_balances" in s]) == 1
+    credit = scenario.chain.contract("credit").functions
+    on_chain = {
+        account: credit.balanceOf(account).call(block_identifier=stats.last_block)
+        for account in balances
+    }
+    assert balances == on_chain
 
 
 def test_seal_verification_refuses_other_blocks_keys_and_garbage(scenario: Scenario):
