@@ -26,7 +26,7 @@ from citypass.protocol.deployment_record import Deployment
 from indexer import models as m
 from indexer.db import make_engine
 from indexer.errors import ChainMismatchError, IndexerError, NodeUnreachableError
-from indexer.handler_base import LogContext, insert_queued
+from indexer.handler_base import LogContext, insert_queued, write_tallies
 from indexer.handlers import apply_event, prefetch_for
 from indexer.heads import HeadWatcher, ws_url_for
 from indexer.rpc import RpcClient
@@ -257,6 +257,7 @@ class Indexer:
                 stats.last_block = number
             # Before the commit that moves the cursor: the queued rows are in this transaction.
             insert_queued(session)
+            write_tallies(session)
             rows.insert(session)
         return stats
 

@@ -17,6 +17,7 @@ from indexer.handler_base import (
     ZERO,
     Handler,
     LogContext,
+    add_to_tally,
     existing,
     get_or_new,
     hex32,
@@ -85,17 +86,14 @@ def role_revoked(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------- credit
 
 
-def _balance(s: Session, account: str) -> m.CreditBalance:
-    return get_or_new(s, m.CreditBalance, account, account=account, balance=0)
-
-
 def credit_transfer(s: Session, ctx: LogContext, a: dict[str, Any]) -> None:
     amount = i64(a["value"])
     queue_row(s, m.CreditTransfer, **ctx.ref(), sender=a["from"], recipient=a["to"], amount=amount)
+    # Added up and written at the end of the block range (nothing in the range reads them).
     if a["from"] != ZERO:
-        _balance(s, a["from"]).balance -= amount
+        add_to_tally(s, m.CreditBalance, a["from"], "balance", -amount)
     if a["to"] != ZERO:
-        _balance(s, a["to"]).balance += amount
+        add_to_tally(s, m.CreditBalance, a["to"], "balance", amount)
 
 
 def credit_movement(kind: str) -> Handler:
@@ -444,7 +442,6 @@ HANDLERS.update(MOBILITY_HANDLERS)
 # range loads them in one query per table (prefetch_for) instead of one by one. An event not
 # listed here still finds its rows, one lookup at a time.
 ROWS_READ: dict[tuple[str, str], tuple[type[Any], Callable[[dict[str, Any]], tuple[str, ...]]]] = {
-    ("CityCredit", "Transfer"): (m.CreditBalance, lambda a: (a["from"], a["to"])),
     ("LeaseMarket", "LeaseBooked"): (m.PrepaidBalance, lambda a: (a["lessee"],)),
     ("LeaseMarket", "PrepaidDeposited"): (m.PrepaidBalance, lambda a: (a["account"],)),
     ("LeaseMarket", "PrepaidWithdrawn"): (m.PrepaidBalance, lambda a: (a["account"],)),
@@ -460,7 +457,7 @@ def prefetch_for(session: Session, events: Iterable[DecodedEvent]) -> None:
             model, keys_of = read
             keys.setdefault(model, set()).update(keys_of(event.args))
     for model, wanted in keys.items():
-        wanted.discard(ZERO)  # mints and burns: the zero address has no balance row
+        wanted.discard(ZERO)  # the zero address (mints, burns) never has a row
         prefetch_rows(session, model, wanted)
 
 

@@ -180,9 +180,10 @@ def test_backfill_decodes_leases_revenue_members_and_slots(indexer: Indexer, sce
 def test_a_block_range_reads_its_balance_rows_in_one_query_per_table(
     db_url: str, scenario: Scenario, deployment_file: Path
 ):
-    """prefetch_for: the credit and prepaid balances a range's events touch are read in one
-    SELECT per table, not one per account (a block of 500 bookings read 1,000 rows one by one),
-    and the balances still come out as the chain has them."""
+    """A block range reads the balance rows its events touch in one SELECT per table, not one
+    per account (a block of 500 bookings read 1,000 rows one by one): prepaid balances through
+    prefetch_for, credit balances through write_tallies; and every credit balance still comes
+    out as the chain has it."""
     # One range for the whole chain: every account's row is read in the same range.
     indexer = Indexer(db_url, scenario.chain.node.url, deployment_file, chunk_size=100_000)
     statements: list[str] = []
