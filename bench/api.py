@@ -18,6 +18,10 @@ bookings and the indexer lag are measured under.
   (`booking_offered_max_tps`): WALLETS is set above the goal (≥ 1,000/s) for that reason.
   `--runs N` measures N runs back to back (each its own day and the wallets' next nonces) and
   reports the minimum as booking_tps (and the worst indexer lag), every run in `booking_runs`;
+- booking_cpu_s / booking_cpu_ms_per_booking / booking_cores_busy (each run): the CPU each
+  process used while the bookings ran (the API, its indexer process, the node, its anvil
+  engine, and "bench": the load generator), per booking and in all: where the time goes, and
+  whether the machine's cores, rather than one process, bound the rate;
 - indexer_lag_ms: for every block sealed during the bookings, the time from the node's newHeads
   notification to the read model's cursor first holding it (read every 10 ms; goal ≤ 500 ms).
 
@@ -47,6 +51,7 @@ from websockets.sync.client import connect as ws_connect
 
 from bench.goals import print_with_goals
 from bench.http_load import run_load, run_sequences
+from bench.process_cpu import ProcessCpu, child_running
 from bench.threads import BackgroundThreads
 from indexer.db import make_engine
 from indexer.heads import ws_url_for
@@ -277,8 +282,11 @@ def measure_bookings(chain: Chain, api: ApiServer, residents: list[list[dict[str
     (a wallet's next nonce is only valid once the previous one is on chain)."""
     sequences = [[("POST", "/v1/relay/forward", body) for body in mine] for mine in residents]
     first_block = chain.w3.eth.block_number
+    cpu = booking_cpu_meter(chain, api)
     with BlockWatch(chain, api) as watch:
+        cpu.start()
         result = run_sequences(api.url, sequences, len(sequences), timeout_s=120)
+        used = cpu.stop()
         last_block = chain.w3.eth.block_number
         wait_until(lambda: watch.indexed_seen.get(last_block) is not None, timeout=60)
     failures = [o for o in result.outcomes if o.status != 200 or b'"success":true' not in o.body]
@@ -298,7 +306,39 @@ def measure_bookings(chain: Chain, api: ApiServer, residents: list[list[dict[str
         "indexer_lag_ms": round(percentile(lags, 0.99) * 1000, 1) if lags else None,
         "indexer_lag_p50_ms": round(statistics.median(lags) * 1000, 1) if lags else None,
         "indexer_lag_blocks_measured": len(lags),
+        **cpu_per_booking(used, len(latencies), result.wall_s),
         "loadavg": load_average(),
+    }
+
+
+def booking_cpu_meter(chain: Chain, api: ApiServer) -> ProcessCpu:
+    """Each process the bookings go through: the API, its indexer process, the node and its
+    anvil engine; the load generator (a child of this process) counts under "bench"."""
+    node = chain.node.process
+    assert node is not None, "the node is running"
+    pids = {"api": api.process.pid, "node": node.pid}
+    for role, parent, command_part in (
+        ("indexer", api.process.pid, "indexer"),
+        ("engine", node.pid, "anvil"),
+    ):
+        child = child_running(parent, command_part)
+        if child is not None:
+            pids[role] = child
+    return ProcessCpu(pids)
+
+
+def cpu_per_booking(used: dict[str, float], bookings: int, wall_s: float) -> dict[str, Any]:
+    """Where the bookings' CPU went: seconds and ms per booking by process, and how many of the
+    machine's cores were busy on average (os.cpu_count() of them exist)."""
+    total = sum(used.values())
+    return {
+        "booking_cpu_s": used,
+        "booking_cpu_ms_per_booking": {
+            role: round(seconds * 1000 / max(bookings, 1), 2) for role, seconds in used.items()
+        }
+        | {"total": round(total * 1000 / max(bookings, 1), 2)},
+        "booking_cores_busy": round(total / wall_s, 2) if wall_s else None,
+        "cores": os.cpu_count(),
     }
 
 
