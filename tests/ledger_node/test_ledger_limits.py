@@ -370,6 +370,22 @@ def test_the_nodes_own_host_batches_hundreds_of_eth_calls_within_the_gas_cap(nod
     assert "ran out of gas at the read gas cap" in by_id[300]["error"]["message"]
 
 
+def test_the_nodes_own_host_sends_its_heavy_reads_to_the_engine_in_chunks(node):
+    """A relay batch's dry-runs from the node's own host reach anvil 64 to a request (each one
+    by one cost the node ~215 µs and anvil ~85 µs); a stranger's still go one per request, each
+    with its own slot and time limit."""
+    quick = [{"to": "0x" + "00" * 20, "data": "0x"}, "latest"]
+    requests_metric = "ledger_rpc_engine_heavy_requests_total"
+    before = metric(node, requests_metric)
+    status, answers = post_from(node, "127.0.0.1", batch("eth_call", quick, 200))
+    assert status == 200 and all(a.get("result") == "0x" for a in answers), answers[:2]
+    assert metric(node, requests_metric) - before == 4  # ceil(200 / 64)
+    before = metric(node, requests_metric)
+    status, answers = post_from(node, "127.0.0.4", batch("eth_call", quick, 5))
+    assert status == 200 and all(a.get("result") == "0x" for a in answers), answers[:2]
+    assert metric(node, requests_metric) - before == 5
+
+
 def test_member_transactions_are_mined_within_two_block_periods_when_reads_flood(
     node, rpc, access, member
 ):
