@@ -71,6 +71,7 @@ def serve(log_level: str, **options: Any) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.collector import settle_collector
     from api.routers.applications import check_auto_approve
 
     jsonlogs.configure(log_level)
@@ -82,6 +83,7 @@ def serve(log_level: str, **options: Any) -> None:
     except (ApiError, IndexerError) as exc:
         _abort(exc)
         return
+    settle_collector()  # this process only serves from here on (api/collector.py)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to whatever
     # handler was installed before it: a no-op one makes a clean stop exit 0, as our daemons do.
     with stop_signals(lambda _signum: None):
