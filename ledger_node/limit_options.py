@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ledger_node.read_limits import DEFAULT_RATE_EXEMPT, ReadLimits
+from ledger_node.read_limit_settings import DEFAULT_RATE_EXEMPT, ReadLimits
 from ledger_node.subscriptions import WsLimits
 
 

@@ -26,7 +26,8 @@ from ledger_node.errors import (
 )
 from ledger_node.metrics import metrics_handler
 from ledger_node.node import LedgerNode
-from ledger_node.read_limits import ReadLimiter, ReadLimits
+from ledger_node.read_limit_settings import ReadLimits
+from ledger_node.read_limits import ReadLimiter
 from ledger_node.rpc_auth import Access, Authenticator, header_only
 from ledger_node.rpc_policy import FREE_GAS_METHODS, Route, pending_count_account, route
 from ledger_node.subscriptions import Outbox, WsLimits, WsRegistry
