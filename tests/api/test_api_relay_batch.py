@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from api.relay_batch import BATCH_GAS_BUDGET
+from api.relay_batch import BATCH_GAS_BUDGET, MAX_REQUEST_GAS
 from tests.api.test_api_relay import _book_data, _nonce, _signed_body, _typed
 from tests.api_helpers import World, world  # noqa: F401
 
@@ -164,6 +164,27 @@ def test_a_batch_stays_within_its_gas_budget_and_the_rest_waits_for_the_next(wor
     assert len(hashes) >= 2
     for tx_hash in hashes:
         assert world.chain.w3.eth.get_transaction(tx_hash)["gas"] <= BATCH_GAS_BUDGET
+
+
+def test_a_request_signed_for_more_gas_than_a_batch_holds_is_refused_at_once(world: World):
+    """The schema takes up to 30M gas, a batch only 16M: such a request used to go back to the
+    queue for ever (dry-run again every round, never answered). It is refused by name, and a
+    request signed at exactly the most one may use is still booked."""
+    resident = world.chain.resident()
+    market = world.chain.system.market.address
+    data = _book_data(world, world.scenario.slots["A"], *_next_window(world))
+    typed = _typed(world, resident.address, market, data)
+    reply = world.api.post(
+        "/v1/relay/forward", json=_signed_body(typed, resident.key, gas=MAX_REQUEST_GAS + 1)
+    )
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["error"]["code"] == "gas_too_high"
+    assert str(MAX_REQUEST_GAS) in reply.json()["error"]["message"]
+    reply = world.api.post(
+        "/v1/relay/forward", json=_signed_body(typed, resident.key, gas=MAX_REQUEST_GAS)
+    )
+    assert reply.status_code == 200 and reply.json()["success"], reply.text
+    assert world.chain.w3.eth.get_transaction(reply.json()["txHash"])["gas"] == BATCH_GAS_BUDGET
 
 
 def test_a_relayer_killed_mid_load_loses_and_doubles_nothing(world: World):
