@@ -182,6 +182,8 @@ class RelayBatcher:
             seconds = time.perf_counter() - began
             self._account.on_batch(len(batch), seconds)
             log.debug("relay batch", extra={"requests": len(batch), "ms": round(seconds * 1000, 1)})
+        if carried is not None:  # stopping: stop() answers what is left in the queue
+            self._queue.put(carried)
 
     def _collect(self, first: _Item) -> tuple[list[_Item], _Item | None]:
         """The requests of one batch, as many as its gas budget holds (counting each at its
