@@ -86,7 +86,8 @@ class RelayAccount:
     chain_id: int
     rpc_url: str  # where a batch's node reads go, as one JSON-RPC batch
     pending_nonce: Callable[[], int]  # the account's next nonce as the node counts it
-    send: Callable[[dict[str, Any]], bytes]  # sign and send; ApiError when the node refuses
+    sign: Callable[[dict[str, Any]], bytes]  # the signed raw transaction
+    refused: Callable[[dict[str, Any]], ApiError]  # a JSON-RPC error of the send as an ApiError
     wait_receipt: Callable[[bytes, float], dict[str, Any]]  # ReceiptTimeout after the timeout
     outcome: Outcome
     on_batch: Callable[[int, float], None]  # (requests sent together, seconds they took)
@@ -311,7 +312,7 @@ class RelayBatcher:
                 "gasPrice": 0, "nonce": self._next_nonce, "chainId": account.chain_id,
             }  # fmt: skip
             try:
-                tx_hash = account.send(tx)
+                tx_hash = self._send_raw(account.sign(tx))
             except ApiError as exc:
                 self._next_nonce = None
                 for item in items:
@@ -368,6 +369,14 @@ class RelayBatcher:
                     self._nonces.popitem(last=False)  # the least recently relayed signer
 
     # --------------------------------------------------------------------------- node I/O
+
+    def _send_raw(self, raw: bytes) -> bytes:
+        """eth_sendRawTransaction as plain JSON-RPC on this thread's connection: web3's request
+        path cost ~2.7 ms of the API's interpreter for a batch's 40 KB of calldata."""
+        answer = self._rpc_batch([("eth_sendRawTransaction", ["0x" + raw.hex()])])[0]
+        if "error" in answer:
+            raise self._account.refused(answer["error"])
+        return bytes.fromhex(str(answer.get("result", ""))[2:])
 
     def _rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         payload = [

@@ -32,7 +32,6 @@ class Relayer:
         on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
         self.ledger = ledger
-        self._account = account  # never logged; only its address is
         self.address = account.address
         self._on_outcome = on_outcome
         self._receipts = ReceiptWatcher(ledger.rpc_url)
@@ -47,7 +46,8 @@ class Relayer:
                 pending_nonce=lambda: ledger.w3.eth.get_transaction_count(
                     account.address, "pending"
                 ),
-                send=self._send_signed,
+                sign=lambda tx: bytes(account.sign_transaction(tx).raw_transaction),
+                refused=refusal_of,
                 wait_receipt=self._receipts.wait,
                 outcome=self._outcome,
                 # (requests sent together, seconds to check/simulate/send them): metrics, logs.
@@ -61,14 +61,6 @@ class Relayer:
         """Queue a request for the next executeBatch; the future answers as _outcome() does or
         raises the ApiError that refused it (see api/relay_batch.py for the checks)."""
         return self._batcher.submit(request, admit)
-
-    def _send_signed(self, tx: dict[str, Any]) -> bytes:
-        """Sign `tx` with the relayer key and send it; node refusals as domain errors."""
-        signed = self._account.sign_transaction(tx)
-        try:
-            return bytes(self.ledger.w3.eth.send_raw_transaction(signed.raw_transaction))
-        except Exception as exc:
-            raise node_refusal(exc) from exc
 
     def _outcome(
         self, tx_hash: bytes, receipt: Any, request: ForwardRequestCreate, nonce: int,
@@ -137,8 +129,13 @@ def node_refusal(exc: Exception) -> ApiError:
     payload = response.get("error") if isinstance(response, dict) else None
     if not isinstance(payload, dict):
         payload = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    return refusal_of(payload, str(exc))
+
+
+def refusal_of(payload: dict[str, Any], fallback: str = "no reason given") -> ApiError:
+    """A JSON-RPC error the ledger node answered to a transaction, as a domain error."""
     code = payload.get("code")
-    message = payload.get("message") or str(exc)
+    message = payload.get("message") or fallback
     # The node answers every refusal with -32003 (TRANSACTION_REJECTED); its message says why.
     lowered = message.lower()
     if "not permitted" in lowered:  # the permission gateway: not an active member

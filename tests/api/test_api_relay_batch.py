@@ -12,10 +12,11 @@ import threading
 from typing import Any
 
 import requests
+from eth_account import Account
 
 from api.relay_batch import BATCH_GAS_BUDGET, MAX_REQUEST_GAS
 from tests.api.test_api_relay import _book_data, _nonce, _signed_body, _typed
-from tests.api_helpers import World, world  # noqa: F401
+from tests.api_helpers import World, relayer_private_key, world  # noqa: F401
 
 # Friday and Saturday half-hours of slot A (other relay tests use Monday to Wednesday).
 _HALF_HOURS = itertools.count(0)
@@ -185,6 +186,41 @@ def test_a_request_signed_for_more_gas_than_a_batch_holds_is_refused_at_once(wor
     )
     assert reply.status_code == 200 and reply.json()["success"], reply.text
     assert world.chain.w3.eth.get_transaction(reply.json()["txHash"])["gas"] == BATCH_GAS_BUDGET
+
+
+def test_a_batch_the_node_refuses_answers_its_requests_with_the_node_s_reason(world: World):
+    """The relayer key used elsewhere takes the nonce the API meant for its next batch: the node
+    refuses that batch (plain JSON-RPC, api/relay_batch.py), each of its requests is answered
+    409 node_refused with the node's own words, and the next request is relayed at the node's
+    nonce."""
+    resident = world.chain.resident()
+    first = world.api.post(
+        "/v1/relay/forward", json=_signed_booking(world, resident, *_next_window(world))
+    )
+    assert first.status_code == 200 and first.json()["success"], first.text
+    w3 = world.chain.w3
+    relayer = Account.from_key(relayer_private_key(world))
+    stolen = relayer.sign_transaction(
+        {
+            "to": relayer.address,
+            "value": 0,
+            "gas": 21_000,
+            "gasPrice": 0,
+            "chainId": w3.eth.chain_id,
+            "nonce": w3.eth.get_transaction_count(relayer.address, "pending"),
+        }  # fmt: skip
+    )
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(stolen.raw_transaction))
+    refused = world.api.post(
+        "/v1/relay/forward", json=_signed_booking(world, resident, *_next_window(world))
+    )
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "node_refused" and "nonce" in error["message"].lower(), error
+    again = world.api.post(
+        "/v1/relay/forward", json=_signed_booking(world, resident, *_next_window(world))
+    )
+    assert again.status_code == 200 and again.json()["success"], again.text
 
 
 def test_a_relayer_killed_mid_load_loses_and_doubles_nothing(world: World):
