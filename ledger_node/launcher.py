@@ -153,7 +153,12 @@ class NodeProcess:
             if self._answers_as(authority):
                 return self
             time.sleep(0.1)
-        raise RuntimeError(f"ledger-node did not answer within {timeout:.0f} s; see {log_path}")
+        # Stopped, not left running: the caller gets no handle on a node that never answered
+        # (a benchmark's restart once left one replaying in the background after it gave up).
+        self.stop()
+        raise RuntimeError(
+            f"ledger-node did not answer within {timeout:g} s and was stopped; see {log_path}"
+        )
 
     def _answers_as(self, authority: str) -> bool:
         try:

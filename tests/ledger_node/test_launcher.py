@@ -40,3 +40,11 @@ def test_a_chosen_port_taken_meanwhile_is_replaced_by_another(tmp_path, monkeypa
     finally:
         second.stop()
         first.stop()
+
+
+def test_a_node_that_does_not_answer_in_time_is_stopped_not_left_running(tmp_path):
+    init_data_dir(tmp_path / "slow", NODE_PASSWORD, block_period=0)
+    node = NodeProcess(tmp_path / "slow", NODE_PASSWORD)
+    with pytest.raises(RuntimeError, match="did not answer within 0.01 s and was stopped"):
+        node.start(timeout=0.01)
+    assert node.process is not None and node.process.poll() is not None
