@@ -376,7 +376,10 @@ class RelayBatcher:
         answer = self._rpc_batch([("eth_sendRawTransaction", ["0x" + raw.hex()])])[0]
         if "error" in answer:
             raise self._account.refused(answer["error"])
-        return bytes.fromhex(str(answer.get("result", ""))[2:])
+        result = answer.get("result")
+        if not isinstance(result, str) or len(result) != 66:
+            raise LedgerUnavailable(f"the ledger node answered the batch with {answer}; retry")
+        return bytes.fromhex(result[2:])
 
     def _rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
         payload = [

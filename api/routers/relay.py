@@ -39,10 +39,10 @@ async def forward(request: Request, body: ForwardRequestCreate) -> Response:
     ip = await client_ip(request)
     state.ip_limit.take(f"ip:{ip}", f"client {ip}")
 
-    def admit(request: ForwardRequestCreate) -> None:
+    def admit(signed: ForwardRequestCreate) -> None:
         # The signer's bucket is charged only once the signature is known to be theirs, so
         # nobody can drain another resident's quota with forged requests.
-        state.signer_limit.take(f"signer:{request.from_}", f"signer {request.from_}")
+        state.signer_limit.take(f"signer:{signed.from_}", f"signer {signed.from_}")
 
     try:
         outcome = await asyncio.wrap_future(relayer.submit(body, admit))
